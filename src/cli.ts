@@ -1,0 +1,54 @@
+#!/usr/bin/env node
+// Entry point: picks the subcommand, turns configuration errors into exit status 2.
+import { formatOptions, UsageError } from './options.ts';
+import { serve, serveOptions } from './serve.ts';
+import { versionLine } from './version.ts';
+
+const USAGE = `Usage: elb-proxy-echo [serve] [options]
+
+A TCP echo server for the backends of AWS load balancers: it reads the PROXY protocol
+header (v1 from Classic ELB, v2 from NLB), logs the real client, then echoes every line
+until a line "q" or "Q".
+
+Commands:
+  serve           run the echo server (the default)
+
+Options of serve:
+${formatOptions(serveOptions)}
+
+Other:
+  -h, --help      show this help
+  -v, --version   show the version, Node version and CPU architecture`;
+
+export async function main(argv: readonly string[], env: Readonly<Record<string, string | undefined>>): Promise<number | undefined> {
+  const [first, ...rest] = argv;
+  if (first === '--help' || first === '-h' || first === 'help') {
+    process.stdout.write(USAGE + '\n');
+    return 0;
+  }
+  if (first === '--version' || first === '-v') {
+    process.stdout.write(versionLine() + '\n');
+    return 0;
+  }
+  try {
+    if (first === undefined || first.startsWith('-')) await serve(argv, env);
+    else if (first === 'serve') await serve(rest, env);
+    else throw new UsageError(`unknown command "${first}" (try --help)`);
+  } catch (error) {
+    if (!(error instanceof UsageError)) throw error;
+    process.stderr.write(`elb-proxy-echo: ${error.message}\n`);
+    return 2;
+  }
+  return undefined;
+}
+
+// No top-level await: the executable runs this file bundled as CommonJS.
+main(process.argv.slice(2), process.env).then(
+  (code) => {
+    if (code !== undefined) process.exitCode = code;
+  },
+  (error: unknown) => {
+    process.stderr.write(`elb-proxy-echo: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+    process.exitCode = 1;
+  },
+);

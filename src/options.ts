@@ -1,0 +1,163 @@
+// Command-line and environment options, parsed once at the edge.
+//
+// Every subcommand describes its options as a table of `Option`s; `parseOptions` turns argv
+// (and, for options that have one, an environment variable) into a frozen object of typed
+// values. Bad input is a configuration error: it throws `UsageError`, which the CLI turns into
+// a one-line reason and exit status 2 before anything starts.
+
+export class UsageError extends Error {
+  override name = 'UsageError';
+}
+
+export interface Option<T> {
+  /** Long flag without dashes, e.g. `port` for `--port`. */
+  readonly flag: string;
+  /** One-letter alias without the dash, e.g. `p`. */
+  readonly short?: string;
+  /** Environment variable read when the flag is absent (flags win). */
+  readonly env?: string;
+  /** Placeholder shown in --help, e.g. `N`; absent for switches that take no value. */
+  readonly value?: string;
+  readonly help: string;
+  readonly default: T;
+  /** Turns the raw text into a value; throws UsageError with a reason (without the flag name). */
+  readonly parse: (raw: string) => T;
+}
+
+export type OptionTable = Readonly<Record<string, Option<unknown>>>;
+export type OptionValues<S extends OptionTable> = { readonly [K in keyof S]: S[K] extends Option<infer T> ? T : never };
+
+export interface Parsed<S extends OptionTable> {
+  readonly values: OptionValues<S>;
+  readonly positionals: readonly string[];
+}
+
+/** Name of the environment variable for a flag: `--max-line` → `ELB_PROXY_ECHO_MAX_LINE`. */
+export function envName(flag: string): string {
+  return 'ELB_PROXY_ECHO_' + flag.toUpperCase().replaceAll('-', '_');
+}
+
+export function parseOptions<S extends OptionTable>(
+  table: S,
+  argv: readonly string[],
+  env: Readonly<Record<string, string | undefined>> = {},
+): Parsed<S> {
+  const byFlag = new Map<string, [string, Option<unknown>]>();
+  for (const [key, option] of Object.entries(table)) {
+    byFlag.set('--' + option.flag, [key, option]);
+    if (option.short !== undefined) byFlag.set('-' + option.short, [key, option]);
+  }
+  const values: Record<string, unknown> = {};
+  const positionals: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
+    if (arg === '--') {
+      positionals.push(...argv.slice(i + 1));
+      break;
+    }
+    if (!arg.startsWith('-') || arg === '-') {
+      positionals.push(arg);
+      continue;
+    }
+    const eq = arg.indexOf('=');
+    const name = eq === -1 ? arg : arg.slice(0, eq);
+    const entry = byFlag.get(name);
+    if (entry === undefined) throw new UsageError(`unknown option ${name}`);
+    const [key, option] = entry;
+    let raw: string;
+    if (option.value === undefined) {
+      if (eq !== -1) throw new UsageError(`${name} takes no value`);
+      raw = 'true';
+    } else if (eq !== -1) {
+      raw = arg.slice(eq + 1);
+    } else {
+      if (i + 1 >= argv.length) throw new UsageError(`${name} needs a value (${option.value})`);
+      raw = argv[++i];
+    }
+    values[key] = parseOne(option, raw, name);
+  }
+  for (const [key, option] of Object.entries(table)) {
+    if (key in values) continue;
+    const fromEnv = option.env === undefined ? undefined : env[option.env];
+    values[key] = fromEnv === undefined || fromEnv === '' ? option.default : parseOne(option, fromEnv, option.env!);
+  }
+  return { values: Object.freeze(values) as OptionValues<S>, positionals: Object.freeze(positionals) };
+}
+
+function parseOne(option: Option<unknown>, raw: string, where: string): unknown {
+  try {
+    return option.parse(raw);
+  } catch (error) {
+    if (error instanceof UsageError) throw new UsageError(`${where}: ${error.message}`);
+    throw error;
+  }
+}
+
+/** Help text for a table: one entry per option with its variable and default. */
+export function formatOptions(table: OptionTable): string {
+  const rows: string[] = [];
+  for (const option of Object.values(table)) {
+    const flag = (option.short ? `-${option.short}, ` : '    ') + `--${option.flag}` + (option.value ? ` ${option.value}` : '');
+    const extra: string[] = [];
+    if (option.env) extra.push(`env ${option.env}`);
+    if (option.value !== undefined) extra.push(`default ${showDefault(option.default)}`);
+    rows.push(`  ${flag.padEnd(30)} ${option.help}${extra.length ? ` [${extra.join(', ')}]` : ''}`);
+  }
+  return rows.join('\n');
+}
+
+function showDefault(value: unknown): string {
+  if (value === undefined || value === null || value === '') return 'none';
+  if (Array.isArray(value)) return value.length === 0 ? 'none' : value.join(',');
+  return String(value);
+}
+
+// ---- value parsers -------------------------------------------------------------------------
+
+export function integer(min: number, max: number): (raw: string) => number {
+  return (raw) => {
+    if (!/^\d+$/.test(raw)) throw new UsageError(`"${raw}" is not a whole number`);
+    const n = Number(raw);
+    if (n < min || n > max) throw new UsageError(`${raw} is outside ${min}..${max}`);
+    return n;
+  };
+}
+
+/** A duration such as `500ms`, `3s`, `2m` or a bare number of seconds; returns milliseconds. */
+export function duration(maxMs: number): (raw: string) => number {
+  return (raw) => {
+    const m = /^(\d+(?:\.\d+)?)(ms|s|m)?$/.exec(raw);
+    if (m === null) throw new UsageError(`"${raw}" is not a duration (e.g. 500ms, 5s, 2m)`);
+    const ms = Number(m[1]) * (m[2] === 'ms' ? 1 : m[2] === 'm' ? 60_000 : 1000);
+    if (ms > maxMs) throw new UsageError(`${raw} is longer than ${maxMs / 1000}s`);
+    return Math.round(ms);
+  };
+}
+
+/** A size such as `4096`, `64k` or `16m` (binary units); returns bytes. */
+export function size(min: number, max: number): (raw: string) => number {
+  return (raw) => {
+    const m = /^(\d+)([kKmM])?$/.exec(raw);
+    if (m === null) throw new UsageError(`"${raw}" is not a size (e.g. 8192, 64k, 1m)`);
+    const n = Number(m[1]) * (m[2] === undefined ? 1 : /k/i.test(m[2]) ? 1024 : 1024 * 1024);
+    if (n < min || n > max) throw new UsageError(`${raw} is outside ${min}..${max} bytes`);
+    return n;
+  };
+}
+
+export function oneOf<const T extends string>(choices: readonly T[]): (raw: string) => T {
+  return (raw) => {
+    if (!(choices as readonly string[]).includes(raw)) throw new UsageError(`"${raw}" is not one of ${choices.join(', ')}`);
+    return raw as T;
+  };
+}
+
+export function text(raw: string): string {
+  return raw;
+}
+
+export function flag(raw: string): boolean {
+  if (raw === 'true' || raw === '1' || raw === 'yes') return true;
+  if (raw === 'false' || raw === '0' || raw === 'no') return false;
+  throw new UsageError(`"${raw}" is not true or false`);
+}

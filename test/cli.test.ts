@@ -1,0 +1,53 @@
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import pkg from '../package.json' with { type: 'json' };
+import { runCli, startCli } from './helpers/cli.ts';
+import { TestClient } from './helpers/socket.ts';
+
+test('--version prints the package version, Node version and architecture', async () => {
+  const { code, stdout } = await runCli(['--version']);
+  assert.is(code, 0);
+  assert.is(stdout, `elb-proxy-echo ${pkg.version} (node ${process.version}, linux-${process.arch})\n`);
+});
+
+test('--help lists the port flag with its variable and default', async () => {
+  const { code, stdout } = await runCli(['--help']);
+  assert.is(code, 0);
+  assert.match(stdout, /Usage: elb-proxy-echo/);
+  assert.match(stdout, /--port N .*ELB_PROXY_ECHO_PORT.*default 5000/);
+});
+
+test('an unknown flag exits 2 with a one-line reason', async () => {
+  const { code, stdout, stderr } = await runCli(['--frobnicate']);
+  assert.is(code, 2);
+  assert.is(stdout, '');
+  assert.is(stderr, 'elb-proxy-echo: unknown option --frobnicate\n');
+});
+
+test('a bad port exits 2 before listening', async () => {
+  const { code, stderr } = await runCli(['--port', '65536']);
+  assert.is(code, 2);
+  assert.is(stderr.trim().split('\n').length, 1);
+  assert.match(stderr, /--port: 65536 is outside 0\.\.65535/);
+});
+
+test('an unknown command exits 2', async () => {
+  const { code, stderr } = await runCli(['frob']);
+  assert.is(code, 2);
+  assert.match(stderr, /unknown command "frob"/);
+});
+
+test('serve --port 0 listens and echoes over a real socket', async () => {
+  const { child, match } = await startCli(['serve', '--port', '0'], /port (\d+)/);
+  try {
+    const client = await TestClient.connect(Number(match[1]));
+    client.write('hello\r\n');
+    assert.is((await client.readBytes(7)).toString(), 'hello\r\n');
+    client.write('q\r\n');
+    await client.waitClose();
+  } finally {
+    child.kill('SIGKILL');
+  }
+});
+
+test.run();

@@ -1,0 +1,76 @@
+// A scripted TCP client for tests: write bytes, read until a condition, see the close.
+import net from 'node:net';
+
+export class TestClient {
+  readonly socket: net.Socket;
+  #received: Buffer[] = [];
+  #closed = false;
+  #waiters: Array<() => void> = [];
+
+  private constructor(socket: net.Socket) {
+    this.socket = socket;
+    socket.on('data', (chunk: Buffer) => {
+      this.#received.push(chunk);
+      this.#wake();
+    });
+    socket.on('close', () => {
+      this.#closed = true;
+      this.#wake();
+    });
+    socket.on('error', () => {});
+  }
+
+  static connect(port: number, host = '127.0.0.1', localAddress?: string): Promise<TestClient> {
+    return new Promise((resolve, reject) => {
+      const socket = net.connect({ port, host, localAddress });
+      socket.once('connect', () => resolve(new TestClient(socket)));
+      socket.once('error', reject);
+    });
+  }
+
+  get received(): Buffer {
+    return Buffer.concat(this.#received);
+  }
+
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  write(bytes: string | Uint8Array): void {
+    this.socket.write(bytes);
+  }
+
+  /** Resolves once `received` has at least `n` bytes; rejects after `timeoutMs`. */
+  readBytes(n: number, timeoutMs = 5000): Promise<Buffer> {
+    return this.#until(() => this.received.length >= n, timeoutMs, `${n} bytes`).then(() => this.received);
+  }
+
+  /** Resolves once the server has closed the connection; rejects after `timeoutMs`. */
+  waitClose(timeoutMs = 5000): Promise<Buffer> {
+    return this.#until(() => this.#closed, timeoutMs, 'close').then(() => this.received);
+  }
+
+  destroy(): void {
+    this.socket.destroy();
+  }
+
+  #wake(): void {
+    for (const waiter of this.#waiters.splice(0)) waiter();
+  }
+
+  #until(done: () => boolean, timeoutMs: number, what: string): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`timed out waiting for ${what}; got ${JSON.stringify(this.received.toString('latin1'))}`)), timeoutMs);
+      const check = () => {
+        if (done()) {
+          clearTimeout(timer);
+          resolve();
+        } else if (this.#closed) {
+          clearTimeout(timer);
+          reject(new Error(`connection closed while waiting for ${what}; got ${JSON.stringify(this.received.toString('latin1'))}`));
+        } else this.#waiters.push(check);
+      };
+      check();
+    });
+  }
+}
