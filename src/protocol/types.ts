@@ -33,8 +33,24 @@ export type ParseResult =
   | { readonly status: 'incomplete' }
   | { readonly status: 'invalid'; readonly reason: string };
 
+/** What buildProxyHeader takes: a header as parsed, where `tlvs` may be left out. */
+export interface ProxyHeaderInit {
+  readonly version: 1 | 2;
+  readonly command: 'proxy' | 'local';
+  readonly protocol: Protocol;
+  readonly source?: Endpoint | null;
+  readonly destination?: Endpoint | null;
+  /** v2 only; a v1 header with TLVs is refused. */
+  readonly tlvs?: readonly Tlv[];
+}
+
+export interface BuildOptions {
+  /** v2: fill in the CRC32C TLV of `tlvs`, appending one if there is none. Default false. */
+  readonly crc32c?: boolean;
+}
+
 export interface ParseOptions {
-  /** Largest v2 header accepted (16-byte prefix + declared length), in bytes. Default 4096. */
+  /** Largest v2 header accepted (16-byte prefix + declared length), in bytes, 16..65551. Default 4096. */
   readonly maxV2HeaderSize?: number;
   /** 'verify' (default): a CRC32C TLV must match; 'require': and must be present; 'ignore'. */
   readonly crc32c?: 'verify' | 'require' | 'ignore';

@@ -1,0 +1,66 @@
+// The PROXY protocol library: parseProxyHeader() and buildProxyHeader(), pure, no I/O.
+//
+// Streaming contract: call parseProxyHeader with all the bytes received so far on a connection
+// (from its first byte). 'incomplete' means they are a valid prefix of a header: call again with
+// the grown buffer when more arrive. 'ok' gives the header and its length; the bytes after it are
+// payload. 'invalid' is final: close the connection. The parser keeps no state between calls,
+// so any split of the input gives the same final answer. It never throws on any input bytes; it
+// throws a RangeError only for options outside their documented ranges (a programming error).
+import { DEFAULT_MAX_V2_HEADER_SIZE, V2_MAX_HEADER_SIZE, V2_PREFIX_LENGTH } from './constants.ts';
+import { INCOMPLETE, describeByte, invalid } from './results.ts';
+import type { BuildOptions, ParseOptions, ParseResult, ProxyHeaderInit } from './types.ts';
+import { buildV1, parseV1 } from './v1.ts';
+import { buildV2, parseV2 } from './v2.ts';
+import type { CrcMode } from './v2.ts';
+
+const FIRST_BYTE_V1 = 0x50; // 'P'
+const FIRST_BYTE_V2 = 0x0d; // CR
+
+export function parseProxyHeader(bytes: Uint8Array, options?: ParseOptions): ParseResult {
+  if (bytes.length === 0) return INCOMPLETE;
+  const first = bytes[0];
+  if (first === FIRST_BYTE_V1) return parseV1(bytes);
+  if (first === FIRST_BYTE_V2) {
+    if (options === undefined) return parseV2(bytes, DEFAULT_MAX_V2_HEADER_SIZE, 'verify');
+    return parseV2(bytes, maxHeaderSize(options), crcMode(options));
+  }
+  return invalid(`not a PROXY protocol header: first byte ${describeByte(first)}`);
+}
+
+function maxHeaderSize(options: ParseOptions): number {
+  const value = options.maxV2HeaderSize;
+  if (value === undefined) return DEFAULT_MAX_V2_HEADER_SIZE;
+  if (!Number.isInteger(value) || value < V2_PREFIX_LENGTH || value > V2_MAX_HEADER_SIZE) {
+    throw new RangeError(`parseProxyHeader: maxV2HeaderSize must be an integer from ${V2_PREFIX_LENGTH} to ${V2_MAX_HEADER_SIZE}, not ${String(value)}`);
+  }
+  return value;
+}
+
+function crcMode(options: ParseOptions): CrcMode {
+  const value = options.crc32c;
+  if (value === undefined) return 'verify';
+  if (value !== 'verify' && value !== 'require' && value !== 'ignore') {
+    throw new RangeError(`parseProxyHeader: crc32c must be 'verify', 'require' or 'ignore', not ${String(value)}`);
+  }
+  return value;
+}
+
+/**
+ * The wire bytes of `header`: a v1 line or a v2 header (with its TLVs, and a computed CRC32C if
+ * options.crc32c). Addresses may be given in any valid text form; they are written canonically,
+ * so parseProxyHeader(buildProxyHeader(h)).header equals h for canonical h. Throws a RangeError
+ * for a header the chosen version cannot carry (the builder takes trusted input from code).
+ */
+export function buildProxyHeader(header: ProxyHeaderInit, options?: BuildOptions): Uint8Array {
+  if (header.version === 1) {
+    if (header.tlvs !== undefined && header.tlvs.length > 0) throw new RangeError('buildProxyHeader: v1 carries no TLVs');
+    if (options?.crc32c) throw new RangeError('buildProxyHeader: v1 has no CRC32C');
+    return buildV1(header);
+  }
+  if (header.version === 2) return buildV2(header, options?.crc32c === true);
+  throw new RangeError(`buildProxyHeader: version ${String(header.version)} is neither 1 nor 2`);
+}
+
+export { crc32c } from './crc32c.ts';
+export { TLV_TYPE, AWS_SUBTYPE_VPC_ENDPOINT_ID, DEFAULT_MAX_V2_HEADER_SIZE, V1_MAX_LENGTH, V2_SIGNATURE } from './constants.ts';
+export type { BuildOptions, Endpoint, ParseOptions, ParseResult, Protocol, ProxyHeader, ProxyHeaderInit, Tlv } from './types.ts';

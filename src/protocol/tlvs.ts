@@ -1,0 +1,54 @@
+// Walking the TLV list of a v2 header (§2.2): type (1 byte), length (2 bytes, big-endian), value.
+import { SSL_FIXED_LENGTH, TLV_TYPE, UNIQUE_ID_MAX_LENGTH } from './constants.ts';
+import type { Tlv } from './types.ts';
+
+/** What a walk found: a failure reason, or where the CRC32C value starts (-1: no CRC32C TLV). */
+export type TlvWalk = string | number;
+
+/**
+ * Reads the TLVs in bytes[start, end) into `out` (values are views, not copies). Returns a
+ * reason for a TLV that overruns `end`, a CRC32C TLV whose length is not 4 or that appears twice,
+ * a UNIQUE_ID over 128 bytes, or an SSL TLV whose sub-TLVs do not fit; otherwise the offset of
+ * the CRC32C value, or -1. Unknown types are kept as they are.
+ */
+export function walkTlvs(bytes: Uint8Array, start: number, end: number, out: Tlv[]): TlvWalk {
+  let crcAt = -1;
+  let i = start;
+  while (i < end) {
+    if (end - i < 3) return `v2: TLV at byte ${i} overruns the header (${end - i} bytes left for its 3-byte type and length)`;
+    const type = bytes[i];
+    const length = (bytes[i + 1] << 8) | bytes[i + 2];
+    const value = i + 3;
+    if (value + length > end) return `v2: TLV 0x${hex(type)} at byte ${i} overruns the header (length ${length}, ${end - value} bytes left)`;
+    if (type === TLV_TYPE.CRC32C) {
+      if (length !== 4) return `v2: CRC32C TLV at byte ${i} has length ${length}, not 4`;
+      if (crcAt >= 0) return `v2: second CRC32C TLV at byte ${i}`;
+      crcAt = value;
+    } else if (type === TLV_TYPE.UNIQUE_ID) {
+      if (length > UNIQUE_ID_MAX_LENGTH) return `v2: UNIQUE_ID TLV at byte ${i} is ${length} bytes, over the ${UNIQUE_ID_MAX_LENGTH}-byte limit`;
+    } else if (type === TLV_TYPE.SSL) {
+      const failure = checkSsl(bytes, i, value, value + length);
+      if (failure !== null) return failure;
+    }
+    out.push({ type, value: bytes.subarray(value, value + length) });
+    i = value + length;
+  }
+  return crcAt;
+}
+
+/** An SSL TLV holds client flags (1 byte), verify (4 bytes), then sub-TLVs that must fit. */
+function checkSsl(bytes: Uint8Array, at: number, start: number, end: number): string | null {
+  if (end - start < SSL_FIXED_LENGTH) return `v2: SSL TLV at byte ${at} is ${end - start} bytes, shorter than its ${SSL_FIXED_LENGTH}-byte client and verify fields`;
+  let i = start + SSL_FIXED_LENGTH;
+  while (i < end) {
+    if (end - i < 3) return `v2: SSL sub-TLV at byte ${i} overruns the SSL TLV`;
+    const length = (bytes[i + 1] << 8) | bytes[i + 2];
+    if (i + 3 + length > end) return `v2: SSL sub-TLV 0x${hex(bytes[i])} at byte ${i} overruns the SSL TLV`;
+    i += 3 + length;
+  }
+  return null;
+}
+
+function hex(byte: number): string {
+  return byte.toString(16).padStart(2, '0');
+}

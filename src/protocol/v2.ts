@@ -1,0 +1,227 @@
+// PROXY protocol version 2: the binary header of §2.2, parsed from the bytes, and built.
+//
+// Decisions on the loose points (spec §2.2, our digest's checklist):
+// - byte 12 must be 0x20 (LOCAL) or 0x21 (PROXY); byte 13 must be one of the seven defined
+//   family/transport pairs (0x00, 0x11, 0x12, 0x21, 0x22, 0x31, 0x32), for LOCAL too, as
+//   go-proxyproto does: a byte nobody defined is more likely garbage than a health check;
+// - the whole header (16 + length) may not exceed options.maxV2HeaderSize (4 KiB by default);
+//   that is known from the first 16 bytes, so an oversized header is refused before it arrives;
+// - PROXY with a length shorter than its family's address block is refused as soon as the
+//   16-byte prefix is in; the bytes after the block are TLVs and must tile it exactly;
+// - PROXY over AF_UNSPEC (0x00) is accepted with no addresses (protocol UNKNOWN): the spec lets
+//   a receiver accept it and use the real endpoints, which is what it asks for unknown families;
+// - LOCAL (health checks of the balancer itself) never carries addresses: AWS sends family 0x11
+//   with only TLVs after the prefix, HAProxy sends 0x00 with TLVs. Its contents are reported as
+//   TLVs when they read as a well-formed TLV list from byte 16 on (a CRC32C among them is then
+//   checked), and otherwise skipped unread, as the spec says to skip them;
+// - CRC32C (§2.2.3): 'verify' checks it when present, 'require' also refuses a PROXY header
+//   without one (LOCAL headers carry no client to protect), 'ignore' does not compute it;
+// - UNIX paths end at the first NUL of their 108-byte field; what follows it is not checked
+//   (a copied sockaddr_un may carry junk there); paths are decoded as UTF-8.
+import { COMMAND_LOCAL, COMMAND_PROXY, TLV_TYPE, UNIX_PATH_LENGTH, V2_PREFIX_LENGTH, V2_SIGNATURE } from './constants.ts';
+import { crc32c } from './crc32c.ts';
+import { formatIPv4, parseIPv4 } from './ipv4.ts';
+import { formatIPv6, parseIPv6 } from './ipv6.ts';
+import { INCOMPLETE, invalid } from './results.ts';
+import { walkTlvs } from './tlvs.ts';
+import type { Endpoint, ParseResult, Protocol, ProxyHeaderInit, Tlv } from './types.ts';
+import { asciiBytes, requireEndpoint } from './v1.ts';
+
+export type CrcMode = 'verify' | 'require' | 'ignore';
+
+/** Protocol of each family/transport byte; undefined for the 249 bytes nobody defined. */
+const PROTOCOL_OF: readonly (Protocol | undefined)[] = (() => {
+  const table: (Protocol | undefined)[] = new Array(256).fill(undefined);
+  table[0x00] = 'UNKNOWN';
+  table[0x11] = 'TCP4';
+  table[0x12] = 'UDP4';
+  table[0x21] = 'TCP6';
+  table[0x22] = 'UDP6';
+  table[0x31] = 'UNIX_STREAM';
+  table[0x32] = 'UNIX_DGRAM';
+  return table;
+})();
+
+const FAMILY_BYTE: Readonly<Record<Protocol, number>> = {
+  UNKNOWN: 0x00,
+  TCP4: 0x11,
+  UDP4: 0x12,
+  TCP6: 0x21,
+  UDP6: 0x22,
+  UNIX_STREAM: 0x31,
+  UNIX_DGRAM: 0x32,
+};
+
+/** Address block bytes by the family nibble: UNSPEC, INET, INET6, UNIX. */
+const ADDRESS_LENGTH = [0, 12, 36, 2 * UNIX_PATH_LENGTH] as const;
+
+const NO_TLVS: readonly never[] = Object.freeze([]);
+const utf8 = new TextDecoder();
+const utf8Encoder = new TextEncoder();
+
+/** Parses a v2 header at the start of `bytes` (whose first byte is known to be CR). */
+export function parseV2(bytes: Uint8Array, maxHeaderSize: number, crcMode: CrcMode): ParseResult {
+  const size = bytes.length;
+  const signatureBytes = size < V2_SIGNATURE.length ? size : V2_SIGNATURE.length;
+  for (let i = 0; i < signatureBytes; i++) {
+    if (bytes[i] !== V2_SIGNATURE[i]) return invalid(`v2: signature mismatch at byte ${i}`);
+  }
+  if (size <= 12) return INCOMPLETE;
+  const versionCommand = bytes[12];
+  if (versionCommand >> 4 !== 2) return invalid(`v2: version ${versionCommand >> 4} in byte 12 is not 2`);
+  const command = versionCommand & 0x0f;
+  if (command !== COMMAND_LOCAL && command !== COMMAND_PROXY) return invalid(`v2: command ${command} in byte 12 is neither LOCAL (0) nor PROXY (1)`);
+  if (size <= 13) return INCOMPLETE;
+  const familyByte = bytes[13];
+  const protocol = PROTOCOL_OF[familyByte];
+  if (protocol === undefined) return invalid(`v2: family/transport byte 0x${familyByte.toString(16).padStart(2, '0')} is not defined`);
+  if (size < V2_PREFIX_LENGTH) return INCOMPLETE;
+  const length = (bytes[14] << 8) | bytes[15];
+  const total = V2_PREFIX_LENGTH + length;
+  if (total > maxHeaderSize) return invalid(`v2: header of ${total} bytes exceeds the ${maxHeaderSize}-byte limit`);
+  if (command === COMMAND_LOCAL) return size < total ? INCOMPLETE : parseLocal(bytes, protocol, total, crcMode);
+
+  const addressLength = ADDRESS_LENGTH[familyByte >> 4];
+  if (length < addressLength) return invalid(`v2: length ${length} is shorter than the ${addressLength}-byte ${protocol} address block`);
+  if (size < total) return INCOMPLETE;
+  const tlvs: Tlv[] = [];
+  const walk = walkTlvs(bytes, V2_PREFIX_LENGTH + addressLength, total, tlvs);
+  if (typeof walk === 'string') return invalid(walk);
+  if (walk < 0 && crcMode === 'require') return invalid('v2: no CRC32C TLV but one is required');
+  if (walk >= 0 && crcMode !== 'ignore' && !crcMatches(bytes, total, walk)) return invalid('v2: CRC32C mismatch');
+  let source: Endpoint | null = null;
+  let destination: Endpoint | null = null;
+  const a = V2_PREFIX_LENGTH;
+  switch (familyByte >> 4) {
+    case 1:
+      source = { address: formatIPv4(bytes, a), port: (bytes[a + 8] << 8) | bytes[a + 9] };
+      destination = { address: formatIPv4(bytes, a + 4), port: (bytes[a + 10] << 8) | bytes[a + 11] };
+      break;
+    case 2:
+      source = { address: formatIPv6(bytes, a), port: (bytes[a + 32] << 8) | bytes[a + 33] };
+      destination = { address: formatIPv6(bytes, a + 16), port: (bytes[a + 34] << 8) | bytes[a + 35] };
+      break;
+    case 3:
+      source = { address: unixPath(bytes, a), port: 0 };
+      destination = { address: unixPath(bytes, a + UNIX_PATH_LENGTH), port: 0 };
+      break;
+  }
+  return { status: 'ok', header: { version: 2, command: 'proxy', protocol, source, destination, tlvs }, length: total };
+}
+
+function parseLocal(bytes: Uint8Array, protocol: Protocol, total: number, crcMode: CrcMode): ParseResult {
+  let tlvs: readonly Tlv[] = NO_TLVS;
+  if (total > V2_PREFIX_LENGTH) {
+    const found: Tlv[] = [];
+    const walk = walkTlvs(bytes, V2_PREFIX_LENGTH, total, found);
+    if (typeof walk === 'number') {
+      if (walk >= 0 && crcMode !== 'ignore' && !crcMatches(bytes, total, walk)) return invalid('v2: CRC32C mismatch');
+      tlvs = found;
+    }
+  }
+  return { status: 'ok', header: { version: 2, command: 'local', protocol, source: null, destination: null, tlvs }, length: total };
+}
+
+function crcMatches(bytes: Uint8Array, total: number, valueAt: number): boolean {
+  const stored = ((bytes[valueAt] << 24) | (bytes[valueAt + 1] << 16) | (bytes[valueAt + 2] << 8) | bytes[valueAt + 3]) >>> 0;
+  return crc32c(bytes, 0, total, valueAt) === stored;
+}
+
+function unixPath(bytes: Uint8Array, at: number): string {
+  let end = at;
+  while (end < at + UNIX_PATH_LENGTH && bytes[end] !== 0) end++;
+  return utf8.decode(bytes.subarray(at, end));
+}
+
+/**
+ * The v2 header for `header`. With `withCrc32c` the CRC32C TLV of `header.tlvs` (or one appended
+ * after them) gets the header's checksum; without it a CRC32C TLV is written as given. Throws a
+ * RangeError for anything v2 cannot carry.
+ */
+export function buildV2(header: ProxyHeaderInit, withCrc32c: boolean): Uint8Array {
+  const { command, protocol } = header;
+  if (command !== 'proxy' && command !== 'local') throw new RangeError(`buildProxyHeader: unknown command ${String(command)}`);
+  const familyByte = FAMILY_BYTE[protocol];
+  if (familyByte === undefined || !Object.hasOwn(FAMILY_BYTE, protocol)) throw new RangeError(`buildProxyHeader: unknown protocol ${String(protocol)}`);
+  const withAddresses = command === 'proxy' && protocol !== 'UNKNOWN';
+  if (!withAddresses && (header.source != null || header.destination != null)) {
+    throw new RangeError(`buildProxyHeader: a v2 ${command === 'local' ? 'LOCAL' : 'UNKNOWN'} header carries no addresses`);
+  }
+  const tlvs: Tlv[] = [...(header.tlvs ?? [])];
+  let crcIndex = tlvs.findIndex((tlv) => tlv.type === TLV_TYPE.CRC32C);
+  if (withCrc32c && crcIndex < 0) {
+    crcIndex = tlvs.length;
+    tlvs.push({ type: TLV_TYPE.CRC32C, value: new Uint8Array(4) });
+  }
+  const addressLength = withAddresses ? ADDRESS_LENGTH[familyByte >> 4] : 0;
+  let length = addressLength;
+  for (const tlv of tlvs) {
+    if (!Number.isInteger(tlv.type) || tlv.type < 0 || tlv.type > 0xff) throw new RangeError(`buildProxyHeader: TLV type ${String(tlv.type)} is not a byte`);
+    if (!(tlv.value instanceof Uint8Array) || tlv.value.length > 0xffff) throw new RangeError(`buildProxyHeader: TLV 0x${tlv.type.toString(16)} value must be a Uint8Array of at most 65535 bytes`);
+    length += 3 + tlv.value.length;
+  }
+  if (length > 0xffff) throw new RangeError(`buildProxyHeader: ${length} bytes after the prefix do not fit the 16-bit length`);
+  const out = new Uint8Array(V2_PREFIX_LENGTH + length);
+  out.set(V2_SIGNATURE, 0);
+  out[12] = 0x20 | (command === 'proxy' ? COMMAND_PROXY : COMMAND_LOCAL);
+  out[13] = familyByte;
+  out[14] = length >> 8;
+  out[15] = length & 0xff;
+  if (withAddresses) writeAddresses(out, familyByte >> 4, header);
+  let at = V2_PREFIX_LENGTH + addressLength;
+  let crcAt = -1;
+  for (let i = 0; i < tlvs.length; i++) {
+    const { type, value } = tlvs[i];
+    out[at] = type;
+    out[at + 1] = value.length >> 8;
+    out[at + 2] = value.length & 0xff;
+    out.set(value, at + 3);
+    if (i === crcIndex) {
+      if (value.length !== 4) throw new RangeError(`buildProxyHeader: a CRC32C TLV has 4 value bytes, not ${value.length}`);
+      crcAt = at + 3;
+    }
+    at += 3 + value.length;
+  }
+  if (withCrc32c) {
+    const crc = crc32c(out, 0, out.length, crcAt);
+    out[crcAt] = crc >>> 24;
+    out[crcAt + 1] = (crc >>> 16) & 0xff;
+    out[crcAt + 2] = (crc >>> 8) & 0xff;
+    out[crcAt + 3] = crc & 0xff;
+  }
+  return out;
+}
+
+function writeAddresses(out: Uint8Array, family: number, header: ProxyHeaderInit): void {
+  const source = requireEndpoint(header.source, 'source');
+  const destination = requireEndpoint(header.destination, 'destination');
+  const a = V2_PREFIX_LENGTH;
+  if (family === 3) {
+    if (source.port !== 0 || destination.port !== 0) throw new RangeError('buildProxyHeader: UNIX endpoints have port 0');
+    writeUnixPath(out, a, source.address);
+    writeUnixPath(out, a + UNIX_PATH_LENGTH, destination.address);
+    return;
+  }
+  const width = family === 1 ? 4 : 16;
+  writeAddress(out, a, source.address, width);
+  writeAddress(out, a + width, destination.address, width);
+  const ports = a + 2 * width;
+  out[ports] = source.port >> 8;
+  out[ports + 1] = source.port & 0xff;
+  out[ports + 2] = destination.port >> 8;
+  out[ports + 3] = destination.port & 0xff;
+}
+
+function writeAddress(out: Uint8Array, at: number, address: string, width: number): void {
+  const text = asciiBytes(address);
+  const ok = width === 4 ? parseIPv4(text, 0, text.length, out, at) : parseIPv6(text, 0, text.length, out.subarray(at, at + 16));
+  if (!ok) throw new RangeError(`buildProxyHeader: ${JSON.stringify(address)} is not an IPv${width === 4 ? 4 : 6} address`);
+}
+
+function writeUnixPath(out: Uint8Array, at: number, path: string): void {
+  const encoded = utf8Encoder.encode(typeof path === 'string' ? path : '');
+  if (typeof path !== 'string' || encoded.length > UNIX_PATH_LENGTH || encoded.includes(0)) {
+    throw new RangeError(`buildProxyHeader: UNIX path ${JSON.stringify(path)} must be at most ${UNIX_PATH_LENGTH} bytes without NUL`);
+  }
+  out.set(encoded, at);
+}
