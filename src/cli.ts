@@ -2,6 +2,7 @@
 // Entry point: picks the subcommand, turns configuration errors into exit status 2.
 import { formatOptions, UsageError } from './options.ts';
 import { serve, serveOptions } from './serve.ts';
+import { installCommand, installOptions, uninstallCommand } from './install/command.ts';
 import { versionLine } from './version.ts';
 
 const USAGE = `Usage: elb-proxy-echo [serve] [options]
@@ -12,6 +13,11 @@ until a line "q" or "Q".
 
 Commands:
   serve           run the echo server (the default)
+  install         (root) copy this executable to /usr/local/bin, install the systemd unit,
+                  write the options given to /etc/default/elb-proxy-echo, enable and start;
+                  takes the options of serve, and:
+${formatOptions(installOptions)}
+  uninstall       (root) stop and remove everything install put in place
 
 Options of serve:
 ${formatOptions(serveOptions)}
@@ -33,6 +39,8 @@ export async function main(argv: readonly string[], env: Readonly<Record<string,
   try {
     if (first === undefined || first.startsWith('-')) await serve(argv, env);
     else if (first === 'serve') await serve(rest, env);
+    else if (first === 'install') return await installCommand(rest, env);
+    else if (first === 'uninstall') return await uninstallCommand(rest, env);
     else throw new UsageError(`unknown command "${first}" (try --help)`);
   } catch (error) {
     if (!(error instanceof UsageError)) throw error;

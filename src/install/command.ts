@@ -1,0 +1,82 @@
+// `elb-proxy-echo install [options]` and `elb-proxy-echo uninstall`: the CLI edge. Parses the
+// options once, checks that this is root running the built executable, then hands a request
+// to install.ts with the real paths and the real systemctl.
+import { execFileSync } from 'node:child_process';
+import { isSea } from 'node:sea';
+import { type Option, type OptionTable, flag, parseOptions, text, UsageError } from '../options.ts';
+import { serveOptions } from '../serve.ts';
+import { type Host, install, SYSTEM_PATHS, uninstall } from './install.ts';
+
+export const installOptions = {
+  socket: {
+    flag: 'socket',
+    help: 'use socket activation (elb-proxy-echo.socket listens on --port; needed for a port below 1024)',
+    default: false,
+    parse: flag,
+  },
+} satisfies OptionTable;
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+export async function installCommand(argv: readonly string[], _env: Env): Promise<number> {
+  // The installer's own environment must not leak into the service's configuration: only the
+  // flags given here count, validated exactly as `serve` would validate them.
+  const table = { ...serveOptions, ...installOptions };
+  const { values, positionals } = parseOptions(table, argv, {});
+  if (positionals.length > 0) throw new UsageError(`install takes options only, not "${positionals[0]}"`);
+  const variables = givenAsVariables(serveOptions, argv);
+  const source = builtExecutable('install');
+  return runOnHost((host) => install({ source, variables, socket: values.socket, port: values.port }, host));
+}
+
+export async function uninstallCommand(argv: readonly string[], _env: Env): Promise<number> {
+  const { positionals } = parseOptions({}, argv, {});
+  if (positionals.length > 0) throw new UsageError(`uninstall takes no arguments, not "${positionals[0]}"`);
+  requireRoot('uninstall');
+  return runOnHost(uninstall);
+}
+
+/** The serve options given on the command line, as the variables the unit reads, raw text. */
+export function givenAsVariables(table: OptionTable, argv: readonly string[]): Map<string, string> {
+  // Same flags, but every value kept as typed (already validated by the caller's parse).
+  const asText: Record<string, Option<string | undefined>> = {};
+  for (const [key, option] of Object.entries(table)) asText[key] = { ...option, default: undefined, parse: text };
+  const { values } = parseOptions({ ...asText, ...installOptions }, argv, {});
+  const variables = new Map<string, string>();
+  for (const [key, option] of Object.entries(table)) {
+    const raw = (values as Record<string, unknown>)[key];
+    if (typeof raw !== 'string') continue;
+    if (option.env === undefined) throw new UsageError(`--${option.flag} has no environment variable, so the service cannot be given it`);
+    variables.set(option.env, raw);
+  }
+  return variables;
+}
+
+function requireRoot(command: string): void {
+  if (process.getuid?.() !== 0) throw new UsageError(`${command} changes /usr/local/bin and /etc: run it as root (sudo)`);
+}
+
+function builtExecutable(command: string): string {
+  requireRoot(command);
+  if (!isSea()) throw new UsageError(`${command} copies the running executable: run it from the built file (dist/elb-proxy-echo-linux-x64 or -arm64), not from src/`);
+  return process.execPath;
+}
+
+function runOnHost(work: (host: Host) => void): number {
+  const host: Host = {
+    paths: SYSTEM_PATHS,
+    systemctl(args) {
+      execFileSync('systemctl', args, { stdio: ['ignore', 'inherit', 'inherit'] });
+    },
+    say(line) {
+      process.stdout.write(line + '\n');
+    },
+  };
+  try {
+    work(host);
+    return 0;
+  } catch (error) {
+    process.stderr.write(`elb-proxy-echo: ${error instanceof Error ? error.message.split('\n')[0] : String(error)}\n`);
+    return 1;
+  }
+}

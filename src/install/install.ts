@@ -1,0 +1,115 @@
+// What `install` and `uninstall` do to a machine: files in place, then systemctl. The paths and
+// the way systemctl runs come in as a Host, so tests can point them at a temporary directory.
+import { chmodSync, copyFileSync, existsSync, mkdirSync, realpathSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { envFileText } from './env-file.ts';
+import { SERVICE_UNIT, SOCKET_UNIT } from './units.ts';
+
+export const SERVICE = 'elb-proxy-echo.service';
+export const SOCKET = 'elb-proxy-echo.socket';
+
+export interface InstallPaths {
+  /** Where the unit's ExecStart= expects the executable. */
+  readonly executable: string;
+  /** Where administrators' unit files live (/etc/systemd/system). */
+  readonly unitDir: string;
+  /** The unit's EnvironmentFile=. */
+  readonly envFile: string;
+}
+
+export const SYSTEM_PATHS: InstallPaths = {
+  executable: '/usr/local/bin/elb-proxy-echo',
+  unitDir: '/etc/systemd/system',
+  envFile: '/etc/default/elb-proxy-echo',
+};
+
+export interface Host {
+  readonly paths: InstallPaths;
+  /** Runs `systemctl ARGS`; throws when it fails. */
+  systemctl(args: readonly string[]): void;
+  /** One line of progress for the user. */
+  say(line: string): void;
+}
+
+export interface InstallRequest {
+  /** The executable to copy (the one running `install`). */
+  readonly source: string;
+  /** ELB_PROXY_ECHO_* variables from the options given; none given keeps an existing file. */
+  readonly variables: ReadonlyMap<string, string>;
+  /** Socket activation: systemd listens on `port` and starts the service on demand. */
+  readonly socket: boolean;
+  readonly port: number;
+}
+
+export function install(request: InstallRequest, host: Host): void {
+  const { paths } = host;
+  placeExecutable(request.source, paths.executable, host);
+  mkdirSync(paths.unitDir, { recursive: true });
+  writeFile(join(paths.unitDir, SERVICE), SERVICE_UNIT, host);
+  writeFile(join(paths.unitDir, SOCKET), SOCKET_UNIT, host);
+  // The socket's port follows --port through a drop-in, so the unit file stays as shipped.
+  const dropIn = socketDropInDir(paths);
+  rmSync(dropIn, { recursive: true, force: true });
+  if (request.socket) {
+    mkdirSync(dropIn, { recursive: true });
+    writeFile(join(dropIn, 'port.conf'), `[Socket]\nListenStream=\nListenStream=${request.port}\n`, host);
+  }
+  if (request.variables.size > 0 || !existsSync(paths.envFile)) {
+    mkdirSync(join(paths.envFile, '..'), { recursive: true });
+    writeFile(paths.envFile, envFileText(request.variables), host);
+  } else {
+    host.say(`kept ${paths.envFile} (no options given)`);
+  }
+  host.systemctl(['daemon-reload']);
+  if (request.socket) {
+    // The service must let go of the port before the socket unit can take it.
+    host.systemctl(['disable', '--now', SERVICE]);
+    host.systemctl(['enable', SOCKET]);
+    host.systemctl(['restart', SOCKET]);
+  } else {
+    host.systemctl(['disable', '--now', SOCKET]);
+    host.systemctl(['enable', SERVICE]);
+    // restart, not start: a second install is an upgrade and must run the new executable.
+    host.systemctl(['restart', SERVICE]);
+  }
+  const what = request.socket ? `${SOCKET} (listening on port ${request.port})` : SERVICE;
+  host.say(`enabled and started ${what}`);
+  host.say('follow the log with: journalctl -u elb-proxy-echo -f');
+}
+
+export function uninstall(host: Host): void {
+  const { paths } = host;
+  const units = [SOCKET, SERVICE].filter((unit) => existsSync(join(paths.unitDir, unit)));
+  if (units.length > 0) host.systemctl(['disable', '--now', ...units]);
+  for (const path of [join(paths.unitDir, SERVICE), join(paths.unitDir, SOCKET), socketDropInDir(paths), paths.envFile, paths.executable]) {
+    if (!existsSync(path)) continue;
+    rmSync(path, { recursive: true, force: true });
+    host.say(`removed ${path}`);
+  }
+  if (units.length > 0) host.systemctl(['daemon-reload']);
+  host.say('elb-proxy-echo is uninstalled');
+}
+
+function socketDropInDir(paths: InstallPaths): string {
+  return join(paths.unitDir, `${SOCKET}.d`);
+}
+
+// Copy beside the target, then rename over it: a running executable is replaced, not rewritten
+// (writing into it would fail with ETXTBSY).
+function placeExecutable(source: string, target: string, host: Host): void {
+  if (existsSync(target) && realpathSync(source) === realpathSync(target)) {
+    host.say(`${target} is the running executable: kept`);
+    return;
+  }
+  mkdirSync(join(target, '..'), { recursive: true });
+  const temporary = `${target}.new`;
+  copyFileSync(source, temporary);
+  chmodSync(temporary, 0o755);
+  renameSync(temporary, target);
+  host.say(`installed ${target}`);
+}
+
+function writeFile(path: string, text: string, host: Host): void {
+  writeFileSync(path, text, { mode: 0o644 });
+  host.say(`wrote ${path}`);
+}
