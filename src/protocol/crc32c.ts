@@ -17,8 +17,10 @@ const TABLE: Uint32Array = (() => {
  */
 export function crc32c(bytes: Uint8Array, start: number, end: number, zeroedAt = -1): number {
   let crc = 0xffffffff;
+  const zeroStart = zeroedAt < 0 ? end : zeroedAt;
+  const zeroEnd = zeroedAt < 0 ? end : zeroedAt + 4;
   for (let i = start; i < end; i++) {
-    const byte = i >= zeroedAt && i < zeroedAt + 4 ? 0 : bytes[i];
+    const byte = i >= zeroStart && i < zeroEnd ? 0 : bytes[i];
     crc = TABLE[(crc ^ byte) & 0xff] ^ (crc >>> 8);
   }
   return (crc ^ 0xffffffff) >>> 0;
