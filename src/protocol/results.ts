@@ -11,5 +11,5 @@ export function invalid(reason: string): ParseResult {
 /** How a byte reads in a reason: `'G' (0x47)` for printable ASCII, `0x0a` otherwise. */
 export function describeByte(byte: number): string {
   const hex = `0x${byte.toString(16).padStart(2, '0')}`;
-  return byte >= 0x21 && byte <= 0x7e ? `'${String.fromCharCode(byte)}' (${hex})` : hex;
+  return byte >= 0x20 && byte <= 0x7e ? `'${String.fromCharCode(byte)}' (${hex})` : hex;
 }

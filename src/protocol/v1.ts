@@ -231,6 +231,7 @@ function badAddress(bytes: Uint8Array, start: number, end: number, field: number
   const text = fieldText(bytes, start, end);
   if (v6 && !text.includes(':')) return invalid(`v1: ${FIELD_NAMES[field]} ${text} is not IPv6 as TCP6 requires`);
   if (!v6 && text.includes(':')) return invalid(`v1: ${FIELD_NAMES[field]} ${text} is not IPv4 as TCP4 requires`);
+  if (!v6 && /(^|\.)0\d/.test(text)) return invalid(`v1: ${FIELD_NAMES[field]} ${text} has a leading zero`);
   return invalid(`v1: ${FIELD_NAMES[field]} ${text} is not a valid IPv${v6 ? 6 : 4} address`);
 }
 

@@ -1,0 +1,185 @@
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import { buildProxyHeader, parseProxyHeader } from '../../src/protocol/index.ts';
+import type { ParseOptions } from '../../src/protocol/index.ts';
+import { V1_CASES, V2_CASES, V2_SIG, concat, hex, plain, text } from './cases.ts';
+
+function accepts(bytes: Uint8Array, options?: ParseOptions) {
+  const result = parseProxyHeader(bytes, options);
+  if (result.status !== 'ok') assert.unreachable(`expected ok, got ${JSON.stringify(result)}`);
+  return result;
+}
+
+function rejects(bytes: Uint8Array, reason: RegExp, options?: ParseOptions): void {
+  const result = parseProxyHeader(bytes, options);
+  if (result.status !== 'invalid') assert.unreachable(`expected invalid (${reason}), got ${result.status} for ${JSON.stringify(Buffer.from(bytes).toString('latin1'))}`);
+  else assert.match(result.reason, reason);
+}
+
+const valid = suite('valid headers');
+for (const c of [...V1_CASES, ...V2_CASES]) {
+  valid(c.name, () => {
+    const payload = text('hello\r\n');
+    const result = accepts(concat(c.bytes, payload));
+    assert.is(result.length, c.bytes.length, 'header length excludes the payload');
+    assert.equal(plain(result.header), c.header);
+  });
+}
+valid('TLV values are views into the input, not copies', () => {
+  const bytes = V2_CASES[0].bytes;
+  const result = accepts(bytes);
+  assert.is(result.header.tlvs[0].value.buffer, bytes.buffer);
+});
+valid.run();
+
+const v1 = suite('v1 invalid');
+const line = (s: string) => text(`PROXY ${s}\r\n`);
+const V1_INVALID: [string, Uint8Array, RegExp][] = [
+  ['lower-case prefix', text('proxy TCP4 1.2.3.4 5.6.7.8 1 2\r\n'), /^not a PROXY protocol header: first byte 'p'/],
+  ['misspelt prefix', text('PROXZ TCP4'), /^v1: expected "PROXY " but byte 4 is 'Z'/],
+  ['double space after PROXY', line(' TCP4 1.2.3.4 5.6.7.8 1 2'), /^v1: protocol must be TCP4, TCP6 or UNKNOWN; byte 6 is ' ' \(0x20\)/],
+  ['lower-case protocol', line('tcp4 1.2.3.4 5.6.7.8 1 2'), /^v1: protocol must be/],
+  ['UDP4 in v1', line('UDP4 1.2.3.4 5.6.7.8 1 2'), /^v1: protocol must be .* byte 6 is 'U'|byte 7/],
+  ['TCP5', line('TCP5 1.2.3.4 5.6.7.8 1 2'), /^v1: protocol must be .*byte 9 is '5'/],
+  ['tab instead of space', line('TCP4 1.2.3.4\t5.6.7.8 1 2'), /^v1: unexpected 0x09 in source address at byte 18/],
+  ['two spaces between addresses', line('TCP4 1.2.3.4  5.6.7.8 1 2'), /^v1: empty destination address at byte 19/],
+  ['trailing space before CRLF', line('TCP4 1.2.3.4 5.6.7.8 1 2 '), /^v1: unexpected ' ' \(0x20\)|unexpected 0x20 in destination port/],
+  ['leading zero in an octet', line('TCP4 1.2.3.04 5.6.7.8 1 2'), /^v1: source address 1\.2\.3\.04 has a leading zero/],
+  ['octet 256', line('TCP4 1.2.3.4 5.6.7.256 1 2'), /^v1: destination address 5\.6\.7\.256 is not a valid IPv4 address/],
+  ['three octets', line('TCP4 1.2.3 5.6.7.8 1 2'), /^v1: source address 1\.2\.3 is not a valid IPv4 address/],
+  ['five octets', line('TCP4 1.2.3.4.5 5.6.7.8 1 2'), /is not a valid IPv4 address/],
+  ['empty octet', line('TCP4 1..3.4 5.6.7.8 1 2'), /is not a valid IPv4 address/],
+  ['IPv6 under TCP4', line('TCP4 ::1 5.6.7.8 1 2'), /^v1: source address ::1 is not IPv4 as TCP4 requires/],
+  ['IPv4 under TCP6', line('TCP6 1.2.3.4 ::1 1 2'), /^v1: source address 1\.2\.3\.4 is not IPv6 as TCP6 requires/],
+  ['IPv6 zone id', line('TCP6 fe80::1%eth0 ::1 1 2'), /^v1: unexpected '%' \(0x25\) in source address/],
+  ['IPv6 in brackets', line('TCP6 [::1] ::1 1 2'), /^v1: unexpected '\['/],
+  ['IPv6 with two ::', line('TCP6 1::2::3 ::1 1 2'), /source address 1::2::3 is not a valid IPv6 address/],
+  ['IPv6 with nine groups', line('TCP6 1:2:3:4:5:6:7:8:9 ::1 1 2'), /is not a valid IPv6 address/],
+  ['IPv6 with seven groups', line('TCP6 1:2:3:4:5:6:7 ::1 1 2'), /is not a valid IPv6 address/],
+  [':: for no group at all', line('TCP6 1:2:3:4::5:6:7:8 ::1 1 2'), /is not a valid IPv6 address/],
+  ['IPv6 group of 5 digits', line('TCP6 12345::1 ::1 1 2'), /is not a valid IPv6 address/],
+  ['IPv6 lone leading colon', line('TCP6 :1:2:3:4:5:6:7 ::1 1 2'), /is not a valid IPv6 address/],
+  ['IPv6 lone trailing colon', line('TCP6 1:2:3:4:5:6:7: ::1 1 2'), /is not a valid IPv6 address/],
+  ['IPv4 tail not at the end', line('TCP6 ::1.2.3.4:5 ::1 1 2'), /is not a valid IPv6 address/],
+  ['IPv6 field longer than any address', line(`TCP6 ${'0'.repeat(46)} ::1 1 2`), /^v1: source address too long at byte 56/],
+  ['port 65536', line('TCP4 1.2.3.4 5.6.7.8 65536 2'), /^v1: port 65536 out of range$/],
+  ['port 99999', line('TCP4 1.2.3.4 5.6.7.8 1 99999'), /^v1: port 99999 out of range$/],
+  ['port with a leading zero', line('TCP4 1.2.3.4 5.6.7.8 080 2'), /^v1: source port 080 has a leading zero/],
+  ['port 00', line('TCP4 1.2.3.4 5.6.7.8 1 00'), /^v1: destination port 00 has a leading zero/],
+  ['signed port', line('TCP4 1.2.3.4 5.6.7.8 +1 2'), /^v1: unexpected '\+' \(0x2b\) in source port/],
+  ['hex port', line('TCP4 1.2.3.4 5.6.7.8 0x50 2'), /^v1: unexpected 'x' \(0x78\) in source port/],
+  ['six-digit port', line('TCP4 1.2.3.4 5.6.7.8 000001 2'), /^v1: source port too long/],
+  ['a field missing', line('TCP4 1.2.3.4 5.6.7.8 1'), /^v1: unexpected 0x0d in source port/],
+  ['a field too many', line('TCP4 1.2.3.4 5.6.7.8 1 2 3'), /^v1: unexpected ' ' \(0x20\) in destination port/],
+  ['LF alone', text('PROXY TCP4 1.2.3.4 5.6.7.8 1 2\n'), /^v1: unexpected 0x0a in destination port/],
+  ['CR without LF', text('PROXY TCP4 1.2.3.4 5.6.7.8 1 2\rX'), /^v1: carriage return not followed by line feed at byte 30/],
+  ['CR CR LF', text('PROXY TCP4 1.2.3.4 5.6.7.8 1 2\r\r\n'), /^v1: carriage return not followed by line feed/],
+  ['UNKNOWN glued to text', text('PROXY UNKNOWNX\r\n'), /^v1: expected a space or CRLF after UNKNOWN but byte 13 is 'X'/],
+  ['UNKNOWN with a bare CR inside', text('PROXY UNKNOWN a\rb\r\n'), /^v1: carriage return not followed by line feed at byte 15/],
+  ['UNKNOWN with a bare LF inside', text('PROXY UNKNOWN a\nb\r\n'), /^v1: line feed without carriage return at byte 15/],
+  ['UNKNOWN of 108 bytes', text(`PROXY UNKNOWN ${'x'.repeat(92)}\r\n`), /^v1: no CRLF within the first 107 bytes$/],
+  ['UNKNOWN with CR as byte 107', text(`PROXY UNKNOWN ${'x'.repeat(92)}\r`), /^v1: no CRLF within the first 107 bytes$/],
+];
+for (const [name, bytes, reason] of V1_INVALID) v1(name, () => rejects(bytes, reason));
+v1.run();
+
+const v2 = suite('v2 invalid');
+const tcp4 = (rest: string) => hex(`${V2_SIG} 21 11 ${rest}`);
+const V2_INVALID: [string, Uint8Array, RegExp, ParseOptions?][] = [
+  ['signature byte 5 wrong', hex('0d0a0d0a000e'), /^v2: signature mismatch at byte 5$/],
+  ['version 1', hex(`${V2_SIG} 11`), /^v2: version 1 in byte 12 is not 2$/],
+  ['version 3', hex(`${V2_SIG} 31`), /^v2: version 3 in byte 12 is not 2$/],
+  ['command 2', hex(`${V2_SIG} 22`), /^v2: command 2 in byte 12 is neither LOCAL \(0\) nor PROXY \(1\)$/],
+  ['command 15', hex(`${V2_SIG} 2f`), /^v2: command 15/],
+  ['family 4', hex(`${V2_SIG} 21 41`), /^v2: family\/transport byte 0x41 is not defined$/],
+  ['transport 3', hex(`${V2_SIG} 21 13`), /^v2: family\/transport byte 0x13 is not defined$/],
+  ['INET with UNSPEC transport', hex(`${V2_SIG} 21 10`), /byte 0x10 is not defined/],
+  ['undefined family for LOCAL too', hex(`${V2_SIG} 20 f0 0000`), /byte 0xf0 is not defined/],
+  ['length shorter than the IPv4 block', tcp4('000b 0102030405060708 0001 00'), /^v2: length 11 is shorter than the 12-byte TCP4 address block$/],
+  ['length shorter than the IPv6 block', hex(`${V2_SIG} 21 21 0023`), /^v2: length 35 is shorter than the 36-byte TCP6 address block$/],
+  ['length shorter than the UNIX block', hex(`${V2_SIG} 21 31 00d7`), /^v2: length 215 is shorter than the 216-byte UNIX_STREAM address block$/],
+  ['header over the default 4 KiB cap', tcp4('0ff1'), /^v2: header of 4097 bytes exceeds the 4096-byte limit$/],
+  ['header over a configured cap', tcp4('0011'), /^v2: header of 33 bytes exceeds the 32-byte limit$/, { maxV2HeaderSize: 32 }],
+  ['TLV value overruns the header', tcp4('0010 0102030405060708 0001 0002 01 0002 68'), /^v2: TLV 0x01 at byte 28 overruns the header \(length 2, 1 bytes left\)$/],
+  ['TLV type and length cut short', tcp4('000e 0102030405060708 0001 0002 01 00'), /^v2: TLV at byte 28 overruns the header/],
+  ['CRC32C of the wrong length', tcp4('0012 0102030405060708 0001 0002 03 0003 000000'), /^v2: CRC32C TLV at byte 28 has length 3, not 4$/],
+  ['CRC32C mismatch', tcp4('0013 0102030405060708 0001 0002 03 0004 00000000'), /^v2: CRC32C mismatch$/],
+  ['CRC32C required but absent', tcp4('000c 0102030405060708 0001 0002'), /^v2: no CRC32C TLV but one is required$/, { crc32c: 'require' }],
+  ['UNIQUE_ID over 128 bytes', tcp4(`0090 0102030405060708 0001 0002 05 0081 ${'00'.repeat(129)}`), /^v2: UNIQUE_ID TLV at byte 28 is 129 bytes, over the 128-byte limit$/],
+  ['SSL TLV shorter than client and verify', tcp4('0013 0102030405060708 0001 0002 20 0004 01000000'), /^v2: SSL TLV at byte 28 is 4 bytes/],
+  ['SSL sub-TLV overrunning the SSL TLV', tcp4('0018 0102030405060708 0001 0002 20 0009 01 00000000 21 0005 41'), /^v2: SSL sub-TLV 0x21 at byte 36 overruns the SSL TLV$/],
+  ['LOCAL with a wrong CRC32C among well-formed TLVs', hex(`${V2_SIG} 20 11 0054 030004 bce5951e 04004a ${'00'.repeat(74)}`), /^v2: CRC32C mismatch$/],
+];
+for (const [name, bytes, reason, options] of V2_INVALID) v2(name, () => rejects(bytes, reason, options));
+v2('two CRC32C TLVs', () => {
+  const built = buildProxyHeader(
+    { version: 2, command: 'proxy', protocol: 'TCP4', source: { address: '1.2.3.4', port: 1 }, destination: { address: '5.6.7.8', port: 2 }, tlvs: [{ type: 3, value: new Uint8Array(4) }, { type: 3, value: new Uint8Array(4) }] },
+  );
+  rejects(built, /^v2: second CRC32C TLV at byte 35$/);
+});
+v2.run();
+
+const early = suite('early rejection and waiting');
+early('an HTTP request or a greeting fails on its first byte', () => {
+  rejects(text('G'), /^not a PROXY protocol header: first byte 'G' \(0x47\)$/);
+  rejects(text('hello'), /first byte 'h'/);
+  rejects(new Uint8Array([0x16, 0x03, 0x01]), /first byte 0x16$/);
+});
+early('a wrong byte anywhere in a prefix fails without waiting for the rest', () => {
+  rejects(text('PROXZ'), /byte 4/);
+  rejects(text('PROXY TCP4 1.2.3.4 x'), /unexpected 'x'/);
+  rejects(hex('0d0a0d0b'), /signature mismatch at byte 3/);
+  rejects(hex(`${V2_SIG} 21 11 ffff`), /exceeds the 4096-byte limit/);
+});
+early('a line that never ends is refused at byte 107, not later', () => {
+  rejects(text(`PROXY UNKNOWN ${'x'.repeat(93)}`), /no CRLF within the first 107 bytes/);
+  assert.is(parseProxyHeader(text(`PROXY UNKNOWN ${'x'.repeat(92)}`)).status, 'incomplete');
+});
+early('empty input and valid prefixes are incomplete', () => {
+  assert.is(parseProxyHeader(new Uint8Array(0)).status, 'incomplete');
+  assert.is(parseProxyHeader(text('PROXY TCP6 2001:db8::1')).status, 'incomplete');
+  assert.is(parseProxyHeader(hex(`${V2_SIG} 21 11 000c 01020304`)).status, 'incomplete');
+});
+early('a larger cap admits a larger header', () => {
+  const big = buildProxyHeader({ version: 2, command: 'proxy', protocol: 'UNKNOWN', tlvs: [{ type: 4, value: new Uint8Array(5000) }] });
+  rejects(big, /exceeds the 4096-byte limit/);
+  assert.is(accepts(big, { maxV2HeaderSize: 65551 }).length, 5019);
+});
+early('CRC32C modes: ignore skips the check, require accepts a good one', () => {
+  const bad = tcp4('0013 0102030405060708 0001 0002 03 0004 00000000');
+  assert.is(accepts(bad, { crc32c: 'ignore' }).length, 35);
+  const good = buildProxyHeader({ version: 2, command: 'proxy', protocol: 'TCP4', source: { address: '1.2.3.4', port: 1 }, destination: { address: '5.6.7.8', port: 2 } }, { crc32c: true });
+  assert.is(accepts(good, { crc32c: 'require' }).header.tlvs[0].type, 3);
+  assert.is(accepts(hex(`${V2_SIG} 20 00 0000`), { crc32c: 'require' }).header.command, 'local', 'LOCAL needs no CRC');
+});
+early('bad options are a programming error: RangeError', () => {
+  assert.throws(() => parseProxyHeader(hex(V2_SIG), { maxV2HeaderSize: 15 }), RangeError);
+  assert.throws(() => parseProxyHeader(hex(V2_SIG), { crc32c: 'yes' as 'verify' }), RangeError);
+});
+early.run();
+
+const families = suite('all 256 v2 family/transport bytes');
+const DEFINED: Record<number, [string, number]> = { 0x00: ['UNKNOWN', 0], 0x11: ['TCP4', 12], 0x12: ['UDP4', 12], 0x21: ['TCP6', 36], 0x22: ['UDP6', 36], 0x31: ['UNIX_STREAM', 216], 0x32: ['UNIX_DGRAM', 216] };
+families('only the seven defined bytes are accepted, for PROXY and LOCAL', () => {
+  let accepted = 0;
+  for (let family = 0; family < 256; family++) {
+    for (const command of [0x20, 0x21]) {
+      const bytes = concat(hex(V2_SIG), Uint8Array.of(command, family, 0, 216), new Uint8Array(216));
+      const result = parseProxyHeader(bytes);
+      const defined = DEFINED[family];
+      if (defined === undefined) {
+        assert.is(result.status, 'invalid', `byte 0x${family.toString(16)}`);
+        continue;
+      }
+      if (result.status !== 'ok') assert.unreachable(`byte 0x${family.toString(16)}: ${JSON.stringify(result)}`);
+      else {
+        accepted++;
+        assert.is(result.header.protocol, defined[0]);
+        assert.is(result.length, 232);
+        assert.is(result.header.source === null, command === 0x20 || family === 0, 'addresses only for PROXY with a family');
+      }
+    }
+  }
+  assert.is(accepted, 14);
+});
+families.run();
