@@ -6,7 +6,7 @@ import { V1_CASES, V2_CASES, V2_SIG, concat, hex, plain, text } from './cases.ts
 
 function accepts(bytes: Uint8Array, options?: ParseOptions) {
   const result = parseProxyHeader(bytes, options);
-  if (result.status !== 'ok') assert.unreachable(`expected ok, got ${JSON.stringify(result)}`);
+  if (result.status !== 'ok') throw new assert.Assertion({ message: 'expected an ok result', operator: 'ok', expects: 'ok', actual: result });
   return result;
 }
 
