@@ -1,0 +1,191 @@
+// Interop with the real programs that send PROXY headers in production, in a small network of
+// namespaces this suite builds (needs root, iproute2, socat, haproxy, nginx, curl):
+//
+//   client ns ──10.71.1.0/24, fd71:1::/64── balancer ns ──10.71.2.0/24── server ns
+//       └───────────────────────10.71.3.0/24─────────────────────────────────┘
+//
+// Our server runs in the server namespace with --trust 10.71.2.0/24 (the balancer's side only).
+// Every client connects from its own namespace address with a known source port, so the test
+// can check that the server logs the real client, not the balancer.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { collect, exchange, link, Netns, removeAll } from '../helpers/netns.ts';
+import { startHaproxy, startNginx, startServer, type Running } from '../helpers/peers.ts';
+import { logLines, type LogLine } from '../helpers/resilience.ts';
+import { buildProxyHeader, TLV_TYPE, type ProxyHeaderInit } from '../../src/protocol/index.ts';
+
+const SERVER_PORT = 5000;
+const SERVER = `10.71.2.2:${SERVER_PORT}`;
+const REVERSE_LOG = 'reverse src=%ci:%cp dst=%fi:%fp authority=%[fc_pp_authority]';
+
+let client: Netns;
+let balancer: Netns;
+let serverNs: Netns;
+let server: Running;
+const peers: Running[] = [];
+
+test.before(async () => {
+  client = Netns.create('io-cl');
+  balancer = Netns.create('io-lb');
+  serverNs = Netns.create('io-sv');
+  link(client, '10.71.1.2/24', balancer, '10.71.1.1/24');
+  link(client, 'fd71:1::2/64', balancer, 'fd71:1::1/64');
+  const toServer = link(balancer, '10.71.2.1/24', serverNs, '10.71.2.2/24');
+  link(client, '10.71.3.2/24', serverNs, '10.71.3.1/24');
+  // A second address on the balancer's server-side link, for curl (see its test).
+  balancer.ip(['addr', 'add', '10.71.2.9/24', 'dev', toServer.a]);
+  server = await startServer(serverNs, SERVER_PORT, ['--proxy-protocol', 'require', '--trust', '10.71.2.0/24', '--log-format', 'json', '--header-timeout', '2s']);
+  peers.push(
+    await startHaproxy(balancer, [
+      { bind: '10.71.1.1:7001', server: SERVER, send: 'v1' },
+      { bind: '10.71.1.1:7002', server: SERVER, send: 'v2' },
+      { bind: '10.71.1.1:7003', server: SERVER, send: 'v2', v2Options: ['unique-id', 'authority', 'crc32c'] },
+      { bind: '[fd71:1::1]:7004', server: SERVER, send: 'v1' },
+      { bind: '[fd71:1::1]:7005', server: SERVER, send: 'v2', v2Options: ['crc32c'] },
+      // In reverse: HAProxy parses headers made by our builder, logs what it understood, and
+      // passes the client on to our server in a v2 header of its own.
+      { bind: '10.71.1.1:7201', acceptProxy: true, server: SERVER, send: 'v2', v2Options: ['authority', 'crc32c'], logFormat: REVERSE_LOG },
+    ]),
+    await startNginx(balancer, [
+      { listen: '10.71.1.1:7101', upstream: SERVER },
+      { listen: '[fd71:1::1]:7102', upstream: SERVER },
+    ]),
+  );
+});
+
+test.after(async () => {
+  for (const peer of peers) await peer.stop();
+  await server?.stop();
+  removeAll();
+});
+
+/** The server's `open` log line for the connection whose client used `port`. */
+async function openLine(port: number): Promise<LogLine> {
+  const pattern = new RegExp(`"client":"[^"]*:${port}"`);
+  await server.waitFor(pattern, 3000);
+  return logLines(server.output()).find((l) => typeof l.client === 'string' && l.client.endsWith(`:${port}`))!;
+}
+
+function escape(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
+/** How the server writes an endpoint in its log. */
+function showEndpoint(address: string, port: number): string {
+  return address.includes(':') ? `[${address}]:${port}` : `${address}:${port}`;
+}
+
+function echoThrough(host: string, port: number, sourcePort: number): Promise<Buffer> {
+  return exchange(client, { host, port, sourcePort, input: 'hello through the balancer\r\nq\r\n' });
+}
+
+const cases = [
+  { name: 'HAProxy send-proxy (v1) over IPv4', host: '10.71.1.1', port: 7001, client: '10.71.1.2' },
+  { name: 'HAProxy send-proxy-v2 over IPv4', host: '10.71.1.1', port: 7002, client: '10.71.1.2' },
+  { name: 'HAProxy send-proxy-v2 with unique-id, authority, crc32c', host: '10.71.1.1', port: 7003, client: '10.71.1.2' },
+  { name: 'HAProxy send-proxy (v1 TCP6) over IPv6', host: 'fd71:1::1', port: 7004, client: 'fd71:1::2' },
+  { name: 'HAProxy send-proxy-v2 (IPv6) with crc32c', host: 'fd71:1::1', port: 7005, client: 'fd71:1::2' },
+  { name: 'nginx stream proxy_protocol on over IPv4', host: '10.71.1.1', port: 7101, client: '10.71.1.2' },
+  { name: 'nginx stream proxy_protocol on over IPv6', host: 'fd71:1::1', port: 7102, client: 'fd71:1::2' },
+];
+
+let sourcePort = 42000;
+for (const c of cases) {
+  test(`${c.name}: echoes and logs the real client, not the balancer`, async () => {
+    const port = ++sourcePort;
+    const reply = await echoThrough(c.host, c.port, port);
+    assert.is(reply.toString('latin1'), 'hello through the balancer\r\n');
+    const line = await openLine(port);
+    assert.ok(String(line.client).includes(c.client), `client ${String(line.client)} should be ${c.client}`);
+    assert.ok(String(line.via).startsWith('10.71.2.1:'), `via ${String(line.via)} should be the balancer`);
+  });
+}
+
+test('curl --haproxy-protocol (v1) straight to the server: logs curl as the client', async () => {
+  const port = ++sourcePort;
+  // curl is its own balancer: its header describes its own connection, so it must come from a
+  // trusted address; it uses the balancer namespace's second address and a fixed source port.
+  const curl = balancer.spawn('curl', ['-sS', '--haproxy-protocol', '--interface', '10.71.2.9', '--local-port', String(port), `telnet://${SERVER}`], {
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
+  const reply = await collect(curl, 'hello from curl\r\nq\r\n', 5000);
+  assert.is(reply.toString('latin1'), 'hello from curl\r\n');
+  const line = await openLine(port);
+  assert.is(line.client, `10.71.2.9:${port}`);
+});
+
+const built: Array<{ name: string; header: ProxyHeaderInit; crc32c?: boolean; authority?: string }> = [
+  {
+    name: 'v1 TCP4',
+    header: { version: 1, command: 'proxy', protocol: 'TCP4', source: { address: '203.0.113.10', port: 50001 }, destination: { address: '192.0.2.80', port: 443 } },
+  },
+  {
+    name: 'v1 TCP6',
+    header: { version: 1, command: 'proxy', protocol: 'TCP6', source: { address: '2001:db8::10', port: 50002 }, destination: { address: '2001:db8::80', port: 443 } },
+  },
+  {
+    name: 'v2 TCP4 with an authority TLV and CRC32C',
+    header: {
+      version: 2,
+      command: 'proxy',
+      protocol: 'TCP4',
+      source: { address: '203.0.113.11', port: 50003 },
+      destination: { address: '192.0.2.80', port: 443 },
+      tlvs: [{ type: TLV_TYPE.AUTHORITY, value: Buffer.from('echo.example.com') }],
+    },
+    crc32c: true,
+    authority: 'echo.example.com',
+  },
+  {
+    name: 'v2 TCP6 with an AWS VPC endpoint TLV',
+    header: {
+      version: 2,
+      command: 'proxy',
+      protocol: 'TCP6',
+      source: { address: '2001:db8::11', port: 50004 },
+      destination: { address: '2001:db8::80', port: 5000 },
+      tlvs: [{ type: TLV_TYPE.AWS, value: Buffer.from('\x01vpce-0123456789abcdef0', 'latin1') }],
+    },
+  },
+];
+
+for (const b of built) {
+  test(`HAProxy accept-proxy understands our builder's ${b.name} header`, async () => {
+    const source = b.header.source!;
+    const destination = b.header.destination!;
+    const header = buildProxyHeader(b.header, { crc32c: b.crc32c });
+    const reply = await exchange(client, { host: '10.71.1.1', port: 7201, input: Buffer.concat([header, Buffer.from('built\r\nq\r\n')]) });
+    assert.is(reply.toString('latin1'), 'built\r\n');
+    const haproxy = peers[0];
+    const logged = await haproxy.waitFor(new RegExp(`reverse src=${escape(source.address)}:${source.port} .*`), 3000);
+    assert.is(logged[0], `reverse src=${source.address}:${source.port} dst=${destination.address}:${destination.port} authority=${b.authority ?? '-'}`);
+    // ...and passed the same client on to our server.
+    const line = await openLine(source.port);
+    assert.is(line.client, showEndpoint(source.address, source.port));
+  });
+}
+
+test('a client cannot forge its address through the balancer: its header is just data', async () => {
+  const port = ++sourcePort;
+  const forged = 'PROXY TCP4 203.0.113.66 10.0.0.1 1234 5000\r\n';
+  const reply = await exchange(client, { host: '10.71.1.1', port: 7001, sourcePort: port, input: forged + 'q\r\n' });
+  assert.is(reply.toString('latin1'), forged);
+  const line = await openLine(port);
+  assert.ok(String(line.client).startsWith('10.71.1.2:'));
+});
+
+test('topology: a forged header straight from the client namespace is rejected and logged', async () => {
+  const port = ++sourcePort;
+  const forged = 'PROXY TCP4 203.0.113.66 10.0.0.1 1234 5000\r\nhello\r\n';
+  const reply = (await exchange(client, { host: '10.71.3.1', port: SERVER_PORT, sourcePort: port, input: forged })).toString('latin1');
+  assert.not.ok(reply.includes('hello'), `an untrusted peer got an echo: ${JSON.stringify(reply)}`);
+  assert.match(reply, /not a trusted load balancer/);
+  await server.waitFor(new RegExp(`"peer":"10\\.71\\.3\\.2:${port}"`), 3000);
+  const rejected = logLines(server.output()).find((l) => l.peer === `10.71.3.2:${port}`)!;
+  assert.is(rejected.msg, 'reject');
+  assert.is(rejected.reason, 'untrusted');
+  assert.not.ok(JSON.stringify(rejected).includes('203.0.113.66'), 'the forged address must not be logged');
+  assert.not.ok(logLines(server.output()).some((l) => l.msg === 'open' && String(l.client).startsWith('203.0.113.66')), 'no connection was opened for the forged client');
+});
+
+test.run();
