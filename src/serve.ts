@@ -1,19 +1,85 @@
-// `elb-proxy-echo serve`: options for the server, then listen.
-import { createEchoServer } from './server/server.ts';
-import { envName, integer, type OptionTable, parseOptions } from './options.ts';
+// `elb-proxy-echo serve`: the options table → one frozen config → the server (or its workers).
+//
+// Everything from argv and the environment is read here, once; bad values throw UsageError
+// (exit 2, one line) before anything listens. Below this file nothing reads process.env.
+import cluster from 'node:cluster';
+import { createLogger, FdSink, type Logger, LEVELS, LOG_FORMATS } from './log.ts';
+import { duration, envName, integer, oneOf, type OptionTable, type OptionValues, parseOptions, size, text, UsageError } from './options.ts';
+import { runPrimary, runWorker, type ServeConfig } from './server/process.ts';
+import { POLICIES } from './server/policy.ts';
+import { ECHO_DEFAULTS } from './server/server.ts';
+import { parseTrustList, type TrustList } from './server/trust.ts';
+
+const option = <T>(flag: string, value: string | undefined, help: string, defaultValue: T, parse: (raw: string) => T) =>
+  ({ flag, env: envName(flag), value, help, default: defaultValue, parse }) as const;
 
 export const serveOptions = {
-  port: { flag: 'port', short: 'p', env: envName('port'), value: 'N', help: 'TCP port to listen on', default: 5000, parse: integer(0, 65535) },
+  port: { ...option('port', 'N', 'TCP port to listen on', 5000, integer(0, 65535)), short: 'p' },
+  host: option('host', 'ADDR', 'address to listen on (:: is IPv6 and IPv4)', '::', text),
+  proxyProtocol: option('proxy-protocol', 'POLICY', 'require, optional or off: whether connections start with a PROXY header', ECHO_DEFAULTS.proxyProtocol, oneOf(POLICIES)),
+  trust: option('trust', 'CIDR,…', 'only these sources may send a PROXY header (the balancer subnets; none: anyone)', null as TrustList | null, parseTrustList),
+  headerTimeout: option('header-timeout', 'TIME', 'time allowed for the PROXY header', '5s', durationText(duration(60_000))),
+  idleTimeout: option('idle-timeout', 'TIME', 'close a connection without data for this long', '5m', durationText(duration(24 * 3600_000))),
+  maxLine: option('max-line', 'BYTES', 'longest line echoed; a longer one closes the connection', ECHO_DEFAULTS.maxLine, size(1, 16 * 1024 * 1024)),
+  maxConnections: option('max-connections', 'N', 'refuse connections beyond this many (per worker)', ECHO_DEFAULTS.maxConnections, integer(1, 1_000_000)),
+  transform: option('transform', 'MODE', 'none, or upper: echo in upper case', 'none' as 'none' | 'upper', oneOf(['none', 'upper'])),
+  logLevel: option('log-level', 'LEVEL', 'debug (also lines of data), info, warn or error', 'info' as (typeof LEVELS)[number], oneOf(LEVELS)),
+  logFormat: option('log-format', 'FORMAT', 'text (for journalctl) or json (one object per line)', 'text' as (typeof LOG_FORMATS)[number], oneOf(LOG_FORMATS)),
+  metricsPort: option('metrics-port', 'N', 'serve /healthz and Prometheus /metrics on this port (off: none)', 'off', (raw) => (raw === 'off' ? 'off' : String(integer(0, 65535)(raw)))),
+  workers: option('workers', 'N|auto', 'server processes (auto: one per CPU)', '1', (raw) => (raw === 'auto' ? 'auto' : String(integer(1, 64)(raw)))),
+  drainTimeout: option('drain-timeout', 'TIME', 'on SIGTERM/SIGINT, time open connections get to finish', '10s', durationText(duration(3600_000))),
 } satisfies OptionTable;
 
-export async function serve(argv: readonly string[], env: Readonly<Record<string, string | undefined>>): Promise<void> {
-  const { values } = parseOptions(serveOptions, argv, env);
-  const server = createEchoServer();
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(values.port, () => resolve());
+// Durations stay text in the table so --help shows `5s`, not milliseconds; checked when parsed.
+function durationText(check: (raw: string) => number): (raw: string) => string {
+  return (raw) => {
+    check(raw);
+    return raw;
+  };
+}
+
+export function toConfig(values: OptionValues<typeof serveOptions>, cpus: number): ServeConfig {
+  const ms = duration(Number.MAX_SAFE_INTEGER);
+  return Object.freeze({
+    port: values.port,
+    host: values.host,
+    echo: Object.freeze({
+      proxyProtocol: values.proxyProtocol,
+      trust: values.trust,
+      headerTimeoutMs: Math.max(1, ms(values.headerTimeout)),
+      idleTimeoutMs: Math.max(1, ms(values.idleTimeout)),
+      maxLine: values.maxLine,
+      maxConnections: values.maxConnections,
+      transform: values.transform,
+    }),
+    logLevel: values.logLevel,
+    logFormat: values.logFormat,
+    metricsPort: values.metricsPort === 'off' ? null : Number(values.metricsPort),
+    workers: values.workers === 'auto' ? Math.max(1, cpus) : Number(values.workers),
+    drainTimeoutMs: ms(values.drainTimeout),
   });
-  const address = server.address();
-  const port = typeof address === 'object' && address !== null ? address.port : values.port;
-  process.stdout.write(`listening on port ${port}\n`);
+}
+
+/** systemd socket activation: the listening socket is fd 3 when LISTEN_PID is this process. */
+export function activatedFd(env: Readonly<Record<string, string | undefined>>, pid: number): number | null {
+  return env.LISTEN_PID === String(pid) && Number(env.LISTEN_FDS) >= 1 ? 3 : null;
+}
+
+export async function serve(argv: readonly string[], env: Readonly<Record<string, string | undefined>>): Promise<void> {
+  const { values, positionals } = parseOptions(serveOptions, argv, env);
+  if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}"`);
+  const { availableParallelism } = await import('node:os');
+  const config = toConfig(values, availableParallelism());
+  const sink = new FdSink(1);
+  const logger: Logger = createLogger({ level: config.logLevel, format: config.logFormat, sink });
+  // A worker learns from its primary whether to use the inherited socket.
+  const fd = cluster.isWorker ? (env.ELB_PROXY_ECHO_WORKER_FD === '3' ? 3 : null) : activatedFd(env, process.pid);
+  if (fd !== null && !cluster.isWorker) {
+    // Children (workers) must not take the activation variables as theirs.
+    for (const name of ['LISTEN_PID', 'LISTEN_FDS', 'LISTEN_FDNAMES']) delete process.env[name];
+  }
+  process.on('SIGHUP', () => logger.info('SIGHUP ignored'));
+  if (cluster.isWorker) await runWorker(config, logger, sink, fd);
+  else if (config.workers > 1) await runPrimary(config, logger, sink, fd);
+  else await runWorker(config, logger, sink, fd);
 }

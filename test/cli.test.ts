@@ -37,11 +37,11 @@ test('an unknown command exits 2', async () => {
   assert.match(stderr, /unknown command "frob"/);
 });
 
-test('serve --port 0 listens and echoes over a real socket', async () => {
+test('serve --port 0 listens and echoes over a real socket after a PROXY header', async () => {
   const { child, match } = await startCli(['serve', '--port', '0'], /port (\d+)/);
   try {
     const client = await TestClient.connect(Number(match[1]));
-    client.write('hello\r\n');
+    client.write('PROXY TCP4 54.222.152.163 10.0.11.239 45418 5000\r\nhello\r\n');
     assert.is((await client.readBytes(7)).toString(), 'hello\r\n');
     client.write('q\r\n');
     await client.waitClose();

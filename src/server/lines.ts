@@ -1,51 +1,80 @@
-// Splits the byte stream after the header into lines for the echo. Pure: no sockets.
+// Finds the lines in a chunk of echo data. Pure: no sockets, no allocation.
 //
-// `feed(chunk)` returns what to write back for the complete lines in the chunk (one view, so a
-// chunk of many lines is answered by one write) and whether a line `q`/`Q` asked to close.
-// A partial line is kept until its LF arrives.
+// The echo writes whole chunks, so all this has to find is where the last complete line ends,
+// whether a line is exactly `q`/`Q` (the quit command, which is not echoed), and whether a line
+// is longer than the limit. A line ends with LF; a CR before it is part of the line's ending.
+// The part of a line that arrived in earlier chunks (`carried`) counts towards its length and
+// takes part in the quit test.
 
 const LF = 0x0a;
 const CR = 0x0d;
 
-export interface Fed {
-  /** Bytes to echo (complete lines before any quit line), or null when there is nothing. */
-  readonly echo: Uint8Array | null;
-  /** A line `q` or `Q` (with or without CR) was seen; everything after it is ignored. */
-  readonly quit: boolean;
+export const STOP_NONE = 0;
+export const STOP_QUIT = 1;
+export const STOP_TOO_LONG = 2;
+export type Stop = typeof STOP_NONE | typeof STOP_QUIT | typeof STOP_TOO_LONG;
+
+/** What `scanLines` found; one object reused by every call (the event loop runs one at a time). */
+export interface Scan {
+  /** Index just past the last complete line to echo (before any quit or too-long line). */
+  end: number;
+  /** Complete lines up to `end` (the carried line counts as one of them). */
+  lines: number;
+  stop: Stop;
 }
 
-export class LineSplitter {
-  #pending: Uint8Array[] = [];
-
-  feed(chunk: Uint8Array): Fed {
-    let start = 0;
-    let echoEnd = 0;
-    let quit = false;
-    for (let lf = chunk.indexOf(LF); lf !== -1; lf = chunk.indexOf(LF, start)) {
-      if (this.#pending.length === 0 && isQuit(chunk, start, lf)) {
-        quit = true;
-        break;
-      }
-      start = lf + 1;
-      echoEnd = start;
-      if (this.#pending.length > 0) {
-        // The first complete line began in an earlier chunk: join it here.
-        this.#pending.push(chunk.subarray(0, echoEnd));
-        const joined = Buffer.concat(this.#pending);
-        this.#pending = [];
-        if (isQuit(joined, 0, joined.length - 1)) return { echo: null, quit: true };
-        const rest = this.feed(chunk.subarray(echoEnd));
-        return { echo: rest.echo ? Buffer.concat([joined, rest.echo]) : joined, quit: rest.quit };
-      }
-    }
-    if (!quit && start < chunk.length) this.#pending.push(chunk.subarray(start));
-    return { echo: echoEnd > 0 ? chunk.subarray(0, echoEnd) : null, quit };
+/**
+ * Scans `chunk` for lines. `carried` holds the start of the first line from earlier chunks
+ * (null when the chunk starts a new line). `maxLine` is the longest line allowed, counted
+ * without its CR LF. After the last complete line, bytes up to `chunk.length` are a partial line
+ * the caller keeps; the caller also checks that partial line against the limit.
+ */
+export function scanLines(chunk: Uint8Array, carried: Uint8Array | null, maxLine: number, out: Scan): Scan {
+  out.end = 0;
+  out.lines = 0;
+  out.stop = STOP_NONE;
+  let start = 0;
+  let lf = chunk.indexOf(LF);
+  if (lf !== -1 && carried !== null) {
+    // The first line began earlier: judge it on the joined bytes without joining them.
+    const length = carried.length + lf - (lf > 0 ? (chunk[lf - 1] === CR ? 1 : 0) : carried[carried.length - 1] === CR ? 1 : 0);
+    if (length > maxLine) return stop(out, 0, STOP_TOO_LONG);
+    // `carried` is never empty, so the one byte of a one-byte line is its first.
+    if (length === 1 && isQ(carried[0])) return stop(out, 0, STOP_QUIT);
+    start = lf + 1;
+    out.end = start;
+    out.lines = 1;
+    lf = chunk.indexOf(LF, start);
   }
+  // The hot loop: one memchr per line, then a length test; the quit test looks at a byte
+  // only for lines of one or two bytes.
+  while (lf !== -1) {
+    let length = lf - start;
+    if (length > 0 && chunk[lf - 1] === CR) length--;
+    if (length > maxLine) return stop(out, start, STOP_TOO_LONG);
+    if (length === 1 && isQ(chunk[start])) return stop(out, start, STOP_QUIT);
+    start = lf + 1;
+    out.lines++;
+    lf = chunk.indexOf(LF, start);
+  }
+  out.end = start;
+  return out;
 }
 
-/** Is the line [start, lf) exactly `q` or `Q`, with an optional CR before the LF? */
-function isQuit(bytes: Uint8Array, start: number, lf: number): boolean {
-  let end = lf;
-  if (end > start && bytes[end - 1] === CR) end--;
-  return end - start === 1 && (bytes[start] | 0x20) === 0x71;
+function stop(out: Scan, end: number, why: Stop): Scan {
+  out.end = end;
+  out.stop = why;
+  return out;
+}
+
+function isQ(byte: number): boolean {
+  return byte === 0x71 || byte === 0x51;
+}
+
+/** Upper-cases ASCII letters in place (for `--transform upper`); other bytes are kept. */
+export function upperCaseInPlace(bytes: Uint8Array, from: number, to: number): void {
+  for (let i = from; i < to; i++) {
+    const b = bytes[i];
+    if (b >= 0x61 && b <= 0x7a) bytes[i] = b - 0x20;
+  }
 }

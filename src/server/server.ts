@@ -1,20 +1,147 @@
-// TCP echo server: each connection's lines are echoed back until a line `q`/`Q`.
+// The echo server as a library: a net.Server wired to the per-connection state machine, one
+// shared timer for all deadlines, connection limits, and a graceful close.
+//
+// Usage (tests and the in-process benchmark):
+//
+//   const echo = createEchoServer({ proxyProtocol: 'require', logger: silentLogger });
+//   const { port } = await echo.listen({ port: 0, host: '127.0.0.1' }); // 0: an ephemeral port
+//   …connect to 127.0.0.1:port, send a PROXY header, then lines…
+//   await echo.close();          // stop accepting, wait for open connections (up to drainMs,
+//                                // default 10 s; 0 ends them at once), then resolve
+//
+// `createEchoServer` returns an `EchoServer`: `listen(options)` takes net.ListenOptions (port and
+// host, or `{ fd: 3 }` for an inherited socket) and resolves with the bound address;
+// `close(drainMs?)` resolves once every connection is gone; `metrics` holds live counters;
+// `server` is the underlying net.Server. Logging: pass `logger` (from src/log.ts
+// `createLogger`); the default is `silentLogger`, which writes nothing.
 import net from 'node:net';
-import { LineSplitter } from './lines.ts';
+import { silentLogger, type Logger } from '../log.ts';
+import { accept, closeAll, type Connection, type ServerContext, sweep } from './connection.ts';
+import { Metrics } from './metrics.ts';
+import type { Policy } from './policy.ts';
+import { trustListOf, type TrustList } from './trust.ts';
 
 export interface EchoServerOptions {
-  readonly port: number;
-  readonly host?: string;
+  /** Default 'require'. */
+  readonly proxyProtocol?: Policy;
+  /** Peers allowed to send a header: a parsed list or CIDR strings. Default: anyone. */
+  readonly trust?: TrustList | readonly string[] | null;
+  /** Longest line echoed, without its CR LF, in bytes. Default 16384. */
+  readonly maxLine?: number;
+  /** Time allowed for the complete PROXY header, ms. Default 5000. */
+  readonly headerTimeoutMs?: number;
+  /** Time a connection may stay without data (or without draining its echo), ms. Default 300000. */
+  readonly idleTimeoutMs?: number;
+  /** Connections beyond this are refused at once. Default 10000. */
+  readonly maxConnections?: number;
+  /** 'upper' echoes ASCII letters in upper case. Default 'none'. */
+  readonly transform?: 'none' | 'upper';
+  /** Largest v2 header accepted (16-byte prefix + declared length). Default 4096. */
+  readonly maxHeaderSize?: number;
+  readonly logger?: Logger;
 }
 
-export function createEchoServer(): net.Server {
-  return net.createServer((socket) => {
-    const lines = new LineSplitter();
-    socket.on('data', (chunk) => {
-      const { echo, quit } = lines.feed(chunk);
-      if (echo !== null) socket.write(echo);
-      if (quit) socket.end();
-    });
-    socket.on('error', () => socket.destroy());
+export interface EchoServer {
+  readonly server: net.Server;
+  readonly metrics: Metrics;
+  /** Listens (port 0: an ephemeral port; `{ fd }`: an inherited socket); resolves with the address. */
+  listen(options: net.ListenOptions | { readonly fd: number }): Promise<net.AddressInfo>;
+  /** Stops accepting; open connections get `drainMs` to finish, then are closed. */
+  close(drainMs?: number): Promise<void>;
+  /** Connections open now. */
+  readonly connectionCount: number;
+}
+
+export const ECHO_DEFAULTS = Object.freeze({
+  proxyProtocol: 'require' as Policy,
+  maxLine: 16384,
+  headerTimeoutMs: 5000,
+  idleTimeoutMs: 300_000,
+  maxConnections: 10_000,
+});
+
+export function createEchoServer(options: EchoServerOptions = {}): EchoServer {
+  const logger = options.logger ?? silentLogger;
+  const metrics = new Metrics();
+  const headerTimeoutMs = options.headerTimeoutMs ?? ECHO_DEFAULTS.headerTimeoutMs;
+  const idleTimeoutMs = options.idleTimeoutMs ?? ECHO_DEFAULTS.idleTimeoutMs;
+  const trust = options.trust === undefined || options.trust === null ? null : 'allows' in options.trust ? options.trust : trustListOf(options.trust);
+  let drained: (() => void) | null = null;
+  const ctx: ServerContext = {
+    policy: options.proxyProtocol ?? ECHO_DEFAULTS.proxyProtocol,
+    trust,
+    maxLine: options.maxLine ?? ECHO_DEFAULTS.maxLine,
+    headerTimeoutMs,
+    idleTimeoutMs,
+    upper: options.transform === 'upper',
+    parseOptions: options.maxHeaderSize === undefined ? {} : { maxV2HeaderSize: options.maxHeaderSize },
+    logger,
+    metrics,
+    connections: new Set<Connection>(),
+    now: Date.now(),
+    onClosed: () => {
+      if (drained !== null && ctx.connections.size === 0) drained();
+    },
+  };
+
+  const server = net.createServer({ noDelay: true }, (socket) => accept(ctx, socket));
+  server.maxConnections = options.maxConnections ?? ECHO_DEFAULTS.maxConnections;
+  // Over the limit, Node closes the new socket before building anything for it.
+  let dropped = 0;
+  let dropReport: NodeJS.Timeout | null = null;
+  server.on('drop', () => {
+    metrics.reject('max-connections');
+    if (dropped++ === 0) {
+      dropReport = setTimeout(() => {
+        logger.warn('refused connections: --max-connections reached', { refused: dropped, limit: server.maxConnections });
+        dropped = 0;
+        dropReport = null;
+      }, 1000);
+      dropReport.unref();
+    }
   });
+
+  // One timer for every deadline; its period is a fraction of the shortest timeout so a
+  // deadline is late by at most that fraction.
+  const period = Math.max(20, Math.min(1000, Math.floor(Math.min(headerTimeoutMs, idleTimeoutMs) / 5)));
+  let ticker: NodeJS.Timeout | null = null;
+  const tick = () => {
+    ctx.now = Date.now();
+    sweep(ctx);
+  };
+
+  let closing: Promise<void> | null = null;
+  return {
+    server,
+    metrics,
+    get connectionCount() {
+      return ctx.connections.size;
+    },
+    listen(listenOptions) {
+      return new Promise((resolve, reject) => {
+        const onError = (error: Error) => reject(error);
+        server.once('error', onError);
+        server.listen(listenOptions, () => {
+          server.off('error', onError);
+          ticker ??= setInterval(tick, period).unref();
+          resolve(server.address() as net.AddressInfo);
+        });
+      });
+    },
+    close(drainMs = 10_000) {
+      closing ??= new Promise<void>((resolve) => {
+        server.close();
+        let timer: NodeJS.Timeout | null = null;
+        drained = () => {
+          if (timer !== null) clearTimeout(timer);
+          if (ticker !== null) clearInterval(ticker);
+          if (dropReport !== null) clearTimeout(dropReport);
+          resolve();
+        };
+        if (ctx.connections.size === 0) return drained();
+        timer = setTimeout(() => closeAll(ctx), drainMs);
+      });
+      return closing;
+    },
+  };
 }

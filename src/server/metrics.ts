@@ -1,0 +1,93 @@
+// Counters of one server process, their sum over workers, and the Prometheus text format.
+//
+// A `Metrics` object is plain numbers the connection code bumps; a snapshot is its JSON-able
+// copy (what a worker sends to the primary), and `renderMetrics` prints snapshots in the
+// Prometheus exposition format (text/plain; version=0.0.4).
+
+export interface MetricsSnapshot {
+  readonly connectionsOpen: number;
+  readonly connectionsTotal: number;
+  /** Connections that closed without sending a byte (TCP health checks). */
+  readonly silentCloses: number;
+  /** Accepted headers by kind: v1, v2, v2-local, none (policy off or optional without one). */
+  readonly headers: Readonly<Record<string, number>>;
+  /** Closed connections by rejection reason. */
+  readonly rejects: Readonly<Record<string, number>>;
+  readonly lines: number;
+  readonly bytes: number;
+}
+
+export class Metrics {
+  connectionsOpen = 0;
+  connectionsTotal = 0;
+  silentCloses = 0;
+  lines = 0;
+  bytes = 0;
+  readonly headers: Record<string, number> = { v1: 0, v2: 0, 'v2-local': 0, none: 0 };
+  readonly rejects: Record<string, number> = {};
+
+  reject(reason: string): void {
+    this.rejects[reason] = (this.rejects[reason] ?? 0) + 1;
+  }
+
+  snapshot(): MetricsSnapshot {
+    return sumSnapshots([this]);
+  }
+}
+
+export function sumSnapshots(list: readonly MetricsSnapshot[]): MetricsSnapshot {
+  const headers: Record<string, number> = {};
+  const rejects: Record<string, number> = {};
+  let connectionsOpen = 0;
+  let connectionsTotal = 0;
+  let silentCloses = 0;
+  let lines = 0;
+  let bytes = 0;
+  for (const s of list) {
+    connectionsOpen += s.connectionsOpen;
+    connectionsTotal += s.connectionsTotal;
+    silentCloses += s.silentCloses;
+    lines += s.lines;
+    bytes += s.bytes;
+    addInto(headers, s.headers);
+    addInto(rejects, s.rejects);
+  }
+  return { connectionsOpen, connectionsTotal, silentCloses, headers, rejects, lines, bytes };
+}
+
+function addInto(into: Record<string, number>, from: Readonly<Record<string, number>>): void {
+  for (const key in from) into[key] = (into[key] ?? 0) + from[key];
+}
+
+/** Event-loop delay figures in seconds (from perf_hooks.monitorEventLoopDelay). */
+export interface LoopDelay {
+  readonly p50: number;
+  readonly p99: number;
+  readonly max: number;
+}
+
+export function renderMetrics(s: MetricsSnapshot, loopDelay: LoopDelay | null, workers = 1): string {
+  const out: string[] = [];
+  const metric = (name: string, type: string, help: string, rows: Array<[string, number]>) => {
+    out.push(`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`);
+    for (const [labels, value] of rows) out.push(`${name}${labels} ${value}`);
+  };
+  const labelled = (label: string, values: Readonly<Record<string, number>>) =>
+    Object.keys(values).sort().map((key): [string, number] => [`{${label}="${key}"}`, values[key]]);
+  metric('elb_proxy_echo_connections_open', 'gauge', 'Connections open now.', [['', s.connectionsOpen]]);
+  metric('elb_proxy_echo_connections_total', 'counter', 'Connections accepted.', [['', s.connectionsTotal]]);
+  metric('elb_proxy_echo_silent_closes_total', 'counter', 'Connections closed without sending a byte (TCP health checks).', [['', s.silentCloses]]);
+  metric('elb_proxy_echo_headers_total', 'counter', 'Connections by PROXY header kind.', labelled('version', s.headers));
+  metric('elb_proxy_echo_rejects_total', 'counter', 'Connections closed by the server, by reason.', labelled('reason', s.rejects));
+  metric('elb_proxy_echo_lines_echoed_total', 'counter', 'Lines echoed.', [['', s.lines]]);
+  metric('elb_proxy_echo_bytes_echoed_total', 'counter', 'Bytes echoed.', [['', s.bytes]]);
+  metric('elb_proxy_echo_workers', 'gauge', 'Server processes serving connections.', [['', workers]]);
+  if (loopDelay !== null) {
+    metric('elb_proxy_echo_event_loop_delay_seconds', 'gauge', 'Event-loop delay of the process answering this scrape.', [
+      ['{quantile="0.5"}', loopDelay.p50],
+      ['{quantile="0.99"}', loopDelay.p99],
+      ['{quantile="1"}', loopDelay.max],
+    ]);
+  }
+  return out.join('\n') + '\n';
+}

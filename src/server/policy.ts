@@ -1,0 +1,28 @@
+// Who must, may or must not send a PROXY header, and telling a header's start from plain data.
+import { V2_SIGNATURE } from '../protocol/constants.ts';
+
+export const POLICIES = ['require', 'optional', 'off'] as const;
+/**
+ * require: every connection starts with a header (from a trusted peer when --trust is set);
+ * optional: a header is used when one is present (only trusted peers may send one);
+ * off: no header is parsed, every byte is data.
+ */
+export type Policy = (typeof POLICIES)[number];
+
+const V1_SIGNATURE = Uint8Array.of(0x50, 0x52, 0x4f, 0x58, 0x59, 0x20); // "PROXY "
+
+export const HEADER_NO = 0;
+export const HEADER_YES = 1;
+export const HEADER_MAYBE = 2;
+
+/**
+ * For the optional policy: do these first bytes start a PROXY header (v1 `PROXY ` or the v2
+ * signature)? MAYBE while they are still a prefix of one. Only a whole signature is a yes, so
+ * a line of data such as `PRO` or `PROXIMITY` stays data.
+ */
+export function startsLikeHeader(bytes: Uint8Array): typeof HEADER_NO | typeof HEADER_YES | typeof HEADER_MAYBE {
+  const signature = bytes[0] === V1_SIGNATURE[0] ? V1_SIGNATURE : V2_SIGNATURE;
+  const n = Math.min(bytes.length, signature.length);
+  for (let i = 0; i < n; i++) if (bytes[i] !== signature[i]) return HEADER_NO;
+  return n === signature.length ? HEADER_YES : HEADER_MAYBE;
+}
