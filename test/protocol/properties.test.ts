@@ -1,0 +1,174 @@
+import { isIPv4, isIPv6 } from 'node:net';
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import { formatIPv4 } from '../../src/protocol/ipv4.ts';
+import { formatIPv6 } from '../../src/protocol/ipv6.ts';
+import { buildProxyHeader, parseProxyHeader } from '../../src/protocol/index.ts';
+import type { Protocol, ProxyHeader, Tlv } from '../../src/protocol/index.ts';
+import { VALID_CASES, V2_SIG, concat, hex, plain, text } from './cases.ts';
+import { Random, runSeed } from './random.ts';
+
+const seed = runSeed();
+const context = `(replay with SEED=${seed})`;
+
+const splits = suite('streaming');
+splits('every split point of every valid case: incomplete, then the same ok', () => {
+  for (const c of VALID_CASES) {
+    const whole = concat(c.bytes, text('payload'));
+    const expected = parseProxyHeader(whole);
+    assert.is(expected.status, 'ok', c.name);
+    for (let cut = 0; cut < c.bytes.length; cut++) {
+      assert.is(parseProxyHeader(whole.subarray(0, cut)).status, 'incomplete', `${c.name}: first ${cut} bytes`);
+    }
+    for (let cut = c.bytes.length; cut <= whole.length; cut++) {
+      assert.equal(parseProxyHeader(whole.subarray(0, cut)), expected, `${c.name}: first ${cut} bytes`);
+    }
+  }
+});
+splits.run();
+
+// An oracle written apart from the parser, straight from the spec's wording: whatever the parser
+// calls a header must be one.
+const V1_LINE = /^PROXY (?:UNKNOWN(?: [^\r\n]*)?|(TCP4|TCP6) ([^ ]+) ([^ ]+) (0|[1-9][0-9]{0,4}) (0|[1-9][0-9]{0,4}))\r\n$/;
+const DEFINED_FAMILIES = new Set([0x00, 0x11, 0x12, 0x21, 0x22, 0x31, 0x32]);
+
+function assertIsHeader(bytes: Uint8Array, header: ProxyHeader, length: number): void {
+  const consumed = bytes.subarray(0, length);
+  const shown = JSON.stringify(Buffer.from(consumed).toString('latin1'));
+  if (header.version === 1) {
+    assert.ok(length <= 107, `v1 line over 107 bytes: ${shown}`);
+    const match = V1_LINE.exec(Buffer.from(consumed).toString('latin1'));
+    assert.ok(match, `not a v1 line: ${shown}`);
+    if (match![1] === undefined) return assert.is(header.source, null);
+    const ipOk = match![1] === 'TCP4' ? isIPv4 : isIPv6;
+    assert.ok(ipOk(match![2]) && ipOk(match![3]) && !/[%[]/.test(match![2] + match![3]), `bad addresses: ${shown}`);
+    assert.ok(Number(match![4]) <= 65535 && Number(match![5]) <= 65535, `bad ports: ${shown}`);
+    assert.is(header.source!.port, Number(match![4]));
+    assert.is(header.destination!.port, Number(match![5]));
+    return;
+  }
+  assert.equal(Array.from(consumed.subarray(0, 12)), Array.from(hex(V2_SIG)), 'v2 signature');
+  assert.ok(consumed[12] === 0x20 || consumed[12] === 0x21, 'v2 version/command');
+  assert.ok(DEFINED_FAMILIES.has(consumed[13]), 'v2 family');
+  assert.is(length, 16 + ((consumed[14] << 8) | consumed[15]), 'v2 length');
+  assert.ok(length <= 4096, 'v2 size cap');
+  if (header.command === 'proxy' && !header.protocol.startsWith('UNIX')) {
+    // The PROXY encoding is unique: rebuilding the header must give the very same bytes.
+    assert.equal(Array.from(buildProxyHeader(header)), Array.from(consumed), `rebuilt v2 header differs: ${shown}`);
+  }
+}
+
+const INTERESTING = [0x00, 0x0a, 0x0d, 0x20, 0x30, 0x31, 0x39, 0x3a, 0x2e, 0x50, 0x55, 0x41, 0x66, 0xff, 0x03, 0x04, 0x11, 0x21];
+
+function mutate(random: Random, input: Uint8Array): Uint8Array {
+  let bytes: Uint8Array = Uint8Array.from(input);
+  const edits = 1 + random.int(3);
+  for (let e = 0; e < edits; e++) {
+    const at = random.int(bytes.length + 1);
+    switch (random.int(7)) {
+      case 0:
+        if (at < bytes.length) bytes[at] = random.int(256);
+        break;
+      case 5:
+        if (at < bytes.length) bytes[at] ^= 1 << random.int(8);
+        break;
+      case 6:
+        if (at < bytes.length) bytes[at] += random.int(2) === 0 ? 1 : -1;
+        break;
+      case 1:
+        if (at < bytes.length) bytes[at] = random.pick(INTERESTING);
+        break;
+      case 2:
+        bytes = concat(bytes.subarray(0, at), Uint8Array.of(random.pick(INTERESTING)), bytes.subarray(at));
+        break;
+      case 3:
+        bytes = concat(bytes.subarray(0, at), bytes.subarray(at + 1));
+        break;
+      default:
+        bytes = bytes.subarray(0, at);
+    }
+  }
+  return bytes;
+}
+
+function randomInput(random: Random): Uint8Array {
+  const starts = [new Uint8Array(0), text('P'), text('PROXY '), text('PROXY TCP4 '), text('PROXY TCP6 '), hex(V2_SIG), hex(`${V2_SIG} 21 11`)];
+  return concat(random.pick(starts), random.bytes(random.int(120)));
+}
+
+const fuzz = suite('random and mutated input');
+fuzz(`100k inputs never throw and never pass a non-header as ok ${context}`, () => {
+  const random = new Random(seed);
+  let ok = 0;
+  for (let n = 0; n < 100_000; n++) {
+    const input = n % 2 === 0 ? mutate(random, random.pick(VALID_CASES).bytes) : randomInput(random);
+    let result;
+    try {
+      result = parseProxyHeader(input);
+    } catch (error) {
+      throw new Error(`threw on ${Buffer.from(input).toString('hex')} ${context}: ${String(error)}`);
+    }
+    if (result.status === 'ok') {
+      ok++;
+      assertIsHeader(input, result.header, result.length);
+    } else if (result.status === 'invalid') {
+      assert.type(result.reason, 'string');
+      assert.ok(result.reason.length > 0);
+    }
+  }
+  assert.ok(ok > 100, `the mutations should also reach valid headers (got ${ok})`);
+});
+fuzz.run();
+
+const ALL_PROTOCOLS: readonly Protocol[] = ['TCP4', 'TCP6', 'UDP4', 'UDP6', 'UNIX_STREAM', 'UNIX_DGRAM', 'UNKNOWN'];
+const TLV_TYPES = [0x01, 0x02, 0x04, 0x05, 0x20, 0x30, 0xe0, 0xea, 0xee, 0xf0, 0xff];
+
+function randomAddress(random: Random, protocol: Protocol): string {
+  if (protocol.endsWith('4')) return formatIPv4(random.bytes(4), 0);
+  if (protocol.endsWith('6')) {
+    // Mostly sparse addresses, so zero runs and IPv4-mapped forms come up.
+    const bytes = random.bytes(16).map((b) => (random.int(3) === 0 ? b : 0));
+    if (random.int(8) === 0) bytes.set([0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff]);
+    return formatIPv6(bytes, 0);
+  }
+  return Array.from({ length: random.int(60) }, () => random.pick(['/', 'a', 'z', '.', '-', 'é', '9'])).join('');
+}
+
+function randomTlv(random: Random): Tlv {
+  const type = random.pick(TLV_TYPES);
+  if (type === 0x20) {
+    const sub = random.bytes(random.int(20));
+    return { type, value: concat(random.bytes(5), Uint8Array.of(0x21, 0, sub.length), sub) };
+  }
+  return { type, value: random.bytes(random.int(type === 0x05 ? 129 : 300)) };
+}
+
+function randomHeader(random: Random): ProxyHeader {
+  const version = random.int(2) === 0 ? 1 : 2;
+  const protocol = version === 1 ? random.pick<Protocol>(['TCP4', 'TCP6', 'UNKNOWN']) : random.pick(ALL_PROTOCOLS);
+  const command = version === 2 && random.int(4) === 0 ? 'local' : 'proxy';
+  const withAddresses = command === 'proxy' && protocol !== 'UNKNOWN';
+  const unix = protocol.startsWith('UNIX');
+  const endpoint = () => ({ address: randomAddress(random, protocol), port: unix ? 0 : random.int(65536) });
+  const tlvs = version === 2 ? Array.from({ length: random.int(4) }, () => randomTlv(random)) : [];
+  return { version, command, protocol, source: withAddresses ? endpoint() : null, destination: withAddresses ? endpoint() : null, tlvs };
+}
+
+const roundTrips = suite('builder round trips');
+roundTrips(`parse(build(h)) gives h back for 3000 random headers ${context}`, () => {
+  const random = new Random(seed ^ 0x5eed);
+  for (let n = 0; n < 3000; n++) {
+    const header = randomHeader(random);
+    const withCrc = header.version === 2 && random.int(2) === 0;
+    const bytes = buildProxyHeader(header, { crc32c: withCrc });
+    const result = parseProxyHeader(concat(bytes, text('after')), { maxV2HeaderSize: 65551, crc32c: withCrc ? 'require' : 'verify' });
+    if (result.status !== 'ok') throw new Error(`${JSON.stringify(result)} for ${JSON.stringify(header)} ${context}`);
+    assert.is(result.length, bytes.length);
+    const tlvs = withCrc ? result.header.tlvs.filter((tlv) => tlv.type !== 0x03) : result.header.tlvs;
+    assert.equal(plain({ ...result.header, tlvs }), plain(header));
+    if (n % 10 === 0) {
+      for (let cut = 0; cut < bytes.length; cut++) assert.is(parseProxyHeader(bytes.subarray(0, cut), { maxV2HeaderSize: 65551 }).status, 'incomplete');
+    }
+  }
+});
+roundTrips.run();
