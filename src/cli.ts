@@ -3,6 +3,7 @@
 import { formatOptions, UsageError } from './options.ts';
 import { serve, serveOptions } from './serve.ts';
 import { installCommand, installOptions, uninstallCommand } from './install/command.ts';
+import { bench } from './bench/index.ts';
 import { versionLine } from './version.ts';
 
 const USAGE = `Usage: elb-proxy-echo [serve] [options]
@@ -18,6 +19,7 @@ Commands:
                   takes the options of serve, and:
 ${formatOptions(installOptions)}
   uninstall       (root) stop and remove everything install put in place
+  bench           many telnet-like clients against our server or a --target (bench --help)
 
 Options of serve:
 ${formatOptions(serveOptions)}
@@ -41,6 +43,7 @@ export async function main(argv: readonly string[], env: Readonly<Record<string,
     else if (first === 'serve') await serve(rest, env);
     else if (first === 'install') return await installCommand(rest, env);
     else if (first === 'uninstall') return await uninstallCommand(rest, env);
+    else if (first === 'bench') return await bench(rest, env);
     else throw new UsageError(`unknown command "${first}" (try --help)`);
   } catch (error) {
     if (!(error instanceof UsageError)) throw error;

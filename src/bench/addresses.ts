@@ -1,0 +1,53 @@
+// Playing the load balancer: the PROXY header for connection number `index`, with a distinct,
+// real-looking client address per connection (every other one IPv6), and, past the ephemeral
+// port range of one source address, which loopback address each client binds to.
+import { buildProxyHeader } from '../protocol/index.ts';
+import type { ProxyHeaderInit } from '../protocol/index.ts';
+
+export type HeaderKind = 'v1' | 'v2' | 'none';
+
+/** Clients per loopback source address: stays well inside the ~28,000 ephemeral ports of each. */
+export const CLIENTS_PER_SOURCE = 20_000;
+
+// The balancer's own (listener-side) addresses, as a Classic ELB or NLB in a VPC would report.
+const BALANCER_V4 = '10.0.11.239';
+const BALANCER_V6 = 'fd00:ec2:0:11::239';
+const LISTENER_PORT = 5000;
+
+/**
+ * Client address for connection `index`: IPv4 in 52.0.0.0/8 or 54.0.0.0/8 (ranges real EC2
+ * clients come from), IPv6 in 2001:db8::/32. Multiplying by an odd constant is a bijection
+ * modulo 2^24, so the first 16 million indexes of each family get distinct addresses.
+ */
+export function clientEndpoint(index: number): { address: string; port: number; ipv6: boolean } {
+  const n = Math.floor(index / 2);
+  const mixed = Math.imul(n, 0x9e3779b1) & 0xffffff; // 24 scrambled bits
+  const port = 1024 + ((index * 7919) % 64_511);
+  if (index % 2 === 1) {
+    const hi = (mixed >>> 12).toString(16);
+    const lo = (mixed & 0xfff).toString(16);
+    return { address: `2001:db8:${(n >>> 24).toString(16)}:a${hi}::${lo}:1`, port, ipv6: true };
+  }
+  const first = (n >>> 24) % 2 === 0 ? 52 : 54;
+  return { address: `${first}.${mixed >>> 16}.${(mixed >>> 8) & 0xff}.${mixed & 0xff}`, port, ipv6: false };
+}
+
+/** The header a load balancer would send first on connection `index`, or null for `none`. */
+export function headerFor(kind: HeaderKind, index: number): Uint8Array | null {
+  if (kind === 'none') return null;
+  const client = clientEndpoint(index);
+  const header: ProxyHeaderInit = {
+    version: kind === 'v1' ? 1 : 2,
+    command: 'proxy',
+    protocol: client.ipv6 ? 'TCP6' : 'TCP4',
+    source: { address: client.address, port: client.port },
+    destination: { address: client.ipv6 ? BALANCER_V6 : BALANCER_V4, port: LISTENER_PORT },
+  };
+  return buildProxyHeader(header);
+}
+
+/** Loopback source address for client `index` of `total`, or undefined while one address suffices. */
+export function sourceAddress(index: number, total: number): string | undefined {
+  if (total <= CLIENTS_PER_SOURCE) return undefined;
+  return `127.0.0.${2 + Math.floor(index / CLIENTS_PER_SOURCE)}`;
+}

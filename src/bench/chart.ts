@@ -1,0 +1,50 @@
+// A plain SVG bar chart, written by hand: one panel per figure (lines/s, connections/s, memory
+// per connection, …), one horizontal bar per server, the value printed at the end of each bar.
+import { num } from './report.ts';
+
+export interface Panel {
+  readonly title: string;
+  readonly bars: readonly { readonly label: string; readonly value: number; readonly highlight?: boolean }[];
+}
+
+const WIDTH = 760;
+const LABEL_WIDTH = 210;
+const BAR_AREA = 440;
+const BAR_HEIGHT = 20;
+const GAP = 6;
+const PANEL_TITLE = 28;
+const PANEL_GAP = 18;
+
+function escape(text: string): string {
+  return text.replaceAll('&', '&amp;').replaceAll('<', '&lt;').replaceAll('>', '&gt;').replaceAll('"', '&quot;');
+}
+
+export function barChart(title: string, panels: readonly Panel[]): string {
+  const parts: string[] = [];
+  let y = 40;
+  parts.push(`<text x="16" y="26" font-size="18" font-weight="bold">${escape(title)}</text>`);
+  for (const panel of panels) {
+    parts.push(`<text x="16" y="${y + 18}" font-size="14" font-weight="bold">${escape(panel.title)}</text>`);
+    y += PANEL_TITLE;
+    const finite = panel.bars.filter((b) => Number.isFinite(b.value));
+    const max = Math.max(0, ...finite.map((b) => b.value));
+    for (const bar of panel.bars) {
+      const length = max > 0 && Number.isFinite(bar.value) ? Math.max(1, (bar.value / max) * BAR_AREA) : 0;
+      const fill = bar.highlight ? '#d9480f' : '#4c6ef5';
+      parts.push(
+        `<text x="${LABEL_WIDTH - 8}" y="${y + 15}" font-size="12" text-anchor="end">${escape(bar.label)}</text>`,
+        `<rect x="${LABEL_WIDTH}" y="${y}" width="${length.toFixed(1)}" height="${BAR_HEIGHT}" fill="${fill}"/>`,
+        `<text x="${(LABEL_WIDTH + length + 6).toFixed(1)}" y="${y + 15}" font-size="12">${Number.isFinite(bar.value) ? num(bar.value) : 'n/a'}</text>`,
+      );
+      y += BAR_HEIGHT + GAP;
+    }
+    y += PANEL_GAP;
+  }
+  return [
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${WIDTH}" height="${y}" viewBox="0 0 ${WIDTH} ${y}" font-family="sans-serif">`,
+    `<rect width="100%" height="100%" fill="white"/>`,
+    ...parts,
+    '</svg>',
+    '',
+  ].join('\n');
+}

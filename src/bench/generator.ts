@@ -1,0 +1,336 @@
+// The load generator of one process: many telnet-like clients on one event loop.
+//
+// Each client connects, sends the balancer's PROXY header and then lines of `lineBytes` (CRLF
+// included), waits for each echo and checks it byte for byte against what it sent, and ends with
+// `q`. What a client does after a verified echo depends on the scenario:
+//   pingpong  the next line at once (or after `thinkMs`), until stopped;
+//   hold      the next line after a jittered `thinkMs` (people idling at a prompt), until stopped;
+//   connect   `q` at once, then a fresh connection in the same slot (churn), until stopped.
+// Everything is bounded: connection attempts in flight (`maxConnecting`), the wait for any echo,
+// connect or close (`timeoutMs`, checked by one sweep timer rather than a timer per line), and
+// the run itself (the caller stops it).
+import net from 'node:net';
+import { headerFor, type HeaderKind, sourceAddress } from './addresses.ts';
+import { copyCounters, countersSince, emptyCounters, type Counters } from './counters.ts';
+import { Histogram, type HistogramData } from './histogram.ts';
+
+export type Scenario = 'pingpong' | 'connect' | 'hold';
+
+export interface GeneratorConfig {
+  readonly scenario: Scenario;
+  readonly host: string;
+  readonly port: number;
+  /** Clients (concurrent connections) this generator runs. */
+  readonly clients: number;
+  /** Global number of this generator's first client, so headers and sources differ across processes. */
+  readonly firstClient: number;
+  /** Clients over all generators (decides the spread over loopback source addresses). */
+  readonly totalClients: number;
+  readonly header: HeaderKind;
+  readonly lineBytes: number;
+  readonly thinkMs: number;
+  readonly timeoutMs: number;
+  readonly maxConnecting: number;
+}
+
+export interface GeneratorReport {
+  readonly totals: Counters;
+  /** Counts since `measure()`: the figures rates are computed from. */
+  readonly window: Counters;
+  readonly windowMs: number;
+  /** CPU time this process spent during the window, in microseconds (user + system). */
+  readonly cpuMicros: number;
+  /** Echo latency (pingpong, hold) or connect-to-echo time (connect), in microseconds, over the window. */
+  readonly latency: HistogramData;
+}
+
+const CR = 0x0d;
+const LF = 0x0a;
+const QUIT = Buffer.from('q\r\n');
+const SWEEP_MS = 250;
+/** Pause before a churning slot retries after an error, so a dead server is not hammered in a tight loop. */
+const RETRY_PAUSE_MS = 20;
+
+/** Error kind for a socket error: stable short names the report groups by. */
+function errorKind(error: NodeJS.ErrnoException): string {
+  switch (error.code) {
+    case 'ECONNREFUSED':
+      return 'refused';
+    case 'ECONNRESET':
+    case 'EPIPE':
+      return 'reset';
+    case 'ETIMEDOUT':
+      return 'timeout';
+    case 'EADDRNOTAVAIL':
+    case 'EADDRINUSE':
+      return 'no-source-port';
+    case 'EMFILE':
+    case 'ENFILE':
+      return 'fd-limit';
+    default:
+      return (error.code ?? 'error').toLowerCase();
+  }
+}
+
+export class Generator {
+  readonly config: GeneratorConfig;
+  readonly counters = emptyCounters();
+  readonly latency = new Histogram();
+  #stopping = false;
+  #open = new Set<Client>();
+  #waiting: Client[] = [];
+  #connecting = 0;
+  #sweep: NodeJS.Timeout | undefined;
+  #windowStart = copyCounters(this.counters);
+  #windowAt = performance.now();
+  #cpuAt = process.cpuUsage();
+  #onIdle: (() => void) | undefined;
+
+  constructor(config: GeneratorConfig) {
+    this.config = config;
+  }
+
+  start(): void {
+    this.#sweep = setInterval(() => this.#sweepTimeouts(), SWEEP_MS);
+    for (let slot = 0; slot < this.config.clients; slot++) this.#waiting.push(new Client(this, slot, this.config.firstClient + slot));
+    this.#pump();
+  }
+
+  /** Starts the measured window: rates, latency and CPU count from here. */
+  measure(): void {
+    this.latency.reset();
+    this.#windowStart = copyCounters(this.counters);
+    this.#windowAt = performance.now();
+    this.#cpuAt = process.cpuUsage();
+  }
+
+  get stopping(): boolean {
+    return this.#stopping;
+  }
+
+  /** Asks every client to finish its line and quit; resolves once all are closed (bounded by timeoutMs). */
+  stop(): Promise<GeneratorReport> {
+    const windowMs = performance.now() - this.#windowAt;
+    const cpu = process.cpuUsage(this.#cpuAt);
+    const window = countersSince(this.counters, this.#windowStart);
+    const latency = this.latency.toData();
+    this.#stopping = true;
+    this.#waiting.length = 0;
+    for (const client of this.#open) client.stopRequested();
+    return new Promise((resolve) => {
+      const finish = () => {
+        clearInterval(this.#sweep);
+        clearTimeout(deadline);
+        resolve({ totals: copyCounters(this.counters), window, windowMs, cpuMicros: cpu.user + cpu.system, latency });
+      };
+      const deadline = setTimeout(() => {
+        for (const client of this.#open) client.fail('quit-timeout');
+        finish();
+      }, this.config.timeoutMs + SWEEP_MS);
+      if (this.#open.size === 0) finish();
+      else this.#onIdle = finish;
+    });
+  }
+
+  error(kind: string): void {
+    this.counters.errors[kind] = (this.counters.errors[kind] ?? 0) + 1;
+  }
+
+  opened(client: Client): void {
+    this.#open.add(client);
+  }
+
+  connectSettled(): void {
+    this.#connecting--;
+    this.#pump();
+  }
+
+  closed(client: Client, again: boolean): void {
+    this.#open.delete(client);
+    if (this.#stopping) {
+      if (this.#open.size === 0 && this.#onIdle !== undefined) this.#onIdle();
+      return;
+    }
+    if (again) {
+      // Churn: the slot opens its next connection with the next global number (a new client address).
+      const next = new Client(this, client.slot, client.index + this.config.totalClients);
+      if (client.failed) setTimeout(() => this.#queue(next), RETRY_PAUSE_MS);
+      else this.#queue(next);
+    }
+  }
+
+  #queue(client: Client): void {
+    if (this.#stopping) return;
+    this.#waiting.push(client);
+    this.#pump();
+  }
+
+  #pump(): void {
+    while (this.#connecting < this.config.maxConnecting && this.#waiting.length > 0 && !this.#stopping) {
+      this.#connecting++;
+      this.#waiting.shift()!.connect();
+    }
+  }
+
+  #sweepTimeouts(): void {
+    const limit = performance.now() - this.config.timeoutMs;
+    for (const client of this.#open) if (client.since < limit && client.waitingForPeer) client.fail('timeout');
+  }
+}
+
+class Client {
+  readonly gen: Generator;
+  readonly slot: number;
+  readonly index: number;
+  socket: net.Socket | undefined;
+  /** The line being typed: counter digits at the front, letters, CRLF. Rewritten only after its echo is verified. */
+  readonly line: Buffer;
+  /** Bytes of the current line's echo verified so far; -1 while no echo is expected. */
+  matched = -1;
+  /** When the current wait began (connect, line sent, or q sent), for latency and timeouts. */
+  since = 0;
+  connectedAt = 0;
+  lineNo = 0;
+  connected = false;
+  quitting = false;
+  failed = false;
+  think: NodeJS.Timeout | undefined;
+
+  constructor(gen: Generator, slot: number, index: number) {
+    this.gen = gen;
+    this.slot = slot;
+    this.index = index;
+    this.line = Buffer.alloc(gen.config.lineBytes);
+    const letters = this.line.length - 2;
+    for (let i = 0; i < letters; i++) this.line[i] = 0x61 + ((index + i) % 26);
+    this.line[letters] = CR;
+    this.line[letters + 1] = LF;
+  }
+
+  /** Waiting for something from the server (connect, echo, close), as opposed to thinking. */
+  get waitingForPeer(): boolean {
+    return !this.connected || this.matched >= 0 || this.quitting;
+  }
+
+  connect(): void {
+    const { config } = this.gen;
+    this.since = performance.now();
+    const socket = net.connect({ host: config.host, port: config.port, localAddress: sourceAddress(this.slot + config.firstClient, config.totalClients), noDelay: true });
+    this.socket = socket;
+    this.gen.opened(this);
+    socket.once('connect', () => this.#onConnect());
+    socket.on('data', (chunk: Buffer) => this.#onData(chunk));
+    socket.on('error', (error: NodeJS.ErrnoException) => this.fail(errorKind(error)));
+    socket.once('close', () => this.#onClose());
+  }
+
+  #onConnect(): void {
+    const counters = this.gen.counters;
+    this.connected = true;
+    this.connectedAt = this.since;
+    counters.connected++;
+    counters.up++;
+    this.gen.connectSettled();
+    if (this.gen.stopping) return this.quit();
+    const socket = this.socket!;
+    const header = headerFor(this.gen.config.header, this.index);
+    // Header and first line in one segment, as a balancer forwarding a client's first packet would.
+    socket.cork();
+    if (header !== null) socket.write(header);
+    this.#sendLine();
+    socket.uncork();
+  }
+
+  #sendLine(): void {
+    // Number the line in its first bytes (digits: a line can never read `q`), no allocation.
+    let n = this.lineNo++;
+    const digits = Math.min(8, this.line.length - 2);
+    for (let i = digits - 1; i >= 0; i--) {
+      this.line[i] = 0x30 + (n % 10);
+      n = Math.floor(n / 10);
+    }
+    this.matched = 0;
+    this.since = performance.now();
+    this.gen.counters.linesSent++;
+    this.socket!.write(this.line);
+  }
+
+  // Hot path: compare each received byte with the line sent; exactly one line is outstanding.
+  #onData(chunk: Buffer): void {
+    if (this.matched < 0) {
+      // The raw-echo baseline echoes our `q` before it sees the end of input: not a wrong echo.
+      if (this.quitting || this.failed) return;
+      return this.fail('wrong-echo');
+    }
+    const line = this.line;
+    let m = this.matched;
+    const n = chunk.length;
+    for (let i = 0; i < n; i++) {
+      if (chunk[i] !== line[m]) return this.fail('wrong-echo');
+      if (++m === line.length) {
+        if (i + 1 < n) return this.fail('wrong-echo'); // more bytes than were sent
+        this.matched = -1;
+        return this.#echoed();
+      }
+    }
+    this.matched = m;
+  }
+
+  #echoed(): void {
+    const gen = this.gen;
+    const now = performance.now();
+    gen.counters.echoesVerified++;
+    gen.counters.bytesVerified += this.line.length;
+    const { scenario, thinkMs } = gen.config;
+    if (scenario === 'connect') {
+      gen.latency.record((now - this.connectedAt) * 1000);
+      return this.quit();
+    }
+    gen.latency.record((now - this.since) * 1000);
+    if (gen.stopping) return this.quit();
+    if (scenario === 'hold') {
+      // Spread the idle clients' lines over time instead of letting them march in step.
+      this.since = now;
+      this.think = setTimeout(() => this.#sendLine(), thinkMs * (0.5 + Math.random()));
+    } else if (thinkMs > 0) {
+      this.since = now;
+      this.think = setTimeout(() => this.#sendLine(), thinkMs);
+    } else {
+      this.#sendLine();
+    }
+  }
+
+  /** The generator is stopping: a thinking client quits now; one waiting for an echo quits after it. */
+  stopRequested(): void {
+    if (this.connected && this.matched < 0 && !this.quitting) {
+      clearTimeout(this.think);
+      this.quit();
+    }
+  }
+
+  quit(): void {
+    this.quitting = true;
+    this.since = performance.now();
+    this.socket!.end(QUIT);
+  }
+
+  fail(kind: string): void {
+    if (this.failed) return;
+    this.failed = true;
+    this.gen.error(kind);
+    clearTimeout(this.think);
+    this.socket?.destroy();
+  }
+
+  #onClose(): void {
+    clearTimeout(this.think);
+    const gen = this.gen;
+    if (this.connected) gen.counters.up--;
+    else gen.connectSettled();
+    if (!this.failed) {
+      if (this.quitting) gen.counters.completed++;
+      else this.fail('closed-early');
+    }
+    gen.closed(this, gen.config.scenario === 'connect');
+  }
+}

@@ -1,0 +1,155 @@
+// `elb-proxy-echo bench`: options → server (ours in this process, ours as a child, or a target)
+// → one run → table or JSON (and a chart) → exit status (1 on any wrong echo or too many errors).
+import { execFileSync, spawnSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import { resolve } from 'node:path';
+import { formatOptions, parseOptions, UsageError, type OptionValues } from '../options.ts';
+import { barChart, type Panel } from './chart.ts';
+import { errorCount } from './counters.ts';
+import { benchOptions, ms } from './options.ts';
+import { formatRun, headline } from './report.ts';
+import { runBench, type RunPlan, type RunResult } from './run.ts';
+import { remoteTarget, startCommand, startInProcess, type ServerHandle } from './servers.ts';
+import { CLIENTS_PER_PROCESS, runAsGenerator, type SelfCommand } from './spread.ts';
+
+export { benchOptions } from './options.ts';
+
+/** This program again, as a child: the executable itself, or Node with the CLI script. */
+export async function selfCommand(cliScript: string): Promise<SelfCommand> {
+  const { isSea } = await import('node:sea');
+  if (isSea()) return { file: process.execPath, args: [] };
+  return { file: process.execPath, args: [...process.execArgv, cliScript] };
+}
+
+/** CPU lists for pinning the server and the generators apart, or null when that is not possible. */
+export function pinning(): { server: string; generators: string } | null {
+  const cpus = availableParallelism();
+  if (cpus < 2 || spawnSync('taskset', ['-V'], { stdio: 'ignore' }).status !== 0) return null;
+  return { server: '0', generators: cpus === 2 ? '1' : `1-${cpus - 1}` };
+}
+
+/** Arguments for our server as a child process of the bench: quiet (warnings only), room for every client. */
+export function serverArgs(workers: number, clients: number): string[] {
+  const perWorker = Math.ceil(clients / workers) + 100;
+  return ['serve', '--port', '0', '--host', '127.0.0.1', '--log-level', 'warn', '--workers', String(workers), '--max-connections', String(Math.max(perWorker, 10_000))];
+}
+
+/** Progress on stderr: one rewritten line on a terminal, a line every five seconds otherwise. */
+export function progressWriter(): (line: string, final: boolean) => void {
+  let calls = 0;
+  return (line, final) => {
+    if (process.stderr.isTTY) process.stderr.write(`\r\x1b[K${line}${final ? '\n' : ''}`);
+    else if (final || ++calls % 5 === 0) process.stderr.write(line + '\n');
+  };
+}
+
+/** Chart panels for results of one or more servers: each scenario's headline figure, plus p99 latency. */
+export function panelsFor(results: readonly RunResult[], highlight: (r: RunResult) => boolean = () => false): Panel[] {
+  const panels: Panel[] = [];
+  for (const scenario of ['pingpong', 'connect', 'hold'] as const) {
+    const of = results.filter((r) => r.scenario === scenario);
+    if (of.length === 0) continue;
+    const { label, higherIsBetter } = headline(of[0]);
+    panels.push({ title: `${scenario}: ${label} (${higherIsBetter ? 'higher' : 'lower'} is better)`, bars: of.map((r) => ({ label: r.server, value: headline(r).value, highlight: highlight(r) })) });
+    if (scenario === 'pingpong') panels.push({ title: 'pingpong: p99 echo latency, ms (lower is better)', bars: of.map((r) => ({ label: r.server, value: r.latencyMs.p99, highlight: highlight(r) })) });
+  }
+  return panels;
+}
+
+/** Exit status of a run: 1 for any wrong echo, or for more other errors than allowed. */
+export function exitStatus(result: RunResult, maxErrors: number): number {
+  return result.wrongEchoes > 0 || errorCount(result.totals) - result.wrongEchoes > maxErrors ? 1 : 0;
+}
+
+const USAGE = `Usage: elb-proxy-echo bench [options]
+
+Many telnet-like clients: each connects, sends a PROXY header as a load balancer would, types
+lines, checks every echo byte for byte, and ends with q. Without --target it starts our server
+on a loopback port; with --target it drives that endpoint (e.g. a load balancer's DNS name).
+Exit status 1 if any echo was wrong (or more errors than --max-errors), 2 for bad options.
+
+Options:
+${formatOptions(benchOptions)}`;
+
+export async function bench(argv: readonly string[], env: Readonly<Record<string, string | undefined>>): Promise<number> {
+  if (argv.includes('--help') || argv.includes('-h')) {
+    process.stdout.write(USAGE + '\n');
+    return 0;
+  }
+  const { values, positionals } = parseOptions(benchOptions, argv, env);
+  if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}"`);
+  if (values.asGenerator) {
+    await runAsGenerator();
+    return 0;
+  }
+  const self = await selfCommand(process.argv[1]);
+  const setup: string[] = [];
+  const { server, generatorCpus, procs } = await startServer(values, self, setup);
+  const plan: RunPlan = {
+    scenario: values.scenario,
+    clients: values.clients,
+    durationMs: ms(values.duration),
+    lineBytes: values.lineBytes,
+    thinkMs: values.think === 'auto' ? (values.scenario === 'hold' ? 2000 : 0) : ms(values.think),
+    header: values.proxyHeader === 'auto' ? (values.target === null ? 'v2' : 'none') : values.proxyHeader,
+    timeoutMs: ms(values.timeout),
+    procs,
+    generatorCpus,
+    self,
+    progress: values.quiet ? undefined : progressWriter(),
+  };
+  let result: RunResult;
+  try {
+    result = await runBench(plan, server);
+  } finally {
+    await server.stop();
+  }
+  process.stdout.write((values.json ? JSON.stringify({ ...result, setup }) : formatRun(result, setup)) + '\n');
+  if (values.chart !== '') {
+    writeFileSync(values.chart, barChart(`elb-proxy-echo bench: ${result.scenario}, ${result.clients} clients`, panelsFor([result])));
+    if (!values.json) process.stdout.write(`chart written to ${resolve(values.chart)}\n`);
+  }
+  return exitStatus(result, values.maxErrors);
+}
+
+async function startServer(
+  values: OptionValues<typeof benchOptions>,
+  self: SelfCommand,
+  setup: string[],
+): Promise<{ server: ServerHandle; generatorCpus: string | undefined; procs: number }> {
+  const clients = values.clients;
+  let procs = values.procs === 'auto' ? Math.ceil(clients / CLIENTS_PER_PROCESS) : values.procs;
+  if (procs === 0 && clients > CLIENTS_PER_PROCESS) throw new UsageError(`--procs 0 cannot hold ${clients} clients: one process may open only ${CLIENTS_PER_PROCESS} sockets here`);
+  if (procs > 1) setup.push(`clients spread over ${procs} generator processes (a process may open at most ${CLIENTS_PER_PROCESS} client sockets here)`);
+  if (values.target !== null) {
+    setup.push('traffic goes to the target as is; its balancer adds the PROXY header (unless --proxy-header says otherwise)');
+    return { server: remoteTarget(values.target.host, values.target.port), generatorCpus: undefined, procs };
+  }
+  const cpus = availableParallelism();
+  let workers = values.workers === 'auto' ? cpus : values.workers;
+  let kind = values.server;
+  if (kind === 'in-process' && clients > CLIENTS_PER_PROCESS) {
+    kind = 'src';
+    setup.push(`server started as a child process with workers: one process cannot hold ${clients} connections (descriptor limit)`);
+  }
+  const needed = Math.ceil(clients / CLIENTS_PER_PROCESS);
+  if (kind !== 'in-process' && workers < needed) {
+    workers = needed;
+    setup.push(`server workers raised to ${workers} (one per ${CLIENTS_PER_PROCESS} connections: the per-process descriptor limit)`);
+  }
+  if (kind === 'in-process') workers = 1;
+  const pins = values.pin === 'on' && workers === 1 && procs > 0 ? pinning() : null;
+  if (pins === null) setup.push(values.pin === 'off' ? 'not pinned to CPUs (--pin off)' : workers > 1 ? `not pinned: ${workers} server workers share the CPUs with the generator` : 'not pinned to CPUs (no taskset, one CPU, or generator in this process)');
+  else setup.push(`server pinned to CPU ${pins.server}, generator processes to CPU ${pins.generators} (taskset)`);
+  if (kind === 'in-process') {
+    const server = await startInProcess(clients);
+    if (pins !== null) execFileSync('taskset', ['-a', '-p', '-c', pins.server, String(process.pid)], { stdio: 'ignore' });
+    return { server, generatorCpus: pins?.generators, procs };
+  }
+  const file = kind === 'dist' ? resolve(`dist/elb-proxy-echo-linux-${process.arch}`) : self.file;
+  const args = kind === 'dist' ? [] : self.args;
+  const name = `ours (${kind}, ${workers} worker${workers === 1 ? '' : 's'})`;
+  const server = await startCommand(name, [file, ...args, ...serverArgs(workers, clients)], pins?.server);
+  return { server, generatorCpus: pins?.generators, procs };
+}

@@ -1,0 +1,70 @@
+// Turning results into what people read: one run as a table of figures, several runs as a
+// comparison table, and the number formats both use.
+import type { RunResult } from './run.ts';
+
+/** 12345.6 → "12,346"; small values keep a decimal or two. */
+export function num(value: number): string {
+  if (!Number.isFinite(value)) return '-';
+  if (Math.abs(value) >= 100) return Math.round(value).toLocaleString('en-US');
+  if (Math.abs(value) >= 10) return value.toFixed(1);
+  return value.toFixed(2);
+}
+
+export function kib(bytes: number): string {
+  return `${num(bytes / 1024)} KiB`;
+}
+
+export function mib(bytes: number): string {
+  return `${num(bytes / 1024 / 1024)} MiB`;
+}
+
+export function percent(share: number): string {
+  return `${Math.round(share * 100)}%`;
+}
+
+/** Columns padded to their widest cell; the first column left-aligned, the others right-aligned. */
+export function table(rows: readonly (readonly string[])[]): string {
+  const widths: number[] = [];
+  for (const row of rows) row.forEach((cell, i) => (widths[i] = Math.max(widths[i] ?? 0, cell.length)));
+  return rows.map((row) => row.map((cell, i) => (i === 0 ? cell.padEnd(widths[i]) : cell.padStart(widths[i]))).join('  ').trimEnd()).join('\n');
+}
+
+export function errorsText(errors: Readonly<Record<string, number>>): string {
+  const kinds = Object.entries(errors);
+  return kinds.length === 0 ? 'none' : kinds.map(([kind, n]) => `${kind} ${n}`).join(', ');
+}
+
+/** The headline figure of a scenario: what a comparison ranks by. */
+export function headline(r: RunResult): { label: string; value: number; higherIsBetter: boolean } {
+  if (r.scenario === 'connect') return { label: 'connections/s', value: r.connectionsPerSecond, higherIsBetter: true };
+  if (r.scenario === 'hold') return { label: 'KiB per connection', value: r.memory === null ? NaN : r.memory.perConnectionBytes / 1024, higherIsBetter: false };
+  return { label: 'lines/s', value: r.linesPerSecond, higherIsBetter: true };
+}
+
+/** One run, as labelled lines. */
+export function formatRun(r: RunResult, setup: readonly string[]): string {
+  const rows: string[][] = [
+    ['scenario', `${r.scenario}: ${r.clients} clients, ${r.header === 'none' ? 'no PROXY header' : `PROXY ${r.header} headers`}, ${r.lineBytes}-byte lines`],
+    ['server', r.server],
+    ...setup.map((line) => ['', line]),
+    ['measured', `${r.seconds.toFixed(1)} s, ${r.up} of ${r.clients} clients up at the end`],
+  ];
+  if (r.scenario === 'connect') rows.push(['connections/s', num(r.connectionsPerSecond)]);
+  rows.push(['lines/s', `${num(r.linesPerSecond)} (${num(r.megabytesPerSecond)} MB/s echoed)`]);
+  const l = r.latencyMs;
+  rows.push([
+    r.scenario === 'connect' ? 'connect→echo ms' : 'latency ms',
+    `p50 ${num(l.p50)}  p90 ${num(l.p90)}  p99 ${num(l.p99)}  max ${num(l.max)}  (${l.samples} samples)`,
+  ]);
+  if (r.memory !== null) {
+    rows.push(['server memory', `${mib(r.memory.beforeBytes)} before, ${mib(r.memory.afterBytes)} with ${r.up} clients: ${kib(r.memory.perConnectionBytes)} per connection`]);
+  }
+  if (r.serverBusy !== null) rows.push(['server CPU', `${percent(r.serverBusy)} of one core`]);
+  rows.push(['generator CPU', `${r.generatorBusy.map(percent).join(', ')} of one core (${r.procs === 0 ? 'inside this process' : `${r.procs} process${r.procs === 1 ? '' : 'es'}`})`]);
+  const t = r.totals;
+  rows.push(['checked', `${t.linesSent} lines sent, ${t.echoesVerified} echoes verified byte for byte, ${t.completed} connections closed after q`]);
+  rows.push(['errors', errorsText(r.errors)]);
+  for (const note of r.notes) rows.push(['note', note]);
+  const width = Math.max(...rows.map((row) => row[0].length));
+  return rows.map(([label, value]) => `${label.padEnd(width)}  ${value}`).join('\n');
+}

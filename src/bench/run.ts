@@ -1,0 +1,214 @@
+// One benchmark run: a server (already started), generators spread over processes, the phases
+// ramp → measure → stop, and one result with rates, latency, memory and errors.
+import { CLIENTS_PER_PROCESS, childGenerator, inProcessGenerator, type GeneratorHandle, type SelfCommand } from './spread.ts';
+import { Histogram } from './histogram.ts';
+import { errorCount, sumCounters, type Counters } from './counters.ts';
+import type { GeneratorConfig, GeneratorReport, Scenario } from './generator.ts';
+import type { HeaderKind } from './addresses.ts';
+import type { ServerHandle } from './servers.ts';
+
+export interface RunPlan {
+  readonly scenario: Scenario;
+  readonly clients: number;
+  readonly durationMs: number;
+  readonly lineBytes: number;
+  readonly thinkMs: number;
+  readonly header: HeaderKind;
+  readonly timeoutMs: number;
+  /** Generator processes; 0 runs the clients on this process's event loop. */
+  readonly procs: number;
+  /** CPU list (taskset syntax) for the generator processes, or undefined for no pinning. */
+  readonly generatorCpus: string | undefined;
+  readonly self: SelfCommand;
+  /** Writes the live progress line; undefined for none. */
+  readonly progress: ((line: string, final: boolean) => void) | undefined;
+}
+
+export interface Latency {
+  readonly p50: number;
+  readonly p90: number;
+  readonly p99: number;
+  readonly max: number;
+  readonly samples: number;
+}
+
+export interface RunResult {
+  readonly scenario: Scenario;
+  readonly server: string;
+  readonly clients: number;
+  readonly procs: number;
+  readonly header: HeaderKind;
+  readonly lineBytes: number;
+  readonly seconds: number;
+  /** Clients connected when the measured window ended. */
+  readonly up: number;
+  readonly linesPerSecond: number;
+  readonly megabytesPerSecond: number;
+  readonly connectionsPerSecond: number;
+  /** Milliseconds: per echo (pingpong, hold) or per connection from connect to its echo (connect). */
+  readonly latencyMs: Latency;
+  readonly memory: { readonly beforeBytes: number; readonly afterBytes: number; readonly perConnectionBytes: number } | null;
+  /** Server CPU over the window, as a share of one core (1 = one core fully busy), or null. */
+  readonly serverBusy: number | null;
+  /** Each generator process's CPU over the window, as a share of one core. */
+  readonly generatorBusy: readonly number[];
+  readonly totals: Counters;
+  readonly errors: Readonly<Record<string, number>>;
+  readonly wrongEchoes: number;
+  readonly notes: readonly string[];
+}
+
+const TICK_MS = 100;
+/** How long connecting all clients may take, at most (50,000 clients ramp in well under this). */
+const RAMP_LIMIT_MS = 60_000;
+/** Connection attempts in flight per generator: keeps the server's accept backlog from overflowing. */
+const MAX_CONNECTING = 200;
+
+export async function runBench(plan: RunPlan, server: ServerHandle): Promise<RunResult> {
+  const notes: string[] = [];
+  const procs = plan.procs === 0 ? 0 : Math.max(plan.procs, Math.ceil(plan.clients / CLIENTS_PER_PROCESS));
+  if (procs > plan.procs && plan.procs > 0) notes.push(`${procs} generator processes: one process may open only ${CLIENTS_PER_PROCESS} client sockets here`);
+  const rssBefore = server.rss();
+  const generators = await startGenerators(plan, server, procs);
+  const started = performance.now();
+  const elapsed = () => (performance.now() - started) / 1000;
+  const sum = () => sumCounters(generators.map((g) => g.counters()));
+  let last = { at: 0, echoes: 0 };
+  const show = (final = false) => {
+    const c = sum();
+    const at = elapsed();
+    const rate = at > last.at ? (c.echoesVerified - last.echoes) / (at - last.at) : 0;
+    last = { at, echoes: c.echoesVerified };
+    plan.progress?.(progressLine(plan, at, c, rate), final);
+  };
+  let ticker: NodeJS.Timeout | undefined;
+  try {
+    ticker = setInterval(() => show(), 1000);
+    // Ramp: wait until every client is connected and has had its first echo (or gave up).
+    const everyoneOnce = () => {
+      const c = sum();
+      return c.echoesVerified + errorCount(c) >= plan.clients || (plan.scenario === 'connect' && c.completed + errorCount(c) >= plan.clients);
+    };
+    const ramped = await waitFor(everyoneOnce, Math.min(RAMP_LIMIT_MS, plan.timeoutMs + plan.clients));
+    if (!ramped) notes.push(`not every client was up and answered within the ramp limit: ${sum().up} of ${plan.clients} up`);
+    const cpuBefore = server.cpuMicros();
+    for (const g of generators) g.measure();
+    const windowStart = performance.now();
+    await sleep(plan.durationMs);
+    const windowSeconds = (performance.now() - windowStart) / 1000;
+    const cpuAfter = server.cpuMicros();
+    const rssAfter = server.rss();
+    const up = sum().up;
+    const reports = await Promise.all(generators.map((g) => g.stop()));
+    show(true);
+    return summarise(plan, server, procs, reports, {
+      windowSeconds,
+      up,
+      notes,
+      serverBusy: cpuBefore === null || cpuAfter === null ? null : (cpuAfter - cpuBefore) / 1e6 / windowSeconds,
+      memory:
+        plan.scenario === 'hold' && rssBefore !== null && rssAfter !== null && up > 0
+          ? { beforeBytes: rssBefore, afterBytes: rssAfter, perConnectionBytes: (rssAfter - rssBefore) / up }
+          : null,
+    });
+  } catch (error) {
+    for (const g of generators) g.kill();
+    throw error;
+  } finally {
+    clearInterval(ticker);
+  }
+}
+
+async function startGenerators(plan: RunPlan, server: ServerHandle, procs: number): Promise<GeneratorHandle[]> {
+  const config = (clients: number, firstClient: number): GeneratorConfig => ({
+    scenario: plan.scenario,
+    host: server.host,
+    port: server.port,
+    clients,
+    firstClient,
+    totalClients: plan.clients,
+    header: plan.header,
+    lineBytes: plan.lineBytes,
+    thinkMs: plan.thinkMs,
+    timeoutMs: plan.timeoutMs,
+    maxConnecting: MAX_CONNECTING,
+  });
+  if (procs === 0) return [inProcessGenerator(config(plan.clients, 0))];
+  const handles: GeneratorHandle[] = [];
+  try {
+    for (let i = 0; i < procs; i++) {
+      // Even shares; the first processes take the remainder.
+      const first = Math.floor((plan.clients * i) / procs);
+      const next = Math.floor((plan.clients * (i + 1)) / procs);
+      handles.push(await childGenerator(plan.self, config(next - first, first), plan.generatorCpus));
+    }
+  } catch (error) {
+    for (const h of handles) h.kill();
+    throw error;
+  }
+  return handles;
+}
+
+function summarise(
+  plan: RunPlan,
+  server: ServerHandle,
+  procs: number,
+  reports: readonly GeneratorReport[],
+  window: { windowSeconds: number; up: number; notes: string[]; serverBusy: number | null; memory: RunResult['memory'] },
+): RunResult {
+  const inWindow = sumCounters(reports.map((r) => r.window));
+  const totals = sumCounters(reports.map((r) => r.totals));
+  const latency = new Histogram();
+  for (const r of reports) latency.add(r.latency);
+  const seconds = window.windowSeconds;
+  const generatorBusy = reports.map((r) => r.cpuMicros / 1e3 / r.windowMs);
+  const notes = [...window.notes];
+  if (generatorBusy.some((b) => b > 0.9)) notes.push('a generator process was over 90% busy: the figures may be the generator\'s limit, not the server\'s');
+  return {
+    scenario: plan.scenario,
+    server: server.name,
+    clients: plan.clients,
+    procs,
+    header: plan.header,
+    lineBytes: plan.lineBytes,
+    seconds,
+    up: window.up,
+    linesPerSecond: inWindow.echoesVerified / seconds,
+    megabytesPerSecond: inWindow.bytesVerified / seconds / 1e6,
+    connectionsPerSecond: inWindow.completed / seconds,
+    latencyMs: {
+      p50: latency.percentile(0.5) / 1000,
+      p90: latency.percentile(0.9) / 1000,
+      p99: latency.percentile(0.99) / 1000,
+      max: latency.max / 1000,
+      samples: latency.count,
+    },
+    memory: window.memory,
+    serverBusy: window.serverBusy,
+    generatorBusy,
+    totals,
+    errors: totals.errors,
+    wrongEchoes: totals.errors['wrong-echo'] ?? 0,
+    notes,
+  };
+}
+
+function progressLine(plan: RunPlan, seconds: number, c: Counters, linesPerSecond: number): string {
+  const errors = errorCount(c);
+  const churn = plan.scenario === 'connect' ? `, ${c.completed} connections done` : '';
+  return `bench ${plan.scenario}: ${seconds.toFixed(0)} s, ${c.up}/${plan.clients} up, ${Math.round(linesPerSecond)} lines/s${churn}, ${errors} error${errors === 1 ? '' : 's'}`;
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** Polls `done` every tick until it holds (true) or `limitMs` passed (false). */
+async function waitFor(done: () => boolean, limitMs: number): Promise<boolean> {
+  const end = performance.now() + limitMs;
+  while (!done()) {
+    if (performance.now() > end) return false;
+    await sleep(TICK_MS);
+  }
+  return true;
+}

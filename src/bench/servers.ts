@@ -1,0 +1,142 @@
+// The server under test: in this process, a child process (our CLI, a baseline), or a target
+// someone else runs. For processes we start, memory and CPU come from /proc, summed over the
+// process and its children (cluster workers).
+import { spawn } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
+import { createEchoServer, ECHO_DEFAULTS } from '../server/server.ts';
+
+export interface ServerHandle {
+  readonly name: string;
+  readonly host: string;
+  readonly port: number;
+  /** The process whose tree is measured, or null for a remote target. */
+  readonly pid: number | null;
+  /** Resident memory in bytes of the server's processes, or null when not measurable. */
+  rss(): number | null;
+  /** CPU time used so far by the server's processes in microseconds, or null. */
+  cpuMicros(): number | null;
+  stop(): Promise<void>;
+}
+
+/**
+ * Our server on this process's event loop (the generator then normally runs in child processes),
+ * silent, with room for `clients` connections.
+ */
+export async function startInProcess(clients: number): Promise<ServerHandle> {
+  const echo = createEchoServer({ maxConnections: Math.max(clients + 100, ECHO_DEFAULTS.maxConnections) });
+  const { port } = await echo.listen({ port: 0, host: '127.0.0.1' });
+  return {
+    name: 'ours (in-process)',
+    host: '127.0.0.1',
+    port,
+    pid: process.pid,
+    rss: () => process.memoryUsage.rss(),
+    cpuMicros: () => {
+      const used = process.cpuUsage();
+      return used.user + used.system;
+    },
+    stop: () => echo.close(0),
+  };
+}
+
+export function remoteTarget(host: string, port: number): ServerHandle {
+  return { name: `${host}:${port}`, host, port, pid: null, rss: () => null, cpuMicros: () => null, stop: async () => {} };
+}
+
+/**
+ * Starts `argv` (which must listen on a loopback port it chooses and print a line with
+ * `port N`), pinned to `cpus` with taskset when given. Fails after `timeoutMs` or if it exits.
+ */
+export function startCommand(name: string, argv: readonly string[], cpus: string | undefined, timeoutMs = 15_000): Promise<ServerHandle> {
+  const [file, ...args] = cpus === undefined ? argv : ['taskset', '-c', cpus, ...argv];
+  const child = spawn(file, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  // Keep reading (a server that logs per connection must never block on a full pipe), keep only the tail.
+  const keep = (chunk: Buffer) => {
+    output = (output + chunk.toString('utf8')).slice(-4096);
+  };
+  child.stdout!.on('data', keep);
+  child.stderr!.on('data', keep);
+  return new Promise((resolve, reject) => {
+    const fail = (why: string) => {
+      clearTimeout(timer);
+      child.kill('SIGKILL');
+      reject(new Error(`${name}: ${why}; its output:\n${output.trim()}`));
+    };
+    const timer = setTimeout(() => fail(`no "port N" line within ${timeoutMs} ms`), timeoutMs);
+    const onExit = (code: number | null) => fail(`exited (${code}) before listening`);
+    child.once('error', (error) => fail(error.message));
+    child.once('exit', onExit);
+    const watch = () => {
+      const match = /port (\d+)/.exec(output);
+      if (match === null) return;
+      clearTimeout(timer);
+      child.stdout!.off('data', watch);
+      child.off('exit', onExit);
+      const pid = child.pid!;
+      resolve({
+        name,
+        host: '127.0.0.1',
+        port: Number(match[1]),
+        pid,
+        rss: () => sumOverTree(pid, rssOf),
+        cpuMicros: () => sumOverTree(pid, cpuOf),
+        stop: () =>
+          new Promise<void>((done) => {
+            if (child.exitCode !== null || child.signalCode !== null) return done();
+            const kill = setTimeout(() => child.kill('SIGKILL'), 5000);
+            child.once('exit', () => {
+              clearTimeout(kill);
+              done();
+            });
+            child.kill('SIGTERM');
+          }),
+      });
+    };
+    child.stdout!.on('data', watch);
+  });
+}
+
+/** Sum of `measure` over a process and all its descendants (null if the process is gone). */
+export function sumOverTree(pid: number, measure: (pid: number) => number | null): number | null {
+  const own = measure(pid);
+  if (own === null) return null;
+  let total = own;
+  for (const child of childrenOf(pid)) total += sumOverTree(child, measure) ?? 0;
+  return total;
+}
+
+function childrenOf(pid: number): number[] {
+  const found: number[] = [];
+  try {
+    for (const task of readdirSync(`/proc/${pid}/task`)) {
+      const list = readFileSync(`/proc/${pid}/task/${task}/children`, 'utf8').trim();
+      if (list !== '') for (const child of list.split(' ')) found.push(Number(child));
+    }
+  } catch {
+    // The process ended while we looked: it has no children left to count.
+  }
+  return found;
+}
+
+/** VmRSS of one process in bytes, from /proc/PID/status. */
+export function rssOf(pid: number): number | null {
+  try {
+    const match = /^VmRSS:\s+(\d+) kB$/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return match === null ? null : Number(match[1]) * 1024;
+  } catch {
+    return null;
+  }
+}
+
+/** User + system CPU time of one process in microseconds, from /proc/PID/stat (clock ticks of 10 ms). */
+function cpuOf(pid: number): number | null {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // Fields after the command name (which may contain spaces) start after the last ')'.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) * 10_000;
+  } catch {
+    return null;
+  }
+}

@@ -1,0 +1,116 @@
+// Spreading the clients over generator processes, and talking to them.
+//
+// One process may hold at most 20,000 descriptors here (and the event loop of one process is one
+// core), so a run's clients are split into child processes of the same executable
+// (`elb-proxy-echo bench --as-generator`), driven over Node's IPC channel. With `procs` 0 the
+// clients run on the bench process's own event loop (quick runs and tests).
+import { spawn, type ChildProcess } from 'node:child_process';
+import { emptyCounters, type Counters } from './counters.ts';
+import { Generator, type GeneratorConfig, type GeneratorReport } from './generator.ts';
+
+/** Clients one generator process takes at most: room under the 20,000-descriptor limit. */
+export const CLIENTS_PER_PROCESS = 16_000;
+const PROGRESS_MS = 200;
+
+/** Parent → child messages. */
+type Command = { readonly type: 'start'; readonly config: GeneratorConfig } | { readonly type: 'measure' } | { readonly type: 'stop' };
+/** Child → parent messages. */
+type Update = { readonly type: 'progress'; readonly counters: Counters } | { readonly type: 'done'; readonly report: GeneratorReport };
+
+export interface GeneratorHandle {
+  readonly pid: number;
+  /** Latest counters (from the child's last progress message, or live in-process). */
+  counters(): Counters;
+  measure(): void;
+  stop(): Promise<GeneratorReport>;
+  /** Ends the generator at once (a failed run): no report. */
+  kill(): void;
+}
+
+/** How to start this program again as a generator child: the SEA executable itself, or Node plus the entry script. */
+export interface SelfCommand {
+  readonly file: string;
+  readonly args: readonly string[];
+}
+
+export function inProcessGenerator(config: GeneratorConfig): GeneratorHandle {
+  const generator = new Generator(config);
+  generator.start();
+  return {
+    pid: process.pid,
+    counters: () => generator.counters,
+    measure: () => generator.measure(),
+    stop: () => generator.stop(),
+    kill: () => void generator.stop(),
+  };
+}
+
+/** Starts a child generator, pinned to `cpus` (a taskset list such as `1`) when given. */
+export function childGenerator(self: SelfCommand, config: GeneratorConfig, cpus: string | undefined): Promise<GeneratorHandle> {
+  const args = [...self.args, 'bench', '--as-generator'];
+  const child: ChildProcess =
+    cpus === undefined
+      ? spawn(self.file, args, { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] })
+      : spawn('taskset', ['-c', cpus, self.file, ...args], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  let latest: Counters = emptyCounters();
+  let onDone: ((report: GeneratorReport) => void) | undefined;
+  let onExit: ((error: Error) => void) | undefined;
+  child.on('message', (message: Update) => {
+    if (message.type === 'progress') latest = message.counters;
+    else onDone?.(message.report);
+  });
+  child.on('exit', (code, signal) => onExit?.(new Error(`generator process ${child.pid} exited (${signal ?? code}) before reporting`)));
+  const send = (command: Command) => {
+    if (child.connected) child.send(command);
+  };
+  return new Promise((resolve, reject) => {
+    child.once('error', reject);
+    child.once('spawn', () => {
+      send({ type: 'start', config });
+      resolve({
+        pid: child.pid!,
+        counters: () => latest,
+        measure: () => send({ type: 'measure' }),
+        stop: () =>
+          new Promise<GeneratorReport>((done, fail) => {
+            onDone = done;
+            onExit = fail;
+            send({ type: 'stop' });
+          }),
+        kill: () => void child.kill('SIGKILL'),
+      });
+    });
+  });
+}
+
+/** The child side: `elb-proxy-echo bench --as-generator`, driven by its parent over IPC. */
+export function runAsGenerator(): Promise<void> {
+  if (process.send === undefined) return Promise.reject(new Error('--as-generator is for the bench itself (no IPC channel)'));
+  const reply = (update: Update) => process.send!(update);
+  return new Promise((resolve) => {
+    let generator: Generator | undefined;
+    let ticker: NodeJS.Timeout | undefined;
+    // The parent gone (killed, crashed) means no one will ever send stop: end rather than linger.
+    process.on('disconnect', () => {
+      clearInterval(ticker);
+      process.exit(0);
+    });
+    process.on('message', (command: Command) => {
+      if (command.type === 'start' && generator === undefined) {
+        generator = new Generator(command.config);
+        generator.start();
+        ticker = setInterval(() => reply({ type: 'progress', counters: generator!.counters }), PROGRESS_MS);
+      } else if (command.type === 'measure') {
+        generator?.measure();
+      } else if (command.type === 'stop' && generator !== undefined) {
+        clearInterval(ticker);
+        void generator.stop().then((report) => {
+          process.send!({ type: 'done', report } satisfies Update, () => {
+            resolve();
+            process.disconnect();
+          });
+        });
+      }
+    });
+  });
+}
