@@ -1,4 +1,2 @@
-// The package's library entry: the PROXY protocol parser/builder and the echo server.
+// The package entry point (`import … from 'elb-proxy-echo'`): the PROXY protocol library.
 export * from './protocol/index.ts';
-export { createEchoServer } from './server/server.ts';
-export type { EchoServer, EchoServerOptions } from './server/server.ts';

@@ -62,5 +62,7 @@ export function buildProxyHeader(header: ProxyHeaderInit, options?: BuildOptions
 }
 
 export { crc32c } from './crc32c.ts';
+export { awsVpcEndpointTlv, findTlv, getAlpn, getAuthority, getAwsVpcEndpointId, getNetns, getSsl, getUniqueId, sslTlv, textTlv } from './tlv-helpers.ts';
+export type { SslInfo, WithTlvs } from './tlv-helpers.ts';
 export { TLV_TYPE, AWS_SUBTYPE_VPC_ENDPOINT_ID, DEFAULT_MAX_V2_HEADER_SIZE, V1_MAX_LENGTH, V2_SIGNATURE } from './constants.ts';
 export type { BuildOptions, Endpoint, ParseOptions, ParseResult, Protocol, ProxyHeader, ProxyHeaderInit, Tlv } from './types.ts';

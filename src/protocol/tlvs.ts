@@ -39,14 +39,35 @@ export function walkTlvs(bytes: Uint8Array, start: number, end: number, out: Tlv
 /** An SSL TLV holds client flags (1 byte), verify (4 bytes), then sub-TLVs that must fit. */
 function checkSsl(bytes: Uint8Array, at: number, start: number, end: number): string | null {
   if (end - start < SSL_FIXED_LENGTH) return `v2: SSL TLV at byte ${at} is ${end - start} bytes, shorter than its ${SSL_FIXED_LENGTH}-byte client and verify fields`;
-  let i = start + SSL_FIXED_LENGTH;
+  const overrun = walkSubTlvs(bytes, start + SSL_FIXED_LENGTH, end, null);
+  if (overrun < 0) return null;
+  return end - overrun < 3 ? `v2: SSL sub-TLV at byte ${overrun} overruns the SSL TLV` : `v2: SSL sub-TLV 0x${hex(bytes[overrun])} at byte ${overrun} overruns the SSL TLV`;
+}
+
+/**
+ * Walks the sub-TLVs in bytes[start, end), collecting them into `out` when given; returns -1 if
+ * they tile the range exactly, else the offset of the first one that overruns it.
+ */
+export function walkSubTlvs(bytes: Uint8Array, start: number, end: number, out: Tlv[] | null): number {
+  let i = start;
   while (i < end) {
-    if (end - i < 3) return `v2: SSL sub-TLV at byte ${i} overruns the SSL TLV`;
+    if (end - i < 3) return i;
     const length = (bytes[i + 1] << 8) | bytes[i + 2];
-    if (i + 3 + length > end) return `v2: SSL sub-TLV 0x${hex(bytes[i])} at byte ${i} overruns the SSL TLV`;
+    if (i + 3 + length > end) return i;
+    out?.push({ type: bytes[i], value: bytes.subarray(i + 3, i + 3 + length) });
     i += 3 + length;
   }
-  return null;
+  return -1;
+}
+
+/** Writes one TLV at out[at]; returns the offset after it. */
+export function writeTlv(out: Uint8Array, at: number, tlv: Tlv): number {
+  const length = tlv.value.length;
+  out[at] = tlv.type;
+  out[at + 1] = length >> 8;
+  out[at + 2] = length & 0xff;
+  out.set(tlv.value, at + 3);
+  return at + 3 + length;
 }
 
 function hex(byte: number): string {

@@ -23,7 +23,7 @@ import { crc32c } from './crc32c.ts';
 import { formatIPv4, parseIPv4 } from './ipv4.ts';
 import { formatIPv6, parseIPv6 } from './ipv6.ts';
 import { INCOMPLETE, invalid } from './results.ts';
-import { walkTlvs } from './tlvs.ts';
+import { walkTlvs, writeTlv } from './tlvs.ts';
 import type { Endpoint, ParseResult, Protocol, ProxyHeaderInit, Tlv } from './types.ts';
 import { asciiBytes, requireEndpoint } from './v1.ts';
 
@@ -171,16 +171,11 @@ export function buildV2(header: ProxyHeaderInit, withCrc32c: boolean): Uint8Arra
   let at = V2_PREFIX_LENGTH + addressLength;
   let crcAt = -1;
   for (let i = 0; i < tlvs.length; i++) {
-    const { type, value } = tlvs[i];
-    out[at] = type;
-    out[at + 1] = value.length >> 8;
-    out[at + 2] = value.length & 0xff;
-    out.set(value, at + 3);
     if (i === crcIndex) {
-      if (value.length !== 4) throw new RangeError(`buildProxyHeader: a CRC32C TLV has 4 value bytes, not ${value.length}`);
+      if (tlvs[i].value.length !== 4) throw new RangeError(`buildProxyHeader: a CRC32C TLV has 4 value bytes, not ${tlvs[i].value.length}`);
       crcAt = at + 3;
     }
-    at += 3 + value.length;
+    at = writeTlv(out, at, tlvs[i]);
   }
   if (withCrc32c) {
     const crc = crc32c(out, 0, out.length, crcAt);
