@@ -87,18 +87,18 @@ export function createEchoServer(options: EchoServerOptions = {}): EchoServer {
   const server = net.createServer({ noDelay: true }, (socket) => accept(ctx, socket));
   server.maxConnections = options.maxConnections ?? ECHO_DEFAULTS.maxConnections;
   // Over the limit, Node closes the new socket before building anything for it.
-  let dropped = 0;
-  let dropReport: NodeJS.Timeout | null = null;
+  const refused = countedWarning(logger, 'refused connections: --max-connections reached', { limit: server.maxConnections });
   server.on('drop', () => {
     metrics.reject('max-connections');
-    if (dropped++ === 0) {
-      dropReport = setTimeout(() => {
-        logger.warn('refused connections: --max-connections reached', { refused: dropped, limit: server.maxConnections });
-        dropped = 0;
-        dropReport = null;
-      }, 1000);
-      dropReport.unref();
-    }
+    refused.add();
+  });
+  // accept() failing (EMFILE: out of file descriptors…) is reported on the server: never fatal,
+  // libuv keeps accepting once descriptors are free again.
+  const acceptFailed = countedWarning(logger, 'accept failed', {});
+  server.on('error', (error: NodeJS.ErrnoException) => {
+    if (!server.listening) return; // listen errors go to listen()'s caller
+    metrics.reject('accept-error');
+    acceptFailed.add(error.code ?? error.message);
   });
 
   // One timer for every deadline; its period is a fraction of the shortest timeout so a
@@ -135,13 +135,39 @@ export function createEchoServer(options: EchoServerOptions = {}): EchoServer {
         drained = () => {
           if (timer !== null) clearTimeout(timer);
           if (ticker !== null) clearInterval(ticker);
-          if (dropReport !== null) clearTimeout(dropReport);
+          refused.stop();
+          acceptFailed.stop();
           resolve();
         };
         if (ctx.connections.size === 0) return drained();
         timer = setTimeout(() => closeAll(ctx), drainMs);
       });
       return closing;
+    },
+  };
+}
+
+/**
+ * A warning for events that can come in floods (refused or failed accepts): the first one
+ * starts a one-second window, then one line says how many happened in it.
+ */
+function countedWarning(logger: Logger, msg: string, fields: Record<string, string | number>) {
+  let count = 0;
+  let cause = '';
+  let timer: NodeJS.Timeout | null = null;
+  return {
+    add(why = '') {
+      cause = why;
+      if (count++ > 0) return;
+      timer = setTimeout(() => {
+        logger.warn(msg, { ...fields, count, error: cause || undefined, window: '1s' });
+        count = 0;
+        timer = null;
+      }, 1000);
+      timer.unref();
+    },
+    stop() {
+      if (timer !== null) clearTimeout(timer);
     },
   };
 }

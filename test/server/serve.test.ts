@@ -1,0 +1,186 @@
+// `elb-proxy-echo serve` as a process: signals and drain, JSON logs, metrics, socket
+// activation, workers. Each case spawns the CLI on an ephemeral loopback port.
+import { spawn } from 'node:child_process';
+import net from 'node:net';
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import { CLI, startCli } from '../helpers/cli.ts';
+import { TestClient } from '../helpers/socket.ts';
+import { eventually, v1 } from './harness.ts';
+
+const LOOPBACK = ['--port', '0', '--host', '127.0.0.1'];
+
+function exited(child: import('node:child_process').ChildProcess, timeoutMs = 10_000): Promise<number | null> {
+  if (child.exitCode !== null) return Promise.resolve(child.exitCode);
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error('the server did not exit')), timeoutMs);
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      resolve(code);
+    });
+  });
+}
+
+async function metricsOf(output: () => string): Promise<string> {
+  const port = /metrics at http:\/\/[^ ]*:(\d+)\/metrics/.exec(output())?.[1];
+  assert.ok(port, `no metrics line in ${output()}`);
+  const response = await fetch(`http://127.0.0.1:${port}/metrics`);
+  assert.is(response.status, 200);
+  assert.match(response.headers.get('content-type') ?? '', /^text\/plain; version=0\.0\.4/);
+  return response.text();
+}
+
+const signals = suite('signals');
+
+signals('SIGTERM drains: open connections finish, new ones are refused, then exit 0', async () => {
+  const { child, match, output } = await startCli([...LOOPBACK, '--drain-timeout', '5s'], /port (\d+)/);
+  try {
+    const port = Number(match[1]);
+    const client = await TestClient.connect(port);
+    client.write(Buffer.concat([v1(), Buffer.from('before\n')]));
+    await client.readBytes(7);
+    child.kill('SIGTERM');
+    await eventually(() => /SIGTERM: draining/.test(output()), 'the drain line');
+    await TestClient.connect(port).then(
+      () => assert.unreachable('accepted a connection while draining'),
+      (error: NodeJS.ErrnoException) => assert.is(error.code, 'ECONNREFUSED'),
+    );
+    client.write('during\n');
+    assert.is((await client.readBytes(14)).toString(), 'before\nduring\n');
+    assert.is(child.exitCode, null);
+    client.write('q\n');
+    await client.waitClose();
+    assert.is(await exited(child), 0);
+    assert.match(output(), /info  stopped connections=1 lines=2\n$/);
+  } finally {
+    child.kill('SIGKILL');
+  }
+});
+
+signals('past --drain-timeout the rest is closed and the exit is still 0; SIGHUP is ignored', async () => {
+  const { child, match, output } = await startCli([...LOOPBACK, '--drain-timeout', '200ms'], /port (\d+)/);
+  try {
+    const client = await TestClient.connect(Number(match[1]));
+    client.write(Buffer.concat([v1(), Buffer.from('x\n')]));
+    await client.readBytes(2);
+    child.kill('SIGHUP');
+    await eventually(() => /SIGHUP ignored/.test(output()), 'the SIGHUP line');
+    client.write('y\n');
+    await client.readBytes(4);
+    child.kill('SIGINT');
+    assert.match((await client.waitClose()).toString(), /shutting down/);
+    assert.is(await exited(child), 0);
+    assert.match(output(), /close client=54\.222\.152\.163:45418 .*reason=shutdown/);
+  } finally {
+    child.kill('SIGKILL');
+  }
+});
+
+signals.run();
+
+const output = suite('output');
+
+output('--log-format json: every stdout line is one JSON object with time, level and msg', async () => {
+  const { child, match, output } = await startCli([...LOOPBACK, '--log-format', 'json'], /port (\d+)/);
+  try {
+    const client = await TestClient.connect(Number(match[1]));
+    client.write(Buffer.concat([v1(), Buffer.from('a "quoted" line\nq\n')]));
+    await client.waitClose();
+    await eventually(() => /"msg":"close"/.test(output()), 'the close line');
+    const lines = output().trimEnd().split('\n').map((line) => JSON.parse(line) as Record<string, unknown>);
+    for (const line of lines) assert.ok(typeof line.time === 'string' && typeof line.level === 'string' && typeof line.msg === 'string', JSON.stringify(line));
+    assert.equal(
+      lines.map((l) => l.msg),
+      ['no --trust set: any address may send a PROXY header and claim to be any client; set --trust to the load balancer subnets', `listening on port ${match[1]}`, 'open', 'close'],
+    );
+    assert.equal(lines[3], { ...lines[3], client: '54.222.152.163:45418', lines: 1, bytes: 16, reason: 'quit' });
+  } finally {
+    child.kill('SIGKILL');
+  }
+});
+
+output('--trust set: no warning at start-up', async () => {
+  const { child, output } = await startCli([...LOOPBACK, '--trust', '10.0.0.0/8,2001:db8::/32'], /port (\d+)/);
+  child.kill('SIGKILL');
+  assert.not.match(output(), /warn/);
+});
+
+output('--metrics-port: /healthz answers ok and /metrics counts connections, headers, rejects, lines', async () => {
+  const { child, match, output } = await startCli([...LOOPBACK, '--metrics-port', '0'], /metrics at \S+/);
+  try {
+    const port = Number(/port (\d+)/.exec(output())![1]);
+    const good = await TestClient.connect(port);
+    good.write(Buffer.concat([v1(), Buffer.from('one\ntwo\nq\n')]));
+    await good.waitClose();
+    const bad = await TestClient.connect(port);
+    bad.write('GET / HTTP/1.0\r\n\r\n');
+    await bad.waitClose();
+    const health = await fetch(match[0].replace('metrics at ', '').replace('/metrics', '/healthz').replace('[::]', '127.0.0.1'));
+    assert.is(await health.text(), 'ok\n');
+    const text = await metricsOf(output);
+    for (const row of [
+      'elb_proxy_echo_connections_total 2',
+      'elb_proxy_echo_headers_total{version="v1"} 1',
+      'elb_proxy_echo_rejects_total{reason="bad-header"} 1',
+      'elb_proxy_echo_lines_echoed_total 2',
+      'elb_proxy_echo_bytes_echoed_total 8',
+      'elb_proxy_echo_workers 1',
+    ]) {
+      assert.ok(text.split('\n').includes(row), `missing "${row}" in\n${text}`);
+    }
+    assert.match(text, /^elb_proxy_echo_event_loop_delay_seconds\{quantile="0\.99"\} [\d.e-]+$/m);
+  } finally {
+    child.kill('SIGKILL');
+  }
+});
+
+output.run();
+
+const processes = suite('processes');
+
+processes('socket activation: with LISTEN_PID/LISTEN_FDS it serves the inherited fd 3', async () => {
+  const listener = net.createServer();
+  await new Promise<void>((resolve) => listener.listen(0, '127.0.0.1', resolve));
+  const port = (listener.address() as net.AddressInfo).port;
+  const fd = (listener as unknown as { _handle: { fd: number } })._handle.fd;
+  // `exec` keeps the shell's pid, so LISTEN_PID=$$ names the server process, as systemd does.
+  const child = spawn('sh', ['-c', 'LISTEN_PID=$$ LISTEN_FDS=1 exec "$@"', 'sh', process.execPath, CLI, '--port', '1'], {
+    stdio: ['ignore', 'pipe', 'pipe', fd],
+  });
+  listener.close(); // the child holds its own copy of the socket now
+  let out = '';
+  child.stdout!.setEncoding('utf8').on('data', (s: string) => (out += s));
+  child.stderr!.setEncoding('utf8').on('data', (s: string) => (out += s));
+  try {
+    await eventually(() => /listening/.test(out), `the listening line (${out})`, 10_000);
+    assert.match(out, new RegExp(`listening on port ${port} address="inherited fd 3 \\(socket activation\\)"`));
+    const client = await TestClient.connect(port);
+    client.write(Buffer.concat([v1(), Buffer.from('activated\n')]));
+    assert.is((await client.readBytes(10)).toString(), 'activated\n');
+    client.destroy();
+  } finally {
+    child.kill('SIGKILL');
+  }
+});
+
+processes('--workers 2: both workers serve, metrics add up, SIGTERM stops them all with exit 0', async () => {
+  const { child, output } = await startCli([...LOOPBACK, '--workers', '2', '--metrics-port', '0'], /metrics at \S+/);
+  try {
+    const port = Number(/port (\d+)/.exec(output())![1]);
+    assert.match(output(), /workers=2/);
+    const clients = await Promise.all(Array.from({ length: 20 }, () => TestClient.connect(port)));
+    clients.forEach((c, i) => c.write(Buffer.concat([v1('192.0.2.9', i + 1), Buffer.from(`w${i}\nq\n`)])));
+    await Promise.all(clients.map((c) => c.waitClose()));
+    clients.forEach((c, i) => assert.is(c.received.toString(), `w${i}\n`));
+    const text = await metricsOf(output);
+    assert.ok(text.includes('elb_proxy_echo_connections_total 20\n'), text);
+    assert.ok(text.includes('elb_proxy_echo_workers 2\n'), text);
+    child.kill('SIGTERM');
+    assert.is(await exited(child), 0);
+    assert.match(output(), /stopped\n$/);
+  } finally {
+    child.kill('SIGKILL');
+  }
+});
+
+processes.run();
