@@ -127,7 +127,11 @@ export async function until(check: () => boolean, timeoutMs: number, what: strin
   }
 }
 
-/** Opens `count` raw connections to loopback `port` (in batches, so the backlog is not flooded). */
+/**
+ * Opens `count` raw connections to loopback `port` (in batches, so the backlog is not flooded).
+ * They read (and drop) whatever arrives, so a close from the server completes; attach a 'data'
+ * listener to see it, or `pause()` to play a client that never reads.
+ */
 export async function openMany(port: number, count: number, batch = 200): Promise<net.Socket[]> {
   const sockets: net.Socket[] = [];
   for (let i = 0; i < count; i += batch) {
@@ -136,7 +140,7 @@ export async function openMany(port: number, count: number, batch = 200): Promis
         new Promise<net.Socket>((resolve, reject) => {
           const socket = net.connect({ port, host: '127.0.0.1' });
           socket.on('error', () => {}); // resets are expected in attacks; the test looks at outcomes
-          socket.once('connect', () => resolve(socket));
+          socket.once('connect', () => resolve(socket.resume()));
           socket.once('close', () => reject(new Error('closed before connecting')));
         }),
       ),
