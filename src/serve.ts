@@ -80,6 +80,6 @@ export async function serve(argv: readonly string[], env: Readonly<Record<string
   }
   process.on('SIGHUP', () => logger.info('SIGHUP ignored'));
   if (cluster.isWorker) await runWorker(config, logger, sink, fd);
-  else if (config.workers > 1) await runPrimary(config, logger, sink, fd);
+  else if (config.workers > 1) await runPrimary(config, logger, sink, fd, argv);
   else await runWorker(config, logger, sink, fd);
 }

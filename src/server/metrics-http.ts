@@ -17,11 +17,13 @@ export interface LoopDelayMonitor {
 
 /** Samples this process's event-loop delay (figures since the last read, in seconds). */
 export function startLoopDelayMonitor(): LoopDelayMonitor {
-  const histogram = monitorEventLoopDelay({ resolution: 20 });
+  const resolutionMs = 20;
+  const histogram = monitorEventLoopDelay({ resolution: resolutionMs });
   histogram.enable();
   return {
     read() {
-      const s = (ns: number) => (Number.isFinite(ns) ? ns / 1e9 : 0);
+      // The samples are the sampling timer's whole period: the delay is what exceeds it.
+      const s = (ns: number) => (Number.isFinite(ns) ? Math.max(0, ns / 1e6 - resolutionMs) / 1000 : 0);
       const figures = { p50: s(histogram.percentile(50)), p99: s(histogram.percentile(99)), max: s(histogram.max) };
       histogram.reset();
       return figures;

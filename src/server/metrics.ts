@@ -83,7 +83,7 @@ export function renderMetrics(s: MetricsSnapshot, loopDelay: LoopDelay | null, w
   metric('elb_proxy_echo_bytes_echoed_total', 'counter', 'Bytes echoed.', [['', s.bytes]]);
   metric('elb_proxy_echo_workers', 'gauge', 'Server processes serving connections.', [['', workers]]);
   if (loopDelay !== null) {
-    metric('elb_proxy_echo_event_loop_delay_seconds', 'gauge', 'Event-loop delay of the process answering this scrape.', [
+    metric('elb_proxy_echo_event_loop_delay_seconds', 'gauge', 'Event-loop delay since the previous scrape (the worst worker).', [
       ['{quantile="0.5"}', loopDelay.p50],
       ['{quantile="0.99"}', loopDelay.p99],
       ['{quantile="1"}', loopDelay.max],

@@ -1,6 +1,7 @@
 // The server as a process: listen, report, drain on SIGTERM/SIGINT, and (with --workers N)
 // a primary that forks N workers with node:cluster and sums their metrics.
 import cluster, { type Worker } from 'node:cluster';
+import { isSea } from 'node:sea';
 import type http from 'node:http';
 import type net from 'node:net';
 import { UsageError } from '../options.ts';
@@ -57,9 +58,16 @@ export async function runWorker(config: ServeConfig, logger: Logger, sink: FdSin
   });
 }
 
-/** The primary of --workers N: forks, restarts crashed workers, sums metrics, drains all. */
-export async function runPrimary(config: ServeConfig, logger: Logger, sink: FdSink, fd: number | null): Promise<void> {
+/**
+ * The primary of --workers N: forks, restarts crashed workers, sums metrics, drains all.
+ * `serveArgv` are the serve options as given; each worker runs `serve` with them again.
+ */
+export async function runPrimary(config: ServeConfig, logger: Logger, sink: FdSink, fd: number | null, serveArgv: readonly string[]): Promise<void> {
   warnIfUntrusted(config, logger);
+  // cluster starts `<node> <exec> <args>`. A single executable hands every argument to the app
+  // (its argv[1] is the executable again), so there the `exec` slot carries the subcommand.
+  if (isSea()) cluster.setupPrimary({ exec: 'serve', args: [...serveArgv] });
+  else cluster.setupPrimary({ exec: process.argv[1], args: ['serve', ...serveArgv] });
   let stopping = false;
   const env = { ELB_PROXY_ECHO_WORKER_FD: fd === null ? '' : String(fd) };
   const fork = () => cluster.fork(env);
