@@ -1,5 +1,7 @@
 #!/usr/bin/env node
 // Entry point: picks the subcommand, turns configuration errors into exit status 2.
+import cluster from 'node:cluster';
+import { isSea } from 'node:sea';
 import { formatOptions, UsageError } from './options.ts';
 import { serve, serveOptions } from './serve.ts';
 import { installCommand, installOptions, uninstallCommand } from './install/command.ts';
@@ -53,8 +55,17 @@ export async function main(argv: readonly string[], env: Readonly<Record<string,
   return undefined;
 }
 
+// node:cluster starts a worker as `execPath <script> ARGS`, with <script> = the primary's
+// argv[1]. In the single executable that is the executable's own path, and the executable
+// passes every argument on to us, so a worker would read it as the command: drop it.
+function cliArguments(): string[] {
+  const args = process.argv.slice(2);
+  if (cluster.isWorker && isSea() && args[0] === process.execPath) args.shift();
+  return args;
+}
+
 // No top-level await: the executable runs this file bundled as CommonJS.
-main(process.argv.slice(2), process.env).then(
+main(cliArguments(), process.env).then(
   (code) => {
     if (code !== undefined) process.exitCode = code;
   },

@@ -1,0 +1,254 @@
+// A real systemd to test the unit under: a minimal Debian (debootstrap, cached between runs)
+// booted with systemd-nspawn in a network namespace made for it, joined to the test's own
+// namespace by a veth pair. Traffic goes only between the two ends of that pair.
+//
+// Names start with `sd-e2e-<pid>` so a later run can find and remove what a killed run left.
+import { execFileSync, spawn, spawnSync, type ChildProcess, type SpawnSyncReturns } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { existsSync, readdirSync, readFileSync, renameSync, rmSync, mkdirSync, writeFileSync, chmodSync, copyFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+export const CACHE_DIR = '/var/cache/elb-proxy-echo-ci';
+const SUITE = 'bookworm';
+const INCLUDE = 'systemd,systemd-sysv,dbus';
+const PREFIX = 'sd-e2e-';
+
+/** The Debian mirror apt uses here (deb822 `URIs:` or a one-line `deb` source), for debootstrap. */
+export function aptMirror(): string {
+  const files = ['/etc/apt/sources.list'];
+  for (const dir of ['/etc/apt/sources.list.d']) {
+    if (existsSync(dir)) files.push(...readdirSync(dir).map((name) => join(dir, name)));
+  }
+  for (const file of files) {
+    if (!existsSync(file)) continue;
+    const text = readFileSync(file, 'utf8');
+    // Only a source that carries the suite we bootstrap.
+    const stanzas = file.endsWith('.sources') ? text.split(/\n\s*\n/) : text.split('\n');
+    for (const stanza of stanzas) {
+      if (!new RegExp(`\\b${SUITE}\\b`).test(stanza) || /security/.test(stanza)) continue;
+      const m = /^URIs:\s*(\S+)/m.exec(stanza) ?? /^deb\s+(?:\[[^\]]*\]\s+)?(\S+)\s+/m.exec(stanza);
+      if (m && /debian/.test(m[1])) return m[1];
+    }
+  }
+  return 'http://deb.debian.org/debian';
+}
+
+/**
+ * The cached root file system (made on first use, ~35 s). Its folder name carries a hash of
+ * what debootstrap was asked for, so a change of packages makes a new one.
+ */
+export function rootFileSystem(log: (line: string) => void): string {
+  const mirror = aptMirror();
+  const key = createHash('sha256').update(`${SUITE} minbase ${INCLUDE} ${mirror}`).digest('hex').slice(0, 10);
+  const dir = join(CACHE_DIR, `${SUITE}-systemd-${key}`);
+  if (existsSync(join(dir, '.complete'))) return dir;
+  mkdirSync(CACHE_DIR, { recursive: true });
+  const building = `${dir}.${PREFIX}${process.pid}`;
+  rmSync(building, { recursive: true, force: true });
+  log(`debootstrap ${SUITE} from ${mirror} into ${building} (first run only)`);
+  try {
+    execFileSync('debootstrap', ['--variant=minbase', `--include=${INCLUDE}`, SUITE, building, mirror], { stdio: ['ignore', 'ignore', 'pipe'], timeout: 600_000 });
+    writeFileSync(join(building, '.complete'), new Date().toISOString() + '\n');
+    rmSync(dir, { recursive: true, force: true });
+    renameSync(building, dir);
+  } finally {
+    rmSync(building, { recursive: true, force: true });
+  }
+  return dir;
+}
+
+function run(cmd: string, args: readonly string[]): void {
+  execFileSync(cmd, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+}
+
+function alive(pid: number): boolean {
+  return existsSync(`/proc/${pid}`);
+}
+
+/** Removes containers and namespaces of earlier runs whose test process is gone. */
+export function removeLeftovers(): void {
+  const netnsDir = '/run/netns';
+  const names = existsSync(netnsDir) ? readdirSync(netnsDir).filter((name) => name.startsWith(PREFIX)) : [];
+  for (const name of names) {
+    const owner = Number(name.slice(PREFIX.length));
+    if (alive(owner)) continue;
+    for (const pid of processesUsing(`/run/netns/${name}`)) process.kill(pid, 'SIGKILL');
+    spawnSync('ip', ['link', 'del', vethName('h', owner)], { stdio: 'ignore' });
+    spawnSync('ip', ['netns', 'del', name], { stdio: 'ignore' });
+  }
+}
+
+// The nspawn processes (and their containers' PID 1) started with that namespace path.
+function processesUsing(netnsPath: string): number[] {
+  const found: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const cmdline = readFileSync(`/proc/${entry}/cmdline`, 'utf8');
+      if (cmdline.startsWith('systemd-nspawn\0') && cmdline.includes(`--network-namespace-path=${netnsPath}\0`)) found.push(Number(entry));
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return found;
+}
+
+function vethName(side: 'h' | 'c', pid: number): string {
+  return `sd-${side}${pid}`; // interface names are at most 15 bytes
+}
+
+export interface Result {
+  readonly status: number | null;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+export class Container {
+  readonly name: string;
+  /** The container's address, reachable from the test process. */
+  readonly address: string;
+  readonly #nspawn: ChildProcess;
+  readonly #pid: number;
+  #console = '';
+
+  private constructor(name: string, address: string, nspawn: ChildProcess, pid: number) {
+    this.name = name;
+    this.address = address;
+    this.#nspawn = nspawn;
+    this.#pid = pid;
+  }
+
+  /** Boots the cached root file system (changes go to a tmpfs overlay and vanish) and waits for systemd. */
+  static async boot(log: (line: string) => void): Promise<Container> {
+    removeLeftovers();
+    const root = rootFileSystem(log);
+    const name = `${PREFIX}${process.pid}`;
+    // 198.19.0.0/16 is reserved for network tests (RFC 2544); a /30 per run.
+    const a = (process.pid >> 6) % 256;
+    const b = (process.pid % 64) * 4;
+    const hostAddress = `198.19.${a}.${b + 1}`;
+    const address = `198.19.${a}.${b + 2}`;
+    const hostIf = vethName('h', process.pid);
+    const boxIf = vethName('c', process.pid);
+    run('ip', ['netns', 'add', name]);
+    let nspawn: ChildProcess | undefined;
+    try {
+      run('ip', ['link', 'add', hostIf, 'type', 'veth', 'peer', 'name', boxIf]);
+      run('ip', ['link', 'set', boxIf, 'netns', name]);
+      run('ip', ['addr', 'add', `${hostAddress}/30`, 'dev', hostIf]);
+      run('ip', ['link', 'set', hostIf, 'up']);
+      run('ip', ['-n', name, 'addr', 'add', `${address}/30`, 'dev', boxIf]);
+      run('ip', ['-n', name, 'link', 'set', boxIf, 'up']);
+      run('ip', ['-n', name, 'link', 'set', 'lo', 'up']);
+      nspawn = spawn('systemd-nspawn', [
+        '--directory', root, '--boot', '--register=no', '--keep-unit', '--volatile=overlay', '--console=passive',
+        `--machine=${name}`, `--network-namespace-path=/run/netns/${name}`,
+      ], { stdio: ['ignore', 'pipe', 'pipe'] });
+      const pid = await containerInit(nspawn, 20_000);
+      const box = new Container(name, address, nspawn, pid);
+      nspawn.stdout?.on('data', (chunk: Buffer) => (box.#console += chunk.toString()));
+      nspawn.stderr?.on('data', (chunk: Buffer) => (box.#console += chunk.toString()));
+      await box.waitForSystemd(30_000);
+      return box;
+    } catch (error) {
+      if (nspawn?.pid !== undefined) nspawn.kill('SIGKILL');
+      removeNetwork(name, hostIf);
+      throw error;
+    }
+  }
+
+  /** Runs a command inside the container (all its namespaces) and returns what it printed. */
+  exec(args: readonly string[], options: { input?: string; timeoutMs?: number } = {}): Result {
+    const r: SpawnSyncReturns<string> = spawnSync('nsenter', ['-t', String(this.#pid), '-a', ...args], {
+      encoding: 'utf8',
+      input: options.input,
+      timeout: options.timeoutMs ?? 30_000,
+      env: { PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', LANG: 'C.UTF-8', SYSTEMD_PAGER: '', SYSTEMD_COLORS: '0' },
+    });
+    return { status: r.status, stdout: r.stdout ?? '', stderr: (r.stderr ?? '') + (r.error ? String(r.error) : '') };
+  }
+
+  /** Like exec, but throws with the output when the command fails. */
+  check(args: readonly string[], options: { input?: string; timeoutMs?: number } = {}): string {
+    const r = this.exec(args, options);
+    if (r.status !== 0) throw new Error(`in container: ${args.join(' ')} → ${r.status}\n${r.stdout}${r.stderr}`);
+    return r.stdout;
+  }
+
+  /** Starts a command inside the container without waiting for it. */
+  spawn(args: readonly string[]): ChildProcess {
+    return spawn('nsenter', ['-t', String(this.#pid), '-a', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  }
+
+  /** Copies a file from the test machine into the container (as scp would). */
+  copyIn(from: string, to: string, mode: number): void {
+    const target = join(`/proc/${this.#pid}/root`, to);
+    copyFileSync(from, target);
+    chmodSync(target, mode);
+  }
+
+  writeFile(path: string, text: string): void {
+    writeFileSync(join(`/proc/${this.#pid}/root`, path), text);
+  }
+
+  exists(path: string): boolean {
+    return existsSync(join(`/proc/${this.#pid}/root`, path));
+  }
+
+  /** Powers the container off (SIGKILL after 15 s), then removes its network. */
+  async stop(): Promise<void> {
+    const exited = new Promise<void>((resolve) => {
+      if (this.#nspawn.exitCode !== null || this.#nspawn.signalCode !== null) resolve();
+      else this.#nspawn.once('exit', () => resolve());
+    });
+    this.#nspawn.kill('SIGTERM'); // nspawn asks the container's systemd to power off
+    const timer = setTimeout(() => this.#nspawn.kill('SIGKILL'), 15_000);
+    await exited;
+    clearTimeout(timer);
+    removeNetwork(this.name, vethName('h', process.pid));
+  }
+
+  get console(): string {
+    return this.#console;
+  }
+
+  async waitForSystemd(timeoutMs: number): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    let last = '';
+    while (Date.now() < deadline) {
+      // Right after boot it may say "offline" at once; running or degraded both mean booted.
+      const r = this.exec(['systemctl', 'is-system-running'], { timeoutMs: 5000 });
+      last = r.stdout.trim();
+      if (last === 'running' || last === 'degraded') return;
+      await sleep(200);
+    }
+    throw new Error(`the container's systemd did not finish booting (last state "${last}")`);
+  }
+}
+
+function removeNetwork(name: string, hostIf: string): void {
+  spawnSync('ip', ['link', 'del', hostIf], { stdio: 'ignore' });
+  spawnSync('ip', ['netns', 'del', name], { stdio: 'ignore' });
+}
+
+// systemd-nspawn's child becomes the container's PID 1 (systemd); nsenter needs its host pid.
+async function containerInit(nspawn: ChildProcess, timeoutMs: number): Promise<number> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (nspawn.exitCode !== null) throw new Error(`systemd-nspawn exited with ${nspawn.exitCode}`);
+    try {
+      const children = readFileSync(`/proc/${nspawn.pid}/task/${nspawn.pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
+      for (const child of children) {
+        if (readFileSync(`/proc/${child}/comm`, 'utf8').trim() === 'systemd') return child;
+      }
+    } catch {
+      // not there yet
+    }
+    await sleep(100);
+  }
+  throw new Error('the container did not start systemd');
+}
+
+export function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}

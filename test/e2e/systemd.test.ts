@@ -1,0 +1,221 @@
+// The built x64 executable under a real systemd (a Debian container, see container.ts): the
+// README's install steps, PROXY v1/v2 connections from outside, the journal, the hardening
+// score, restart after SIGKILL, draining stop, --workers, install/uninstall, socket activation.
+// Needs root (namespaces, nspawn); without it every case is reported as skipped.
+import { existsSync, readFileSync } from 'node:fs';
+import net from 'node:net';
+import { fileURLToPath } from 'node:url';
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import { Container, sleep } from './container.ts';
+import { assertEchoes, assertProxyEcho, CLAIMED_CLIENT, openProxyConnection } from './proxy-echo.ts';
+
+const EXE = fileURLToPath(new URL('../../dist/elb-proxy-echo-linux-x64', import.meta.url));
+const SERVICE_FILE = fileURLToPath(new URL('../../systemd/elb-proxy-echo.service', import.meta.url));
+const README = fileURLToPath(new URL('../../README.md', import.meta.url));
+const UNIT = 'elb-proxy-echo';
+const DRAIN_SECONDS = 2;
+
+const isRoot = process.getuid?.() === 0;
+const systemd = suite('systemd');
+const it = isRoot ? systemd : systemd.skip;
+if (!isRoot) console.log('systemd suite SKIPPED: it boots a container and needs root (CI runs it as root)');
+
+let box: Container;
+
+systemd.before(async () => {
+  if (!isRoot) return;
+  assert.ok(existsSync(EXE), `${EXE} is missing (npm run build)`);
+  box = await Container.boot((line) => console.log(`  ${line}`));
+});
+
+systemd.after(async () => {
+  await box?.stop();
+});
+
+/** The shell block of the README's deploy section that installs the unit by hand. */
+function readmeSteps(): string {
+  const readme = readFileSync(README, 'utf8');
+  const section = /<!-- section:deploy -->([\s\S]*?)<!-- \/section:deploy -->/.exec(readme)?.[1] ?? '';
+  const block = [...section.matchAll(/```sh\n([\s\S]*?)```/g)].map((m) => m[1]).find((b) => b.includes('systemctl enable --now'));
+  assert.ok(block, 'README.md section:deploy has a sh block with `systemctl enable --now`');
+  return block;
+}
+
+function show(property: string, unit = UNIT): string {
+  return box.check(['systemctl', 'show', '--value', '-p', property, unit]).trim();
+}
+
+function journal(): string {
+  return box.exec(['journalctl', '-u', UNIT, '-o', 'cat', '--no-pager']).stdout;
+}
+
+async function eventually(what: string, condition: () => boolean, timeoutMs = 5000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`not within ${timeoutMs} ms: ${what}`);
+    await sleep(100);
+  }
+}
+
+/** Active now and still active a second later with the same main process (Type=exec says "active" at exec time). */
+async function assertStaysActive(unit = UNIT): Promise<void> {
+  await eventually(`${unit} active`, () => show('ActiveState', unit) === 'active');
+  const pid = show('MainPID', unit);
+  await sleep(1000);
+  assert.is(show('ActiveState', unit), 'active', `${unit} still active; journal:\n${journal()}`);
+  assert.is(show('MainPID', unit), pid, 'the same process, not a restart');
+}
+
+function refused(host: string, port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = net.connect({ host, port });
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(false);
+    });
+    socket.once('error', (error: NodeJS.ErrnoException) => resolve(error.code === 'ECONNREFUSED'));
+  });
+}
+
+function setOptions(lines: readonly string[]): void {
+  box.writeFile('/etc/default/elb-proxy-echo', lines.join('\n') + '\n');
+  // The suite restarts more often than systemd's start limit (5 in 10 s) allows a real service.
+  box.check(['systemctl', 'reset-failed', UNIT]);
+  box.check(['systemctl', 'restart', UNIT]);
+}
+
+function exposure(unit: string): number {
+  const r = box.exec(['systemd-analyze', 'security', '--no-pager', unit]);
+  const m = /Overall exposure level for \S+: (\d+\.\d+)/.exec(r.stdout + r.stderr);
+  assert.ok(m, `no score: ${r.stdout}${r.stderr}`);
+  return Number(m[1]);
+}
+
+it("the README's steps install the unit, and the service starts and stays active", async () => {
+  box.copyIn(EXE, '/root/elb-proxy-echo-linux-x64', 0o755);
+  box.copyIn(SERVICE_FILE, '/root/elb-proxy-echo.service', 0o644);
+  // As root there is no sudo in a minimal image; the function stands in for it.
+  box.check(['sh', '-ec', `sudo() { "$@"; }\ncd /root\n${readmeSteps()}`]);
+  assert.is(show('UnitFileState'), 'enabled');
+  await assertStaysActive();
+});
+
+it('a PROXY v1 and a v2 connection from outside the container are echoed', async () => {
+  await assertProxyEcho(box.address, 5000, 1);
+  await assertProxyEcho(box.address, 5000, 2);
+});
+
+it('the journal shows the real client address while the connection is still open', async () => {
+  const client = await openProxyConnection(box.address, 5000, 2, { address: '203.0.113.99', port: 45099 });
+  try {
+    await eventually('203.0.113.99 in the journal', () => journal().includes('203.0.113.99'), 2000);
+  } finally {
+    client.destroy();
+  }
+  const log = journal();
+  assert.ok(log.includes(CLAIMED_CLIENT.v1.address) && log.includes(CLAIMED_CLIENT.v2.address), `journal:\n${log}`);
+});
+
+it('systemd-analyze security rates the running service 1.2 or lower ("OK")', () => {
+  const score = exposure(UNIT);
+  assert.ok(score <= 1.2, `exposure ${score}`);
+});
+
+it('SIGKILL of the server gets it restarted, and it serves again', async () => {
+  const pid = show('MainPID');
+  const restarts = Number(show('NRestarts'));
+  box.check(['sh', '-c', `kill -KILL ${pid}`]);
+  await eventually('a new main process', () => !['0', pid].includes(show('MainPID')) && show('ActiveState') === 'active', 6000);
+  assert.is(Number(show('NRestarts')), restarts + 1);
+  await assertStaysActive();
+  await assertProxyEcho(box.address, 5000, 1);
+});
+
+it(`systemctl stop drains: open connections are served, new ones refused, and it stops within the drain timeout (${DRAIN_SECONDS}s)`, async () => {
+  setOptions(['ELB_PROXY_ECHO_PORT=5000', `ELB_PROXY_ECHO_DRAIN_TIMEOUT=${DRAIN_SECONDS}s`]);
+  await assertStaysActive();
+  const idle = await openProxyConnection(box.address, 5000, 1);
+  const busy = await openProxyConnection(box.address, 5000, 2);
+  try {
+    const started = Date.now();
+    const stop = box.spawn(['systemctl', 'stop', UNIT]);
+    const stopped = new Promise<number | null>((resolve) => stop.once('exit', resolve));
+    await eventually('deactivating', () => show('ActiveState') === 'deactivating', 2000);
+    assert.ok(await refused(box.address, 5000), 'a new connection is refused while draining');
+    await assertEchoes(busy, 'still here while draining\r\n');
+    busy.write('q\r\n');
+    await busy.waitClose();
+    // The idle connection is closed by the server when the drain timeout ends.
+    await idle.waitClose((DRAIN_SECONDS + 3) * 1000);
+    const code = await Promise.race([stopped, sleep((DRAIN_SECONDS + 5) * 1000).then(() => 'timeout')]);
+    const elapsed = (Date.now() - started) / 1000;
+    if (code === 'timeout') stop.kill('SIGKILL');
+    assert.is(code, 0, 'systemctl stop returned');
+    assert.ok(elapsed < DRAIN_SECONDS + 1.5, `stopped after ${elapsed.toFixed(1)} s`);
+    assert.ok(elapsed >= DRAIN_SECONDS - 0.5, `the idle connection was given the drain time (${elapsed.toFixed(1)} s)`);
+    assert.is(show('Result'), 'success', 'the server exited by itself, not killed at TimeoutStopSec');
+  } finally {
+    idle.destroy();
+    busy.destroy();
+  }
+  box.check(['systemctl', 'start', UNIT]);
+  await assertStaysActive();
+});
+
+it('--workers auto works under the unit (the cluster channel passes the sandbox)', async () => {
+  setOptions(['ELB_PROXY_ECHO_PORT=5000', 'ELB_PROXY_ECHO_WORKERS=auto']);
+  await assertStaysActive();
+  const processes = () => (box.check(['systemctl', 'status', '--no-pager', '-n0', UNIT]).match(/[├└]─\d+ /g) ?? []).length;
+  await eventually('a primary and at least two workers in the cgroup', () => processes() >= 3);
+  for (let i = 0; i < 4; i++) await assertProxyEcho(box.address, 5000, i % 2 === 0 ? 1 : 2);
+  await assertStaysActive();
+  setOptions(['ELB_PROXY_ECHO_PORT=5000']);
+});
+
+it('install (and install again: an upgrade) and uninstall, as a user runs them', async () => {
+  const out = box.check(['/root/elb-proxy-echo-linux-x64', 'install', '--port', '5002']);
+  assert.match(out, /journalctl -u elb-proxy-echo -f/);
+  await assertStaysActive();
+  assert.match(box.check(['cat', '/etc/default/elb-proxy-echo']), /^ELB_PROXY_ECHO_PORT=5002$/m);
+  await assertProxyEcho(box.address, 5002, 1);
+  assert.ok(await refused(box.address, 5000), 'the old port is closed');
+
+  const before = show('MainPID');
+  box.check(['/usr/local/bin/elb-proxy-echo', 'install']);
+  await assertStaysActive();
+  assert.is.not(show('MainPID'), before, 'restarted by the upgrade');
+  assert.match(box.check(['cat', '/etc/default/elb-proxy-echo']), /^ELB_PROXY_ECHO_PORT=5002$/m, 'options kept');
+  await assertProxyEcho(box.address, 5002, 2);
+
+  box.check(['/usr/local/bin/elb-proxy-echo', 'uninstall']);
+  assert.is(show('LoadState'), 'not-found');
+  for (const path of ['/usr/local/bin/elb-proxy-echo', '/etc/systemd/system/elb-proxy-echo.service', '/etc/default/elb-proxy-echo']) {
+    assert.not.ok(box.exists(path), `${path} removed`);
+  }
+  assert.ok(await refused(box.address, 5002), 'nothing listens any more');
+});
+
+it('socket activation: systemd listens on port 80, the unprivileged service starts on the first connection, also with PrivateNetwork=yes', async () => {
+  box.check(['/root/elb-proxy-echo-linux-x64', 'install', '--socket', '--port', '80']);
+  assert.is(show('ActiveState', `${UNIT}.socket`), 'active');
+  assert.is(show('ActiveState'), 'inactive', 'nothing runs before the first connection');
+  await assertProxyEcho(box.address, 80, 1);
+  await assertStaysActive();
+
+  // With the listening socket from systemd the service needs no network of its own.
+  box.check(['mkdir', '-p', '/etc/systemd/system/elb-proxy-echo.service.d']);
+  box.writeFile('/etc/systemd/system/elb-proxy-echo.service.d/private-network.conf', '[Service]\nPrivateNetwork=yes\n');
+  box.check(['systemctl', 'daemon-reload']);
+  box.check(['systemctl', 'stop', UNIT]);
+  await assertProxyEcho(box.address, 80, 2);
+  await assertStaysActive();
+  assert.ok(exposure(UNIT) < 1.1, 'PrivateNetwork lowers the exposure further');
+
+  box.check(['rm', '-r', '/etc/systemd/system/elb-proxy-echo.service.d']);
+  box.check(['/usr/local/bin/elb-proxy-echo', 'uninstall']);
+  assert.is(show('LoadState', `${UNIT}.socket`), 'not-found');
+  assert.ok(await refused(box.address, 80), 'port 80 is closed again');
+});
+
+systemd.run();
