@@ -2,6 +2,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import pkg from '../package.json' with { type: 'json' };
 import { runCli, startCli } from './helpers/cli.ts';
+import net from 'node:net';
 import { TestClient } from './helpers/socket.ts';
 
 test('--version prints the package version, Node version and architecture', async () => {
@@ -47,6 +48,49 @@ test('serve --port 0 listens and echoes over a real socket after a PROXY header'
     await client.waitClose();
   } finally {
     child.kill('SIGKILL');
+  }
+});
+
+test('serve listens on IPv6 and IPv4 by default (::, dual-stack)', async () => {
+  const { child, match } = await startCli(['--port', '0', '--trust', '127.0.0.0/8,::1'], /port (\d+)/);
+  try {
+    for (const host of ['127.0.0.1', '::1']) {
+      const client = await TestClient.connect(Number(match[1]), host);
+      client.write('PROXY TCP6 2001:db8::1 2001:db8::2 443 5000\r\nvia ' + host + '\n');
+      assert.is((await client.readBytes(5 + host.length)).toString(), `via ${host}\n`);
+      client.destroy();
+    }
+  } finally {
+    child.kill('SIGKILL');
+  }
+});
+
+test('a port already in use exits 2 with a one-line reason', async () => {
+  const busy = net.createServer();
+  await new Promise<void>((resolve) => busy.listen(0, '127.0.0.1', resolve));
+  try {
+    const port = (busy.address() as net.AddressInfo).port;
+    const { code, stdout, stderr } = await runCli(['--port', String(port), '--host', '127.0.0.1', '--trust', '10.0.0.0/8']);
+    assert.is(code, 2);
+    assert.is(stdout, '');
+    assert.is(stderr, `elb-proxy-echo: cannot listen on 127.0.0.1:${port}: EADDRINUSE\n`);
+  } finally {
+    busy.close();
+  }
+});
+
+test('bad serve values exit 2 naming the flag or variable', async () => {
+  for (const [args, env, reason] of [
+    [['--proxy-protocol', 'maybe'], {}, /--proxy-protocol: "maybe" is not one of require, optional, off/],
+    [['--trust', '10.0.0.0/40'], {}, /--trust: "10\.0\.0\.0\/40": the prefix length must be 0\.\.32/],
+    [['--idle-timeout', 'soon'], {}, /--idle-timeout: "soon" is not a duration/],
+    [[], { ELB_PROXY_ECHO_MAX_LINE: '2x' }, /ELB_PROXY_ECHO_MAX_LINE: "2x" is not a size/],
+    [['--workers', '0'], {}, /--workers: 0 is outside 1\.\.64/],
+  ] as const) {
+    const { code, stderr } = await runCli([...args], { ...env });
+    assert.is(code, 2, stderr);
+    assert.is(stderr.split('\n').length, 2, stderr);
+    assert.match(stderr, reason);
   }
 });
 

@@ -81,7 +81,6 @@ export function accept(ctx: ServerContext, socket: net.Socket): void {
     socket.destroy(); // already gone (reset before we got to it)
     return;
   }
-  socket.setNoDelay(true);
   const conn = new Connection(ctx, socket, address, socket.remotePort ?? 0);
   (socket as TaggedSocket)[kConnection] = conn;
   ctx.connections.add(conn);
