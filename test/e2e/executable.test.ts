@@ -35,7 +35,8 @@ test('the executable serves on a loopback port and echoes a line', async () => {
       });
     });
     const client = await TestClient.connect(port);
-    client.write('hello\r\n');
+    // The server requires a PROXY header by default: play the load balancer first.
+    client.write('PROXY TCP4 54.222.152.163 10.0.11.239 45418 5000\r\nhello\r\n');
     assert.is((await client.readBytes(7)).toString(), 'hello\r\n');
     client.write('q\r\n');
     await client.waitClose();
