@@ -32,7 +32,7 @@ export function pinning(): { server: string; generators: string } | null {
 /** Arguments for our server as a child process of the bench: quiet (warnings only), room for every client. */
 export function serverArgs(workers: number, clients: number): string[] {
   const perWorker = Math.ceil(clients / workers) + 100;
-  return ['serve', '--port', '0', '--host', '127.0.0.1', '--log-level', 'warn', '--workers', String(workers), '--max-connections', String(Math.max(perWorker, 10_000))];
+  return ['serve', '--host', '127.0.0.1', '--log-level', 'warn', '--workers', String(workers), '--max-connections', String(Math.max(perWorker, 10_000))];
 }
 
 /** Progress on stderr: one rewritten line on a terminal, a line every five seconds otherwise. */

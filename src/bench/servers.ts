@@ -3,6 +3,7 @@
 // process and its children (cluster workers).
 import { spawn } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
+import net from 'node:net';
 import { createEchoServer, ECHO_DEFAULTS } from '../server/server.ts';
 
 export interface ServerHandle {
@@ -43,58 +44,83 @@ export function remoteTarget(host: string, port: number): ServerHandle {
   return { name: `${host}:${port}`, host, port, pid: null, rss: () => null, cpuMicros: () => null, stop: async () => {} };
 }
 
+/** A port the kernel just handed out on 127.0.0.1 (free a moment ago: the server started next binds it). */
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = net.createServer();
+    probe.once('error', reject);
+    probe.listen({ port: 0, host: '127.0.0.1' }, () => {
+      const { port } = probe.address() as net.AddressInfo;
+      probe.close(() => resolve(port));
+    });
+  });
+}
+
+function accepts(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = net.connect({ port, host: '127.0.0.1' });
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once('error', () => resolve(false));
+  });
+}
+
 /**
- * Starts `argv` (which must listen on a loopback port it chooses and print a line with
- * `port N`), pinned to `cpus` with taskset when given. Fails after `timeoutMs` or if it exits.
+ * Starts `argv` plus `--port N` (a free loopback port), pinned to `cpus` with taskset when given,
+ * and resolves once the port accepts connections. (Waiting for a connection rather than a
+ * "listening" line lets our server run with its logging at warn.) Fails after `timeoutMs`, or
+ * if the process exits first.
  */
-export function startCommand(name: string, argv: readonly string[], cpus: string | undefined, timeoutMs = 15_000): Promise<ServerHandle> {
-  const [file, ...args] = cpus === undefined ? argv : ['taskset', '-c', cpus, ...argv];
+export async function startCommand(name: string, argv: readonly string[], cpus: string | undefined, timeoutMs = 15_000): Promise<ServerHandle> {
+  const port = await freePort();
+  const [file, ...args] = [...(cpus === undefined ? [] : ['taskset', '-c', cpus]), ...argv, '--port', String(port)];
   const child = spawn(file, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   // Keep reading (a server that logs per connection must never block on a full pipe), keep only the tail.
   const keep = (chunk: Buffer) => {
     output = (output + chunk.toString('utf8')).slice(-4096);
   };
-  child.stdout!.on('data', keep);
-  child.stderr!.on('data', keep);
-  return new Promise((resolve, reject) => {
-    const fail = (why: string) => {
-      clearTimeout(timer);
-      child.kill('SIGKILL');
-      reject(new Error(`${name}: ${why}; its output:\n${output.trim()}`));
-    };
-    const timer = setTimeout(() => fail(`no "port N" line within ${timeoutMs} ms`), timeoutMs);
-    const onExit = (code: number | null) => fail(`exited (${code}) before listening`);
-    child.once('error', (error) => fail(error.message));
-    child.once('exit', onExit);
-    const watch = () => {
-      const match = /port (\d+)/.exec(output);
-      if (match === null) return;
-      clearTimeout(timer);
-      child.stdout!.off('data', watch);
-      child.off('exit', onExit);
-      const pid = child.pid!;
-      resolve({
-        name,
-        host: '127.0.0.1',
-        port: Number(match[1]),
-        pid,
-        rss: () => sumOverTree(pid, rssOf),
-        cpuMicros: () => sumOverTree(pid, cpuOf),
-        stop: () =>
-          new Promise<void>((done) => {
-            if (child.exitCode !== null || child.signalCode !== null) return done();
-            const kill = setTimeout(() => child.kill('SIGKILL'), 5000);
-            child.once('exit', () => {
-              clearTimeout(kill);
-              done();
-            });
-            child.kill('SIGTERM');
-          }),
-      });
-    };
-    child.stdout!.on('data', watch);
+  child.stdout.on('data', keep);
+  child.stderr.on('data', keep);
+  let exited = false;
+  child.once('exit', () => (exited = true));
+  const spawned = await new Promise<Error | null>((resolve) => {
+    child.once('spawn', () => resolve(null));
+    child.once('error', resolve);
   });
+  const deadline = performance.now() + timeoutMs;
+  let why = spawned?.message;
+  while (why === undefined) {
+    if (await accepts(port)) break;
+    if (exited) why = `exited (${child.exitCode ?? child.signalCode}) before listening`;
+    else if (performance.now() > deadline) why = `not accepting connections on port ${port} within ${timeoutMs} ms`;
+    else await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  if (why !== undefined) {
+    child.kill('SIGKILL');
+    throw new Error(`${name}: ${why}; its output:\n${output.trim()}`);
+  }
+  const pid = child.pid!;
+  return {
+    name,
+    host: '127.0.0.1',
+    port,
+    pid,
+    rss: () => sumOverTree(pid, rssOf),
+    cpuMicros: () => sumOverTree(pid, cpuOf),
+    stop: () =>
+      new Promise<void>((done) => {
+        if (child.exitCode !== null || child.signalCode !== null) return done();
+        const kill = setTimeout(() => child.kill('SIGKILL'), 5000);
+        child.once('exit', () => {
+          clearTimeout(kill);
+          done();
+        });
+        child.kill('SIGTERM');
+      }),
+  };
 }
 
 /** Sum of `measure` over a process and all its descendants (null if the process is gone). */
