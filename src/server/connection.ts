@@ -57,6 +57,7 @@ export class Connection {
   /** Last progress (data in, or the echo drained), on the coarse clock. */
   active: number;
   received = false;
+  healthCheck = false;
   lines = 0;
   bytes = 0;
   /** The real client for the logs, set when the connection is opened for echo. */
@@ -69,7 +70,7 @@ export class Connection {
     this.socket = socket;
     this.peer = formatEndpoint(plainAddress(peerAddress), peerPort);
     this.trusted = ctx.trust === null || ctx.trust.allows(peerAddress);
-    this.openedAt = ctx.now;
+    this.openedAt = Date.now(); // precise: the close line reports the duration from it
     this.active = ctx.now;
   }
 }
@@ -125,12 +126,13 @@ function onClose(this: net.Socket): void {
     ctx.metrics.silentCloses++;
     ctx.logger.debug('health check (closed without data)', { peer: conn.peer });
   } else if (conn.client !== null) {
-    ctx.logger.info('close', {
+    // A balancer's health check (v2 LOCAL) already had its info line at open.
+    (conn.healthCheck ? ctx.logger.debug : ctx.logger.info)('close', {
       client: conn.client,
-      duration: ((ctx.now - conn.openedAt) / 1000).toFixed(1) + 's',
+      duration: ((Date.now() - conn.openedAt) / 1000).toFixed(3) + 's',
       lines: conn.lines,
       bytes: conn.bytes,
-      reason: conn.reason ?? (conn.error !== null ? `client error ${conn.error}` : 'client closed'),
+      reason: conn.reason ?? (conn.error !== null ? `client-error:${conn.error}` : 'client-closed'),
     });
   }
   ctx.onClosed();
@@ -186,10 +188,12 @@ function open(conn: Connection, header: ProxyHeader | null): void {
   ctx.metrics.headers[kind]++;
   const source = header?.source ?? null;
   conn.client = source === null ? conn.peer : formatEndpoint(source.address, source.port);
+  conn.healthCheck = kind === 'v2-local';
   const destination = header?.destination ?? null;
-  ctx.logger.info(kind === 'v2-local' ? 'health check (v2 LOCAL)' : 'open', {
+  ctx.logger.info(conn.healthCheck ? 'health check (v2 LOCAL)' : 'open', {
     client: conn.client,
-    via: header === null ? undefined : conn.peer,
+    // The balancer's own address, when the client is someone else.
+    via: source === null ? undefined : conn.peer,
     to: destination === null ? undefined : formatEndpoint(destination.address, destination.port),
     header: kind,
   });
