@@ -25,8 +25,9 @@ StandardError=journal
 SyslogIdentifier=elb-proxy-echo
 
 # SIGTERM makes the server stop accepting and drain open connections for at most
-# --drain-timeout (ELB_PROXY_ECHO_DRAIN_TIMEOUT); systemd waits a little longer than the
-# longest drain timeout we allow before it sends SIGKILL.
+# --drain-timeout (ELB_PROXY_ECHO_DRAIN_TIMEOUT, default 10s), then exit. systemd sends SIGKILL
+# after TimeoutStopSec: keep it above the drain timeout (raise both together). SIGHUP is
+# ignored by the server, so a closing terminal or \`systemctl kill -s HUP\` does not stop it.
 KillSignal=SIGTERM
 TimeoutStopSec=90s
 Restart=on-failure

@@ -132,6 +132,19 @@ it('SIGKILL of the server gets it restarted, and it serves again', async () => {
   await assertProxyEcho(box.address, 5000, 1);
 });
 
+it('SIGHUP (a closed terminal, a reload habit) neither stops nor restarts it', async () => {
+  const pid = show('MainPID');
+  const client = await openProxyConnection(box.address, 5000, 1);
+  try {
+    box.check(['systemctl', 'kill', '-s', 'HUP', UNIT]);
+    await assertEchoes(client, 'after SIGHUP\r\n');
+  } finally {
+    client.destroy();
+  }
+  await assertStaysActive();
+  assert.is(show('MainPID'), pid);
+});
+
 it(`systemctl stop drains: open connections are served, new ones refused, and it stops within the drain timeout (${DRAIN_SECONDS}s)`, async () => {
   setOptions(['ELB_PROXY_ECHO_PORT=5000', `ELB_PROXY_ECHO_DRAIN_TIMEOUT=${DRAIN_SECONDS}s`]);
   await assertStaysActive();
