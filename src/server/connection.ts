@@ -129,7 +129,7 @@ function onClose(this: net.Socket): void {
     // A balancer's health check (v2 LOCAL) already had its info line at open.
     (conn.healthCheck ? ctx.logger.debug : ctx.logger.info)('close', {
       client: conn.client,
-      duration: ((Date.now() - conn.openedAt) / 1000).toFixed(3) + 's',
+      duration_s: (Date.now() - conn.openedAt) / 1000,
       lines: conn.lines,
       bytes: conn.bytes,
       reason: conn.reason ?? (conn.error !== null ? `client-error:${conn.error}` : 'client-closed'),
