@@ -11,7 +11,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { collect, exchange, link, Netns, removeAll } from '../helpers/netns.ts';
 import { startHaproxy, startNginx, startServer, type Running } from '../helpers/peers.ts';
-import { logLines, type LogLine } from '../helpers/resilience.ts';
+import { logEndpoint, logLines, type LogLine } from '../helpers/resilience.ts';
 import { buildProxyHeader, TLV_TYPE, type ProxyHeaderInit } from '../../src/protocol/index.ts';
 
 const SERVER_PORT = 5000;
@@ -70,11 +70,6 @@ function escape(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
 
-/** How the server writes an endpoint in its log. */
-function showEndpoint(address: string, port: number): string {
-  return address.includes(':') ? `[${address}]:${port}` : `${address}:${port}`;
-}
-
 function echoThrough(host: string, port: number, sourcePort: number): Promise<Buffer> {
   return exchange(client, { host, port, sourcePort, input: 'hello through the balancer\r\nq\r\n' });
 }
@@ -114,39 +109,23 @@ test('curl --haproxy-protocol (v1) straight to the server: logs curl as the clie
   assert.is(line.client, `10.71.2.9:${port}`);
 });
 
+/** A PROXY-command header from `src` to `dst` (each `address`, `port`). */
+function proxied(version: 1 | 2, src: [string, number], dst: [string, number], tlvs?: ProxyHeaderInit['tlvs']): ProxyHeaderInit {
+  const protocol = src[0].includes(':') ? 'TCP6' : 'TCP4';
+  return { version, command: 'proxy', protocol, source: { address: src[0], port: src[1] }, destination: { address: dst[0], port: dst[1] }, tlvs };
+}
+
+const VPC_ENDPOINT = Buffer.from('\x01vpce-0123456789abcdef0', 'latin1');
 const built: Array<{ name: string; header: ProxyHeaderInit; crc32c?: boolean; authority?: string }> = [
-  {
-    name: 'v1 TCP4',
-    header: { version: 1, command: 'proxy', protocol: 'TCP4', source: { address: '203.0.113.10', port: 50001 }, destination: { address: '192.0.2.80', port: 443 } },
-  },
-  {
-    name: 'v1 TCP6',
-    header: { version: 1, command: 'proxy', protocol: 'TCP6', source: { address: '2001:db8::10', port: 50002 }, destination: { address: '2001:db8::80', port: 443 } },
-  },
+  { name: 'v1 TCP4', header: proxied(1, ['203.0.113.10', 50001], ['192.0.2.80', 443]) },
+  { name: 'v1 TCP6', header: proxied(1, ['2001:db8::10', 50002], ['2001:db8::80', 443]) },
   {
     name: 'v2 TCP4 with an authority TLV and CRC32C',
-    header: {
-      version: 2,
-      command: 'proxy',
-      protocol: 'TCP4',
-      source: { address: '203.0.113.11', port: 50003 },
-      destination: { address: '192.0.2.80', port: 443 },
-      tlvs: [{ type: TLV_TYPE.AUTHORITY, value: Buffer.from('echo.example.com') }],
-    },
+    header: proxied(2, ['203.0.113.11', 50003], ['192.0.2.80', 443], [{ type: TLV_TYPE.AUTHORITY, value: Buffer.from('echo.example.com') }]),
     crc32c: true,
     authority: 'echo.example.com',
   },
-  {
-    name: 'v2 TCP6 with an AWS VPC endpoint TLV',
-    header: {
-      version: 2,
-      command: 'proxy',
-      protocol: 'TCP6',
-      source: { address: '2001:db8::11', port: 50004 },
-      destination: { address: '2001:db8::80', port: 5000 },
-      tlvs: [{ type: TLV_TYPE.AWS, value: Buffer.from('\x01vpce-0123456789abcdef0', 'latin1') }],
-    },
-  },
+  { name: 'v2 TCP6 with an AWS VPC endpoint TLV', header: proxied(2, ['2001:db8::11', 50004], ['2001:db8::80', 5000], [{ type: TLV_TYPE.AWS, value: VPC_ENDPOINT }]) },
 ];
 
 for (const b of built) {
@@ -161,7 +140,7 @@ for (const b of built) {
     assert.is(logged[0], `reverse src=${source.address}:${source.port} dst=${destination.address}:${destination.port} authority=${b.authority ?? '-'}`);
     // ...and passed the same client on to our server.
     const line = await openLine(source.port);
-    assert.is(line.client, showEndpoint(source.address, source.port));
+    assert.is(line.client, logEndpoint(source.address, source.port));
   });
 }
 

@@ -7,7 +7,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { buildProxyHeader, parseProxyHeader, TLV_TYPE, type ProxyHeaderInit } from '../../src/protocol/index.ts';
 import { startCli } from '../helpers/cli.ts';
-import { logLines, session, sleep, until } from '../helpers/resilience.ts';
+import { logEndpoint, logLines, openMany, session, sleep, until } from '../helpers/resilience.ts';
 import { Random, runSeed } from '../protocol/random.ts';
 
 const seed = runSeed();
@@ -56,14 +56,6 @@ async function writeChopped(socket: net.Socket, bytes: Uint8Array): Promise<void
   }
 }
 
-function connect(port: number): Promise<net.Socket> {
-  return new Promise((resolve, reject) => {
-    const socket = net.connect({ port, host: '127.0.0.1' });
-    socket.once('connect', () => resolve(socket));
-    socket.once('error', reject);
-  });
-}
-
 /** Everything the server sends until it closes the connection (bounded by `timeoutMs`). */
 function untilClosed(socket: net.Socket, timeoutMs: number): Promise<{ data: Buffer; closedInTime: boolean }> {
   const chunks: Buffer[] = [];
@@ -81,10 +73,6 @@ function untilClosed(socket: net.Socket, timeoutMs: number): Promise<{ data: Buf
   });
 }
 
-function showEndpoint(address: string, port: number): string {
-  return address.includes(':') ? `[${address}]:${port}` : `${address}:${port}`;
-}
-
 test(`random headers and lines in random chunks come back byte for byte ${replay}`, async () => {
   const server = await startCli(['serve', '--host', '127.0.0.1', '--port', '0', '--log-format', 'json'], /listening on port (\d+)/);
   try {
@@ -100,14 +88,14 @@ test(`random headers and lines in random chunks come back byte for byte ${replay
           assert.is(parsed.status, 'ok');
           const source = parsed.status === 'ok' ? parsed.header.source! : null;
           const lines = randomLines();
-          const socket = await connect(port);
+          const [socket] = await openMany(port, 1);
           const reply = untilClosed(socket, 5000);
           await writeChopped(socket, Buffer.concat([header, lines, Buffer.from('q\r\n')]));
           const { data, closedInTime } = await reply;
           assert.ok(closedInTime, `the server did not close after q ${replay}`);
           assert.ok(data.equals(lines), `echo differs for ${JSON.stringify(init)} ${replay}`);
           // The log is written asynchronously: it may come a moment after the close.
-          const client = showEndpoint(source!.address, source!.port);
+          const client = logEndpoint(source!.address, source!.port);
           await until(() => logLines(server.output()).some((l) => l.msg === 'open' && l.client === client), 2000, `an open line for ${client} ${replay}`);
           bytes += data.length;
         }),
@@ -140,7 +128,7 @@ test(`mutated headers each end in open or reject, promptly ${replay}`, async () 
           const cut = random.int(5) === 0 ? header.subarray(0, random.int(header.length)) : header;
           const sent = Buffer.concat([cut, Buffer.from('hello\r\nq\r\n')]);
           const verdict = parseProxyHeader(sent);
-          const socket = await connect(port);
+          const [socket] = await openMany(port, 1);
           const reply = untilClosed(socket, 3000);
           await writeChopped(socket, sent);
           const { closedInTime } = await reply;

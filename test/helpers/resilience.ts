@@ -36,6 +36,11 @@ export function logLines(output: string): LogLine[] {
   return lines;
 }
 
+/** An endpoint as the server writes it in its log: `1.2.3.4:5`, `[2001:db8::1]:5`. */
+export function logEndpoint(address: string, port: number): string {
+  return address.includes(':') ? `[${address}]:${port}` : `${address}:${port}`;
+}
+
 /** A v1 header naming a made-up client; what a Classic ELB would send. */
 export function v1Header(clientPort = 40000, client = '198.51.100.7'): string {
   return `PROXY TCP4 ${client} 10.0.0.1 ${clientPort} 5000\r\n`;
