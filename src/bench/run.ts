@@ -68,7 +68,7 @@ export async function runBench(plan: RunPlan, server: ServerHandle): Promise<Run
   const notes: string[] = [];
   const procs = plan.procs === 0 ? 0 : Math.max(plan.procs, Math.ceil(plan.clients / CLIENTS_PER_PROCESS));
   if (procs > plan.procs && plan.procs > 0) notes.push(`${procs} generator processes: one process may open only ${CLIENTS_PER_PROCESS} client sockets here`);
-  const rssBefore = server.rss();
+  const rssBefore = plan.scenario === 'hold' ? await settledRss(server) : null;
   const generators = await startGenerators(plan, server, procs);
   const started = performance.now();
   const elapsed = () => (performance.now() - started) / 1000;
@@ -197,6 +197,18 @@ function progressLine(plan: RunPlan, seconds: number, c: Counters, linesPerSecon
   const errors = errorCount(c);
   const churn = plan.scenario === 'connect' ? `, ${c.completed} connections done` : '';
   return `bench ${plan.scenario}: ${seconds.toFixed(0)} s, ${c.up}/${plan.clients} up, ${Math.round(linesPerSecond)} lines/s${churn}, ${errors} error${errors === 1 ? '' : 's'}`;
+}
+
+/** The server's RSS once it stops moving (a just-started server, its workers still warming up), bounded to a few seconds. */
+async function settledRss(server: ServerHandle): Promise<number | null> {
+  let previous = server.rss();
+  for (let i = 0; i < 12 && previous !== null; i++) {
+    await sleep(250);
+    const now = server.rss();
+    if (now === null || Math.abs(now - previous) < 256 * 1024) return now;
+    previous = now;
+  }
+  return previous;
 }
 
 function sleep(ms: number): Promise<void> {

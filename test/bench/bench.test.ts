@@ -1,0 +1,162 @@
+// `elb-proxy-echo bench` as a user runs it: each scenario for a second at small client counts
+// against our in-process server, a separately started server driven with --target, and broken
+// servers that must be caught.
+import net from 'node:net';
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { runCli, startCli } from '../helpers/cli.ts';
+
+interface Result {
+  scenario: string;
+  clients: number;
+  up: number;
+  linesPerSecond: number;
+  connectionsPerSecond: number;
+  latencyMs: { p50: number; p99: number; max: number; samples: number };
+  memory: { perConnectionBytes: number } | null;
+  totals: { linesSent: number; echoesVerified: number; completed: number; connected: number };
+  errors: Record<string, number>;
+  wrongEchoes: number;
+  procs: number;
+}
+
+async function bench(args: string[]): Promise<{ code: number | null; result: Result; stderr: string }> {
+  const ran = await runCli(['bench', '--json', '--quiet', '--duration', '1s', '--timeout', '2s', ...args], {}, 40_000);
+  let result: Result;
+  try {
+    result = JSON.parse(ran.stdout) as Result;
+  } catch {
+    throw new Error(`bench did not print one JSON object (exit ${ran.code}); stdout:\n${ran.stdout}\nstderr:\n${ran.stderr}`);
+  }
+  return { code: ran.code, result, stderr: ran.stderr };
+}
+
+function assertConsistent(r: Result, clients: number): void {
+  assert.equal(r.errors, {}, 'no errors of any kind');
+  assert.is(r.wrongEchoes, 0);
+  assert.is(r.up, clients, 'every client stayed up through the window');
+  assert.is(r.totals.echoesVerified, r.totals.linesSent, 'every line sent came back verified');
+  assert.ok(r.totals.linesSent >= clients, 'each client typed at least one line');
+}
+
+test('pingpong: every line echoed and verified, rates and latency reported', async () => {
+  const { code, result } = await bench(['--scenario', 'pingpong', '--clients', '20']);
+  assert.is(code, 0);
+  assertConsistent(result, 20);
+  assert.is(result.totals.completed, 20, 'every client ended with q and saw the close');
+  assert.ok(result.linesPerSecond > 100, `lines/s ${result.linesPerSecond}`);
+  assert.ok(result.latencyMs.samples > 0 && result.latencyMs.p50 <= result.latencyMs.p99 && result.latencyMs.p99 <= result.latencyMs.max);
+});
+
+test('connect: connections churn, each with its line verified', async () => {
+  const { code, result } = await bench(['--scenario', 'connect', '--clients', '10']);
+  assert.is(code, 0);
+  assert.equal(result.errors, {});
+  assert.is(result.totals.echoesVerified, result.totals.linesSent);
+  assert.ok(result.totals.completed > 10, `more connections than clients: ${result.totals.completed}`);
+  assert.ok(result.connectionsPerSecond > 10, `connections/s ${result.connectionsPerSecond}`);
+});
+
+test('hold: idle clients stay up and answer; server memory per connection is reported', async () => {
+  const { code, result } = await bench(['--scenario', 'hold', '--clients', '50', '--think', '300ms']);
+  assert.is(code, 0);
+  assertConsistent(result, 50);
+  assert.ok(result.memory !== null, 'memory measured');
+  assert.ok(Number.isFinite(result.memory!.perConnectionBytes));
+});
+
+test('the clients can also run inside the bench process (--procs 0), with a v1 header', async () => {
+  const { code, result } = await bench(['--clients', '10', '--procs', '0', '--proxy-header', 'v1']);
+  assert.is(code, 0);
+  assert.is(result.procs, 0);
+  assertConsistent(result, 10);
+});
+
+test('--target drives a separately started server', async () => {
+  const { child, match } = await startCli(['serve', '--port', '0', '--host', '127.0.0.1'], /port (\d+)/);
+  try {
+    const { code, result } = await bench(['--target', `127.0.0.1:${match[1]}`, '--proxy-header', 'v2', '--clients', '10']);
+    assert.is(code, 0);
+    assertConsistent(result, 10);
+  } finally {
+    child.kill('SIGKILL');
+  }
+});
+
+/** An echo server with a fault, for --target with no header: `mangle` rewrites each chunk before it is echoed. */
+async function brokenServer(mangle: (chunk: Buffer, count: number) => Buffer): Promise<{ port: number; close: () => void }> {
+  let chunks = 0;
+  const server = net.createServer((socket) => {
+    socket.on('data', (chunk: Buffer) => {
+      if (chunk.toString('latin1').startsWith('q\r\n')) return void socket.end();
+      socket.write(mangle(chunk, ++chunks));
+    });
+    socket.on('error', () => socket.destroy());
+  });
+  await new Promise<void>((resolve) => server.listen({ port: 0, host: '127.0.0.1' }, resolve));
+  return {
+    port: (server.address() as net.AddressInfo).port,
+    close: () => {
+      server.close();
+      server.closeAllConnections?.();
+    },
+  };
+}
+
+test('a server that alters one byte is caught: wrong-echo counted, exit status 1', async () => {
+  const broken = await brokenServer((chunk, count) => {
+    if (count % 50 !== 0) return chunk;
+    const altered = Buffer.from(chunk);
+    altered[3] ^= 0x20; // flips the case of a letter, or turns a digit into another character
+    return altered;
+  });
+  try {
+    const { code, result } = await bench(['--target', `127.0.0.1:${broken.port}`, '--clients', '5']);
+    assert.is(code, 1);
+    assert.ok(result.wrongEchoes > 0, `wrong echoes: ${result.wrongEchoes}`);
+    assert.is(result.errors['wrong-echo'], result.wrongEchoes);
+  } finally {
+    broken.close();
+  }
+});
+
+test('a server that drops a byte is caught: counted as an error, exit status 1', async () => {
+  const broken = await brokenServer((chunk, count) => (count === 30 ? chunk.subarray(1) : chunk));
+  try {
+    const { code, result } = await bench(['--target', `127.0.0.1:${broken.port}`, '--clients', '5']);
+    assert.is(code, 1);
+    const errors = Object.values(result.errors).reduce((a, b) => a + b, 0);
+    assert.ok(errors >= 1, `errors: ${JSON.stringify(result.errors)}`);
+    assert.ok(result.totals.echoesVerified < result.totals.linesSent, 'the damaged line is not counted as verified');
+  } finally {
+    broken.close();
+  }
+});
+
+test('a refused target is counted by kind, not a crash', async () => {
+  const probe = net.createServer();
+  await new Promise<void>((resolve) => probe.listen({ port: 0, host: '127.0.0.1' }, resolve));
+  const { port } = probe.address() as net.AddressInfo;
+  await new Promise((resolve) => probe.close(resolve));
+  const ran = await runCli(['bench', '--json', '-q', '--target', `127.0.0.1:${port}`, '--clients', '3', '--duration', '500ms', '--timeout', '1s'], {}, 40_000);
+  assert.is(ran.code, 1);
+  const result = JSON.parse(ran.stdout) as Result;
+  assert.ok((result.errors.refused ?? 0) >= 1, JSON.stringify(result.errors));
+});
+
+test('bad options exit 2 with a one-line reason', async () => {
+  const ran = await runCli(['bench', '--scenario', 'flood']);
+  assert.is(ran.code, 2);
+  assert.match(ran.stderr, /^elb-proxy-echo: --scenario: "flood" is not one of pingpong, connect, hold\n$/);
+  const target = await runCli(['bench', '--target', 'no-port-here']);
+  assert.is(target.code, 2);
+});
+
+test('bench --help lists the scenarios and the options', async () => {
+  const ran = await runCli(['bench', '--help']);
+  assert.is(ran.code, 0);
+  assert.match(ran.stdout, /--scenario NAME/);
+  assert.match(ran.stdout, /--target HOST:PORT/);
+});
+
+test.run();
