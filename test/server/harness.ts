@@ -25,6 +25,16 @@ export async function startEcho(options: EchoServerOptions = {}, host = '127.0.0
   };
 }
 
+/** Runs `body` against a fresh server, which is closed afterwards (also when `body` throws). */
+export async function withEcho(options: EchoServerOptions, body: (started: Started) => Promise<void>, host?: string, level?: Level): Promise<void> {
+  const started = await startEcho(options, host, level);
+  try {
+    await body(started);
+  } finally {
+    await started.echo.close(0);
+  }
+}
+
 /** A v1 line as a Classic ELB sends it. */
 export function v1(client = '54.222.152.163', clientPort = 45418): Buffer {
   return Buffer.from(buildProxyHeader({ version: 1, command: 'proxy', protocol: 'TCP4', source: { address: client, port: clientPort }, destination: { address: '10.0.11.239', port: 5000 } }));

@@ -4,275 +4,276 @@ import net from 'node:net';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { TestClient } from '../helpers/socket.ts';
-import { eventually, startEcho, v1, v2, v2Local } from './harness.ts';
+import { eventually, startEcho, v1, v2, v2Local, withEcho } from './harness.ts';
 
 const EXPLAIN = /^elb-proxy-echo: .+; closing\.\r\n$/;
 
+/** Sends `bytes` on a new connection and checks the server answers exactly `echo`. */
+async function echoedAs(port: number, bytes: Buffer, echo: Buffer): Promise<void> {
+  const client = await TestClient.connect(port);
+  client.write(bytes);
+  assert.equal(await client.readBytes(echo.length), echo);
+  client.destroy();
+}
+
 const headers = suite('headers');
 
-headers('v1: the real client is logged at open and close, and lines are echoed', async () => {
-  const { echo, port, logged } = await startEcho();
-  try {
-    const client = await TestClient.connect(port);
-    const localPort = client.socket.localPort;
-    client.write(Buffer.concat([v1(), Buffer.from('hello\r\n')])); // payload in the header's packet
-    assert.is((await client.readBytes(7)).toString(), 'hello\r\n');
-    client.write('second line\n');
-    await client.readBytes(19);
-    client.write('q\r\n');
-    assert.is((await client.waitClose()).toString(), 'hello\r\nsecond line\n');
-    await eventually(() => logged('close').length === 1, 'close log');
-    const [open] = logged('open', 'info');
-    assert.is(open.client, '54.222.152.163:45418');
-    assert.is(open.via, `127.0.0.1:${localPort}`);
-    assert.is(open.to, '10.0.11.239:5000');
-    assert.is(open.header, 'v1');
-    const [close] = logged('close', 'info');
-    assert.equal([close.client, close.lines, close.bytes, close.reason], ['54.222.152.163:45418', 2, 19, 'quit']);
-    assert.is(echo.metrics.headers.v1, 1);
-  } finally {
-    await echo.close(0);
-  }
-});
+headers('v1: the real client is logged at open and close, and lines are echoed', () =>
+  withEcho(
+    {},
+    async ({ echo, port, logged }) => {
+      const client = await TestClient.connect(port);
+      const localPort = client.socket.localPort;
+      client.write(Buffer.concat([v1(), Buffer.from('hello\r\n')])); // payload in the header's packet
+      assert.is((await client.readBytes(7)).toString(), 'hello\r\n');
+      client.write('second line\n');
+      await client.readBytes(19);
+      client.write('q\r\n');
+      assert.is((await client.waitClose()).toString(), 'hello\r\nsecond line\n');
+      await eventually(() => logged('close').length === 1, 'close log');
+      const [open] = logged('open', 'info');
+      assert.is(open.client, '54.222.152.163:45418');
+      assert.is(open.via, `127.0.0.1:${localPort}`);
+      assert.is(open.to, '10.0.11.239:5000');
+      assert.is(open.header, 'v1');
+      const [close] = logged('close', 'info');
+      assert.equal([close.client, close.lines, close.bytes, close.reason], ['54.222.152.163:45418', 2, 19, 'quit']);
+      assert.is(echo.metrics.headers.v1, 1);
+    },
+  ),
+);
 
-headers('v2 over IPv6 with CRC32C: the client is logged in brackets', async () => {
-  const { echo, port, logged } = await startEcho();
-  try {
-    const client = await TestClient.connect(port);
-    client.write(v2('2001:db8::1', 443));
-    client.write('ping\n');
-    assert.is((await client.readBytes(5)).toString(), 'ping\n');
-    const [open] = logged('open');
-    assert.equal([open.client, open.to, open.header], ['[2001:db8::1]:443', '[2001:db8::ffff]:5000', 'v2']);
-    client.destroy();
-  } finally {
-    await echo.close(0);
-  }
-});
+headers('v2 over IPv6 with CRC32C: the client is logged in brackets', () =>
+  withEcho(
+    {},
+    async ({ echo, port, logged }) => {
+      const client = await TestClient.connect(port);
+      client.write(v2('2001:db8::1', 443));
+      client.write('ping\n');
+      assert.is((await client.readBytes(5)).toString(), 'ping\n');
+      const [open] = logged('open');
+      assert.equal([open.client, open.to, open.header], ['[2001:db8::1]:443', '[2001:db8::ffff]:5000', 'v2']);
+      client.destroy();
+    },
+  ),
+);
 
-headers('a header and data split byte by byte still work', async () => {
-  const { echo, port, logged } = await startEcho();
-  try {
-    const client = await TestClient.connect(port);
-    client.socket.setNoDelay(true);
-    const bytes = Buffer.concat([v2('2001:db8::7', 1234), Buffer.from('abc\r\nq\r\n')]);
-    for (const byte of bytes) {
-      client.write(Uint8Array.of(byte));
-      await new Promise((r) => setTimeout(r, 1)); // separate segments
-    }
-    assert.is((await client.waitClose()).toString(), 'abc\r\n');
-    assert.is(logged('open')[0].client, '[2001:db8::7]:1234');
-  } finally {
-    await echo.close(0);
-  }
-});
+headers('a header and data split byte by byte still work', () =>
+  withEcho(
+    {},
+    async ({ echo, port, logged }) => {
+      const client = await TestClient.connect(port);
+      client.socket.setNoDelay(true);
+      const bytes = Buffer.concat([v2('2001:db8::7', 1234), Buffer.from('abc\r\nq\r\n')]);
+      for (const byte of bytes) {
+        client.write(Uint8Array.of(byte));
+        await new Promise((r) => setTimeout(r, 1)); // separate segments
+      }
+      assert.is((await client.waitClose()).toString(), 'abc\r\n');
+      assert.is(logged('open')[0].client, '[2001:db8::7]:1234');
+    },
+  ),
+);
 
-headers('v2 LOCAL (a balancer health check) is logged as such and served', async () => {
-  const { echo, port, logged } = await startEcho();
-  try {
-    const client = await TestClient.connect(port);
-    client.write(Buffer.concat([v2Local(), Buffer.from('x\n')]));
-    assert.is((await client.readBytes(2)).toString(), 'x\n');
-    const [check] = logged('health check (v2 LOCAL)', 'info');
-    assert.is(check.client, `127.0.0.1:${client.socket.localPort}`);
-    assert.is(check.header, 'v2-local');
-    assert.is(echo.metrics.headers['v2-local'], 1);
-    client.destroy();
-  } finally {
-    await echo.close(0);
-  }
-});
+headers('v2 LOCAL (a balancer health check) is logged as such and served', () =>
+  withEcho(
+    {},
+    async ({ echo, port, logged }) => {
+      const client = await TestClient.connect(port);
+      client.write(Buffer.concat([v2Local(), Buffer.from('x\n')]));
+      assert.is((await client.readBytes(2)).toString(), 'x\n');
+      const [check] = logged('health check (v2 LOCAL)', 'info');
+      assert.is(check.client, `127.0.0.1:${client.socket.localPort}`);
+      assert.is(check.header, 'v2-local');
+      assert.is(echo.metrics.headers['v2-local'], 1);
+      client.destroy();
+    },
+  ),
+);
 
-headers('a header sent twice: the second one is data', async () => {
-  const { echo, port } = await startEcho();
-  try {
-    const client = await TestClient.connect(port);
-    const second = v1('1.2.3.4', 1);
-    client.write(Buffer.concat([v1(), second]));
-    assert.equal(await client.readBytes(second.length), second);
-    client.destroy();
-  } finally {
-    await echo.close(0);
-  }
-});
+headers('a header sent twice: the second one is data', () =>
+  withEcho(
+    {},
+    async ({ port }) => {
+      const second = v1('1.2.3.4', 1);
+      await echoedAs(port, Buffer.concat([v1(), second]), second);
+    },
+  ),
+);
 
 headers.run();
 
 const policies = suite('policies');
 
-policies('require: a client without a header gets one line of explanation, then the close', async () => {
-  const { echo, port, logged } = await startEcho({ proxyProtocol: 'require' });
-  try {
-    const client = await TestClient.connect(port);
-    const localPort = client.socket.localPort;
-    client.write('hello\r\n');
-    const said = (await client.waitClose()).toString();
-    assert.match(said, EXPLAIN);
-    assert.match(said, /expects a PROXY protocol header/);
-    await eventually(() => logged('reject').length === 1, 'reject log');
-    const [reject] = logged('reject', 'warn');
-    assert.is(reject.reason, 'bad-header');
-    assert.is(reject.peer, `127.0.0.1:${localPort}`);
-    assert.match(String(reject.detail), /first byte 'h'/);
-    assert.is(echo.metrics.rejects['bad-header'], 1);
-    assert.is(logged('open').length, 0);
-  } finally {
-    await echo.close(0);
-  }
-});
+policies('require: a client without a header gets one line of explanation, then the close', () =>
+  withEcho(
+    { proxyProtocol: 'require' },
+    async ({ echo, port, logged }) => {
+      const client = await TestClient.connect(port);
+      const localPort = client.socket.localPort;
+      client.write('hello\r\n');
+      const said = (await client.waitClose()).toString();
+      assert.match(said, EXPLAIN);
+      assert.match(said, /expects a PROXY protocol header/);
+      await eventually(() => logged('reject').length === 1, 'reject log');
+      const [reject] = logged('reject', 'warn');
+      assert.is(reject.reason, 'bad-header');
+      assert.is(reject.peer, `127.0.0.1:${localPort}`);
+      assert.match(String(reject.detail), /first byte 'h'/);
+      assert.is(echo.metrics.rejects['bad-header'], 1);
+      assert.is(logged('open').length, 0);
+    },
+  ),
+);
 
-policies('require: a malformed header is rejected with the parser reason', async () => {
-  const { echo, port, logged } = await startEcho();
-  try {
-    const client = await TestClient.connect(port);
-    client.write('PROXY TCP4 1.2.3.4 5.6.7.8 65536 80\r\nhi\n');
-    assert.match((await client.waitClose()).toString(), EXPLAIN);
-    await eventually(() => logged('reject').length === 1, 'reject log');
-    assert.is(logged('reject')[0].reason, 'bad-header');
-  } finally {
-    await echo.close(0);
-  }
-});
+policies('require: a malformed header is rejected with the parser reason', () =>
+  withEcho(
+    {},
+    async ({ echo, port, logged }) => {
+      const client = await TestClient.connect(port);
+      client.write('PROXY TCP4 1.2.3.4 5.6.7.8 65536 80\r\nhi\n');
+      assert.match((await client.waitClose()).toString(), EXPLAIN);
+      await eventually(() => logged('reject').length === 1, 'reject log');
+      assert.is(logged('reject')[0].reason, 'bad-header');
+    },
+  ),
+);
 
-policies('optional: a header is used when present, plain lines are echoed otherwise', async () => {
-  const { echo, port, logged } = await startEcho({ proxyProtocol: 'optional' });
-  try {
-    const plain = await TestClient.connect(port);
-    plain.write('PRO');
-    plain.write('XIMITY\n'); // starts like "PROXY " but is not a header
-    assert.is((await plain.readBytes(10)).toString(), 'PROXIMITY\n');
-    const proxied = await TestClient.connect(port);
-    proxied.write(Buffer.concat([v1('198.51.100.22', 35646), Buffer.from('x\n')]));
-    assert.is((await proxied.readBytes(2)).toString(), 'x\n');
-    const opens = logged('open');
-    assert.equal(
-      opens.map((o) => [o.client, o.header]),
-      [
-        [`127.0.0.1:${plain.socket.localPort}`, 'none'],
-        ['198.51.100.22:35646', 'v1'],
-      ],
-    );
-    plain.destroy();
-    proxied.destroy();
-  } finally {
-    await echo.close(0);
-  }
-});
+policies('optional: a header is used when present, plain lines are echoed otherwise', () =>
+  withEcho(
+    { proxyProtocol: 'optional' },
+    async ({ echo, port, logged }) => {
+      const plain = await TestClient.connect(port);
+      plain.write('PRO');
+      plain.write('XIMITY\n'); // starts like "PROXY " but is not a header
+      assert.is((await plain.readBytes(10)).toString(), 'PROXIMITY\n');
+      const proxied = await TestClient.connect(port);
+      proxied.write(Buffer.concat([v1('198.51.100.22', 35646), Buffer.from('x\n')]));
+      assert.is((await proxied.readBytes(2)).toString(), 'x\n');
+      const opens = logged('open');
+      assert.equal(
+        opens.map((o) => [o.client, o.header]),
+        [
+          [`127.0.0.1:${plain.socket.localPort}`, 'none'],
+          ['198.51.100.22:35646', 'v1'],
+        ],
+      );
+      plain.destroy();
+      proxied.destroy();
+    },
+  ),
+);
 
-policies('off: a PROXY line is just data and is echoed', async () => {
-  const { echo, port } = await startEcho({ proxyProtocol: 'off' });
-  try {
-    const client = await TestClient.connect(port);
-    const header = v1();
-    client.write(header);
-    assert.equal(await client.readBytes(header.length), header);
-    client.destroy();
-  } finally {
-    await echo.close(0);
-  }
-});
+policies('off: a PROXY line is just data and is echoed', () =>
+  withEcho(
+    { proxyProtocol: 'off' },
+    async ({ port }) => {
+      await echoedAs(port, v1(), v1());
+    },
+  ),
+);
 
 policies.run();
 
 const trust = suite('trust');
 
-trust('require: a trusted source is served, an untrusted one is refused with a reason', async () => {
-  const { echo, port, logged } = await startEcho({ trust: ['127.0.0.2/32'] });
-  try {
-    const trusted = await TestClient.connect(port, '127.0.0.1', '127.0.0.2');
-    trusted.write(Buffer.concat([v1(), Buffer.from('ok\n')]));
-    assert.is((await trusted.readBytes(3)).toString(), 'ok\n');
-    const untrusted = await TestClient.connect(port, '127.0.0.1', '127.0.0.3');
-    untrusted.write(Buffer.concat([v1(), Buffer.from('spoof\n')]));
-    const said = (await untrusted.waitClose()).toString();
-    assert.match(said, EXPLAIN);
-    assert.match(said, /127\.0\.0\.3:\d+ is not a trusted load balancer address/);
-    await eventually(() => logged('reject').length === 1, 'reject log');
-    assert.is(logged('reject')[0].reason, 'untrusted');
-    assert.is(echo.metrics.rejects.untrusted, 1);
-    trusted.destroy();
-  } finally {
-    await echo.close(0);
-  }
-});
+trust('require: a trusted source is served, an untrusted one is refused with a reason', () =>
+  withEcho(
+    { trust: ['127.0.0.2/32'] },
+    async ({ echo, port, logged }) => {
+      const trusted = await TestClient.connect(port, '127.0.0.1', '127.0.0.2');
+      trusted.write(Buffer.concat([v1(), Buffer.from('ok\n')]));
+      assert.is((await trusted.readBytes(3)).toString(), 'ok\n');
+      const untrusted = await TestClient.connect(port, '127.0.0.1', '127.0.0.3');
+      untrusted.write(Buffer.concat([v1(), Buffer.from('spoof\n')]));
+      const said = (await untrusted.waitClose()).toString();
+      assert.match(said, EXPLAIN);
+      assert.match(said, /127\.0\.0\.3:\d+ is not a trusted load balancer address/);
+      await eventually(() => logged('reject').length === 1, 'reject log');
+      assert.is(logged('reject')[0].reason, 'untrusted');
+      assert.is(echo.metrics.rejects.untrusted, 1);
+      trusted.destroy();
+    },
+  ),
+);
 
-trust('a dual-stack listener matches IPv4-mapped peers against IPv4 ranges', async () => {
-  const { echo, port, logged } = await startEcho({ trust: ['127.0.0.2', '2001:db8::/32'] }, '::');
-  try {
-    const trusted = await TestClient.connect(port, '127.0.0.1', '127.0.0.2');
-    trusted.write(Buffer.concat([v1(), Buffer.from('ok\n')]));
-    assert.is((await trusted.readBytes(3)).toString(), 'ok\n');
-    assert.is(logged('open')[0].via, `127.0.0.2:${trusted.socket.localPort}`);
-    const untrusted = await TestClient.connect(port, '::1');
-    untrusted.write(v1());
-    assert.match((await untrusted.waitClose()).toString(), /\[::1\]:\d+ is not a trusted/);
-    trusted.destroy();
-  } finally {
-    await echo.close(0);
-  }
-});
+trust('a dual-stack listener matches IPv4-mapped peers against IPv4 ranges', () =>
+  withEcho(
+    { trust: ['127.0.0.2', '2001:db8::/32'] },
+    async ({ echo, port, logged }) => {
+      const trusted = await TestClient.connect(port, '127.0.0.1', '127.0.0.2');
+      trusted.write(Buffer.concat([v1(), Buffer.from('ok\n')]));
+      assert.is((await trusted.readBytes(3)).toString(), 'ok\n');
+      assert.is(logged('open')[0].via, `127.0.0.2:${trusted.socket.localPort}`);
+      const untrusted = await TestClient.connect(port, '::1');
+      untrusted.write(v1());
+      assert.match((await untrusted.waitClose()).toString(), /\[::1\]:\d+ is not a trusted/);
+      trusted.destroy();
+    }, '::',
+  ),
+);
 
-trust('optional: an untrusted source may talk without a header but not send one', async () => {
-  const { echo, port, logged } = await startEcho({ proxyProtocol: 'optional', trust: ['127.0.0.2/32'] });
-  try {
-    const plain = await TestClient.connect(port, '127.0.0.1', '127.0.0.3');
-    plain.write('hi\n');
-    assert.is((await plain.readBytes(3)).toString(), 'hi\n');
-    const spoofer = await TestClient.connect(port, '127.0.0.1', '127.0.0.3');
-    spoofer.write(v1('8.8.8.8', 53));
-    assert.match((await spoofer.waitClose()).toString(), /may not send a PROXY header/);
-    await eventually(() => logged('reject').length === 1, 'reject log');
-    assert.not.ok(logged('open').some((o) => o.client === '8.8.8.8:53'));
-    plain.destroy();
-  } finally {
-    await echo.close(0);
-  }
-});
+trust('optional: an untrusted source may talk without a header but not send one', () =>
+  withEcho(
+    { proxyProtocol: 'optional', trust: ['127.0.0.2/32'] },
+    async ({ echo, port, logged }) => {
+      const plain = await TestClient.connect(port, '127.0.0.1', '127.0.0.3');
+      plain.write('hi\n');
+      assert.is((await plain.readBytes(3)).toString(), 'hi\n');
+      const spoofer = await TestClient.connect(port, '127.0.0.1', '127.0.0.3');
+      spoofer.write(v1('8.8.8.8', 53));
+      assert.match((await spoofer.waitClose()).toString(), /may not send a PROXY header/);
+      await eventually(() => logged('reject').length === 1, 'reject log');
+      assert.not.ok(logged('open').some((o) => o.client === '8.8.8.8:53'));
+      plain.destroy();
+    },
+  ),
+);
 
 trust.run();
 
 const echoing = suite('echo');
 
-echoing('q and Q close; lines before are echoed, bytes after are not', async () => {
-  const { echo, port } = await startEcho();
-  try {
-    for (const quit of ['q\r\n', 'Q\n']) {
+echoing('q and Q close; lines before are echoed, bytes after are not', () =>
+  withEcho(
+    {},
+    async ({ echo, port }) => {
+      for (const quit of ['q\r\n', 'Q\n']) {
+        const client = await TestClient.connect(port);
+        client.write(Buffer.concat([v1(), Buffer.from(`one\r\nq \nqq\n${quit}after\r\n`)]));
+        assert.is((await client.waitClose()).toString(), 'one\r\nq \nqq\n', quit);
+      }
+    },
+  ),
+);
+
+echoing('a chunk of many lines comes back in one write, byte for byte (binary too)', () =>
+  withEcho(
+    {},
+    async ({ echo, port }) => {
       const client = await TestClient.connect(port);
-      client.write(Buffer.concat([v1(), Buffer.from(`one\r\nq \nqq\n${quit}after\r\n`)]));
-      assert.is((await client.waitClose()).toString(), 'one\r\nq \nqq\n', quit);
-    }
-  } finally {
-    await echo.close(0);
-  }
-});
+      const lines = Buffer.concat(Array.from({ length: 200 }, (_, i) => Buffer.from([i === 0x0a ? 0 : i, 0, 0xff, 0x0d, 0x0a])));
+      client.write(Buffer.concat([v1(), lines]));
+      assert.equal(await client.readBytes(lines.length), lines);
+      assert.is(echo.metrics.lines, 200);
+      assert.is(echo.metrics.bytes, lines.length);
+      client.destroy();
+    },
+  ),
+);
 
-echoing('a chunk of many lines comes back in one write, byte for byte (binary too)', async () => {
-  const { echo, port } = await startEcho();
-  try {
-    const client = await TestClient.connect(port);
-    const lines = Buffer.concat(Array.from({ length: 200 }, (_, i) => Buffer.from([i === 0x0a ? 0 : i, 0, 0xff, 0x0d, 0x0a])));
-    client.write(Buffer.concat([v1(), lines]));
-    assert.equal(await client.readBytes(lines.length), lines);
-    assert.is(echo.metrics.lines, 200);
-    assert.is(echo.metrics.bytes, lines.length);
-    client.destroy();
-  } finally {
-    await echo.close(0);
-  }
-});
-
-echoing('--transform upper answers in upper case', async () => {
-  const { echo, port } = await startEcho({ transform: 'upper' });
-  try {
-    const client = await TestClient.connect(port);
-    client.write(Buffer.concat([v1(), Buffer.from('Hello, wor')]));
-    client.write('ld 42\n');
-    assert.is((await client.readBytes(16)).toString(), 'HELLO, WORLD 42\n');
-    client.destroy();
-  } finally {
-    await echo.close(0);
-  }
-});
+echoing('--transform upper answers in upper case', () =>
+  withEcho(
+    { transform: 'upper' },
+    async ({ echo, port }) => {
+      const client = await TestClient.connect(port);
+      client.write(Buffer.concat([v1(), Buffer.from('Hello, wor')]));
+      client.write('ld 42\n');
+      assert.is((await client.readBytes(16)).toString(), 'HELLO, WORLD 42\n');
+      client.destroy();
+    },
+  ),
+);
 
 echoing('data lines are logged at debug only', async () => {
   for (const level of ['debug', 'info'] as const) {
@@ -293,74 +294,74 @@ echoing.run();
 
 const limits = suite('limits');
 
-limits('a line longer than --max-line gets an error line and the close', async () => {
-  const { echo, port, logged } = await startEcho({ maxLine: 10 });
-  try {
-    const ok = await TestClient.connect(port);
-    ok.write(Buffer.concat([v1(), Buffer.from('0123456789\r\n01234567890\nnever\n')]));
-    const said = (await ok.waitClose()).toString();
-    assert.ok(said.startsWith('0123456789\r\n'), said);
-    assert.match(said.slice(12), /^elb-proxy-echo: line longer than 10 bytes; closing\.\r\n$/);
-    // A line that never ends is cut off too: memory stays bounded.
-    const endless = await TestClient.connect(port);
-    endless.write(v1());
-    for (let i = 0; i < 5; i++) endless.write('xxxx');
-    assert.match((await endless.waitClose()).toString(), /line longer than 10 bytes/);
-    await eventually(() => logged('reject').length === 2, 'two rejects');
-    assert.equal(logged('reject').map((r) => r.reason), ['line-too-long', 'line-too-long']);
-  } finally {
-    await echo.close(0);
-  }
-});
+limits('a line longer than --max-line gets an error line and the close', () =>
+  withEcho(
+    { maxLine: 10 },
+    async ({ echo, port, logged }) => {
+      const ok = await TestClient.connect(port);
+      ok.write(Buffer.concat([v1(), Buffer.from('0123456789\r\n01234567890\nnever\n')]));
+      const said = (await ok.waitClose()).toString();
+      assert.ok(said.startsWith('0123456789\r\n'), said);
+      assert.match(said.slice(12), /^elb-proxy-echo: line longer than 10 bytes; closing\.\r\n$/);
+      // A line that never ends is cut off too: memory stays bounded.
+      const endless = await TestClient.connect(port);
+      endless.write(v1());
+      for (let i = 0; i < 5; i++) endless.write('xxxx');
+      assert.match((await endless.waitClose()).toString(), /line longer than 10 bytes/);
+      await eventually(() => logged('reject').length === 2, 'two rejects');
+      assert.equal(logged('reject').map((r) => r.reason), ['line-too-long', 'line-too-long']);
+    },
+  ),
+);
 
-limits('the header timeout closes a connection that sends no complete header', async () => {
-  const { echo, port, logged } = await startEcho({ headerTimeoutMs: 150 });
-  try {
-    const client = await TestClient.connect(port);
-    client.write('PROXY TCP4 1.2.3.4'); // a valid prefix, never finished (slowloris)
-    assert.match((await client.waitClose()).toString(), /no PROXY protocol header within 0\.15 s/);
-    await eventually(() => logged('reject').length === 1, 'reject log');
-    assert.is(logged('reject')[0].reason, 'header-timeout');
-  } finally {
-    await echo.close(0);
-  }
-});
+limits('the header timeout closes a connection that sends no complete header', () =>
+  withEcho(
+    { headerTimeoutMs: 150 },
+    async ({ echo, port, logged }) => {
+      const client = await TestClient.connect(port);
+      client.write('PROXY TCP4 1.2.3.4'); // a valid prefix, never finished (slowloris)
+      assert.match((await client.waitClose()).toString(), /no PROXY protocol header within 0\.15 s/);
+      await eventually(() => logged('reject').length === 1, 'reject log');
+      assert.is(logged('reject')[0].reason, 'header-timeout');
+    },
+  ),
+);
 
-limits('the idle timeout closes a quiet connection after its header', async () => {
-  const { echo, port, logged } = await startEcho({ idleTimeoutMs: 150 });
-  try {
-    const client = await TestClient.connect(port);
-    client.write(Buffer.concat([v1(), Buffer.from('hi\n')]));
-    assert.match((await client.waitClose()).toString(), /^hi\nelb-proxy-echo: idle for 0\.15 s; closing\.\r\n$/);
-    await eventually(() => logged('close').length === 1, 'close log');
-    assert.is(logged('close')[0].reason, 'idle-timeout');
-  } finally {
-    await echo.close(0);
-  }
-});
+limits('the idle timeout closes a quiet connection after its header', () =>
+  withEcho(
+    { idleTimeoutMs: 150 },
+    async ({ echo, port, logged }) => {
+      const client = await TestClient.connect(port);
+      client.write(Buffer.concat([v1(), Buffer.from('hi\n')]));
+      assert.match((await client.waitClose()).toString(), /^hi\nelb-proxy-echo: idle for 0\.15 s; closing\.\r\n$/);
+      await eventually(() => logged('close').length === 1, 'close log');
+      assert.is(logged('close')[0].reason, 'idle-timeout');
+    },
+  ),
+);
 
-limits('over --max-connections new connections are refused and the server goes on', async () => {
-  const { echo, port } = await startEcho({ maxConnections: 2 });
-  try {
-    const a = await TestClient.connect(port);
-    const b = await TestClient.connect(port);
-    await eventually(() => echo.connectionCount === 2, 'two connections');
-    const refused = await TestClient.connect(port);
-    await refused.waitClose();
-    assert.is(echo.metrics.rejects['max-connections'], 1);
-    a.write(Buffer.concat([v1(), Buffer.from('still here\n')]));
-    assert.is((await a.readBytes(11)).toString(), 'still here\n');
-    a.destroy();
-    await eventually(() => echo.connectionCount === 1, 'a slot is free');
-    const c = await TestClient.connect(port);
-    c.write(Buffer.concat([v1(), Buffer.from('in\n')]));
-    assert.is((await c.readBytes(3)).toString(), 'in\n');
-    b.destroy();
-    c.destroy();
-  } finally {
-    await echo.close(0);
-  }
-});
+limits('over --max-connections new connections are refused and the server goes on', () =>
+  withEcho(
+    { maxConnections: 2 },
+    async ({ echo, port }) => {
+      const a = await TestClient.connect(port);
+      const b = await TestClient.connect(port);
+      await eventually(() => echo.connectionCount === 2, 'two connections');
+      const refused = await TestClient.connect(port);
+      await refused.waitClose();
+      assert.is(echo.metrics.rejects['max-connections'], 1);
+      a.write(Buffer.concat([v1(), Buffer.from('still here\n')]));
+      assert.is((await a.readBytes(11)).toString(), 'still here\n');
+      a.destroy();
+      await eventually(() => echo.connectionCount === 1, 'a slot is free');
+      const c = await TestClient.connect(port);
+      c.write(Buffer.concat([v1(), Buffer.from('in\n')]));
+      assert.is((await c.readBytes(3)).toString(), 'in\n');
+      b.destroy();
+      c.destroy();
+    },
+  ),
+);
 
 limits('a client that sends but never reads is not buffered without bound', async () => {
   const { echo, port } = await startEcho();
@@ -395,21 +396,21 @@ limits.run();
 
 const lifecycle = suite('lifecycle');
 
-lifecycle('a connection that closes without a byte is counted, and logged only at debug', async () => {
-  const { echo, port, logs } = await startEcho({ trust: ['127.0.0.0/8'] });
-  try {
-    const client = await TestClient.connect(port);
-    client.socket.end();
-    await client.waitClose();
-    await eventually(() => echo.metrics.silentCloses === 1, 'the silent close');
-    assert.equal(
-      logs().map((l) => [l.level, l.msg]),
-      [['debug', 'health check (closed without data)']],
-    );
-  } finally {
-    await echo.close(0);
-  }
-});
+lifecycle('a connection that closes without a byte is counted, and logged only at debug', () =>
+  withEcho(
+    { trust: ['127.0.0.0/8'] },
+    async ({ echo, port, logs }) => {
+      const client = await TestClient.connect(port);
+      client.socket.end();
+      await client.waitClose();
+      await eventually(() => echo.metrics.silentCloses === 1, 'the silent close');
+      assert.equal(
+        logs().map((l) => [l.level, l.msg]),
+        [['debug', 'health check (closed without data)']],
+      );
+    },
+  ),
+);
 
 lifecycle('close() stops accepting, lets open connections finish, then resolves', async () => {
   const { echo, port } = await startEcho();
@@ -444,21 +445,23 @@ lifecycle('past the drain time the remaining connections are told and closed', a
   assert.is(logged('close')[0].reason, 'shutdown');
 });
 
-lifecycle('1,000 concurrent clients are all echoed correctly', async () => {
-  const { echo, port } = await startEcho({}, '127.0.0.1', 'warn');
-  try {
-    const clients = await Promise.all(Array.from({ length: 1000 }, () => TestClient.connect(port)));
-    await eventually(() => echo.connectionCount === 1000, '1000 connections', 10_000);
-    clients.forEach((client, i) => client.write(Buffer.concat([v1('192.0.2.1', i + 1), Buffer.from(`client ${i}\r\n`)])));
-    await Promise.all(clients.map((client, i) => client.readBytes(`client ${i}\r\n`.length, 10_000)));
-    clients.forEach((client, i) => assert.is(client.received.toString(), `client ${i}\r\n`));
-    for (const client of clients) client.write('q\r\n');
-    await Promise.all(clients.map((client) => client.waitClose(10_000)));
-    assert.is(echo.metrics.headers.v1, 1000);
-    assert.is(echo.metrics.lines, 1000);
-  } finally {
-    await echo.close(0);
-  }
-});
+lifecycle('1,000 concurrent clients are all echoed correctly', () =>
+  withEcho(
+    {},
+    async ({ echo, port }) => {
+      const clients = await Promise.all(Array.from({ length: 1000 }, () => TestClient.connect(port)));
+      await eventually(() => echo.connectionCount === 1000, '1000 connections', 10_000);
+      clients.forEach((client, i) => client.write(Buffer.concat([v1('192.0.2.1', i + 1), Buffer.from(`client ${i}\r\n`)])));
+      await Promise.all(clients.map((client, i) => client.readBytes(`client ${i}\r\n`.length, 10_000)));
+      clients.forEach((client, i) => assert.is(client.received.toString(), `client ${i}\r\n`));
+      for (const client of clients) client.write('q\r\n');
+      await Promise.all(clients.map((client) => client.waitClose(10_000)));
+      assert.is(echo.metrics.headers.v1, 1000);
+      assert.is(echo.metrics.lines, 1000);
+    },
+    '127.0.0.1',
+    'warn',
+  ),
+);
 
 lifecycle.run();
