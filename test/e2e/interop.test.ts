@@ -66,10 +66,6 @@ async function openLine(port: number): Promise<LogLine> {
   return logLines(server.output()).find((l) => typeof l.client === 'string' && l.client.endsWith(`:${port}`))!;
 }
 
-function escape(text: string): string {
-  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-}
-
 function echoThrough(host: string, port: number, sourcePort: number): Promise<Buffer> {
   return exchange(client, { host, port, sourcePort, input: 'hello through the balancer\r\nq\r\n' });
 }
@@ -135,12 +131,12 @@ for (const b of built) {
     const header = buildProxyHeader(b.header, { crc32c: b.crc32c });
     const reply = await exchange(client, { host: '10.71.1.1', port: 7201, input: Buffer.concat([header, Buffer.from('built\r\nq\r\n')]) });
     assert.is(reply.toString('latin1'), 'built\r\n');
-    const haproxy = peers[0];
-    const logged = await haproxy.waitFor(new RegExp(`reverse src=${escape(source.address)}:${source.port} .*`), 3000);
-    assert.is(logged[0], `reverse src=${source.address}:${source.port} dst=${destination.address}:${destination.port} authority=${b.authority ?? '-'}`);
-    // ...and passed the same client on to our server.
+    // HAProxy passed the client it parsed on to our server...
     const line = await openLine(source.port);
     assert.is(line.client, logEndpoint(source.address, source.port));
+    // ...and logged what it understood.
+    const logged = await peers[0].waitFor(new RegExp(`reverse src=\\S+:${source.port} .*`), 3000);
+    assert.is(logged[0], `reverse src=${source.address}:${source.port} dst=${destination.address}:${destination.port} authority=${b.authority ?? '-'}`);
   });
 }
 
