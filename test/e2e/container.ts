@@ -49,8 +49,11 @@ export function rootFileSystem(log: (line: string) => void): string {
   try {
     execFileSync('debootstrap', ['--variant=minbase', `--include=${INCLUDE}`, SUITE, building, mirror], { stdio: ['ignore', 'ignore', 'pipe'], timeout: 600_000 });
     writeFileSync(join(building, '.complete'), new Date().toISOString() + '\n');
-    rmSync(dir, { recursive: true, force: true });
-    renameSync(building, dir);
+    // A run that finished first may already boot from `dir`: keep that one, drop ours.
+    if (!existsSync(join(dir, '.complete'))) {
+      rmSync(dir, { recursive: true, force: true });
+      renameSync(building, dir);
+    }
   } finally {
     rmSync(building, { recursive: true, force: true });
   }
@@ -72,13 +75,21 @@ export function removeLeftovers(): void {
   for (const name of names) {
     const owner = Number(name.slice(PREFIX.length));
     if (alive(owner)) continue;
-    for (const pid of processesUsing(`/run/netns/${name}`)) process.kill(pid, 'SIGKILL');
+    const stale = processesUsing(`/run/netns/${name}`);
+    for (const pid of stale) process.kill(pid, 'SIGKILL');
+    waitUntilGone(stale, 5000);
     spawnSync('ip', ['link', 'del', vethName('h', owner)], { stdio: 'ignore' });
     spawnSync('ip', ['netns', 'del', name], { stdio: 'ignore' });
   }
 }
 
-// The nspawn processes (and their containers' PID 1) started with that namespace path.
+function waitUntilGone(pids: readonly number[], timeoutMs: number): void {
+  const deadline = Date.now() + timeoutMs;
+  const pause = new Int32Array(new SharedArrayBuffer(4));
+  while (pids.some(alive) && Date.now() < deadline) Atomics.wait(pause, 0, 0, 50);
+}
+
+// The systemd-nspawn processes started with that namespace path.
 function processesUsing(netnsPath: string): number[] {
   const found: number[] = [];
   for (const entry of readdirSync('/proc')) {
