@@ -21,6 +21,8 @@ export interface Logger {
   readonly info: LogMethod;
   readonly warn: LogMethod;
   readonly error: LogMethod;
+  /** Start-up and shutdown lines: written at every level (labelled info), so the port is always said. */
+  readonly notice: LogMethod;
   /** True when debug lines are written, so callers can skip preparing their fields. */
   readonly debugEnabled: boolean;
 }
@@ -41,20 +43,19 @@ export interface LoggerOptions {
 const noop: LogMethod = () => {};
 
 /** A logger that writes nothing (for tests and in-process benchmarks). */
-export const silentLogger: Logger = Object.freeze({ debug: noop, info: noop, warn: noop, error: noop, debugEnabled: false });
+export const silentLogger: Logger = Object.freeze({ debug: noop, info: noop, warn: noop, error: noop, notice: noop, debugEnabled: false });
 
 export function createLogger({ level = 'info', format = 'text', sink, now = Date.now }: LoggerOptions): Logger {
   const threshold = LEVELS.indexOf(level);
-  const method = (lvl: Level): LogMethod => {
-    if (LEVELS.indexOf(lvl) < threshold) return noop;
-    const line = format === 'json' ? jsonLine : textLine;
-    return (msg, fields) => sink.write(line(now(), lvl, msg, fields));
-  };
+  const line = format === 'json' ? jsonLine : textLine;
+  const write = (lvl: Level): LogMethod => (msg, fields) => sink.write(line(now(), lvl, msg, fields));
+  const method = (lvl: Level): LogMethod => (LEVELS.indexOf(lvl) < threshold ? noop : write(lvl));
   return Object.freeze({
     debug: method('debug'),
     info: method('info'),
     warn: method('warn'),
     error: method('error'),
+    notice: write('info'),
     debugEnabled: threshold === 0,
   });
 }

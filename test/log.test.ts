@@ -36,6 +36,8 @@ test('levels below the threshold write nothing', () => {
   log.error('e');
   assert.equal(sink.lines.map((l) => l.trimEnd().split(/ +/)[2]), ['w', 'e']);
   assert.is(log.debugEnabled, false);
+  log.notice('listening on port 5000');
+  assert.match(sink.lines[2], / info  listening on port 5000\n$/);
   assert.is(createLogger({ sink, level: 'debug' }).debugEnabled, true);
 });
 

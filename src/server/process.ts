@@ -44,15 +44,15 @@ export async function runWorker(config: ServeConfig, logger: Logger, sink: FdSin
     });
     logger.debug('worker listening', { pid: process.pid, port: address.port });
   } else {
-    logger.info(`listening on port ${address.port}`, listenFields(config, address, fd));
+    logger.notice(`listening on port ${address.port}`, listenFields(config, address, fd));
     if (config.metricsPort !== null) metrics = await serveMetrics(config, logger, async () => [report()]);
   }
   onStopSignal(async (signal) => {
-    if (!inCluster) logger.info(`${signal}: draining`, { connections: echo.connectionCount, timeout: config.drainTimeoutMs / 1000 + 's' });
+    if (!inCluster) logger.notice(`${signal}: draining`, { connections: echo.connectionCount, timeout: config.drainTimeoutMs / 1000 + 's' });
     await echo.close(config.drainTimeoutMs);
     metrics?.close();
     monitor.stop();
-    if (!inCluster) logger.info('stopped', { connections: echo.metrics.connectionsTotal, lines: echo.metrics.lines });
+    if (!inCluster) logger.notice('stopped', { connections: echo.metrics.connectionsTotal, lines: echo.metrics.lines });
     await sink.flush();
     process.exit(0);
   });
@@ -90,13 +90,13 @@ export async function runPrimary(config: ServeConfig, logger: Logger, sink: FdSi
   });
   for (let i = 0; i < config.workers; i++) fork();
   const address = await ready;
-  logger.info(`listening on port ${address.port}`, listenFields(config, address, fd));
+  logger.notice(`listening on port ${address.port}`, listenFields(config, address, fd));
   let metrics: http.Server | null = null;
   if (config.metricsPort !== null) metrics = await serveMetrics(config, logger, () => collectFromWorkers());
   onStopSignal(async (signal) => {
     stopping = true;
     const workers = Object.values(cluster.workers ?? {}).filter((w): w is Worker => w !== undefined);
-    logger.info(`${signal}: draining`, { workers: workers.length, timeout: config.drainTimeoutMs / 1000 + 's' });
+    logger.notice(`${signal}: draining`, { workers: workers.length, timeout: config.drainTimeoutMs / 1000 + 's' });
     await Promise.all(
       workers.map(
         (worker) =>
@@ -110,7 +110,7 @@ export async function runPrimary(config: ServeConfig, logger: Logger, sink: FdSi
       ),
     );
     metrics?.close();
-    logger.info('stopped');
+    logger.notice('stopped');
     await sink.flush();
     process.exit(0);
   });
@@ -163,7 +163,7 @@ async function serveMetrics(config: ServeConfig, logger: Logger, collect: () => 
     throw new UsageError(`cannot serve metrics on ${showHost(config.host)}:${port}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
   }
   const address = server.address() as net.AddressInfo;
-  logger.info(`metrics at http://${showHost(config.host)}:${address.port}/metrics`);
+  logger.notice(`metrics at http://${showHost(config.host)}:${address.port}/metrics`);
   return server;
 }
 

@@ -99,6 +99,12 @@ output('--log-format json: every stdout line is one JSON object with time, level
   }
 });
 
+output('--log-level error still says the port at start-up', async () => {
+  const { child, match } = await startCli([...LOOPBACK, '--log-level', 'error'], /listening on port (\d+)/);
+  child.kill('SIGKILL');
+  assert.ok(Number(match[1]) > 0);
+});
+
 output('--trust set: no warning at start-up', async () => {
   const { child, output } = await startCli([...LOOPBACK, '--trust', '10.0.0.0/8,2001:db8::/32'], /port (\d+)/);
   child.kill('SIGKILL');
