@@ -45,6 +45,10 @@ test.before(async () => {
       // In reverse: HAProxy parses headers made by our builder, logs what it understood, and
       // passes the client on to our server in a v2 header of its own.
       { bind: '10.71.1.1:7201', acceptProxy: true, server: SERVER, send: 'v2', v2Options: ['authority', 'crc32c'], logFormat: REVERSE_LOG },
+      // Health checks as a balancer makes them (v2 LOCAL header, then a probe line): be6 must
+      // stay up; be7 expects a reply our server never gives, so it shows what "down" looks like.
+      { bind: '10.71.1.1:7301', server: SERVER, send: 'v2', check: { send: 'health\r\n', expect: 'health' } },
+      { bind: '10.71.1.1:7302', server: SERVER, send: 'v2', check: { send: 'health\r\n', expect: 'no-such-reply' } },
     ]),
     await startNginx(balancer, [
       { listen: '10.71.1.1:7101', upstream: SERVER },
@@ -139,6 +143,15 @@ for (const b of built) {
     assert.is(logged[0], `reverse src=${source.address}:${source.port} dst=${destination.address}:${destination.port} authority=${b.authority ?? '-'}`);
   });
 }
+
+test('HAProxy health checks (v2 LOCAL) are answered and logged as health checks', async () => {
+  const haproxy = peers[0];
+  await haproxy.waitFor(/Server be7\/s7 is DOWN/, 3000); // the control: a failing check is seen
+  await server.waitFor(/(health check \(v2 LOCAL\)[^]*){6}/, 3000);
+  const checks = logLines(server.output()).filter((l) => l.msg === 'health check (v2 LOCAL)');
+  assert.ok(checks.every((l) => String(l.client).startsWith('10.71.2.1:')), 'a LOCAL check is logged with the balancer as its peer');
+  assert.not.ok(/Server be6\/s6 is DOWN/.test(haproxy.output()), `HAProxy saw our server fail its checks:\n${haproxy.output()}`);
+});
 
 test('a client cannot forge its address through the balancer: its header is just data', async () => {
   const port = ++sourcePort;

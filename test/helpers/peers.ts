@@ -107,6 +107,11 @@ export interface HaproxyListener {
   readonly v2Options?: readonly string[];
   /** One log line per connection on HAProxy's stdout, in HAProxy's log-format language. */
   readonly logFormat?: string;
+  /**
+   * Health checks every 200 ms (with send-proxy-v2 they carry a LOCAL header): send `send`, expect
+   * the reply to contain `expect`. HAProxy logs `Server beN/sN is DOWN` when one fails.
+   */
+  readonly check?: { readonly send: string; readonly expect: string };
 }
 
 /** HAProxy configuration (TCP mode, logs on stdout) with one frontend/backend per listener. */
@@ -127,7 +132,10 @@ export function haproxyConfig(listeners: readonly HaproxyListener[]): string {
     if (l.logFormat !== undefined) lines.push(`  log-format "${l.logFormat}"`);
     const send = l.send === 'v1' ? ' send-proxy' : l.send === 'v2' ? ' send-proxy-v2' : '';
     const options = l.v2Options?.length ? ` proxy-v2-options ${l.v2Options.join(',')}` : '';
-    lines.push(`  default_backend be${i}`, `backend be${i}`, `  server s${i} ${l.server}${send}${options}`);
+    lines.push(`  default_backend be${i}`, `backend be${i}`);
+    if (l.check !== undefined) lines.push('  option tcp-check', `  tcp-check send ${JSON.stringify(l.check.send)}`, `  tcp-check expect string ${l.check.expect}`);
+    const check = l.check !== undefined ? ' check inter 200ms fall 1 rise 1' : '';
+    lines.push(`  server s${i} ${l.server}${send}${options}${check}`);
   });
   return lines.join('\n') + '\n';
 }
