@@ -1,4 +1,5 @@
-// IPv4 addresses between their dotted-quad text (as bytes) and their 4 binary bytes.
+// IPv4 addresses between their dotted-quad text (as bytes), a packed 32-bit number and their
+// 4 binary bytes.
 
 const DOT = 0x2e;
 const DIGIT_0 = 0x30;
@@ -8,36 +9,36 @@ const DIGIT_9 = 0x39;
 const OCTET_TEXT: readonly string[] = Array.from({ length: 256 }, (_, n) => String(n));
 
 /**
- * Reads the dotted quad in text[start, end) into out[at, at + 4); false if it is not exactly
- * four decimal numbers 0..255 joined by single dots. A leading zero (`010`) is refused, as the
- * spec says, because some readers take it for octal; a lone `0` is fine.
+ * Reads a dotted quad from text[start] on, not past `end`, into out[at, at + 4): returns the
+ * offset just after it, or -1 if text[start, end) does not begin with exactly four decimal
+ * numbers 0..255 joined by single dots. Callers check what follows (the end of the text, or a
+ * separator). A leading zero (`010`) is refused, as the spec says, because some readers take it
+ * for octal; a lone `0` is fine.
  */
-export function parseIPv4(text: Uint8Array, start: number, end: number, out: Uint8Array, at: number): boolean {
-  let octets = 0;
+export function parseIPv4(text: Uint8Array, start: number, end: number, out: Uint8Array, at: number): number {
   let i = start;
-  while (octets < 4) {
+  for (let octet = 0; octet < 4; octet++) {
+    if (octet > 0) {
+      if (i >= end || text[i] !== DOT) return -1;
+      i++;
+    }
     const first = i;
     let value = 0;
     while (i < end) {
       const c = text[i];
       if (c < DIGIT_0 || c > DIGIT_9) break;
       value = value * 10 + (c - DIGIT_0);
-      if (value > 255) return false;
+      if (value > 255) return -1;
       i++;
     }
-    const digits = i - first;
-    if (digits === 0 || (digits > 1 && text[first] === DIGIT_0)) return false;
-    out[at + octets] = value;
-    octets++;
-    if (octets < 4) {
-      if (i >= end || text[i] !== DOT) return false;
-      i++;
-    }
+    if (i === first || (i - first > 1 && text[first] === DIGIT_0)) return -1;
+    out[at + octet] = value;
   }
-  return i === end;
+  return i;
 }
 
 /** The dotted quad of bytes[at, at + 4). */
 export function formatIPv4(bytes: Uint8Array, at: number): string {
   return OCTET_TEXT[bytes[at]] + '.' + OCTET_TEXT[bytes[at + 1]] + '.' + OCTET_TEXT[bytes[at + 2]] + '.' + OCTET_TEXT[bytes[at + 3]];
 }
+

@@ -44,7 +44,7 @@ export function parseIPv6(text: Uint8Array, start: number, end: number, out: Uin
     }
     if (i < end && text[i] === DOT) {
       // A dotted IPv4 tail: the rest of the text, filling the last two words.
-      if (words > 6 || !parseIPv4(text, first, end, out, words * 2)) return false;
+      if (words > 6 || parseIPv4(text, first, end, out, words * 2) !== end) return false;
       words += 2;
       break;
     }
@@ -66,10 +66,11 @@ export function parseIPv6(text: Uint8Array, start: number, end: number, out: Uin
   }
   if (gap < 0) return words === 8;
   if (words === 8) return false;
-  // Move the words after the gap to the end and zero the gap.
-  const tailBytes = (words - gap) * 2;
-  out.copyWithin(16 - tailBytes, gap * 2, words * 2);
-  out.fill(0, gap * 2, 16 - tailBytes);
+  // Move the words after the gap to the end and zero the gap (plain loops: for a few bytes they
+  // beat the typed-array built-ins).
+  const shift = (8 - words) * 2;
+  for (let b = words * 2 - 1; b >= gap * 2; b--) out[b + shift] = out[b];
+  for (let b = gap * 2; b < gap * 2 + shift; b++) out[b] = 0;
   return true;
 }
 
@@ -95,16 +96,29 @@ export function formatIPv6(bytes: Uint8Array, at: number): string {
     }
   }
   let text = '';
+  let separator = false; // whether the next word needs a ':' before it
   for (let w = 0; w < 8; w++) {
     if (w === bestStart) {
       text += '::';
       w += bestLength - 1;
+      separator = false;
       continue;
     }
-    if (text.length > 0 && !text.endsWith(':')) text += ':';
-    text += ((bytes[at + w * 2] << 8) | bytes[at + w * 2 + 1]).toString(16);
+    if (separator) text += ':';
+    text += hexWord((bytes[at + w * 2] << 8) | bytes[at + w * 2 + 1]);
+    separator = true;
   }
   return text;
+}
+
+const HEX_DIGITS = '0123456789abcdef';
+
+/** Lower-case hex of a 16-bit word without leading zeros. */
+function hexWord(word: number): string {
+  if (word < 0x10) return HEX_DIGITS[word];
+  if (word < 0x100) return HEX_DIGITS[word >> 4] + HEX_DIGITS[word & 15];
+  if (word < 0x1000) return HEX_DIGITS[word >> 8] + HEX_DIGITS[(word >> 4) & 15] + HEX_DIGITS[word & 15];
+  return HEX_DIGITS[word >> 12] + HEX_DIGITS[(word >> 8) & 15] + HEX_DIGITS[(word >> 4) & 15] + HEX_DIGITS[word & 15];
 }
 
 function isIPv4Mapped(bytes: Uint8Array, at: number): boolean {

@@ -6,12 +6,13 @@ import type { Tlv } from './types.ts';
 export type TlvWalk = string | number;
 
 /**
- * Reads the TLVs in bytes[start, end) into `out` (values are views, not copies). Returns a
+ * Checks the TLVs in bytes[start, end), collecting them into `out` when given (values are views,
+ * not copies). Returns a
  * reason for a TLV that overruns `end`, a CRC32C TLV whose length is not 4 or that appears twice,
  * a UNIQUE_ID over 128 bytes, or an SSL TLV whose sub-TLVs do not fit; otherwise the offset of
  * the CRC32C value, or -1. Unknown types are kept as they are.
  */
-export function walkTlvs(bytes: Uint8Array, start: number, end: number, out: Tlv[]): TlvWalk {
+export function walkTlvs(bytes: Uint8Array, start: number, end: number, out: Tlv[] | null): TlvWalk {
   let crcAt = -1;
   let i = start;
   while (i < end) {
@@ -30,7 +31,7 @@ export function walkTlvs(bytes: Uint8Array, start: number, end: number, out: Tlv
       const failure = checkSsl(bytes, i, value, value + length);
       if (failure !== null) return failure;
     }
-    out.push({ type, value: bytes.subarray(value, value + length) });
+    if (out !== null) out.push({ type, value: bytes.subarray(value, value + length) });
     i = value + length;
   }
   return crcAt;

@@ -15,10 +15,11 @@
 // The scan rejects at the first byte that cannot continue a valid line, so `PROXZ` or a tab
 // fails at once, not after 107 bytes; only the final address texts become strings.
 import { V1_MAX_LENGTH } from './constants.ts';
+import { LazyHeader, NO_TLVS, bareHeader, endpoint } from './header.ts';
 import { formatIPv4, parseIPv4 } from './ipv4.ts';
 import { formatIPv6, parseIPv6 } from './ipv6.ts';
 import { INCOMPLETE, describeByte, invalid } from './results.ts';
-import type { Endpoint, ParseResult, ProxyHeaderInit } from './types.ts';
+import type { Endpoint, ParseResult, ProxyHeader, ProxyHeaderInit } from './types.ts';
 
 const SP = 0x20;
 const CR = 0x0d;
@@ -54,7 +55,7 @@ const IPV6_MAX_TEXT = 45; // ffff:ffff:ffff:ffff:ffff:ffff:255.255.255.255
 const PORT_MAX_TEXT = 5;
 
 const FIELD_NAMES = ['source address', 'destination address', 'source port', 'destination port'] as const;
-const NO_TLVS: readonly never[] = Object.freeze([]);
+const UNKNOWN_HEADER = bareHeader(1, 'proxy', 'UNKNOWN');
 
 /** Scratch for decoding an address; the parser is synchronous, so one buffer serves all calls. */
 const scratch = new Uint8Array(16);
@@ -97,15 +98,21 @@ function parseUnknown(bytes: Uint8Array): ParseResult {
   const next = bytes[AFTER_UNKNOWN];
   if (next !== SP && next !== CR) return invalid(`v1: expected a space or CRLF after UNKNOWN but byte ${AFTER_UNKNOWN} is ${describeByte(next)}`);
   const end = findLineEnd(bytes, AFTER_UNKNOWN);
-  if (end < 0) return end === NEED_MORE ? INCOMPLETE : lineEndFailure(bytes, end);
-  return { status: 'ok', header: { version: 1, command: 'proxy', protocol: 'UNKNOWN', source: null, destination: null, tlvs: NO_TLVS }, length: end };
+  if (end < 0) return end === NEED_MORE ? INCOMPLETE : lineEndFailure(end);
+  return { status: 'ok', header: UNKNOWN_HEADER, length: end };
 }
 
+// Failure codes of findLineEnd and scanField (offsets are >= 0).
 const NEED_MORE = -1;
-const TOO_LONG = -2;
-const BARE_CR = -3;
-const BARE_LF = -4;
-let failedAt = 0; // where findLineEnd met a bare CR or LF
+const LINE_TOO_LONG = -2;
+const BAD_BYTE = -3;
+const FIELD_TOO_LONG = -4;
+const EMPTY_FIELD = -5;
+const BARE_CR = -6;
+const BARE_LF = -7;
+const BAD_ADDRESS = -8; // a field of the right bytes that does not decode
+const BAD_PORT = -9;
+let failedAt = 0; // where findLineEnd or scanField stopped on a failure
 
 /**
  * Looks for the CRLF from `from` on: the line length (LF offset + 1), or NEED_MORE, or a
@@ -120,7 +127,7 @@ function findLineEnd(bytes: Uint8Array, from: number): number {
       return BARE_LF;
     }
     if (c === CR) {
-      if (i + 1 >= V1_MAX_LENGTH) return TOO_LONG;
+      if (i + 1 >= V1_MAX_LENGTH) return LINE_TOO_LONG;
       if (i + 1 >= bytes.length) return NEED_MORE;
       if (bytes[i + 1] !== LF) {
         failedAt = i;
@@ -129,11 +136,11 @@ function findLineEnd(bytes: Uint8Array, from: number): number {
       return i + 2;
     }
   }
-  return limit === V1_MAX_LENGTH ? TOO_LONG : NEED_MORE;
+  return limit === V1_MAX_LENGTH ? LINE_TOO_LONG : NEED_MORE;
 }
 
-function lineEndFailure(bytes: Uint8Array, code: number): ParseResult {
-  if (code === TOO_LONG) return invalid(`v1: no CRLF within the first ${V1_MAX_LENGTH} bytes`);
+function lineEndFailure(code: number): ParseResult {
+  if (code === LINE_TOO_LONG) return tooLong();
   if (code === BARE_LF) return invalid(`v1: line feed without carriage return at byte ${failedAt}`);
   return invalid(`v1: carriage return not followed by line feed at byte ${failedAt}`);
 }
@@ -142,79 +149,167 @@ function lineEndFailure(bytes: Uint8Array, code: number): ParseResult {
 function parseTcp(bytes: Uint8Array, v6: boolean): ParseResult {
   const size = bytes.length;
   const limit = size < V1_MAX_LENGTH ? size : V1_MAX_LENGTH;
-  const allowed = v6 ? IPV6_BYTES : IPV4_BYTES;
-  const maxText = v6 ? IPV6_MAX_TEXT : IPV4_MAX_TEXT;
-  let source = '';
-  let destination = '';
-  let sourcePort = 0;
-  let start = AFTER_PROTOCOL;
-  for (let field = 0; field < 4; field++) {
-    const isPort = field >= 2;
-    const fieldAllowed = isPort ? DIGIT : allowed;
-    const fieldMax = isPort ? PORT_MAX_TEXT : maxText;
-    const terminator = field === 3 ? CR : SP;
-    let i = start;
-    // Scan the field, refusing at the first byte that cannot belong to it.
-    while (true) {
-      if (i >= limit) return size >= V1_MAX_LENGTH ? invalid(`v1: no CRLF within the first ${V1_MAX_LENGTH} bytes`) : INCOMPLETE;
-      const c = bytes[i];
-      if (c === terminator) break;
-      if ((CLASS[c] & fieldAllowed) === 0) return invalid(`v1: unexpected ${describeByte(c)} in ${FIELD_NAMES[field]} at byte ${i}`);
-      if (i - start >= fieldMax) return invalid(`v1: ${FIELD_NAMES[field]} too long at byte ${i}`);
-      i++;
-    }
-    if (i === start) return invalid(`v1: empty ${FIELD_NAMES[field]} at byte ${i}`);
-    if (isPort) {
-      const port = parsePort(bytes, start, i);
-      if (port < 0) return badPort(bytes, start, i, field);
-      if (field === 2) sourcePort = port;
-      else {
-        // The terminator was CR: the LF must follow.
-        if (i + 1 >= V1_MAX_LENGTH) return invalid(`v1: no CRLF within the first ${V1_MAX_LENGTH} bytes`);
-        if (i + 1 >= size) return INCOMPLETE;
-        if (bytes[i + 1] !== LF) return invalid(`v1: carriage return not followed by line feed at byte ${i}`);
-        return {
-          status: 'ok',
-          header: {
-            version: 1,
-            command: 'proxy',
-            protocol: v6 ? 'TCP6' : 'TCP4',
-            source: endpoint(source, sourcePort),
-            destination: endpoint(destination, port),
-            tlvs: NO_TLVS,
-          },
-          length: i + 2,
-        };
-      }
-    } else {
-      const text = v6 ? ipv6Text(bytes, start, i) : ipv4Text(bytes, start, i);
-      if (text === null) return badAddress(bytes, start, i, field, v6);
-      if (field === 0) source = text;
-      else destination = text;
-    }
-    start = i + 1;
+  const sourceStart = AFTER_PROTOCOL;
+  const sourceEnd = addressField(bytes, sourceStart, limit, v6);
+  if (sourceEnd < 0) return fieldFailure(bytes, sourceEnd, 0, sourceStart, v6);
+  const destinationStart = sourceEnd + 1;
+  const destinationEnd = addressField(bytes, destinationStart, limit, v6);
+  if (destinationEnd < 0) return fieldFailure(bytes, destinationEnd, 1, destinationStart, v6);
+  const sourcePortEnd = portField(bytes, destinationEnd + 1, limit, SP);
+  if (sourcePortEnd < 0) return fieldFailure(bytes, sourcePortEnd, 2, destinationEnd + 1, v6);
+  const sourcePort = portValue;
+  const destinationPortEnd = portField(bytes, sourcePortEnd + 1, limit, CR);
+  if (destinationPortEnd < 0) return fieldFailure(bytes, destinationPortEnd, 3, sourcePortEnd + 1, v6);
+  // The destination port ended at a CR: the LF must follow.
+  const lf = destinationPortEnd + 1;
+  if (lf >= V1_MAX_LENGTH) return tooLong();
+  if (lf >= size) return INCOMPLETE;
+  if (bytes[lf] !== LF) return invalid(`v1: carriage return not followed by line feed at byte ${destinationPortEnd}`);
+  const header = new V1Header(v6 ? 'TCP6' : 'TCP4', bytes, sourceStart, sourceEnd, destinationStart, destinationEnd, sourcePort, portValue);
+  return { status: 'ok', header, length: lf + 1 };
+}
+
+/**
+ * The end (offset of the space after it) of the address starting at `start`, or a failure code.
+ * An IPv4 address followed by its space is taken in one pass; anything else (IPv6, or an IPv4
+ * field that is not plainly valid) is scanned for bad bytes and length first, then decoded.
+ */
+function addressField(bytes: Uint8Array, start: number, limit: number, v6: boolean): number {
+  if (!v6) {
+    const stop = parseIPv4(bytes, start, limit, scratch, 0);
+    if (stop >= 0 && stop < limit && bytes[stop] === SP) return stop;
   }
-  return invalid('v1: unreachable'); // the loop returns at the fourth field
+  const end = scanField(bytes, start, limit, v6 ? IPV6_BYTES : IPV4_BYTES, v6 ? IPV6_MAX_TEXT : IPV4_MAX_TEXT, SP);
+  if (end < 0) return end;
+  if (!checkAddress(bytes, start, end, v6)) {
+    failedAt = end;
+    return BAD_ADDRESS;
+  }
+  return end;
 }
 
-function endpoint(address: string, port: number): Endpoint {
-  return { address, port };
-}
+let portValue = 0; // the value portField read; the parser is synchronous, so one variable serves
 
-function ipv4Text(bytes: Uint8Array, start: number, end: number): string | null {
-  return parseIPv4(bytes, start, end, scratch, 0) ? formatIPv4(scratch, 0) : null;
-}
-
-function ipv6Text(bytes: Uint8Array, start: number, end: number): string | null {
-  return parseIPv6(bytes, start, end, scratch) ? formatIPv6(scratch, 0) : null;
-}
-
-/** Decimal 0..65535 without leading zeros from digits in bytes[start, end); -1 otherwise. */
-function parsePort(bytes: Uint8Array, start: number, end: number): number {
-  if (end - start > 1 && bytes[start] === DIGIT_0) return -1;
+/** The end of the port starting at `start` (offset of `terminator`), its value in portValue; or a failure code. */
+function portField(bytes: Uint8Array, start: number, limit: number, terminator: number): number {
   let value = 0;
-  for (let i = start; i < end; i++) value = value * 10 + (bytes[i] - DIGIT_0);
-  return value > 0xffff ? -1 : value;
+  let i = start;
+  while (i < limit && i - start < PORT_MAX_TEXT) {
+    const digit = bytes[i] - DIGIT_0;
+    if (digit < 0 || digit > 9) break;
+    value = value * 10 + digit;
+    i++;
+  }
+  if (i > start && i < limit && bytes[i] === terminator && value <= 0xffff && (bytes[start] !== DIGIT_0 || i - start === 1)) {
+    portValue = value;
+    return i;
+  }
+  // Not plainly valid: find out why.
+  const end = scanField(bytes, start, limit, DIGIT, PORT_MAX_TEXT, terminator);
+  if (end >= 0) failedAt = end;
+  return end < 0 ? end : BAD_PORT;
+}
+
+/**
+ * A parsed TCP4/TCP6 line. The parse validated everything; the address strings are made on first
+ * read from where the address texts are in `bytes` (so `bytes` must stay unchanged until then).
+ */
+class V1Header extends LazyHeader implements ProxyHeader {
+  readonly version = 1;
+  readonly command = 'proxy';
+  readonly protocol: 'TCP4' | 'TCP6';
+  readonly tlvs = NO_TLVS;
+  readonly #bytes: Uint8Array;
+  readonly #sourceStart: number;
+  readonly #sourceEnd: number;
+  readonly #destinationStart: number;
+  readonly #destinationEnd: number;
+  readonly #sourcePort: number;
+  readonly #destinationPort: number;
+  #source: Endpoint | null = null;
+  #destination: Endpoint | null = null;
+
+  constructor(protocol: 'TCP4' | 'TCP6', bytes: Uint8Array, sourceStart: number, sourceEnd: number, destinationStart: number, destinationEnd: number, sourcePort: number, destinationPort: number) {
+    super();
+    this.protocol = protocol;
+    this.#bytes = bytes;
+    this.#sourceStart = sourceStart;
+    this.#sourceEnd = sourceEnd;
+    this.#destinationStart = destinationStart;
+    this.#destinationEnd = destinationEnd;
+    this.#sourcePort = sourcePort;
+    this.#destinationPort = destinationPort;
+  }
+
+  get source(): Endpoint {
+    if (this.#source === null) this.#source = endpoint(addressText(this.#bytes, this.#sourceStart, this.#sourceEnd, this.protocol === 'TCP6'), this.#sourcePort);
+    return this.#source;
+  }
+
+  get destination(): Endpoint {
+    if (this.#destination === null) this.#destination = endpoint(addressText(this.#bytes, this.#destinationStart, this.#destinationEnd, this.protocol === 'TCP6'), this.#destinationPort);
+    return this.#destination;
+  }
+}
+
+/**
+ * The end (offset of `terminator`) of the field starting at `start`, whose bytes must all be in
+ * the class `allowed` and number at most `max`; or a failure code, with failedAt set.
+ */
+function scanField(bytes: Uint8Array, start: number, limit: number, allowed: number, max: number, terminator: number): number {
+  for (let i = start; i < limit; i++) {
+    const c = bytes[i];
+    if (c === terminator) {
+      if (i > start) return i;
+      failedAt = i;
+      return EMPTY_FIELD;
+    }
+    if ((CLASS[c] & allowed) === 0) {
+      failedAt = i;
+      return BAD_BYTE;
+    }
+    if (i - start >= max) {
+      failedAt = i;
+      return FIELD_TOO_LONG;
+    }
+  }
+  return limit === V1_MAX_LENGTH ? LINE_TOO_LONG : NEED_MORE;
+}
+
+function fieldFailure(bytes: Uint8Array, code: number, field: number, start: number, v6: boolean): ParseResult {
+  const name = FIELD_NAMES[field];
+  const at = failedAt;
+  switch (code) {
+    case NEED_MORE:
+      return INCOMPLETE;
+    case LINE_TOO_LONG:
+      return tooLong();
+    case EMPTY_FIELD:
+      return invalid(`v1: empty ${name} at byte ${at}`);
+    case FIELD_TOO_LONG:
+      return invalid(`v1: ${name} too long at byte ${at}`);
+    case BAD_ADDRESS:
+      return badAddress(bytes, start, at, field, v6);
+    case BAD_PORT:
+      return badPort(bytes, start, at, field);
+    default:
+      return invalid(`v1: unexpected ${describeByte(bytes[at])} in ${name} at byte ${at}`);
+  }
+}
+
+function tooLong(): ParseResult {
+  return invalid(`v1: no CRLF within the first ${V1_MAX_LENGTH} bytes`);
+}
+
+/** Whether text[start, end) is an address of the family (decoded into `scratch`). */
+function checkAddress(text: Uint8Array, start: number, end: number, v6: boolean): boolean {
+  return v6 ? parseIPv6(text, start, end, scratch) : parseIPv4(text, start, end, scratch, 0) === end;
+}
+
+/** The canonical text of a valid address text. */
+function addressText(text: Uint8Array, start: number, end: number, v6: boolean): string {
+  checkAddress(text, start, end, v6);
+  return v6 ? formatIPv6(scratch, 0) : formatIPv4(scratch, 0);
 }
 
 function fieldText(bytes: Uint8Array, start: number, end: number): string {
@@ -268,9 +363,8 @@ export function requireEndpoint(endpoint: Endpoint | null | undefined, name: str
 /** Canonical text of an address given to the v1 builder; throws a RangeError if it is not one. */
 function canonicalAddress(address: string, v6: boolean): string {
   const text = asciiBytes(address);
-  const ok = v6 ? parseIPv6(text, 0, text.length, scratch) : parseIPv4(text, 0, text.length, scratch, 0);
-  if (!ok) throw new RangeError(`buildProxyHeader: ${JSON.stringify(address)} is not an IPv${v6 ? 6 : 4} address`);
-  return v6 ? formatIPv6(scratch, 0) : formatIPv4(scratch, 0);
+  if (!checkAddress(text, 0, text.length, v6)) throw new RangeError(`buildProxyHeader: ${JSON.stringify(address)} is not an IPv${v6 ? 6 : 4} address`);
+  return addressText(text, 0, text.length, v6);
 }
 
 /** Bytes of a string for the address parsers; non-ASCII characters become 0xff (never valid). */

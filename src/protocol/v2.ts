@@ -20,11 +20,12 @@
 //   (a copied sockaddr_un may carry junk there); paths are decoded as UTF-8.
 import { COMMAND_LOCAL, COMMAND_PROXY, TLV_TYPE, UNIX_PATH_LENGTH, V2_PREFIX_LENGTH, V2_SIGNATURE } from './constants.ts';
 import { crc32c } from './crc32c.ts';
+import { LazyHeader, bareHeader, endpoint } from './header.ts';
 import { formatIPv4, parseIPv4 } from './ipv4.ts';
 import { formatIPv6, parseIPv6 } from './ipv6.ts';
 import { INCOMPLETE, invalid } from './results.ts';
 import { walkTlvs, writeTlv } from './tlvs.ts';
-import type { Endpoint, ParseResult, Protocol, ProxyHeaderInit, Tlv } from './types.ts';
+import type { Endpoint, ParseResult, Protocol, ProxyHeader, ProxyHeaderInit, Tlv } from './types.ts';
 import { asciiBytes, requireEndpoint } from './v1.ts';
 
 export type CrcMode = 'verify' | 'require' | 'ignore';
@@ -55,7 +56,6 @@ const FAMILY_BYTE: Readonly<Record<Protocol, number>> = {
 /** Address block bytes by the family nibble: UNSPEC, INET, INET6, UNIX. */
 const ADDRESS_LENGTH = [0, 12, 36, 2 * UNIX_PATH_LENGTH] as const;
 
-const NO_TLVS: readonly never[] = Object.freeze([]);
 const utf8 = new TextDecoder();
 const utf8Encoder = new TextEncoder();
 
@@ -84,43 +84,92 @@ export function parseV2(bytes: Uint8Array, maxHeaderSize: number, crcMode: CrcMo
   const addressLength = ADDRESS_LENGTH[familyByte >> 4];
   if (length < addressLength) return invalid(`v2: length ${length} is shorter than the ${addressLength}-byte ${protocol} address block`);
   if (size < total) return INCOMPLETE;
-  const tlvs: Tlv[] = [];
-  const walk = walkTlvs(bytes, V2_PREFIX_LENGTH + addressLength, total, tlvs);
+  const walk = walkTlvs(bytes, V2_PREFIX_LENGTH + addressLength, total, null);
   if (typeof walk === 'string') return invalid(walk);
   if (walk < 0 && crcMode === 'require') return invalid('v2: no CRC32C TLV but one is required');
   if (walk >= 0 && crcMode !== 'ignore' && !crcMatches(bytes, total, walk)) return invalid('v2: CRC32C mismatch');
-  let source: Endpoint | null = null;
-  let destination: Endpoint | null = null;
-  const a = V2_PREFIX_LENGTH;
-  switch (familyByte >> 4) {
-    case 1:
-      source = { address: formatIPv4(bytes, a), port: (bytes[a + 8] << 8) | bytes[a + 9] };
-      destination = { address: formatIPv4(bytes, a + 4), port: (bytes[a + 10] << 8) | bytes[a + 11] };
-      break;
-    case 2:
-      source = { address: formatIPv6(bytes, a), port: (bytes[a + 32] << 8) | bytes[a + 33] };
-      destination = { address: formatIPv6(bytes, a + 16), port: (bytes[a + 34] << 8) | bytes[a + 35] };
-      break;
-    case 3:
-      source = { address: unixPath(bytes, a), port: 0 };
-      destination = { address: unixPath(bytes, a + UNIX_PATH_LENGTH), port: 0 };
-      break;
-  }
-  return { status: 'ok', header: { version: 2, command: 'proxy', protocol, source, destination, tlvs }, length: total };
+  const header = familyByte === 0 && total === V2_PREFIX_LENGTH ? PROXY_UNSPEC_HEADER : new V2Header('proxy', protocol, bytes, familyByte >> 4, addressLength, total);
+  return { status: 'ok', header, length: total };
 }
 
 function parseLocal(bytes: Uint8Array, protocol: Protocol, total: number, crcMode: CrcMode): ParseResult {
-  let tlvs: readonly Tlv[] = NO_TLVS;
-  if (total > V2_PREFIX_LENGTH) {
-    const found: Tlv[] = [];
-    const walk = walkTlvs(bytes, V2_PREFIX_LENGTH, total, found);
-    if (typeof walk === 'number') {
-      if (walk >= 0 && crcMode !== 'ignore' && !crcMatches(bytes, total, walk)) return invalid('v2: CRC32C mismatch');
-      tlvs = found;
-    }
-  }
-  return { status: 'ok', header: { version: 2, command: 'local', protocol, source: null, destination: null, tlvs }, length: total };
+  // The contents count as TLVs only if they read as a well-formed list (see the top comment).
+  const walk = total > V2_PREFIX_LENGTH ? walkTlvs(bytes, V2_PREFIX_LENGTH, total, null) : -1;
+  if (typeof walk === 'number' && walk >= 0 && crcMode !== 'ignore' && !crcMatches(bytes, total, walk)) return invalid('v2: CRC32C mismatch');
+  const readable = typeof walk === 'number' && total > V2_PREFIX_LENGTH;
+  const header = readable ? new V2Header('local', protocol, bytes, 0, 0, total) : LOCAL_HEADERS[protocol];
+  return { status: 'ok', header, length: total };
 }
+
+/**
+ * A parsed v2 header. The parse validated every byte; addresses and TLV views are made on first
+ * read, from `bytes` (which must stay unchanged while the header is in use; TLV values are
+ * views into it anyway). `family` is 0 for no addresses (LOCAL, AF_UNSPEC).
+ */
+class V2Header extends LazyHeader implements ProxyHeader {
+  readonly version = 2;
+  readonly command: 'proxy' | 'local';
+  readonly protocol: Protocol;
+  readonly #bytes: Uint8Array;
+  readonly #family: number;
+  readonly #addressLength: number;
+  readonly #total: number;
+  #source: Endpoint | null | undefined = undefined;
+  #destination: Endpoint | null | undefined = undefined;
+  #tlvs: readonly Tlv[] | undefined = undefined;
+
+  constructor(command: 'proxy' | 'local', protocol: Protocol, bytes: Uint8Array, family: number, addressLength: number, total: number) {
+    super();
+    this.command = command;
+    this.protocol = protocol;
+    this.#bytes = bytes;
+    this.#family = family;
+    this.#addressLength = addressLength;
+    this.#total = total;
+  }
+
+  get source(): Endpoint | null {
+    if (this.#source === undefined) this.#source = readEndpoint(this.#bytes, this.#family, false);
+    return this.#source;
+  }
+
+  get destination(): Endpoint | null {
+    if (this.#destination === undefined) this.#destination = readEndpoint(this.#bytes, this.#family, true);
+    return this.#destination;
+  }
+
+  get tlvs(): readonly Tlv[] {
+    if (this.#tlvs === undefined) {
+      const tlvs: Tlv[] = [];
+      walkTlvs(this.#bytes, V2_PREFIX_LENGTH + this.#addressLength, this.#total, tlvs);
+      this.#tlvs = tlvs;
+    }
+    return this.#tlvs;
+  }
+}
+
+/** The source (or destination) endpoint in the address block of the given family nibble. */
+function readEndpoint(bytes: Uint8Array, family: number, destination: boolean): Endpoint | null {
+  const a = V2_PREFIX_LENGTH;
+  switch (family) {
+    case 1: {
+      const port = a + (destination ? 10 : 8);
+      return endpoint(formatIPv4(bytes, destination ? a + 4 : a), (bytes[port] << 8) | bytes[port + 1]);
+    }
+    case 2: {
+      const port = a + (destination ? 34 : 32);
+      return endpoint(formatIPv6(bytes, destination ? a + 16 : a), (bytes[port] << 8) | bytes[port + 1]);
+    }
+    case 3:
+      return endpoint(unixPath(bytes, destination ? a + UNIX_PATH_LENGTH : a), 0);
+    default:
+      return null;
+  }
+}
+
+const PROXY_UNSPEC_HEADER = bareHeader(2, 'proxy', 'UNKNOWN');
+/** LOCAL headers with nothing readable, one per protocol. */
+const LOCAL_HEADERS = Object.fromEntries(Object.keys(FAMILY_BYTE).map((protocol) => [protocol, bareHeader(2, 'local', protocol as Protocol)])) as Record<Protocol, ProxyHeader>;
 
 function crcMatches(bytes: Uint8Array, total: number, valueAt: number): boolean {
   const stored = ((bytes[valueAt] << 24) | (bytes[valueAt + 1] << 16) | (bytes[valueAt + 2] << 8) | bytes[valueAt + 3]) >>> 0;
@@ -209,7 +258,7 @@ function writeAddresses(out: Uint8Array, family: number, header: ProxyHeaderInit
 
 function writeAddress(out: Uint8Array, at: number, address: string, width: number): void {
   const text = asciiBytes(address);
-  const ok = width === 4 ? parseIPv4(text, 0, text.length, out, at) : parseIPv6(text, 0, text.length, out.subarray(at, at + 16));
+  const ok = width === 4 ? parseIPv4(text, 0, text.length, out, at) === text.length : parseIPv6(text, 0, text.length, out.subarray(at, at + 16));
   if (!ok) throw new RangeError(`buildProxyHeader: ${JSON.stringify(address)} is not an IPv${width === 4 ? 4 : 6} address`);
 }
 

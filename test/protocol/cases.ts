@@ -1,5 +1,5 @@
 // Valid headers shared by the table tests and the property tests: wire bytes and what they mean.
-import type { ProxyHeader } from '../../src/protocol/index.ts';
+import type { Endpoint, ProxyHeader, ProxyHeaderInit } from '../../src/protocol/index.ts';
 
 export interface ValidCase {
   readonly name: string;
@@ -201,7 +201,18 @@ function unixField(path: string): string {
 
 export const VALID_CASES: readonly ValidCase[] = [...V1_CASES, ...V2_CASES];
 
-/** The header with TLV values as plain Uint8Array copies, to compare it with uvu's assert.equal. */
-export function plain(header: ProxyHeader): ProxyHeader {
-  return { ...header, tlvs: header.tlvs.map(({ type, value }) => ({ type, value: Uint8Array.from(value) })) };
+/**
+ * The fields of a header as a plain object, TLV values as plain Uint8Array copies, to compare it
+ * with uvu's assert.equal (parsed headers are lazy: their fields are getters).
+ */
+export function plain(header: ProxyHeaderInit): ProxyHeader {
+  const endpoint = (e: Endpoint | null | undefined) => (e == null ? null : { address: e.address, port: e.port });
+  return {
+    version: header.version,
+    command: header.command,
+    protocol: header.protocol,
+    source: endpoint(header.source),
+    destination: endpoint(header.destination),
+    tlvs: (header.tlvs ?? []).map(({ type, value }) => ({ type, value: Uint8Array.from(value) })),
+  };
 }
