@@ -5,6 +5,8 @@ export interface Counters {
   up: number;
   /** Connections that completed their TCP handshake. */
   connected: number;
+  /** Connections whose first line came back verified (the ramp waits for every client's). */
+  answered: number;
   linesSent: number;
   echoesVerified: number;
   bytesVerified: number;
@@ -15,7 +17,7 @@ export interface Counters {
 }
 
 export function emptyCounters(): Counters {
-  return { up: 0, connected: 0, linesSent: 0, echoesVerified: 0, bytesVerified: 0, completed: 0, errors: {} };
+  return { up: 0, connected: 0, answered: 0, linesSent: 0, echoesVerified: 0, bytesVerified: 0, completed: 0, errors: {} };
 }
 
 export function copyCounters(c: Counters): Counters {
@@ -32,6 +34,7 @@ export function countersSince(now: Counters, earlier: Counters): Counters {
   return {
     up: now.up,
     connected: now.connected - earlier.connected,
+    answered: now.answered - earlier.answered,
     linesSent: now.linesSent - earlier.linesSent,
     echoesVerified: now.echoesVerified - earlier.echoesVerified,
     bytesVerified: now.bytesVerified - earlier.bytesVerified,
@@ -45,6 +48,7 @@ export function sumCounters(all: readonly Counters[]): Counters {
   for (const c of all) {
     sum.up += c.up;
     sum.connected += c.connected;
+    sum.answered += c.answered;
     sum.linesSent += c.linesSent;
     sum.echoesVerified += c.echoesVerified;
     sum.bytesVerified += c.bytesVerified;

@@ -280,6 +280,7 @@ class Client {
     const gen = this.gen;
     const now = performance.now();
     gen.counters.echoesVerified++;
+    if (this.lineNo === 1) gen.counters.answered++;
     gen.counters.bytesVerified += this.line.length;
     const { scenario, thinkMs } = gen.config;
     if (scenario === 'connect') {

@@ -87,7 +87,7 @@ export async function runBench(plan: RunPlan, server: ServerHandle): Promise<Run
     // Ramp: wait until every client is connected and has had its first echo (or gave up).
     const everyoneOnce = () => {
       const c = sum();
-      return c.echoesVerified + errorCount(c) >= plan.clients || (plan.scenario === 'connect' && c.completed + errorCount(c) >= plan.clients);
+      return c.answered + errorCount(c) >= plan.clients;
     };
     const ramped = await waitFor(everyoneOnce, Math.min(RAMP_LIMIT_MS, plan.timeoutMs + plan.clients));
     if (!ramped) notes.push(`not every client was up and answered within the ramp limit: ${sum().up} of ${plan.clients} up`);

@@ -86,7 +86,10 @@ test('--target drives a separately started server', async () => {
 /** An echo server with a fault, for --target with no header: `mangle` rewrites each chunk before it is echoed. */
 async function brokenServer(mangle: (chunk: Buffer, count: number) => Buffer): Promise<{ port: number; close: () => void }> {
   let chunks = 0;
+  const sockets = new Set<net.Socket>();
   const server = net.createServer((socket) => {
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
     socket.on('data', (chunk: Buffer) => {
       if (chunk.toString('latin1').startsWith('q\r\n')) return void socket.end();
       socket.write(mangle(chunk, ++chunks));
@@ -98,7 +101,7 @@ async function brokenServer(mangle: (chunk: Buffer, count: number) => Buffer): P
     port: (server.address() as net.AddressInfo).port,
     close: () => {
       server.close();
-      server.closeAllConnections?.();
+      for (const socket of sockets) socket.destroy();
     },
   };
 }

@@ -42,12 +42,12 @@ test('headers: v1 and v2 parse back with distinct clients, IPv4 and IPv6 alterna
   assert.is(headerFor('none', 1), null);
 });
 
-test('source addresses: one loopback address while ports suffice, then 127.0.0.2, .3, …', () => {
+test('source addresses: none chosen while the ports of 127.0.0.1 suffice, then 5,000 clients each on 127.0.0.2, .3, …', () => {
   assert.is(sourceAddress(0, 1000), undefined);
   assert.is(sourceAddress(0, 50_000), '127.0.0.2');
-  assert.is(sourceAddress(19_999, 50_000), '127.0.0.2');
-  assert.is(sourceAddress(20_000, 50_000), '127.0.0.3');
-  assert.is(sourceAddress(49_999, 50_000), '127.0.0.4');
+  assert.is(sourceAddress(4_999, 50_000), '127.0.0.2');
+  assert.is(sourceAddress(5_000, 50_000), '127.0.0.3');
+  assert.is(sourceAddress(49_999, 50_000), '127.0.0.11');
 });
 
 test('chart: one bar per server, longest for the largest value, labels escaped', () => {
