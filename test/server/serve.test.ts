@@ -144,30 +144,36 @@ output.run();
 
 const processes = suite('processes');
 
-processes('socket activation: with LISTEN_PID/LISTEN_FDS it serves the inherited fd 3', async () => {
-  const listener = net.createServer();
-  await new Promise<void>((resolve) => listener.listen(0, '127.0.0.1', resolve));
-  const port = (listener.address() as net.AddressInfo).port;
-  const fd = (listener as unknown as { _handle: { fd: number } })._handle.fd;
-  // `exec` keeps the shell's pid, so LISTEN_PID=$$ names the server process, as systemd does.
-  const child = spawn('sh', ['-c', 'LISTEN_PID=$$ LISTEN_FDS=1 exec "$@"', 'sh', process.execPath, CLI, '--port', '1'], {
-    stdio: ['ignore', 'pipe', 'pipe', fd],
+for (const workers of ['1', '2']) {
+  processes(`socket activation (--workers ${workers}): with LISTEN_PID/LISTEN_FDS it serves the inherited fd 3`, async () => {
+    const listener = net.createServer();
+    await new Promise<void>((resolve) => listener.listen(0, '127.0.0.1', resolve));
+    const port = (listener.address() as net.AddressInfo).port;
+    const fd = (listener as unknown as { _handle: { fd: number } })._handle.fd;
+    // `exec` keeps the shell's pid, so LISTEN_PID=$$ names the server process, as systemd does.
+    const child = spawn('sh', ['-c', 'LISTEN_PID=$$ LISTEN_FDS=1 exec "$@"', 'sh', process.execPath, CLI, '--port', '1', '--workers', workers], {
+      stdio: ['ignore', 'pipe', 'pipe', fd],
+    });
+    listener.close(); // the child holds its own copy of the socket now
+    let out = '';
+    child.stdout!.setEncoding('utf8').on('data', (s: string) => (out += s));
+    child.stderr!.setEncoding('utf8').on('data', (s: string) => (out += s));
+    try {
+      await eventually(() => /listening/.test(out), `the listening line (${out})`, 10_000);
+      assert.match(out, new RegExp(`listening on port ${port} address="inherited fd 3 \\(socket activation\\)" proxy_protocol=require workers=${workers}`));
+      for (let i = 0; i < 4; i++) {
+        const client = await TestClient.connect(port);
+        client.write(Buffer.concat([v1(), Buffer.from(`activated ${i}\n`)]));
+        assert.is((await client.readBytes(12)).toString(), `activated ${i}\n`);
+        client.destroy();
+      }
+      child.kill('SIGTERM');
+      assert.is(await exited(child), 0);
+    } finally {
+      child.kill('SIGKILL');
+    }
   });
-  listener.close(); // the child holds its own copy of the socket now
-  let out = '';
-  child.stdout!.setEncoding('utf8').on('data', (s: string) => (out += s));
-  child.stderr!.setEncoding('utf8').on('data', (s: string) => (out += s));
-  try {
-    await eventually(() => /listening/.test(out), `the listening line (${out})`, 10_000);
-    assert.match(out, new RegExp(`listening on port ${port} address="inherited fd 3 \\(socket activation\\)"`));
-    const client = await TestClient.connect(port);
-    client.write(Buffer.concat([v1(), Buffer.from('activated\n')]));
-    assert.is((await client.readBytes(10)).toString(), 'activated\n');
-    client.destroy();
-  } finally {
-    child.kill('SIGKILL');
-  }
-});
+}
 
 processes('--workers 2: both workers serve, metrics add up, SIGTERM stops them all with exit 0', async () => {
   const { child, output } = await startCli([...LOOPBACK, '--workers', '2', '--metrics-port', '0'], /metrics at \S+/);
