@@ -308,6 +308,8 @@ test('SIGTERM under load: no client gets half a line, exit 0 within the drain ti
   const signalled = Date.now();
   stopping = true;
   server.proc.child.kill('SIGTERM');
+  await sleep(200);
+  assert.match((await session(server.port, 'late\r\n', 1000)) ?? 'served', /ECONNREFUSED/, 'a new connection during the drain is refused');
   const code = await server.proc.exited;
   const took = Date.now() - signalled;
   assert.is(code, 0, `exit status ${code}:\n${server.proc.output().slice(-2000)}`);
@@ -320,7 +322,7 @@ test('SIGTERM under load: no client gets half a line, exit 0 within the drain ti
     lines += echoed.split('\r\n').length - 1;
   }
   running.delete(server.proc);
-  figures.push(`SIGTERM under load: 40 busy clients (20 quit, 20 kept talking), ${lines} lines echoed, no half line, exit 0 after ${took} ms (drain timeout 3 s)`);
+  figures.push(`SIGTERM under load: 40 busy clients (20 quit, 20 kept talking), ${lines} lines echoed, no half line, new connections refused during the drain, exit 0 after ${took} ms (drain timeout 3 s)`);
 });
 
 test.after(() => {
