@@ -7,11 +7,11 @@ import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { buildProxyHeader, parseProxyHeader, TLV_TYPE } from '../src/protocol/index.ts';
-import type { ProxyHeaderInit } from '../src/protocol/index.ts';
+import type { ProxyHeader, ProxyHeaderInit } from '../src/protocol/index.ts';
 
 const benchDir = import.meta.dirname;
 const LIBRARIES = ['proxy-protocol-js', '@balena/proxy-protocol-parser', 'findhit-proxywrap'];
-const ROUND_MS = Number(process.env.BENCH_ROUND_MS ?? 250);
+const ROUND_MS = Number(process.env.BENCH_ROUND_MS ?? 150);
 const ROUNDS = 3;
 
 // The comparison libraries live in bench/node_modules only (bench/package.json).
@@ -26,10 +26,12 @@ const balena = require('@balena/proxy-protocol-parser');
 // the chunk to an ASCII string, up to the CR, its strict-mode regular expression, split on spaces.
 const findhitRegexp: RegExp = require('findhit-proxywrap/lib/proxy-protocol.regexp.js');
 
-/** What every contender must agree on: source and destination as `address port`. */
+/** What every contender must agree on: the client and the address it connected to. */
 interface Answer {
   source: string;
+  sourcePort: number;
   destination: string;
+  destinationPort: number;
 }
 
 interface Case {
@@ -39,10 +41,11 @@ interface Case {
 }
 
 function headerCase(name: string, header: ProxyHeaderInit): Case {
+  const { source, destination } = header;
   return {
     name,
     bytes: Buffer.from(buildProxyHeader(header)),
-    expected: { source: `${header.source!.address} ${header.source!.port}`, destination: `${header.destination!.address} ${header.destination!.port}` },
+    expected: { source: source!.address, sourcePort: source!.port, destination: destination!.address, destinationPort: destination!.port },
   };
 }
 
@@ -63,42 +66,55 @@ const CASES: Case[] = [
   }),
 ];
 
-type Parse = (bytes: Buffer) => Answer | null;
+/**
+ * A contender: `parse` is what a user calls on the bytes (null or a throw: not a header);
+ * `read` takes the addresses and ports out of its result, as a server logging the client does.
+ */
+interface Contender {
+  name: string;
+  library: boolean;
+  parse(bytes: Buffer): any;
+  read(result: any): Answer;
+}
 
-const CONTENDERS: { name: string; library: boolean; parse: Parse }[] = [
+const CONTENDERS: Contender[] = [
   {
     name: 'elb-proxy-echo',
     library: false,
     parse: (bytes) => {
       const result = parseProxyHeader(bytes);
-      if (result.status !== 'ok' || result.header.source === null || result.header.destination === null) return null;
-      const { source, destination } = result.header;
-      return { source: `${source.address} ${source.port}`, destination: `${destination.address} ${destination.port}` };
+      return result.status === 'ok' ? result.header : null;
     },
+    read: (header: ProxyHeader) => ({
+      source: header.source!.address,
+      sourcePort: header.source!.port,
+      destination: header.destination!.address,
+      destinationPort: header.destination!.port,
+    }),
   },
   {
     name: 'proxy-protocol-js',
     library: true,
-    parse: (bytes) => {
-      if (bytes[0] === 0x50) {
-        // Its v1 parser takes a string: the conversion is part of the cost.
-        const parsed = proxyProtocolJs.V1ProxyProtocol.parse(bytes.toString('latin1'));
-        return { source: `${parsed.source.ipAddress} ${parsed.source.port}`, destination: `${parsed.destination.ipAddress} ${parsed.destination.port}` };
+    // Its v1 parser takes a string: the conversion is part of the cost.
+    parse: (bytes) => (bytes[0] === 0x50 ? proxyProtocolJs.V1ProxyProtocol.parse(bytes.toString('latin1')) : proxyProtocolJs.V2ProxyProtocol.parse(bytes)),
+    read: (parsed) => {
+      if (parsed.proxyAddress === undefined) {
+        return { source: parsed.source.ipAddress, sourcePort: parsed.source.port, destination: parsed.destination.ipAddress, destinationPort: parsed.destination.port };
       }
-      const { proxyAddress } = proxyProtocolJs.V2ProxyProtocol.parse(bytes);
+      const address = parsed.proxyAddress; // v2 gives the IPv4 addresses as arrays of numbers
       return {
-        source: `${proxyAddress.sourceAddress.address.join('.')} ${proxyAddress.sourcePort}`,
-        destination: `${proxyAddress.destinationAddress.address.join('.')} ${proxyAddress.destinationPort}`,
+        source: address.sourceAddress.address.join('.'),
+        sourcePort: address.sourcePort,
+        destination: address.destinationAddress.address.join('.'),
+        destinationPort: address.destinationPort,
       };
     },
   },
   {
     name: '@balena/proxy-protocol-parser',
     library: true,
-    parse: (bytes) => {
-      const parsed = balena.decode(bytes, true);
-      return parsed && { source: `${parsed.remoteAddress} ${parsed.remotePort}`, destination: `${parsed.localAddress} ${parsed.localPort}` };
-    },
+    parse: (bytes) => balena.decode(bytes, true),
+    read: (parsed) => ({ source: parsed.remoteAddress, sourcePort: parsed.remotePort, destination: parsed.localAddress, destinationPort: parsed.localPort }),
   },
   {
     name: 'findhit-proxywrap (v1 only)',
@@ -107,10 +123,9 @@ const CONTENDERS: { name: string; library: boolean; parse: Parse }[] = [
       if (bytes[0] !== 0x50) return null;
       const text = bytes.toString('ascii');
       const line = text.substring(0, text.indexOf('\r'));
-      if (!findhitRegexp.test(line)) return null;
-      const fields = line.split(' ');
-      return { source: `${fields[2]} ${Number(fields[4])}`, destination: `${fields[3]} ${Number(fields[5])}` };
+      return findhitRegexp.test(line) ? line.split(' ') : null;
     },
+    read: (fields: string[]) => ({ source: fields[2], sourcePort: Number(fields[4]), destination: fields[3], destinationPort: Number(fields[5]) }),
   },
   {
     name: 'naive toString/split (v1 only)',
@@ -118,24 +133,29 @@ const CONTENDERS: { name: string; library: boolean; parse: Parse }[] = [
     parse: (bytes) => {
       const text = bytes.toString('latin1');
       const end = text.indexOf('\r\n');
-      if (!text.startsWith('PROXY ') || end < 0) return null;
-      const fields = text.slice(0, end).split(' ');
-      return { source: `${fields[2]} ${Number(fields[4])}`, destination: `${fields[3]} ${Number(fields[5])}` };
+      return text.startsWith('PROXY ') && end >= 0 ? text.slice(0, end).split(' ') : null;
     },
+    read: (fields: string[]) => ({ source: fields[2], sourcePort: Number(fields[4]), destination: fields[3], destinationPort: Number(fields[5]) }),
   },
 ];
 
-function answerOf(parse: Parse, bytes: Buffer): Answer | null {
+function answerOf(contender: Contender, bytes: Buffer): Answer | null {
   try {
-    return parse(bytes);
+    const parsed = contender.parse(bytes);
+    return parsed === null || parsed === undefined ? null : contender.read(parsed);
   } catch {
     return null;
   }
 }
 
+function sameAnswer(a: Answer, b: Answer): boolean {
+  return a.source === b.source && a.sourcePort === b.sourcePort && a.destination === b.destination && a.destinationPort === b.destinationPort;
+}
+
 /** Best of a few timed rounds, in headers per second. The checksum keeps the work observable. */
 let checksum = 0;
-function measure(parse: Parse, bytes: Buffer): number {
+function measure(contender: Contender, bytes: Buffer, withRead: boolean): number {
+  const { parse, read } = contender;
   let best = 0;
   for (let round = -1; round < ROUNDS; round++) {
     // Round -1 warms up the JIT and is not counted.
@@ -144,7 +164,8 @@ function measure(parse: Parse, bytes: Buffer): number {
     const deadline = start + BigInt(ROUND_MS * 1e6);
     let now = start;
     while (now < deadline) {
-      for (let i = 0; i < 1000; i++) checksum += parse(bytes)!.source.length;
+      if (withRead) for (let i = 0; i < 1000; i++) checksum += read(parse(bytes)).source.length;
+      else for (let i = 0; i < 1000; i++) checksum += parse(bytes) === null ? 0 : 1;
       count += 1000;
       now = process.hrtime.bigint();
     }
@@ -159,40 +180,46 @@ function format(rate: number): string {
 }
 
 const rows: string[][] = [];
-let worstRatio = Infinity;
+const worst = [Infinity, Infinity]; // our smallest margin over the fastest library: parse, parse + read
 for (const c of CASES) {
-  const rates = new Map<string, number>();
+  const rates = new Map<string, number[]>(); // [parse, parse + read]; -1 no answer, -2 wrong answer
   for (const contender of CONTENDERS) {
-    const answer = answerOf(contender.parse, c.bytes);
-    if (answer === null || answer.source !== c.expected.source || answer.destination !== c.expected.destination) {
-      rates.set(contender.name, answer === null ? -1 : -2);
-      continue;
-    }
-    rates.set(contender.name, measure(contender.parse, c.bytes));
+    const answer = answerOf(contender, c.bytes);
+    if (answer === null) rates.set(contender.name, [-1, -1]);
+    else if (!sameAnswer(answer, c.expected)) rates.set(contender.name, [-2, -2]);
+    else rates.set(contender.name, [measure(contender, c.bytes, false), measure(contender, c.bytes, true)]);
   }
   const ours = rates.get('elb-proxy-echo')!;
-  const fastestLibrary = Math.max(...CONTENDERS.filter((x) => x.library).map((x) => rates.get(x.name)!));
-  if (ours > 0 && fastestLibrary > 0) worstRatio = Math.min(worstRatio, ours / fastestLibrary);
+  for (const column of [0, 1]) {
+    const fastestLibrary = Math.max(...CONTENDERS.filter((x) => x.library).map((x) => rates.get(x.name)![column]));
+    if (ours[column] > 0 && fastestLibrary > 0) worst[column] = Math.min(worst[column], ours[column] / fastestLibrary);
+  }
   for (const contender of CONTENDERS) {
     const rate = rates.get(contender.name)!;
-    const cell = rate === -1 ? 'no answer (unsupported)' : rate === -2 ? 'WRONG answer' : format(rate);
-    const ratio = rate > 0 && ours > 0 ? `${(ours / rate).toFixed(1)}x` : '';
-    rows.push([c.name, contender.name, cell, contender.name === 'elb-proxy-echo' ? '1.0x' : ratio]);
+    const cells = [c.name, contender.name];
+    for (const column of [0, 1]) {
+      const value = rate[column];
+      cells.push(value === -1 ? 'no answer' : value === -2 ? 'WRONG answer' : format(value));
+      cells.push(value > 0 && ours[column] > 0 ? `${(ours[column] / value).toFixed(1)}x` : '');
+    }
+    rows.push(cells);
   }
 }
 
-const header = ['case', 'parser', 'headers/s', 'ours is'];
+const header = ['case', 'parser', 'parse', 'ours is', 'parse + read addresses', 'ours is'];
 const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
 const line = (cells: string[]) => `| ${cells.map((cell, i) => cell.padEnd(widths[i])).join(' | ')} |`;
 process.stdout.write(
   [
-    `Node ${process.version}, ${ROUNDS} rounds of ${ROUND_MS} ms each, best round; "ours is" = our rate / that parser's rate`,
+    `Headers per second on Node ${process.version}, best of ${ROUNDS} rounds of ${ROUND_MS} ms; "ours is" = our rate / that parser's rate.`,
+    'parse: the call a user makes on the Buffer (ours validates every byte but makes strings on first read);',
+    'parse + read addresses: also takes out both addresses and ports, as a server logging its clients does.',
     '',
     line(header),
     line(widths.map((w) => '-'.repeat(w))),
     ...rows.map(line),
     '',
-    `Slowest margin over the fastest npm library on any case: ${worstRatio.toFixed(1)}x (goal: 3x)`,
+    `Our smallest margin over the fastest npm library on any case: ${worst[0].toFixed(1)}x to parse, ${worst[1].toFixed(1)}x to parse and read the addresses (goal: 3x)`,
     `(checksum ${checksum})`,
     '',
   ].join('\n'),

@@ -19,7 +19,7 @@ import { LazyHeader, NO_TLVS, bareHeader, endpoint } from './header.ts';
 import { formatIPv4, parseIPv4 } from './ipv4.ts';
 import { formatIPv6, parseIPv6 } from './ipv6.ts';
 import { INCOMPLETE, describeByte, invalid } from './results.ts';
-import type { Endpoint, ParseResult, ProxyHeader, ProxyHeaderInit } from './types.ts';
+import type { Endpoint, ParseResult, ProxyHeader, ProxyHeaderInit, Tlv } from './types.ts';
 
 const SP = 0x20;
 const CR = 0x0d;
@@ -63,6 +63,15 @@ const scratch = new Uint8Array(16);
 /** Parses a v1 line at the start of `bytes` (whose first byte is known to be 'P'). */
 export function parseV1(bytes: Uint8Array): ParseResult {
   const size = bytes.length;
+  // The common case, "PROXY TCP4 " or "PROXY TCP6 " in full, in one test; the loops below
+  // handle the rest (short input, UNKNOWN, wrong bytes) and say where it goes wrong.
+  if (
+    size > AFTER_PROTOCOL && bytes[1] === 0x52 && bytes[2] === 0x4f && bytes[3] === 0x58 && bytes[4] === 0x59 && bytes[5] === SP &&
+    bytes[6] === 0x54 && bytes[7] === 0x43 && bytes[8] === 0x50 && bytes[10] === SP
+  ) {
+    if (bytes[9] === 0x34) return parseTcp(bytes, false);
+    if (bytes[9] === 0x36) return parseTcp(bytes, true);
+  }
   for (let i = 0; i < PREFIX.length; i++) {
     if (i >= size) return INCOMPLETE;
     if (bytes[i] !== PREFIX[i]) return invalid(`v1: expected "PROXY " but byte ${i} is ${describeByte(bytes[i])}`);
@@ -165,7 +174,7 @@ function parseTcp(bytes: Uint8Array, v6: boolean): ParseResult {
   if (lf >= V1_MAX_LENGTH) return tooLong();
   if (lf >= size) return INCOMPLETE;
   if (bytes[lf] !== LF) return invalid(`v1: carriage return not followed by line feed at byte ${destinationPortEnd}`);
-  const header = new V1Header(v6 ? 'TCP6' : 'TCP4', bytes, sourceStart, sourceEnd, destinationStart, destinationEnd, sourcePort, portValue);
+  const header = new V1Header(v6 ? 'TCP6' : 'TCP4', bytes, destinationStart, destinationEnd, sourcePort, portValue);
   return { status: 'ok', header, length: lf + 1 };
 }
 
@@ -215,13 +224,9 @@ function portField(bytes: Uint8Array, start: number, limit: number, terminator: 
  * read from where the address texts are in `bytes` (so `bytes` must stay unchanged until then).
  */
 class V1Header extends LazyHeader implements ProxyHeader {
-  readonly version = 1;
-  readonly command = 'proxy';
   readonly protocol: 'TCP4' | 'TCP6';
-  readonly tlvs = NO_TLVS;
+  // The source address starts right after "TCP4 " and ends a byte before the destination.
   readonly #bytes: Uint8Array;
-  readonly #sourceStart: number;
-  readonly #sourceEnd: number;
   readonly #destinationStart: number;
   readonly #destinationEnd: number;
   readonly #sourcePort: number;
@@ -229,20 +234,31 @@ class V1Header extends LazyHeader implements ProxyHeader {
   #source: Endpoint | null = null;
   #destination: Endpoint | null = null;
 
-  constructor(protocol: 'TCP4' | 'TCP6', bytes: Uint8Array, sourceStart: number, sourceEnd: number, destinationStart: number, destinationEnd: number, sourcePort: number, destinationPort: number) {
+  constructor(protocol: 'TCP4' | 'TCP6', bytes: Uint8Array, destinationStart: number, destinationEnd: number, sourcePort: number, destinationPort: number) {
     super();
     this.protocol = protocol;
     this.#bytes = bytes;
-    this.#sourceStart = sourceStart;
-    this.#sourceEnd = sourceEnd;
     this.#destinationStart = destinationStart;
     this.#destinationEnd = destinationEnd;
     this.#sourcePort = sourcePort;
     this.#destinationPort = destinationPort;
   }
 
+  // Constant fields live on the prototype: nothing to store per header.
+  get version(): 1 {
+    return 1;
+  }
+
+  get command(): 'proxy' {
+    return 'proxy';
+  }
+
+  get tlvs(): readonly Tlv[] {
+    return NO_TLVS;
+  }
+
   get source(): Endpoint {
-    if (this.#source === null) this.#source = endpoint(addressText(this.#bytes, this.#sourceStart, this.#sourceEnd, this.protocol === 'TCP6'), this.#sourcePort);
+    if (this.#source === null) this.#source = endpoint(addressText(this.#bytes, AFTER_PROTOCOL, this.#destinationStart - 1, this.protocol === 'TCP6'), this.#sourcePort);
     return this.#source;
   }
 
