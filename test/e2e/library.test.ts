@@ -1,0 +1,84 @@
+// The package as a user installs it: `npm pack` (which builds dist/lib through prepack), install
+// the tarball into a fresh project with no network, import the library from plain JavaScript,
+// and type-check a small TypeScript consumer with our tsc.
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+const TSC = join(ROOT, 'node_modules', '.bin', 'tsc');
+const work = mkdtempSync(join(tmpdir(), 'pp-lib-'));
+const project = join(work, 'consumer');
+let tarball = '';
+
+test.after(() => rmSync(work, { recursive: true, force: true }));
+
+test('npm pack ships the built library and nothing else of ours', () => {
+  const packed = execFileSync('npm', ['pack', '--pack-destination', work, '--json'], { cwd: ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+  const [info] = JSON.parse(packed.slice(packed.indexOf('[')));
+  tarball = join(work, info.filename);
+  const paths: string[] = info.files.map((f: { path: string }) => f.path);
+  assert.ok(paths.includes('dist/lib/index.js'), 'dist/lib/index.js');
+  assert.ok(paths.includes('dist/lib/index.d.ts'), 'dist/lib/index.d.ts');
+  assert.ok(paths.includes('dist/lib/protocol/v1.js'));
+  assert.equal(paths.filter((p) => !p.startsWith('dist/lib/') && !['package.json', 'README.md', 'LICENSE'].includes(p)), []);
+  assert.ok(info.size < 200_000, `tarball of ${info.size} bytes`);
+});
+
+test('the tarball installs offline into a fresh project', () => {
+  mkdirSync(project);
+  writeFileSync(join(project, 'package.json'), JSON.stringify({ name: 'pp-consumer', private: true, type: 'module' }));
+  const result = spawnSync('npm', ['install', '--offline', '--no-audit', '--no-fund', tarball], { cwd: project, encoding: 'utf8' });
+  assert.is(result.status, 0, result.stderr);
+});
+
+test('plain JavaScript imports parseProxyHeader and buildProxyHeader', () => {
+  writeFileSync(
+    join(project, 'use.mjs'),
+    `import { parseProxyHeader, buildProxyHeader, getAwsVpcEndpointId, awsVpcEndpointTlv } from 'elb-proxy-echo';
+const line = Buffer.from('PROXY TCP4 54.222.152.163 10.0.11.239 45418 5000\\r\\nhello');
+const v1 = parseProxyHeader(line);
+const v2bytes = buildProxyHeader({ version: 2, command: 'proxy', protocol: 'TCP6',
+  source: { address: '2001:DB8:0:0::1', port: 1 }, destination: { address: '::1', port: 5000 },
+  tlvs: [awsVpcEndpointTlv('vpce-08d2bf15fefb1a2fa')] }, { crc32c: true });
+const v2 = parseProxyHeader(v2bytes, { crc32c: 'require' });
+console.log(JSON.stringify({ v1: [v1.status, v1.length, v1.header.source], v2: [v2.status, v2.header.source, getAwsVpcEndpointId(v2.header)],
+  bad: parseProxyHeader(Buffer.from('GET / HTTP/1.1')) }));
+`,
+  );
+  const result = spawnSync(process.execPath, ['use.mjs'], { cwd: project, encoding: 'utf8' });
+  assert.is(result.status, 0, result.stderr);
+  assert.equal(JSON.parse(result.stdout), {
+    v1: ['ok', 50, { address: '54.222.152.163', port: 45418 }],
+    v2: ['ok', { address: '2001:db8::1', port: 1 }, 'vpce-08d2bf15fefb1a2fa'],
+    bad: { status: 'invalid', reason: "not a PROXY protocol header: first byte 'G' (0x47)" },
+  });
+});
+
+test('a TypeScript consumer type-checks against the shipped declarations, and a misuse does not', () => {
+  writeFileSync(
+    join(project, 'tsconfig.json'),
+    JSON.stringify({ compilerOptions: { strict: true, module: 'nodenext', moduleResolution: 'nodenext', target: 'es2022', noEmit: true, types: [], skipLibCheck: false }, include: ['*.ts'] }),
+  );
+  writeFileSync(
+    join(project, 'consumer.ts'),
+    `import { parseProxyHeader, buildProxyHeader } from 'elb-proxy-echo';
+import type { ParseResult, ProxyHeader } from 'elb-proxy-echo';
+const bytes: Uint8Array = buildProxyHeader({ version: 1, command: 'proxy', protocol: 'UNKNOWN' });
+const result: ParseResult = parseProxyHeader(bytes, { maxV2HeaderSize: 1024, crc32c: 'verify' });
+export const client: string | undefined = result.status === 'ok' ? (result.header satisfies ProxyHeader).source?.address : result.status;
+`,
+  );
+  const good = spawnSync(TSC, ['-p', project], { encoding: 'utf8' });
+  assert.is(good.status, 0, good.stdout + good.stderr);
+  writeFileSync(join(project, 'misuse.ts'), `import { parseProxyHeader } from 'elb-proxy-echo';\nexport const r = parseProxyHeader('PROXY UNKNOWN\\r\\n', { crc32c: 'sometimes' });\n`);
+  const bad = spawnSync(TSC, ['-p', project], { encoding: 'utf8' });
+  assert.is.not(bad.status, 0, 'a string argument and an unknown option must not type-check');
+  assert.match(bad.stdout, /misuse\.ts/);
+});
+
+test.run();
