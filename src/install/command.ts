@@ -26,7 +26,9 @@ export async function installCommand(argv: readonly string[], _env: Env): Promis
   if (positionals.length > 0) throw new UsageError(`install takes options only, not "${positionals[0]}"`);
   const variables = givenAsVariables(serveOptions, argv);
   const source = builtExecutable('install');
-  return runOnHost((host) => install({ source, variables, socket: values.socket, port: values.port }, host));
+  // No arguments at all is an upgrade: the options file and the way of listening stay as they are.
+  const activation = argv.length === 0 ? null : { socket: values.socket, port: values.port };
+  return runOnHost((host) => install({ source, variables, activation }, host));
 }
 
 export async function uninstallCommand(argv: readonly string[], _env: Env): Promise<number> {

@@ -7,6 +7,7 @@ import { SERVICE_UNIT, SOCKET_UNIT } from './units.ts';
 
 export const SERVICE = 'elb-proxy-echo.service';
 export const SOCKET = 'elb-proxy-echo.socket';
+const SOCKET_PORT_FILE = 'port.conf';
 
 export interface InstallPaths {
   /** Where the unit's ExecStart= expects the executable. */
@@ -36,9 +37,11 @@ export interface InstallRequest {
   readonly source: string;
   /** ELB_PROXY_ECHO_* variables from the options given; none given keeps an existing file. */
   readonly variables: ReadonlyMap<string, string>;
-  /** Socket activation: systemd listens on `port` and starts the service on demand. */
-  readonly socket: boolean;
-  readonly port: number;
+  /**
+   * socket: systemd listens on `port` and starts the service on demand (socket activation);
+   * otherwise the service listens itself. null keeps what is installed (an upgrade).
+   */
+  readonly activation: { readonly socket: boolean; readonly port: number } | null;
 }
 
 export function install(request: InstallRequest, host: Host): void {
@@ -47,12 +50,17 @@ export function install(request: InstallRequest, host: Host): void {
   mkdirSync(paths.unitDir, { recursive: true });
   writeFile(join(paths.unitDir, SERVICE), SERVICE_UNIT, host);
   writeFile(join(paths.unitDir, SOCKET), SOCKET_UNIT, host);
-  // The socket's port follows --port through a drop-in, so the unit file stays as shipped.
+  // The socket's port follows --port through a drop-in, so the unit file stays as shipped; its
+  // presence is also how a later upgrade knows that socket activation is in use.
   const dropIn = socketDropInDir(paths);
-  rmSync(dropIn, { recursive: true, force: true });
-  if (request.socket) {
-    mkdirSync(dropIn, { recursive: true });
-    writeFile(join(dropIn, 'port.conf'), `[Socket]\nListenStream=\nListenStream=${request.port}\n`, host);
+  const { activation } = request;
+  const socket = activation === null ? existsSync(join(dropIn, SOCKET_PORT_FILE)) : activation.socket;
+  if (activation !== null) {
+    rmSync(dropIn, { recursive: true, force: true });
+    if (activation.socket) {
+      mkdirSync(dropIn, { recursive: true });
+      writeFile(join(dropIn, SOCKET_PORT_FILE), `[Socket]\nListenStream=\nListenStream=${activation.port}\n`, host);
+    }
   }
   if (request.variables.size > 0 || !existsSync(paths.envFile)) {
     mkdirSync(join(paths.envFile, '..'), { recursive: true });
@@ -61,7 +69,7 @@ export function install(request: InstallRequest, host: Host): void {
     host.say(`kept ${paths.envFile} (no options given)`);
   }
   host.systemctl(['daemon-reload']);
-  if (request.socket) {
+  if (socket) {
     // The service must let go of the port before the socket unit can take it.
     host.systemctl(['disable', '--now', SERVICE]);
     host.systemctl(['enable', SOCKET]);
@@ -72,8 +80,7 @@ export function install(request: InstallRequest, host: Host): void {
     // restart, not start: a second install is an upgrade and must run the new executable.
     host.systemctl(['restart', SERVICE]);
   }
-  const what = request.socket ? `${SOCKET} (listening on port ${request.port})` : SERVICE;
-  host.say(`enabled and started ${what}`);
+  host.say(`enabled and started ${socket ? `${SOCKET} (the service starts on the first connection)` : SERVICE}`);
   host.say('follow the log with: journalctl -u elb-proxy-echo -f');
 }
 

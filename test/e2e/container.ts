@@ -5,13 +5,14 @@
 // Names start with `sd-e2e-<pid>` so a later run can find and remove what a killed run left.
 import { execFileSync, spawn, spawnSync, type ChildProcess, type SpawnSyncReturns } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, readdirSync, readFileSync, renameSync, rmSync, mkdirSync, writeFileSync, chmodSync, copyFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, readlinkSync, renameSync, rmdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 export const CACHE_DIR = '/var/cache/elb-proxy-echo-ci';
 const SUITE = 'bookworm';
 const INCLUDE = 'systemd,systemd-sysv,dbus';
 const PREFIX = 'sd-e2e-';
+const NETNS_DIR = '/run/netns';
 
 /** The Debian mirror apt uses here (deb822 `URIs:` or a one-line `deb` source), for debootstrap. */
 export function aptMirror(): string {
@@ -64,23 +65,37 @@ function run(cmd: string, args: readonly string[]): void {
   execFileSync(cmd, args, { stdio: ['ignore', 'ignore', 'pipe'] });
 }
 
+// A killed process whose parent has not reaped it yet (a zombie) counts as gone.
 function alive(pid: number): boolean {
-  return existsSync(`/proc/${pid}`);
+  try {
+    return !/^\d+ \(.*\) Z /s.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+  } catch {
+    return false;
+  }
 }
 
-/** Removes containers and namespaces of earlier runs whose test process is gone. */
+/** Removes containers, namespaces and cgroups of earlier runs whose test process is gone. */
 export function removeLeftovers(): void {
-  const netnsDir = '/run/netns';
-  const names = existsSync(netnsDir) ? readdirSync(netnsDir).filter((name) => name.startsWith(PREFIX)) : [];
+  const names = new Set<string>();
+  if (existsSync(NETNS_DIR)) for (const name of readdirSync(NETNS_DIR)) if (name.startsWith(PREFIX)) names.add(name);
+  for (const root of cgroupRoots()) for (const name of readdirSync(root)) if (name.startsWith(PREFIX)) names.add(name);
   for (const name of names) {
     const owner = Number(name.slice(PREFIX.length));
-    if (alive(owner)) continue;
-    const stale = processesUsing(`/run/netns/${name}`);
-    for (const pid of stale) process.kill(pid, 'SIGKILL');
-    waitUntilGone(stale, 5000);
-    spawnSync('ip', ['link', 'del', vethName('h', owner)], { stdio: 'ignore' });
-    spawnSync('ip', ['netns', 'del', name], { stdio: 'ignore' });
+    if (!alive(owner)) removeRun(owner);
   }
+}
+
+/** Kills every process of a run's container and removes its network and cgroups. */
+function removeRun(owner: number): void {
+  const name = `${PREFIX}${owner}`;
+  const netns = join(NETNS_DIR, name);
+  // The container's systemd outlives a killed systemd-nspawn: find all of them by namespace.
+  const pids = [...supervisorsOf(netns), ...processesIn(netns)];
+  for (const pid of pids) process.kill(pid, 'SIGKILL');
+  waitUntilGone(pids, 5000);
+  spawnSync('ip', ['link', 'del', vethName('h', owner)], { stdio: 'ignore' });
+  spawnSync('ip', ['netns', 'del', name], { stdio: 'ignore' });
+  for (const root of cgroupRoots()) removeTree(join(root, name));
 }
 
 function waitUntilGone(pids: readonly number[], timeoutMs: number): void {
@@ -89,19 +104,60 @@ function waitUntilGone(pids: readonly number[], timeoutMs: number): void {
   while (pids.some(alive) && Date.now() < deadline) Atomics.wait(pause, 0, 0, 50);
 }
 
+function pidsOnHost(): number[] {
+  return readdirSync('/proc').filter((entry) => /^\d+$/.test(entry)).map(Number);
+}
+
 // The systemd-nspawn processes started with that namespace path.
-function processesUsing(netnsPath: string): number[] {
-  const found: number[] = [];
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
+function supervisorsOf(netnsPath: string): number[] {
+  return pidsOnHost().filter((pid) => {
     try {
-      const cmdline = readFileSync(`/proc/${entry}/cmdline`, 'utf8');
-      if (cmdline.startsWith('systemd-nspawn\0') && cmdline.includes(`--network-namespace-path=${netnsPath}\0`)) found.push(Number(entry));
+      const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+      return cmdline.startsWith('systemd-nspawn\0') && cmdline.includes(`--network-namespace-path=${netnsPath}\0`);
     } catch {
-      // gone meanwhile
+      return false; // gone meanwhile
     }
+  });
+}
+
+// Every process inside that network namespace: the container's systemd and all it started.
+function processesIn(netnsPath: string): number[] {
+  if (!existsSync(netnsPath)) return [];
+  const wanted = `net:[${statSync(netnsPath).ino}]`;
+  return pidsOnHost().filter((pid) => {
+    try {
+      return readlinkSync(`/proc/${pid}/ns/net`) === wanted;
+    } catch {
+      return false;
+    }
+  });
+}
+
+// The container gets cgroups of its own in each hierarchy that systemd uses here (cgroup v2,
+// and on a hybrid host also v1's name=systemd), below the test's own: without them every
+// container would share one `payload` tree, and a leftover's processes would show up in it.
+function cgroupRoots(): string[] {
+  if (existsSync('/sys/fs/cgroup/cgroup.controllers')) return [join('/sys/fs/cgroup', ownCgroup('0::'))];
+  const roots: string[] = [];
+  if (existsSync('/sys/fs/cgroup/unified/cgroup.procs')) roots.push(join('/sys/fs/cgroup/unified', ownCgroup('0::')));
+  if (existsSync('/sys/fs/cgroup/systemd/cgroup.procs')) roots.push(join('/sys/fs/cgroup/systemd', ownCgroup('1:name=systemd:')));
+  return roots;
+}
+
+function ownCgroup(prefix: string): string {
+  const line = readFileSync('/proc/self/cgroup', 'utf8').split('\n').find((l) => l.startsWith(prefix) || l.replace(/^\d+:/, '1:').startsWith(prefix));
+  return line === undefined ? '/' : line.slice(line.indexOf(':', line.indexOf(':') + 1) + 1);
+}
+
+// A cgroup directory can only be removed empty and after its children: depth first, rmdir only.
+function removeTree(dir: string): void {
+  if (!existsSync(dir)) return;
+  for (const entry of readdirSync(dir, { withFileTypes: true })) if (entry.isDirectory()) removeTree(join(dir, entry.name));
+  try {
+    rmdirSync(dir);
+  } catch {
+    // still busy: a later run removes it
   }
-  return found;
 }
 
 function vethName(side: 'h' | 'c', pid: number): string {
@@ -151,10 +207,14 @@ export class Container {
       run('ip', ['-n', name, 'addr', 'add', `${address}/30`, 'dev', boxIf]);
       run('ip', ['-n', name, 'link', 'set', boxIf, 'up']);
       run('ip', ['-n', name, 'link', 'set', 'lo', 'up']);
-      nspawn = spawn('systemd-nspawn', [
+      const cgroups = cgroupRoots().map((root) => join(root, name));
+      for (const dir of cgroups) mkdirSync(dir, { recursive: true });
+      // A shell joins the run's cgroups, then becomes systemd-nspawn (which stays in them).
+      const joinCgroups = 'for dir in $SD_CGROUPS; do echo $$ > "$dir/cgroup.procs" || exit 1; done; exec "$@"';
+      nspawn = spawn('sh', ['-c', joinCgroups, 'sh', 'systemd-nspawn',
         '--directory', root, '--boot', '--register=no', '--keep-unit', '--volatile=overlay', '--console=passive',
-        `--machine=${name}`, `--network-namespace-path=/run/netns/${name}`,
-      ], { stdio: ['ignore', 'pipe', 'pipe'] });
+        `--machine=${name}`, `--network-namespace-path=${join(NETNS_DIR, name)}`,
+      ], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, SD_CGROUPS: cgroups.join(' ') } });
       const pid = await containerInit(nspawn, 20_000);
       const box = new Container(name, address, nspawn, pid);
       nspawn.stdout?.on('data', (chunk: Buffer) => (box.#console += chunk.toString()));
@@ -163,7 +223,7 @@ export class Container {
       return box;
     } catch (error) {
       if (nspawn?.pid !== undefined) nspawn.kill('SIGKILL');
-      removeNetwork(name, hostIf);
+      removeRun(process.pid);
       throw error;
     }
   }
@@ -216,7 +276,7 @@ export class Container {
     const timer = setTimeout(() => this.#nspawn.kill('SIGKILL'), 15_000);
     await exited;
     clearTimeout(timer);
-    removeNetwork(this.name, vethName('h', process.pid));
+    removeRun(process.pid); // whatever is left, then the network and the cgroups
   }
 
   get console(): string {
@@ -235,11 +295,6 @@ export class Container {
     }
     throw new Error(`the container's systemd did not finish booting (last state "${last}")`);
   }
-}
-
-function removeNetwork(name: string, hostIf: string): void {
-  spawnSync('ip', ['link', 'del', hostIf], { stdio: 'ignore' });
-  spawnSync('ip', ['netns', 'del', name], { stdio: 'ignore' });
 }
 
 // systemd-nspawn's child becomes the container's PID 1 (systemd); nsenter needs its host pid.

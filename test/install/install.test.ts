@@ -32,7 +32,7 @@ function machine(): Machine {
 }
 
 function request(m: Machine, extra: Partial<InstallRequest> = {}): InstallRequest {
-  return { source: m.source, variables: new Map(), socket: false, port: 5000, ...extra };
+  return { source: m.source, variables: new Map(), activation: { socket: false, port: 5000 }, ...extra };
 }
 
 const read = (path: string) => readFileSync(path, 'utf8');
@@ -77,7 +77,7 @@ Install('installing the installed executable again keeps it', () => {
 });
 
 Install('--socket puts the port into a drop-in of the socket unit and enables the socket, not the service', () => {
-  install(request(m, { socket: true, port: 8080 }), m.host);
+  install(request(m, { activation: { socket: true, port: 8080 } }), m.host);
   const dropIn = join(m.host.paths.unitDir, 'elb-proxy-echo.socket.d/port.conf');
   assert.is(read(dropIn), '[Socket]\nListenStream=\nListenStream=8080\n');
   assert.equal(m.calls, ['daemon-reload', 'disable --now elb-proxy-echo.service', 'enable elb-proxy-echo.socket', 'restart elb-proxy-echo.socket']);
@@ -85,8 +85,23 @@ Install('--socket puts the port into a drop-in of the socket unit and enables th
   assert.not.ok(existsSync(dropIn), 'going back to the plain service drops the socket port');
 });
 
+Install('an install without arguments keeps socket activation and its port', () => {
+  install(request(m, { activation: { socket: true, port: 8080 } }), m.host);
+  m.calls.length = 0;
+  install(request(m, { activation: null }), m.host);
+  assert.is(read(join(m.host.paths.unitDir, 'elb-proxy-echo.socket.d/port.conf')), '[Socket]\nListenStream=\nListenStream=8080\n');
+  assert.equal(m.calls, ['daemon-reload', 'disable --now elb-proxy-echo.service', 'enable elb-proxy-echo.socket', 'restart elb-proxy-echo.socket']);
+});
+
+Install('an install without arguments keeps the plain service', () => {
+  install(request(m), m.host);
+  m.calls.length = 0;
+  install(request(m, { activation: null }), m.host);
+  assert.equal(m.calls, ['daemon-reload', 'disable --now elb-proxy-echo.socket', 'enable elb-proxy-echo.service', 'restart elb-proxy-echo.service']);
+});
+
 Install('uninstall stops, disables and removes everything install wrote', () => {
-  install(request(m, { socket: true, port: 8080, variables: new Map([['ELB_PROXY_ECHO_PORT', '8080']]) }), m.host);
+  install(request(m, { activation: { socket: true, port: 8080 }, variables: new Map([['ELB_PROXY_ECHO_PORT', '8080']]) }), m.host);
   m.calls.length = 0;
   uninstall(m.host);
   assert.equal(m.calls, ['disable --now elb-proxy-echo.socket elb-proxy-echo.service', 'daemon-reload']);
