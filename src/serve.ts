@@ -5,7 +5,7 @@
 import cluster from 'node:cluster';
 import { createLogger, FdSink, type Logger, LEVELS, LOG_FORMATS } from './log.ts';
 import { duration, envName, integer, oneOf, type OptionTable, type OptionValues, parseOptions, size, text, UsageError } from './options.ts';
-import { runPrimary, runWorker, type ServeConfig } from './server/process.ts';
+import { type Binding, runPrimary, runWorker, type ServeConfig, workerBinding } from './server/process.ts';
 import { POLICIES } from './server/policy.ts';
 import { ECHO_DEFAULTS } from './server/server.ts';
 import { parseTrustList, type TrustList } from './server/trust.ts';
@@ -72,14 +72,15 @@ export async function serve(argv: readonly string[], env: Readonly<Record<string
   const config = toConfig(values, availableParallelism());
   const sink = new FdSink(1);
   const logger: Logger = createLogger({ level: config.logLevel, format: config.logFormat, sink });
-  // A worker learns from its primary whether to use the inherited socket.
-  const fd = cluster.isWorker ? (env.ELB_PROXY_ECHO_WORKER_FD === '3' ? 3 : null) : activatedFd(env, process.pid);
-  if (fd !== null && !cluster.isWorker) {
+  process.on('SIGHUP', () => logger.info('SIGHUP ignored'));
+  // A worker learns its socket from its primary.
+  if (cluster.isWorker) return runWorker(config, logger, sink, workerBinding(env));
+  const fd = activatedFd(env, process.pid);
+  if (fd !== null) {
     // Children (workers) must not take the activation variables as theirs.
     for (const name of ['LISTEN_PID', 'LISTEN_FDS', 'LISTEN_FDNAMES']) delete process.env[name];
   }
-  process.on('SIGHUP', () => logger.info('SIGHUP ignored'));
-  if (cluster.isWorker) await runWorker(config, logger, sink, fd);
-  else if (config.workers > 1) await runPrimary(config, logger, sink, fd, argv);
-  else await runWorker(config, logger, sink, fd);
+  const binding: Binding = fd !== null ? { fd } : { port: config.port, reusePort: false };
+  if (config.workers > 1) await runPrimary(config, logger, sink, binding, argv);
+  else await runWorker(config, logger, sink, binding);
 }

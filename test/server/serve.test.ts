@@ -4,7 +4,7 @@ import { spawn } from 'node:child_process';
 import net from 'node:net';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { CLI, startCli } from '../helpers/cli.ts';
+import { CLI, runCli, startCli } from '../helpers/cli.ts';
 import { TestClient } from '../helpers/socket.ts';
 import { eventually, v1 } from './harness.ts';
 
@@ -192,6 +192,19 @@ processes('--workers 2: both workers serve, metrics add up, SIGTERM stops them a
     assert.match(output(), /stopped\n$/);
   } finally {
     child.kill('SIGKILL');
+  }
+});
+
+processes('--workers 2 on a port already in use exits 2 with the reason', async () => {
+  const busy = net.createServer();
+  await new Promise<void>((resolve) => busy.listen(0, '127.0.0.1', resolve));
+  try {
+    const port = (busy.address() as net.AddressInfo).port;
+    const { code, stderr } = await runCli(['--port', String(port), '--host', '127.0.0.1', '--workers', '2', '--trust', '10.0.0.0/8']);
+    assert.is(code, 2);
+    assert.match(stderr, new RegExp(`^elb-proxy-echo: cannot listen on 127\\.0\\.0\\.1:${port}: EADDRINUSE\n`));
+  } finally {
+    busy.close();
   }
 });
 
