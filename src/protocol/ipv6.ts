@@ -17,23 +17,26 @@ const HEX_VALUE: Int8Array = (() => {
 })();
 
 /**
- * Reads the IPv6 text in text[start, end) into out[0, 16); false if it is not an address.
- * Accepts groups of 1 to 4 hex digits in either case, at most one `::` (standing for one or more
- * zero groups, as RFC 4291 allows: the AWS guide's own example uses it for a single group), and a
- * dotted IPv4 tail for the last 32 bits (`::ffff:192.0.2.1`), like inet_pton. Refuses zone ids,
- * brackets, a lone leading or trailing colon, and anything that is not exactly 128 bits.
+ * Reads an IPv6 address from text[start] on, not past `end`, into out[0, 16): returns the offset
+ * just after it, or -1 if the text there does not begin with one. Callers check what follows (the
+ * end of the text, or a separator). Accepts groups of 1 to 4 hex digits in either case, at most
+ * one `::` (standing for one or more zero groups, as RFC 4291 allows: the AWS guide's own example
+ * uses it for a single group), and a dotted IPv4 tail for the last 32 bits (`::ffff:192.0.2.1`),
+ * like inet_pton. Refuses a lone leading or trailing colon and anything but exactly 128 bits; a
+ * zone id (`%eth0`) or a bracket is simply not part of the address, so the caller sees it follow.
  */
-export function parseIPv6(text: Uint8Array, start: number, end: number, out: Uint8Array): boolean {
+export function parseIPv6(text: Uint8Array, start: number, end: number, out: Uint8Array): number {
   let words = 0;
   let gap = -1; // word index where `::` stands
+  let afterGap = false; // just read `::`: the address may end here
   let i = start;
   if (i < end && text[i] === COLON) {
-    if (i + 1 >= end || text[i + 1] !== COLON) return false;
+    if (i + 1 >= end || text[i + 1] !== COLON) return -1;
     gap = 0;
+    afterGap = true;
     i += 2;
   }
-  while (i < end) {
-    if (words === 8) return false;
+  while (true) {
     const first = i;
     let value = 0;
     while (i < end && i - first < 5) {
@@ -43,35 +46,41 @@ export function parseIPv6(text: Uint8Array, start: number, end: number, out: Uin
       i++;
     }
     if (i < end && text[i] === DOT) {
-      // A dotted IPv4 tail: the rest of the text, filling the last two words.
-      if (words > 6 || parseIPv4(text, first, end, out, words * 2) !== end) return false;
+      // A dotted IPv4 tail: it fills the last two words and ends the address.
+      if (words > 6) return -1;
+      i = parseIPv4(text, first, end, out, words * 2);
+      if (i < 0) return -1;
       words += 2;
       break;
     }
     const digits = i - first;
-    if (digits === 0 || digits > 4) return false;
+    if (digits === 0) {
+      if (afterGap) break;
+      return -1;
+    }
+    if (digits > 4 || words === 8) return -1;
     out[words * 2] = value >> 8;
     out[words * 2 + 1] = value & 0xff;
     words++;
-    if (i === end) break;
-    if (text[i] !== COLON) return false;
-    i++;
-    if (i < end && text[i] === COLON) {
-      if (gap >= 0) return false;
+    afterGap = false;
+    if (i >= end || text[i] !== COLON) break;
+    if (i + 1 < end && text[i + 1] === COLON) {
+      if (gap >= 0) return -1;
       gap = words;
-      i++;
-    } else if (i === end) {
-      return false;
+      afterGap = true;
+      i += 2;
+    } else {
+      i++; // a single colon: a group must follow
     }
   }
-  if (gap < 0) return words === 8;
-  if (words === 8) return false;
+  if (gap < 0) return words === 8 ? i : -1;
+  if (words === 8) return -1;
   // Move the words after the gap to the end and zero the gap (plain loops: for a few bytes they
   // beat the typed-array built-ins).
   const shift = (8 - words) * 2;
   for (let b = words * 2 - 1; b >= gap * 2; b--) out[b + shift] = out[b];
   for (let b = gap * 2; b < gap * 2 + shift; b++) out[b] = 0;
-  return true;
+  return i;
 }
 
 /**
@@ -105,20 +114,19 @@ export function formatIPv6(bytes: Uint8Array, at: number): string {
       continue;
     }
     if (separator) text += ':';
-    text += hexWord((bytes[at + w * 2] << 8) | bytes[at + w * 2 + 1]);
+    text += hexWord(bytes[at + w * 2], bytes[at + w * 2 + 1]);
     separator = true;
   }
   return text;
 }
 
-const HEX_DIGITS = '0123456789abcdef';
+/** Hex of a byte without leading zeros ('0'..'ff'), and with them ('00'..'ff'). */
+const BYTE_HEX: readonly string[] = Array.from({ length: 256 }, (_, n) => n.toString(16));
+const BYTE_HEX_PADDED: readonly string[] = Array.from({ length: 256 }, (_, n) => n.toString(16).padStart(2, '0'));
 
-/** Lower-case hex of a 16-bit word without leading zeros. */
-function hexWord(word: number): string {
-  if (word < 0x10) return HEX_DIGITS[word];
-  if (word < 0x100) return HEX_DIGITS[word >> 4] + HEX_DIGITS[word & 15];
-  if (word < 0x1000) return HEX_DIGITS[word >> 8] + HEX_DIGITS[(word >> 4) & 15] + HEX_DIGITS[word & 15];
-  return HEX_DIGITS[word >> 12] + HEX_DIGITS[(word >> 8) & 15] + HEX_DIGITS[(word >> 4) & 15] + HEX_DIGITS[word & 15];
+/** Lower-case hex of a 16-bit word without leading zeros, from two table look-ups. */
+function hexWord(high: number, low: number): string {
+  return high === 0 ? BYTE_HEX[low] : BYTE_HEX[high] + BYTE_HEX_PADDED[low];
 }
 
 function isIPv4Mapped(bytes: Uint8Array, at: number): boolean {

@@ -180,14 +180,12 @@ function parseTcp(bytes: Uint8Array, v6: boolean): ParseResult {
 
 /**
  * The end (offset of the space after it) of the address starting at `start`, or a failure code.
- * An IPv4 address followed by its space is taken in one pass; anything else (IPv6, or an IPv4
- * field that is not plainly valid) is scanned for bad bytes and length first, then decoded.
+ * An address followed by its space is taken in one pass; anything else is scanned for bad bytes
+ * and length, then decoded, to tell why it fails (or that it is incomplete).
  */
 function addressField(bytes: Uint8Array, start: number, limit: number, v6: boolean): number {
-  if (!v6) {
-    const stop = parseIPv4(bytes, start, limit, scratch, 0);
-    if (stop >= 0 && stop < limit && bytes[stop] === SP) return stop;
-  }
+  const stop = v6 ? parseIPv6(bytes, start, limit, scratch) : parseIPv4(bytes, start, limit, scratch, 0);
+  if (stop >= 0 && stop < limit && bytes[stop] === SP) return stop;
   const end = scanField(bytes, start, limit, v6 ? IPV6_BYTES : IPV4_BYTES, v6 ? IPV6_MAX_TEXT : IPV4_MAX_TEXT, SP);
   if (end < 0) return end;
   if (!checkAddress(bytes, start, end, v6)) {
@@ -319,7 +317,7 @@ function tooLong(): ParseResult {
 
 /** Whether text[start, end) is an address of the family (decoded into `scratch`). */
 function checkAddress(text: Uint8Array, start: number, end: number, v6: boolean): boolean {
-  return v6 ? parseIPv6(text, start, end, scratch) : parseIPv4(text, start, end, scratch, 0) === end;
+  return (v6 ? parseIPv6(text, start, end, scratch) : parseIPv4(text, start, end, scratch, 0)) === end;
 }
 
 /** The canonical text of a valid address text. */

@@ -258,7 +258,7 @@ function writeAddresses(out: Uint8Array, family: number, header: ProxyHeaderInit
 
 function writeAddress(out: Uint8Array, at: number, address: string, width: number): void {
   const text = asciiBytes(address);
-  const ok = width === 4 ? parseIPv4(text, 0, text.length, out, at) === text.length : parseIPv6(text, 0, text.length, out.subarray(at, at + 16));
+  const ok = width === 4 ? parseIPv4(text, 0, text.length, out, at) === text.length : parseIPv6(text, 0, text.length, out.subarray(at, at + 16)) === text.length;
   if (!ok) throw new RangeError(`buildProxyHeader: ${JSON.stringify(address)} is not an IPv${width === 4 ? 4 : 6} address`);
 }
 

@@ -7,7 +7,7 @@ import { Random, runSeed } from './random.ts';
 function canonical(address: string): string | null {
   const out = new Uint8Array(16);
   const bytes = text(address);
-  return parseIPv6(bytes, 0, bytes.length, out) ? formatIPv6(out, 0) : null;
+  return parseIPv6(bytes, 0, bytes.length, out) === bytes.length ? formatIPv6(out, 0) : null;
 }
 
 const rfc5952 = suite('RFC 5952 canonical text');
