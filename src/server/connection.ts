@@ -20,6 +20,8 @@ export interface ServerContext {
   readonly maxLine: number;
   readonly headerTimeoutMs: number;
   readonly idleTimeoutMs: number;
+  /** How long a connection the server ended may linger (the peer not closing) before destroy. */
+  readonly lingerMs: number;
   readonly upper: boolean;
   readonly parseOptions: ParseOptions;
   readonly logger: Logger;
@@ -34,9 +36,6 @@ export interface ServerContext {
 const AWAIT_HEADER = 0;
 const ECHO = 1;
 const CLOSING = 2;
-
-/** How long a connection we asked to close may linger before it is destroyed. */
-const LINGER_MS = 2000;
 
 const kConnection = Symbol('connection');
 type TaggedSocket = net.Socket & { [kConnection]: Connection };
@@ -99,17 +98,19 @@ export function accept(ctx: ServerContext, socket: net.Socket): void {
 
 function onData(this: net.Socket, chunk: Buffer): void {
   const conn = (this as TaggedSocket)[kConnection];
+  // CLOSING: whatever else arrives is dropped, and does not extend the linger.
+  if (conn.state === CLOSING) return;
   conn.active = conn.ctx.now;
   conn.received = true;
   if (conn.state === ECHO) echo(conn, chunk);
-  else if (conn.state === AWAIT_HEADER) header(conn, chunk);
-  // CLOSING: whatever else arrives is dropped.
+  else header(conn, chunk);
 }
 
 function onDrain(this: net.Socket): void {
   const conn = (this as TaggedSocket)[kConnection];
+  if (conn.state !== ECHO) return;
   conn.active = conn.ctx.now;
-  if (conn.state === ECHO) this.resume();
+  this.resume();
 }
 
 function onError(this: net.Socket, error: NodeJS.ErrnoException): void {
@@ -294,7 +295,7 @@ export function sweep(ctx: ServerContext): void {
       }
     } else if (conn.state === ECHO) {
       if (now - conn.active >= ctx.idleTimeoutMs) idle(conn);
-    } else if (now - conn.active >= LINGER_MS) {
+    } else if (now - conn.active >= ctx.lingerMs) {
       conn.socket.destroy();
     }
   }

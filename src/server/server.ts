@@ -32,6 +32,8 @@ export interface EchoServerOptions {
   readonly headerTimeoutMs?: number;
   /** Time a connection may stay without data (or without draining its echo), ms. Default 300000. */
   readonly idleTimeoutMs?: number;
+  /** After the server ends a connection, the time the peer gets to close it too, ms. Default 2000. */
+  readonly lingerMs?: number;
   /** Connections beyond this are refused at once. Default 10000. */
   readonly maxConnections?: number;
   /** 'upper' echoes ASCII letters in upper case. Default 'none'. */
@@ -58,6 +60,7 @@ export const ECHO_DEFAULTS = Object.freeze({
   headerTimeoutMs: 5000,
   idleTimeoutMs: 300_000,
   maxConnections: 10_000,
+  lingerMs: 2000,
 });
 
 export function createEchoServer(options: EchoServerOptions = {}): EchoServer {
@@ -65,6 +68,7 @@ export function createEchoServer(options: EchoServerOptions = {}): EchoServer {
   const metrics = new Metrics();
   const headerTimeoutMs = options.headerTimeoutMs ?? ECHO_DEFAULTS.headerTimeoutMs;
   const idleTimeoutMs = options.idleTimeoutMs ?? ECHO_DEFAULTS.idleTimeoutMs;
+  const lingerMs = options.lingerMs ?? ECHO_DEFAULTS.lingerMs;
   const trust = options.trust === undefined || options.trust === null ? null : 'allows' in options.trust ? options.trust : trustListOf(options.trust);
   let drained: (() => void) | null = null;
   const ctx: ServerContext = {
@@ -73,6 +77,7 @@ export function createEchoServer(options: EchoServerOptions = {}): EchoServer {
     maxLine: options.maxLine ?? ECHO_DEFAULTS.maxLine,
     headerTimeoutMs,
     idleTimeoutMs,
+    lingerMs,
     upper: options.transform === 'upper',
     parseOptions: options.maxHeaderSize === undefined ? {} : { maxV2HeaderSize: options.maxHeaderSize },
     logger,
@@ -103,7 +108,7 @@ export function createEchoServer(options: EchoServerOptions = {}): EchoServer {
 
   // One timer for every deadline; its period is a fraction of the shortest timeout so a
   // deadline is late by at most that fraction.
-  const period = Math.max(20, Math.min(1000, Math.floor(Math.min(headerTimeoutMs, idleTimeoutMs) / 5)));
+  const period = Math.max(20, Math.min(1000, Math.floor(Math.min(headerTimeoutMs, idleTimeoutMs, lingerMs) / 5)));
   let ticker: NodeJS.Timeout | null = null;
   const tick = () => {
     ctx.now = Date.now();

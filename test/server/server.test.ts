@@ -392,6 +392,22 @@ limits('a client that sends but never reads is not buffered without bound', asyn
   }
 });
 
+limits('a client that goes on sending after q cannot hold the connection past the linger time', () =>
+  withEcho(
+    { lingerMs: 200 },
+    async ({ port }) => {
+      const client = await TestClient.connect(port);
+      client.write(Buffer.concat([v1(), Buffer.from('bye\nq\n')]));
+      const sender = setInterval(() => client.write('still talking\n'), 20);
+      try {
+        assert.is((await client.waitClose(2000)).toString(), 'bye\n');
+      } finally {
+        clearInterval(sender);
+      }
+    },
+  ),
+);
+
 limits.run();
 
 const lifecycle = suite('lifecycle');
