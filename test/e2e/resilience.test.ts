@@ -9,7 +9,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { CLI } from '../helpers/cli.ts';
 import { track, type Running } from '../helpers/peers.ts';
-import { ControlClient, logLines, openFds, openMany, rssKiB, session, sleep, until, v1Header, type ControlStats } from '../helpers/resilience.ts';
+import { ControlClient, logLines, openFds, openMany, rssKiB, session, sleep, until, v1Header, type ControlStats, type LogLine } from '../helpers/resilience.ts';
 
 const BASE_ARGS = ['--host', '127.0.0.1', '--port', '0', '--log-format', 'json', '--header-timeout', '1s', '--idle-timeout', '5s', '--drain-timeout', '3s'];
 const LISTENING = /listening on port (\d+)/;
@@ -46,13 +46,16 @@ test.after.each(async () => {
   running.clear();
 });
 
-/** Rejections the server logged, counted by reason. */
-function rejections(server: Server): Map<string, number> {
-  const counts = new Map<string, number>();
-  for (const line of logLines(server.proc.output())) {
-    if (line.msg === 'reject') counts.set(String(line.reason), (counts.get(String(line.reason)) ?? 0) + 1);
-  }
-  return counts;
+/** Log lines matching `match`, once there are at least `atLeast` (the log is written asynchronously). */
+async function logged(server: Server, match: (line: LogLine) => boolean, atLeast: number, what: string): Promise<LogLine[]> {
+  const matching = () => logLines(server.proc.output()).filter(match);
+  await until(() => matching().length >= atLeast, 2000, `${atLeast} log lines ${what} (${matching().length} so far)`);
+  return matching();
+}
+
+/** The `reject` lines with `reason`, once there are at least `atLeast`. */
+function rejections(server: Server, reason: string, atLeast: number): Promise<LogLine[]> {
+  return logged(server, (l) => l.msg === 'reject' && l.reason === reason, atLeast, `rejecting for ${reason}`);
 }
 
 const figures: string[] = [];
@@ -130,7 +133,7 @@ test('slowloris: connections that drip the header or send nothing are cut at the
       clearInterval(dripper);
     }
   });
-  assert.ok((rejections(server).get('header-timeout') ?? 0) >= 500, `header-timeout rejections: ${JSON.stringify([...rejections(server)])}`);
+  await rejections(server, 'header-timeout', 500);
 });
 
 test('a header that never ends is refused at its length limit, not at the timeout', async () => {
@@ -145,9 +148,8 @@ test('a header that never ends is refused at its length limit, not at the timeou
     await allClosed([...v1, ...v2], 2000);
     return `20 v1 lines of 211 bytes without CRLF and 20 v2 headers declaring 65 551 bytes, all closed in ${Date.now() - started} ms (header timeout 20 s)`;
   });
-  assert.ok((rejections(server).get('bad-header') ?? 0) >= 40, JSON.stringify([...rejections(server)]));
-  const reasons = logLines(server.proc.output()).filter((l) => l.reason === 'bad-header').map((l) => String(l.detail));
-  assert.ok(reasons.every((r) => r.length > 0), 'every rejection names what was wrong');
+  const rejected = await rejections(server, 'bad-header', 40);
+  assert.ok(rejected.every((l) => typeof l.detail === 'string' && l.detail.length > 0), 'every rejection names what was wrong');
 });
 
 test('a 10 MB line without a newline is cut at --max-line without buffering it', async () => {
@@ -168,7 +170,7 @@ test('a 10 MB line without a newline is cut at --max-line without buffering it',
     assert.match(received, /longer than 65536 bytes/);
     return `${(sent / 1048576).toFixed(1)} MB offered, connection closed with "line longer than 65536 bytes"`;
   });
-  assert.is(rejections(server).get('line-too-long'), 1);
+  assert.is((await rejections(server, 'line-too-long', 1)).length, 1);
 });
 
 test('a stream of random bytes is refused as a bad header', async () => {
@@ -178,8 +180,8 @@ test('a stream of random bytes is refused as a bad header', async () => {
     const ms = await allClosed(sockets, 3000);
     return `100 connections × 64 KiB of random bytes, all closed in ${ms} ms`;
   });
-  const counts = rejections(server);
-  assert.ok((counts.get('bad-header') ?? 0) >= 99, JSON.stringify([...counts]));
+  // 99 of 100: random bytes that happen to start like a header may end at the timeout instead.
+  await rejections(server, 'bad-header', 99);
 });
 
 test('clients that send fast and never read are held back by backpressure', async () => {
@@ -228,8 +230,8 @@ test('thousands of connections reset mid-line leave nothing behind', async () =>
     }
     return `${reset} connections reset after the header and half a line`;
   });
-  const closes = logLines(server.proc.output()).filter((l) => l.msg === 'close' && /ECONNRESET/.test(String(l.reason)));
-  assert.ok(closes.length >= 1500, `only ${closes.length} close lines name the reset`);
+  // Most resets arrive while the half line waits; a few land before the header is read.
+  await logged(server, (l) => l.msg === 'close' && /ECONNRESET/.test(String(l.reason)), 1500, 'closing for ECONNRESET');
 });
 
 test('a half-closed connection still gets its pending echo, then is closed', async () => {
