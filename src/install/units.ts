@@ -16,6 +16,8 @@ After=network-online.target
 Wants=network-online.target
 
 [Service]
+# Started once the executable runs; it listens within milliseconds. (Type=notify would need a
+# Unix socket to systemd, which RestrictAddressFamilies below does not allow.)
 Type=exec
 ExecStart=/usr/local/bin/elb-proxy-echo serve
 EnvironmentFile=-/etc/default/elb-proxy-echo
