@@ -62,9 +62,16 @@ const utf8Encoder = new TextEncoder();
 /** Parses a v2 header at the start of `bytes` (whose first byte is known to be CR). */
 export function parseV2(bytes: Uint8Array, maxHeaderSize: number, crcMode: CrcMode): ParseResult {
   const size = bytes.length;
-  const signatureBytes = size < V2_SIGNATURE.length ? size : V2_SIGNATURE.length;
-  for (let i = 0; i < signatureBytes; i++) {
-    if (bytes[i] !== V2_SIGNATURE[i]) return invalid(`v2: signature mismatch at byte ${i}`);
+  // The whole signature in one test when it is all there (the first byte, CR, is known); the
+  // loop handles a short prefix and names the first wrong byte.
+  const whole =
+    size >= 12 && bytes[1] === 0x0a && bytes[2] === 0x0d && bytes[3] === 0x0a && bytes[4] === 0x00 && bytes[5] === 0x0d &&
+    bytes[6] === 0x0a && bytes[7] === 0x51 && bytes[8] === 0x55 && bytes[9] === 0x49 && bytes[10] === 0x54 && bytes[11] === 0x0a;
+  if (!whole) {
+    const signatureBytes = size < V2_SIGNATURE.length ? size : V2_SIGNATURE.length;
+    for (let i = 0; i < signatureBytes; i++) {
+      if (bytes[i] !== V2_SIGNATURE[i]) return invalid(`v2: signature mismatch at byte ${i}`);
+    }
   }
   if (size <= 12) return INCOMPLETE;
   const versionCommand = bytes[12];
