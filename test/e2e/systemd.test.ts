@@ -190,6 +190,7 @@ it('--workers auto works under the unit (the cluster channel passes the sandbox)
 it('install (and install again: an upgrade) and uninstall, as a user runs them', async () => {
   const out = box.check(['/root/elb-proxy-echo-linux-x64', 'install', '--port', '5002']);
   assert.match(out, /journalctl -u elb-proxy-echo -f/);
+  assert.is(box.check(['cat', '/etc/systemd/system/elb-proxy-echo.service']), readFileSync(SERVICE_FILE, 'utf8'), 'the executable carries the unit of systemd/');
   await assertStaysActive();
   assert.match(box.check(['cat', '/etc/default/elb-proxy-echo']), /^ELB_PROXY_ECHO_PORT=5002$/m);
   await assertProxyEcho(box.address, 5002, 1);
