@@ -99,6 +99,29 @@ output('--log-format json: every stdout line is one JSON object with time, level
   }
 });
 
+output('a stdout nobody reads does not stop the echo; lost log lines are counted', async () => {
+  const { child, match, output } = await startCli([...LOOPBACK, '--log-level', 'debug', '--trust', '127.0.0.0/8'], /port (\d+)/);
+  try {
+    const port = Number(match[1]);
+    child.stdout!.pause(); // the pipe fills up (64 KiB) and stays full
+    const chatty = await TestClient.connect(port);
+    const lines = Buffer.alloc(16 * 1024, 'x\n'); // 8192 lines, each a debug log line of about 90 bytes
+    chatty.write(v1());
+    for (let i = 0; i < 100; i++) chatty.write(lines);
+    await chatty.readBytes(100 * lines.length, 10_000);
+    // The server still answers a new client at once although its log output is stuck.
+    const other = await TestClient.connect(port);
+    other.write(Buffer.concat([v1(), Buffer.from('still here\n')]));
+    assert.is((await other.readBytes(11, 2000)).toString(), 'still here\n');
+    chatty.destroy();
+    other.destroy();
+    child.stdout!.resume();
+    await eventually(() => /log: \d+ lines dropped because the log output was not keeping up/.test(output()), 'the dropped-lines line', 10_000);
+  } finally {
+    child.kill('SIGKILL');
+  }
+});
+
 output('--log-level error still says the port at start-up', async () => {
   const { child, match } = await startCli([...LOOPBACK, '--log-level', 'error'], /listening on port (\d+)/);
   child.kill('SIGKILL');
