@@ -126,6 +126,13 @@ function onClose(this: net.Socket): void {
     // Opened and closed without a byte: a TCP health check. Counted, quiet at info.
     ctx.metrics.silentCloses++;
     ctx.logger.debug('health check (closed without data)', { peer: conn.peer });
+  } else if (conn.client === null && conn.reason === null) {
+    // Some bytes, but the peer went before its header was complete.
+    ctx.logger.info('closed before a complete header', {
+      peer: conn.peer,
+      bytes: conn.pending?.length,
+      error: conn.error ?? undefined,
+    });
   } else if (conn.client !== null) {
     // A balancer's health check (v2 LOCAL) already had its info line at open.
     (conn.healthCheck ? ctx.logger.debug : ctx.logger.info)('close', {

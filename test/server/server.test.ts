@@ -437,6 +437,28 @@ lifecycle('a connection that closes without a byte is counted, and logged only a
   ),
 );
 
+lifecycle('a peer that leaves in the middle of its header gets one info line', () =>
+  withEcho(
+    {},
+    async ({ echo, port, logged }) => {
+      const client = await TestClient.connect(port);
+      const localPort = client.socket.localPort;
+      client.write('PROXY TCP4 1.2.3.4 ');
+      await eventually(() => echo.connectionCount === 1, 'the connection');
+      await new Promise((r) => setTimeout(r, 50));
+      client.socket.end();
+      await client.waitClose();
+      await eventually(() => logged('closed before a complete header').length === 1, 'the log line');
+      assert.equal(logged('closed before a complete header', 'info')[0], {
+        ...logged('closed before a complete header')[0],
+        peer: `127.0.0.1:${localPort}`,
+        bytes: 19,
+      });
+      assert.is(echo.metrics.silentCloses, 0);
+    },
+  ),
+);
+
 lifecycle('close() stops accepting, lets open connections finish, then resolves', async () => {
   const { echo, port } = await startEcho();
   const client = await TestClient.connect(port);
