@@ -148,12 +148,12 @@ function onClose(this: net.Socket): void {
 
 function header(conn: Connection, chunk: Buffer): void {
   const { ctx } = conn;
-  // Concatenate only when the header straddles reads; the usual case parses the chunk itself.
   if (ctx.policy === 'off') {
     open(conn, null);
     echo(conn, chunk);
     return;
   }
+  // Concatenate only when the header straddles reads; the usual case parses the chunk itself.
   const bytes = conn.pending === null ? chunk : Buffer.concat([conn.pending, chunk]);
   if (ctx.policy === 'optional') {
     const looks = startsLikeHeader(bytes);
@@ -213,11 +213,11 @@ function echo(conn: Connection, chunk: Buffer): void {
   scanLines(chunk, carried, ctx.maxLine, scan);
   const { end, lines, stop } = scan;
   if (lines > 0) {
+    if (ctx.logger.debugEnabled) logData(conn, carried, chunk.subarray(0, end));
     if (ctx.upper) {
       if (carried !== null) upperCaseInPlace(carried, 0, carried.length);
       upperCaseInPlace(chunk, 0, end);
     }
-    if (ctx.logger.debugEnabled) logData(conn, carried, chunk.subarray(0, end));
     let ok: boolean;
     if (carried !== null) {
       // The first line began in an earlier read: both parts go out in one writev.
