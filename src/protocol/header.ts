@@ -5,7 +5,7 @@ import type { Endpoint, Protocol, ProxyHeader, Tlv } from './types.ts';
 
 export const NO_TLVS: readonly Tlv[] = Object.freeze([]);
 
-/** The fields of a header as a plain object. */
+/** The fields of a header as a plain object (parsed headers have getters, which `{...h}` skips). */
 export function plainHeader(header: ProxyHeader): ProxyHeader {
   return {
     version: header.version,

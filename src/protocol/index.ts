@@ -6,6 +6,12 @@
 // payload. 'invalid' is final: close the connection. The parser keeps no state between calls,
 // so any split of the input gives the same final answer. It never throws on any input bytes; it
 // throws a RangeError only for options outside their documented ranges (a programming error).
+//
+// Zero-copy and lazy: an 'ok' header has checked every byte, but its address strings, endpoint
+// objects and TLV views are made when a field is first read (then kept), from the bytes given.
+// So keep those bytes unchanged while you use the header (TLV values are views into them in any
+// case). The fields are getters: JSON.stringify and console.log show them, and plainHeader()
+// gives a plain copy for spreading or deep comparison.
 import { DEFAULT_MAX_V2_HEADER_SIZE, V2_MAX_HEADER_SIZE, V2_PREFIX_LENGTH } from './constants.ts';
 import { INCOMPLETE, describeByte, invalid } from './results.ts';
 import type { BuildOptions, ParseOptions, ParseResult, ProxyHeaderInit } from './types.ts';
@@ -62,6 +68,7 @@ export function buildProxyHeader(header: ProxyHeaderInit, options?: BuildOptions
 }
 
 export { crc32c } from './crc32c.ts';
+export { plainHeader } from './header.ts';
 export { awsVpcEndpointTlv, findTlv, getAlpn, getAuthority, getAwsVpcEndpointId, getNetns, getSsl, getUniqueId, sslTlv, textTlv } from './tlv-helpers.ts';
 export type { SslInfo, WithTlvs } from './tlv-helpers.ts';
 export { TLV_TYPE, AWS_SUBTYPE_VPC_ENDPOINT_ID, DEFAULT_MAX_V2_HEADER_SIZE, V1_MAX_LENGTH, V2_SIGNATURE } from './constants.ts';

@@ -1,6 +1,7 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { buildProxyHeader, parseProxyHeader } from '../../src/protocol/index.ts';
+import { inspect } from 'node:util';
+import { buildProxyHeader, parseProxyHeader, plainHeader } from '../../src/protocol/index.ts';
 import type { ParseOptions } from '../../src/protocol/index.ts';
 import { V1_CASES, V2_CASES, V2_SIG, concat, hex, plain, text } from './cases.ts';
 
@@ -29,6 +30,19 @@ valid('TLV values are views into the input, not copies', () => {
   const bytes = V2_CASES[0].bytes;
   const result = accepts(bytes);
   assert.is(result.header.tlvs[0].value.buffer, bytes.buffer);
+});
+valid('a parsed header reads as a plain one: JSON, console, plainHeader, the same object twice', () => {
+  for (const c of [V1_CASES[0], V1_CASES[2], V2_CASES[0], V2_CASES[1]]) {
+    const { header } = accepts(c.bytes);
+    const json = JSON.parse(JSON.stringify(header));
+    assert.equal(json.source, c.header.source);
+    assert.is(json.protocol, c.header.protocol);
+    assert.is(json.tlvs.length, c.header.tlvs.length);
+    assert.ok(inspect(header).includes(`protocol: '${c.header.protocol}'`), inspect(header));
+    assert.equal(plain(plainHeader(header)), c.header);
+    assert.is(header.source, header.source, 'read twice, the same endpoint');
+    assert.is(header.tlvs, header.tlvs);
+  }
 });
 valid.run();
 
