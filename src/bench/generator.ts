@@ -6,9 +6,9 @@
 //   pingpong  the next line at once (or after `thinkMs`), until stopped;
 //   hold      the next line after a jittered `thinkMs` (people idling at a prompt), until stopped;
 //   connect   `q` at once, then a fresh connection in the same slot (churn), until stopped.
-// Everything is bounded: connection attempts in flight (`maxConnecting`), the wait for any echo,
-// connect or close (`timeoutMs`, checked by one sweep timer rather than a timer per line), and
-// the run itself (the caller stops it).
+// Everything is bounded: connection attempts in flight (`maxConnecting`, each until its first
+// echo), the wait for any echo, connect or close (`timeoutMs`, checked by one sweep timer rather
+// than a timer per line), and the run itself (the caller stops it).
 import net from 'node:net';
 import { headerFor, type HeaderKind, sourceAddress } from './addresses.ts';
 import { copyCounters, countersSince, emptyCounters, type Counters } from './counters.ts';
@@ -140,6 +140,12 @@ export class Generator {
     this.#open.add(client);
   }
 
+  /**
+   * A connection attempt finished: its first line came back, or it failed. Counting up to the
+   * first echo rather than to the TCP handshake keeps connections the server has not accepted
+   * yet below `maxConnecting`: otherwise a burst overflows the listen backlog (511 in Node) and
+   * the dropped SYNs come back a second later, which measures the backlog, not the server.
+   */
   connectSettled(): void {
     this.#connecting--;
     this.#pump();
@@ -194,6 +200,8 @@ class Client {
   connected = false;
   quitting = false;
   failed = false;
+  /** An attempt stays "in flight" until its first echo (or its end): see Generator.connectSettled. */
+  settled = false;
   think: NodeJS.Timeout | undefined;
 
   constructor(gen: Generator, slot: number, index: number) {
@@ -205,6 +213,13 @@ class Client {
     for (let i = 0; i < letters; i++) this.line[i] = 0x61 + ((index + i) % 26);
     this.line[letters] = CR;
     this.line[letters + 1] = LF;
+  }
+
+  /** Frees this connection's place among the attempts in flight (once). */
+  #settle(): void {
+    if (this.settled) return;
+    this.settled = true;
+    this.gen.connectSettled();
   }
 
   /** Waiting for something from the server (connect, echo, close), as opposed to thinking. */
@@ -230,7 +245,6 @@ class Client {
     this.connectedAt = this.since;
     counters.connected++;
     counters.up++;
-    this.gen.connectSettled();
     if (this.gen.stopping) return this.quit();
     const socket = this.socket!;
     const header = headerFor(this.gen.config.header, this.index);
@@ -280,7 +294,10 @@ class Client {
     const gen = this.gen;
     const now = performance.now();
     gen.counters.echoesVerified++;
-    if (this.lineNo === 1) gen.counters.answered++;
+    if (this.lineNo === 1) {
+      gen.counters.answered++;
+      this.#settle();
+    }
     gen.counters.bytesVerified += this.line.length;
     const { scenario, thinkMs } = gen.config;
     if (scenario === 'connect') {
@@ -327,7 +344,7 @@ class Client {
     clearTimeout(this.think);
     const gen = this.gen;
     if (this.connected) gen.counters.up--;
-    else gen.connectSettled();
+    this.#settle();
     if (!this.failed) {
       if (this.quitting) gen.counters.completed++;
       else this.fail('closed-early');

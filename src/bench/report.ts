@@ -59,7 +59,11 @@ export function formatRun(r: RunResult, setup: readonly string[]): string {
   if (r.memory !== null) {
     rows.push(['server memory', `${mib(r.memory.beforeBytes)} before, ${mib(r.memory.afterBytes)} with ${r.up} clients: ${kib(r.memory.perConnectionBytes)} per connection`]);
   }
-  if (r.serverBusy !== null) rows.push(['server CPU', `${percent(r.serverBusy)} of one core`]);
+  if (r.serverBusy !== null) {
+    const unit = r.scenario === 'connect' ? 'connection' : 'line';
+    const cost = r.serverCpuMicrosPerUnit === null ? '' : `, ${num(r.serverCpuMicrosPerUnit)} µs per ${unit}`;
+    rows.push(['server CPU', `${percent(r.serverBusy)} of one core${cost}`]);
+  }
   rows.push(['generator CPU', `${r.generatorBusy.map(percent).join(', ')} of one core (${r.procs === 0 ? 'inside this process' : `${r.procs} process${r.procs === 1 ? '' : 'es'}`})`]);
   const t = r.totals;
   rows.push(['checked', `${t.linesSent} lines sent, ${t.echoesVerified} echoes verified byte for byte, ${t.completed} connections closed after q`]);

@@ -50,6 +50,12 @@ export interface RunResult {
   readonly memory: { readonly beforeBytes: number; readonly afterBytes: number; readonly perConnectionBytes: number } | null;
   /** Server CPU over the window, as a share of one core (1 = one core fully busy), or null. */
   readonly serverBusy: number | null;
+  /**
+   * Server CPU time per unit of work over the window, in microseconds: per echoed line (pingpong,
+   * hold) or per connection (connect). Unlike rates, this does not depend on how fast the two
+   * processes wake each other up, so it compares servers fairly on a busy or virtual machine.
+   */
+  readonly serverCpuMicrosPerUnit: number | null;
   /** Each generator process's CPU over the window, as a share of one core. */
   readonly generatorBusy: readonly number[];
   readonly totals: Counters;
@@ -185,12 +191,17 @@ function summarise(
     },
     memory: window.memory,
     serverBusy: window.serverBusy,
+    serverCpuMicrosPerUnit: perUnit(window.serverBusy, seconds, plan.scenario === 'connect' ? inWindow.completed : inWindow.echoesVerified),
     generatorBusy,
     totals,
     errors: totals.errors,
     wrongEchoes: totals.errors['wrong-echo'] ?? 0,
     notes,
   };
+}
+
+function perUnit(busy: number | null, seconds: number, units: number): number | null {
+  return busy === null || units === 0 ? null : (busy * seconds * 1e6) / units;
 }
 
 function progressLine(plan: RunPlan, seconds: number, c: Counters, linesPerSecond: number): string {
