@@ -11,7 +11,7 @@ import { CLI } from '../helpers/cli.ts';
 import { track, type Running } from '../helpers/peers.ts';
 import { ControlClient, logLines, openFds, openMany, rssKiB, session, sleep, until, v1Header, type ControlStats, type LogLine } from '../helpers/resilience.ts';
 
-const BASE_ARGS = ['--host', '127.0.0.1', '--port', '0', '--log-format', 'json', '--header-timeout', '1s', '--idle-timeout', '5s', '--drain-timeout', '3s'];
+const BASE_ARGS = ['--host', '127.0.0.1', '--port', '0', '--log-format', 'json', '--header-timeout', '2s', '--idle-timeout', '5s', '--drain-timeout', '3s'];
 const LISTENING = /listening on port (\d+)/;
 
 interface Server {
@@ -121,13 +121,13 @@ test('slowloris: connections that drip the header or send nothing are cut at the
     const silent = await openMany(s.port, 250);
     const header = Buffer.from(v1Header());
     let offset = 0;
-    // One byte per connection every 200 ms: the header would take 9 s; the limit is 1 s.
+    // One byte per connection every 200 ms: the header would take 9 s; the limit is 2 s.
     const dripper = setInterval(() => {
       for (const socket of drips) if (!socket.destroyed) socket.write(header.subarray(offset, offset + 1));
       offset = Math.min(offset + 1, header.length - 1);
     }, 200);
     try {
-      const ms = await allClosed([...drips, ...silent], 4000);
+      const ms = await allClosed([...drips, ...silent], 5000);
       return `${drips.length} dripping + ${silent.length} silent connections, all closed by the server after ${(ms / 1000).toFixed(1)} s`;
     } finally {
       clearInterval(dripper);
