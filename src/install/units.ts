@@ -50,6 +50,7 @@ ProtectSystem=strict
 ProtectHome=yes
 PrivateTmp=yes
 PrivateMounts=yes
+PrivateIPC=yes
 PrivateDevices=yes
 DevicePolicy=closed
 UMask=0077
@@ -84,6 +85,11 @@ SystemCallErrorNumber=EPERM
 #   (elb-proxy-echo.socket) can turn it on, because there systemd owns the listening socket.
 # IPAddressDeny=: load balancer nodes and health checks come from addresses only the security
 #   group knows; restrict them there (and with --trust), not here.
+# RootDirectory=/RootImage=: the executable uses the host's glibc and libstdc++; the read-only
+#   file system above already keeps it from changing anything.
+# DeviceAllow=: nothing to take away; the analyzer's "char-rtc:r" is what ProtectClock=yes
+#   itself allows (reading the hardware clock).
+# SocketBindAllow=: the port is an option (--port), so the unit cannot name it.
 
 [Install]
 WantedBy=multi-user.target
