@@ -2,7 +2,6 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import pkg from '../package.json' with { type: 'json' };
 import { runCli, startCli } from './helpers/cli.ts';
-import net from 'node:net';
 import { TestClient } from './helpers/socket.ts';
 
 test('--version prints the package version, Node version and architecture', async () => {
@@ -62,20 +61,6 @@ test('serve listens on IPv6 and IPv4 by default (::, dual-stack)', async () => {
     }
   } finally {
     child.kill('SIGKILL');
-  }
-});
-
-test('a port already in use exits 2 with a one-line reason', async () => {
-  const busy = net.createServer();
-  await new Promise<void>((resolve) => busy.listen(0, '127.0.0.1', resolve));
-  try {
-    const port = (busy.address() as net.AddressInfo).port;
-    const { code, stdout, stderr } = await runCli(['--port', String(port), '--host', '127.0.0.1', '--trust', '10.0.0.0/8']);
-    assert.is(code, 2);
-    assert.is(stdout, '');
-    assert.is(stderr, `elb-proxy-echo: cannot listen on 127.0.0.1:${port}: EADDRINUSE\n`);
-  } finally {
-    busy.close();
   }
 });
 
