@@ -66,6 +66,7 @@ export function formatRun(r: RunResult, setup: readonly string[]): string {
   }
   rows.push(['generator CPU', `${r.generatorBusy.map(percent).join(', ')} of one core (${r.procs === 0 ? 'inside this process' : `${r.procs} process${r.procs === 1 ? '' : 'es'}`})`]);
   const t = r.totals;
+  if (r.scenario === 'hold') rows.push(['held', `${r.up} of ${r.clients} clients up at the end; ${t.answered} connections had their first line answered`]);
   rows.push(['checked', `${t.linesSent} lines sent, ${t.echoesVerified} echoes verified byte for byte, ${t.completed} connections closed after q`]);
   rows.push(['errors', errorsText(r.errors)]);
   for (const note of r.notes) rows.push(['note', note]);

@@ -54,12 +54,14 @@ export function childGenerator(self: SelfCommand, config: GeneratorConfig, cpus:
       : spawn('taskset', ['-c', cpus, self.file, ...args], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   let latest: Counters = emptyCounters();
   let onDone: ((report: GeneratorReport) => void) | undefined;
-  let onExit: ((error: Error) => void) | undefined;
+  // Settles once the child is gone, whenever that happens: a stop() asked later must not wait forever.
+  const exited = new Promise<Error>((resolve) => {
+    child.once('close', (code, signal) => resolve(new Error(`generator process ${child.pid} exited (${signal ?? code}) before reporting`)));
+  });
   child.on('message', (message: Update) => {
     if (message.type === 'progress') latest = message.counters;
     else onDone?.(message.report);
   });
-  child.on('exit', (code, signal) => onExit?.(new Error(`generator process ${child.pid} exited (${signal ?? code}) before reporting`)));
   const send = (command: Command) => {
     if (child.connected) child.send(command);
   };
@@ -74,7 +76,7 @@ export function childGenerator(self: SelfCommand, config: GeneratorConfig, cpus:
         stop: () =>
           new Promise<GeneratorReport>((done, fail) => {
             onDone = done;
-            onExit = fail;
+            void exited.then(fail);
             send({ type: 'stop' });
           }),
         kill: () => void child.kill('SIGKILL'),
