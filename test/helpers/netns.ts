@@ -15,8 +15,10 @@
 // never collide; choose a prefix of your own (e.g. `io-`, `sd-`). Veth ends are created directly
 // inside their namespaces, so their short names (`veth<n>`) only need to be unique there and
 // nothing is ever added to the host's own network. Deleting a namespace deletes the veth ends in
-// it (and so the pair); processes still running inside keep it alive, so stop them first.
-// `removeAll()` runs on process exit too, so a test that crashes leaves nothing behind.
+// it (and so the pair). `remove()` first kills (SIGKILL) whatever `spawn()` started in it and is
+// still running, since those processes would keep the namespace alive. `removeAll()` runs on
+// process exit, and SIGINT/SIGTERM exit the process, so a test that crashes or is interrupted
+// leaves nothing behind (stop your processes gracefully yourself when their exit matters).
 import { execFileSync, spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
 
 const created = new Set<Netns>();
@@ -24,6 +26,7 @@ let counter = 0;
 
 export class Netns {
   readonly name: string;
+  readonly #children = new Set<ChildProcess>();
 
   private constructor(name: string) {
     this.name = name;
@@ -48,10 +51,13 @@ export class Netns {
     return ['ip', 'netns', 'exec', this.name, command, ...args];
   }
 
-  /** Starts `command args` inside the namespace. Stop it before `remove()`. */
+  /** Starts `command args` inside the namespace (killed by `remove()` if still running then). */
   spawn(command: string, args: readonly string[] = [], options: SpawnOptions = {}): ChildProcess {
     const [ipBin, ...rest] = this.wrap(command, args);
-    return spawn(ipBin, rest, { stdio: ['ignore', 'pipe', 'pipe'], ...options });
+    const child = spawn(ipBin, rest, { stdio: ['ignore', 'pipe', 'pipe'], ...options });
+    this.#children.add(child);
+    child.on('exit', () => this.#children.delete(child));
+    return child;
   }
 
   /** Runs `command args` inside the namespace to completion and returns its stdout. */
@@ -59,9 +65,10 @@ export class Netns {
     return ip(['netns', 'exec', this.name, command, ...args]);
   }
 
-  /** Deletes the namespace (and the veth ends inside it). Safe to call twice. */
+  /** Kills what `spawn()` started here and still runs, then deletes the namespace. Safe to call twice. */
   remove(): void {
     if (!created.delete(this)) return;
+    for (const child of this.#children) child.kill('SIGKILL');
     try {
       ip(['netns', 'del', this.name]);
     } catch {
@@ -92,6 +99,7 @@ export function removeAll(): void {
 }
 
 process.on('exit', removeAll);
+for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => process.exit(130));
 
 /** Resolves once something listens on TCP `port` inside `ns`; rejects after `timeoutMs`. */
 export async function waitListening(ns: Netns, port: number, timeoutMs = 5000): Promise<void> {

@@ -164,7 +164,8 @@ export function nginxConfig(dir: string, listeners: readonly NginxListener[]): s
   return [
     'load_module /usr/lib/nginx/modules/ngx_stream_module.so;',
     'daemon off;',
-    'worker_processes 1;',
+    // One process: nothing is left behind if it is killed (a master's workers would be).
+    'master_process off;',
     `pid ${join(dir, 'nginx.pid')};`,
     'error_log stderr info;',
     'events { worker_connections 64; }',
