@@ -5,8 +5,9 @@ const DOT = 0x2e;
 const DIGIT_0 = 0x30;
 const DIGIT_9 = 0x39;
 
-/** Decimal text of 0..255, so formatting an address makes no number-to-string conversions. */
+/** Decimal text of 0..255, alone and with its dot: an address is then three concatenations. */
 const OCTET_TEXT: readonly string[] = Array.from({ length: 256 }, (_, n) => String(n));
+const OCTET_DOT: readonly string[] = OCTET_TEXT.map((text) => text + '.');
 
 /**
  * Reads a dotted quad from text[start] on, not past `end`, into out[at, at + 4): returns the
@@ -39,6 +40,6 @@ export function parseIPv4(text: Uint8Array, start: number, end: number, out: Uin
 
 /** The dotted quad of bytes[at, at + 4). */
 export function formatIPv4(bytes: Uint8Array, at: number): string {
-  return OCTET_TEXT[bytes[at]] + '.' + OCTET_TEXT[bytes[at + 1]] + '.' + OCTET_TEXT[bytes[at + 2]] + '.' + OCTET_TEXT[bytes[at + 3]];
+  return OCTET_DOT[bytes[at]] + OCTET_DOT[bytes[at + 1]] + OCTET_DOT[bytes[at + 2]] + OCTET_TEXT[bytes[at + 3]];
 }
 

@@ -104,30 +104,28 @@ export function formatIPv6(bytes: Uint8Array, at: number): string {
       runStart = -1;
     }
   }
+  // Every word but the last is written with its ':' (fewer, larger concatenations); the gap
+  // then only adds the second ':' of its '::' (both of them at the start).
   let text = '';
-  let separator = false; // whether the next word needs a ':' before it
   for (let w = 0; w < 8; w++) {
     if (w === bestStart) {
-      text += '::';
+      text += w === 0 ? '::' : ':';
       w += bestLength - 1;
-      separator = false;
       continue;
     }
-    if (separator) text += ':';
-    text += hexWord(bytes[at + w * 2], bytes[at + w * 2 + 1]);
-    separator = true;
+    const high = bytes[at + w * 2];
+    const low = bytes[at + w * 2 + 1];
+    if (w === 7) text += high === 0 ? BYTE_HEX[low] : BYTE_HEX[high] + BYTE_HEX_PADDED[low];
+    else text += high === 0 ? BYTE_HEX_COLON[low] : BYTE_HEX[high] + BYTE_HEX_PADDED_COLON[low];
   }
   return text;
 }
 
-/** Hex of a byte without leading zeros ('0'..'ff'), and with them ('00'..'ff'). */
+/** Hex of a byte without leading zeros ('0'..'ff') and with them ('00'..'ff'), each also with a ':'. */
 const BYTE_HEX: readonly string[] = Array.from({ length: 256 }, (_, n) => n.toString(16));
-const BYTE_HEX_PADDED: readonly string[] = Array.from({ length: 256 }, (_, n) => n.toString(16).padStart(2, '0'));
-
-/** Lower-case hex of a 16-bit word without leading zeros, from two table look-ups. */
-function hexWord(high: number, low: number): string {
-  return high === 0 ? BYTE_HEX[low] : BYTE_HEX[high] + BYTE_HEX_PADDED[low];
-}
+const BYTE_HEX_PADDED: readonly string[] = BYTE_HEX.map((hex) => hex.padStart(2, '0'));
+const BYTE_HEX_COLON: readonly string[] = BYTE_HEX.map((hex) => hex + ':');
+const BYTE_HEX_PADDED_COLON: readonly string[] = BYTE_HEX_PADDED.map((hex) => hex + ':');
 
 function isIPv4Mapped(bytes: Uint8Array, at: number): boolean {
   for (let i = 0; i < 10; i++) if (bytes[at + i] !== 0) return false;
