@@ -10,6 +10,7 @@ import { errorCount } from './counters.ts';
 import { benchOptions, ms } from './options.ts';
 import { formatRun, headline } from './report.ts';
 import { runBench, type RunPlan, type RunResult } from './run.ts';
+import { ECHO_DEFAULTS } from '../server/server.ts';
 import { remoteTarget, startCommand, startInProcess, type ServerHandle } from './servers.ts';
 import { CLIENTS_PER_PROCESS, runAsGenerator, type SelfCommand } from './spread.ts';
 
@@ -29,10 +30,15 @@ export function pinning(): { server: string; generators: string } | null {
   return { server: '0', generators: cpus === 2 ? '1' : `1-${cpus - 1}` };
 }
 
-/** Arguments for our server as a child process of the bench: quiet (warnings only), room for every client. */
-export function serverArgs(workers: number, clients: number): string[] {
-  const perWorker = Math.ceil(clients / workers) + 100;
-  return ['serve', '--host', '127.0.0.1', '--log-level', 'warn', '--workers', String(workers), '--max-connections', String(Math.max(perWorker, 10_000))];
+/** Our server's limits raised where a run needs it: room for every client, lines as long as the run's. */
+export function serverLimits(workers: number, clients: number, lineBytes: number): { maxConnections: number; maxLine: number } {
+  return { maxConnections: Math.max(Math.ceil(clients / workers) + 100, ECHO_DEFAULTS.maxConnections), maxLine: Math.max(lineBytes, ECHO_DEFAULTS.maxLine) };
+}
+
+/** Arguments for our server as a child process of the bench: quiet (warnings only), with serverLimits. */
+export function serverArgs(workers: number, clients: number, lineBytes: number): string[] {
+  const { maxConnections, maxLine } = serverLimits(workers, clients, lineBytes);
+  return ['serve', '--host', '127.0.0.1', '--log-level', 'warn', '--workers', String(workers), '--max-connections', String(maxConnections), '--max-line', String(maxLine)];
 }
 
 /** Progress on stderr: one rewritten line on a terminal, a line every five seconds otherwise. */
@@ -143,13 +149,13 @@ async function startServer(
   if (pins === null) setup.push(values.pin === 'off' ? 'not pinned to CPUs (--pin off)' : workers > 1 ? `not pinned: ${workers} server workers share the CPUs with the generator` : 'not pinned to CPUs (no taskset, one CPU, or generator in this process)');
   else setup.push(`server pinned to CPU ${pins.server}, generator processes to CPU ${pins.generators} (taskset)`);
   if (kind === 'in-process') {
-    const server = await startInProcess(clients);
+    const server = await startInProcess(serverLimits(1, clients, values.lineBytes));
     if (pins !== null) execFileSync('taskset', ['-a', '-p', '-c', pins.server, String(process.pid)], { stdio: 'ignore' });
     return { server, generatorCpus: pins?.generators, procs };
   }
   const file = kind === 'dist' ? resolve(`dist/elb-proxy-echo-linux-${process.arch}`) : self.file;
   const args = kind === 'dist' ? [] : self.args;
   const name = `ours (${kind}, ${workers} worker${workers === 1 ? '' : 's'})`;
-  const server = await startCommand(name, [file, ...args, ...serverArgs(workers, clients)], pins?.server);
+  const server = await startCommand(name, [file, ...args, ...serverArgs(workers, clients, values.lineBytes)], pins?.server);
   return { server, generatorCpus: pins?.generators, procs };
 }

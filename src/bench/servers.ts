@@ -4,7 +4,7 @@
 import { spawn } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import net from 'node:net';
-import { createEchoServer, ECHO_DEFAULTS } from '../server/server.ts';
+import { createEchoServer } from '../server/server.ts';
 
 export interface ServerHandle {
   readonly name: string;
@@ -19,12 +19,9 @@ export interface ServerHandle {
   stop(): Promise<void>;
 }
 
-/**
- * Our server on this process's event loop (the generator then normally runs in child processes),
- * silent, with room for `clients` connections.
- */
-export async function startInProcess(clients: number): Promise<ServerHandle> {
-  const echo = createEchoServer({ maxConnections: Math.max(clients + 100, ECHO_DEFAULTS.maxConnections) });
+/** Our server on this process's event loop (the generator then normally runs in child processes), silent. */
+export async function startInProcess(limits: { maxConnections: number; maxLine: number }): Promise<ServerHandle> {
+  const echo = createEchoServer(limits);
   const { port } = await echo.listen({ port: 0, host: '127.0.0.1' });
   return {
     name: 'ours (in-process)',
