@@ -104,14 +104,15 @@ export async function runPrimary(config: ServeConfig, logger: Logger, sink: FdSi
   if (isSea()) cluster.setupPrimary({ exec: 'serve', args: [...serveArgv] });
   else cluster.setupPrimary({ exec: process.argv[1], args: ['serve', ...serveArgv] });
   let stopping = false;
-  // With port 0 the first worker picks a port and the others join it there.
+  // The first worker starts alone: with port 0 it picks the port the others join, and a port
+  // that cannot be bound fails once, with one message.
   let port = 'fd' in binding ? 0 : binding.port;
   const fork = () => cluster.fork('fd' in binding ? { [WORKER_FD]: String(binding.fd) } : { [WORKER_PORT]: String(port) });
   let listening = 0;
   const ready = new Promise<ListeningMessage>((resolve) => {
     cluster.on('message', (_worker, address: ListeningMessage) => {
       if (address?.type !== LISTENING) return;
-      if (port === 0 && !('fd' in binding)) {
+      if (listening === 0) {
         port = address.port;
         for (let i = 1; i < config.workers; i++) fork();
       }
@@ -127,8 +128,7 @@ export async function runPrimary(config: ServeConfig, logger: Logger, sink: FdSi
       setTimeout(fork, 1000).unref();
     });
   });
-  const first = 'fd' in binding || port !== 0 ? config.workers : 1;
-  for (let i = 0; i < first; i++) fork();
+  fork();
   const address = await Promise.race([ready, failed]);
   if (typeof address === 'number') {
     // (a worker's exit status: it could not listen, and said why on stderr)
