@@ -12,7 +12,7 @@ import { formatRun, headline } from './report.ts';
 import { runBench, type RunPlan, type RunResult } from './run.ts';
 import { ECHO_DEFAULTS } from '../server/server.ts';
 import { remoteTarget, startCommand, startInProcess, type ServerHandle } from './servers.ts';
-import { CLIENTS_PER_PROCESS, runAsGenerator, type SelfCommand } from './spread.ts';
+import { runAsGenerator, type SelfCommand, socketsPerProcess } from './spread.ts';
 
 export { benchOptions } from './options.ts';
 
@@ -32,7 +32,8 @@ export function pinning(): { server: string; generators: string } | null {
 
 /** Our server's limits raised where a run needs it: room for every client, lines as long as the run's. */
 export function serverLimits(workers: number, clients: number, lineBytes: number): { maxConnections: number; maxLine: number } {
-  return { maxConnections: Math.max(Math.ceil(clients / workers) + 100, ECHO_DEFAULTS.maxConnections), maxLine: Math.max(lineBytes, ECHO_DEFAULTS.maxLine) };
+  const perWorker = Math.ceil((clients * 1.1) / workers) + 100; // workers get connections by hash, not evenly
+  return { maxConnections: Math.max(perWorker, ECHO_DEFAULTS.maxConnections), maxLine: Math.max(lineBytes, ECHO_DEFAULTS.maxLine) };
 }
 
 /** Arguments for our server as a child process of the bench: quiet (warnings only), with serverLimits. */
@@ -125,24 +126,30 @@ async function startServer(
   setup: string[],
 ): Promise<{ server: ServerHandle; generatorCpus: string | undefined; procs: number }> {
   const clients = values.clients;
-  let procs = values.procs === 'auto' ? Math.ceil(clients / CLIENTS_PER_PROCESS) : values.procs;
-  if (procs === 0 && clients > CLIENTS_PER_PROCESS) throw new UsageError(`--procs 0 cannot hold ${clients} clients: one process may open only ${CLIENTS_PER_PROCESS} sockets here`);
-  if (procs > 1) setup.push(`clients spread over ${procs} generator processes (a process may open at most ${CLIENTS_PER_PROCESS} client sockets here)`);
+  const perProcess = socketsPerProcess();
+  const cpus = availableParallelism();
+  // Enough processes for the descriptors; against a remote target the whole machine generates load.
+  const wanted = values.target === null ? 1 : Math.min(cpus, Math.ceil(clients / 500));
+  const procs = values.procs === 'auto' ? Math.max(Math.ceil(clients / perProcess), wanted) : values.procs;
+  // With the clients inside this process, an in-process server's sockets are here too.
+  const socketsHere = values.target === null && values.server === 'in-process' ? 2 * clients : clients;
+  if (procs === 0 && socketsHere > perProcess) throw new UsageError(`--procs 0 cannot hold ${clients} clients: one process may open only ${perProcess} sockets here`);
+  if (procs > 1) setup.push(`clients spread over ${procs} generator processes (a process may open ${perProcess} sockets here, and each uses one CPU at most)`);
   if (values.target !== null) {
     setup.push('traffic goes to the target as is; its balancer adds the PROXY header (unless --proxy-header says otherwise)');
     return { server: remoteTarget(values.target.host, values.target.port), generatorCpus: undefined, procs };
   }
-  const cpus = availableParallelism();
   let workers = values.workers === 'auto' ? cpus : values.workers;
   let kind = values.server;
-  if (kind === 'in-process' && clients > CLIENTS_PER_PROCESS) {
+  // Connections spread over workers by hash (SO_REUSEPORT), not evenly: leave each worker 10% room.
+  const needed = Math.ceil((clients * 1.1) / perProcess);
+  if (kind === 'in-process' && needed > 1) {
     kind = 'src';
-    setup.push(`server started as a child process with workers: one process cannot hold ${clients} connections (descriptor limit)`);
+    setup.push(`server started as a child process with workers: one process cannot hold ${clients} connections (descriptor limit ${perProcess + 1000})`);
   }
-  const needed = Math.ceil(clients / CLIENTS_PER_PROCESS);
   if (kind !== 'in-process' && workers < needed) {
     workers = needed;
-    setup.push(`server workers raised to ${workers} (one per ${CLIENTS_PER_PROCESS} connections: the per-process descriptor limit)`);
+    setup.push(`server workers raised to ${workers}: a process may hold ${perProcess} connections here`);
   }
   if (kind === 'in-process') workers = 1;
   const pins = values.pin === 'on' && workers === 1 && procs > 0 ? pinning() : null;

@@ -1,6 +1,6 @@
 // One benchmark run: a server (already started), generators spread over processes, the phases
 // ramp → measure → stop, and one result with rates, latency, memory and errors.
-import { CLIENTS_PER_PROCESS, childGenerator, inProcessGenerator, type GeneratorHandle, type SelfCommand } from './spread.ts';
+import { childGenerator, inProcessGenerator, type GeneratorHandle, type SelfCommand, socketsPerProcess } from './spread.ts';
 import { Histogram } from './histogram.ts';
 import { errorCount, sumCounters, type Counters } from './counters.ts';
 import type { GeneratorConfig, GeneratorReport, Scenario } from './generator.ts';
@@ -72,8 +72,9 @@ const MAX_CONNECTING = 200;
 
 export async function runBench(plan: RunPlan, server: ServerHandle): Promise<RunResult> {
   const notes: string[] = [];
-  const procs = plan.procs === 0 ? 0 : Math.max(plan.procs, Math.ceil(plan.clients / CLIENTS_PER_PROCESS));
-  if (procs > plan.procs && plan.procs > 0) notes.push(`${procs} generator processes: one process may open only ${CLIENTS_PER_PROCESS} client sockets here`);
+  const perProcess = socketsPerProcess();
+  const procs = plan.procs === 0 ? 0 : Math.max(plan.procs, Math.ceil(plan.clients / perProcess));
+  if (procs > plan.procs && plan.procs > 0) notes.push(`${procs} generator processes: one process may open only ${perProcess} client sockets here`);
   const rssBefore = plan.scenario === 'hold' ? await settledRss(server) : null;
   const generators = await startGenerators(plan, server, procs);
   const started = performance.now();

@@ -5,11 +5,27 @@
 // (`elb-proxy-echo bench --as-generator`), driven over Node's IPC channel. With `procs` 0 the
 // clients run on the bench process's own event loop (quick runs and tests).
 import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { emptyCounters, type Counters } from './counters.ts';
 import { Generator, type GeneratorConfig, type GeneratorReport } from './generator.ts';
 
-/** Clients one generator process takes at most: room under the 20,000-descriptor limit. */
-export const CLIENTS_PER_PROCESS = 16_000;
+/** Descriptors kept free in each process for everything but the client sockets. */
+const RESERVED_DESCRIPTORS = 1000;
+
+/**
+ * Sockets one process may hold: its open-file limit (Node has already raised the soft limit to
+ * the hard one at start-up, which is all a process may do) minus a reserve. 19,000 here, where
+ * the limit is 20,000 and cannot be raised; on a client instance it is often far higher.
+ */
+export function socketsPerProcess(): number {
+  try {
+    const match = /^Max open files\s+(\d+|unlimited)/m.exec(readFileSync('/proc/self/limits', 'utf8'));
+    if (match !== null) return match[1] === 'unlimited' ? 1_000_000 : Math.max(100, Number(match[1]) - RESERVED_DESCRIPTORS);
+  } catch {
+    // No /proc (not Linux): assume the common soft limit.
+  }
+  return 1024 - 100;
+}
 const PROGRESS_MS = 200;
 
 /** Parent → child messages. */
