@@ -102,8 +102,17 @@ function onData(this: net.Socket, chunk: Buffer): void {
   if (conn.state === CLOSING) return;
   conn.active = conn.ctx.now;
   conn.received = true;
-  if (conn.state === ECHO) echo(conn, chunk);
-  else header(conn, chunk);
+  try {
+    if (conn.state === ECHO) echo(conn, chunk);
+    else header(conn, chunk);
+  } catch (error) {
+    // Only a bug gets here: it costs this connection, never the process and its other clients.
+    conn.ctx.metrics.reject('internal-error');
+    conn.ctx.logger.error('internal error; connection closed', { peer: conn.peer, error: error instanceof Error ? (error.stack ?? error.message) : String(error) });
+    conn.reason = 'internal-error';
+    conn.state = CLOSING;
+    this.destroy();
+  }
 }
 
 function onDrain(this: net.Socket): void {
