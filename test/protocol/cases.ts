@@ -1,5 +1,5 @@
 // Valid headers shared by the table tests and the property tests: wire bytes and what they mean.
-import type { Endpoint, ProxyHeader, ProxyHeaderInit } from '../../src/protocol/index.ts';
+import type { Endpoint, Protocol, ProxyHeader, ProxyHeaderInit, Tlv } from '../../src/protocol/index.ts';
 
 export interface ValidCase {
   readonly name: string;
@@ -19,6 +19,15 @@ const tcp = (protocol: 'TCP4' | 'TCP6', src: string, sport: number, dst: string,
   source: { address: src, port: sport },
   destination: { address: dst, port: dport },
   tlvs: [],
+});
+/** A v2 PROXY header with addresses, as `address port` pairs. */
+const proxied = (protocol: Protocol, source: [string, number], destination: [string, number], tlvs: Tlv[] = []): ProxyHeader => ({
+  version: 2,
+  command: 'proxy',
+  protocol,
+  source: { address: source[0], port: source[1] },
+  destination: { address: destination[0], port: destination[1] },
+  tlvs,
 });
 const v1Unknown: ProxyHeader = { version: 1, command: 'proxy', protocol: 'UNKNOWN', source: null, destination: null, tlvs: [] };
 const full6 = 'ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff';
@@ -69,14 +78,7 @@ export const V2_CASES: readonly ValidCase[] = [
   {
     name: 'NLB TCP4 with the AWS VPC endpoint TLV',
     bytes: hex(`${V2_SIG} 21 11 0026  c0000201 0a000b0f  b16a 1388  ea 0017 ${aws}`),
-    header: {
-      version: 2,
-      command: 'proxy',
-      protocol: 'TCP4',
-      source: { address: '192.0.2.1', port: 45418 },
-      destination: { address: '10.0.11.15', port: 5000 },
-      tlvs: [{ type: 0xea, value: hex(aws) }],
-    },
+    header: proxied('TCP4', ['192.0.2.1', 45418], ['10.0.11.15', 5000], [{ type: 0xea, value: hex(aws) }]),
   },
   {
     name: 'captured NLB health check: LOCAL, family 0x11, CRC32C and NOOP TLVs',
@@ -111,62 +113,27 @@ export const V2_CASES: readonly ValidCase[] = [
   {
     name: 'TCP6',
     bytes: hex(`${V2_SIG} 21 21 0024 20010db8000000000000000000000001 00000000000000000000ffffc0000201 0050 01bb`),
-    header: {
-      version: 2,
-      command: 'proxy',
-      protocol: 'TCP6',
-      source: { address: '2001:db8::1', port: 80 },
-      destination: { address: '::ffff:192.0.2.1', port: 443 },
-      tlvs: [],
-    },
+    header: proxied('TCP6', ['2001:db8::1', 80], ['::ffff:192.0.2.1', 443]),
   },
   {
     name: 'UDP4',
     bytes: hex(`${V2_SIG} 21 12 000c 7f000001 7f000002 0035 0035`),
-    header: {
-      version: 2,
-      command: 'proxy',
-      protocol: 'UDP4',
-      source: { address: '127.0.0.1', port: 53 },
-      destination: { address: '127.0.0.2', port: 53 },
-      tlvs: [],
-    },
+    header: proxied('UDP4', ['127.0.0.1', 53], ['127.0.0.2', 53]),
   },
   {
     name: 'UDP6',
     bytes: hex(`${V2_SIG} 21 22 0024 ${'00'.repeat(15)}01 fe80${'00'.repeat(12)}0001 ffff 0000`),
-    header: {
-      version: 2,
-      command: 'proxy',
-      protocol: 'UDP6',
-      source: { address: '::1', port: 65535 },
-      destination: { address: 'fe80::1', port: 0 },
-      tlvs: [],
-    },
+    header: proxied('UDP6', ['::1', 65535], ['fe80::1', 0]),
   },
   {
     name: 'UNIX stream with paths',
     bytes: hex(`${V2_SIG} 21 31 00d8 ${unixField('/run/a.sock')} ${unixField('/run/b.sock')}`),
-    header: {
-      version: 2,
-      command: 'proxy',
-      protocol: 'UNIX_STREAM',
-      source: { address: '/run/a.sock', port: 0 },
-      destination: { address: '/run/b.sock', port: 0 },
-      tlvs: [],
-    },
+    header: proxied('UNIX_STREAM', ['/run/a.sock', 0], ['/run/b.sock', 0]),
   },
   {
     name: 'UNIX datagram with a full 108-byte path',
     bytes: hex(`${V2_SIG} 21 32 00d8 ${Buffer.from('p'.repeat(108)).toString('hex')} ${unixField('')}`),
-    header: {
-      version: 2,
-      command: 'proxy',
-      protocol: 'UNIX_DGRAM',
-      source: { address: 'p'.repeat(108), port: 0 },
-      destination: { address: '', port: 0 },
-      tlvs: [],
-    },
+    header: proxied('UNIX_DGRAM', ['p'.repeat(108), 0], ['', 0]),
   },
   {
     name: 'TCP4 with ALPN, AUTHORITY, UNIQUE_ID of 128 bytes, SSL with sub-TLVs, NETNS and an unknown type',
@@ -175,21 +142,14 @@ export const V2_CASES: readonly ValidCase[] = [
         `01 0002 6832  02 000b ${Buffer.from('example.com').toString('hex')}  05 0080 ${'ab'.repeat(128)}` +
         `20 0012 07 00000000 21 0007 ${Buffer.from('TLSv1.3').toString('hex')} 22 0000  30 0001 6e  f7 0000`,
     ),
-    header: {
-      version: 2,
-      command: 'proxy',
-      protocol: 'TCP4',
-      source: { address: '1.2.3.4', port: 1 },
-      destination: { address: '5.6.7.8', port: 2 },
-      tlvs: [
-        { type: 0x01, value: text('h2') },
-        { type: 0x02, value: text('example.com') },
-        { type: 0x05, value: new Uint8Array(128).fill(0xab) },
-        { type: 0x20, value: hex(`07 00000000 21 0007 ${Buffer.from('TLSv1.3').toString('hex')} 22 0000`) },
-        { type: 0x30, value: text('n') },
-        { type: 0xf7, value: new Uint8Array(0) },
-      ],
-    },
+    header: proxied('TCP4', ['1.2.3.4', 1], ['5.6.7.8', 2], [
+      { type: 0x01, value: text('h2') },
+      { type: 0x02, value: text('example.com') },
+      { type: 0x05, value: new Uint8Array(128).fill(0xab) },
+      { type: 0x20, value: hex(`07 00000000 21 0007 ${Buffer.from('TLSv1.3').toString('hex')} 22 0000`) },
+      { type: 0x30, value: text('n') },
+      { type: 0xf7, value: new Uint8Array(0) },
+    ]),
   },
 ];
 
