@@ -3,6 +3,7 @@
 import net from 'node:net';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
+import { createEchoServer } from '../../src/server/server.ts';
 import { TestClient } from '../helpers/socket.ts';
 import { eventually, startEcho, v1, v2, v2Local, withEcho } from './harness.ts';
 
@@ -458,6 +459,29 @@ lifecycle('a peer that leaves in the middle of its header gets one info line', (
     },
   ),
 );
+
+lifecycle('an exception while serving one connection closes only that connection', async () => {
+  const errors: string[] = [];
+  const noop = () => {};
+  // A logger that throws on data lines stands in for a bug on the data path.
+  const logger = { debugEnabled: true, debug: (msg: string) => { if (msg === 'data') throw new Error('boom'); }, info: noop, warn: noop, notice: noop, error: (msg: string) => errors.push(msg) };
+  const echo = createEchoServer({ logger, proxyProtocol: 'off' });
+  const { port } = await echo.listen({ port: 0, host: '127.0.0.1' });
+  try {
+    const bystander = await TestClient.connect(port);
+    const victim = await TestClient.connect(port);
+    victim.write('this line trips the bug\n');
+    assert.is((await victim.waitClose()).length, 0);
+    assert.equal(errors, ['internal error; connection closed']);
+    assert.is(echo.metrics.rejects['internal-error'], 1);
+    bystander.write('no newline, so no data line');
+    await new Promise((r) => setTimeout(r, 50));
+    assert.not.ok(bystander.closed);
+    bystander.destroy();
+  } finally {
+    await echo.close(0);
+  }
+});
 
 lifecycle('close() stops accepting, lets open connections finish, then resolves', async () => {
   const { echo, port } = await startEcho();
