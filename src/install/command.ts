@@ -2,6 +2,7 @@
 // options once, checks that this is root running the built executable, then hands a request
 // to install.ts with the real paths and the real systemctl.
 import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { isSea } from 'node:sea';
 import { type Option, type OptionTable, flag, parseOptions, text, UsageError } from '../options.ts';
 import { serveOptions } from '../serve.ts';
@@ -35,6 +36,7 @@ export async function uninstallCommand(argv: readonly string[], _env: Env): Prom
   const { positionals } = parseOptions({}, argv, {});
   if (positionals.length > 0) throw new UsageError(`uninstall takes no arguments, not "${positionals[0]}"`);
   requireRoot('uninstall');
+  requireSystemd('uninstall');
   return runOnHost(uninstall);
 }
 
@@ -58,9 +60,15 @@ function requireRoot(command: string): void {
   if (process.getuid?.() !== 0) throw new UsageError(`${command} changes /usr/local/bin and /etc: run it as root (sudo)`);
 }
 
+// The same test as systemd's sd_booted(): this directory exists only when systemd is PID 1.
+function requireSystemd(command: string): void {
+  if (!existsSync('/run/systemd/system')) throw new UsageError(`${command} needs a machine running systemd (there is no /run/systemd/system); without it, run \`elb-proxy-echo serve\` yourself`);
+}
+
 function builtExecutable(command: string): string {
   requireRoot(command);
   if (!isSea()) throw new UsageError(`${command} copies the running executable: run it from the built file (dist/elb-proxy-echo-linux-x64 or -arm64), not from src/`);
+  requireSystemd(command);
   return process.execPath;
 }
 
