@@ -9,7 +9,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { CLI } from '../helpers/cli.ts';
 import { track, type Running } from '../helpers/peers.ts';
-import { ControlClient, logLines, openFds, openMany, rssKiB, session, sleep, until, v1Header, type ControlStats, type LogLine } from '../helpers/resilience.ts';
+import { childPids, ControlClient, logLines, openFds, openMany, rssKiB, session, sleep, until, v1Header, type ControlStats, type LogLine } from '../helpers/resilience.ts';
 
 const BASE_ARGS = ['--host', '127.0.0.1', '--port', '0', '--log-format', 'json', '--header-timeout', '2s', '--idle-timeout', '5s', '--drain-timeout', '3s'];
 const LISTENING = /listening on port (\d+)/;
@@ -331,6 +331,33 @@ test('SIGTERM under load: no client gets half a line, exit 0 within the drain ti
   }
   running.delete(server.proc);
   figures.push(`SIGTERM under load: 40 busy clients (20 quit, 20 kept talking), ${lines} lines echoed, no half line, new connections refused during the drain, exit 0 after ${took} ms (drain timeout 3 s)`);
+});
+
+test('--workers 2: a killed worker is replaced while the other serves; SIGTERM then stops all with 0', async () => {
+  const server = await start(['--workers', '2']);
+  await until(() => childPids(server.pid).length === 2, 5000, () => `two workers (${childPids(server.pid).length})`);
+  const [victim, survivor] = childPids(server.pid);
+  const control = new ControlClient(server.port);
+  await sleep(300);
+  process.kill(victim, 'SIGKILL');
+  const okAtKill = control.stats.ok;
+  await server.proc.waitFor(/worker died; starting another/, 3000);
+  await until(() => childPids(server.pid).length === 2, 5000, 'a new worker');
+  const okAtRestart = control.stats.ok;
+  await sleep(500);
+  const stats = await control.stop();
+  // The control client runs one session at a time: at most the one on the killed worker fails.
+  assert.ok(stats.failed <= 1, `${stats.failed} sessions failed: ${stats.problems.join('; ')}`);
+  assert.ok(okAtRestart > okAtKill, 'sessions were served between the crash and the replacement');
+  assert.ok(childPids(server.pid).includes(survivor), 'the other worker was left alone');
+  for (let i = 0; i < 20; i++) assert.is(await session(server.port), null, 'both workers serve again');
+  const signalled = Date.now();
+  server.proc.child.kill('SIGTERM');
+  assert.is(await server.proc.exited, 0, server.proc.output().slice(-2000));
+  running.delete(server.proc);
+  figures.push(
+    `--workers 2, one worker killed (SIGKILL) under a control client: ${okAtRestart - okAtKill} sessions served by the other before the replacement came up, ${stats.failed} failed, 20/20 after; SIGTERM: exit 0 in ${Date.now() - signalled} ms`,
+  );
 });
 
 test.after(() => {

@@ -10,6 +10,12 @@ export function rssKiB(pid: number): number {
   return Number(m[1]);
 }
 
+/** Pids of a process's children (its main thread's, from /proc). */
+export function childPids(pid: number): number[] {
+  const text = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim();
+  return text === '' ? [] : text.split(' ').map(Number);
+}
+
 /** Number of open file descriptors of a process. */
 export function openFds(pid: number): number {
   return readdirSync(`/proc/${pid}/fd`).length;
