@@ -67,6 +67,12 @@ async function assertStaysActive(unit = UNIT): Promise<void> {
   assert.is(show('MainPID', unit), pid, 'the same process, not a restart');
 }
 
+// Minimal Debian has no ps: the workers are the processes whose parent is the main one.
+function workers(): number {
+  const children = box.exec(['sh', '-c', `grep -l '^PPid:[[:space:]]*${show('MainPID')}$' /proc/[0-9]*/status`]).stdout;
+  return children.split('\n').filter(Boolean).length;
+}
+
 function refused(host: string, port: number): Promise<boolean> {
   return new Promise((resolve) => {
     const socket = net.connect({ host, port });
@@ -179,8 +185,6 @@ it(`systemctl stop drains: open connections are served, new ones refused, and it
 it('--workers auto works under the unit (the cluster channel passes the sandbox)', async () => {
   setOptions(['ELB_PROXY_ECHO_PORT=5000', 'ELB_PROXY_ECHO_WORKERS=auto']);
   await assertStaysActive();
-  // Minimal Debian has no ps: the workers are the processes whose parent is the main one.
-  const workers = () => box.exec(['sh', '-c', `grep -l '^PPid:[[:space:]]*${show('MainPID')}$' /proc/[0-9]*/status`]).stdout.trim().split('\n').filter(Boolean).length;
   await eventually('at least two workers under the primary', () => workers() >= 2);
   for (let i = 0; i < 4; i++) await assertProxyEcho(box.address, 5000, i % 2 === 0 ? 1 : 2);
   await assertStaysActive();
@@ -211,12 +215,14 @@ it('install (and install again: an upgrade) and uninstall, as a user runs them',
   assert.ok(await refused(box.address, 5002), 'nothing listens any more');
 });
 
-it('socket activation: systemd listens on port 80, the unprivileged service starts on the first connection, also with PrivateNetwork=yes', async () => {
-  box.check(['/root/elb-proxy-echo-linux-x64', 'install', '--socket', '--port', '80']);
+it('socket activation: systemd listens on port 80, the unprivileged service (2 workers) starts on the first connection, also with PrivateNetwork=yes', async () => {
+  box.check(['/root/elb-proxy-echo-linux-x64', 'install', '--socket', '--port', '80', '--workers', '2']);
   assert.is(show('ActiveState', `${UNIT}.socket`), 'active');
   assert.is(show('ActiveState'), 'inactive', 'nothing runs before the first connection');
   await assertProxyEcho(box.address, 80, 1);
   await assertStaysActive();
+  assert.is(workers(), 2, 'the workers share the socket systemd passed');
+  for (let i = 0; i < 4; i++) await assertProxyEcho(box.address, 80, i % 2 === 0 ? 1 : 2);
 
   // With the listening socket from systemd the service needs no network of its own.
   box.check(['mkdir', '-p', '/etc/systemd/system/elb-proxy-echo.service.d']);
