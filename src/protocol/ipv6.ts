@@ -18,69 +18,85 @@ const HEX_VALUE: Int8Array = (() => {
 
 /**
  * Reads an IPv6 address from text[start] on, not past `end`, into out[0, 16): returns the offset
- * just after it, or -1 if the text there does not begin with one. Callers check what follows (the
- * end of the text, or a separator). Accepts groups of 1 to 4 hex digits in either case, at most
- * one `::` (standing for one or more zero groups, as RFC 4291 allows: the AWS guide's own example
- * uses it for a single group), and a dotted IPv4 tail for the last 32 bits (`::ffff:192.0.2.1`),
- * like inet_pton. Refuses a lone leading or trailing colon and anything but exactly 128 bits; a
- * zone id (`%eth0`) or a bracket is simply not part of the address, so the caller sees it follow.
+ * just after it, or -1 if the text there does not begin with one (or runs on into a colon that
+ * cannot belong to it, as in `1:::`). Callers check what follows (the end of the text, or a
+ * separator). Accepts groups of 1 to 4 hex digits in either case, at most one `::` (standing for
+ * one or more zero groups, as RFC 4291 allows: the AWS guide's own example uses it for a single
+ * group), and a dotted IPv4 tail for the last 32 bits (`::ffff:192.0.2.1`), like inet_pton.
+ * Refuses a lone leading or trailing colon and anything but exactly 128 bits; a zone id (`%eth0`)
+ * or a bracket is simply not part of the address, so the caller sees it follow.
+ * One loop over the bytes (no loop per group): this is the hot path of a TCP6 line.
  */
 export function parseIPv6(text: Uint8Array, start: number, end: number, out: Uint8Array): number {
   let words = 0;
   let gap = -1; // word index where `::` stands
-  let afterGap = false; // just read `::`: the address may end here
+  let value = 0; // the group being read
+  let digits = 0;
+  let groupStart = start;
+  let afterGap = false; // the last thing read was `::`
   let i = start;
   if (i < end && text[i] === COLON) {
     if (i + 1 >= end || text[i + 1] !== COLON) return -1;
     gap = 0;
-    afterGap = true;
     i += 2;
+    groupStart = i;
+    afterGap = true;
   }
-  while (true) {
-    const first = i;
-    let value = 0;
-    while (i < end && i - first < 5) {
-      const digit = HEX_VALUE[text[i]];
-      if (digit < 0) break;
-      value = value * 16 + digit;
-      i++;
-    }
-    if (i < end && text[i] === DOT) {
+  for (; i < end; i++) {
+    const c = text[i];
+    const digit = HEX_VALUE[c];
+    if (digit >= 0) {
+      if (digits === 4) return -1;
+      value = (value << 4) | digit;
+      digits++;
+    } else if (c === COLON) {
+      if (digits === 0) {
+        // A colon right after one that ended a group (or after the leading `::`): `::`, once.
+        if (gap >= 0) return -1;
+        gap = words;
+        afterGap = true;
+      } else {
+        if (words === 8) return -1;
+        out[words * 2] = value >> 8;
+        out[words * 2 + 1] = value & 0xff;
+        words++;
+        value = 0;
+        digits = 0;
+        afterGap = false;
+      }
+      groupStart = i + 1;
+    } else if (c === DOT) {
       // A dotted IPv4 tail: it fills the last two words and ends the address.
       if (words > 6) return -1;
-      i = parseIPv4(text, first, end, out, words * 2);
+      i = parseIPv4(text, groupStart, end, out, words * 2);
       if (i < 0) return -1;
-      words += 2;
+      return spreadGap(out, words + 2, gap, i);
+    } else {
       break;
     }
-    const digits = i - first;
-    if (digits === 0) {
-      if (afterGap) break;
-      return -1;
-    }
-    if (digits > 4 || words === 8) return -1;
+  }
+  if (digits > 0) {
+    if (words === 8) return -1;
     out[words * 2] = value >> 8;
     out[words * 2 + 1] = value & 0xff;
     words++;
-    afterGap = false;
-    if (i >= end || text[i] !== COLON) break;
-    if (i + 1 < end && text[i + 1] === COLON) {
-      if (gap >= 0) return -1;
-      gap = words;
-      afterGap = true;
-      i += 2;
-    } else {
-      i++; // a single colon: a group must follow
-    }
+  } else if (!(afterGap && groupStart === i)) {
+    return -1; // ends on a single colon, or is empty
   }
-  if (gap < 0) return words === 8 ? i : -1;
+  return spreadGap(out, words, gap, i);
+}
+
+/**
+ * Checks the word count and moves the words after a `::` to the end, zeroing the gap (plain
+ * loops: for a few bytes they beat the typed-array built-ins). Returns `end`, or -1.
+ */
+function spreadGap(out: Uint8Array, words: number, gap: number, end: number): number {
+  if (gap < 0) return words === 8 ? end : -1;
   if (words === 8) return -1;
-  // Move the words after the gap to the end and zero the gap (plain loops: for a few bytes they
-  // beat the typed-array built-ins).
   const shift = (8 - words) * 2;
   for (let b = words * 2 - 1; b >= gap * 2; b--) out[b + shift] = out[b];
   for (let b = gap * 2; b < gap * 2 + shift; b++) out[b] = 0;
-  return i;
+  return end;
 }
 
 /**
