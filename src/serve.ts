@@ -31,9 +31,10 @@ export const serveOptions = {
 } satisfies OptionTable;
 
 // Durations stay text in the table so --help shows `5s`, not milliseconds; checked when parsed.
+// A zero timeout would close every connection at once: refused.
 function durationText(check: (raw: string) => number): (raw: string) => string {
   return (raw) => {
-    check(raw);
+    if (check(raw) === 0) throw new UsageError(`${raw} is zero; give a time such as 5s`);
     return raw;
   };
 }
@@ -46,8 +47,8 @@ export function toConfig(values: OptionValues<typeof serveOptions>, cpus: number
     echo: Object.freeze({
       proxyProtocol: values.proxyProtocol,
       trust: values.trust,
-      headerTimeoutMs: Math.max(1, ms(values.headerTimeout)),
-      idleTimeoutMs: Math.max(1, ms(values.idleTimeout)),
+      headerTimeoutMs: ms(values.headerTimeout),
+      idleTimeoutMs: ms(values.idleTimeout),
       maxLine: values.maxLine,
       maxConnections: values.maxConnections,
       transform: values.transform,
