@@ -27,14 +27,14 @@ export const serveOptions = {
   logFormat: option('log-format', 'FORMAT', 'text (for journalctl) or json (one object per line)', 'text' as (typeof LOG_FORMATS)[number], oneOf(LOG_FORMATS)),
   metricsPort: option('metrics-port', 'N', 'serve /healthz and Prometheus /metrics on this port (off: none)', 'off', (raw) => (raw === 'off' ? 'off' : String(integer(0, 65535)(raw)))),
   workers: option('workers', 'N|auto', 'server processes (auto: one per CPU)', '1', (raw) => (raw === 'auto' ? 'auto' : String(integer(1, 64)(raw)))),
-  drainTimeout: option('drain-timeout', 'TIME', 'on SIGTERM/SIGINT, time open connections get to finish', '10s', durationText(duration(3600_000))),
+  drainTimeout: option('drain-timeout', 'TIME', 'on SIGTERM/SIGINT, time open connections get to finish', '10s', durationText(duration(3600_000), true)),
 } satisfies OptionTable;
 
 // Durations stay text in the table so --help shows `5s`, not milliseconds; checked when parsed.
-// A zero timeout would close every connection at once: refused.
-function durationText(check: (raw: string) => number): (raw: string) => string {
+// A zero timeout would close every connection at once: refused (a zero drain time is fine).
+function durationText(check: (raw: string) => number, zero = false): (raw: string) => string {
   return (raw) => {
-    if (check(raw) === 0) throw new UsageError(`${raw} is zero; give a time such as 5s`);
+    if (check(raw) === 0 && !zero) throw new UsageError(`${raw} is zero; give a time such as 5s`);
     return raw;
   };
 }
