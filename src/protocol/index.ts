@@ -23,13 +23,13 @@ const FIRST_BYTE_V1 = 0x50; // 'P'
 const FIRST_BYTE_V2 = 0x0d; // CR
 
 export function parseProxyHeader(bytes: Uint8Array, options?: ParseOptions): ParseResult {
+  // Options are checked on every call that has them (two comparisons), whatever the bytes.
+  const max = options === undefined ? DEFAULT_MAX_V2_HEADER_SIZE : maxHeaderSize(options);
+  const crc = options === undefined ? 'verify' : crcMode(options);
   if (bytes.length === 0) return INCOMPLETE;
   const first = bytes[0];
   if (first === FIRST_BYTE_V1) return parseV1(bytes);
-  if (first === FIRST_BYTE_V2) {
-    if (options === undefined) return parseV2(bytes, DEFAULT_MAX_V2_HEADER_SIZE, 'verify');
-    return parseV2(bytes, maxHeaderSize(options), crcMode(options));
-  }
+  if (first === FIRST_BYTE_V2) return parseV2(bytes, max, crc);
   return invalid(`not a PROXY protocol header: first byte ${describeByte(first)}`);
 }
 

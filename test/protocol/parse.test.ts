@@ -169,6 +169,7 @@ early('CRC32C modes: ignore skips the check, require accepts a good one', () => 
 early('bad options are a programming error: RangeError', () => {
   assert.throws(() => parseProxyHeader(hex(V2_SIG), { maxV2HeaderSize: 15 }), RangeError);
   assert.throws(() => parseProxyHeader(hex(V2_SIG), { crc32c: 'yes' as 'verify' }), RangeError);
+  assert.throws(() => parseProxyHeader(text('PROXY UNKNOWN\r\n'), { maxV2HeaderSize: 1e6 }), RangeError, 'whatever the bytes');
 });
 early.run();
 
