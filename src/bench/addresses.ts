@@ -52,8 +52,12 @@ export function headerFor(kind: HeaderKind, index: number): Uint8Array | null {
   return buildProxyHeader(header);
 }
 
-/** Loopback source address for client `index` of `total`, or undefined while one address suffices. */
-export function sourceAddress(index: number, total: number): string | undefined {
-  if (total <= SINGLE_SOURCE_LIMIT) return undefined;
+/**
+ * Loopback source address for client `index` of `total` connecting to `host`, or undefined to let
+ * the kernel choose: while one address has ports enough, and for any host but an IPv4 loopback
+ * literal (only loopback has 127.0.0.0/8 to spread over; a remote target needs more client machines).
+ */
+export function sourceAddress(host: string, index: number, total: number): string | undefined {
+  if (total <= SINGLE_SOURCE_LIMIT || !/^127\.\d+\.\d+\.\d+$/.test(host)) return undefined;
   return `127.0.0.${2 + Math.floor(index / CLIENTS_PER_SOURCE)}`;
 }

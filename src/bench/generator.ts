@@ -230,7 +230,7 @@ class Client {
   connect(): void {
     const { config } = this.gen;
     this.since = performance.now();
-    const socket = net.connect({ host: config.host, port: config.port, localAddress: sourceAddress(this.slot + config.firstClient, config.totalClients), noDelay: true });
+    const socket = net.connect({ host: config.host, port: config.port, localAddress: sourceAddress(config.host, this.slot + config.firstClient, config.totalClients), noDelay: true });
     this.socket = socket;
     this.gen.opened(this);
     socket.once('connect', () => this.#onConnect());

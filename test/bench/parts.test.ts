@@ -43,11 +43,13 @@ test('headers: v1 and v2 parse back with distinct clients, IPv4 and IPv6 alterna
 });
 
 test('source addresses: none chosen while the ports of 127.0.0.1 suffice, then 5,000 clients each on 127.0.0.2, .3, …', () => {
-  assert.is(sourceAddress(0, 1000), undefined);
-  assert.is(sourceAddress(0, 50_000), '127.0.0.2');
-  assert.is(sourceAddress(4_999, 50_000), '127.0.0.2');
-  assert.is(sourceAddress(5_000, 50_000), '127.0.0.3');
-  assert.is(sourceAddress(49_999, 50_000), '127.0.0.11');
+  assert.is(sourceAddress('127.0.0.1', 0, 1000), undefined);
+  assert.is(sourceAddress('127.0.0.1', 0, 50_000), '127.0.0.2');
+  assert.is(sourceAddress('127.0.0.1', 4_999, 50_000), '127.0.0.2');
+  assert.is(sourceAddress('127.0.0.1', 5_000, 50_000), '127.0.0.3');
+  assert.is(sourceAddress('127.0.0.1', 49_999, 50_000), '127.0.0.11');
+  assert.is(sourceAddress('my-lb-1234.elb.us-east-1.amazonaws.com', 30_000, 50_000), undefined, 'never for a remote target');
+  assert.is(sourceAddress('10.0.0.5', 30_000, 50_000), undefined);
 });
 
 test('chart: one bar per server, longest for the largest value, labels escaped', () => {
