@@ -22,11 +22,22 @@ const it = isRoot ? systemd : systemd.skip;
 if (!isRoot) console.log('systemd suite SKIPPED: it boots a container and needs root (CI runs it as root)');
 
 let box: Container;
+let bootError: unknown = null;
 
+// uvu drops an error thrown by a `before` hook and reports the cases as neither passed nor
+// failed; so a boot failure is kept and fails every case instead.
 systemd.before(async () => {
   if (!isRoot) return;
-  assert.ok(existsSync(EXE), `${EXE} is missing (npm run build)`);
-  box = await Container.boot((line) => console.log(`  ${line}`));
+  try {
+    assert.ok(existsSync(EXE), `${EXE} is missing (npm run build)`);
+    box = await Container.boot((line) => console.log(`  ${line}`));
+  } catch (error) {
+    bootError = error;
+  }
+});
+
+systemd.before.each(() => {
+  if (bootError !== null) throw bootError;
 });
 
 systemd.after(async () => {
