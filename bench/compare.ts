@@ -7,11 +7,11 @@
 // CPU 0 and the generator to CPU 1 when taskset is there. Prints one table and the ratios behind
 // issue 4's goals; exit status 1 if any echo was wrong or our server saw any error.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { barChart } from '../src/bench/chart.ts';
+import { writeChart } from '../src/bench/chart.ts';
 import type { Scenario } from '../src/bench/generator.ts';
 import { exitStatus, panelsFor, pinning, progressWriter, selfCommand, serverArgs } from '../src/bench/index.ts';
 import { errorsText, headline, kib, num, table } from '../src/bench/report.ts';
@@ -28,7 +28,7 @@ const compareOptions = {
   quick: { flag: 'quick', help: 'a short run for CI (fewer clients, about 1.5 s per scenario)', default: false, parse: () => true },
   clients: { flag: 'clients', value: 'N', help: 'clients per run (default 1000; 200 with --quick)', default: 0, parse: integer(1, 16_000) },
   json: { flag: 'json', help: 'print one JSON object instead of the table', default: false, parse: () => true },
-  chart: { flag: 'chart', value: 'FILE', help: 'also draw the comparison as an SVG bar chart', default: '', parse: text },
+  chart: { flag: 'chart', value: 'FILE', help: 'also draw the comparison as a bar chart (SVG, or an HTML page for a .html name)', default: '', parse: text },
 } as const;
 
 interface Contender {
@@ -122,7 +122,7 @@ async function main(): Promise<number> {
     if (values.json) process.stdout.write(JSON.stringify({ setup, rows: report.rows, goals: report.goals, results: results.map((r) => r.result) }) + '\n');
     else process.stdout.write(['', ...setup, '', report.text, ''].join('\n'));
     if (values.chart !== '') {
-      writeFileSync(values.chart, barChart(`elb-proxy-echo vs baselines, ${clients} clients`, panelsFor(results.map((r) => r.result), (r) => r.server.startsWith('ours'))));
+      writeChart(values.chart, `elb-proxy-echo vs baselines, ${clients} clients`, panelsFor(results.map((r) => r.result), (r) => r.server.startsWith('ours')));
     }
     const bad = runs.filter(({ contender, result }) => result.wrongEchoes > 0 || (contender.ours && exitStatus(result, 0) !== 0));
     for (const { result } of bad) process.stderr.write(`compare: ${result.server} ${result.scenario}: errors ${errorsText(result.errors)}\n`);

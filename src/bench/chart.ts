@@ -1,5 +1,7 @@
 // A plain SVG bar chart, written by hand: one panel per figure (lines/s, connections/s, memory
 // per connection, …), one horizontal bar per server, the value printed at the end of each bar.
+// Written as is, or inside a minimal HTML page.
+import { writeFileSync } from 'node:fs';
 import { num } from './report.ts';
 
 export interface Panel {
@@ -47,4 +49,11 @@ export function barChart(title: string, panels: readonly Panel[]): string {
     '</svg>',
     '',
   ].join('\n');
+}
+
+/** Writes the chart to `file`: the SVG itself, or for a `.html` name a page that shows it. */
+export function writeChart(file: string, title: string, panels: readonly Panel[]): void {
+  const svg = barChart(title, panels);
+  const page = `<!doctype html>\n<html lang="en"><meta charset="utf-8"><title>${escape(title)}</title>\n<body>\n${svg}</body></html>\n`;
+  writeFileSync(file, /\.html?$/i.test(file) ? page : svg);
 }

@@ -1,11 +1,10 @@
 // `elb-proxy-echo bench`: options → server (ours in this process, ours as a child, or a target)
 // → one run → table or JSON (and a chart) → exit status (1 on any wrong echo or too many errors).
 import { execFileSync, spawnSync } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
 import { formatOptions, parseOptions, UsageError, type OptionValues } from '../options.ts';
-import { barChart, type Panel } from './chart.ts';
+import { type Panel, writeChart } from './chart.ts';
 import { errorCount } from './counters.ts';
 import { benchOptions, ms } from './options.ts';
 import { formatRun, headline } from './report.ts';
@@ -114,7 +113,7 @@ export async function bench(argv: readonly string[], env: Readonly<Record<string
   }
   process.stdout.write((values.json ? JSON.stringify({ ...result, setup }) : formatRun(result, setup)) + '\n');
   if (values.chart !== '') {
-    writeFileSync(values.chart, barChart(`elb-proxy-echo bench: ${result.scenario}, ${result.clients} clients`, panelsFor([result])));
+    writeChart(values.chart, `elb-proxy-echo bench: ${result.scenario}, ${result.clients} clients`, panelsFor([result]));
     if (!values.json) process.stdout.write(`chart written to ${resolve(values.chart)}\n`);
   }
   return exitStatus(result, values.maxErrors);

@@ -42,7 +42,7 @@ export const benchOptions = {
   timeout: option('timeout', 'TIME', 'longest wait for a connect, an echo or a close before it counts as an error', '10s', durationText(120_000)),
   maxErrors: option('max-errors', 'N', 'errors other than wrong echoes tolerated before the exit status is 1 (a wrong echo always is)', 0, integer(0, 1_000_000_000)),
   json: { flag: 'json', help: 'print one JSON object instead of the table', default: false, parse: () => true },
-  chart: option('chart', 'FILE', 'also draw the result as an SVG bar chart', '', text),
+  chart: option('chart', 'FILE', 'also draw the result as a bar chart (SVG, or an HTML page for a .html name)', '', text),
   quiet: { flag: 'quiet', short: 'q', help: 'no progress line on stderr', default: false, parse: () => true },
   asGenerator: { flag: 'as-generator', help: 'internal: run as a generator process of a parent bench', default: false, parse: () => true },
 } satisfies OptionTable;

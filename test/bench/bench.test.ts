@@ -1,7 +1,10 @@
 // `elb-proxy-echo bench` as a user runs it: each scenario for a second at small client counts
 // against our in-process server, a separately started server driven with --target, and broken
 // servers that must be caught.
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import net from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { runCli, startCli } from '../helpers/cli.ts';
@@ -39,13 +42,20 @@ function assertConsistent(r: Result, clients: number): void {
   assert.ok(r.totals.linesSent >= clients, 'each client typed at least one line');
 }
 
-test('pingpong: every line echoed and verified, rates and latency reported', async () => {
-  const { code, result } = await bench(['--scenario', 'pingpong', '--clients', '20']);
-  assert.is(code, 0);
-  assertConsistent(result, 20);
-  assert.is(result.totals.completed, 20, 'every client ended with q and saw the close');
-  assert.ok(result.linesPerSecond > 100, `lines/s ${result.linesPerSecond}`);
-  assert.ok(result.latencyMs.samples > 0 && result.latencyMs.p50 <= result.latencyMs.p99 && result.latencyMs.p99 <= result.latencyMs.max);
+test('pingpong: every line echoed and verified, rates and latency reported, chart written', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'bench-'));
+  try {
+    const chart = join(dir, 'report.svg');
+    const { code, result } = await bench(['--scenario', 'pingpong', '--clients', '20', '--chart', chart]);
+    assert.is(code, 0);
+    assertConsistent(result, 20);
+    assert.is(result.totals.completed, 20, 'every client ended with q and saw the close');
+    assert.ok(result.linesPerSecond > 100, `lines/s ${result.linesPerSecond}`);
+    assert.ok(result.latencyMs.samples > 0 && result.latencyMs.p50 <= result.latencyMs.p99 && result.latencyMs.p99 <= result.latencyMs.max);
+    assert.match(readFileSync(chart, 'utf8'), /^<svg [^>]*>[^]*pingpong: lines\/s[^]*<\/svg>\n$/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 test('connect: connections churn, each with its line verified', async () => {
