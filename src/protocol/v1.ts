@@ -20,6 +20,7 @@ import { formatIPv4, parseIPv4 } from './ipv4.ts';
 import { formatIPv6, parseIPv6 } from './ipv6.ts';
 import { INCOMPLETE, describeByte, invalid } from './results.ts';
 import type { Endpoint, ParseResult, ProxyHeader, ProxyHeaderInit, Tlv } from './types.ts';
+import { asciiBytes, requireEndpoint } from './builder-input.ts';
 
 const SP = 0x20;
 const CR = 0x0d;
@@ -366,27 +367,9 @@ export function buildV1(header: ProxyHeaderInit): Uint8Array {
   return out;
 }
 
-/** Checks an endpoint given to a builder: present, with a port 0..65535. */
-export function requireEndpoint(endpoint: Endpoint | null | undefined, name: string): Endpoint {
-  if (endpoint === null || typeof endpoint !== 'object') throw new RangeError(`buildProxyHeader: the ${name} endpoint is missing`);
-  const { port } = endpoint;
-  if (!Number.isInteger(port) || port < 0 || port > 0xffff) throw new RangeError(`buildProxyHeader: ${name} port ${String(port)} out of range`);
-  return endpoint;
-}
-
 /** Canonical text of an address given to the v1 builder; throws a RangeError if it is not one. */
 function canonicalAddress(address: string, v6: boolean): string {
   const text = asciiBytes(address);
   if (!checkAddress(text, 0, text.length, v6)) throw new RangeError(`buildProxyHeader: ${JSON.stringify(address)} is not an IPv${v6 ? 6 : 4} address`);
   return addressText(text, 0, text.length, v6);
-}
-
-/** Bytes of a string for the address parsers; non-ASCII characters become 0xff (never valid). */
-export function asciiBytes(text: string): Uint8Array {
-  const out = new Uint8Array(typeof text === 'string' ? text.length : 0);
-  for (let i = 0; i < out.length; i++) {
-    const c = text.charCodeAt(i);
-    out[i] = c < 0x80 ? c : 0xff;
-  }
-  return out;
 }

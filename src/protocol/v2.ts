@@ -26,7 +26,7 @@ import { formatIPv6, parseIPv6 } from './ipv6.ts';
 import { INCOMPLETE, invalid } from './results.ts';
 import { walkTlvs, writeTlv } from './tlvs.ts';
 import type { Endpoint, ParseResult, Protocol, ProxyHeader, ProxyHeaderInit, Tlv } from './types.ts';
-import { asciiBytes, requireEndpoint } from './v1.ts';
+import { asciiBytes, requireEndpoint } from './builder-input.ts';
 
 export type CrcMode = 'verify' | 'require' | 'ignore';
 
@@ -114,7 +114,6 @@ function parseLocal(bytes: Uint8Array, protocol: Protocol, total: number, crcMod
  * views into it anyway). `family` is 0 for no addresses (LOCAL, AF_UNSPEC).
  */
 class V2Header extends LazyHeader implements ProxyHeader {
-  readonly version = 2;
   readonly command: 'proxy' | 'local';
   readonly protocol: Protocol;
   readonly #bytes: Uint8Array;
@@ -133,6 +132,10 @@ class V2Header extends LazyHeader implements ProxyHeader {
     this.#family = family;
     this.#addressLength = addressLength;
     this.#total = total;
+  }
+
+  get version(): 2 {
+    return 2; // on the prototype: nothing to store per header
   }
 
   get source(): Endpoint | null {
