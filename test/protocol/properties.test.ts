@@ -119,6 +119,28 @@ fuzz(`100k inputs never throw and never pass a non-header as ok ${context}`, () 
   }
   assert.ok(ok > 100, `the mutations should also reach valid headers (got ${ok})`);
 });
+fuzz(`streaming holds for mutated input too: invalid is final, ok is stable ${context}`, () => {
+  const random = new Random(seed ^ 0xf1e1d);
+  for (let n = 0; n < 3000; n++) {
+    const input = mutate(random, random.pick(VALID_CASES).bytes);
+    const whole = parseProxyHeader(input);
+    let seenInvalid = false;
+    for (let cut = 0; cut <= input.length; cut++) {
+      const part = parseProxyHeader(input.subarray(0, cut));
+      const shown = `${Buffer.from(input).toString('hex')} cut at ${cut} ${context}`;
+      if (seenInvalid) assert.is(part.status, 'invalid', `invalid must stay invalid: ${shown}`);
+      if (part.status === 'invalid') {
+        seenInvalid = true;
+        assert.is(whole.status, 'invalid', `a prefix was invalid, the whole must be: ${shown}`);
+      }
+      if (whole.status === 'ok') {
+        if (cut < whole.length) assert.is(part.status, 'incomplete', shown);
+        else assert.is(part.status === 'ok' && part.length, whole.length, shown);
+      }
+      if (whole.status === 'incomplete') assert.is(part.status, 'incomplete', shown);
+    }
+  }
+});
 fuzz.run();
 
 const ALL_PROTOCOLS: readonly Protocol[] = ['TCP4', 'TCP6', 'UDP4', 'UDP6', 'UNIX_STREAM', 'UNIX_DGRAM', 'UNKNOWN'];
