@@ -7,10 +7,9 @@ export type TlvWalk = string | number;
 
 /**
  * Checks the TLVs in bytes[start, end), collecting them into `out` when given (values are views,
- * not copies). Returns a
- * reason for a TLV that overruns `end`, a CRC32C TLV whose length is not 4 or that appears twice,
- * a UNIQUE_ID over 128 bytes, or an SSL TLV whose sub-TLVs do not fit; otherwise the offset of
- * the CRC32C value, or -1. Unknown types are kept as they are.
+ * not copies). Returns a reason for a TLV that overruns `end`, a CRC32C TLV whose length is not 4
+ * or that appears twice, a UNIQUE_ID over 128 bytes, or an SSL TLV whose sub-TLVs do not fit;
+ * otherwise the offset of the CRC32C value, or -1. Unknown types are kept as they are.
  */
 export function walkTlvs(bytes: Uint8Array, start: number, end: number, out: Tlv[] | null): TlvWalk {
   let crcAt = -1;
