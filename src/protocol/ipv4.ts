@@ -14,7 +14,7 @@ const OCTET_DOT: readonly string[] = OCTET_TEXT.map((text) => text + '.');
  * separator). A leading zero (`010`) is refused, as the spec says, because some readers take it
  * for octal; a lone `0` is fine.
  */
-export function parseIPv4(text: Uint8Array, start: number, end: number, out: Uint8Array, at: number): number {
+export function parseIPv4(text: Uint8Array, start: number, end: number, out: Uint8Array | null, at: number): number {
   // One loop over the bytes (no loop per octet): this is the hot path of a TCP4 line.
   let octets = 0; // octets done
   let value = 0;
@@ -28,7 +28,7 @@ export function parseIPv4(text: Uint8Array, start: number, end: number, out: Uin
       if (value > 255) return -1;
       digits++;
     } else if (text[i] === DOT && digits > 0 && octets < 3) {
-      out[at + octets] = value;
+      if (out !== null) out[at + octets] = value;
       octets++;
       value = 0;
       digits = 0;
@@ -37,7 +37,7 @@ export function parseIPv4(text: Uint8Array, start: number, end: number, out: Uin
     }
   }
   if (digits === 0 || octets !== 3) return -1;
-  out[at + 3] = value;
+  if (out !== null) out[at + 3] = value;
   return i;
 }
 

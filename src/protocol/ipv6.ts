@@ -27,7 +27,7 @@ const HEX_VALUE: Int8Array = (() => {
  * or a bracket is simply not part of the address, so the caller sees it follow.
  * One loop over the bytes (no loop per group): this is the hot path of a TCP6 line.
  */
-export function parseIPv6(text: Uint8Array, start: number, end: number, out: Uint8Array): number {
+export function parseIPv6(text: Uint8Array, start: number, end: number, out: Uint8Array | null): number {
   let words = 0;
   let gap = -1; // word index where `::` stands
   let value = 0; // the group being read
@@ -57,8 +57,10 @@ export function parseIPv6(text: Uint8Array, start: number, end: number, out: Uin
         afterGap = true;
       } else {
         if (words === 8) return -1;
-        out[words * 2] = value >> 8;
-        out[words * 2 + 1] = value & 0xff;
+        if (out !== null) {
+          out[words * 2] = value >> 8;
+          out[words * 2 + 1] = value & 0xff;
+        }
         words++;
         value = 0;
         digits = 0;
@@ -77,8 +79,10 @@ export function parseIPv6(text: Uint8Array, start: number, end: number, out: Uin
   }
   if (digits > 0) {
     if (words === 8) return -1;
-    out[words * 2] = value >> 8;
-    out[words * 2 + 1] = value & 0xff;
+    if (out !== null) {
+      out[words * 2] = value >> 8;
+      out[words * 2 + 1] = value & 0xff;
+    }
     words++;
   } else if (!(afterGap && groupStart === i)) {
     return -1; // ends on a single colon, or is empty
@@ -90,9 +94,10 @@ export function parseIPv6(text: Uint8Array, start: number, end: number, out: Uin
  * Checks the word count and moves the words after a `::` to the end, zeroing the gap (plain
  * loops: for a few bytes they beat the typed-array built-ins). Returns `end`, or -1.
  */
-function spreadGap(out: Uint8Array, words: number, gap: number, end: number): number {
+function spreadGap(out: Uint8Array | null, words: number, gap: number, end: number): number {
   if (gap < 0) return words === 8 ? end : -1;
   if (words === 8) return -1;
+  if (out === null) return end;
   const shift = (8 - words) * 2;
   for (let b = words * 2 - 1; b >= gap * 2; b--) out[b + shift] = out[b];
   for (let b = gap * 2; b < gap * 2 + shift; b++) out[b] = 0;

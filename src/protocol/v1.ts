@@ -185,7 +185,8 @@ function parseTcp(bytes: Uint8Array, v6: boolean): ParseResult {
  * and length, then decoded, to tell why it fails (or that it is incomplete).
  */
 function addressField(bytes: Uint8Array, start: number, limit: number, v6: boolean): number {
-  const stop = v6 ? parseIPv6(bytes, start, limit, scratch) : parseIPv4(bytes, start, limit, scratch, 0);
+  // Only checked here (no bytes written): the header decodes the address again when it is read.
+  const stop = v6 ? parseIPv6(bytes, start, limit, null) : parseIPv4(bytes, start, limit, null, 0);
   if (stop >= 0 && stop < limit && bytes[stop] === SP) return stop;
   const end = scanField(bytes, start, limit, v6 ? IPV6_BYTES : IPV4_BYTES, v6 ? IPV6_MAX_TEXT : IPV4_MAX_TEXT, SP);
   if (end < 0) return end;
