@@ -25,6 +25,8 @@ export interface Logger {
   readonly notice: LogMethod;
   /** True when debug lines are written, so callers can skip preparing their fields. */
   readonly debugEnabled: boolean;
+  /** True when info lines are written. */
+  readonly infoEnabled: boolean;
 }
 
 export interface LineSink {
@@ -43,7 +45,7 @@ export interface LoggerOptions {
 const noop: LogMethod = () => {};
 
 /** A logger that writes nothing (for tests and in-process benchmarks). */
-export const silentLogger: Logger = Object.freeze({ debug: noop, info: noop, warn: noop, error: noop, notice: noop, debugEnabled: false });
+export const silentLogger: Logger = Object.freeze({ debug: noop, info: noop, warn: noop, error: noop, notice: noop, debugEnabled: false, infoEnabled: false });
 
 export function createLogger({ level = 'info', format = 'text', sink, now = Date.now }: LoggerOptions): Logger {
   const threshold = LEVELS.indexOf(level);
@@ -57,6 +59,7 @@ export function createLogger({ level = 'info', format = 'text', sink, now = Date
     error: method('error'),
     notice: write('info'),
     debugEnabled: threshold === 0,
+    infoEnabled: threshold <= 1,
   });
 }
 

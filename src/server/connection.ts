@@ -43,56 +43,70 @@ type TaggedSocket = net.Socket & { [kConnection]: Connection };
 // One scan result reused by every chunk of every connection.
 const scan: Scan = { end: 0, lines: 0, stop: STOP_NONE };
 
+// Bits of Connection.flags (one number instead of several booleans: this object is per connection).
+const RECEIVED = 1; // a byte has arrived
+const OPENED = 2; // open() ran: its close gets a log line
+const HEALTH_CHECK = 4; // a v2 LOCAL header
+const UNTRUSTED = 8; // the peer is outside --trust
+
 export class Connection {
   readonly socket: net.Socket;
   readonly ctx: ServerContext;
-  /** The socket's peer (`addr:port`): the load balancer when a header is used. */
-  readonly peer: string;
-  readonly trusted: boolean;
   readonly openedAt: number;
   state = AWAIT_HEADER;
+  flags = 0;
   /** Header bytes so far (awaiting header) or the partial line carried to the next chunk. */
   pending: Buffer | null = null;
   /** Last progress (data in, or the echo drained), on the coarse clock. */
   active: number;
-  received = false;
-  healthCheck = false;
   lines = 0;
   bytes = 0;
-  /** The real client for the logs, set when the connection is opened for echo. */
+  /** The socket's peer as `addr:port` (the load balancer when a header is used); see peerOf. */
+  peer: string | null = null;
+  /** The real client, kept for the close line when info lines are written. */
   client: string | null = null;
   reason: string | null = null;
   error: string | null = null;
 
-  constructor(ctx: ServerContext, socket: net.Socket, peerAddress: string, peerPort: number) {
+  constructor(ctx: ServerContext, socket: net.Socket) {
     this.ctx = ctx;
     this.socket = socket;
-    this.peer = formatEndpoint(plainAddress(peerAddress), peerPort);
-    this.trusted = ctx.trust === null || ctx.trust.allows(peerAddress);
     this.openedAt = Date.now(); // precise: the close line reports the duration from it
     this.active = ctx.now;
   }
 }
 
+/**
+ * The peer as text. Asked of the socket only when needed (a peer address costs memory for as
+ * long as the connection lives), and at accept when info lines will want it after the close.
+ */
+function peerOf(conn: Connection): string {
+  if (conn.peer === null) {
+    const address = conn.socket.remoteAddress;
+    conn.peer = address === undefined ? 'unknown' : formatEndpoint(plainAddress(address), conn.socket.remotePort ?? 0);
+  }
+  return conn.peer;
+}
+
 /** `connection` handler of the server: sets the connection up according to the policy. */
 export function accept(ctx: ServerContext, socket: net.Socket): void {
-  const address = socket.remoteAddress;
-  if (address === undefined) {
-    socket.destroy(); // already gone (reset before we got to it)
-    return;
-  }
-  const conn = new Connection(ctx, socket, address, socket.remotePort ?? 0);
+  const conn = new Connection(ctx, socket);
   (socket as TaggedSocket)[kConnection] = conn;
   ctx.connections.add(conn);
   ctx.metrics.connectionsOpen++;
   ctx.metrics.connectionsTotal++;
   socket.on('data', onData);
-  socket.on('drain', onDrain);
   socket.on('error', onError);
   socket.on('close', onClose);
+  if (ctx.trust !== null) {
+    const address = socket.remoteAddress;
+    if (address === undefined || !ctx.trust.allows(address)) conn.flags |= UNTRUSTED;
+  }
+  if (ctx.logger.infoEnabled) peerOf(conn);
   // Policy off waits for the first byte too: a connection that sends nothing stays quiet.
-  if (ctx.policy === 'require' && !conn.trusted) {
-    reject(conn, 'untrusted', `${conn.peer} is not in --trust`, `${conn.peer} is not a trusted load balancer address`);
+  if (ctx.policy === 'require' && conn.flags & UNTRUSTED) {
+    const peer = peerOf(conn);
+    reject(conn, 'untrusted', `${peer} is not in --trust`, `${peer} is not a trusted load balancer address`);
   }
 }
 
@@ -101,14 +115,14 @@ function onData(this: net.Socket, chunk: Buffer): void {
   // CLOSING: whatever else arrives is dropped, and does not extend the linger.
   if (conn.state === CLOSING) return;
   conn.active = conn.ctx.now;
-  conn.received = true;
+  conn.flags |= RECEIVED;
   try {
     if (conn.state === ECHO) echo(conn, chunk);
     else header(conn, chunk);
   } catch (error) {
     // Only a bug gets here: it costs this connection, never the process and its other clients.
     conn.ctx.metrics.reject('internal-error');
-    conn.ctx.logger.error('internal error; connection closed', { peer: conn.peer, error: error instanceof Error ? (error.stack ?? error.message) : String(error) });
+    conn.ctx.logger.error('internal error; connection closed', { peer: peerOf(conn), error: error instanceof Error ? (error.stack ?? error.message) : String(error) });
     conn.reason = 'internal-error';
     conn.state = CLOSING;
     this.destroy();
@@ -131,26 +145,24 @@ function onClose(this: net.Socket): void {
   const { ctx } = conn;
   ctx.connections.delete(conn);
   ctx.metrics.connectionsOpen--;
-  if (!conn.received && conn.reason === null && conn.client === null) {
+  if (conn.flags & OPENED) {
+    // (client is null when info lines are off.) A v2 LOCAL health check had its line at open.
+    if (conn.client !== null) {
+      (conn.flags & HEALTH_CHECK ? ctx.logger.debug : ctx.logger.info)('close', {
+        client: conn.client,
+        duration_s: (Date.now() - conn.openedAt) / 1000,
+        lines: conn.lines,
+        bytes: conn.bytes,
+        reason: conn.reason ?? (conn.error !== null ? `client-error:${conn.error}` : 'client-closed'),
+      });
+    }
+  } else if (conn.reason === null && !(conn.flags & RECEIVED)) {
     // Opened and closed without a byte: a TCP health check. Counted, quiet at info.
     ctx.metrics.silentCloses++;
-    ctx.logger.debug('health check (closed without data)', { peer: conn.peer });
-  } else if (conn.client === null && conn.reason === null) {
+    if (ctx.logger.debugEnabled) ctx.logger.debug('health check (closed without data)', { peer: peerOf(conn) });
+  } else if (conn.reason === null && ctx.logger.infoEnabled) {
     // Some bytes, but the peer went before its header was complete.
-    ctx.logger.info('closed before a complete header', {
-      peer: conn.peer,
-      bytes: conn.pending?.length,
-      error: conn.error ?? undefined,
-    });
-  } else if (conn.client !== null) {
-    // A balancer's health check (v2 LOCAL) already had its info line at open.
-    (conn.healthCheck ? ctx.logger.debug : ctx.logger.info)('close', {
-      client: conn.client,
-      duration_s: (Date.now() - conn.openedAt) / 1000,
-      lines: conn.lines,
-      bytes: conn.bytes,
-      reason: conn.reason ?? (conn.error !== null ? `client-error:${conn.error}` : 'client-closed'),
-    });
+    ctx.logger.info('closed before a complete header', { peer: peerOf(conn), bytes: conn.pending?.length, error: conn.error ?? undefined });
   }
   ctx.onClosed();
 }
@@ -176,8 +188,9 @@ function header(conn: Connection, chunk: Buffer): void {
       echo(conn, bytes);
       return;
     }
-    if (!conn.trusted) {
-      reject(conn, 'untrusted', `PROXY header from ${conn.peer}, which is not in --trust`, `${conn.peer} may not send a PROXY header`);
+    if (conn.flags & UNTRUSTED) {
+      const peer = peerOf(conn);
+      reject(conn, 'untrusted', `PROXY header from ${peer}, which is not in --trust`, `${peer} may not send a PROXY header`);
       return;
     }
   }
@@ -203,14 +216,16 @@ function open(conn: Connection, header: ProxyHeader | null): void {
   conn.state = ECHO;
   const kind = header === null ? 'none' : header.command === 'local' ? 'v2-local' : `v${header.version}`;
   ctx.metrics.headers[kind]++;
+  if (kind === 'v2-local') conn.flags |= HEALTH_CHECK;
+  conn.flags |= OPENED;
+  if (!ctx.logger.infoEnabled) return; // who it is matters only to the log lines
   const source = header?.source ?? null;
-  conn.client = source === null ? conn.peer : formatEndpoint(source.address, source.port);
-  conn.healthCheck = kind === 'v2-local';
+  conn.client = source === null ? peerOf(conn) : formatEndpoint(source.address, source.port);
   const destination = header?.destination ?? null;
-  ctx.logger.info(conn.healthCheck ? 'health check (v2 LOCAL)' : 'open', {
+  ctx.logger.info(conn.flags & HEALTH_CHECK ? 'health check (v2 LOCAL)' : 'open', {
     client: conn.client,
     // The balancer's own address, when the client is someone else.
-    via: source === null ? undefined : conn.peer,
+    via: source === null ? undefined : peerOf(conn),
     to: destination === null ? undefined : formatEndpoint(destination.address, destination.port),
     header: kind,
   });
@@ -245,7 +260,11 @@ function echo(conn: Connection, chunk: Buffer): void {
     ctx.metrics.lines += lines;
     ctx.metrics.bytes += bytes;
     // Backpressure: stop reading from a client that does not read its echo; `drain` resumes.
-    if (!ok) socket.pause();
+    // (The listener is added only then: most connections never need one.)
+    if (!ok) {
+      socket.pause();
+      socket.once('drain', onDrain);
+    }
   }
   if (stop === STOP_QUIT) {
     conn.pending = null;
@@ -292,7 +311,7 @@ function finish(conn: Connection, reason: string): void {
 export function reject(conn: Connection, reason: string, detail: string, tellClient: string): void {
   const { ctx } = conn;
   ctx.metrics.reject(reason);
-  ctx.logger.warn('reject', { peer: conn.peer, client: conn.client ?? undefined, reason, detail });
+  ctx.logger.warn('reject', { peer: peerOf(conn), client: conn.client ?? undefined, reason, detail });
   if (conn.socket.writable) conn.socket.write(`elb-proxy-echo: ${tellClient}; closing.\r\n`);
   finish(conn, reason);
 }

@@ -464,7 +464,7 @@ lifecycle('an exception while serving one connection closes only that connection
   const errors: string[] = [];
   const noop = () => {};
   // A logger that throws on data lines stands in for a bug on the data path.
-  const logger = { debugEnabled: true, debug: (msg: string) => { if (msg === 'data') throw new Error('boom'); }, info: noop, warn: noop, notice: noop, error: (msg: string) => errors.push(msg) };
+  const logger = { debugEnabled: true, infoEnabled: true, debug: (msg: string) => { if (msg === 'data') throw new Error('boom'); }, info: noop, warn: noop, notice: noop, error: (msg: string) => errors.push(msg) };
   const echo = createEchoServer({ logger, proxyProtocol: 'off' });
   const { port } = await echo.listen({ port: 0, host: '127.0.0.1' });
   try {
