@@ -165,17 +165,18 @@ function parseTcp(bytes: Uint8Array, v6: boolean): ParseResult {
   const destinationStart = sourceEnd + 1;
   const destinationEnd = addressField(bytes, destinationStart, limit, v6);
   if (destinationEnd < 0) return fieldFailure(bytes, destinationEnd, 1, destinationStart, v6);
-  const sourcePortEnd = portField(bytes, destinationEnd + 1, limit, SP);
-  if (sourcePortEnd < 0) return fieldFailure(bytes, sourcePortEnd, 2, destinationEnd + 1, v6);
-  const sourcePort = portValue;
-  const destinationPortEnd = portField(bytes, sourcePortEnd + 1, limit, CR);
-  if (destinationPortEnd < 0) return fieldFailure(bytes, destinationPortEnd, 3, sourcePortEnd + 1, v6);
+  const sourcePortField = portField(bytes, destinationEnd + 1, limit, SP);
+  if (sourcePortField < 0) return fieldFailure(bytes, sourcePortField, 2, destinationEnd + 1, v6);
+  const sourcePortEnd = sourcePortField >> 16;
+  const destinationPortField = portField(bytes, sourcePortEnd + 1, limit, CR);
+  if (destinationPortField < 0) return fieldFailure(bytes, destinationPortField, 3, sourcePortEnd + 1, v6);
+  const destinationPortEnd = destinationPortField >> 16;
   // The destination port ended at a CR: the LF must follow.
   const lf = destinationPortEnd + 1;
   if (lf >= V1_MAX_LENGTH) return tooLong();
   if (lf >= size) return INCOMPLETE;
   if (bytes[lf] !== LF) return invalid(`v1: carriage return not followed by line feed at byte ${destinationPortEnd}`);
-  const header = new V1Header(v6 ? 'TCP6' : 'TCP4', bytes, destinationStart, destinationEnd, sourcePort, portValue);
+  const header = new V1Header(v6 ? 'TCP6' : 'TCP4', bytes, destinationStart, destinationEnd, sourcePortField & 0xffff, destinationPortField & 0xffff);
   return { status: 'ok', header, length: lf + 1 };
 }
 
@@ -197,9 +198,10 @@ function addressField(bytes: Uint8Array, start: number, limit: number, v6: boole
   return end;
 }
 
-let portValue = 0; // the value portField read; the parser is synchronous, so one variable serves
-
-/** The end of the port starting at `start` (offset of `terminator`), its value in portValue; or a failure code. */
+/**
+ * The port starting at `start`: its end (offset of `terminator`) times 65536 plus its value (one
+ * small integer carries both); or a failure code.
+ */
 function portField(bytes: Uint8Array, start: number, limit: number, terminator: number): number {
   let value = 0;
   let i = start;
@@ -210,8 +212,7 @@ function portField(bytes: Uint8Array, start: number, limit: number, terminator: 
     i++;
   }
   if (i > start && i < limit && bytes[i] === terminator && value <= 0xffff && (bytes[start] !== DIGIT_0 || i - start === 1)) {
-    portValue = value;
-    return i;
+    return i * 0x10000 + value;
   }
   // Not plainly valid: find out why.
   const end = scanField(bytes, start, limit, DIGIT, PORT_MAX_TEXT, terminator);
