@@ -78,7 +78,11 @@ export class Generator {
   readonly latency = new Histogram();
   #stopping = false;
   #open = new Set<Client>();
+  /** Clients waiting for their turn to connect: a queue read from `#head` (no shift() per client). */
   #waiting: Client[] = [];
+  #head = 0;
+  /** Slots started so far (`start(n)` may hold some back for `more()`). */
+  #started = 0;
   #connecting = 0;
   #sweep: NodeJS.Timeout | undefined;
   #windowStart = copyCounters(this.counters);
@@ -90,10 +94,18 @@ export class Generator {
     this.config = config;
   }
 
-  start(): void {
-    this.#sweep = setInterval(() => this.#sweepTimeouts(), SWEEP_MS);
-    for (let slot = 0; slot < this.config.clients; slot++) this.#waiting.push(new Client(this, slot, this.config.firstClient + slot));
+  /** Starts the first `count` clients (all by default). */
+  start(count = this.config.clients): void {
+    this.#sweep ??= setInterval(() => this.#sweepTimeouts(), SWEEP_MS);
+    const end = Math.min(this.config.clients, this.#started + count);
+    for (let slot = this.#started; slot < end; slot++) this.#waiting.push(new Client(this, slot, this.config.firstClient + slot));
+    this.#started = end;
     this.#pump();
+  }
+
+  /** Starts the clients `start(count)` held back. */
+  more(): void {
+    this.start(this.config.clients - this.#started);
   }
 
   /** Starts the measured window: rates, latency and CPU count from here. */
@@ -115,7 +127,8 @@ export class Generator {
     const window = countersSince(this.counters, this.#windowStart);
     const latency = this.latency.toData();
     this.#stopping = true;
-    this.#waiting.length = 0;
+    this.#waiting = [];
+    this.#head = 0;
     for (const client of this.#open) client.stopRequested();
     return new Promise((resolve) => {
       const finish = () => {
@@ -172,9 +185,13 @@ export class Generator {
   }
 
   #pump(): void {
-    while (this.#connecting < this.config.maxConnecting && this.#waiting.length > 0 && !this.#stopping) {
+    while (this.#connecting < this.config.maxConnecting && this.#head < this.#waiting.length && !this.#stopping) {
       this.#connecting++;
-      this.#waiting.shift()!.connect();
+      this.#waiting[this.#head++].connect();
+    }
+    if (this.#head === this.#waiting.length) {
+      this.#waiting = [];
+      this.#head = 0;
     }
   }
 

@@ -57,7 +57,8 @@ export function formatRun(r: RunResult, setup: readonly string[]): string {
     `p50 ${num(l.p50)}  p90 ${num(l.p90)}  p99 ${num(l.p99)}  max ${num(l.max)}  (${l.samples} samples)`,
   ]);
   if (r.memory !== null) {
-    rows.push(['server memory', `${mib(r.memory.beforeBytes)} before, ${mib(r.memory.afterBytes)} with ${r.up} clients: ${kib(r.memory.perConnectionBytes)} per connection`]);
+    const m = r.memory;
+    rows.push(['server memory', `${kib(m.perConnectionBytes)} per connection (RSS ${mib(m.beforeBytes)} with no client, ${mib(m.halfBytes)} with ${m.halfClients}, ${mib(m.afterBytes)} with ${r.up})`]);
   }
   if (r.serverBusy !== null) {
     const unit = r.scenario === 'connect' ? 'connection' : 'line';

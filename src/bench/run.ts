@@ -47,7 +47,19 @@ export interface RunResult {
   readonly connectionsPerSecond: number;
   /** Milliseconds: per echo (pingpong, hold) or per connection from connect to its echo (connect). */
   readonly latencyMs: Latency;
-  readonly memory: { readonly beforeBytes: number; readonly afterBytes: number; readonly perConnectionBytes: number } | null;
+  /**
+   * Hold: server RSS before any client, with the first half of the clients, and with all of them
+   * (the highest of samples every 100 ms over a second or more of each). Per connection is the
+   * growth from half to all, divided by the connections added: what a fresh process pays once
+   * (code compiled, buffers pooled, the young heap grown) falls in the first half and is left out.
+   */
+  readonly memory: {
+    readonly beforeBytes: number;
+    readonly halfBytes: number;
+    readonly halfClients: number;
+    readonly afterBytes: number;
+    readonly perConnectionBytes: number;
+  } | null;
   /** Server CPU over the window, as a share of one core (1 = one core fully busy), or null. */
   readonly serverBusy: number | null;
   /**
@@ -75,8 +87,9 @@ export async function runBench(plan: RunPlan, server: ServerHandle): Promise<Run
   const perProcess = socketsPerProcess();
   const procs = plan.procs === 0 ? 0 : Math.max(plan.procs, Math.ceil(plan.clients / perProcess));
   if (procs > plan.procs && plan.procs > 0) notes.push(`${procs} generator processes: one process may open only ${perProcess} client sockets here`);
-  const rssBefore = plan.scenario === 'hold' ? await settledRss(server) : null;
-  const generators = await startGenerators(plan, server, procs);
+  const staged = plan.scenario === 'hold' && plan.clients >= 2;
+  const rssBefore = staged ? await settledRss(server) : null;
+  const generators = await startGenerators(plan, server, procs, staged);
   const started = performance.now();
   const elapsed = () => (performance.now() - started) / 1000;
   const sum = () => sumCounters(generators.map((g) => g.counters()));
@@ -92,19 +105,31 @@ export async function runBench(plan: RunPlan, server: ServerHandle): Promise<Run
   try {
     ticker = setInterval(() => show(), 1000);
     // Ramp: wait until every client is connected and has had its first echo (or gave up).
-    const everyoneOnce = () => {
+    const rampLimit = Math.min(RAMP_LIMIT_MS, plan.timeoutMs + plan.clients);
+    const everyoneOnce = (count: number) => () => {
       const c = sum();
-      return c.answered + errorCount(c) >= plan.clients;
+      return c.answered + errorCount(c) >= count;
     };
-    const ramped = await waitFor(everyoneOnce, Math.min(RAMP_LIMIT_MS, plan.timeoutMs + plan.clients));
+    let half: { rss: number | null; up: number } | null = null;
+    if (staged) {
+      await waitFor(everyoneOnce(firstWave(plan.clients, procs)), rampLimit);
+      // Idle a while with lines flowing, so the heap's transient share has grown to its usual size
+      // at both samples and only what the added connections keep shows in the difference.
+      const peak = watchRss(server);
+      await sleep(Math.max(plan.thinkMs * 1.5, 1000));
+      half = { rss: peak(), up: sum().up };
+      for (const g of generators) g.more();
+    }
+    const ramped = await waitFor(everyoneOnce(plan.clients), rampLimit);
     if (!ramped) notes.push(`not every client was up and answered within the ramp limit: ${sum().up} of ${plan.clients} up`);
     const cpuBefore = server.cpuMicros();
     for (const g of generators) g.measure();
     const windowStart = performance.now();
+    const peak = watchRss(server);
     await sleep(plan.durationMs);
     const windowSeconds = (performance.now() - windowStart) / 1000;
     const cpuAfter = server.cpuMicros();
-    const rssAfter = server.rss();
+    const rssAfter = peak();
     const up = sum().up;
     const reports = await Promise.all(generators.map((g) => g.stop()));
     show(true);
@@ -114,8 +139,8 @@ export async function runBench(plan: RunPlan, server: ServerHandle): Promise<Run
       notes,
       serverBusy: cpuBefore === null || cpuAfter === null ? null : (cpuAfter - cpuBefore) / 1e6 / windowSeconds,
       memory:
-        plan.scenario === 'hold' && rssBefore !== null && rssAfter !== null && up > 0
-          ? { beforeBytes: rssBefore, afterBytes: rssAfter, perConnectionBytes: (rssAfter - rssBefore) / up }
+        half !== null && half.rss !== null && rssBefore !== null && rssAfter !== null && up > half.up
+          ? { beforeBytes: rssBefore, halfBytes: half.rss, halfClients: half.up, afterBytes: rssAfter, perConnectionBytes: (rssAfter - half.rss) / (up - half.up) }
           : null,
     });
   } catch (error) {
@@ -126,7 +151,21 @@ export async function runBench(plan: RunPlan, server: ServerHandle): Promise<Run
   }
 }
 
-async function startGenerators(plan: RunPlan, server: ServerHandle, procs: number): Promise<GeneratorHandle[]> {
+/** Each generator's share of the clients: even, the first ones taking the remainder. */
+function share(clients: number, procs: number, i: number): { first: number; count: number } {
+  const first = Math.floor((clients * i) / procs);
+  return { first, count: Math.floor((clients * (i + 1)) / procs) - first };
+}
+
+/** Clients in the first wave of a staged start: half of each generator's share. */
+function firstWave(clients: number, procs: number): number {
+  let total = 0;
+  for (let i = 0; i < Math.max(procs, 1); i++) total += Math.floor(share(clients, Math.max(procs, 1), i).count / 2);
+  return total;
+}
+
+/** Starts the generators; `staged`: each starts half its clients and the rest on `more()`. */
+async function startGenerators(plan: RunPlan, server: ServerHandle, procs: number, staged: boolean): Promise<GeneratorHandle[]> {
   const config = (clients: number, firstClient: number): GeneratorConfig => ({
     scenario: plan.scenario,
     host: server.host,
@@ -140,14 +179,13 @@ async function startGenerators(plan: RunPlan, server: ServerHandle, procs: numbe
     timeoutMs: plan.timeoutMs,
     maxConnecting: MAX_CONNECTING,
   });
-  if (procs === 0) return [inProcessGenerator(config(plan.clients, 0))];
+  const initial = (count: number) => (staged ? Math.floor(count / 2) : count);
+  if (procs === 0) return [inProcessGenerator(config(plan.clients, 0), initial(plan.clients))];
   const handles: GeneratorHandle[] = [];
   try {
     for (let i = 0; i < procs; i++) {
-      // Even shares; the first processes take the remainder.
-      const first = Math.floor((plan.clients * i) / procs);
-      const next = Math.floor((plan.clients * (i + 1)) / procs);
-      handles.push(await childGenerator(plan.self, config(next - first, first), plan.generatorCpus));
+      const { first, count } = share(plan.clients, procs, i);
+      handles.push(await childGenerator(plan.self, config(count, first), plan.generatorCpus, initial(count)));
     }
   } catch (error) {
     for (const h of handles) h.kill();
@@ -209,6 +247,19 @@ function progressLine(plan: RunPlan, seconds: number, c: Counters, linesPerSecon
   const errors = errorCount(c);
   const churn = plan.scenario === 'connect' ? `, ${c.completed} connections done` : '';
   return `bench ${plan.scenario}: ${seconds.toFixed(0)} s, ${c.up}/${plan.clients} up, ${Math.round(linesPerSecond)} lines/s${churn}, ${errors} error${errors === 1 ? '' : 's'}`;
+}
+
+/** Samples the server's RSS every tick from now; the function returned stops and gives the highest seen. */
+function watchRss(server: ServerHandle): () => number | null {
+  let highest = server.rss();
+  const timer = setInterval(() => {
+    const now = server.rss();
+    if (now !== null && (highest === null || now > highest)) highest = now;
+  }, TICK_MS);
+  return () => {
+    clearInterval(timer);
+    return highest;
+  };
 }
 
 /** The server's RSS once it stops moving (a just-started server, its workers still warming up), bounded to a few seconds. */

@@ -29,7 +29,11 @@ export function socketsPerProcess(): number {
 const PROGRESS_MS = 200;
 
 /** Parent → child messages. */
-type Command = { readonly type: 'start'; readonly config: GeneratorConfig } | { readonly type: 'measure' } | { readonly type: 'stop' };
+type Command =
+  | { readonly type: 'start'; readonly config: GeneratorConfig; readonly count: number }
+  | { readonly type: 'more' }
+  | { readonly type: 'measure' }
+  | { readonly type: 'stop' };
 /** Child → parent messages. */
 type Update = { readonly type: 'progress'; readonly counters: Counters } | { readonly type: 'done'; readonly report: GeneratorReport };
 
@@ -37,6 +41,8 @@ export interface GeneratorHandle {
   readonly pid: number;
   /** Latest counters (from the child's last progress message, or live in-process). */
   counters(): Counters;
+  /** Starts the clients held back at start (see `initial`). */
+  more(): void;
   measure(): void;
   stop(): Promise<GeneratorReport>;
   /** Ends the generator at once (a failed run): no report. */
@@ -49,12 +55,14 @@ export interface SelfCommand {
   readonly args: readonly string[];
 }
 
-export function inProcessGenerator(config: GeneratorConfig): GeneratorHandle {
+/** Clients start at once, or only `initial` of them until `more()`. */
+export function inProcessGenerator(config: GeneratorConfig, initial = config.clients): GeneratorHandle {
   const generator = new Generator(config);
-  generator.start();
+  generator.start(initial);
   return {
     pid: process.pid,
     counters: () => generator.counters,
+    more: () => generator.more(),
     measure: () => generator.measure(),
     stop: () => generator.stop(),
     kill: () => void generator.stop(),
@@ -62,7 +70,7 @@ export function inProcessGenerator(config: GeneratorConfig): GeneratorHandle {
 }
 
 /** Starts a child generator, pinned to `cpus` (a taskset list such as `1`) when given. */
-export function childGenerator(self: SelfCommand, config: GeneratorConfig, cpus: string | undefined): Promise<GeneratorHandle> {
+export function childGenerator(self: SelfCommand, config: GeneratorConfig, cpus: string | undefined, initial = config.clients): Promise<GeneratorHandle> {
   const args = [...self.args, 'bench', '--as-generator'];
   const child: ChildProcess =
     cpus === undefined
@@ -84,10 +92,11 @@ export function childGenerator(self: SelfCommand, config: GeneratorConfig, cpus:
   return new Promise((resolve, reject) => {
     child.once('error', reject);
     child.once('spawn', () => {
-      send({ type: 'start', config });
+      send({ type: 'start', config, count: initial });
       resolve({
         pid: child.pid!,
         counters: () => latest,
+        more: () => send({ type: 'more' }),
         measure: () => send({ type: 'measure' }),
         stop: () =>
           new Promise<GeneratorReport>((done, fail) => {
@@ -116,8 +125,10 @@ export function runAsGenerator(): Promise<void> {
     process.on('message', (command: Command) => {
       if (command.type === 'start' && generator === undefined) {
         generator = new Generator(command.config);
-        generator.start();
+        generator.start(command.count);
         ticker = setInterval(() => reply({ type: 'progress', counters: generator!.counters }), PROGRESS_MS);
+      } else if (command.type === 'more') {
+        generator?.more();
       } else if (command.type === 'measure') {
         generator?.measure();
       } else if (command.type === 'stop' && generator !== undefined) {
