@@ -56,7 +56,7 @@ export function v1Header(clientPort = 40000, client = '198.51.100.7'): string {
  * One complete, well-behaved session: header, a line, its echo, `q`, the server's close.
  * Resolves with null when all went as it should, or with what went wrong.
  */
-export function session(port: number, line = 'control\r\n', timeoutMs = 3000): Promise<string | null> {
+export function session(port: number, line = 'control\r\n', timeoutMs = 5000): Promise<string | null> {
   return new Promise((resolve) => {
     const socket = net.connect({ port, host: '127.0.0.1' });
     let got = '';
