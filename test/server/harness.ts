@@ -1,7 +1,7 @@
 // An in-process echo server for tests: loopback, ephemeral port, JSON logs kept in memory.
-import { createLogger, type Level, MemorySink } from '../../src/log.ts';
-import { buildProxyHeader } from '../../src/protocol/index.ts';
-import { createEchoServer, type EchoServer, type EchoServerOptions } from '../../src/server/server.ts';
+// Through the package entry, as library users and the benchmark get it.
+import { buildProxyHeader, createEchoServer, createLogger, type EchoServer, type EchoServerOptions, type Level } from '../../src/index.ts';
+import { MemorySink } from '../../src/log.ts';
 
 export interface Started {
   readonly echo: EchoServer;
