@@ -1,4 +1,4 @@
-// The package entry point (`import … from 'elb-proxy-echo'`): the PROXY protocol library.
+// The package entry point (`import … from 'elb-proxy-echo'`): the PROXY protocol library and the echo server.
 export * from './protocol/index.ts';
 // The echo server, to start in-process (tests, benchmarks): see src/server/server.ts.
 export { createEchoServer, ECHO_DEFAULTS } from './server/server.ts';
