@@ -14,7 +14,7 @@ import { fileURLToPath } from 'node:url';
 import { writeChart } from '../src/bench/chart.ts';
 import type { Scenario } from '../src/bench/generator.ts';
 import { exitStatus, panelsFor, pinning, progressWriter, selfCommand, serverArgs } from '../src/bench/index.ts';
-import { errorsText, headline, kib, num, table } from '../src/bench/report.ts';
+import { errorsText, headline, kib, num, percent, table } from '../src/bench/report.ts';
 import { runBench, type RunResult } from '../src/bench/run.ts';
 import { startCommand, type ServerHandle } from '../src/bench/servers.ts';
 import { formatOptions, integer, parseOptions, text, UsageError } from '../src/options.ts';
@@ -74,7 +74,8 @@ async function main(): Promise<number> {
     const setup = [
       `${clients} clients per run, PROXY v2 headers, 16-byte lines; ${durationMs / 1000} s measured per run; hold: a line every ~1 s per client;` +
         ` pingpong and connect: best of ${rounds} interleaved round${rounds === 1 ? '' : 's'}`,
-      'µs/line, µs/conn: server CPU time (user + system, from /proc) per echoed line / per connection; mem/conn: server RSS growth per held connection',
+      'µs/line, µs/conn: server CPU time (user + system, from /proc) per echoed line / per connection; busy: server and generator CPU in pingpong (100% = one core);',
+      'mem/conn: server RSS growth per held connection, from half the clients to all',
       pins === null ? 'not pinned to CPUs (no taskset or one CPU)' : `one-worker servers pinned to CPU ${pins.server}, the generator to CPU ${pins.generators}; the ${cpus}-worker server is not pinned`,
       'our server runs with --log-level warn (no per-connection log lines); baselines log nothing',
     ];
@@ -138,6 +139,9 @@ interface Row {
   readonly p99Ms: number;
   /** Server CPU per echoed line / per connection, µs (null when not measurable). */
   readonly cpuPerLine: number | null;
+  /** Pingpong: server and generator CPU as shares of one core (is either the limit?). */
+  readonly serverBusy: number | null;
+  readonly generatorBusy: number;
   readonly connectionsPerSecond: number;
   readonly cpuPerConnection: number | null;
   readonly bytesPerConnection: number | null;
@@ -155,6 +159,8 @@ function summary(results: readonly { contender: Contender; result: RunResult }[]
       linesPerSecond: find(name, 'pingpong').linesPerSecond,
       p99Ms: find(name, 'pingpong').latencyMs.p99,
       cpuPerLine: find(name, 'pingpong').serverCpuMicrosPerUnit,
+      serverBusy: find(name, 'pingpong').serverBusy,
+      generatorBusy: Math.max(...find(name, 'pingpong').generatorBusy),
       connectionsPerSecond: find(name, 'connect').connectionsPerSecond,
       cpuPerConnection: find(name, 'connect').serverCpuMicrosPerUnit,
       bytesPerConnection: find(name, 'hold').memory?.perConnectionBytes ?? null,
@@ -175,8 +181,18 @@ function summary(results: readonly { contender: Contender; result: RunResult }[]
   const ratio = (x: number | null, of: number) => (x !== null && Number.isFinite(x) && Number.isFinite(of) && of > 0 ? `${(x / of).toFixed(2)}x` : '-');
   const cell = (x: number | null, show: (v: number) => string = num) => (x === null ? '-' : show(x));
   const figures = [
-    ['server', 'lines/s', 'p99 ms', 'µs/line', 'conn/s', 'µs/conn', 'mem/conn', 'errors'],
-    ...rows.map((r) => [r.server, num(r.linesPerSecond), num(r.p99Ms), cell(r.cpuPerLine), num(r.connectionsPerSecond), cell(r.cpuPerConnection), cell(r.bytesPerConnection, kib), r.errors]),
+    ['server', 'lines/s', 'p99 ms', 'µs/line', 'busy srv/gen', 'conn/s', 'µs/conn', 'mem/conn', 'errors'],
+    ...rows.map((r) => [
+      r.server,
+      num(r.linesPerSecond),
+      num(r.p99Ms),
+      cell(r.cpuPerLine),
+      `${cell(r.serverBusy, percent)}/${percent(r.generatorBusy)}`,
+      num(r.connectionsPerSecond),
+      cell(r.cpuPerConnection),
+      cell(r.bytesPerConnection, kib),
+      r.errors,
+    ]),
   ];
   // Ratios against the best Node baseline of each column: above 1 is better than it for every
   // column (costs are inverted: baseline cost / our cost).
