@@ -58,6 +58,18 @@ const PORT_MAX_TEXT = 5;
 const FIELD_NAMES = ['source address', 'destination address', 'source port', 'destination port'] as const;
 const UNKNOWN_HEADER = bareHeader(1, 'proxy', 'UNKNOWN');
 
+// Failure codes of findLineEnd and scanField (offsets are >= 0).
+const NEED_MORE = -1;
+const LINE_TOO_LONG = -2;
+const BAD_BYTE = -3;
+const FIELD_TOO_LONG = -4;
+const EMPTY_FIELD = -5;
+const BARE_CR = -6;
+const BARE_LF = -7;
+const BAD_ADDRESS = -8; // a field of the right bytes that does not decode
+const BAD_PORT = -9;
+let failedAt = 0; // where findLineEnd or scanField stopped on a failure
+
 /** Scratch for decoding an address; the parser is synchronous, so one buffer serves all calls. */
 const scratch = new Uint8Array(16);
 
@@ -111,18 +123,6 @@ function parseUnknown(bytes: Uint8Array): ParseResult {
   if (end < 0) return end === NEED_MORE ? INCOMPLETE : lineEndFailure(end);
   return { status: 'ok', header: UNKNOWN_HEADER, length: end };
 }
-
-// Failure codes of findLineEnd and scanField (offsets are >= 0).
-const NEED_MORE = -1;
-const LINE_TOO_LONG = -2;
-const BAD_BYTE = -3;
-const FIELD_TOO_LONG = -4;
-const EMPTY_FIELD = -5;
-const BARE_CR = -6;
-const BARE_LF = -7;
-const BAD_ADDRESS = -8; // a field of the right bytes that does not decode
-const BAD_PORT = -9;
-let failedAt = 0; // where findLineEnd or scanField stopped on a failure
 
 /**
  * Looks for the CRLF from `from` on: the line length (LF offset + 1), or NEED_MORE, or a
