@@ -58,7 +58,7 @@ const PORT_MAX_TEXT = 5;
 const FIELD_NAMES = ['source address', 'destination address', 'source port', 'destination port'] as const;
 const UNKNOWN_HEADER = bareHeader(1, 'proxy', 'UNKNOWN');
 
-// Failure codes of findLineEnd and scanField (offsets are >= 0).
+// Failure codes of the field and line scanners (which otherwise return offsets, >= 0).
 const NEED_MORE = -1;
 const LINE_TOO_LONG = -2;
 const BAD_BYTE = -3;
@@ -68,7 +68,7 @@ const BARE_CR = -6;
 const BARE_LF = -7;
 const BAD_ADDRESS = -8; // a field of the right bytes that does not decode
 const BAD_PORT = -9;
-let failedAt = 0; // where findLineEnd or scanField stopped on a failure
+let failedAt = 0; // where a scanner stopped on a failure (the parser is synchronous)
 
 /** Scratch for decoding an address; the parser is synchronous, so one buffer serves all calls. */
 const scratch = new Uint8Array(16);
