@@ -127,30 +127,33 @@ async function startServer(
   const clients = values.clients;
   const perProcess = socketsPerProcess();
   const cpus = availableParallelism();
-  // Enough processes for the descriptors; against a remote target the whole machine generates load.
-  const wanted = values.target === null ? 1 : Math.min(cpus, Math.ceil(clients / 500));
-  const procs = values.procs === 'auto' ? Math.max(Math.ceil(clients / perProcess), wanted) : values.procs;
+  let kind = values.server;
+  let workers = values.workers === 'auto' ? cpus : values.workers;
+  // Connections spread over workers by hash (SO_REUSEPORT), not evenly: leave each worker 10% room.
+  const needed = Math.ceil((clients * 1.1) / perProcess);
+  if (values.target === null) {
+    if (kind === 'in-process' && needed > 1) {
+      kind = 'src';
+      setup.push(`server started as a child process with workers: one process cannot hold ${clients} connections (descriptor limit ${perProcess + 1000})`);
+    }
+    if (kind !== 'in-process' && workers < needed) {
+      workers = needed;
+      setup.push(`server workers raised to ${workers}: a process may hold ${perProcess} connections here`);
+    }
+    if (kind === 'in-process') workers = 1;
+  }
+  // Generators: enough for the descriptors, and the CPUs the server leaves (all of them for a
+  // remote target), but not more than one per 100 clients.
+  const freeCpus = values.target === null ? Math.max(1, cpus - workers) : cpus;
+  const procs = values.procs === 'auto' ? Math.max(Math.ceil(clients / perProcess), Math.min(freeCpus, Math.ceil(clients / 100))) : values.procs;
   // With the clients inside this process, an in-process server's sockets are here too.
-  const socketsHere = values.target === null && values.server === 'in-process' ? 2 * clients : clients;
+  const socketsHere = values.target === null && kind === 'in-process' ? 2 * clients : clients;
   if (procs === 0 && socketsHere > perProcess) throw new UsageError(`--procs 0 cannot hold ${clients} clients: one process may open only ${perProcess} sockets here`);
-  if (procs > 1) setup.push(`clients spread over ${procs} generator processes (a process may open ${perProcess} sockets here, and each uses one CPU at most)`);
+  if (procs > 1) setup.push(`clients spread over ${procs} generator processes (each uses one CPU at most, and may open ${perProcess} sockets here)`);
   if (values.target !== null) {
     setup.push('traffic goes to the target as is; its balancer adds the PROXY header (unless --proxy-header says otherwise)');
     return { server: remoteTarget(values.target.host, values.target.port), generatorCpus: undefined, procs };
   }
-  let workers = values.workers === 'auto' ? cpus : values.workers;
-  let kind = values.server;
-  // Connections spread over workers by hash (SO_REUSEPORT), not evenly: leave each worker 10% room.
-  const needed = Math.ceil((clients * 1.1) / perProcess);
-  if (kind === 'in-process' && needed > 1) {
-    kind = 'src';
-    setup.push(`server started as a child process with workers: one process cannot hold ${clients} connections (descriptor limit ${perProcess + 1000})`);
-  }
-  if (kind !== 'in-process' && workers < needed) {
-    workers = needed;
-    setup.push(`server workers raised to ${workers}: a process may hold ${perProcess} connections here`);
-  }
-  if (kind === 'in-process') workers = 1;
   const pins = values.pin === 'on' && workers === 1 && procs > 0 ? pinning() : null;
   if (pins === null) setup.push(values.pin === 'off' ? 'not pinned to CPUs (--pin off)' : workers > 1 ? `not pinned: ${workers} server workers share the CPUs with the generator` : 'not pinned to CPUs (no taskset, one CPU, or generator in this process)');
   else setup.push(`server pinned to CPU ${pins.server}, generator processes to CPU ${pins.generators} (taskset)`);
