@@ -7,7 +7,7 @@
 //   const client = Netns.create('io-cl');           // a namespace with loopback up
 //   const balancer = Netns.create('io-lb');
 //   link(client, '10.0.1.2/24', balancer, '10.0.1.1/24');   // a veth pair between them
-//   const child = client.spawn('haproxy', ['-db', '-f', cfg]);
+//   const haproxy = balancer.spawn('haproxy', ['-db', '-f', cfg]);
 //   const reply = await exchange(client, { host: '10.0.1.1', port: 80, input: 'hello\r\n' });
 //   removeAll();                                      // in a finally/after hook
 //

@@ -75,9 +75,22 @@ function describe(child: ChildProcess): string {
   return child.spawnargs.filter((a) => !a.startsWith('/tmp/')).slice(0, 6).join(' ');
 }
 
-/** A temp dir `io-<name>-*` that is removed when the peer stops. */
-function tempDir(name: string): string {
-  return mkdtempSync(join(tmpdir(), `io-${name}-`));
+const tempDirs = new Set<string>();
+process.on('exit', () => {
+  for (const dir of tempDirs) rmSync(dir, { recursive: true, force: true });
+});
+
+/** A temp dir `io-<name>-*`, removed when the peer stops (or at exit, if it never did). */
+function tempDir(name: string): { path: string; remove: () => void } {
+  const path = mkdtempSync(join(tmpdir(), `io-${name}-`));
+  tempDirs.add(path);
+  return {
+    path,
+    remove: () => {
+      rmSync(path, { recursive: true, force: true });
+      tempDirs.delete(path);
+    },
+  };
 }
 
 // ---- our server ------------------------------------------------------------------------------
@@ -143,9 +156,9 @@ export function haproxyConfig(listeners: readonly HaproxyListener[]): string {
 /** Runs HAProxy in the foreground inside `ns` and waits until every listener is up. */
 export async function startHaproxy(ns: Netns, listeners: readonly HaproxyListener[]): Promise<Running> {
   const dir = tempDir('haproxy');
-  const config = join(dir, 'haproxy.cfg');
+  const config = join(dir.path, 'haproxy.cfg');
   writeFileSync(config, haproxyConfig(listeners));
-  const peer = track(ns.spawn('haproxy', ['-db', '-f', config]), () => rmSync(dir, { recursive: true, force: true }));
+  const peer = track(ns.spawn('haproxy', ['-db', '-f', config]), dir.remove);
   await readyOrExit(ns, peer, listeners.map((l) => portOf(l.bind)));
   return peer;
 }
@@ -178,10 +191,10 @@ export function nginxConfig(dir: string, listeners: readonly NginxListener[]): s
 /** Runs nginx in the foreground inside `ns` and waits until every listener is up. */
 export async function startNginx(ns: Netns, listeners: readonly NginxListener[]): Promise<Running> {
   const dir = tempDir('nginx');
-  const config = join(dir, 'nginx.conf');
-  writeFileSync(config, nginxConfig(dir, listeners));
+  const config = join(dir.path, 'nginx.conf');
+  writeFileSync(config, nginxConfig(dir.path, listeners));
   // -e: the error log before the config is read (the default path is not ours to write).
-  const peer = track(ns.spawn('nginx', ['-p', dir, '-e', 'stderr', '-c', config]), () => rmSync(dir, { recursive: true, force: true }));
+  const peer = track(ns.spawn('nginx', ['-p', dir.path, '-e', 'stderr', '-c', config]), dir.remove);
   await readyOrExit(ns, peer, listeners.map((l) => portOf(l.listen)));
   return peer;
 }
