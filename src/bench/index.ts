@@ -6,6 +6,7 @@ import { resolve } from 'node:path';
 import { formatOptions, parseOptions, UsageError, type OptionValues } from '../options.ts';
 import { type Panel, writeChart } from './chart.ts';
 import { errorCount } from './counters.ts';
+import type { HeaderKind } from './addresses.ts';
 import { benchOptions, ms } from './options.ts';
 import { formatRun, headline } from './report.ts';
 import { runBench, type RunPlan, type RunResult } from './run.ts';
@@ -63,6 +64,14 @@ export function panelsFor(results: readonly RunResult[], highlight: (r: RunResul
   return panels;
 }
 
+/**
+ * The header when none is asked for: v2 for our own server or a target on this machine (nothing
+ * stands in between to add one), none for a remote target (its load balancer adds it).
+ */
+export function autoHeader(target: { host: string } | null): HeaderKind {
+  return target === null || /^(127\.\d+\.\d+\.\d+|::1|localhost)$/.test(target.host) ? 'v2' : 'none';
+}
+
 /** Exit status of a run: 1 for any wrong echo, or for more other errors than allowed. */
 export function exitStatus(result: RunResult, maxErrors: number): number {
   return result.wrongEchoes > 0 || errorCount(result.totals) - result.wrongEchoes > maxErrors ? 1 : 0;
@@ -98,13 +107,16 @@ export async function bench(argv: readonly string[], env: Readonly<Record<string
     durationMs: ms(values.duration),
     lineBytes: values.lineBytes,
     thinkMs: values.think === 'auto' ? (values.scenario === 'hold' ? 2000 : 0) : ms(values.think),
-    header: values.proxyHeader === 'auto' ? (values.target === null ? 'v2' : 'none') : values.proxyHeader,
+    header: values.proxyHeader === 'auto' ? autoHeader(values.target) : values.proxyHeader,
     timeoutMs: ms(values.timeout),
     procs,
     generatorCpus,
     self,
     progress: values.quiet ? undefined : progressWriter(),
   };
+  if (values.target !== null) {
+    setup.push(plan.header === 'none' ? 'no PROXY header sent: the load balancer in front of the target adds it' : `a PROXY ${plan.header} header sent first, as a load balancer would`);
+  }
   let result: RunResult;
   try {
     result = await runBench(plan, server);
@@ -151,7 +163,6 @@ async function startServer(
   if (procs === 0 && socketsHere > perProcess) throw new UsageError(`--procs 0 cannot hold ${clients} clients: one process may open only ${perProcess} sockets here`);
   if (procs > 1) setup.push(`clients spread over ${procs} generator processes (each uses one CPU at most, and may open ${perProcess} sockets here)`);
   if (values.target !== null) {
-    setup.push('traffic goes to the target as is; its balancer adds the PROXY header (unless --proxy-header says otherwise)');
     return { server: remoteTarget(values.target.host, values.target.port), generatorCpus: undefined, procs };
   }
   const pins = values.pin === 'on' && workers === 1 && procs > 0 ? pinning() : null;

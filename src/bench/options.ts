@@ -33,7 +33,7 @@ export const benchOptions = {
   duration: { ...option('duration', 'TIME', 'measured time, after every client is connected', '10s', durationText(600_000)), short: 'd' },
   lineBytes: option('line-bytes', 'N', 'bytes per line a client types, CR LF included', 16, integer(3, 65_536)),
   think: option('think', 'TIME|auto', 'pause between an echo and the next line (auto: 0, or about 2s in hold)', 'auto', (raw) => (raw === 'auto' ? raw : durationText(600_000)(raw))),
-  proxyHeader: option('proxy-header', 'KIND', 'v1, v2, none or auto: the header sent first on each connection, as a balancer would (auto: v2, or none with --target)', 'auto' as 'v1' | 'v2' | 'none' | 'auto', oneOf(['v1', 'v2', 'none', 'auto'])),
+  proxyHeader: option('proxy-header', 'KIND', 'v1, v2, none or auto: the header sent first on each connection, as a balancer would (auto: v2, but none for a --target off this machine, whose balancer adds it)', 'auto' as 'v1' | 'v2' | 'none' | 'auto', oneOf(['v1', 'v2', 'none', 'auto'])),
   target: option('target', 'HOST:PORT', 'drive this endpoint (a load balancer) instead of starting a server', null as { host: string; port: number } | null, hostPort),
   server: option('server', 'KIND', 'in-process, src (this program as a child: node src/cli.ts or this executable) or dist (the built executable)', 'in-process' as 'in-process' | 'src' | 'dist', oneOf(['in-process', 'src', 'dist'])),
   workers: option('workers', 'N|auto', 'server workers for --server src|dist (raised when one process may not hold every connection)', 1 as number | 'auto', countOrAuto(1, 64)),
