@@ -40,6 +40,9 @@ function durationText(check: (raw: string) => number, zero = false): (raw: strin
 }
 
 export function toConfig(values: OptionValues<typeof serveOptions>, cpus: number): ServeConfig {
+  if (values.metricsPort === String(values.port) && values.port !== 0) {
+    throw new UsageError(`--metrics-port ${values.metricsPort} is the echo port too; pick another`);
+  }
   const ms = duration(Number.MAX_SAFE_INTEGER);
   return Object.freeze({
     port: values.port,

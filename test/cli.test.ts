@@ -70,6 +70,7 @@ test('bad serve values exit 2 naming the flag or variable', async () => {
     [['--trust', '10.0.0.0/40'], {}, /--trust: "10\.0\.0\.0\/40": the prefix length must be 0\.\.32/],
     [['--idle-timeout', 'soon'], {}, /--idle-timeout: "soon" is not a duration/],
     [['--header-timeout', '0s'], {}, /--header-timeout: 0s is zero/],
+    [['--metrics-port', '5000'], {}, /--metrics-port 5000 is the echo port too/],
     [[], { ELB_PROXY_ECHO_MAX_LINE: '2x' }, /ELB_PROXY_ECHO_MAX_LINE: "2x" is not a size/],
     [['--workers', '0'], {}, /--workers: 0 is outside 1\.\.64/],
   ] as const) {
