@@ -7,6 +7,8 @@
 // Our server runs in the server namespace with --trust 10.71.2.0/24 (the balancer's side only).
 // Every client connects from its own namespace address with a known source port, so the test
 // can check that the server logs the real client, not the balancer.
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { collect, exchange, link, Netns, removeAll } from '../helpers/netns.ts';
@@ -16,6 +18,8 @@ import { buildProxyHeader, TLV_TYPE, type ProxyHeaderInit } from '../../src/prot
 
 const SERVER_PORT = 5000;
 const SERVER = `10.71.2.2:${SERVER_PORT}`;
+const EXE_PORT = 5001;
+const EXE = fileURLToPath(new URL('../../dist/elb-proxy-echo-linux-x64', import.meta.url));
 const REVERSE_LOG = 'reverse src=%ci:%cp dst=%fi:%fp authority=%[fc_pp_authority]';
 
 let client: Netns;
@@ -49,6 +53,8 @@ test.before(async () => {
       // stay up; be7 expects a reply our server never gives, so it shows what "down" looks like.
       { bind: '10.71.1.1:7301', server: SERVER, send: 'v2', check: { send: 'health\r\n', expect: 'health' } },
       { bind: '10.71.1.1:7302', server: SERVER, send: 'v2', check: { send: 'health\r\n', expect: 'no-such-reply' } },
+      // The shipped executable (see its test), with two workers.
+      { bind: '10.71.1.1:7401', server: `10.71.2.2:${EXE_PORT}`, send: 'v2', v2Options: ['crc32c'] },
     ]),
     await startNginx(balancer, [
       { listen: '10.71.1.1:7101', upstream: SERVER },
@@ -151,6 +157,21 @@ test('HAProxy health checks (v2 LOCAL) are answered and logged as health checks'
   const checks = logLines(server.output()).filter((l) => l.msg === 'health check (v2 LOCAL)');
   assert.ok(checks.every((l) => String(l.client).startsWith('10.71.2.1:')), 'a LOCAL check is logged with the balancer as its peer');
   assert.not.ok(/Server be6\/s6 is DOWN/.test(haproxy.output()), `HAProxy saw our server fail its checks:\n${haproxy.output()}`);
+});
+
+test('the built x64 executable with --workers 2 behind HAProxy send-proxy-v2 logs the real client', async () => {
+  assert.ok(existsSync(EXE), `${EXE} is missing: run npm run build first`);
+  const exe = await startServer(serverNs, EXE_PORT, ['--trust', '10.71.2.0/24', '--log-format', 'json', '--workers', '2'], EXE).catch((error: Error) => {
+    throw new Error(`${error.message}\n(is dist/ older than src/? run npm run build)`);
+  });
+  peers.push(exe);
+  for (let i = 0; i < 4; i++) {
+    const port = ++sourcePort;
+    const reply = await exchange(client, { host: '10.71.1.1', port: 7401, sourcePort: port, input: `through the executable ${i}\r\nq\r\n` });
+    assert.is(reply.toString('latin1'), `through the executable ${i}\r\n`);
+    await exe.waitFor(new RegExp(`"client":"10\\.71\\.1\\.2:${port}"`), 3000);
+  }
+  assert.is(await exe.stop(), 0, exe.output().slice(-2000));
 });
 
 test('a client cannot forge its address through the balancer: its header is just data', async () => {

@@ -96,11 +96,12 @@ function tempDir(name: string): { path: string; remove: () => void } {
 // ---- our server ------------------------------------------------------------------------------
 
 /**
- * Starts `elb-proxy-echo serve ARGS` (from src/, on this Node) inside `ns` and waits for it to
- * listen on `port`.
+ * Starts `elb-proxy-echo serve ARGS` inside `ns` and waits for it to listen on `port`: from src/
+ * on this Node, or `executable` (e.g. the built dist/elb-proxy-echo-linux-x64) when given.
  */
-export async function startServer(ns: Netns, port: number, args: readonly string[]): Promise<Running> {
-  const server = track(ns.spawn(process.execPath, [CLI, 'serve', '--port', String(port), ...args]));
+export async function startServer(ns: Netns, port: number, args: readonly string[], executable?: string): Promise<Running> {
+  const serveArgs = ['serve', '--port', String(port), ...args];
+  const server = track(executable === undefined ? ns.spawn(process.execPath, [CLI, ...serveArgs]) : ns.spawn(executable, serveArgs));
   await readyOrExit(ns, server, [port]);
   return server;
 }
