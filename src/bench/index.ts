@@ -2,15 +2,15 @@
 // → one run → table or JSON (and a chart) → exit status (1 on any wrong echo or too many errors).
 import { execFileSync, spawnSync } from 'node:child_process';
 import { availableParallelism } from 'node:os';
-import { resolve } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import { formatOptions, parseOptions, UsageError, type OptionValues } from '../options.ts';
 import { type Panel, writeChart } from './chart.ts';
-import { errorCount } from './counters.ts';
+import { ECHO_DEFAULTS } from '../server/server.ts';
 import type { HeaderKind } from './addresses.ts';
+import { errorCount } from './counters.ts';
 import { benchOptions, ms } from './options.ts';
 import { formatRun, headline } from './report.ts';
 import { runBench, type RunPlan, type RunResult } from './run.ts';
-import { ECHO_DEFAULTS } from '../server/server.ts';
 import { remoteTarget, startCommand, startInProcess, type ServerHandle } from './servers.ts';
 import { runAsGenerator, type SelfCommand, socketsPerProcess } from './spread.ts';
 
@@ -173,7 +173,9 @@ async function startServer(
     if (pins !== null) execFileSync('taskset', ['-a', '-p', '-c', pins.server, String(process.pid)], { stdio: 'ignore' });
     return { server, generatorCpus: pins?.generators, procs };
   }
-  const file = kind === 'dist' ? resolve(`dist/elb-proxy-echo-linux-${process.arch}`) : self.file;
+  // dist: the built executable next to the sources (from an executable, itself).
+  const script = self.args.at(-1);
+  const file = kind === 'dist' && script !== undefined ? resolve(dirname(script), `../dist/elb-proxy-echo-linux-${process.arch}`) : self.file;
   const args = kind === 'dist' ? [] : self.args;
   const name = `ours (${kind}, ${workers} worker${workers === 1 ? '' : 's'})`;
   const server = await startCommand(name, [file, ...args, ...serverArgs(workers, clients, values.lineBytes)], pins?.server);

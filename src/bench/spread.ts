@@ -26,6 +26,7 @@ export function socketsPerProcess(): number {
   }
   return 1024 - 100;
 }
+
 const PROGRESS_MS = 200;
 
 /** Parent → child messages. */
