@@ -25,69 +25,59 @@ const HEX_VALUE: Int8Array = (() => {
  * group), and a dotted IPv4 tail for the last 32 bits (`::ffff:192.0.2.1`), like inet_pton.
  * Refuses a lone leading or trailing colon and anything but exactly 128 bits; a zone id (`%eth0`)
  * or a bracket is simply not part of the address, so the caller sees it follow.
- * One loop over the bytes (no loop per group): this is the hot path of a TCP6 line.
+ * This is the hot path of a TCP6 line: a tight inner loop takes the hex digits of a group, and
+ * the byte that stopped it (colon, dot or anything else) is looked at once per group.
  */
 export function parseIPv6(text: Uint8Array, start: number, end: number, out: Uint8Array | null): number {
   let words = 0;
   let gap = -1; // word index where `::` stands
-  let value = 0; // the group being read
-  let digits = 0;
-  let groupStart = start;
-  let afterGap = false; // the last thing read was `::`
+  let gapEnd = -1; // offset just after the `::`: the only place where a group may be empty
   let i = start;
-  if (i < end && text[i] === COLON) {
-    if (i + 1 >= end || text[i + 1] !== COLON) return -1;
+  if (i + 1 < end && text[i] === COLON && text[i + 1] === COLON) {
     gap = 0;
     i += 2;
-    groupStart = i;
-    afterGap = true;
+    gapEnd = i;
   }
-  for (; i < end; i++) {
-    const c = text[i];
-    const digit = HEX_VALUE[c];
-    if (digit >= 0) {
-      if (digits === 4) return -1;
+  for (;;) {
+    const groupStart = i;
+    let value = 0;
+    let c = 0;
+    while (i < end) {
+      c = text[i];
+      const digit = HEX_VALUE[c];
+      if (digit < 0) break;
       value = (value << 4) | digit;
-      digits++;
-    } else if (c === COLON) {
-      if (digits === 0) {
-        // A colon right after one that ended a group (or after the leading `::`): `::`, once.
-        if (gap >= 0) return -1;
-        gap = words;
-        afterGap = true;
-      } else {
-        if (words === 8) return -1;
-        if (out !== null) {
-          out[words * 2] = value >> 8;
-          out[words * 2 + 1] = value & 0xff;
-        }
-        words++;
-        value = 0;
-        digits = 0;
-        afterGap = false;
-      }
-      groupStart = i + 1;
-    } else if (c === DOT) {
+      i++;
+    }
+    const more = i < end; // then c is the byte that ended the group
+    if (i === groupStart) {
+      // No digits: the address ends right after its `::` (a colon or dot there cannot follow).
+      if (i === gapEnd && !(more && (c === COLON || c === DOT))) return spreadGap(out, words, gap, i);
+      return -1;
+    }
+    if (i - groupStart > 4) return -1;
+    if (more && c === DOT) {
       // A dotted IPv4 tail: it fills the last two words and ends the address.
       if (words > 6) return -1;
       i = parseIPv4(text, groupStart, end, out, words * 2);
       if (i < 0) return -1;
       return spreadGap(out, words + 2, gap, i);
-    } else {
-      break;
     }
-  }
-  if (digits > 0) {
     if (words === 8) return -1;
     if (out !== null) {
       out[words * 2] = value >> 8;
       out[words * 2 + 1] = value & 0xff;
     }
     words++;
-  } else if (!(afterGap && groupStart === i)) {
-    return -1; // ends on a single colon, or is empty
+    if (!more || c !== COLON) return spreadGap(out, words, gap, i);
+    i++;
+    if (i < end && text[i] === COLON) {
+      if (gap >= 0) return -1; // a second `::`
+      gap = words;
+      i++;
+      gapEnd = i;
+    }
   }
-  return spreadGap(out, words, gap, i);
 }
 
 /**
