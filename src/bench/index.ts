@@ -98,6 +98,9 @@ export async function bench(argv: readonly string[], env: Readonly<Record<string
     await runAsGenerator();
     return 0;
   }
+  // Interrupted: exit at once; the exit hook in servers.ts ends the server we started, and the
+  // generator processes end when their IPC channel closes.
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => process.exit(130));
   const self = await selfCommand(process.argv[1]);
   const setup: string[] = [];
   const { server, generatorCpus, procs } = await startServer(values, self, setup);

@@ -1,7 +1,7 @@
 // The server under test: in this process, a child process (our CLI, a baseline), or a target
 // someone else runs. For processes we start, memory and CPU come from /proc, summed over the
 // process and its children (cluster workers).
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import net from 'node:net';
 import { createEchoServer } from '../server/server.ts';
@@ -41,6 +41,13 @@ export function remoteTarget(host: string, port: number): ServerHandle {
   return { name: `${host}:${port}`, host, port, pid: null, rss: () => null, cpuMicros: () => null, stop: async () => {} };
 }
 
+// Server processes started here and still running: killed if the bench itself exits first
+// (an error, or a signal handled by the CLI's bench command), so none is left behind.
+const running = new Set<ChildProcess>();
+process.on('exit', () => {
+  for (const child of running) child.kill('SIGKILL');
+});
+
 /** A port the kernel just handed out on 127.0.0.1 (free a moment ago: the server started next binds it). */
 function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -74,6 +81,8 @@ export async function startCommand(name: string, argv: readonly string[], cpus: 
   const port = await freePort();
   const [file, ...args] = [...(cpus === undefined ? [] : ['taskset', '-c', cpus]), ...argv, '--port', String(port)];
   const child = spawn(file, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  running.add(child);
+  child.once('exit', () => running.delete(child));
   let output = '';
   // Keep reading (a server that logs per connection must never block on a full pipe), keep only the tail.
   const keep = (chunk: Buffer) => {
