@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { writeChart } from '../src/bench/chart.ts';
 import type { Scenario } from '../src/bench/generator.ts';
-import { exitStatus, panelsFor, pinning, progressWriter, selfCommand, serverArgs } from '../src/bench/index.ts';
+import { exitOnSignals, exitStatus, panelsFor, pinning, progressWriter, selfCommand, serverArgs } from '../src/bench/index.ts';
 import { errorsText, headline, kib, num, percent, table } from '../src/bench/report.ts';
 import { runBench, type RunResult } from '../src/bench/run.ts';
 import { startCommand, type ServerHandle } from '../src/bench/servers.ts';
@@ -52,6 +52,7 @@ async function main(): Promise<number> {
     process.stdout.write(`Usage: npm run bench [-- options]\n\nOur server against the baselines in the three scenarios, on this machine.\n\n${formatOptions(compareOptions)}\n`);
     return 0;
   }
+  exitOnSignals();
   const { values, positionals } = parseOptions(compareOptions, process.argv.slice(2));
   if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}"`);
   const quick = values.quick;
@@ -62,6 +63,8 @@ async function main(): Promise<number> {
   const pins = pinning();
   const cpus = availableParallelism();
   const work = mkdtempSync(join(tmpdir(), 'bench-'));
+  // Removed on any exit, also an interrupted one (finally blocks do not run on process.exit).
+  process.once('exit', () => rmSync(work, { recursive: true, force: true }));
   try {
     const epoll = compileEpoll(work);
     const contenders: Contender[] = [

@@ -72,6 +72,14 @@ export function autoHeader(target: { host: string } | null): HeaderKind {
   return target === null || /^(127\.\d+\.\d+\.\d+|::1|localhost)$/.test(target.host) ? 'v2' : 'none';
 }
 
+/**
+ * Interrupted (SIGINT, SIGTERM): exit at once with 130; the exit hook in servers.ts ends the
+ * servers started, and the generator processes end when their IPC channel closes.
+ */
+export function exitOnSignals(): void {
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => process.exit(130));
+}
+
 /** Exit status of a run: 1 for any wrong echo, or for more other errors than allowed. */
 export function exitStatus(result: RunResult, maxErrors: number): number {
   return result.wrongEchoes > 0 || errorCount(result.totals) - result.wrongEchoes > maxErrors ? 1 : 0;
@@ -98,9 +106,7 @@ export async function bench(argv: readonly string[], env: Readonly<Record<string
     await runAsGenerator();
     return 0;
   }
-  // Interrupted: exit at once; the exit hook in servers.ts ends the server we started, and the
-  // generator processes end when their IPC channel closes.
-  for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => process.exit(130));
+  exitOnSignals();
   const self = await selfCommand(process.argv[1]);
   const setup: string[] = [];
   const { server, generatorCpus, procs } = await startServer(values, self, setup);
