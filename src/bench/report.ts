@@ -47,7 +47,12 @@ export function formatRun(r: RunResult, setup: readonly string[]): string {
     ['scenario', `${r.scenario}: ${r.clients} clients, ${r.header === 'none' ? 'no PROXY header' : `PROXY ${r.header} headers`}, ${r.lineBytes}-byte lines`],
     ['server', r.server],
     ...setup.map((line) => ['', line]),
-    ['measured', `${r.seconds.toFixed(1)} s, ${r.up} of ${r.clients} clients up at the end`],
+    [
+      'measured',
+      r.scenario === 'connect'
+        ? `${r.seconds.toFixed(1)} s, ${r.up} of the ${r.clients} churning clients connected at the end`
+        : `${r.seconds.toFixed(1)} s, ${r.up} of ${r.clients} clients up at the end`,
+    ],
   ];
   if (r.scenario === 'connect') rows.push(['connections/s', num(r.connectionsPerSecond)]);
   rows.push(['lines/s', `${num(r.linesPerSecond)} (${num(r.megabytesPerSecond)} MB/s echoed)`]);
