@@ -24,7 +24,7 @@ interface Result {
 }
 
 async function bench(args: string[]): Promise<{ code: number | null; result: Result; stderr: string }> {
-  const ran = await runCli(['bench', '--json', '--quiet', '--duration', '1s', '--timeout', '2s', ...args], {}, 40_000);
+  const ran = await runCli(['bench', '--json', '--quiet', '--duration', '1s', '--timeout', '5s', ...args], {}, 40_000);
   let result: Result;
   try {
     result = JSON.parse(ran.stdout) as Result;
