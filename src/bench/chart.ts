@@ -2,7 +2,8 @@
 // per connection, …), one horizontal bar per server, the value printed at the end of each bar.
 // Written as is, or inside a minimal HTML page.
 import { writeFileSync } from 'node:fs';
-import { num } from './report.ts';
+import { headline, num } from './report.ts';
+import type { RunResult } from './run.ts';
 
 export interface Panel {
   readonly title: string;
@@ -56,4 +57,17 @@ export function writeChart(file: string, title: string, panels: readonly Panel[]
   const svg = barChart(title, panels);
   const page = `<!doctype html>\n<html lang="en"><meta charset="utf-8"><title>${escape(title)}</title>\n<body>\n${svg}</body></html>\n`;
   writeFileSync(file, /\.html?$/i.test(file) ? page : svg);
+}
+
+/** Chart panels for results of one or more servers: each scenario's headline figure, plus p99 latency. */
+export function panelsFor(results: readonly RunResult[], highlight: (r: RunResult) => boolean = () => false): Panel[] {
+  const panels: Panel[] = [];
+  for (const scenario of ['pingpong', 'connect', 'hold'] as const) {
+    const of = results.filter((r) => r.scenario === scenario);
+    if (of.length === 0) continue;
+    const { label, higherIsBetter } = headline(of[0]);
+    panels.push({ title: `${scenario}: ${label} (${higherIsBetter ? 'higher' : 'lower'} is better)`, bars: of.map((r) => ({ label: r.server, value: headline(r).value, highlight: highlight(r) })) });
+    if (scenario === 'pingpong') panels.push({ title: 'pingpong: p99 echo latency, ms (lower is better)', bars: of.map((r) => ({ label: r.server, value: r.latencyMs.p99, highlight: highlight(r) })) });
+  }
+  return panels;
 }

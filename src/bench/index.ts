@@ -1,89 +1,18 @@
 // `elb-proxy-echo bench`: options → server (ours in this process, ours as a child, or a target)
 // → one run → table or JSON (and a chart) → exit status (1 on any wrong echo or too many errors).
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { availableParallelism } from 'node:os';
 import { dirname, resolve } from 'node:path';
 import { formatOptions, parseOptions, UsageError, type OptionValues } from '../options.ts';
-import { type Panel, writeChart } from './chart.ts';
-import { ECHO_DEFAULTS } from '../server/server.ts';
-import type { HeaderKind } from './addresses.ts';
-import { errorCount } from './counters.ts';
+import { panelsFor, writeChart } from './chart.ts';
+import { autoHeader, exitOnSignals, pinning, progressWriter, selfCommand, serverArgs, serverLimits } from './harness.ts';
 import { benchOptions, ms } from './options.ts';
-import { formatRun, headline } from './report.ts';
-import { runBench, type RunPlan, type RunResult } from './run.ts';
+import { formatRun } from './report.ts';
+import { exitStatus, runBench, type RunPlan, type RunResult } from './run.ts';
 import { remoteTarget, startCommand, startInProcess, type ServerHandle } from './servers.ts';
 import { runAsGenerator, type SelfCommand, socketsPerProcess } from './spread.ts';
 
 export { benchOptions } from './options.ts';
-
-/** This program again, as a child: the executable itself, or Node with the CLI script. */
-export async function selfCommand(cliScript: string): Promise<SelfCommand> {
-  const { isSea } = await import('node:sea');
-  if (isSea()) return { file: process.execPath, args: [] };
-  return { file: process.execPath, args: [...process.execArgv, cliScript] };
-}
-
-/** CPU lists for pinning the server and the generators apart, or null when that is not possible. */
-export function pinning(): { server: string; generators: string } | null {
-  const cpus = availableParallelism();
-  if (cpus < 2 || spawnSync('taskset', ['-V'], { stdio: 'ignore' }).status !== 0) return null;
-  return { server: '0', generators: cpus === 2 ? '1' : `1-${cpus - 1}` };
-}
-
-/** Our server's limits raised where a run needs it: room for every client, lines as long as the run's. */
-export function serverLimits(workers: number, clients: number, lineBytes: number): { maxConnections: number; maxLine: number } {
-  const perWorker = Math.ceil((clients * 1.1) / workers) + 100; // workers get connections by hash, not evenly
-  return { maxConnections: Math.max(perWorker, ECHO_DEFAULTS.maxConnections), maxLine: Math.max(lineBytes, ECHO_DEFAULTS.maxLine) };
-}
-
-/** Arguments for our server as a child process of the bench: quiet (warnings only), with serverLimits. */
-export function serverArgs(workers: number, clients: number, lineBytes: number): string[] {
-  const { maxConnections, maxLine } = serverLimits(workers, clients, lineBytes);
-  return ['serve', '--host', '127.0.0.1', '--log-level', 'warn', '--workers', String(workers), '--max-connections', String(maxConnections), '--max-line', String(maxLine)];
-}
-
-/** Progress on stderr: one rewritten line on a terminal, a line every five seconds otherwise. */
-export function progressWriter(): (line: string, final: boolean) => void {
-  let calls = 0;
-  return (line, final) => {
-    if (process.stderr.isTTY) process.stderr.write(`\r\x1b[K${line}${final ? '\n' : ''}`);
-    else if (final || ++calls % 5 === 0) process.stderr.write(line + '\n');
-  };
-}
-
-/** Chart panels for results of one or more servers: each scenario's headline figure, plus p99 latency. */
-export function panelsFor(results: readonly RunResult[], highlight: (r: RunResult) => boolean = () => false): Panel[] {
-  const panels: Panel[] = [];
-  for (const scenario of ['pingpong', 'connect', 'hold'] as const) {
-    const of = results.filter((r) => r.scenario === scenario);
-    if (of.length === 0) continue;
-    const { label, higherIsBetter } = headline(of[0]);
-    panels.push({ title: `${scenario}: ${label} (${higherIsBetter ? 'higher' : 'lower'} is better)`, bars: of.map((r) => ({ label: r.server, value: headline(r).value, highlight: highlight(r) })) });
-    if (scenario === 'pingpong') panels.push({ title: 'pingpong: p99 echo latency, ms (lower is better)', bars: of.map((r) => ({ label: r.server, value: r.latencyMs.p99, highlight: highlight(r) })) });
-  }
-  return panels;
-}
-
-/**
- * The header when none is asked for: v2 for our own server or a target on this machine (nothing
- * stands in between to add one), none for a remote target (its load balancer adds it).
- */
-export function autoHeader(target: { host: string } | null): HeaderKind {
-  return target === null || /^(127\.\d+\.\d+\.\d+|::1|localhost)$/.test(target.host) ? 'v2' : 'none';
-}
-
-/**
- * Interrupted (SIGINT, SIGTERM): exit at once with 130; the exit hook in servers.ts ends the
- * servers started, and the generator processes end when their IPC channel closes.
- */
-export function exitOnSignals(): void {
-  for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => process.exit(130));
-}
-
-/** Exit status of a run: 1 for any wrong echo, or for more other errors than allowed. */
-export function exitStatus(result: RunResult, maxErrors: number): number {
-  return result.wrongEchoes > 0 || errorCount(result.totals) - result.wrongEchoes > maxErrors ? 1 : 0;
-}
 
 const USAGE = `Usage: elb-proxy-echo bench [options]
 

@@ -287,3 +287,8 @@ async function waitFor(done: () => boolean, limitMs: number): Promise<boolean> {
   }
   return true;
 }
+
+/** Exit status of a run: 1 for any wrong echo, or for more other errors than allowed. */
+export function exitStatus(result: RunResult, maxErrors: number): number {
+  return result.wrongEchoes > 0 || errorCount(result.totals) - result.wrongEchoes > maxErrors ? 1 : 0;
+}
