@@ -3,6 +3,11 @@
 // Per-connection state is one small `Connection` object; the socket's event handlers are
 // shared functions (no closures per connection) that find it through a symbol on the socket.
 // Timeouts are not per-connection timers: the server's one sweep (`sweep`) checks deadlines.
+//
+// Deadlines: a connection that has sent nothing yet is held to the idle timeout (an NLB opens
+// the connection when its client connects but sends the v2 header only with the client's first
+// bytes, so a person on telnet may think before typing); once a header has begun, it has the
+// header timeout from its first byte to finish (slowloris); after the header, the idle timeout.
 import type net from 'node:net';
 import { parseProxyHeader } from '../protocol/index.ts';
 import type { ParseOptions, ProxyHeader } from '../protocol/types.ts';
@@ -57,7 +62,10 @@ export class Connection {
   flags = 0;
   /** Header bytes so far (awaiting header) or the partial line carried to the next chunk. */
   pending: Buffer | null = null;
-  /** Last progress (data in, or the echo drained), on the coarse clock. */
+  /**
+   * On the coarse clock: while awaiting the header, when the connection opened and then when
+   * its first byte came; after it, the last progress (data in, or the echo drained).
+   */
   active: number;
   lines = 0;
   bytes = 0;
@@ -114,7 +122,8 @@ function onData(this: net.Socket, chunk: Buffer): void {
   const conn = (this as TaggedSocket)[kConnection];
   // CLOSING: whatever else arrives is dropped, and does not extend the linger.
   if (conn.state === CLOSING) return;
-  conn.active = conn.ctx.now;
+  // Awaiting the header, `active` keeps the first byte's time: the header timeout counts from it.
+  if (conn.state === ECHO || !(conn.flags & RECEIVED)) conn.active = conn.ctx.now;
   conn.flags |= RECEIVED;
   try {
     if (conn.state === ECHO) echo(conn, chunk);
@@ -214,6 +223,7 @@ function header(conn: Connection, chunk: Buffer): void {
 function open(conn: Connection, header: ProxyHeader | null): void {
   const { ctx } = conn;
   conn.state = ECHO;
+  conn.active = ctx.now; // idle from here, not from the header's first byte
   const kind = header === null ? 'none' : header.command === 'local' ? 'v2-local' : `v${header.version}`;
   ctx.metrics.headers[kind]++;
   if (kind === 'v2-local') conn.flags |= HEALTH_CHECK;
@@ -320,11 +330,12 @@ export function reject(conn: Connection, reason: string, detail: string, tellCli
 export function sweep(ctx: ServerContext): void {
   const now = ctx.now;
   for (const conn of ctx.connections) {
-    if (conn.state === AWAIT_HEADER && ctx.policy === 'off') {
-      // No header to wait for: silence before the first byte is plain idleness.
-      if (now - conn.openedAt >= ctx.idleTimeoutMs) idle(conn);
+    if (conn.state === AWAIT_HEADER && !(conn.flags & RECEIVED)) {
+      // Nothing sent yet (whatever the policy): silence, held no longer than an idle session.
+      if (now - conn.active >= ctx.idleTimeoutMs) idle(conn);
     } else if (conn.state === AWAIT_HEADER) {
-      if (now - conn.openedAt >= ctx.headerTimeoutMs) {
+      // A header has begun: it gets the header timeout from its first byte.
+      if (now - conn.active >= ctx.headerTimeoutMs) {
         const secs = ctx.headerTimeoutMs / 1000;
         reject(conn, 'header-timeout', `no complete PROXY header within ${secs}s`, `no PROXY protocol header within ${secs} s`);
       }
@@ -338,7 +349,11 @@ export function sweep(ctx: ServerContext): void {
 
 function idle(conn: Connection): void {
   const secs = conn.ctx.idleTimeoutMs / 1000;
-  reject(conn, 'idle-timeout', `no data for ${secs}s`, `idle for ${secs} s`);
+  if (conn.flags & RECEIVED) reject(conn, 'idle-timeout', `no data for ${secs}s`, `idle for ${secs} s`);
+  else {
+    const expected = conn.ctx.policy === 'off' ? 'no data' : 'no PROXY header, no data';
+    reject(conn, 'idle-timeout', `nothing received for ${secs}s (${expected})`, `nothing received for ${secs} s`);
+  }
 }
 
 /** Ends every connection still open when the drain time is up. */

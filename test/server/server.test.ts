@@ -328,6 +328,45 @@ limits('the header timeout closes a connection that sends no complete header', (
   ),
 );
 
+limits('a connection that has sent nothing is held to the idle timeout, not the header timeout (an NLB sends its header with the first bytes)', () =>
+  withEcho(
+    { headerTimeoutMs: 100, idleTimeoutMs: 800 },
+    async ({ echo, port, logged }) => {
+      // A person on telnet through an NLB, thinking before typing: no header yet.
+      const typist = await TestClient.connect(port);
+      const silent = await TestClient.connect(port);
+      const silentPort = silent.socket.localPort;
+      await new Promise((r) => setTimeout(r, 400)); // four header timeouts
+      assert.not.ok(typist.closed, 'a connection that sent nothing was cut at the header timeout');
+      typist.write(Buffer.concat([v2('2001:db8::5', 2345), Buffer.from('late\n')]));
+      assert.is((await typist.readBytes(5)).toString(), 'late\n');
+      // The one that never sends a byte goes at the idle timeout, told why.
+      assert.match((await silent.waitClose()).toString(), /^elb-proxy-echo: nothing received for 0\.8 s; closing\.\r\n$/);
+      await eventually(() => logged('reject').length === 1, 'reject log');
+      const [reject] = logged('reject', 'warn');
+      assert.equal([reject.peer, reject.reason, reject.detail], [`127.0.0.1:${silentPort}`, 'idle-timeout', 'nothing received for 0.8s (no PROXY header, no data)']);
+      assert.is(echo.metrics.rejects['header-timeout'], undefined);
+      typist.destroy();
+    },
+  ),
+);
+
+limits('the header timeout counts from the first byte of the header', () =>
+  withEcho(
+    { headerTimeoutMs: 300, idleTimeoutMs: 10_000 },
+    async ({ port, logged }) => {
+      const client = await TestClient.connect(port);
+      await new Promise((r) => setTimeout(r, 250));
+      client.write('PROXY TCP4 1.2'); // the header starts, then stalls
+      await new Promise((r) => setTimeout(r, 150)); // 400 ms since connect, 150 since the first byte
+      assert.not.ok(client.closed, 'cut before the header had its time');
+      assert.match((await client.waitClose()).toString(), /no PROXY protocol header within 0\.3 s/);
+      await eventually(() => logged('reject').length === 1, 'reject log');
+      assert.is(logged('reject')[0].reason, 'header-timeout');
+    },
+  ),
+);
+
 limits('the idle timeout closes a quiet connection after its header', () =>
   withEcho(
     { idleTimeoutMs: 150 },
