@@ -26,7 +26,9 @@ const HEX_VALUE: Int8Array = (() => {
  * Refuses a lone leading or trailing colon and anything but exactly 128 bits; a zone id (`%eth0`)
  * or a bracket is simply not part of the address, so the caller sees it follow.
  * This is the hot path of a TCP6 line: a tight inner loop takes the hex digits of a group, and
- * the byte that stopped it (colon, dot or anything else) is looked at once per group.
+ * the byte that stopped it (colon, dot or anything else) is looked at once per group. It is kept
+ * small in bytecode (rare cases in helpers, one exit that checks the word count), so that the
+ * compiler inlines it into the v1 parser: the call would cost more than the work.
  */
 export function parseIPv6(text: Uint8Array, start: number, end: number, out: Uint8Array | null): number {
   let words = 0;
@@ -52,24 +54,17 @@ export function parseIPv6(text: Uint8Array, start: number, end: number, out: Uin
     const more = i < end; // then c is the byte that ended the group
     if (i === groupStart) {
       // No digits: the address ends right after its `::` (a colon or dot there cannot follow).
-      if (i === gapEnd && !(more && (c === COLON || c === DOT))) return spreadGap(out, words, gap, i);
-      return -1;
+      if (i !== gapEnd || (more && (c === COLON || c === DOT))) return -1;
+      break;
     }
-    if (i - groupStart > 4) return -1;
-    if (more && c === DOT) {
-      // A dotted IPv4 tail: it fills the last two words and ends the address.
-      if (words > 6) return -1;
-      i = parseIPv4(text, groupStart, end, out, words * 2);
-      if (i < 0) return -1;
-      return spreadGap(out, words + 2, gap, i);
-    }
-    if (words === 8) return -1;
+    if (i - groupStart > 4 || words === 8) return -1;
+    if (more && c === DOT) return ipv4Tail(text, groupStart, end, out, words, gap);
     if (out !== null) {
       out[words * 2] = value >> 8;
       out[words * 2 + 1] = value & 0xff;
     }
     words++;
-    if (!more || c !== COLON) return spreadGap(out, words, gap, i);
+    if (!more || c !== COLON) break;
     i++;
     if (i < end && text[i] === COLON) {
       if (gap >= 0) return -1; // a second `::`
@@ -78,20 +73,34 @@ export function parseIPv6(text: Uint8Array, start: number, end: number, out: Uin
       gapEnd = i;
     }
   }
+  return complete(out, words, gap, i);
+}
+
+/** A dotted IPv4 tail from text[start] on: it fills the last two words and ends the address. */
+function ipv4Tail(text: Uint8Array, start: number, end: number, out: Uint8Array | null, words: number, gap: number): number {
+  if (words > 6) return -1;
+  const i = parseIPv4(text, start, end, out, words * 2);
+  return i < 0 ? -1 : complete(out, words + 2, gap, i);
 }
 
 /**
- * Checks the word count and moves the words after a `::` to the end, zeroing the gap (plain
- * loops: for a few bytes they beat the typed-array built-ins). Returns `end`, or -1.
+ * `end` if the address has exactly 8 words, or fewer and a `::` that stands for the rest (then
+ * spread in `out`); otherwise -1.
  */
-function spreadGap(out: Uint8Array | null, words: number, gap: number, end: number): number {
-  if (gap < 0) return words === 8 ? end : -1;
-  if (words === 8) return -1;
-  if (out === null) return end;
+function complete(out: Uint8Array | null, words: number, gap: number, end: number): number {
+  if (gap < 0 ? words !== 8 : words === 8) return -1;
+  if (out !== null && gap >= 0) spreadGap(out, words, gap);
+  return end;
+}
+
+/**
+ * Moves the words after a `::` to the end and zeroes the gap (plain loops: for a few bytes they
+ * beat the typed-array built-ins).
+ */
+function spreadGap(out: Uint8Array, words: number, gap: number): void {
   const shift = (8 - words) * 2;
   for (let b = words * 2 - 1; b >= gap * 2; b--) out[b + shift] = out[b];
   for (let b = gap * 2; b < gap * 2 + shift; b++) out[b] = 0;
-  return end;
 }
 
 /**
