@@ -6,6 +6,7 @@ import cluster from 'node:cluster';
 import { createLogger, FdSink, type Logger, LEVELS, LOG_FORMATS } from './log.ts';
 import { duration, envName, integer, oneOf, type OptionTable, type OptionValues, parseOptions, size, text, UsageError } from './options.ts';
 import { type Binding, runPrimary, runWorker, type ServeConfig, workerBinding } from './server/process.ts';
+import { type ConnectionBudget, readConnectionBudget } from './server/descriptors.ts';
 import { POLICIES } from './server/policy.ts';
 import { ECHO_DEFAULTS } from './server/server.ts';
 import { parseTrustList, type TrustList } from './server/trust.ts';
@@ -21,7 +22,7 @@ export const serveOptions = {
   headerTimeout: option('header-timeout', 'TIME', 'time a PROXY header may take from its first byte', '5s', durationText(duration(60_000))),
   idleTimeout: option('idle-timeout', 'TIME', 'close a connection without data for this long (also one that has sent nothing yet)', '5m', durationText(duration(24 * 3600_000))),
   maxLine: option('max-line', 'BYTES', 'longest line echoed; a longer one closes the connection', ECHO_DEFAULTS.maxLine, size(1, 16 * 1024 * 1024)),
-  maxConnections: option('max-connections', 'N', 'refuse connections beyond this many (per worker)', ECHO_DEFAULTS.maxConnections, integer(1, 1_000_000)),
+  maxConnections: option('max-connections', 'N|auto', `refuse connections beyond this many, per process (auto: the open-file limit less what the server keeps for itself, at most ${ECHO_DEFAULTS.maxConnections})`, 'auto', (raw) => (raw === 'auto' ? 'auto' : String(integer(1, 1_000_000)(raw)))),
   transform: option('transform', 'MODE', 'none, or upper: echo in upper case', 'none' as 'none' | 'upper', oneOf(['none', 'upper'])),
   logLevel: option('log-level', 'LEVEL', 'debug (also lines of data), info, warn or error', 'info' as (typeof LEVELS)[number], oneOf(LEVELS)),
   logFormat: option('log-format', 'FORMAT', 'text (for journalctl) or json (one object per line)', 'text' as (typeof LOG_FORMATS)[number], oneOf(LOG_FORMATS)),
@@ -39,11 +40,13 @@ function durationText(check: (raw: string) => number, zero = false): (raw: strin
   };
 }
 
-export function toConfig(values: OptionValues<typeof serveOptions>, cpus: number): ServeConfig {
+/** `budget` is asked only for `--max-connections auto` (it reads this process's descriptor limit). */
+export function toConfig(values: OptionValues<typeof serveOptions>, cpus: number, budget: () => ConnectionBudget = () => readConnectionBudget(ECHO_DEFAULTS.maxConnections)): ServeConfig {
   if (values.metricsPort === String(values.port) && values.port !== 0) {
     throw new UsageError(`--metrics-port ${values.metricsPort} is the echo port too; pick another`);
   }
   const ms = duration(Number.MAX_SAFE_INTEGER);
+  const connectionBudget = values.maxConnections === 'auto' ? budget() : null;
   return Object.freeze({
     port: values.port,
     host: values.host,
@@ -53,7 +56,7 @@ export function toConfig(values: OptionValues<typeof serveOptions>, cpus: number
       headerTimeoutMs: ms(values.headerTimeout),
       idleTimeoutMs: ms(values.idleTimeout),
       maxLine: values.maxLine,
-      maxConnections: values.maxConnections,
+      maxConnections: connectionBudget?.maxConnections ?? Number(values.maxConnections),
       transform: values.transform,
     }),
     logLevel: values.logLevel,
@@ -61,6 +64,7 @@ export function toConfig(values: OptionValues<typeof serveOptions>, cpus: number
     metricsPort: values.metricsPort === 'off' ? null : Number(values.metricsPort),
     workers: values.workers === 'auto' ? Math.max(1, cpus) : Number(values.workers),
     drainTimeoutMs: ms(values.drainTimeout),
+    connectionBudget,
   });
 }
 

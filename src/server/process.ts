@@ -6,6 +6,7 @@ import type http from 'node:http';
 import type net from 'node:net';
 import { UsageError } from '../options.ts';
 import type { FdSink, LogFormat, Level, Logger } from '../log.ts';
+import type { ConnectionBudget } from './descriptors.ts';
 import { type ProcessReport, startLoopDelayMonitor, startMetricsServer } from './metrics-http.ts';
 import { createEchoServer, type EchoServer, type EchoServerOptions } from './server.ts';
 
@@ -19,6 +20,8 @@ export interface ServeConfig {
   readonly metricsPort: number | null;
   readonly workers: number;
   readonly drainTimeoutMs: number;
+  /** How `--max-connections auto` was worked out; null when a number was given. */
+  readonly connectionBudget: ConnectionBudget | null;
 }
 
 /**
@@ -79,6 +82,7 @@ export async function runWorker(config: ServeConfig, logger: Logger, sink: FdSin
     logger.debug('worker listening', { pid: process.pid, port: address.port });
     process.send?.({ type: LISTENING, address: address.address, port: address.port } satisfies ListeningMessage);
   } else {
+    noteConnectionBudget(config, logger);
     logger.notice(`listening on port ${address.port}`, listenFields(config, address, binding));
     if (config.metricsPort !== null) metrics = await serveMetrics(config, logger, async () => [report()]);
   }
@@ -101,8 +105,10 @@ export async function runPrimary(config: ServeConfig, logger: Logger, sink: FdSi
   warnIfUntrusted(config, logger);
   // cluster starts `<node> <exec> <args>`. A single executable hands every argument to the app
   // (its argv[1] is the executable again), so there the `exec` slot carries the subcommand.
-  if (isSea()) cluster.setupPrimary({ exec: 'serve', args: [...serveArgv] });
-  else cluster.setupPrimary({ exec: process.argv[1], args: ['serve', ...serveArgv] });
+  // Workers take the connection limit the primary worked out (and logged), not their own.
+  const workerArgv = [...serveArgv, '--max-connections', String(config.echo.maxConnections)];
+  if (isSea()) cluster.setupPrimary({ exec: 'serve', args: workerArgv });
+  else cluster.setupPrimary({ exec: process.argv[1], args: ['serve', ...workerArgv] });
   let stopping = false;
   // The first worker starts alone: with port 0 it picks the port the others join, and a port
   // that cannot be bound fails once, with one message.
@@ -137,6 +143,7 @@ export async function runPrimary(config: ServeConfig, logger: Logger, sink: FdSi
     await sink.flush();
     process.exit(address === 2 ? 2 : 1);
   }
+  noteConnectionBudget(config, logger);
   logger.notice(`listening on port ${address.port}`, listenFields(config, address, binding));
   let metrics: http.Server | null = null;
   if (config.metricsPort !== null) metrics = await serveMetrics(config, logger, () => collectFromWorkers());
@@ -227,6 +234,18 @@ function listenFields(config: ServeConfig, address: { address: string | null; po
 function warnIfUntrusted(config: ServeConfig, logger: Logger): void {
   if (config.echo.trust === null && config.echo.proxyProtocol !== 'off') {
     logger.warn('no --trust set: any address may send a PROXY header and claim to be any client; set --trust to the load balancer subnets');
+  }
+}
+
+/** With `--max-connections auto`, one line at start-up (once, not per worker) with the figure. */
+function noteConnectionBudget(config: ServeConfig, logger: Logger): void {
+  const budget = config.connectionBudget;
+  if (budget !== null) {
+    logger.info(`--max-connections auto: ${budget.maxConnections} per process`, {
+      open_file_limit: budget.limit ?? 'unlimited',
+      reserved: budget.reserved,
+      cap: budget.cap,
+    });
   }
 }
 

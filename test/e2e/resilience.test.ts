@@ -24,9 +24,11 @@ interface Server {
 
 const running = new Set<Running>();
 
-/** Starts `elb-proxy-echo serve` on a loopback port and waits for it to listen. */
-async function start(extra: readonly string[] = []): Promise<Server> {
-  const child = spawn(process.execPath, [CLI, 'serve', ...BASE_ARGS, ...extra], { stdio: ['ignore', 'pipe', 'pipe'] });
+/** Starts `elb-proxy-echo serve` on a loopback port (with `nofile`: that open-file limit) and waits for it to listen. */
+async function start(extra: readonly string[] = [], nofile?: number): Promise<Server> {
+  const command = [process.execPath, CLI, 'serve', ...BASE_ARGS, ...extra];
+  if (nofile !== undefined) command.unshift('prlimit', `--nofile=${nofile}:${nofile}`); // prlimit execs: same pid
+  const child = spawn(command[0], command.slice(1), { stdio: ['ignore', 'pipe', 'pipe'] });
   const proc = track(child);
   running.add(proc);
   const match = await proc.waitFor(LISTENING, 10_000);
@@ -297,22 +299,25 @@ test('out of file descriptors: with --max-connections below the limit, refusals 
   figures.push(`fd limit ${limit} (${before} in use) with --max-connections 30: 100 connections at once, 70 refused within ${refusedIn} ms and logged (${JSON.stringify(refusal.msg)}, count ${String(refusal.count)}); served 10/10 sessions after`);
 });
 
-test('out of file descriptors without --max-connections: the server survives and recovers', async () => {
-  const server = await start(['--idle-timeout', '2s']);
+test('out of file descriptors without --max-connections: refusals are logged (auto limit), the server survives and recovers', async () => {
+  const limit = 64;
+  const server = await start(['--idle-timeout', '2s'], limit); // started with the limit: auto reads it
   const before = openFds(server.pid);
-  const limit = limitFds(server, 15);
   const attempts = 150;
   const flood = await openMany(server.port, attempts, attempts);
   await sleep(300);
   const held = openFds(server.pid) - before;
-  assert.ok(held < 30, `the server held ${held} connections with 15 descriptors to spare`);
-  // Those it could not accept are closed at once (libuv's spare descriptor), the rest at the
-  // idle timeout (they send nothing): none hangs.
+  assert.ok(held < 40, `the server held ${held} connections with 64 descriptors`);
+  // Those over the auto limit are refused at once and logged, the rest closed at the idle
+  // timeout (they send nothing): none hangs.
+  await server.proc.waitFor(/refused connections/, 3000);
+  const refusal = logLines(server.proc.output()).find((l) => l.msg.startsWith('refused connections'))!;
+  assert.ok(Number(refusal.count) >= attempts - 40, JSON.stringify(refusal));
   const ms = await allClosed(flood, 5000);
   assert.is(server.proc.child.exitCode, null, `the server died:\n${server.proc.output().slice(-3000)}`);
   await until(() => openFds(server.pid) <= before, 5000, 'fds back');
   for (let i = 0; i < 10; i++) assert.is(await session(server.port), null, 'served again once descriptors are free');
-  figures.push(`fd limit ${limit} (${before} in use), no --max-connections: ${attempts} connections at once, ${held} accepted, all ${attempts} closed by the server within ${ms} ms, no crash; served 10/10 sessions after (nothing is logged for the ones it could not accept)`);
+  figures.push(`fd limit ${limit} (${before} in use), no --max-connections (auto ${String(refusal.limit)}): ${attempts} connections at once, ${held} accepted, ${String(refusal.count)} refused and logged, all ${attempts} closed by the server within ${ms} ms, no crash; served 10/10 sessions after`);
 });
 
 test('SIGTERM under load: no client gets half a line, exit 0 within the drain timeout', async () => {

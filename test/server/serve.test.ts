@@ -30,6 +30,16 @@ async function metricsOf(output: () => string): Promise<string> {
   return response.text();
 }
 
+/** The CLI under `prlimit --nofile=N:N` (Node raises its soft limit to the hard one: the server sees N). */
+function underFileLimit(nofile: number, args: readonly string[]) {
+  const child = spawn('prlimit', [`--nofile=${nofile}:${nofile}`, process.execPath, CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout!.setEncoding('utf8').on('data', (s: string) => (stdout += s));
+  child.stderr!.setEncoding('utf8').on('data', (s: string) => (stderr += s));
+  return { child, stdout: () => stdout, stderr: () => stderr };
+}
+
 const signals = suite('signals');
 
 signals('SIGTERM drains: open connections finish, new ones are refused, then exit 0', async () => {
@@ -91,9 +101,16 @@ output('--log-format json: every stdout line is one JSON object with time, level
     for (const line of lines) assert.ok(typeof line.time === 'string' && typeof line.level === 'string' && typeof line.msg === 'string', JSON.stringify(line));
     assert.equal(
       lines.map((l) => l.msg),
-      ['no --trust set: any address may send a PROXY header and claim to be any client; set --trust to the load balancer subnets', `listening on port ${match[1]}`, 'open', 'close'],
+      [
+        'no --trust set: any address may send a PROXY header and claim to be any client; set --trust to the load balancer subnets',
+        lines[1].msg,
+        `listening on port ${match[1]}`,
+        'open',
+        'close',
+      ],
     );
-    assert.equal(lines[3], { ...lines[3], client: '54.222.152.163:45418', lines: 1, bytes: 16, reason: 'quit' });
+    assert.match(String(lines[1].msg), /^--max-connections auto: \d+ per process$/);
+    assert.equal(lines[4], { ...lines[4], client: '54.222.152.163:45418', lines: 1, bytes: 16, reason: 'quit' });
   } finally {
     child.kill('SIGKILL');
   }
@@ -120,6 +137,45 @@ output('a stdout nobody reads does not stop the echo; lost log lines are counted
   } finally {
     child.kill('SIGKILL');
   }
+});
+
+output('out of descriptors: by default (auto) connections past the open-file limit are refused and logged, not dropped silently', async () => {
+  const { child, stdout, stderr } = underFileLimit(64, [...LOOPBACK, '--log-format', 'json', '--trust', '127.0.0.0/8']);
+  const clients: TestClient[] = [];
+  try {
+    await eventually(() => /listening on port \d+/.test(stdout()), `the listening line (${stdout()}${stderr()})`, 10_000);
+    const out = stdout();
+    const logs = () => stdout().trimEnd().split('\n').map((line) => JSON.parse(line) as Record<string, unknown>);
+    const auto = logs().find((l) => String(l.msg).startsWith('--max-connections auto'));
+    assert.ok(auto, `no line for the auto limit in ${out}`);
+    const max = Number(/: (\d+) per process/.exec(String(auto.msg))![1]);
+    assert.equal([auto.level, auto.open_file_limit, max], ['info', 64, 64 - Number(auto.reserved)]);
+    assert.ok(max >= 5 && max <= 40, `${max} connections allowed with 64 descriptors`);
+    const port = Number(/listening on port (\d+)/.exec(out)![1]);
+    for (let i = 0; i < max + 30; i++) clients.push(await TestClient.connect(port));
+    await eventually(() => /refused connections/.test(stdout()), `the refusal line (${stdout().slice(-500)})`, 3000);
+    const refusal = logs().find((l) => l.msg === 'refused connections: --max-connections reached')!;
+    assert.equal([refusal.level, refusal.limit, refusal.count], ['warn', max, 30]);
+    // The ones it holds still echo.
+    clients[0].write(Buffer.concat([v1(), Buffer.from('still served\n')]));
+    assert.is((await clients[0].readBytes(13)).toString(), 'still served\n');
+  } finally {
+    for (const client of clients) client.destroy();
+    child.kill('SIGKILL');
+  }
+});
+
+output('an open-file limit that leaves nothing for connections exits 2 at start with one line', async () => {
+  const { child, stdout, stderr } = underFileLimit(30, LOOPBACK);
+  assert.is(await exited(child), 2);
+  assert.is(stdout(), '');
+  assert.match(stderr(), /^elb-proxy-echo: the open-file limit \(30\) leaves no descriptor for connections \(the server keeps \d+ for itself\); raise it \(LimitNOFILE=\)\n$/);
+});
+
+output('a given --max-connections is used as is, with no line about it', async () => {
+  const { child, output } = await startCli([...LOOPBACK, '--max-connections', '7'], /listening on port \d+/);
+  child.kill('SIGKILL');
+  assert.not.match(output(), /max-connections/);
 });
 
 output('--log-level error still says the port at start-up', async () => {
