@@ -5,7 +5,7 @@
 import cluster from 'node:cluster';
 import { createLogger, FdSink, type Logger, LEVELS, LOG_FORMATS } from './log.ts';
 import { duration, envName, integer, oneOf, type OptionTable, type OptionValues, parseOptions, size, text, UsageError } from './options.ts';
-import { type Binding, runPrimary, runWorker, type ServeConfig, workerBinding } from './server/process.ts';
+import { type Binding, runPrimary, runWorker, type ServeConfig, startWorker, workerBinding } from './server/process.ts';
 import { type ConnectionBudget, readConnectionBudget } from './server/descriptors.ts';
 import { POLICIES } from './server/policy.ts';
 import { ECHO_DEFAULTS } from './server/server.ts';
@@ -74,6 +74,12 @@ export function activatedFd(env: Readonly<Record<string, string | undefined>>, p
 }
 
 export async function serve(argv: readonly string[], env: Readonly<Record<string, string | undefined>>): Promise<void> {
+  // A worker that fails before it listens reports to its primary and exits, whatever failed.
+  if (cluster.isWorker) return startWorker(() => start(argv, env));
+  return start(argv, env);
+}
+
+async function start(argv: readonly string[], env: Readonly<Record<string, string | undefined>>): Promise<void> {
   const { values, positionals } = parseOptions(serveOptions, argv, env);
   if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}"`);
   const { availableParallelism } = await import('node:os');

@@ -50,6 +50,14 @@ interface ListeningMessage {
   readonly port: number;
 }
 
+/** …or why it could not, with the exit status the single process would have had. */
+const FAILED = 'elb-proxy-echo:failed';
+interface FailedMessage {
+  readonly type: typeof FAILED;
+  readonly reason: string;
+  readonly status: number;
+}
+
 const METRICS_REQUEST = 'elb-proxy-echo:metrics?';
 const METRICS_REPLY = 'elb-proxy-echo:metrics';
 interface MetricsReply {
@@ -63,15 +71,7 @@ export async function runWorker(config: ServeConfig, logger: Logger, sink: FdSin
   const inCluster = cluster.isWorker;
   if (!inCluster) warnIfUntrusted(config, logger);
   const echo = createEchoServer({ ...config.echo, logger });
-  let address: net.AddressInfo;
-  try {
-    address = await listen(echo, config, binding);
-  } catch (error) {
-    if (!inCluster) throw error;
-    // A worker's IPC channel would keep it alive: say why and leave; the primary reports it.
-    process.stderr.write(`elb-proxy-echo: ${(error as Error).message}\n`);
-    process.exit(2);
-  }
+  const address = await listen(echo, config, binding);
   const monitor = startLoopDelayMonitor();
   const report = (): ProcessReport => ({ snapshot: echo.metrics.snapshot(), loopDelay: monitor.read() });
   let metrics: http.Server | null = null;
@@ -98,6 +98,28 @@ export async function runWorker(config: ServeConfig, logger: Logger, sink: FdSin
 }
 
 /**
+ * Runs a cluster worker's start-up (`start` resolves once it listens). A worker that fails
+ * before that must leave by itself, as its IPC channel would keep it alive and its primary
+ * would wait for ever: it tells the primary why (a bad setting: status 2, as a single process
+ * would exit; anything else, a bug or a resource running out: status 1, its trace on stderr)
+ * and exits. The primary says the one line.
+ */
+export async function startWorker(start: () => Promise<void>): Promise<void> {
+  try {
+    await start();
+  } catch (error) {
+    const usage = error instanceof UsageError;
+    if (!usage) process.stderr.write(`elb-proxy-echo: worker ${process.pid}: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+    const failed: FailedMessage = { type: FAILED, reason: usage ? error.message : String(error), status: usage ? 2 : 1 };
+    const exit = () => process.exit(failed.status);
+    if (process.connected && process.send !== undefined) {
+      process.send(failed, exit);
+      setTimeout(exit, 1000); // should the message never go out
+    } else exit();
+  }
+}
+
+/**
  * The primary of --workers N: forks, restarts crashed workers, sums metrics, drains all.
  * `serveArgv` are the serve options as given; each worker runs `serve` with them again.
  */
@@ -113,35 +135,56 @@ export async function runPrimary(config: ServeConfig, logger: Logger, sink: FdSi
   // The first worker starts alone: with port 0 it picks the port the others join, and a port
   // that cannot be bound fails once, with one message.
   let port = 'fd' in binding ? 0 : binding.port;
-  const fork = () => cluster.fork('fd' in binding ? { [WORKER_FD]: String(binding.fd) } : { [WORKER_PORT]: String(port) });
   let listening = 0;
+  /** What workers that failed before listening reported, by worker id. */
+  const failures = new Map<number, Omit<FailedMessage, 'type'>>();
+  let failStart: (failure: Omit<FailedMessage, 'type'>) => void = () => {};
+  const fork = () => {
+    const worker = cluster.fork('fd' in binding ? { [WORKER_FD]: String(binding.fd) } : { [WORKER_PORT]: String(port) });
+    // A fork that cannot even start (spawn EMFILE…) must not crash the primary (no 'exit' follows).
+    worker.on('error', (error: Error) => {
+      if (listening < config.workers) failStart({ reason: `cannot start a worker: ${error.message}`, status: 1 });
+      else {
+        logger.error('cannot start a worker; trying again', { error: error.message });
+        setTimeout(fork, 1000);
+      }
+    });
+  };
   const ready = new Promise<ListeningMessage>((resolve) => {
-    cluster.on('message', (_worker, address: ListeningMessage) => {
-      if (address?.type !== LISTENING) return;
+    cluster.on('message', (worker, message: ListeningMessage | FailedMessage) => {
+      if (message?.type === FAILED) failures.set(worker.id, { reason: message.reason, status: message.status });
+      if (message?.type !== LISTENING) return;
       if (listening === 0) {
-        port = address.port;
+        port = message.port;
         for (let i = 1; i < config.workers; i++) fork();
       }
-      if (++listening === config.workers) resolve(address);
+      if (++listening === config.workers) resolve(message);
     });
   });
-  const failed = new Promise<number>((resolve) => {
+  const failed = new Promise<Omit<FailedMessage, 'type'>>((resolve) => {
+    failStart = resolve;
     cluster.on('exit', (worker, code, signal) => {
       if (stopping) return;
-      // A worker that cannot start (port taken…) would fail again: stop, with its status.
-      if (listening < config.workers) return resolve(code ?? 1);
+      // A worker that cannot start (port taken…) would fail again: the start fails, with its reason.
+      if (listening < config.workers) {
+        const how = signal !== null ? `was killed by ${signal}` : `exited with status ${code}`;
+        return resolve(failures.get(worker.id) ?? { reason: `a worker ${how} before it listened`, status: 1 });
+      }
       logger.error('worker died; starting another', { pid: worker.process.pid, code: code ?? undefined, signal: signal ?? undefined });
-      setTimeout(fork, 1000).unref();
+      // Not unref'd: with every worker gone this timer is what keeps the primary alive.
+      setTimeout(fork, 1000);
     });
   });
   fork();
   const address = await Promise.race([ready, failed]);
-  if (typeof address === 'number') {
-    // (a worker's exit status: it could not listen, and said why on stderr)
+  if (!('type' in address)) {
     stopping = true;
     for (const worker of Object.values(cluster.workers ?? {})) worker?.process.kill('SIGKILL');
+    // A bad setting reads as it would from a single process; anything else says what it cost.
+    const prefix = address.status === 2 ? '' : listening === 0 ? 'no worker could listen: ' : `only ${listening} of ${config.workers} workers could listen: `;
+    process.stderr.write(`elb-proxy-echo: ${prefix}${address.reason}\n`);
     await sink.flush();
-    process.exit(address === 2 ? 2 : 1);
+    process.exit(address.status === 2 ? 2 : 1);
   }
   noteConnectionBudget(config, logger);
   logger.notice(`listening on port ${address.port}`, listenFields(config, address, binding));

@@ -167,9 +167,13 @@ output('out of descriptors: by default (auto) connections past the open-file lim
 
 output('an open-file limit that leaves nothing for connections exits 2 at start with one line', async () => {
   const { child, stdout, stderr } = underFileLimit(30, LOOPBACK);
-  assert.is(await exited(child), 2);
-  assert.is(stdout(), '');
-  assert.match(stderr(), /^elb-proxy-echo: the open-file limit \(30\) leaves no descriptor for connections \(the server keeps \d+ for itself\); raise it \(LimitNOFILE=\)\n$/);
+  try {
+    assert.is(await exited(child), 2);
+    assert.is(stdout(), '');
+    assert.match(stderr(), /^elb-proxy-echo: the open-file limit \(30\) leaves no descriptor for connections \(the server keeps \d+ for itself\); raise it \(LimitNOFILE=\)\n$/);
+  } finally {
+    child.kill('SIGKILL');
+  }
 });
 
 output('a given --max-connections is used as is, with no line about it', async () => {
@@ -272,6 +276,20 @@ processes('--workers 2: both workers serve, metrics add up, SIGTERM stops them a
   } finally {
     child.kill('SIGKILL');
   }
+});
+
+processes('--workers 2: a worker that fails before it listens exits, and so does the primary, with status 1 and a one-line reason', async () => {
+  // Fault injection: in cluster workers only, making a server throws (a bug, or a resource
+  // running out, before the worker listens).
+  const failure = "import net from 'node:net'; import cluster from 'node:cluster'; if (cluster.isWorker) net.createServer = () => { throw new Error('injected failure'); };";
+  const { code, stdout, stderr } = await runCli(
+    [...LOOPBACK, '--workers', '2', '--trust', '10.0.0.0/8'],
+    { NODE_OPTIONS: `--import=data:text/javascript,${encodeURIComponent(failure)}` },
+    8000,
+  );
+  assert.is(code, 1, `exit status ${code} (null: still running when killed)\n${stderr}`);
+  assert.is(stdout, '');
+  assert.match(stderr, /\nelb-proxy-echo: no worker could listen: Error: injected failure\n$/);
 });
 
 for (const workers of ['1', '2']) {
