@@ -1,14 +1,18 @@
 #!/usr/bin/env node
 // Entry point: picks the subcommand, turns configuration errors into exit status 2.
-import cluster from 'node:cluster';
+//
+// Each subcommand's module is loaded only when it runs (a dynamic import(), which works under
+// Node's type stripping and in the esbuild CommonJS bundle alike), so `serve` does not carry
+// the benchmark or the installer in its memory, and --version loads nothing else.
+import type { Cluster } from 'node:cluster';
 import { isSea } from 'node:sea';
 import { formatOptions, UsageError } from './options.ts';
-import { serve, serveOptions } from './serve.ts';
-import { installCommand, installOptions, uninstallCommand } from './install/command.ts';
-import { bench } from './bench/index.ts';
 import { versionLine } from './version.ts';
 
-const USAGE = `Usage: elb-proxy-echo [serve] [options]
+/** The help text: it lists the options of serve and install, so it loads those two tables. */
+async function usage(): Promise<string> {
+  const [{ serveOptions }, { installOptions }] = await Promise.all([import('./serve.ts'), import('./install/command.ts')]);
+  return `Usage: elb-proxy-echo [serve] [options]
 
 A TCP echo server for the backends of AWS load balancers: it reads the PROXY protocol
 header (v1 from Classic ELB, v2 from NLB), logs the real client, then echoes every line
@@ -29,11 +33,12 @@ ${formatOptions(serveOptions)}
 Other:
   -h, --help      show this help
   -v, --version   show the version, Node version and CPU architecture`;
+}
 
 export async function main(argv: readonly string[], env: Readonly<Record<string, string | undefined>>): Promise<number | undefined> {
   const [first, ...rest] = argv;
   if (first === '--help' || first === '-h' || first === 'help') {
-    process.stdout.write(USAGE + '\n');
+    process.stdout.write((await usage()) + '\n');
     return 0;
   }
   if (first === '--version' || first === '-v') {
@@ -41,11 +46,11 @@ export async function main(argv: readonly string[], env: Readonly<Record<string,
     return 0;
   }
   try {
-    if (first === undefined || first.startsWith('-')) await serve(argv, env);
-    else if (first === 'serve') await serve(rest, env);
-    else if (first === 'install') return await installCommand(rest, env);
-    else if (first === 'uninstall') return await uninstallCommand(rest, env);
-    else if (first === 'bench') return await bench(rest, env);
+    if (first === undefined || first.startsWith('-')) await (await import('./serve.ts')).serve(argv, env);
+    else if (first === 'serve') await (await import('./serve.ts')).serve(rest, env);
+    else if (first === 'install') return await (await import('./install/command.ts')).installCommand(rest, env);
+    else if (first === 'uninstall') return await (await import('./install/command.ts')).uninstallCommand(rest, env);
+    else if (first === 'bench') return await (await import('./bench/index.ts')).bench(rest, env);
     else throw new UsageError(`unknown command "${first}" (try --help)`);
   } catch (error) {
     if (!(error instanceof UsageError)) throw error;
@@ -60,7 +65,7 @@ export async function main(argv: readonly string[], env: Readonly<Record<string,
 // passes every argument on to us, so a worker would read it as the command: drop it.
 function cliArguments(): string[] {
   const args = process.argv.slice(2);
-  if (cluster.isWorker && isSea() && args[0] === process.execPath) args.shift();
+  if (isSea() && args[0] === process.execPath && (process.getBuiltinModule('node:cluster') as unknown as Cluster).isWorker) args.shift();
   return args;
 }
 

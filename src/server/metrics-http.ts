@@ -1,35 +1,13 @@
 // `--metrics-port`: /healthz and Prometheus /metrics over Node's own http (no dependency).
+// Loaded only when --metrics-port is set: a server without it does not carry node:http.
 import http from 'node:http';
 import type net from 'node:net';
-import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { type LoopDelay, type MetricsSnapshot, renderMetrics, sumSnapshots } from './metrics.ts';
 
 /** What one serving process reports: its counters and its event-loop delay. */
 export interface ProcessReport {
   readonly snapshot: MetricsSnapshot;
   readonly loopDelay: LoopDelay;
-}
-
-export interface LoopDelayMonitor {
-  read(): LoopDelay;
-  stop(): void;
-}
-
-/** Samples this process's event-loop delay (figures since the last read, in seconds). */
-export function startLoopDelayMonitor(): LoopDelayMonitor {
-  const resolutionMs = 20;
-  const histogram = monitorEventLoopDelay({ resolution: resolutionMs });
-  histogram.enable();
-  return {
-    read() {
-      // The samples are the sampling timer's whole period: the delay is what exceeds it.
-      const s = (ns: number) => (Number.isFinite(ns) ? Math.max(0, ns / 1e6 - resolutionMs) / 1000 : 0);
-      const figures = { p50: s(histogram.percentile(50)), p99: s(histogram.percentile(99)), max: s(histogram.max) };
-      histogram.reset();
-      return figures;
-    },
-    stop: () => histogram.disable(),
-  };
 }
 
 /** Listens on `port` (0: ephemeral) and answers scrapes with what `collect` gathers. */

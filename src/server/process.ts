@@ -7,7 +7,8 @@ import type net from 'node:net';
 import { UsageError } from '../options.ts';
 import type { FdSink, LogFormat, Level, Logger } from '../log.ts';
 import type { ConnectionBudget } from './descriptors.ts';
-import { type ProcessReport, startLoopDelayMonitor, startMetricsServer } from './metrics-http.ts';
+import { startLoopDelayMonitor } from './loop-delay.ts';
+import type { ProcessReport } from './metrics-http.ts';
 import { createEchoServer, type EchoServer, type EchoServerOptions } from './server.ts';
 
 export interface ServeConfig {
@@ -257,6 +258,7 @@ async function serveMetrics(config: ServeConfig, logger: Logger, collect: () => 
   const port = config.metricsPort ?? 0;
   let server: http.Server;
   try {
+    const { startMetricsServer } = await import('./metrics-http.ts');
     server = await startMetricsServer(port, config.host, collect);
   } catch (error) {
     throw new UsageError(`cannot serve metrics on ${showHost(config.host)}:${port}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
