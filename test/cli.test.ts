@@ -81,4 +81,18 @@ test('bad serve values exit 2 naming the flag or variable', async () => {
   }
 });
 
+// Reports, on stderr, each benchmark, installer or node:http module the CLI loads.
+const LOADS = "import { registerHooks } from 'node:module'; registerHooks({ load(url, context, next) { if (/\\/src\\/(bench|install)\\/|^node:http$/.test(url)) process.stderr.write('loaded ' + url + '\\n'); return next(url, context); } });";
+const WATCH_LOADS = { NODE_OPTIONS: `--import=data:text/javascript,${encodeURIComponent(LOADS)}` };
+
+test('serve loads neither the benchmark, the installer nor node:http (no --metrics-port): only what it runs', async () => {
+  const { child, output } = await startCli(['serve', '--port', '0', '--host', '127.0.0.1'], /listening on port \d+/, WATCH_LOADS);
+  child.kill('SIGKILL');
+  assert.not.match(output(), /loaded/);
+  // The watch works: --help lists the install options, so it loads that module.
+  const help = await runCli(['--help'], WATCH_LOADS);
+  assert.match(help.stderr, /loaded file:.*\/src\/install\/command\.ts/);
+  assert.not.match(help.stderr, /src\/bench\//);
+});
+
 test.run();
