@@ -17,6 +17,7 @@ const option = <T>(flag: string, value: string | undefined, help: string, defaul
 export const serveOptions = {
   port: { ...option('port', 'N', 'TCP port to listen on', 5000, integer(0, 65535)), short: 'p' },
   host: option('host', 'ADDR', 'address to listen on (:: is IPv6 and IPv4)', '::', text),
+  backlog: option('backlog', 'N', 'connections the kernel queues before the server accepts them (a burst from the balancer; capped by net.core.somaxconn)', 4096, integer(1, 65535)),
   proxyProtocol: option('proxy-protocol', 'POLICY', 'require, optional or off: whether connections start with a PROXY header', ECHO_DEFAULTS.proxyProtocol, oneOf(POLICIES)),
   trust: option('trust', 'CIDR,…', 'only these sources may send a PROXY header (the balancer subnets; none: anyone)', null as TrustList | null, parseTrustList),
   headerTimeout: option('header-timeout', 'TIME', 'time a PROXY header may take from its first byte', '5s', durationText(duration(60_000))),
@@ -50,6 +51,7 @@ export function toConfig(values: OptionValues<typeof serveOptions>, cpus: number
   return Object.freeze({
     port: values.port,
     host: values.host,
+    backlog: values.backlog,
     echo: Object.freeze({
       proxyProtocol: values.proxyProtocol,
       trust: values.trust,

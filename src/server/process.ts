@@ -14,6 +14,8 @@ import { createEchoServer, type EchoServer, type EchoServerOptions } from './ser
 export interface ServeConfig {
   readonly port: number;
   readonly host: string;
+  /** Length of the kernel's queue of connections not yet accepted (capped by somaxconn). */
+  readonly backlog: number;
   readonly echo: EchoServerOptions;
   readonly logLevel: Level;
   readonly logFormat: LogFormat;
@@ -243,7 +245,7 @@ function collectFromWorkers(): Promise<ProcessReport[]> {
 async function listen(echo: EchoServer, config: ServeConfig, binding: Binding): Promise<net.AddressInfo> {
   if ('fd' in binding) return echo.listen({ fd: binding.fd });
   // `exclusive`: a cluster worker binds the port itself instead of asking the primary.
-  const options = { port: binding.port, reusePort: binding.reusePort, exclusive: binding.reusePort };
+  const options = { port: binding.port, reusePort: binding.reusePort, exclusive: binding.reusePort, backlog: config.backlog };
   try {
     return await echo.listen({ ...options, host: config.host });
   } catch (error) {

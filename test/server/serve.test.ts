@@ -1,6 +1,7 @@
 // `elb-proxy-echo serve` as a process: signals and drain, JSON logs, metrics, socket
 // activation, workers. Each case spawns the CLI on an ephemeral loopback port.
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import net from 'node:net';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -186,6 +187,23 @@ output('--log-level error still says the port at start-up', async () => {
   const { child, match } = await startCli([...LOOPBACK, '--log-level', 'error'], /listening on port (\d+)/);
   child.kill('SIGKILL');
   assert.ok(Number(match[1]) > 0);
+});
+
+/** The accept queue length of the TCP socket listening on `port`, as `ss` reports it (Send-Q). */
+function listenBacklog(port: number): number {
+  const line = execFileSync('ss', ['-Hltn', `sport = :${port}`], { encoding: 'utf8' }).trim();
+  return Number(line.split(/\s+/)[2]);
+}
+
+output('--backlog sets the listen queue (default 4096, what the socket unit uses)', async () => {
+  for (const [args, expected] of [[[], 4096], [['--backlog', '100'], 100]] as const) {
+    const { child, match } = await startCli([...LOOPBACK, ...args], /port (\d+)/);
+    try {
+      assert.is(listenBacklog(Number(match[1])), Math.min(expected, Number(readFileSync('/proc/sys/net/core/somaxconn', 'utf8'))));
+    } finally {
+      child.kill('SIGKILL');
+    }
+  }
 });
 
 output('--trust set: no warning at start-up', async () => {
