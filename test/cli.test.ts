@@ -2,7 +2,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import pkg from '../package.json' with { type: 'json' };
 import { runCli, startCli } from './helpers/cli.ts';
-import { TestClient } from './helpers/socket.ts';
+import { classicElbSession, TestClient } from './helpers/socket.ts';
 
 test('--version prints the package version, Node version and architecture', async () => {
   const { code, stdout } = await runCli(['--version']);
@@ -40,11 +40,7 @@ test('an unknown command exits 2', async () => {
 test('serve --port 0 listens and echoes over a real socket after a PROXY header', async () => {
   const { child, match } = await startCli(['serve', '--port', '0'], /port (\d+)/);
   try {
-    const client = await TestClient.connect(Number(match[1]));
-    client.write('PROXY TCP4 54.222.152.163 10.0.11.239 45418 5000\r\nhello\r\n');
-    assert.is((await client.readBytes(7)).toString(), 'hello\r\n');
-    client.write('q\r\n');
-    await client.waitClose();
+    await classicElbSession(Number(match[1]));
   } finally {
     child.kill('SIGKILL');
   }

@@ -27,10 +27,21 @@ export function runCli(args: readonly string[], env: Record<string, string> = {}
   });
 }
 
+export interface Started {
+  readonly child: ChildProcess;
+  readonly output: () => string;
+  readonly match: RegExpMatchArray;
+}
+
 /** Starts a long-running CLI and resolves once its output matches `ready` (rejects on exit or timeout). */
-export function startCli(args: readonly string[], ready: RegExp, env: Record<string, string> = {}, timeoutMs = 10_000): Promise<{ child: ChildProcess; output: () => string; match: RegExpMatchArray }> {
+export function startCli(args: readonly string[], ready: RegExp, env: Record<string, string> = {}, timeoutMs = 10_000): Promise<Started> {
+  return startProgram(process.execPath, [CLI, ...args], ready, env, timeoutMs);
+}
+
+/** Starts `program ARGS` (the built executable, say) and resolves as startCli does. */
+export function startProgram(program: string, args: readonly string[], ready: RegExp, env: Record<string, string> = {}, timeoutMs = 10_000): Promise<Started> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(program, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     const timer = setTimeout(() => {
       child.kill('SIGKILL');

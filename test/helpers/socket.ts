@@ -74,3 +74,14 @@ export class TestClient {
     });
   }
 }
+
+/** One Classic ELB session as a person on telnet has it: header, a line echoed, `q`, closed. */
+export async function classicElbSession(port: number, host = '127.0.0.1'): Promise<void> {
+  const client = await TestClient.connect(port, host);
+  client.write('PROXY TCP4 54.222.152.163 10.0.11.239 45418 5000\r\nhello\r\n');
+  const echoed = (await client.readBytes(7)).toString();
+  if (echoed !== 'hello\r\n') throw new Error(`expected the echo of hello, got ${JSON.stringify(echoed)}`);
+  client.write('q\r\n');
+  const all = (await client.waitClose()).toString();
+  if (all !== 'hello\r\n') throw new Error(`expected nothing after the echo and q, got ${JSON.stringify(all)}`);
+}
