@@ -110,9 +110,15 @@ function placeExecutable(source: string, target: string, host: Host): void {
   }
   mkdirSync(join(target, '..'), { recursive: true });
   const temporary = `${target}.new`;
-  copyFileSync(source, temporary);
-  chmodSync(temporary, 0o755);
-  renameSync(temporary, target);
+  try {
+    copyFileSync(source, temporary);
+    chmodSync(temporary, 0o755);
+    renameSync(temporary, target);
+  } catch (error) {
+    // A failed copy (a full disk) must not leave a partial executable of ~100 MB behind.
+    rmSync(temporary, { force: true });
+    throw error;
+  }
   host.say(`installed ${target}`);
 }
 

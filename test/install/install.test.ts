@@ -1,6 +1,6 @@
 // install/uninstall against a temporary directory and a recorded systemctl: which files land
 // where with what text, what systemctl is asked, and that a second install upgrades in place.
-import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { suite } from 'uvu';
@@ -68,6 +68,15 @@ Install('a second install with options replaces them', () => {
   install(request(m, { variables: new Map([['ELB_PROXY_ECHO_PORT', '5002']]) }), m.host);
   assert.not.match(read(m.host.paths.envFile), /5001/);
   assert.match(read(m.host.paths.envFile), /^ELB_PROXY_ECHO_PORT=5002$/m);
+});
+
+Install('a failed copy leaves neither a temporary file nor a unit behind, and asks systemctl nothing', () => {
+  // The target path is taken by a non-empty directory: the rename over it fails.
+  mkdirSync(join(m.host.paths.executable, 'in-the-way'), { recursive: true });
+  assert.throws(() => install(request(m), m.host));
+  assert.not.ok(existsSync(m.host.paths.executable + '.new'), 'no partial executable left behind');
+  assert.not.ok(existsSync(join(m.host.paths.unitDir, 'elb-proxy-echo.service')));
+  assert.equal(m.calls, []);
 });
 
 Install('installing the installed executable again keeps it', () => {
