@@ -55,7 +55,10 @@ export async function main(argv: readonly string[], env: Readonly<Record<string,
   } catch (error) {
     if (!(error instanceof UsageError)) throw error;
     process.stderr.write(`elb-proxy-echo: ${error.message}\n`);
-    return 2;
+    // Exit now, not when the event loop empties: a setting can fail after something already
+    // listens (--metrics-port taken once the echo port is bound, with or without workers), and
+    // that must not go on serving half configured. (stderr writes are synchronous here.)
+    process.exit(2);
   }
   return undefined;
 }

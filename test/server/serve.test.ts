@@ -326,4 +326,20 @@ for (const workers of ['1', '2']) {
   });
 }
 
+for (const workers of ['1', '2']) {
+  processes(`a --metrics-port already in use exits 2 with a one-line reason, not serving on without it (--workers ${workers})`, async () => {
+    const busy = net.createServer();
+    await new Promise<void>((resolve) => busy.listen(0, '127.0.0.1', resolve));
+    try {
+      const port = (busy.address() as net.AddressInfo).port;
+      // The echo port is bound before the metrics port is tried: the process must not stay up.
+      const { code, stderr } = await runCli([...LOOPBACK, '--workers', workers, '--metrics-port', String(port), '--trust', '10.0.0.0/8'], {}, 8000);
+      assert.is(code, 2, `exit status ${code} (null: still running when killed)\n${stderr}`);
+      assert.is(stderr, `elb-proxy-echo: cannot serve metrics on 127.0.0.1:${port}: EADDRINUSE\n`);
+    } finally {
+      busy.close();
+    }
+  });
+}
+
 processes.run();
