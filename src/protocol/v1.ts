@@ -329,6 +329,11 @@ function checkAddress(text: Uint8Array, start: number, end: number, v6: boolean)
 /** The canonical text of a valid address text. */
 function addressText(text: Uint8Array, start: number, end: number, v6: boolean): string {
   checkAddress(text, start, end, v6);
+  return scratchText(v6);
+}
+
+/** The canonical text of the address last decoded into `scratch`. */
+function scratchText(v6: boolean): string {
   return v6 ? formatIPv6(scratch, 0) : formatIPv4(scratch, 0);
 }
 
@@ -376,5 +381,5 @@ export function buildV1(header: ProxyHeaderInit): Uint8Array {
 function canonicalAddress(address: string, v6: boolean): string {
   const text = asciiBytes(address);
   if (!checkAddress(text, 0, text.length, v6)) throw new RangeError(`buildProxyHeader: ${JSON.stringify(address)} is not an IPv${v6 ? 6 : 4} address`);
-  return addressText(text, 0, text.length, v6);
+  return scratchText(v6); // decoded by the check: no second parse
 }
