@@ -37,7 +37,8 @@ Other:
 
 export async function main(argv: readonly string[], env: Readonly<Record<string, string | undefined>>): Promise<number | undefined> {
   const [first, ...rest] = argv;
-  if (first === '--help' || first === '-h' || first === 'help') {
+  // `serve --help`, `--port 80 --help`, `install -h`: the one help (bench has its own).
+  if (first === 'help' || (first !== 'bench' && (argv.includes('--help') || argv.includes('-h')))) {
     process.stdout.write((await usage()) + '\n');
     return 0;
   }

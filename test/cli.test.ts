@@ -17,6 +17,15 @@ test('--help lists the port flag with its variable and default', async () => {
   assert.match(stdout, /--port N .*ELB_PROXY_ECHO_PORT.*default 5000/);
 });
 
+test('--help after a command or among options shows the help too (the usage reads [serve] [options])', async () => {
+  for (const args of [['serve', '--help'], ['--port', '0', '-h'], ['install', '--help']]) {
+    const { code, stdout, stderr } = await runCli(args);
+    assert.is(code, 0, `${args.join(' ')}: ${stderr}`);
+    assert.is(stderr, '', args.join(' '));
+    assert.match(stdout, /^Usage: elb-proxy-echo \[serve\] \[options\]\n/, args.join(' '));
+  }
+});
+
 test('an unknown flag exits 2 with a one-line reason', async () => {
   const { code, stdout, stderr } = await runCli(['--frobnicate']);
   assert.is(code, 2);
