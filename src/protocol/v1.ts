@@ -12,8 +12,11 @@
 //   reports it in RFC 5952 form;
 // - after `UNKNOWN` anything but CR or LF may follow up to the CRLF and is ignored, as the spec
 //   tells receivers to (HAProxy 2.6 refuses it; go-proxyproto accepts it).
-// The scan rejects at the first byte that cannot continue a valid line, so `PROXZ` or a tab
-// fails at once, not after 107 bytes; only the final address texts become strings.
+// The scan rejects at the first byte that no valid line could have there, so `PROXZ`, a tab or
+// a letter in a port fails at once, not after 107 bytes. A field of the right characters that
+// does not decode (`010`, `256`, `1::2::3`, `65536`) is judged when the space or CR after it
+// arrives, or once it is longer than any valid field (15, 45 or 5 bytes): until then the answer
+// is `incomplete`. Only the final address texts become strings.
 import { V1_MAX_LENGTH } from './constants.ts';
 import { LazyHeader, NO_TLVS, bareHeader, endpoint } from './header.ts';
 import { formatIPv4, parseIPv4 } from './ipv4.ts';

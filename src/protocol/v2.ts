@@ -194,7 +194,8 @@ function unixPath(bytes: Uint8Array, at: number): string {
 
 /**
  * The v2 header for `header`. With `withCrc32c` the CRC32C TLV of `header.tlvs` (or one appended
- * after them) gets the header's checksum; without it a CRC32C TLV is written as given. Throws a
+ * after them) gets the header's checksum; without it a CRC32C TLV's 4 bytes are written as given
+ * (a CRC32C TLV of another length is refused either way). Throws a
  * RangeError for anything v2 cannot carry. TLV values are written as given, even ones the parser
  * refuses (a UNIQUE_ID over 128 bytes, a broken SSL TLV), so tests can play a faulty sender.
  */
