@@ -154,25 +154,29 @@ export function createEchoServer(options: EchoServerOptions = {}): EchoServer {
 
 /**
  * A warning for events that can come in floods (refused or failed accepts): the first one
- * starts a one-second window, then one line says how many happened in it.
+ * starts a one-second window, then one line says how many happened in it. `stop` (the server
+ * closing) says it at once for a window still open.
  */
 function countedWarning(logger: Logger, msg: string, fields: Record<string, string | number>) {
   let count = 0;
   let cause = '';
   let timer: NodeJS.Timeout | null = null;
+  const report = () => {
+    logger.warn(msg, { ...fields, count, error: cause || undefined, window: '1s' });
+    count = 0;
+    timer = null;
+  };
   return {
     add(why = '') {
       cause = why;
       if (count++ > 0) return;
-      timer = setTimeout(() => {
-        logger.warn(msg, { ...fields, count, error: cause || undefined, window: '1s' });
-        count = 0;
-        timer = null;
-      }, 1000);
+      timer = setTimeout(report, 1000);
       timer.unref();
     },
     stop() {
-      if (timer !== null) clearTimeout(timer);
+      if (timer === null) return;
+      clearTimeout(timer);
+      report();
     },
   };
 }

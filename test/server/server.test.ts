@@ -403,6 +403,20 @@ limits('over --max-connections new connections are refused and the server goes o
   ),
 );
 
+limits('refusals in the second before close() are still logged, not lost with the window', async () => {
+  const { echo, port, logged } = await startEcho({ maxConnections: 1 });
+  const held = await TestClient.connect(port);
+  try {
+    await eventually(() => echo.connectionCount === 1, 'one connection');
+    await (await TestClient.connect(port)).waitClose();
+    await eventually(() => echo.metrics.rejects['max-connections'] === 1, 'the refusal');
+  } finally {
+    held.destroy();
+    await echo.close(0);
+  }
+  assert.equal(logged('refused connections: --max-connections reached', 'warn').map((l) => [l.limit, l.count]), [[1, 1]]);
+});
+
 limits('a client that sends but never reads is not buffered without bound', async () => {
   const { echo, port } = await startEcho();
   let serverSide: net.Socket | null = null;
