@@ -252,10 +252,20 @@ echoing('a chunk of many lines comes back in one write, byte for byte (binary to
   withEcho(
     {},
     async ({ echo, port }) => {
+      // Count the server's reads and writes on this connection.
+      let reads = 0;
+      let writes = 0;
+      echo.server.once('connection', (socket: net.Socket) => {
+        socket.on('data', () => reads++);
+        const write = socket.write;
+        socket.write = ((...args: Parameters<typeof write>) => (writes++, write.apply(socket, args))) as typeof write;
+      });
       const client = await TestClient.connect(port);
       const lines = Buffer.concat(Array.from({ length: 200 }, (_, i) => Buffer.from([i === 0x0a ? 0 : i, 0, 0xff, 0x0d, 0x0a])));
       client.write(Buffer.concat([v1(), lines]));
       assert.equal(await client.readBytes(lines.length), lines);
+      // One write per read (two, corked into one writev, when a line straddles reads), not one per line.
+      assert.ok(writes >= 1 && writes <= 2 * reads, `${writes} writes for ${reads} reads of 200 lines`);
       assert.is(echo.metrics.lines, 200);
       assert.is(echo.metrics.bytes, lines.length);
       client.destroy();
