@@ -216,7 +216,7 @@ function header(conn: Connection, chunk: Buffer): void {
   }
   open(conn, result.header);
   // Bytes after the header in the same read are data: echo them from a view.
-  if (result.length < bytes.length && conn.state === ECHO) echo(conn, bytes.subarray(result.length));
+  if (result.length < bytes.length) echo(conn, bytes.subarray(result.length));
 }
 
 /** The connection is ready for echo: one log line with who it really is. */
@@ -254,12 +254,13 @@ function echo(conn: Connection, chunk: Buffer): void {
     }
     let ok: boolean;
     if (carried !== null) {
-      // The first line began in an earlier read: both parts go out in one writev.
+      // The first line began in an earlier read: both parts go out in one writev. (end > 0: the
+      // line ends in this chunk. While corked the buffer only grows, so the second write's
+      // answer covers both.)
       socket.cork();
       socket.write(carried);
-      ok = end === 0 || socket.write(chunk.subarray(0, end));
+      ok = socket.write(chunk.subarray(0, end));
       socket.uncork();
-      ok = ok && socket.writableLength < socket.writableHighWaterMark;
       conn.pending = null;
     } else {
       ok = socket.write(end === chunk.length ? chunk : chunk.subarray(0, end));
