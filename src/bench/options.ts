@@ -37,7 +37,7 @@ export const benchOptions = {
   target: option('target', 'HOST:PORT', 'drive this endpoint (a load balancer) instead of starting a server', null as { host: string; port: number } | null, hostPort),
   server: option('server', 'KIND', 'in-process, src (this program as a child: node src/cli.ts or this executable) or dist (the built executable)', 'in-process' as 'in-process' | 'src' | 'dist', oneOf(['in-process', 'src', 'dist'])),
   workers: option('workers', 'N|auto', 'server workers for --server src|dist (raised when one process may not hold every connection)', 1 as number | 'auto', countOrAuto(1, 64)),
-  procs: option('procs', 'N|auto', 'generator processes (auto: one per CPU the server leaves free, or as the descriptor limit needs; 0: inside this process)', 'auto' as number | 'auto', countOrAuto(0, 64)),
+  procs: option('procs', 'N|auto', 'generator processes (auto: one per CPU the server leaves free, or as the descriptor limit needs; 0: inside this process, where the CPU and memory of an in-process server cannot be measured)', 'auto' as number | 'auto', countOrAuto(0, 64)),
   pin: option('pin', 'on|off', 'pin the server to CPU 0 and the generators to the others with taskset (one-worker servers)', 'on' as 'on' | 'off', oneOf(['on', 'off'])),
   timeout: option('timeout', 'TIME', 'longest wait for a connect, an echo or a close before it counts as an error', '10s', durationText(120_000)),
   maxErrors: option('max-errors', 'N', 'errors other than wrong echoes tolerated before the exit status is 1 (a wrong echo always is)', 0, integer(0, 1_000_000_000)),

@@ -88,7 +88,12 @@ export async function runBench(plan: RunPlan, server: ServerHandle): Promise<Run
   const procs = plan.procs === 0 ? 0 : Math.max(plan.procs, Math.ceil(plan.clients / perProcess));
   if (procs > plan.procs && plan.procs > 0) notes.push(`${procs} generator processes: one process may open only ${perProcess} client sockets here`);
   const staged = plan.scenario === 'hold' && plan.clients >= 2;
-  const rssBefore = staged ? await settledRss(server) : null;
+  // An in-process server with the clients on the same event loop: its CPU and memory are theirs
+  // too, and cannot be told apart, so they are not reported rather than reported wrong.
+  const shared = procs === 0 && server.pid === process.pid;
+  if (shared) notes.push('server and clients share this process (--procs 0): server CPU and memory are not measured');
+  const gauge: Gauge = shared ? UNMEASURED : server;
+  const rssBefore = staged ? await settledRss(gauge) : null;
   const generators = await startGenerators(plan, server, procs, staged);
   const started = performance.now();
   const elapsed = () => (performance.now() - started) / 1000;
@@ -115,20 +120,20 @@ export async function runBench(plan: RunPlan, server: ServerHandle): Promise<Run
       await waitFor(everyoneOnce(firstWave(plan.clients, procs)), rampLimit);
       // Idle a while with lines flowing, so the heap's transient share has grown to its usual size
       // at both samples and only what the added connections keep shows in the difference.
-      const peak = watchRss(server);
+      const peak = watchRss(gauge);
       await sleep(Math.max(plan.thinkMs * 1.5, 1000));
       half = { rss: peak(), up: sum().up };
       for (const g of generators) g.more();
     }
     const ramped = await waitFor(everyoneOnce(plan.clients), rampLimit);
     if (!ramped) notes.push(`not every client was up and answered within the ramp limit: ${sum().up} of ${plan.clients} up`);
-    const cpuBefore = server.cpuMicros();
+    const cpuBefore = gauge.cpuMicros();
     for (const g of generators) g.measure();
     const windowStart = performance.now();
-    const peak = watchRss(server);
+    const peak = watchRss(gauge);
     await sleep(plan.durationMs);
     const windowSeconds = (performance.now() - windowStart) / 1000;
-    const cpuAfter = server.cpuMicros();
+    const cpuAfter = gauge.cpuMicros();
     const rssAfter = peak();
     const up = sum().up;
     const reports = await Promise.all(generators.map((g) => g.stop()));
@@ -250,7 +255,11 @@ function progressLine(plan: RunPlan, seconds: number, c: Counters, linesPerSecon
 }
 
 /** Samples the server's RSS every tick from now; the function returned stops and gives the highest seen. */
-function watchRss(server: ServerHandle): () => number | null {
+/** What the run reads of the server's resource use. */
+type Gauge = Pick<ServerHandle, 'rss' | 'cpuMicros'>;
+const UNMEASURED: Gauge = { rss: () => null, cpuMicros: () => null };
+
+function watchRss(server: Gauge): () => number | null {
   let highest = server.rss();
   const timer = setInterval(() => {
     const now = server.rss();
@@ -263,7 +272,7 @@ function watchRss(server: ServerHandle): () => number | null {
 }
 
 /** The server's RSS once it stops moving (a just-started server, its workers still warming up), bounded to a few seconds. */
-async function settledRss(server: ServerHandle): Promise<number | null> {
+async function settledRss(server: Gauge): Promise<number | null> {
   let previous = server.rss();
   for (let i = 0; i < 12 && previous !== null; i++) {
     await sleep(250);

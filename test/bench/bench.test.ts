@@ -21,6 +21,9 @@ interface Result {
   errors: Record<string, number>;
   wrongEchoes: number;
   procs: number;
+  serverBusy: number | null;
+  serverCpuMicrosPerUnit: number | null;
+  notes: string[];
 }
 
 async function bench(args: string[]): Promise<{ code: number | null; result: Result; stderr: string }> {
@@ -80,6 +83,10 @@ test('the clients can also run inside the bench process (--procs 0), with a v1 h
   assert.is(code, 0);
   assert.is(result.procs, 0);
   assertConsistent(result, 10);
+  // The in-process server's CPU would include the clients' own: not reported rather than wrong.
+  assert.is(result.serverBusy, null);
+  assert.is(result.serverCpuMicrosPerUnit, null);
+  assert.ok(result.notes.some((note) => /share this process/.test(note)), JSON.stringify(result.notes));
 });
 
 test('--target drives a separately started server', async () => {
