@@ -300,11 +300,11 @@ function lineTooLong(conn: Connection): void {
   reject(conn, 'line-too-long', `a line is longer than ${conn.ctx.maxLine} bytes`, `line longer than ${conn.ctx.maxLine} bytes`);
 }
 
+/** One debug line per complete line (`bytes` ends with LF), empty ones included, without CR LF. */
 function logData(conn: Connection, carried: Buffer | null, bytes: Buffer): void {
-  const text = (carried === null ? '' : carried.toString('latin1')) + bytes.toString('latin1');
-  for (const line of text.split('\n')) {
-    if (line !== '') conn.ctx.logger.debug('data', { client: conn.client, line: line.endsWith('\r') ? line.slice(0, -1) : line });
-  }
+  const lines = ((carried === null ? '' : carried.toString('latin1')) + bytes.toString('latin1')).split('\n');
+  lines.pop(); // the empty rest after the last LF
+  for (const line of lines) conn.ctx.logger.debug('data', { client: conn.client, line: line.endsWith('\r') ? line.slice(0, -1) : line });
 }
 
 /** Closes politely: our echo goes out, then FIN; the sweep destroys it if the peer lingers. */

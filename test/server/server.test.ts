@@ -286,15 +286,15 @@ echoing('--transform upper answers in upper case', () =>
   ),
 );
 
-echoing('data lines are logged at debug only', async () => {
+echoing('data lines are logged at debug only, one per line echoed (empty ones too, LF or CR LF)', async () => {
   for (const level of ['debug', 'info'] as const) {
     const { echo, port, logged } = await startEcho({}, '127.0.0.1', level);
     try {
       const client = await TestClient.connect(port);
-      client.write(Buffer.concat([v1(), Buffer.from('secret\r\nq\r\n')]));
+      client.write(Buffer.concat([v1(), Buffer.from('secret\r\n\n\r\nlast\nq\r\n')]));
       await client.waitClose();
       await eventually(() => logged('close').length === 1, 'close log');
-      assert.equal(logged('data').map((l) => l.line), level === 'debug' ? ['secret'] : []);
+      assert.equal(logged('data').map((l) => l.line), level === 'debug' ? ['secret', '', '', 'last'] : []);
     } finally {
       await echo.close(0);
     }
