@@ -46,6 +46,9 @@ function assertIsHeader(bytes: Uint8Array, header: ProxyHeader, length: number):
     assert.ok(Number(match![4]) <= 65535 && Number(match![5]) <= 65535, `bad ports: ${shown}`);
     assert.is(header.source!.port, Number(match![4]));
     assert.is(header.destination!.port, Number(match![5]));
+    // The addresses reported are the ones on the line (compared as the URL parser normalises them).
+    assert.is(sameAddress(header.source!.address, match![2]), true, `source ${header.source!.address}: ${shown}`);
+    assert.is(sameAddress(header.destination!.address, match![3]), true, `destination ${header.destination!.address}: ${shown}`);
     return;
   }
   assert.equal(Array.from(consumed.subarray(0, 12)), Array.from(hex(V2_SIG)), 'v2 signature');
@@ -57,6 +60,12 @@ function assertIsHeader(bytes: Uint8Array, header: ProxyHeader, length: number):
     // The PROXY encoding is unique: rebuilding the header must give the very same bytes.
     assert.equal(Array.from(buildProxyHeader(header)), Array.from(consumed), `rebuilt v2 header differs: ${shown}`);
   }
+}
+
+/** Whether two IPv4 or two IPv6 texts name the same address (WHATWG URL host normalisation). */
+function sameAddress(a: string, b: string): boolean {
+  const host = (address: string) => new URL(`http://${address.includes(':') ? `[${address}]` : address}/`).hostname;
+  return host(a) === host(b);
 }
 
 const INTERESTING = [0x00, 0x0a, 0x0d, 0x20, 0x30, 0x31, 0x39, 0x3a, 0x2e, 0x50, 0x55, 0x41, 0x66, 0xff, 0x03, 0x04, 0x11, 0x21];
