@@ -133,9 +133,11 @@ policies('require: a malformed header is rejected with the parser reason', () =>
     async ({ echo, port, logged }) => {
       const client = await TestClient.connect(port);
       client.write('PROXY TCP4 1.2.3.4 5.6.7.8 65536 80\r\nhi\n');
-      assert.match((await client.waitClose()).toString(), EXPLAIN);
+      const said = (await client.waitClose()).toString();
+      assert.match(said, EXPLAIN);
+      assert.match(said, /\(v1: port 65536 out of range\); closing/);
       await eventually(() => logged('reject').length === 1, 'reject log');
-      assert.is(logged('reject')[0].reason, 'bad-header');
+      assert.equal([logged('reject')[0].reason, logged('reject')[0].detail], ['bad-header', 'v1: port 65536 out of range']);
     },
   ),
 );
