@@ -208,6 +208,8 @@ class Client {
   socket: net.Socket | undefined;
   /** The line being typed: counter digits at the front, letters, CRLF. Rewritten only after its echo is verified. */
   readonly line: Buffer;
+  /** How many leading bytes of `line` carry its number. */
+  readonly digits: number;
   /** Bytes of the current line's echo verified so far; -1 while no echo is expected. */
   matched = -1;
   /** When the current wait began (connect, line sent, or q sent), for latency and timeouts. */
@@ -227,6 +229,7 @@ class Client {
     this.index = index;
     this.line = Buffer.alloc(gen.config.lineBytes);
     const letters = this.line.length - 2;
+    this.digits = Math.min(8, letters);
     for (let i = 0; i < letters; i++) this.line[i] = 0x61 + ((index + i) % 26);
     this.line[letters] = CR;
     this.line[letters + 1] = LF;
@@ -268,20 +271,20 @@ class Client {
     // Header and first line in one segment, as a balancer forwarding a client's first packet would.
     socket.cork();
     if (header !== null) socket.write(header);
-    this.#sendLine();
+    this.#sendLine(performance.now());
     socket.uncork();
   }
 
-  #sendLine(): void {
+  /** Sends the next line; `now` is the time it goes out (the caller has just read the clock). */
+  #sendLine(now: number): void {
     // Number the line in its first bytes (digits: a line can never read `q`), no allocation.
     let n = this.lineNo++;
-    const digits = Math.min(8, this.line.length - 2);
-    for (let i = digits - 1; i >= 0; i--) {
+    for (let i = this.digits - 1; i >= 0; i--) {
       this.line[i] = 0x30 + (n % 10);
       n = Math.floor(n / 10);
     }
     this.matched = 0;
-    this.since = performance.now();
+    this.since = now;
     this.gen.counters.linesSent++;
     this.socket!.write(this.line);
   }
@@ -326,12 +329,12 @@ class Client {
     if (scenario === 'hold') {
       // Spread the idle clients' lines over time instead of letting them march in step.
       this.since = now;
-      this.think = setTimeout(() => this.#sendLine(), thinkMs * (0.5 + Math.random()));
+      this.think = setTimeout(() => this.#sendLine(performance.now()), thinkMs * (0.5 + Math.random()));
     } else if (thinkMs > 0) {
       this.since = now;
-      this.think = setTimeout(() => this.#sendLine(), thinkMs);
+      this.think = setTimeout(() => this.#sendLine(performance.now()), thinkMs);
     } else {
-      this.#sendLine();
+      this.#sendLine(now);
     }
   }
 
