@@ -11,7 +11,7 @@ export type HeaderKind = 'v1' | 'v2' | 'none';
  * (about 14,000 ports here) for a free port, and the search slows down as the half fills up:
  * 50,000 clients took ~35 s to connect at 10,000 per address, ~8 s at 5,000.
  */
-export const CLIENTS_PER_SOURCE = 5_000;
+const CLIENTS_PER_SOURCE = 5_000;
 /** Up to this many clients, connect() picks ports from the whole range of 127.0.0.1 itself. */
 const SINGLE_SOURCE_LIMIT = 20_000;
 

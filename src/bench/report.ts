@@ -14,7 +14,7 @@ export function kib(bytes: number): string {
   return `${num(bytes / 1024)} KiB`;
 }
 
-export function mib(bytes: number): string {
+function mib(bytes: number): string {
   return `${num(bytes / 1024 / 1024)} MiB`;
 }
 

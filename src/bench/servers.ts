@@ -130,7 +130,7 @@ export async function startCommand(name: string, argv: readonly string[], cpus: 
 }
 
 /** Sum of `measure` over a process and all its descendants (null if the process is gone). */
-export function sumOverTree(pid: number, measure: (pid: number) => number | null): number | null {
+function sumOverTree(pid: number, measure: (pid: number) => number | null): number | null {
   const own = measure(pid);
   if (own === null) return null;
   let total = own;
@@ -152,7 +152,7 @@ function childrenOf(pid: number): number[] {
 }
 
 /** VmRSS of one process in bytes, from /proc/PID/status. */
-export function rssOf(pid: number): number | null {
+function rssOf(pid: number): number | null {
   try {
     const match = /^VmRSS:\s+(\d+) kB$/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
     return match === null ? null : Number(match[1]) * 1024;

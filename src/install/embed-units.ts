@@ -4,9 +4,9 @@
 // test/install/units.test.ts fails while the two differ.
 import { readFileSync, writeFileSync } from 'node:fs';
 
-export const UNIT_FILES = { SERVICE_UNIT: 'elb-proxy-echo.service', SOCKET_UNIT: 'elb-proxy-echo.socket' } as const;
+const UNIT_FILES = { SERVICE_UNIT: 'elb-proxy-echo.service', SOCKET_UNIT: 'elb-proxy-echo.socket' } as const;
 
-export function unitFileUrl(name: string): URL {
+function unitFileUrl(name: string): URL {
   return new URL(`../../systemd/${name}`, import.meta.url);
 }
 

@@ -5,8 +5,8 @@ import { join } from 'node:path';
 import { envFileText } from './env-file.ts';
 import { SERVICE_UNIT, SOCKET_UNIT } from './units.ts';
 
-export const SERVICE = 'elb-proxy-echo.service';
-export const SOCKET = 'elb-proxy-echo.socket';
+const SERVICE = 'elb-proxy-echo.service';
+const SOCKET = 'elb-proxy-echo.socket';
 const SOCKET_PORT_FILE = 'port.conf';
 
 export interface InstallPaths {
