@@ -275,6 +275,29 @@ echoing('a chunk of many lines comes back in one write, byte for byte (binary to
   ),
 );
 
+echoing('a line of exactly --max-line bytes arriving over many reads (its CR and LF apart) is echoed whole; one byte more is cut', () =>
+  withEcho(
+    { maxLine: 5000 },
+    async ({ port }) => {
+      const pause = () => new Promise((r) => setTimeout(r, 2)); // separate reads
+      const body = Buffer.alloc(5000);
+      for (let i = 0; i < body.length; i++) body[i] = 0x61 + (i % 26);
+      const client = await TestClient.connect(port);
+      client.socket.setNoDelay(true);
+      client.write(v1());
+      for (const piece of [body.subarray(0, 1), body.subarray(1, 2)]) (client.write(piece), await pause());
+      for (let i = 2; i < body.length; i += 333) (client.write(body.subarray(i, i + 333)), await pause());
+      client.write('\r');
+      await pause();
+      client.write('\n');
+      assert.equal(await client.readBytes(5002), Buffer.concat([body, Buffer.from('\r\n')]));
+      for (let i = 0; i < body.length; i += 1000) (client.write(body.subarray(i, i + 1000)), await pause());
+      client.write('zz'); // 5002 bytes and no CR: too long
+      assert.match((await client.waitClose()).subarray(5002).toString(), /^elb-proxy-echo: line longer than 5000 bytes; closing\.\r\n$/);
+    },
+  ),
+);
+
 echoing('--transform upper answers in upper case', () =>
   withEcho(
     { transform: 'upper' },
