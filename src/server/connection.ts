@@ -287,12 +287,36 @@ function echo(conn: Connection, chunk: Buffer): void {
     return;
   }
   if (end < chunk.length) {
-    // Keep the partial line (a copy, so the read buffer can go).
-    const partial = lines === 0 && carried !== null ? Buffer.concat([carried, chunk]) : Buffer.from(chunk.subarray(end));
-    // One byte of slack: a CR may still turn out to be the line's ending.
-    if (partial.length > ctx.maxLine + 1) lineTooLong(conn);
-    else conn.pending = partial;
+    // Keep the partial line (a copy, so the read buffer can go). One byte of slack: a CR may
+    // still turn out to be the line's ending.
+    const growing = lines === 0 && carried !== null;
+    const length = chunk.length - end + (growing ? carried.length : 0);
+    if (length > ctx.maxLine + 1) lineTooLong(conn);
+    else conn.pending = growing ? appendToPartial(carried, chunk, ctx.maxLine + 1) : Buffer.from(chunk.subarray(end));
   }
+}
+
+/** Memory allocated by appendToPartial: the bytes past a partial line in it are free to fill. */
+const rooms = new WeakSet<ArrayBuffer>();
+
+/**
+ * `carried` + `chunk`, for a line still unfinished after its second read. It is appended in room
+ * that doubles (up to `max`), so a long line arriving in many small reads is copied a bounded
+ * number of times in all, not once per read (quadratic in the line's length).
+ */
+function appendToPartial(carried: Buffer, chunk: Buffer, max: number): Buffer {
+  const length = carried.length + chunk.length;
+  let room = carried.buffer as ArrayBuffer;
+  if (!rooms.has(room) || room.byteLength < length) {
+    const bigger = Buffer.allocUnsafeSlow(Math.min(max, Math.max(length, 2 * carried.length)));
+    carried.copy(bigger);
+    room = bigger.buffer as ArrayBuffer;
+    rooms.add(room);
+  }
+  // A room's partial line always starts at its first byte.
+  const partial = Buffer.from(room, 0, length);
+  chunk.copy(partial, carried.length);
+  return partial;
 }
 
 function lineTooLong(conn: Connection): void {
