@@ -2,7 +2,7 @@
 // options once, checks that this is root running the built executable, then hands a request
 // to install.ts with the real paths and the real systemctl.
 import { execFileSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { isSea } from 'node:sea';
 import { type Option, type OptionTable, flag, parseOptions, text, UsageError } from '../options.ts';
 import { serveOptions } from '../serve.ts';
@@ -26,6 +26,7 @@ export async function installCommand(argv: readonly string[], _env: Env): Promis
   const { values, positionals } = parseOptions(table, argv, {});
   if (positionals.length > 0) throw new UsageError(`install takes options only, not "${positionals[0]}"`);
   const variables = givenAsVariables(serveOptions, argv);
+  requireBindablePort(values.port, values.socket, unprivilegedPortStart());
   const source = builtExecutable('install');
   // No arguments at all is an upgrade: the options file and the way of listening stay as they are.
   const activation = argv.length === 0 ? null : { socket: values.socket, port: values.port };
@@ -54,6 +55,25 @@ export function givenAsVariables(table: OptionTable, argv: readonly string[]): M
     variables.set(option.env, raw);
   }
   return variables;
+}
+
+/**
+ * The service has no capabilities, so it cannot listen on a port below the kernel's
+ * ip_unprivileged_port_start (1024 by default) itself: it would be enabled, then fail at every
+ * start. systemd can listen for it (--socket).
+ */
+export function requireBindablePort(port: number, socket: boolean, unprivilegedStart: number): void {
+  if (!socket && port !== 0 && port < unprivilegedStart) {
+    throw new UsageError(`--port ${port}: the service has no privileges to listen below port ${unprivilegedStart}; add --socket to let systemd listen for it`);
+  }
+}
+
+function unprivilegedPortStart(): number {
+  try {
+    return Number(readFileSync('/proc/sys/net/ipv4/ip_unprivileged_port_start', 'utf8'));
+  } catch {
+    return 1024; // the kernel's default
+  }
 }
 
 function requireRoot(command: string): void {

@@ -1,8 +1,10 @@
 // The install/uninstall subcommands as a user runs them: options checked first, then root and
 // the built executable; from src/ nothing is touched.
+import { readFileSync } from 'node:fs';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { givenAsVariables } from '../../src/install/command.ts';
+import { givenAsVariables, requireBindablePort } from '../../src/install/command.ts';
+import { UsageError } from '../../src/options.ts';
 import { serveOptions } from '../../src/serve.ts';
 import { runCli } from '../helpers/cli.ts';
 
@@ -16,6 +18,19 @@ test('install with a bad option exits 2 with a one-line reason', async () => {
   const r = await runCli(['install', '--port', '70000']);
   assert.is(r.code, 2);
   assert.match(r.stderr, /^elb-proxy-echo: --port: 70000 is outside 0\.\.65535\n$/);
+});
+
+test('a port the unprivileged service cannot listen on needs --socket', async () => {
+  assert.throws(() => requireBindablePort(80, false, 1024), (error: unknown) => error instanceof UsageError && /add --socket/.test(error.message));
+  requireBindablePort(80, true, 1024);
+  requireBindablePort(1024, false, 1024);
+  requireBindablePort(80, false, 0);
+  // The CLI asks the kernel where unprivileged ports start (1024 unless lowered by sysctl).
+  const start = Number(readFileSync('/proc/sys/net/ipv4/ip_unprivileged_port_start', 'utf8'));
+  const r = await runCli(['install', '--port', '80']);
+  assert.is(r.code, 2);
+  if (start > 80) assert.match(r.stderr, /^elb-proxy-echo: --port 80: the service has no privileges to listen below port \d+; add --socket to let systemd listen for it\n$/);
+  else assert.not.match(r.stderr, /add --socket/);
 });
 
 test('install from src/ (not the built executable, or not root) refuses with exit 2 and changes nothing', async () => {
