@@ -80,6 +80,7 @@ main(cliArguments(), process.env).then(
   },
   (error: unknown) => {
     process.stderr.write(`elb-proxy-echo: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
-    process.exitCode = 1;
+    // At once, as for a usage error: a bug at start-up may come after the port is bound.
+    process.exit(1);
   },
 );

@@ -310,6 +310,14 @@ processes('--workers 2: a worker that fails before it listens exits, and so does
   assert.match(stderr, /\nelb-proxy-echo: no worker could listen: Error: injected failure\n$/);
 });
 
+processes('a bug at start-up after the port is bound exits 1 with the trace, not serving on half started', async () => {
+  // Fault injection: the event-loop monitor, started once the echo port listens, throws.
+  const failure = "import perf from 'node:perf_hooks'; import { syncBuiltinESMExports } from 'node:module'; perf.monitorEventLoopDelay = () => { throw new Error('injected failure'); }; syncBuiltinESMExports();";
+  const { code, stderr } = await runCli([...LOOPBACK, '--trust', '10.0.0.0/8'], { NODE_OPTIONS: `--import=data:text/javascript,${encodeURIComponent(failure)}` }, 8000);
+  assert.is(code, 1, `exit status ${code} (null: still running when killed)\n${stderr}`);
+  assert.match(stderr, /^elb-proxy-echo: Error: injected failure\n\s+at /);
+});
+
 for (const workers of ['1', '2']) {
   processes(`a port already in use exits 2 with a one-line reason (--workers ${workers})`, async () => {
     const busy = net.createServer();
