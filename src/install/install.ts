@@ -1,6 +1,6 @@
 // What `install` and `uninstall` do to a machine: files in place, then systemctl. The paths and
 // the way systemctl runs come in as a Host, so tests can point them at a temporary directory.
-import { chmodSync, copyFileSync, existsSync, mkdirSync, realpathSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, realpathSync, renameSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { envFileText } from './env-file.ts';
 import { SERVICE_UNIT, SOCKET_UNIT } from './units.ts';
@@ -51,15 +51,18 @@ export function install(request: InstallRequest, host: Host): void {
   writeFile(join(paths.unitDir, SERVICE), SERVICE_UNIT, host);
   writeFile(join(paths.unitDir, SOCKET), SOCKET_UNIT, host);
   // The socket's port follows --port through a drop-in, so the unit file stays as shipped; its
-  // presence is also how a later upgrade knows that socket activation is in use.
+  // presence is also how a later upgrade knows that socket activation is in use. Only that file
+  // is ours: an administrator's own drop-ins beside it (`systemctl edit`) are left alone.
   const dropIn = socketDropInDir(paths);
+  const portFile = join(dropIn, SOCKET_PORT_FILE);
   const { activation } = request;
-  const socket = activation === null ? existsSync(join(dropIn, SOCKET_PORT_FILE)) : activation.socket;
+  const socket = activation === null ? existsSync(portFile) : activation.socket;
   if (activation !== null) {
-    rmSync(dropIn, { recursive: true, force: true });
     if (activation.socket) {
       mkdirSync(dropIn, { recursive: true });
-      writeFile(join(dropIn, SOCKET_PORT_FILE), `[Socket]\nListenStream=\nListenStream=${activation.port}\n`, host);
+      writeFile(portFile, `[Socket]\nListenStream=\nListenStream=${activation.port}\n`, host);
+    } else {
+      removePortDropIn(paths);
     }
   }
   if (request.variables.size > 0 || !existsSync(paths.envFile)) {
@@ -88,17 +91,29 @@ export function uninstall(host: Host): void {
   const { paths } = host;
   const units = [SOCKET, SERVICE].filter((unit) => existsSync(join(paths.unitDir, unit)));
   if (units.length > 0) host.systemctl(['disable', '--now', ...units]);
-  for (const path of [join(paths.unitDir, SERVICE), join(paths.unitDir, SOCKET), socketDropInDir(paths), paths.envFile, paths.executable]) {
+  for (const path of [join(paths.unitDir, SERVICE), join(paths.unitDir, SOCKET), join(socketDropInDir(paths), SOCKET_PORT_FILE), paths.envFile, paths.executable]) {
     if (!existsSync(path)) continue;
-    rmSync(path, { recursive: true, force: true });
+    rmSync(path, { force: true });
     host.say(`removed ${path}`);
   }
+  removePortDropIn(paths);
   if (units.length > 0) host.systemctl(['daemon-reload']);
   host.say('elb-proxy-echo is uninstalled');
 }
 
 function socketDropInDir(paths: InstallPaths): string {
   return join(paths.unitDir, `${SOCKET}.d`);
+}
+
+/** Removes our port drop-in, and its folder if nothing else is in it. */
+function removePortDropIn(paths: InstallPaths): void {
+  const dropIn = socketDropInDir(paths);
+  rmSync(join(dropIn, SOCKET_PORT_FILE), { force: true });
+  try {
+    rmdirSync(dropIn);
+  } catch {
+    // Missing, or holding an administrator's own drop-ins: either way, left as it is.
+  }
 }
 
 // Copy beside the target, then rename over it: a running executable is replaced, not rewritten

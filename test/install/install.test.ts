@@ -121,6 +121,19 @@ Install('uninstall stops, disables and removes everything install wrote', () => 
   assert.ok(existsSync(m.source), 'the source executable is untouched');
 });
 
+Install("an administrator's own drop-in of the socket unit survives install and uninstall", () => {
+  const dropIn = join(m.host.paths.unitDir, 'elb-proxy-echo.socket.d');
+  mkdirSync(dropIn, { recursive: true });
+  writeFileSync(join(dropIn, 'override.conf'), '[Socket]\nBacklog=8192\n');
+  install(request(m, { activation: { socket: true, port: 8080 } }), m.host);
+  install(request(m, { activation: { socket: true, port: 8081 } }), m.host);
+  assert.is(read(join(dropIn, 'port.conf')), '[Socket]\nListenStream=\nListenStream=8081\n');
+  install(request(m), m.host);
+  assert.not.ok(existsSync(join(dropIn, 'port.conf')), 'the plain service drops our port file');
+  uninstall(m.host);
+  assert.is(read(join(dropIn, 'override.conf')), '[Socket]\nBacklog=8192\n', 'not ours to remove');
+});
+
 Install('uninstall on a machine without the service asks systemctl nothing', () => {
   uninstall(m.host);
   assert.equal(m.calls, []);
