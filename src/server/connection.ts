@@ -343,7 +343,7 @@ function finish(conn: Connection, reason: string): void {
  * The server ends a connection on a rule: counted by reason, one warning naming the peer, and
  * one line telling the client why (a person on telnet sees it; a balancer ignores it).
  */
-export function reject(conn: Connection, reason: string, detail: string, tellClient: string): void {
+function reject(conn: Connection, reason: string, detail: string, tellClient: string): void {
   const { ctx } = conn;
   ctx.metrics.reject(reason);
   ctx.logger.warn('reject', { peer: peerOf(conn), client: conn.client ?? undefined, reason, detail });
