@@ -265,13 +265,14 @@ class Client {
     this.connectedAt = this.since;
     counters.connected++;
     counters.up++;
-    if (this.gen.stopping) return this.quit();
     const socket = this.socket!;
     const header = headerFor(this.gen.config.header, this.index);
     // Header and first line in one segment, as a balancer forwarding a client's first packet would.
+    // Stopping already: the header and `q` (a `q` alone would be a bad header to the server).
     socket.cork();
     if (header !== null) socket.write(header);
-    this.#sendLine(performance.now());
+    if (this.gen.stopping) this.quit();
+    else this.#sendLine(performance.now());
     socket.uncork();
   }
 
