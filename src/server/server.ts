@@ -106,8 +106,9 @@ export function createEchoServer(options: EchoServerOptions = {}): EchoServer {
     acceptFailed.add(error.code ?? error.message);
   });
 
-  // One timer for every deadline; its period is a fraction of the shortest timeout so a
-  // deadline is late by at most that fraction.
+  // One timer for every deadline, its period a fifth of the shortest timeout (20 ms..1 s). A
+  // deadline is met within one period either way: the sweep may come a period late, and the
+  // coarse clock a connection's time is read from may be a period old (so it may also be early).
   const period = Math.max(20, Math.min(1000, Math.floor(Math.min(headerTimeoutMs, idleTimeoutMs, lingerMs) / 5)));
   let ticker: NodeJS.Timeout | null = null;
   const tick = () => {
