@@ -22,10 +22,11 @@ import type { CrcMode } from './v2.ts';
 const FIRST_BYTE_V1 = 0x50; // 'P'
 const FIRST_BYTE_V2 = 0x0d; // CR
 
-export function parseProxyHeader(bytes: Uint8Array, options?: ParseOptions): ParseResult {
+export function parseProxyHeader(bytes: Uint8Array, options?: ParseOptions | null): ParseResult {
   // Options are checked on every call that has them (two comparisons), whatever the bytes.
-  const max = options === undefined ? DEFAULT_MAX_V2_HEADER_SIZE : maxHeaderSize(options);
-  const crc = options === undefined ? 'verify' : crcMode(options);
+  // null counts as no options, as JavaScript callers often pass it.
+  const max = options == null ? DEFAULT_MAX_V2_HEADER_SIZE : maxHeaderSize(options);
+  const crc = options == null ? 'verify' : crcMode(options);
   if (bytes.length === 0) return INCOMPLETE;
   const first = bytes[0];
   if (first === FIRST_BYTE_V1) return parseV1(bytes);

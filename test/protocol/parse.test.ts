@@ -5,7 +5,7 @@ import { buildProxyHeader, parseProxyHeader, plainHeader } from '../../src/proto
 import type { ParseOptions } from '../../src/protocol/index.ts';
 import { V1_CASES, V2_CASES, V2_SIG, concat, hex, plain, text } from './cases.ts';
 
-function accepts(bytes: Uint8Array, options?: ParseOptions) {
+function accepts(bytes: Uint8Array, options?: ParseOptions | null) {
   const result = parseProxyHeader(bytes, options);
   if (result.status !== 'ok') throw new assert.Assertion({ message: 'expected an ok result', operator: 'ok', expects: 'ok', actual: result });
   return result;
@@ -165,6 +165,9 @@ early('CRC32C modes: ignore skips the check, require accepts a good one', () => 
   const good = buildProxyHeader({ version: 2, command: 'proxy', protocol: 'TCP4', source: { address: '1.2.3.4', port: 1 }, destination: { address: '5.6.7.8', port: 2 } }, { crc32c: true });
   assert.is(accepts(good, { crc32c: 'require' }).header.tlvs[0].type, 3);
   assert.is(accepts(hex(`${V2_SIG} 20 00 0000`), { crc32c: 'require' }).header.command, 'local', 'LOCAL needs no CRC');
+});
+early('null options are no options (defaults apply)', () => {
+  assert.is(accepts(text('PROXY UNKNOWN\r\n'), null).length, 15);
 });
 early('bad options are a programming error: RangeError', () => {
   assert.throws(() => parseProxyHeader(hex(V2_SIG), { maxV2HeaderSize: 15 }), RangeError);
