@@ -99,7 +99,7 @@ function jsonLine(time: number, level: Level, msg: string, fields: Fields | unde
  * Writes lines to a file descriptor with asynchronous `fs.write`, never blocking the event loop
  * (a pipe to a slow reader would block `process.stdout.write`, which is synchronous for pipes
  * on Linux). Lines wait in memory up to `maxQueuedBytes`; beyond that they are dropped, and a
- * line saying how many were lost is written once the queue drains. A broken pipe ends logging.
+ * line saying how many were lost ends the next write. A broken pipe ends logging.
  */
 export class FdSink implements LineSink {
   readonly #fd: number;
@@ -108,6 +108,8 @@ export class FdSink implements LineSink {
   #queued = 0;
   #writing = false;
   #dropped = 0;
+  /** Dropped lines already told of in the output. */
+  #reported = 0;
   #broken = false;
   #idle: Array<() => void> = [];
 
@@ -123,12 +125,12 @@ export class FdSink implements LineSink {
 
   write(line: string): void {
     if (this.#broken) return;
-    if (this.#queued + line.length > this.#maxQueued) {
-      this.#dropped++;
-      return;
+    if (this.#queued + line.length > this.#maxQueued) this.#dropped++;
+    else {
+      this.#queue.push(line);
+      this.#queued += line.length;
     }
-    this.#queue.push(line);
-    this.#queued += line.length;
+    // Also for a dropped line: when nothing is in flight, its notice must not wait for a next line.
     if (!this.#writing) this.#next();
   }
 
@@ -139,6 +141,10 @@ export class FdSink implements LineSink {
   }
 
   #next(): void {
+    if (this.#dropped > this.#reported) {
+      this.#queue.push(`log: ${this.#dropped - this.#reported} lines dropped because the log output was not keeping up\n`);
+      this.#reported = this.#dropped;
+    }
     // Everything queued goes out in one write: a burst of lines costs one system call.
     const text = this.#queue.join('');
     this.#queue = [];
@@ -159,16 +165,10 @@ export class FdSink implements LineSink {
         return;
       }
       if (offset + written < bytes.length) return this.#send(bytes, offset + written);
-      if (this.#dropped > this.#reported) {
-        this.#queue.push(`log: ${this.#dropped - this.#reported} lines dropped because the log output was not keeping up\n`);
-        this.#reported = this.#dropped;
-      }
-      if (this.#queue.length > 0) this.#next();
+      if (this.#queue.length > 0 || this.#dropped > this.#reported) this.#next();
       else this.#done();
     });
   }
-
-  #reported = 0;
 
   #done(): void {
     this.#writing = false;

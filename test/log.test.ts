@@ -59,4 +59,19 @@ test('FdSink writes every line in order; past its bound it drops and says how ma
   }
 });
 
+test('FdSink: a line too big for its bound is dropped and said so even when nothing else follows', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'srv-log-'));
+  try {
+    const fd = openSync(join(dir, 'out'), 'w');
+    const sink = new FdSink(fd, 100);
+    sink.write(`${'x'.repeat(200)}\n`);
+    await sink.flush();
+    closeSync(fd);
+    assert.is(sink.dropped, 1);
+    assert.is(readFileSync(join(dir, 'out'), 'utf8'), 'log: 1 lines dropped because the log output was not keeping up\n');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 test.run();
