@@ -248,3 +248,10 @@ process.stdout.write(
     '',
   ].join('\n'),
 );
+
+// Our own parser must give the right answer on every case: anything else fails the run.
+const oursFailed = rows.filter((r) => r[1] === 'elb-proxy-echo' && (r[2] === 'no answer' || r[2] === 'WRONG answer')).map((r) => r[0]);
+if (oursFailed.length > 0) {
+  process.stderr.write(`bench:parser: elb-proxy-echo gave no or a wrong answer for: ${oursFailed.join(', ')}\n`);
+  process.exitCode = 1;
+}
