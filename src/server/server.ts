@@ -161,9 +161,12 @@ export function createEchoServer(options: EchoServerOptions = {}): EchoServer {
 function countedWarning(logger: Logger, msg: string, fields: Record<string, string | number>) {
   let count = 0;
   let cause = '';
+  let since = 0;
   let timer: NodeJS.Timeout | null = null;
   const report = () => {
-    logger.warn(msg, { ...fields, count, error: cause || undefined, window: '1s' });
+    // The window's real length: a second, or less when the server closes within it.
+    const window = `${Math.round((Date.now() - since) / 100) / 10}s`;
+    logger.warn(msg, { ...fields, count, error: cause || undefined, window });
     count = 0;
     timer = null;
   };
@@ -171,6 +174,7 @@ function countedWarning(logger: Logger, msg: string, fields: Record<string, stri
     add(why = '') {
       cause = why;
       if (count++ > 0) return;
+      since = Date.now();
       timer = setTimeout(report, 1000);
       timer.unref();
     },
