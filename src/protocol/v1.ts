@@ -13,12 +13,15 @@
 // - after `UNKNOWN` anything but CR or LF may follow up to the CRLF and is ignored, as the spec
 //   tells receivers to (HAProxy 2.6 refuses it; go-proxyproto accepts it).
 // The scan rejects at the first byte that no valid line could have there, so `PROXZ`, a tab or
-// a letter in a port fails at once, not after 107 bytes. A field of the right characters that
-// does not decode (`010`, `256`, `1::2::3`, `65536`) is judged when the space or CR after it
-// arrives, or once it is longer than any valid field (15, 45 or 5 bytes): until then the answer
-// is `incomplete`. Only the final address texts become strings.
+// a letter in a port fails at once, not after 107 bytes, and so does a field of the right
+// characters that can no longer become a valid one (`01`, `256`, `1.2.3.4.`, `1:::`, `12345` in
+// an IPv6 group, `65536`, `00`): when the input ends inside a field, and only then (a cold path
+// off the complete line's), the field so far is checked as the start of an address or port. The
+// only gap left is the length: a line with no room for its CRLF is refused at byte 107.
+// Only the final address texts become strings.
 import { V1_MAX_LENGTH } from './constants.ts';
 import { LazyHeader, NO_TLVS, bareHeader, endpoint } from './header.ts';
+import { canBeginAddress, canBeginPort } from './field-prefix.ts';
 import { formatIPv4, parseIPv4 } from './ipv4.ts';
 import { formatIPv6, parseIPv6 } from './ipv6.ts';
 import { INCOMPLETE, describeByte, invalid } from './results.ts';
@@ -214,14 +217,16 @@ function lineEndFailure(code: number): ParseResult {
  * cannot continue an address, so a valid one would have been taken).
  */
 function addressFailure(bytes: Uint8Array, field: number, start: number, limit: number, v6: boolean): ParseResult {
-  const end = scanField(bytes, start, limit, v6 ? IPV6_BYTES : IPV4_BYTES, v6 ? IPV6_MAX_TEXT : IPV4_MAX_TEXT, SP);
+  let end = scanField(bytes, start, limit, v6 ? IPV6_BYTES : IPV4_BYTES, v6 ? IPV6_MAX_TEXT : IPV4_MAX_TEXT, SP);
+  if (end === NEED_MORE && !canBeginAddress(bytes, start, limit, v6)) end = limit; // judged as if it ended here
   if (end >= 0) failedAt = end;
   return fieldFailure(bytes, end < 0 ? end : BAD_ADDRESS, field, start, v6);
 }
 
 /** Why the port field at `start` is not a port followed by `terminator` (as addressFailure). */
 function portFailure(bytes: Uint8Array, field: number, start: number, limit: number, terminator: number): ParseResult {
-  const end = scanField(bytes, start, limit, DIGIT, PORT_MAX_TEXT, terminator);
+  let end = scanField(bytes, start, limit, DIGIT, PORT_MAX_TEXT, terminator);
+  if (end === NEED_MORE && !canBeginPort(bytes, start, limit)) end = limit;
   if (end >= 0) failedAt = end;
   return fieldFailure(bytes, end < 0 ? end : BAD_PORT, field, start, false);
 }

@@ -145,6 +145,37 @@ early('a wrong byte anywhere in a prefix fails without waiting for the rest', ()
   rejects(hex('0d0a0d0b'), /signature mismatch at byte 3/);
   rejects(hex(`${V2_SIG} 21 11 ffff`), /exceeds the 4096-byte limit/);
 });
+const prefix = (s: string) => text(`PROXY ${s}`);
+const IMPOSSIBLE_FIELD_STARTS: [string, Uint8Array, RegExp][] = [
+  ['octet over 255', prefix('TCP4 256'), /^v1: source address 256 is not a valid IPv4 address$/],
+  ['octet with a leading zero', prefix('TCP4 01'), /^v1: source address 01 has a leading zero$/],
+  ['a dot after the fourth octet', prefix('TCP4 1.2.3.4.'), /^v1: source address 1\.2\.3\.4\. is not a valid IPv4 address$/],
+  ['an empty octet', prefix('TCP4 1..'), /^v1: source address 1\.\. is not a valid IPv4 address$/],
+  ['a colon under TCP4', prefix('TCP4 1.2.3.4 :'), /^v1: destination address : is not IPv4 as TCP4 requires$/],
+  ['port over 65535', prefix('TCP4 1.2.3.4 5.6.7.8 65536'), /^v1: port 65536 out of range$/],
+  ['source port with a leading zero', prefix('TCP4 1.2.3.4 5.6.7.8 08'), /^v1: source port 08 has a leading zero$/],
+  ['destination port with a leading zero', prefix('TCP4 1.2.3.4 5.6.7.8 1 00'), /^v1: destination port 00 has a leading zero$/],
+  ['destination port over 65535', prefix('TCP6 ::1 ::2 1 65540'), /^v1: port 65540 out of range$/],
+  ['a third colon in a row', prefix('TCP6 1:::'), /^v1: source address 1::: is not a valid IPv6 address$/],
+  ['an IPv6 group of 5 hex digits', prefix('TCP6 12345'), /^v1: source address 12345 is not IPv6 as TCP6 requires$/],
+  ['a 5-digit group after a colon', prefix('TCP6 1:abcde'), /^v1: source address 1:abcde is not a valid IPv6 address$/],
+  ['a second ::', prefix('TCP6 1::2::'), /^v1: source address 1::2:: is not a valid IPv6 address$/],
+  ['a colon after eight groups (room for a ninth)', prefix('TCP6 ::1 1:2:3:4:5:6:7:8:'), /^v1: destination address 1:2:3:4:5:6:7:8: is not a valid IPv6 address$/],
+  ['a colon after seven groups and a ::', prefix('TCP6 1::2:3:4:5:6:7:'), /^v1: source address 1::2:3:4:5:6:7: is not a valid IPv6 address$/],
+  ['a dotted IPv4 start under TCP6', prefix('TCP6 1.'), /^v1: source address 1\. is not IPv6 as TCP6 requires$/],
+  ['an IPv4 tail octet over 255', prefix('TCP6 ::ffff:1.256'), /^v1: source address ::ffff:1\.256 is not a valid IPv6 address$/],
+];
+for (const [name, bytes, reason] of IMPOSSIBLE_FIELD_STARTS) {
+  early(`a field that can no longer be valid fails on that byte: ${name}`, () => {
+    rejects(bytes, reason);
+    assert.is(parseProxyHeader(bytes.subarray(0, bytes.length - 1)).status, 'incomplete', 'one byte less is still a valid start');
+  });
+}
+early('starts of fields that can still become valid wait', () => {
+  for (const start of ['TCP4 0', 'TCP4 25', 'TCP4 255.', 'TCP4 1.2.3.4', 'TCP6 ::', 'TCP6 1:2:3:4:5:6:7:', 'TCP6 1:2:3:4:5:6:', 'TCP6 ::ffff:1.2.', 'TCP6 1::ffff', 'TCP4 1.2.3.4 5.6.7.8 6553', 'TCP4 1.2.3.4 5.6.7.8 0', 'TCP6 ::1 ::2 1 65535']) {
+    assert.is(parseProxyHeader(prefix(start)).status, 'incomplete', start);
+  }
+});
 early('a line that never ends is refused at byte 107, not later', () => {
   rejects(text(`PROXY UNKNOWN ${'x'.repeat(93)}`), /no CRLF within the first 107 bytes/);
   assert.is(parseProxyHeader(text(`PROXY UNKNOWN ${'x'.repeat(92)}`)).status, 'incomplete');
