@@ -5,7 +5,7 @@ import { formatIPv4 } from '../../src/protocol/ipv4.ts';
 import { formatIPv6 } from '../../src/protocol/ipv6.ts';
 import { buildProxyHeader, parseProxyHeader } from '../../src/protocol/index.ts';
 import type { Protocol, ProxyHeader, Tlv } from '../../src/protocol/index.ts';
-import { VALID_CASES, V2_SIG, concat, hex, plain, text } from './cases.ts';
+import { V1_CASES, V1_IMPOSSIBLE_STARTS, V1_INVALID, VALID_CASES, V2_SIG, concat, hex, plain, text } from './cases.ts';
 import { Random, runSeed } from './random.ts';
 
 const seed = runSeed();
@@ -151,6 +151,81 @@ fuzz(`streaming holds for mutated input too: invalid is final, ok is stable ${co
   }
 });
 fuzz.run();
+
+// Whether a text can still begin a v1 line, told apart from the parser: the spec's grammar on
+// strings, with node:net judging whole addresses. Length: a line is at most 107 bytes with its
+// CRLF (like the parser, it does not ask whether the fields still missing would fit).
+const isPort = (field: string) => /^(0|[1-9][0-9]{0,4})$/.test(field) && Number(field) <= 65535;
+const isOctet = (field: string) => /^(0|[1-9][0-9]{0,2})$/.test(field) && Number(field) <= 255;
+const isAddress = (field: string, v6: boolean) => (v6 ? /^[0-9a-fA-F:.]+$/.test(field) && isIPv6(field) : isIPv4(field));
+/** Every string of up to five of '0', ':' and '.': what an IPv6 start may lack at most (`::`, `0.0.0`). */
+const IPV6_ENDINGS: string[] = [''];
+for (let n = 0; IPV6_ENDINGS[n].length < 5; n++) for (const c of '0:.') IPV6_ENDINGS.push(IPV6_ENDINGS[n] + c);
+
+function canBeginAddress(field: string, v6: boolean): boolean {
+  if (v6) return /^[0-9a-fA-F:.]*$/.test(field) && IPV6_ENDINGS.some((ending) => isIPv6(field + ending));
+  const octets = field.split('.');
+  return octets.length <= 4 && octets.every((octet, i) => isOctet(octet) || (octet === '' && i === octets.length - 1));
+}
+
+function canBeginV1(line: string): boolean {
+  if (line.length > 107 || (line.length === 107 && !line.endsWith('\r\n'))) return false;
+  if (line.length <= 6) return 'PROXY '.startsWith(line);
+  if (!line.startsWith('PROXY ')) return false;
+  const rest = line.slice(6);
+  if (rest.startsWith('UNKNOWN')) return /^UNKNOWN(?: [^\r\n]*)?(?:\r\n?)?$/.test(rest);
+  if (['UNKNOWN', 'TCP4 ', 'TCP6 '].some((word) => word.startsWith(rest))) return true;
+  if (!/^TCP[46] /.test(rest)) return false;
+  const v6 = rest[3] === '6';
+  const body = rest.slice(5);
+  const ended = /\r\n?$/.test(body); // then all four fields are there
+  const fields = body.replace(/\r\n?$/, '').split(' ');
+  if (fields.length > 4 || (ended && fields.length < 4)) return false;
+  return fields.every((field, i) => {
+    const whole = ended || i < fields.length - 1;
+    if (i < 2) return whole ? isAddress(field, v6) : canBeginAddress(field, v6);
+    return whole ? isPort(field) : field === '' || isPort(field);
+  });
+}
+
+const latin1 = (bytes: Uint8Array) => Buffer.from(bytes).toString('latin1');
+
+/** Length of the shortest prefix of `bytes` that the parser calls invalid, or -1. */
+function firstInvalidPrefix(bytes: Uint8Array): number {
+  for (let cut = 0; cut <= bytes.length; cut++) if (parseProxyHeader(bytes.subarray(0, cut)).status === 'invalid') return cut;
+  return -1;
+}
+
+const early = suite('v1: invalid exactly where the line stops being the start of a valid one');
+early('the checker in this test accepts every prefix of every valid v1 case', () => {
+  for (const c of V1_CASES) for (let cut = 0; cut <= c.bytes.length; cut++) assert.ok(canBeginV1(latin1(c.bytes.subarray(0, cut))), `${c.name}: first ${cut} bytes`);
+});
+early('every invalid v1 case in the tables is refused at the first byte the checker refuses', () => {
+  for (const [name, bytes] of [...V1_INVALID, ...V1_IMPOSSIBLE_STARTS]) {
+    const line = latin1(bytes);
+    let expected = -1;
+    for (let cut = 0; cut <= line.length && expected < 0; cut++) if (!canBeginV1(line.slice(0, cut))) expected = cut;
+    assert.ok(expected > 0, `${name}: the checker finds nothing wrong`);
+    assert.is(firstInvalidPrefix(bytes), expected, `${name}: ${JSON.stringify(line)}`);
+  }
+});
+early(`mutated v1 lines: every prefix is invalid exactly when the checker says it cannot begin a line ${context}`, () => {
+  const random = new Random(seed ^ 0xea51);
+  let invalid = 0;
+  for (let n = 0; n < 3000; n++) {
+    const input = mutate(random, random.pick(V1_CASES).bytes);
+    if (input[0] !== 0x50) continue; // 'P': anything else is not (only) a v1 start
+    for (let cut = 1; cut <= input.length; cut++) {
+      const result = parseProxyHeader(input.subarray(0, cut));
+      const shown = `${JSON.stringify(latin1(input.subarray(0, cut)))} ${context}`;
+      assert.is(result.status === 'invalid', !canBeginV1(latin1(input.subarray(0, cut))), shown);
+      if (result.status === 'invalid') invalid++;
+      if (result.status !== 'incomplete') break; // an ok line is followed by payload
+    }
+  }
+  assert.ok(invalid > 500, `the mutations should also make invalid lines (got ${invalid})`);
+});
+early.run();
 
 const ALL_PROTOCOLS: readonly Protocol[] = ['TCP4', 'TCP6', 'UDP4', 'UDP6', 'UNIX_STREAM', 'UNIX_DGRAM', 'UNKNOWN'];
 const TLV_TYPES = [0x01, 0x02, 0x04, 0x05, 0x20, 0x30, 0xe0, 0xea, 0xee, 0xf0, 0xff];
