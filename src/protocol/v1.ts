@@ -16,9 +16,10 @@
 // a letter in a port fails at once, not after 107 bytes, and so does a field of the right
 // characters that can no longer become a valid one (`01`, `256`, `1.2.3.4.`, `1:::`, `12345` in
 // an IPv6 group, `65536`, `00`): when the input ends inside a field, and only then (a cold path
-// off the complete line's), the field so far is checked as the start of an address or port. The
-// only gap left is the length: a line with no room for its CRLF is refused at byte 107.
-// Only the final address texts become strings.
+// off the complete line's), the field so far is checked as the start of an address or port
+// (field-prefix.ts). The one lateness left is the length: a line whose missing fields and CRLF
+// no longer fit in 107 bytes is refused only at byte 107. Only the final address texts become
+// strings.
 import { V1_MAX_LENGTH } from './constants.ts';
 import { LazyHeader, NO_TLVS, bareHeader, endpoint } from './header.ts';
 import { canBeginAddress, canBeginPort } from './field-prefix.ts';
