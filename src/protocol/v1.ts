@@ -17,12 +17,13 @@
 // characters that can no longer become a valid one (`01`, `256`, `1.2.3.4.`, `1:::`, `12345` in
 // an IPv6 group, `65536`, `00`): when the input ends inside a field, and only then (a cold path
 // off the complete line's), the field so far is checked as the start of an address or port
-// (field-prefix.ts). The one lateness left is the length: a line whose missing fields and CRLF
-// no longer fit in 107 bytes is refused only at byte 107. Only the final address texts become
+// (field-prefix.ts), and against the room left: a line whose missing bytes (the rest of the
+// field, the later fields at their shortest, the CRLF) no longer fit in 107 bytes fails there
+// too, as does an UNKNOWN line with no CR by byte 106. Only the final address texts become
 // strings.
 import { V1_MAX_LENGTH } from './constants.ts';
 import { LazyHeader, NO_TLVS, bareHeader, endpoint } from './header.ts';
-import { canBeginAddress, canBeginPort } from './field-prefix.ts';
+import { addressEnding, portEnding } from './field-prefix.ts';
 import { formatIPv4, parseIPv4 } from './ipv4.ts';
 import { formatIPv6, parseIPv6 } from './ipv6.ts';
 import { INCOMPLETE, describeByte, invalid } from './results.ts';
@@ -182,10 +183,12 @@ function parseUnknown(bytes: Uint8Array): ParseResult {
 
 /**
  * Looks for the CRLF from `from` on: the line length (LF offset + 1), or NEED_MORE, or a
- * failure code (a CR or LF on its own, or no CRLF within 107 bytes).
+ * failure code (a CR or LF on its own, or no room for a CRLF within 107 bytes).
  */
 function findLineEnd(bytes: Uint8Array, from: number): number {
-  const limit = bytes.length < V1_MAX_LENGTH ? bytes.length : V1_MAX_LENGTH;
+  // The CR can be byte 106 at the latest (offset 105), for its LF to be byte 107.
+  const lastCR = V1_MAX_LENGTH - 2;
+  const limit = bytes.length <= lastCR ? bytes.length : lastCR + 1;
   for (let i = from; i < limit; i++) {
     const c = bytes[i];
     if (c === LF) {
@@ -193,7 +196,6 @@ function findLineEnd(bytes: Uint8Array, from: number): number {
       return BARE_LF;
     }
     if (c === CR) {
-      if (i + 1 >= V1_MAX_LENGTH) return LINE_TOO_LONG;
       if (i + 1 >= bytes.length) return NEED_MORE;
       if (bytes[i + 1] !== LF) {
         failedAt = i;
@@ -202,7 +204,7 @@ function findLineEnd(bytes: Uint8Array, from: number): number {
       return i + 2;
     }
   }
-  return limit === V1_MAX_LENGTH ? LINE_TOO_LONG : NEED_MORE;
+  return limit > lastCR ? LINE_TOO_LONG : NEED_MORE;
 }
 
 function lineEndFailure(code: number): ParseResult {
@@ -219,7 +221,11 @@ function lineEndFailure(code: number): ParseResult {
  */
 function addressFailure(bytes: Uint8Array, field: number, start: number, limit: number, v6: boolean): ParseResult {
   let end = scanField(bytes, start, limit, v6 ? IPV6_BYTES : IPV4_BYTES, v6 ? IPV6_MAX_TEXT : IPV4_MAX_TEXT, SP);
-  if (end === NEED_MORE && !canBeginAddress(bytes, start, limit, v6)) end = limit; // judged as if it ended here
+  if (end === NEED_MORE) {
+    const ending = addressEnding(bytes, start, limit, v6);
+    if (ending < 0) end = limit; // judged as if it ended here
+    else if (limit + ending + shortestRest(field, v6) > V1_MAX_LENGTH) return tooLong();
+  }
   if (end >= 0) failedAt = end;
   return fieldFailure(bytes, end < 0 ? end : BAD_ADDRESS, field, start, v6);
 }
@@ -227,9 +233,23 @@ function addressFailure(bytes: Uint8Array, field: number, start: number, limit: 
 /** Why the port field at `start` is not a port followed by `terminator` (as addressFailure). */
 function portFailure(bytes: Uint8Array, field: number, start: number, limit: number, terminator: number): ParseResult {
   let end = scanField(bytes, start, limit, DIGIT, PORT_MAX_TEXT, terminator);
-  if (end === NEED_MORE && !canBeginPort(bytes, start, limit)) end = limit;
+  if (end === NEED_MORE) {
+    const ending = portEnding(bytes, start, limit);
+    if (ending < 0) end = limit;
+    else if (limit + ending + shortestRest(field, false) > V1_MAX_LENGTH) return tooLong();
+  }
   if (end >= 0) failedAt = end;
   return fieldFailure(bytes, end < 0 ? end : BAD_PORT, field, start, false);
+}
+
+/**
+ * The fewest bytes a TCP line needs after its field number `field`: each later field at its
+ * shortest (`0.0.0.0`, `::`, `0`) after its space, then the CRLF.
+ */
+function shortestRest(field: number, v6: boolean): number {
+  let rest = 2;
+  for (let later = field + 1; later < 4; later++) rest += later < 2 ? 1 + (v6 ? 2 : 7) : 2;
+  return rest;
 }
 
 /**

@@ -109,9 +109,17 @@ early('starts of fields that can still become valid wait', () => {
     assert.is(parseProxyHeader(text(`PROXY ${start}`)).status, 'incomplete', start);
   }
 });
-early('a line that never ends is refused at byte 107, not later', () => {
-  rejects(text(`PROXY UNKNOWN ${'x'.repeat(93)}`), /no CRLF within the first 107 bytes/);
-  assert.is(parseProxyHeader(text(`PROXY UNKNOWN ${'x'.repeat(92)}`)).status, 'incomplete');
+early('a line that leaves no room for its CRLF within 107 bytes is refused on that byte, not later', () => {
+  rejects(text(`PROXY UNKNOWN ${'x'.repeat(92)}`), /no CRLF within the first 107 bytes/);
+  assert.is(parseProxyHeader(text(`PROXY UNKNOWN ${'x'.repeat(91)}`)).status, 'incomplete');
+  assert.is(parseProxyHeader(text(`PROXY UNKNOWN ${'x'.repeat(91)}\r`)).status, 'incomplete');
+  // TCP6 addresses written long (leading zeros, a dotted tail) can leave no room for the ports.
+  const long = '0000:0000:0000:0000:0000:0000:255.255.255.255';
+  const shorter = long.slice(0, 44); // ends in .25: 107 bytes with ` 1 1\r\n`
+  assert.is(accepts(text(`PROXY TCP6 ${long} ${shorter} 1 1\r\n`)).length, 107);
+  assert.is(parseProxyHeader(text(`PROXY TCP6 ${long} ${shorter}`)).status, 'incomplete');
+  rejects(text(`PROXY TCP6 ${long} ${long}`), /^v1: no CRLF within the first 107 bytes$/);
+  rejects(text(`PROXY TCP6 ${long} ${shorter} 1 12`), /^v1: no CRLF within the first 107 bytes$/);
 });
 early('empty input and valid prefixes are incomplete', () => {
   assert.is(parseProxyHeader(new Uint8Array(0)).status, 'incomplete');

@@ -153,39 +153,50 @@ fuzz(`streaming holds for mutated input too: invalid is final, ok is stable ${co
 fuzz.run();
 
 // Whether a text can still begin a v1 line, told apart from the parser: the spec's grammar on
-// strings, with node:net judging whole addresses. Length: a line is at most 107 bytes with its
-// CRLF (like the parser, it does not ask whether the fields still missing would fit).
+// strings, node:net judging whole addresses, and the room left in 107 bytes for what is still
+// missing at the shortest (the rest of the field, the later fields, the CRLF).
 const isPort = (field: string) => /^(0|[1-9][0-9]{0,4})$/.test(field) && Number(field) <= 65535;
 const isOctet = (field: string) => /^(0|[1-9][0-9]{0,2})$/.test(field) && Number(field) <= 255;
-const isAddress = (field: string, v6: boolean) => (v6 ? /^[0-9a-fA-F:.]+$/.test(field) && isIPv6(field) : isIPv4(field));
-/** Every string of up to five of '0', ':' and '.': what an IPv6 start may lack at most (`::`, `0.0.0`). */
+/** Every string of up to five of '0', ':' and '.', shortest first: what an IPv6 start may lack at most (`::`, `0.0.0`). */
 const IPV6_ENDINGS: string[] = [''];
 for (let n = 0; IPV6_ENDINGS[n].length < 5; n++) for (const c of '0:.') IPV6_ENDINGS.push(IPV6_ENDINGS[n] + c);
 
-function canBeginAddress(field: string, v6: boolean): boolean {
-  if (v6) return /^[0-9a-fA-F:.]*$/.test(field) && IPV6_ENDINGS.some((ending) => isIPv6(field + ending));
+/** The fewest characters that make `field` an address, or -1 when none do. */
+function addressEnding(field: string, v6: boolean): number {
+  if (v6) {
+    if (!/^[0-9a-fA-F:.]*$/.test(field)) return -1;
+    const ending = IPV6_ENDINGS.find((end) => isIPv6(field + end));
+    return ending === undefined ? -1 : ending.length;
+  }
   const octets = field.split('.');
-  return octets.length <= 4 && octets.every((octet, i) => isOctet(octet) || (octet === '' && i === octets.length - 1));
+  const last = octets[octets.length - 1];
+  if (octets.length > 4 || !octets.slice(0, -1).every(isOctet) || !(last === '' || isOctet(last))) return -1;
+  return (last === '' ? 1 : 0) + 2 * (4 - octets.length); // the last number, then `.0` for each one missing
 }
 
+const portEnding = (field: string) => (field === '' ? 1 : isPort(field) ? 0 : -1);
+
 function canBeginV1(line: string): boolean {
-  if (line.length > 107 || (line.length === 107 && !line.endsWith('\r\n'))) return false;
   if (line.length <= 6) return 'PROXY '.startsWith(line);
   if (!line.startsWith('PROXY ')) return false;
   const rest = line.slice(6);
-  if (rest.startsWith('UNKNOWN')) return /^UNKNOWN(?: [^\r\n]*)?(?:\r\n?)?$/.test(rest);
+  const missingLineEnd = line.endsWith('\r\n') ? 0 : line.endsWith('\r') ? 1 : 2;
+  if (rest.startsWith('UNKNOWN')) return /^UNKNOWN(?: [^\r\n]*)?(?:\r\n?)?$/.test(rest) && line.length + missingLineEnd <= 107;
   if (['UNKNOWN', 'TCP4 ', 'TCP6 '].some((word) => word.startsWith(rest))) return true;
   if (!/^TCP[46] /.test(rest)) return false;
   const v6 = rest[3] === '6';
   const body = rest.slice(5);
-  const ended = /\r\n?$/.test(body); // then all four fields are there
+  const ended = missingLineEnd < 2; // then all four fields are there
   const fields = body.replace(/\r\n?$/, '').split(' ');
   if (fields.length > 4 || (ended && fields.length < 4)) return false;
-  return fields.every((field, i) => {
-    const whole = ended || i < fields.length - 1;
-    if (i < 2) return whole ? isAddress(field, v6) : canBeginAddress(field, v6);
-    return whole ? isPort(field) : field === '' || isPort(field);
-  });
+  let missing = missingLineEnd;
+  for (let i = 0; i < fields.length; i++) {
+    const ending = i < 2 ? addressEnding(fields[i], v6) : portEnding(fields[i]);
+    if (ending < 0 || (ending > 0 && (ended || i < fields.length - 1))) return false;
+    missing += ending;
+  }
+  for (let later = fields.length; later < 4; later++) missing += 1 + (later >= 2 ? 1 : v6 ? '::'.length : '0.0.0.0'.length);
+  return line.length + missing <= 107;
 }
 
 const latin1 = (bytes: Uint8Array) => Buffer.from(bytes).toString('latin1');
