@@ -30,6 +30,7 @@ test('bad entries are usage errors naming the entry', () => {
     ['10.0.0.0/-1', /prefix length/],
     ['10.0.0.256/8', /"10\.0\.0\.256\/8" is not an IPv4 or IPv6 address/],
     ['lb.example.com', /is not an IPv4 or IPv6/],
+    ['fe80::1%eth0/64', /"fe80::1%eth0\/64" is not an IPv4 or IPv6 address/],
     ['10.0.0.0/8,,10.1.0.0/16', /empty entry/],
     ['', /empty entry/],
   ] as const) {
