@@ -7,9 +7,14 @@
 //   3. @yao-pkg/pkg --sea injects the bundle into a copy of each binary;
 //   4. dist/SHA256SUMS and the sizes are printed.
 // Only the base binaries are stripped: stripping an executable after injection corrupts it.
+//
+// `node build.mjs --lib` (npm run build:lib, and npm pack through prepack) builds instead the
+// library that `import … from 'elb-proxy-echo'` loads: dist/lib/**/*.js and .d.ts, compiled by tsc
+// from src/index.ts and what it imports. Node does not strip types under node_modules, so the
+// published package needs JavaScript.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, statSync, writeFileSync, copyFileSync, chmodSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync, copyFileSync, chmodSync } from 'node:fs';
 import { homedir, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { build } from 'esbuild';
@@ -138,8 +143,42 @@ function mb(path) {
   return `${(statSync(path).size / 1e6).toFixed(1)} MB`;
 }
 
-const entry = await bundle();
-for (const arch of ARCHES) seed(arch);
-const executables = makeExecutables(resolve(entry));
-checksums(executables);
-for (const file of executables) log(`${rel(file)}  ${mb(file)}`);
+function buildLibrary() {
+  const out = join(dist, 'lib');
+  rmSync(out, { recursive: true, force: true });
+  // tsconfig.json's compiler options as flags, emitting this time, for the library entry alone
+  // (the file's `include` also covers the tests, hence --ignoreConfig and the entry by name).
+  const { compilerOptions } = JSON.parse(readFileSync(join(root, 'tsconfig.json'), 'utf8'));
+  const settings = {
+    ...compilerOptions,
+    noEmit: false,
+    declaration: true,
+    target: 'es2022',
+    rewriteRelativeImportExtensions: true,
+    rootDir: join(root, 'src'),
+    outDir: out,
+  };
+  const flags = Object.entries(settings).flatMap(([name, value]) => [`--${name}`, Array.isArray(value) ? value.join(',') : String(value)]);
+  execFileSync(join(root, 'node_modules', '.bin', 'tsc'), ['--ignoreConfig', ...flags, join(root, 'src', 'index.ts')], { stdio: 'inherit', cwd: root });
+  // tsc rewrites `./x.ts` to `./x.js` in the JavaScript it emits but not in declarations; older
+  // TypeScript versions of our users resolve only the `.js` form there, so rewrite it too.
+  let files = 0;
+  for (const entry of readdirSync(out, { recursive: true })) {
+    const path = join(out, String(entry));
+    if (!path.endsWith('.d.ts')) continue;
+    const text = readFileSync(path, 'utf8');
+    writeFileSync(path, text.replace(/((?:from\s+|import\()['"]\.{1,2}\/[^'"]*)\.ts(['"])/g, '$1.js$2'));
+    files++;
+  }
+  log(`library in dist/lib (${files} declaration files)`);
+}
+
+if (process.argv.includes('--lib')) {
+  buildLibrary();
+} else {
+  const entry = await bundle();
+  for (const arch of ARCHES) seed(arch);
+  const executables = makeExecutables(resolve(entry));
+  checksums(executables);
+  for (const file of executables) log(`${rel(file)}  ${mb(file)}`);
+}
