@@ -80,16 +80,29 @@ function textLine(time: number, level: Level, msg: string, fields: Fields | unde
 // so a hostile line of data can never forge a second log line or a field.
 function textValue(value: string | number | boolean | null): string {
   if (typeof value !== 'string') return String(value);
-  return value !== '' && /^[\x21-\x7e]+$/.test(value) && !/["=\\]/.test(value) ? value : JSON.stringify(value);
+  return value !== '' && /^[\x21-\x7e]+$/.test(value) && !/["=\\]/.test(value) ? value : quote(value);
+}
+
+const HAS_C1 = /[\u007f-\u009f]/;
+const C1 = /[\u007f-\u009f]/g;
+
+/**
+ * JSON text of a string, with DEL and the C1 controls (U+0080-U+009F, what bytes 0x80-0x9F of
+ * data become) escaped as well: JSON.stringify leaves them raw, and a terminal showing the log
+ * would act on them (U+009B starts a control sequence).
+ */
+function quote(value: string): string {
+  const json = JSON.stringify(value);
+  return HAS_C1.test(json) ? json.replace(C1, (c) => '\\u' + c.charCodeAt(0).toString(16).padStart(4, '0')) : json;
 }
 
 function jsonLine(time: number, level: Level, msg: string, fields: Fields | undefined): string {
-  let line = '{"time":"' + new Date(time).toISOString() + '","level":"' + level + '","msg":' + JSON.stringify(msg);
+  let line = '{"time":"' + new Date(time).toISOString() + '","level":"' + level + '","msg":' + quote(msg);
   if (fields !== undefined) {
     for (const key in fields) {
       const value = fields[key];
       if (value === undefined) continue;
-      line += ',' + JSON.stringify(key) + ':' + JSON.stringify(value);
+      line += ',' + JSON.stringify(key) + ':' + (typeof value === 'string' ? quote(value) : JSON.stringify(value));
     }
   }
   return line + '}\n';

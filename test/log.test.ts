@@ -27,6 +27,17 @@ test('JSON lines: one object per line, fields typed', () => {
   assert.equal(JSON.parse(sink.lines[0]), { time: '2026-11-26T09:40:00.123Z', level: 'error', msg: 'close', client: '[2001:db8::1]:443', bytes: 42, ok: false });
 });
 
+test('DEL and C1 control characters in data are escaped in text and JSON lines', () => {
+  const hostile = 'a\u009b31mred\u007f\u0085b';
+  const text = new MemorySink();
+  createLogger({ sink: text, now: () => T, level: 'debug' }).debug('data', { line: hostile });
+  assert.is(text.text, '2026-11-26T09:40:00.123Z debug data line="a\\u009b31mred\\u007f\\u0085b"\n');
+  const json = new MemorySink();
+  createLogger({ sink: json, format: 'json', now: () => T, level: 'debug' }).debug('data', { line: hostile });
+  assert.not.match(json.text, /[\u007f-\u009f]/);
+  assert.is(JSON.parse(json.lines[0]).line, hostile);
+});
+
 test('levels below the threshold write nothing', () => {
   const sink = new MemorySink();
   const log = createLogger({ sink, level: 'warn' });
