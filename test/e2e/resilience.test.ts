@@ -151,7 +151,7 @@ test('5 000 idle connections are held cheaply, then closed at the idle timeout',
   const server = await underAttack('idle connections', ['--idle-timeout', '2s'], async (s) => {
     const sockets: net.Socket[] = [];
     const echoed: string[] = [];
-    // 500 at a time, each batch sending at once (a batch left waiting would hit the header timeout).
+    // 500 at a time, each batch sending at once (a batch left silent would hit the 2 s idle timeout).
     for (let batch = 0; batch < 10; batch++) {
       for (const socket of await openMany(s.port, 500, 500)) {
         const i = sockets.push(socket) - 1;
