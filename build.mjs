@@ -14,7 +14,19 @@
 // published package needs JavaScript.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync, copyFileSync, chmodSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+  copyFileSync,
+  chmodSync,
+} from 'node:fs';
 import { homedir, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { build } from 'esbuild';
@@ -63,17 +75,30 @@ function seed({ arch, strip }) {
   const tarball = join(seaCache, `${name}.tar.gz`);
   const canStrip = hasCommand(strip);
   const strippedMarker = join(seaCache, `${name}.stripped`);
-  if (existsSync(`${tarball}.ok`) && existsSync(tarball) && (existsSync(strippedMarker) || !canStrip)) {
-    log(`${arch}: reusing seeded ${rel(tarball)}${existsSync(strippedMarker) ? '' : ' (unstripped)'}`);
+  if (
+    existsSync(`${tarball}.ok`) &&
+    existsSync(tarball) &&
+    (existsSync(strippedMarker) || !canStrip)
+  ) {
+    log(
+      `${arch}: reusing seeded ${rel(tarball)}${existsSync(strippedMarker) ? '' : ' (unstripped)'}`,
+    );
     return;
   }
   mkdirSync(seaCache, { recursive: true });
   const work = mkdtempSync(join(tmpdir(), 'elb-proxy-echo-seed-'));
   try {
     log(`${arch}: fetching node-linux-${arch}@${nodeVersion} from the npm registry`);
-    const packed = execFileSync('npm', ['pack', `node-linux-${arch}@${nodeVersion}`, '--silent', '--pack-destination', work], {
-      encoding: 'utf8',
-    }).trim().split('\n').pop();
+    const packed = execFileSync(
+      'npm',
+      ['pack', `node-linux-${arch}@${nodeVersion}`, '--silent', '--pack-destination', work],
+      {
+        encoding: 'utf8',
+      },
+    )
+      .trim()
+      .split('\n')
+      .pop();
     execFileSync('tar', ['-xzf', join(work, packed), '-C', work, 'package/bin/node']);
     const binDir = join(work, name, 'bin');
     mkdirSync(binDir, { recursive: true });
@@ -83,7 +108,9 @@ function seed({ arch, strip }) {
       execFileSync(strip, [join(binDir, 'node')]);
       log(`${arch}: stripped the base binary with ${strip}`);
     } else {
-      log(`${arch}: NOT stripping the base binary: ${strip} is not installed (apt-get install ${arch === 'arm64' ? 'binutils-aarch64-linux-gnu' : 'binutils'})`);
+      log(
+        `${arch}: NOT stripping the base binary: ${strip} is not installed (apt-get install ${arch === 'arm64' ? 'binutils-aarch64-linux-gnu' : 'binutils'})`,
+      );
     }
     rmSync(tarball, { force: true });
     rmSync(`${tarball}.ok`, { force: true });
@@ -113,7 +140,8 @@ function makeExecutables(entry) {
     process.stderr.write(result.stdout + result.stderr);
     throw new Error(`pkg failed with status ${result.status}`);
   }
-  if (/Downloading/.test(result.stdout + result.stderr)) throw new Error('pkg tried to download a Node binary; the seeded cache was not used');
+  if (/Downloading/.test(result.stdout + result.stderr))
+    throw new Error('pkg tried to download a Node binary; the seeded cache was not used');
   const made = [];
   for (const { arch } of ARCHES) {
     const produced = join(dist, `elb-proxy-echo-${arch}`);
@@ -126,7 +154,10 @@ function makeExecutables(entry) {
 }
 
 function checksums(files) {
-  const lines = files.map((file) => `${createHash('sha256').update(readFileSync(file)).digest('hex')}  ${file.slice(dist.length + 1)}`);
+  const lines = files.map(
+    (file) =>
+      `${createHash('sha256').update(readFileSync(file)).digest('hex')}  ${file.slice(dist.length + 1)}`,
+  );
   writeFileSync(join(dist, 'SHA256SUMS'), lines.join('\n') + '\n');
   log(`wrote dist/SHA256SUMS`);
 }
@@ -158,8 +189,15 @@ function buildLibrary() {
     rootDir: join(root, 'src'),
     outDir: out,
   };
-  const flags = Object.entries(settings).flatMap(([name, value]) => [`--${name}`, Array.isArray(value) ? value.join(',') : String(value)]);
-  execFileSync(join(root, 'node_modules', '.bin', 'tsc'), ['--ignoreConfig', ...flags, join(root, 'src', 'index.ts')], { stdio: 'inherit', cwd: root });
+  const flags = Object.entries(settings).flatMap(([name, value]) => [
+    `--${name}`,
+    Array.isArray(value) ? value.join(',') : String(value),
+  ]);
+  execFileSync(
+    join(root, 'node_modules', '.bin', 'tsc'),
+    ['--ignoreConfig', ...flags, join(root, 'src', 'index.ts')],
+    { stdio: 'inherit', cwd: root },
+  );
   // tsc rewrites `./x.ts` to `./x.js` in the JavaScript it emits but not in declarations; older
   // TypeScript versions of our users resolve only the `.js` form there, so rewrite it too.
   let files = 0;
@@ -167,7 +205,10 @@ function buildLibrary() {
     const path = join(out, String(entry));
     if (!path.endsWith('.d.ts')) continue;
     const text = readFileSync(path, 'utf8');
-    writeFileSync(path, text.replace(/((?:from\s+|import\()['"]\.{1,2}\/[^'"]*)\.ts(['"])/g, '$1.js$2'));
+    writeFileSync(
+      path,
+      text.replace(/((?:from\s+|import\()['"]\.{1,2}\/[^'"]*)\.ts(['"])/g, '$1.js$2'),
+    );
     files++;
   }
   log(`library in dist/lib (${files} declaration files)`);

@@ -16,8 +16,12 @@ const ROUNDS = 6;
 
 // The comparison libraries live in bench/node_modules only (bench/package.json).
 if (LIBRARIES.some((name) => !existsSync(join(benchDir, 'node_modules', name, 'package.json')))) {
-  process.stdout.write('bench:parser: installing the comparison libraries into bench/node_modules\n');
-  execFileSync('npm', ['install', '--prefix', benchDir, '--no-audit', '--no-fund', '--silent'], { stdio: 'inherit' });
+  process.stdout.write(
+    'bench:parser: installing the comparison libraries into bench/node_modules\n',
+  );
+  execFileSync('npm', ['install', '--prefix', benchDir, '--no-audit', '--no-fund', '--silent'], {
+    stdio: 'inherit',
+  });
 }
 const require = createRequire(join(benchDir, 'package.json'));
 const proxyProtocolJs = require('proxy-protocol-js');
@@ -45,23 +49,37 @@ function headerCase(name: string, header: ProxyHeaderInit): Case {
   return {
     name,
     bytes: Buffer.from(buildProxyHeader(header)),
-    expected: { source: source!.address, sourcePort: source!.port, destination: destination!.address, destinationPort: destination!.port },
+    expected: {
+      source: source!.address,
+      sourcePort: source!.port,
+      destination: destination!.address,
+      destinationPort: destination!.port,
+    },
   };
 }
 
 const aws = new Uint8Array([0x01, ...Buffer.from('vpce-08d2bf15fefb1a2fa')]);
 const CASES: Case[] = [
   headerCase('v1 TCP4 (Classic ELB line)', {
-    version: 1, command: 'proxy', protocol: 'TCP4',
-    source: { address: '54.222.152.163', port: 45418 }, destination: { address: '10.0.11.239', port: 5000 },
+    version: 1,
+    command: 'proxy',
+    protocol: 'TCP4',
+    source: { address: '54.222.152.163', port: 45418 },
+    destination: { address: '10.0.11.239', port: 5000 },
   }),
   headerCase('v1 TCP6', {
-    version: 1, command: 'proxy', protocol: 'TCP6',
-    source: { address: '2001:db8:85a3::8a2e:370:7334', port: 51234 }, destination: { address: '2001:db8::1', port: 443 },
+    version: 1,
+    command: 'proxy',
+    protocol: 'TCP6',
+    source: { address: '2001:db8:85a3::8a2e:370:7334', port: 51234 },
+    destination: { address: '2001:db8::1', port: 443 },
   }),
   headerCase('v2 TCP4 + AWS VPC endpoint TLV', {
-    version: 2, command: 'proxy', protocol: 'TCP4',
-    source: { address: '192.0.2.1', port: 45418 }, destination: { address: '10.0.11.15', port: 5000 },
+    version: 2,
+    command: 'proxy',
+    protocol: 'TCP4',
+    source: { address: '192.0.2.1', port: 45418 },
+    destination: { address: '10.0.11.15', port: 5000 },
     tlvs: [{ type: TLV_TYPE.AWS, value: aws }],
   }),
 ];
@@ -96,10 +114,18 @@ const CONTENDERS: Contender[] = [
     name: 'proxy-protocol-js',
     library: true,
     // Its v1 parser takes a string: the conversion is part of the cost.
-    parse: (bytes) => (bytes[0] === 0x50 ? proxyProtocolJs.V1ProxyProtocol.parse(bytes.toString('latin1')) : proxyProtocolJs.V2ProxyProtocol.parse(bytes)),
+    parse: (bytes) =>
+      bytes[0] === 0x50
+        ? proxyProtocolJs.V1ProxyProtocol.parse(bytes.toString('latin1'))
+        : proxyProtocolJs.V2ProxyProtocol.parse(bytes),
     read: (parsed) => {
       if (parsed.proxyAddress === undefined) {
-        return { source: parsed.source.ipAddress, sourcePort: parsed.source.port, destination: parsed.destination.ipAddress, destinationPort: parsed.destination.port };
+        return {
+          source: parsed.source.ipAddress,
+          sourcePort: parsed.source.port,
+          destination: parsed.destination.ipAddress,
+          destinationPort: parsed.destination.port,
+        };
       }
       const address = parsed.proxyAddress; // v2 gives the IPv4 addresses as arrays of numbers
       return {
@@ -114,7 +140,12 @@ const CONTENDERS: Contender[] = [
     name: '@balena/proxy-protocol-parser',
     library: true,
     parse: (bytes) => balena.decode(bytes, true),
-    read: (parsed) => ({ source: parsed.remoteAddress, sourcePort: parsed.remotePort, destination: parsed.localAddress, destinationPort: parsed.localPort }),
+    read: (parsed) => ({
+      source: parsed.remoteAddress,
+      sourcePort: parsed.remotePort,
+      destination: parsed.localAddress,
+      destinationPort: parsed.localPort,
+    }),
   },
   {
     name: 'findhit-proxywrap (v1 only)',
@@ -125,7 +156,12 @@ const CONTENDERS: Contender[] = [
       const line = text.substring(0, text.indexOf('\r'));
       return findhitRegexp.test(line) ? line.split(' ') : null;
     },
-    read: (fields: string[]) => ({ source: fields[2], sourcePort: Number(fields[4]), destination: fields[3], destinationPort: Number(fields[5]) }),
+    read: (fields: string[]) => ({
+      source: fields[2],
+      sourcePort: Number(fields[4]),
+      destination: fields[3],
+      destinationPort: Number(fields[5]),
+    }),
   },
   {
     name: 'naive toString/split (v1 only)',
@@ -135,7 +171,12 @@ const CONTENDERS: Contender[] = [
       const end = text.indexOf('\r\n');
       return text.startsWith('PROXY ') && end >= 0 ? text.slice(0, end).split(' ') : null;
     },
-    read: (fields: string[]) => ({ source: fields[2], sourcePort: Number(fields[4]), destination: fields[3], destinationPort: Number(fields[5]) }),
+    read: (fields: string[]) => ({
+      source: fields[2],
+      sourcePort: Number(fields[4]),
+      destination: fields[3],
+      destinationPort: Number(fields[5]),
+    }),
   },
 ];
 
@@ -149,7 +190,12 @@ function answerOf(contender: Contender, bytes: Buffer): Answer | null {
 }
 
 function sameAnswer(a: Answer, b: Answer): boolean {
-  return a.source === b.source && a.sourcePort === b.sourcePort && a.destination === b.destination && a.destinationPort === b.destinationPort;
+  return (
+    a.source === b.source &&
+    a.sourcePort === b.sourcePort &&
+    a.destination === b.destination &&
+    a.destinationPort === b.destinationPort
+  );
 }
 
 type Batch = (parse: Contender['parse'], read: Contender['read'], bytes: Buffer) => number;
@@ -160,8 +206,15 @@ type Batch = (parse: Contender['parse'], read: Contender['read'], bytes: Buffer)
  * function, and a loop shared by every contender would penalise whoever runs last.
  */
 function compileBatch(withRead: boolean): Batch {
-  const body = withRead ? 'sum += read(parse(bytes)).source.length;' : 'sum += parse(bytes) === null ? 0 : 1;';
-  return new Function('parse', 'read', 'bytes', `let sum = 0; for (let i = 0; i < 1000; i++) ${body} return sum;`) as Batch;
+  const body = withRead
+    ? 'sum += read(parse(bytes)).source.length;'
+    : 'sum += parse(bytes) === null ? 0 : 1;';
+  return new Function(
+    'parse',
+    'read',
+    'bytes',
+    `let sum = 0; for (let i = 0; i < 1000; i++) ${body} return sum;`,
+  ) as Batch;
 }
 
 /** Headers per second over one slice of ROUND_MS. The checksum keeps the work observable. */
@@ -215,8 +268,11 @@ for (const c of CASES) {
   timed.forEach((contender, i) => rates.set(contender.name, [parseRates[i], readRates[i]]));
   const ours = rates.get('elb-proxy-echo')!;
   for (const column of [0, 1]) {
-    const fastestLibrary = Math.max(...CONTENDERS.filter((x) => x.library).map((x) => rates.get(x.name)![column]));
-    if (ours[column] > 0 && fastestLibrary > 0) worst[column] = Math.min(worst[column], ours[column] / fastestLibrary);
+    const fastestLibrary = Math.max(
+      ...CONTENDERS.filter((x) => x.library).map((x) => rates.get(x.name)![column]),
+    );
+    if (ours[column] > 0 && fastestLibrary > 0)
+      worst[column] = Math.min(worst[column], ours[column] / fastestLibrary);
   }
   for (const contender of CONTENDERS) {
     const rate = rates.get(contender.name)!;
@@ -232,7 +288,8 @@ for (const c of CASES) {
 
 const header = ['case', 'parser', 'parse', 'ours is', 'parse + read addresses', 'ours is'];
 const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
-const line = (cells: string[]) => `| ${cells.map((cell, i) => cell.padEnd(widths[i])).join(' | ')} |`;
+const line = (cells: string[]) =>
+  `| ${cells.map((cell, i) => cell.padEnd(widths[i])).join(' | ')} |`;
 process.stdout.write(
   [
     `Headers per second on Node ${process.version}, best of ${ROUNDS} rounds of ${ROUND_MS} ms taken in turns; "ours is" = our rate / that parser's rate.`,
@@ -250,8 +307,12 @@ process.stdout.write(
 );
 
 // Our own parser must give the right answer on every case: anything else fails the run.
-const oursFailed = rows.filter((r) => r[1] === 'elb-proxy-echo' && (r[2] === 'no answer' || r[2] === 'WRONG answer')).map((r) => r[0]);
+const oursFailed = rows
+  .filter((r) => r[1] === 'elb-proxy-echo' && (r[2] === 'no answer' || r[2] === 'WRONG answer'))
+  .map((r) => r[0]);
 if (oursFailed.length > 0) {
-  process.stderr.write(`bench:parser: elb-proxy-echo gave no or a wrong answer for: ${oursFailed.join(', ')}\n`);
+  process.stderr.write(
+    `bench:parser: elb-proxy-echo gave no or a wrong answer for: ${oursFailed.join(', ')}\n`,
+  );
   process.exitCode = 1;
 }

@@ -28,12 +28,18 @@ export interface Row {
   readonly errors: string;
 }
 
-export function summary(results: readonly { contender: Contender; result: RunResult }[]): { text: string; rows: Row[]; goals: string[] } {
+export function summary(results: readonly { contender: Contender; result: RunResult }[]): {
+  text: string;
+  rows: Row[];
+  goals: string[];
+} {
   const names = [...new Set(results.map((r) => r.contender.name))];
-  const find = (name: string, scenario: Scenario) => results.find((r) => r.contender.name === name && r.result.scenario === scenario)!.result;
+  const find = (name: string, scenario: Scenario) =>
+    results.find((r) => r.contender.name === name && r.result.scenario === scenario)!.result;
   const rows: Row[] = names.map((name) => {
     const errors: Record<string, number> = {};
-    for (const r of results.filter((x) => x.contender.name === name)) for (const [k, n] of Object.entries(r.result.errors)) errors[k] = (errors[k] ?? 0) + n;
+    for (const r of results.filter((x) => x.contender.name === name))
+      for (const [k, n] of Object.entries(r.result.errors)) errors[k] = (errors[k] ?? 0) + n;
     return {
       server: name,
       linesPerSecond: find(name, 'pingpong').linesPerSecond,
@@ -47,7 +53,9 @@ export function summary(results: readonly { contender: Contender; result: RunRes
       errors: errorsText(errors),
     };
   });
-  const baselineNames = new Set(results.filter((r) => r.contender.nodeBaseline).map((r) => r.contender.name));
+  const baselineNames = new Set(
+    results.filter((r) => r.contender.nodeBaseline).map((r) => r.contender.name),
+  );
   const baselines = rows.filter((r) => baselineNames.has(r.server));
   const best = (pick: (r: Row) => number | null, higherIsBetter: boolean) => {
     const values = baselines.map(pick).filter((v): v is number => v !== null && Number.isFinite(v));
@@ -58,10 +66,24 @@ export function summary(results: readonly { contender: Contender; result: RunRes
   const bestChurn = best((r) => r.connectionsPerSecond, true);
   const cheapestConnection = best((r) => r.cpuPerConnection, false);
   const leanest = best((r) => r.bytesPerConnection, false);
-  const ratio = (x: number | null, of: number) => (x !== null && Number.isFinite(x) && Number.isFinite(of) && of > 0 ? `${(x / of).toFixed(2)}x` : '-');
-  const cell = (x: number | null, show: (v: number) => string = num) => (x === null ? '-' : show(x));
+  const ratio = (x: number | null, of: number) =>
+    x !== null && Number.isFinite(x) && Number.isFinite(of) && of > 0
+      ? `${(x / of).toFixed(2)}x`
+      : '-';
+  const cell = (x: number | null, show: (v: number) => string = num) =>
+    x === null ? '-' : show(x);
   const figures = [
-    ['server', 'lines/s', 'p99 ms', 'µs/line', 'busy srv/gen', 'conn/s', 'µs/conn', 'mem/conn', 'errors'],
+    [
+      'server',
+      'lines/s',
+      'p99 ms',
+      'µs/line',
+      'busy srv/gen',
+      'conn/s',
+      'µs/conn',
+      'mem/conn',
+      'errors',
+    ],
     ...rows.map((r) => [
       r.server,
       num(r.linesPerSecond),
@@ -77,7 +99,14 @@ export function summary(results: readonly { contender: Contender; result: RunRes
   // Ratios against the best Node baseline of each column: above 1 is better than it for every
   // column (costs are inverted: baseline cost / our cost).
   const ratios = [
-    ['vs best Node baseline', 'lines/s', 'lines per CPU-s', 'conn/s', 'conn per CPU-s', 'memory/conn'],
+    [
+      'vs best Node baseline',
+      'lines/s',
+      'lines per CPU-s',
+      'conn/s',
+      'conn per CPU-s',
+      'memory/conn',
+    ],
     ...rows
       .filter((r) => !baselineNames.has(r.server))
       .map((r) => [
@@ -98,18 +127,25 @@ export function summary(results: readonly { contender: Contender; result: RunRes
   const verdict = (met: boolean) => (met ? 'met' : 'NOT met');
   const goals = [
     `goal: lines/s >= 1.2x the fastest Node baseline: ${ratio(ours.linesPerSecond, bestLines)} measured, ${verdict(ours.linesPerSecond >= 1.2 * bestLines)}` +
-      (ours.cpuPerLine === null ? '' : `; per CPU-second ${ratio(cheapestLine, ours.cpuPerLine)}, ${verdict(cheapestLine >= 1.2 * ours.cpuPerLine)}`),
+      (ours.cpuPerLine === null
+        ? ''
+        : `; per CPU-second ${ratio(cheapestLine, ours.cpuPerLine)}, ${verdict(cheapestLine >= 1.2 * ours.cpuPerLine)}`),
     `goal: connections/s >= the fastest Node baseline: ${ratio(ours.connectionsPerSecond, bestChurn)} measured, ${verdict(ours.connectionsPerSecond >= bestChurn)}` +
-      (ours.cpuPerConnection === null ? '' : `; per CPU-second ${ratio(cheapestConnection, ours.cpuPerConnection)}, ${verdict(cheapestConnection >= ours.cpuPerConnection)}`),
+      (ours.cpuPerConnection === null
+        ? ''
+        : `; per CPU-second ${ratio(cheapestConnection, ours.cpuPerConnection)}, ${verdict(cheapestConnection >= ours.cpuPerConnection)}`),
     `goal: memory per idle connection <= 0.8x the leanest Node baseline: ${ours.bytesPerConnection === null ? 'not measured' : `${ratio(ours.bytesPerConnection, leanest)}, ${verdict(ours.bytesPerConnection <= 0.8 * leanest)}`}`,
   ];
   if (multi !== undefined) {
-    goals.push(`the second core (--workers auto vs 1 worker): lines/s ${ratio(multi.linesPerSecond, ours.linesPerSecond)}, connections/s ${ratio(multi.connectionsPerSecond, ours.connectionsPerSecond)} (its workers share both cores with the generator)`);
+    goals.push(
+      `the second core (--workers auto vs 1 worker): lines/s ${ratio(multi.linesPerSecond, ours.linesPerSecond)}, connections/s ${ratio(multi.connectionsPerSecond, ours.connectionsPerSecond)} (its workers share both cores with the generator)`,
+    );
   }
   const ceiling = rowOf((c) => !c.ours && !c.nodeBaseline);
   if (ceiling !== undefined) {
-    goals.push(`against ${ceiling.server}: lines/s ${ratio(ours.linesPerSecond, ceiling.linesPerSecond)}, connections/s ${ratio(ours.connectionsPerSecond, ceiling.connectionsPerSecond)}; our CPU per line is ${ratio(ours.cpuPerLine, ceiling.cpuPerLine ?? NaN)} its`);
+    goals.push(
+      `against ${ceiling.server}: lines/s ${ratio(ours.linesPerSecond, ceiling.linesPerSecond)}, connections/s ${ratio(ours.connectionsPerSecond, ceiling.connectionsPerSecond)}; our CPU per line is ${ratio(ours.cpuPerLine, ceiling.cpuPerLine ?? NaN)} its`,
+    );
   }
   return { text: [table(figures), '', table(ratios), '', ...goals].join('\n'), rows, goals };
 }
-

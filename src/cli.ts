@@ -11,7 +11,10 @@ import { versionLine } from './version.ts';
 
 /** The help text: it lists the options of serve and install, so it loads those two tables. */
 async function usage(): Promise<string> {
-  const [{ serveOptions }, { installOptions }] = await Promise.all([import('./serve.ts'), import('./install/command.ts')]);
+  const [{ serveOptions }, { installOptions }] = await Promise.all([
+    import('./serve.ts'),
+    import('./install/command.ts'),
+  ]);
   return `Usage: elb-proxy-echo [serve] [options]
 
 A TCP echo server for the backends of AWS load balancers: it reads the PROXY protocol
@@ -35,7 +38,10 @@ Other:
   -v, --version   show the version, Node version and CPU architecture`;
 }
 
-export async function main(argv: readonly string[], env: Readonly<Record<string, string | undefined>>): Promise<number | undefined> {
+export async function main(
+  argv: readonly string[],
+  env: Readonly<Record<string, string | undefined>>,
+): Promise<number | undefined> {
   const [first, ...rest] = argv;
   // `serve --help`, `--port 80 --help`, `install -h`: the one help (bench has its own).
   if (first === 'help' || (first !== 'bench' && (argv.includes('--help') || argv.includes('-h')))) {
@@ -47,10 +53,13 @@ export async function main(argv: readonly string[], env: Readonly<Record<string,
     return 0;
   }
   try {
-    if (first === undefined || first.startsWith('-')) await (await import('./serve.ts')).serve(argv, env);
+    if (first === undefined || first.startsWith('-'))
+      await (await import('./serve.ts')).serve(argv, env);
     else if (first === 'serve') await (await import('./serve.ts')).serve(rest, env);
-    else if (first === 'install') return await (await import('./install/command.ts')).installCommand(rest, env);
-    else if (first === 'uninstall') return await (await import('./install/command.ts')).uninstallCommand(rest, env);
+    else if (first === 'install')
+      return await (await import('./install/command.ts')).installCommand(rest, env);
+    else if (first === 'uninstall')
+      return await (await import('./install/command.ts')).uninstallCommand(rest, env);
     else if (first === 'bench') return await (await import('./bench/index.ts')).bench(rest, env);
     else throw new UsageError(`unknown command "${first}" (try --help)`);
   } catch (error) {
@@ -69,7 +78,12 @@ export async function main(argv: readonly string[], env: Readonly<Record<string,
 // passes every argument on to us, so a worker would read it as the command: drop it.
 function cliArguments(): string[] {
   const args = process.argv.slice(2);
-  if (isSea() && args[0] === process.execPath && (process.getBuiltinModule('node:cluster') as unknown as Cluster).isWorker) args.shift();
+  if (
+    isSea() &&
+    args[0] === process.execPath &&
+    (process.getBuiltinModule('node:cluster') as unknown as Cluster).isWorker
+  )
+    args.shift();
   return args;
 }
 
@@ -79,7 +93,9 @@ main(cliArguments(), process.env).then(
     if (code !== undefined) process.exitCode = code;
   },
   (error: unknown) => {
-    process.stderr.write(`elb-proxy-echo: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+    process.stderr.write(
+      `elb-proxy-echo: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
+    );
     // At once, as for a usage error: a bug at start-up may come after the port is bound.
     process.exit(1);
   },

@@ -45,12 +45,28 @@ export interface LoggerOptions {
 const noop: LogMethod = () => {};
 
 /** A logger that writes nothing (for tests and in-process benchmarks). */
-export const silentLogger: Logger = Object.freeze({ debug: noop, info: noop, warn: noop, error: noop, notice: noop, debugEnabled: false, infoEnabled: false });
+export const silentLogger: Logger = Object.freeze({
+  debug: noop,
+  info: noop,
+  warn: noop,
+  error: noop,
+  notice: noop,
+  debugEnabled: false,
+  infoEnabled: false,
+});
 
-export function createLogger({ level = 'info', format = 'text', sink, now = Date.now }: LoggerOptions): Logger {
+export function createLogger({
+  level = 'info',
+  format = 'text',
+  sink,
+  now = Date.now,
+}: LoggerOptions): Logger {
   const threshold = LEVELS.indexOf(level);
   const line = format === 'json' ? jsonLine : textLine;
-  const write = (lvl: Level): LogMethod => (msg, fields) => sink.write(line(now(), lvl, msg, fields));
+  const write =
+    (lvl: Level): LogMethod =>
+    (msg, fields) =>
+      sink.write(line(now(), lvl, msg, fields));
   const method = (lvl: Level): LogMethod => (LEVELS.indexOf(lvl) < threshold ? noop : write(lvl));
   return Object.freeze({
     debug: method('debug'),
@@ -80,7 +96,9 @@ function textLine(time: number, level: Level, msg: string, fields: Fields | unde
 // so a hostile line of data can never forge a second log line or a field.
 function textValue(value: string | number | boolean | null): string {
   if (typeof value !== 'string') return String(value);
-  return value !== '' && /^[\x21-\x7e]+$/.test(value) && !/["=\\]/.test(value) ? value : quote(value);
+  return value !== '' && /^[\x21-\x7e]+$/.test(value) && !/["=\\]/.test(value)
+    ? value
+    : quote(value);
 }
 
 const HAS_C1 = /[\u007f-\u009f]/;
@@ -93,16 +111,23 @@ const C1 = /[\u007f-\u009f]/g;
  */
 function quote(value: string): string {
   const json = JSON.stringify(value);
-  return HAS_C1.test(json) ? json.replace(C1, (c) => '\\u' + c.charCodeAt(0).toString(16).padStart(4, '0')) : json;
+  return HAS_C1.test(json)
+    ? json.replace(C1, (c) => '\\u' + c.charCodeAt(0).toString(16).padStart(4, '0'))
+    : json;
 }
 
 function jsonLine(time: number, level: Level, msg: string, fields: Fields | undefined): string {
-  let line = '{"time":"' + new Date(time).toISOString() + '","level":"' + level + '","msg":' + quote(msg);
+  let line =
+    '{"time":"' + new Date(time).toISOString() + '","level":"' + level + '","msg":' + quote(msg);
   if (fields !== undefined) {
     for (const key in fields) {
       const value = fields[key];
       if (value === undefined) continue;
-      line += ',' + JSON.stringify(key) + ':' + (typeof value === 'string' ? quote(value) : JSON.stringify(value));
+      line +=
+        ',' +
+        JSON.stringify(key) +
+        ':' +
+        (typeof value === 'string' ? quote(value) : JSON.stringify(value));
     }
   }
   return line + '}\n';
@@ -155,7 +180,9 @@ export class FdSink implements LineSink {
 
   #next(): void {
     if (this.#dropped > this.#reported) {
-      this.#queue.push(`log: ${this.#dropped - this.#reported} lines dropped because the log output was not keeping up\n`);
+      this.#queue.push(
+        `log: ${this.#dropped - this.#reported} lines dropped because the log output was not keeping up\n`,
+      );
       this.#reported = this.#dropped;
     }
     // Everything queued goes out in one write: a burst of lines costs one system call.

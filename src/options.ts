@@ -25,7 +25,9 @@ export interface Option<T> {
 }
 
 export type OptionTable = Readonly<Record<string, Option<unknown>>>;
-export type OptionValues<S extends OptionTable> = { readonly [K in keyof S]: S[K] extends Option<infer T> ? T : never };
+export type OptionValues<S extends OptionTable> = {
+  readonly [K in keyof S]: S[K] extends Option<infer T> ? T : never;
+};
 
 export interface Parsed<S extends OptionTable> {
   readonly values: OptionValues<S>;
@@ -79,9 +81,15 @@ export function parseOptions<S extends OptionTable>(
   for (const [key, option] of Object.entries(table)) {
     if (key in values) continue;
     const fromEnv = option.env === undefined ? undefined : env[option.env];
-    values[key] = fromEnv === undefined || fromEnv === '' ? option.default : parseOne(option, fromEnv, option.env!);
+    values[key] =
+      fromEnv === undefined || fromEnv === ''
+        ? option.default
+        : parseOne(option, fromEnv, option.env!);
   }
-  return { values: Object.freeze(values) as OptionValues<S>, positionals: Object.freeze(positionals) };
+  return {
+    values: Object.freeze(values) as OptionValues<S>,
+    positionals: Object.freeze(positionals),
+  };
 }
 
 function parseOne(option: Option<unknown>, raw: string, where: string): unknown {
@@ -97,7 +105,10 @@ function parseOne(option: Option<unknown>, raw: string, where: string): unknown 
 export function formatOptions(table: OptionTable): string {
   const rows: string[] = [];
   for (const option of Object.values(table)) {
-    const flag = (option.short ? `-${option.short}, ` : '    ') + `--${option.flag}` + (option.value ? ` ${option.value}` : '');
+    const flag =
+      (option.short ? `-${option.short}, ` : '    ') +
+      `--${option.flag}` +
+      (option.value ? ` ${option.value}` : '');
     const extra: string[] = [];
     if (option.env) extra.push(`env ${option.env}`);
     if (option.value !== undefined) extra.push(`default ${showDefault(option.default)}`);
@@ -147,7 +158,8 @@ export function size(min: number, max: number): (raw: string) => number {
 
 export function oneOf<const T extends string>(choices: readonly T[]): (raw: string) => T {
   return (raw) => {
-    if (!(choices as readonly string[]).includes(raw)) throw new UsageError(`"${raw}" is not one of ${choices.join(', ')}`);
+    if (!(choices as readonly string[]).includes(raw))
+      throw new UsageError(`"${raw}" is not one of ${choices.join(', ')}`);
     return raw as T;
   };
 }

@@ -4,32 +4,129 @@
 // (exit 2, one line) before anything listens. Below this file nothing reads process.env.
 import cluster from 'node:cluster';
 import { createLogger, FdSink, type Logger, LEVELS, LOG_FORMATS } from './log.ts';
-import { duration, envName, integer, oneOf, type OptionTable, type OptionValues, parseOptions, size, text, UsageError } from './options.ts';
-import { type Binding, runPrimary, runWorker, type ServeConfig, startWorker, workerBinding } from './server/process.ts';
+import {
+  duration,
+  envName,
+  integer,
+  oneOf,
+  type OptionTable,
+  type OptionValues,
+  parseOptions,
+  size,
+  text,
+  UsageError,
+} from './options.ts';
+import {
+  type Binding,
+  runPrimary,
+  runWorker,
+  type ServeConfig,
+  startWorker,
+  workerBinding,
+} from './server/process.ts';
 import { type ConnectionBudget, readConnectionBudget } from './server/descriptors.ts';
 import { POLICIES } from './server/policy.ts';
 import { ECHO_DEFAULTS } from './server/server.ts';
 import { parseTrustList, type TrustList } from './server/trust.ts';
 
-const option = <T>(flag: string, value: string | undefined, help: string, defaultValue: T, parse: (raw: string) => T) =>
-  ({ flag, env: envName(flag), value, help, default: defaultValue, parse }) as const;
+const option = <T>(
+  flag: string,
+  value: string | undefined,
+  help: string,
+  defaultValue: T,
+  parse: (raw: string) => T,
+) => ({ flag, env: envName(flag), value, help, default: defaultValue, parse }) as const;
 
 export const serveOptions = {
   port: { ...option('port', 'N', 'TCP port to listen on', 5000, integer(0, 65535)), short: 'p' },
   host: option('host', 'ADDR', 'address to listen on (:: is IPv6 and IPv4)', '::', text),
-  backlog: option('backlog', 'N', 'connections the kernel queues before the server accepts them (a burst from the balancer; capped by net.core.somaxconn)', 4096, integer(1, 65535)),
-  proxyProtocol: option('proxy-protocol', 'POLICY', 'require, optional or off: whether connections start with a PROXY header', ECHO_DEFAULTS.proxyProtocol, oneOf(POLICIES)),
-  trust: option('trust', 'CIDR,…', 'only these sources may send a PROXY header (the balancer subnets; none: anyone)', null as TrustList | null, parseTrustList),
-  headerTimeout: option('header-timeout', 'TIME', 'time a PROXY header may take from its first byte', '5s', durationText(duration(60_000))),
-  idleTimeout: option('idle-timeout', 'TIME', 'close a connection without data for this long (also one that has sent nothing yet)', '5m', durationText(duration(24 * 3600_000))),
-  maxLine: option('max-line', 'BYTES', 'longest line echoed; a longer one closes the connection', ECHO_DEFAULTS.maxLine, size(1, 16 * 1024 * 1024)),
-  maxConnections: option('max-connections', 'N|auto', `refuse connections beyond this many, per process (auto: the open-file limit less what the server keeps for itself, at most ${ECHO_DEFAULTS.maxConnections})`, 'auto', (raw) => (raw === 'auto' ? 'auto' : String(integer(1, 1_000_000)(raw)))),
-  transform: option('transform', 'MODE', 'none, or upper: echo in upper case', 'none' as 'none' | 'upper', oneOf(['none', 'upper'])),
-  logLevel: option('log-level', 'LEVEL', 'debug (also lines of data), info, warn or error', 'info' as (typeof LEVELS)[number], oneOf(LEVELS)),
-  logFormat: option('log-format', 'FORMAT', 'text (for journalctl) or json (one object per line)', 'text' as (typeof LOG_FORMATS)[number], oneOf(LOG_FORMATS)),
-  metricsPort: option('metrics-port', 'N', 'serve /healthz and Prometheus /metrics on this port (off: none)', 'off', (raw) => (raw === 'off' ? 'off' : String(integer(0, 65535)(raw)))),
-  workers: option('workers', 'N|auto', 'server processes (auto: one per CPU)', '1', (raw) => (raw === 'auto' ? 'auto' : String(integer(1, 64)(raw)))),
-  drainTimeout: option('drain-timeout', 'TIME', 'on SIGTERM/SIGINT, time open connections get to finish', '10s', durationText(duration(3600_000), true)),
+  backlog: option(
+    'backlog',
+    'N',
+    'connections the kernel queues before the server accepts them (a burst from the balancer; capped by net.core.somaxconn)',
+    4096,
+    integer(1, 65535),
+  ),
+  proxyProtocol: option(
+    'proxy-protocol',
+    'POLICY',
+    'require, optional or off: whether connections start with a PROXY header',
+    ECHO_DEFAULTS.proxyProtocol,
+    oneOf(POLICIES),
+  ),
+  trust: option(
+    'trust',
+    'CIDR,…',
+    'only these sources may send a PROXY header (the balancer subnets; none: anyone)',
+    null as TrustList | null,
+    parseTrustList,
+  ),
+  headerTimeout: option(
+    'header-timeout',
+    'TIME',
+    'time a PROXY header may take from its first byte',
+    '5s',
+    durationText(duration(60_000)),
+  ),
+  idleTimeout: option(
+    'idle-timeout',
+    'TIME',
+    'close a connection without data for this long (also one that has sent nothing yet)',
+    '5m',
+    durationText(duration(24 * 3600_000)),
+  ),
+  maxLine: option(
+    'max-line',
+    'BYTES',
+    'longest line echoed; a longer one closes the connection',
+    ECHO_DEFAULTS.maxLine,
+    size(1, 16 * 1024 * 1024),
+  ),
+  maxConnections: option(
+    'max-connections',
+    'N|auto',
+    `refuse connections beyond this many, per process (auto: the open-file limit less what the server keeps for itself, at most ${ECHO_DEFAULTS.maxConnections})`,
+    'auto',
+    (raw) => (raw === 'auto' ? 'auto' : String(integer(1, 1_000_000)(raw))),
+  ),
+  transform: option(
+    'transform',
+    'MODE',
+    'none, or upper: echo in upper case',
+    'none' as 'none' | 'upper',
+    oneOf(['none', 'upper']),
+  ),
+  logLevel: option(
+    'log-level',
+    'LEVEL',
+    'debug (also lines of data), info, warn or error',
+    'info' as (typeof LEVELS)[number],
+    oneOf(LEVELS),
+  ),
+  logFormat: option(
+    'log-format',
+    'FORMAT',
+    'text (for journalctl) or json (one object per line)',
+    'text' as (typeof LOG_FORMATS)[number],
+    oneOf(LOG_FORMATS),
+  ),
+  metricsPort: option(
+    'metrics-port',
+    'N',
+    'serve /healthz and Prometheus /metrics on this port (off: none)',
+    'off',
+    (raw) => (raw === 'off' ? 'off' : String(integer(0, 65535)(raw))),
+  ),
+  workers: option('workers', 'N|auto', 'server processes (auto: one per CPU)', '1', (raw) =>
+    raw === 'auto' ? 'auto' : String(integer(1, 64)(raw)),
+  ),
+  drainTimeout: option(
+    'drain-timeout',
+    'TIME',
+    'on SIGTERM/SIGINT, time open connections get to finish',
+    '10s',
+    durationText(duration(3600_000), true),
+  ),
 } satisfies OptionTable;
 
 // Durations stay text in the table so --help shows `5s`, not milliseconds; checked when parsed.
@@ -42,7 +139,11 @@ function durationText(check: (raw: string) => number, zero = false): (raw: strin
 }
 
 /** `budget` is asked only for `--max-connections auto` (it reads this process's descriptor limit). */
-export function toConfig(values: OptionValues<typeof serveOptions>, cpus: number, budget: () => ConnectionBudget = () => readConnectionBudget(ECHO_DEFAULTS.maxConnections)): ServeConfig {
+export function toConfig(
+  values: OptionValues<typeof serveOptions>,
+  cpus: number,
+  budget: () => ConnectionBudget = () => readConnectionBudget(ECHO_DEFAULTS.maxConnections),
+): ServeConfig {
   if (values.metricsPort === String(values.port) && values.port !== 0) {
     throw new UsageError(`--metrics-port ${values.metricsPort} is the echo port too; pick another`);
   }
@@ -71,17 +172,26 @@ export function toConfig(values: OptionValues<typeof serveOptions>, cpus: number
 }
 
 /** systemd socket activation: the listening socket is fd 3 when LISTEN_PID is this process. */
-export function activatedFd(env: Readonly<Record<string, string | undefined>>, pid: number): number | null {
+export function activatedFd(
+  env: Readonly<Record<string, string | undefined>>,
+  pid: number,
+): number | null {
   return env.LISTEN_PID === String(pid) && Number(env.LISTEN_FDS) >= 1 ? 3 : null;
 }
 
-export async function serve(argv: readonly string[], env: Readonly<Record<string, string | undefined>>): Promise<void> {
+export async function serve(
+  argv: readonly string[],
+  env: Readonly<Record<string, string | undefined>>,
+): Promise<void> {
   // A worker that fails before it listens reports to its primary and exits, whatever failed.
   if (cluster.isWorker) return startWorker(() => start(argv, env));
   return start(argv, env);
 }
 
-async function start(argv: readonly string[], env: Readonly<Record<string, string | undefined>>): Promise<void> {
+async function start(
+  argv: readonly string[],
+  env: Readonly<Record<string, string | undefined>>,
+): Promise<void> {
   const { values, positionals } = parseOptions(serveOptions, argv, env);
   if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}"`);
   const { availableParallelism } = await import('node:os');

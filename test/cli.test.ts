@@ -7,7 +7,10 @@ import { classicElbSession, TestClient } from './helpers/socket.ts';
 test('--version prints the package version, Node version and architecture', async () => {
   const { code, stdout } = await runCli(['--version']);
   assert.is(code, 0);
-  assert.is(stdout, `elb-proxy-echo ${pkg.version} (node ${process.version}, linux-${process.arch})\n`);
+  assert.is(
+    stdout,
+    `elb-proxy-echo ${pkg.version} (node ${process.version}, linux-${process.arch})\n`,
+  );
 });
 
 test('--help lists the port flag with its variable and default', async () => {
@@ -18,7 +21,11 @@ test('--help lists the port flag with its variable and default', async () => {
 });
 
 test('--help after a command or among options shows the help too (the usage reads [serve] [options])', async () => {
-  for (const args of [['serve', '--help'], ['--port', '0', '-h'], ['install', '--help']]) {
+  for (const args of [
+    ['serve', '--help'],
+    ['--port', '0', '-h'],
+    ['install', '--help'],
+  ]) {
     const { code, stdout, stderr } = await runCli(args);
     assert.is(code, 0, `${args.join(' ')}: ${stderr}`);
     assert.is(stderr, '', args.join(' '));
@@ -56,7 +63,10 @@ test('serve --port 0 listens and echoes over a real socket after a PROXY header'
 });
 
 test('serve listens on IPv6 and IPv4 by default (::, dual-stack)', async () => {
-  const { child, match } = await startCli(['--port', '0', '--trust', '127.0.0.0/8,::1'], /port (\d+)/);
+  const { child, match } = await startCli(
+    ['--port', '0', '--trust', '127.0.0.0/8,::1'],
+    /port (\d+)/,
+  );
   try {
     for (const host of ['127.0.0.1', '::1']) {
       const client = await TestClient.connect(Number(match[1]), host);
@@ -71,8 +81,16 @@ test('serve listens on IPv6 and IPv4 by default (::, dual-stack)', async () => {
 
 test('bad serve values exit 2 naming the flag or variable', async () => {
   for (const [args, env, reason] of [
-    [['--proxy-protocol', 'maybe'], {}, /--proxy-protocol: "maybe" is not one of require, optional, off/],
-    [['--trust', '10.0.0.0/40'], {}, /--trust: "10\.0\.0\.0\/40": the prefix length must be 0\.\.32/],
+    [
+      ['--proxy-protocol', 'maybe'],
+      {},
+      /--proxy-protocol: "maybe" is not one of require, optional, off/,
+    ],
+    [
+      ['--trust', '10.0.0.0/40'],
+      {},
+      /--trust: "10\.0\.0\.0\/40": the prefix length must be 0\.\.32/,
+    ],
     [['--idle-timeout', 'soon'], {}, /--idle-timeout: "soon" is not a duration/],
     [['--header-timeout', '0s'], {}, /--header-timeout: 0s is zero/],
     [['--metrics-port', '5000'], {}, /--metrics-port 5000 is the echo port too/],
@@ -87,11 +105,16 @@ test('bad serve values exit 2 naming the flag or variable', async () => {
 });
 
 // Reports, on stderr, each benchmark, installer or node:http module the CLI loads.
-const LOADS = "import { registerHooks } from 'node:module'; registerHooks({ load(url, context, next) { if (/\\/src\\/(bench|install)\\/|^node:http$/.test(url)) process.stderr.write('loaded ' + url + '\\n'); return next(url, context); } });";
+const LOADS =
+  "import { registerHooks } from 'node:module'; registerHooks({ load(url, context, next) { if (/\\/src\\/(bench|install)\\/|^node:http$/.test(url)) process.stderr.write('loaded ' + url + '\\n'); return next(url, context); } });";
 const WATCH_LOADS = { NODE_OPTIONS: `--import=data:text/javascript,${encodeURIComponent(LOADS)}` };
 
 test('serve loads neither the benchmark, the installer nor node:http (no --metrics-port): only what it runs', async () => {
-  const { child, output } = await startCli(['serve', '--port', '0', '--host', '127.0.0.1'], /listening on port \d+/, WATCH_LOADS);
+  const { child, output } = await startCli(
+    ['serve', '--port', '0', '--host', '127.0.0.1'],
+    /listening on port \d+/,
+    WATCH_LOADS,
+  );
   child.kill('SIGKILL');
   assert.not.match(output(), /loaded/);
   // The watch works: --help lists the install options, so it loads that module.

@@ -24,16 +24,28 @@ test('JSON lines: one object per line, fields typed', () => {
   const log = createLogger({ sink, format: 'json', now: () => T });
   log.error('close', { client: '[2001:db8::1]:443', bytes: 42, ok: false, gone: undefined });
   assert.is(sink.lines.length, 1);
-  assert.equal(JSON.parse(sink.lines[0]), { time: '2026-11-26T09:40:00.123Z', level: 'error', msg: 'close', client: '[2001:db8::1]:443', bytes: 42, ok: false });
+  assert.equal(JSON.parse(sink.lines[0]), {
+    time: '2026-11-26T09:40:00.123Z',
+    level: 'error',
+    msg: 'close',
+    client: '[2001:db8::1]:443',
+    bytes: 42,
+    ok: false,
+  });
 });
 
 test('DEL and C1 control characters in data are escaped in text and JSON lines', () => {
   const hostile = 'a\u009b31mred\u007f\u0085b';
   const text = new MemorySink();
   createLogger({ sink: text, now: () => T, level: 'debug' }).debug('data', { line: hostile });
-  assert.is(text.text, '2026-11-26T09:40:00.123Z debug data line="a\\u009b31mred\\u007f\\u0085b"\n');
+  assert.is(
+    text.text,
+    '2026-11-26T09:40:00.123Z debug data line="a\\u009b31mred\\u007f\\u0085b"\n',
+  );
   const json = new MemorySink();
-  createLogger({ sink: json, format: 'json', now: () => T, level: 'debug' }).debug('data', { line: hostile });
+  createLogger({ sink: json, format: 'json', now: () => T, level: 'debug' }).debug('data', {
+    line: hostile,
+  });
   assert.not.match(json.text, /[\u007f-\u009f]/);
   assert.is(JSON.parse(json.lines[0]).line, hostile);
 });
@@ -45,7 +57,10 @@ test('levels below the threshold write nothing', () => {
   log.info('i');
   log.warn('w');
   log.error('e');
-  assert.equal(sink.lines.map((l) => l.trimEnd().split(/ +/)[2]), ['w', 'e']);
+  assert.equal(
+    sink.lines.map((l) => l.trimEnd().split(/ +/)[2]),
+    ['w', 'e'],
+  );
   assert.is(log.debugEnabled, false);
   log.notice('listening on port 5000');
   assert.match(sink.lines[2], / info  listening on port 5000\n$/);
@@ -64,7 +79,10 @@ test('FdSink writes every line in order; past its bound it drops and says how ma
     assert.is(sink.dropped + lines.length - 1, 20);
     assert.ok(sink.dropped > 0);
     assert.is(lines[0], 'line 00 xxxxxxxxxx');
-    assert.is(lines.at(-1), `log: ${sink.dropped} lines dropped because the log output was not keeping up`);
+    assert.is(
+      lines.at(-1),
+      `log: ${sink.dropped} lines dropped because the log output was not keeping up`,
+    );
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -79,7 +97,10 @@ test('FdSink: a line too big for its bound is dropped and said so even when noth
     await sink.flush();
     closeSync(fd);
     assert.is(sink.dropped, 1);
-    assert.is(readFileSync(join(dir, 'out'), 'utf8'), 'log: 1 lines dropped because the log output was not keeping up\n');
+    assert.is(
+      readFileSync(join(dir, 'out'), 'utf8'),
+      'log: 1 lines dropped because the log output was not keeping up\n',
+    );
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

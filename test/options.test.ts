@@ -1,29 +1,79 @@
 // The shared flag/environment parser every subcommand uses.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { duration, envName, flag, formatOptions, integer, type OptionTable, parseOptions, size, text, UsageError } from '../src/options.ts';
+import {
+  duration,
+  envName,
+  flag,
+  formatOptions,
+  integer,
+  type OptionTable,
+  parseOptions,
+  size,
+  text,
+  UsageError,
+} from '../src/options.ts';
 
 const table = {
-  port: { flag: 'port', short: 'p', env: envName('port'), value: 'N', help: 'port', default: 5000, parse: integer(0, 65535) },
-  host: { flag: 'host', env: envName('host'), value: 'ADDR', help: 'host', default: '::', parse: text },
-  dryRun: { flag: 'dry-run', env: envName('dry-run'), help: 'only say what would be done', default: false, parse: flag },
+  port: {
+    flag: 'port',
+    short: 'p',
+    env: envName('port'),
+    value: 'N',
+    help: 'port',
+    default: 5000,
+    parse: integer(0, 65535),
+  },
+  host: {
+    flag: 'host',
+    env: envName('host'),
+    value: 'ADDR',
+    help: 'host',
+    default: '::',
+    parse: text,
+  },
+  dryRun: {
+    flag: 'dry-run',
+    env: envName('dry-run'),
+    help: 'only say what would be done',
+    default: false,
+    parse: flag,
+  },
 } satisfies OptionTable;
 
-const usageError = (pattern: RegExp) => (error: Error) => error instanceof UsageError && pattern.test(error.message);
+const usageError = (pattern: RegExp) => (error: Error) =>
+  error instanceof UsageError && pattern.test(error.message);
 
 test('envName: ELB_PROXY_ECHO_ and the flag in capitals, dashes as underscores', () => {
   assert.is(envName('max-line'), 'ELB_PROXY_ECHO_MAX_LINE');
 });
 
 test('a flag wins over its variable; the variable over the default; an empty variable is unset', () => {
-  const env = { ELB_PROXY_ECHO_PORT: '6000', ELB_PROXY_ECHO_HOST: '', ELB_PROXY_ECHO_DRY_RUN: 'yes' };
-  assert.equal(parseOptions(table, ['--port', '7000'], env).values, { port: 7000, host: '::', dryRun: true });
+  const env = {
+    ELB_PROXY_ECHO_PORT: '6000',
+    ELB_PROXY_ECHO_HOST: '',
+    ELB_PROXY_ECHO_DRY_RUN: 'yes',
+  };
+  assert.equal(parseOptions(table, ['--port', '7000'], env).values, {
+    port: 7000,
+    host: '::',
+    dryRun: true,
+  });
   assert.equal(parseOptions(table, [], env).values, { port: 6000, host: '::', dryRun: true });
   assert.equal(parseOptions(table, []).values, { port: 5000, host: '::', dryRun: false });
 });
 
 test('--flag value, --flag=value and the short form; positionals and everything after -- are kept', () => {
-  const parsed = parseOptions(table, ['-p', '1', 'extra', '--host=::1', '--dry-run', '--', '--port', '2']);
+  const parsed = parseOptions(table, [
+    '-p',
+    '1',
+    'extra',
+    '--host=::1',
+    '--dry-run',
+    '--',
+    '--port',
+    '2',
+  ]);
   assert.equal(parsed.values, { port: 1, host: '::1', dryRun: true });
   assert.equal(parsed.positionals, ['extra', '--port', '2']);
 });
@@ -35,7 +85,11 @@ test('bad command lines are usage errors naming the flag or the variable', () =>
     [['--dry-run=yes'], {}, /^--dry-run takes no value$/],
     [['-p', '70000'], {}, /^-p: 70000 is outside 0\.\.65535$/],
     [[], { ELB_PROXY_ECHO_PORT: '-1' }, /^ELB_PROXY_ECHO_PORT: "-1" is not a whole number$/],
-    [[], { ELB_PROXY_ECHO_DRY_RUN: 'maybe' }, /^ELB_PROXY_ECHO_DRY_RUN: "maybe" is not true or false$/],
+    [
+      [],
+      { ELB_PROXY_ECHO_DRY_RUN: 'maybe' },
+      /^ELB_PROXY_ECHO_DRY_RUN: "maybe" is not true or false$/,
+    ],
   ] as const) {
     assert.throws(() => parseOptions(table, argv, env), usageError(pattern), argv.join(' '));
   }

@@ -35,7 +35,11 @@ export function clientEndpoint(index: number): { address: string; port: number; 
     return { address: `2001:db8:${(n >>> 24).toString(16)}:a${hi}::${lo}:1`, port, ipv6: true };
   }
   const first = (n >>> 24) % 2 === 0 ? 52 : 54;
-  return { address: `${first}.${mixed >>> 16}.${(mixed >>> 8) & 0xff}.${mixed & 0xff}`, port, ipv6: false };
+  return {
+    address: `${first}.${mixed >>> 16}.${(mixed >>> 8) & 0xff}.${mixed & 0xff}`,
+    port,
+    ipv6: false,
+  };
 }
 
 /** The header a load balancer would send first on connection `index`, or null for `none`. */

@@ -7,7 +7,11 @@ import type { RunResult } from './run.ts';
 
 export interface Panel {
   readonly title: string;
-  readonly bars: readonly { readonly label: string; readonly value: number; readonly highlight?: boolean }[];
+  readonly bars: readonly {
+    readonly label: string;
+    readonly value: number;
+    readonly highlight?: boolean;
+  }[];
 }
 
 const WIDTH = 760;
@@ -19,7 +23,11 @@ const PANEL_TITLE = 28;
 const PANEL_GAP = 18;
 
 function escape(text: string): string {
-  return text.replaceAll('&', '&amp;').replaceAll('<', '&lt;').replaceAll('>', '&gt;').replaceAll('"', '&quot;');
+  return text
+    .replaceAll('&', '&amp;')
+    .replaceAll('<', '&lt;')
+    .replaceAll('>', '&gt;')
+    .replaceAll('"', '&quot;');
 }
 
 export function barChart(title: string, panels: readonly Panel[]): string {
@@ -27,12 +35,15 @@ export function barChart(title: string, panels: readonly Panel[]): string {
   let y = 40;
   parts.push(`<text x="16" y="26" font-size="18" font-weight="bold">${escape(title)}</text>`);
   for (const panel of panels) {
-    parts.push(`<text x="16" y="${y + 18}" font-size="14" font-weight="bold">${escape(panel.title)}</text>`);
+    parts.push(
+      `<text x="16" y="${y + 18}" font-size="14" font-weight="bold">${escape(panel.title)}</text>`,
+    );
     y += PANEL_TITLE;
     const finite = panel.bars.filter((b) => Number.isFinite(b.value));
     const max = Math.max(0, ...finite.map((b) => b.value));
     for (const bar of panel.bars) {
-      const length = max > 0 && Number.isFinite(bar.value) ? Math.max(1, (bar.value / max) * BAR_AREA) : 0;
+      const length =
+        max > 0 && Number.isFinite(bar.value) ? Math.max(1, (bar.value / max) * BAR_AREA) : 0;
       const fill = bar.highlight ? '#d9480f' : '#4c6ef5';
       parts.push(
         `<text x="${LABEL_WIDTH - 8}" y="${y + 15}" font-size="12" text-anchor="end">${escape(bar.label)}</text>`,
@@ -60,14 +71,24 @@ export function writeChart(file: string, title: string, panels: readonly Panel[]
 }
 
 /** Chart panels for results of one or more servers: each scenario's headline figure, plus p99 latency. */
-export function panelsFor(results: readonly RunResult[], highlight: (r: RunResult) => boolean = () => false): Panel[] {
+export function panelsFor(
+  results: readonly RunResult[],
+  highlight: (r: RunResult) => boolean = () => false,
+): Panel[] {
   const panels: Panel[] = [];
   for (const scenario of ['pingpong', 'connect', 'hold'] as const) {
     const of = results.filter((r) => r.scenario === scenario);
     if (of.length === 0) continue;
     const { label, higherIsBetter } = headline(of[0]);
-    panels.push({ title: `${scenario}: ${label} (${higherIsBetter ? 'higher' : 'lower'} is better)`, bars: of.map((r) => ({ label: r.server, value: headline(r).value, highlight: highlight(r) })) });
-    if (scenario === 'pingpong') panels.push({ title: 'pingpong: p99 echo latency, ms (lower is better)', bars: of.map((r) => ({ label: r.server, value: r.latencyMs.p99, highlight: highlight(r) })) });
+    panels.push({
+      title: `${scenario}: ${label} (${higherIsBetter ? 'higher' : 'lower'} is better)`,
+      bars: of.map((r) => ({ label: r.server, value: headline(r).value, highlight: highlight(r) })),
+    });
+    if (scenario === 'pingpong')
+      panels.push({
+        title: 'pingpong: p99 echo latency, ms (lower is better)',
+        bars: of.map((r) => ({ label: r.server, value: r.latencyMs.p99, highlight: highlight(r) })),
+      });
   }
   return panels;
 }

@@ -17,7 +17,16 @@ export interface Counters {
 }
 
 export function emptyCounters(): Counters {
-  return { up: 0, connected: 0, answered: 0, linesSent: 0, echoesVerified: 0, bytesVerified: 0, completed: 0, errors: {} };
+  return {
+    up: 0,
+    connected: 0,
+    answered: 0,
+    linesSent: 0,
+    echoesVerified: 0,
+    bytesVerified: 0,
+    completed: 0,
+    errors: {},
+  };
 }
 
 export function copyCounters(c: Counters): Counters {
@@ -53,7 +62,8 @@ export function sumCounters(all: readonly Counters[]): Counters {
     sum.echoesVerified += c.echoesVerified;
     sum.bytesVerified += c.bytesVerified;
     sum.completed += c.completed;
-    for (const [kind, n] of Object.entries(c.errors)) sum.errors[kind] = (sum.errors[kind] ?? 0) + n;
+    for (const [kind, n] of Object.entries(c.errors))
+      sum.errors[kind] = (sum.errors[kind] ?? 0) + n;
   }
   return sum;
 }

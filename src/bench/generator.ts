@@ -98,7 +98,8 @@ export class Generator {
   start(count = this.config.clients): void {
     this.#sweep ??= setInterval(() => this.#sweepTimeouts(), SWEEP_MS);
     const end = Math.min(this.config.clients, this.#started + count);
-    for (let slot = this.#started; slot < end; slot++) this.#waiting.push(new Client(this, slot, this.config.firstClient + slot));
+    for (let slot = this.#started; slot < end; slot++)
+      this.#waiting.push(new Client(this, slot, this.config.firstClient + slot));
     this.#started = end;
     this.#pump();
   }
@@ -134,7 +135,13 @@ export class Generator {
       const finish = () => {
         clearInterval(this.#sweep);
         clearTimeout(deadline);
-        resolve({ totals: copyCounters(this.counters), window, windowMs, cpuMicros: cpu.user + cpu.system, latency });
+        resolve({
+          totals: copyCounters(this.counters),
+          window,
+          windowMs,
+          cpuMicros: cpu.user + cpu.system,
+          latency,
+        });
       };
       const deadline = setTimeout(() => {
         for (const client of this.#open) client.fail('quit-timeout');
@@ -185,7 +192,11 @@ export class Generator {
   }
 
   #pump(): void {
-    while (this.#connecting < this.config.maxConnecting && this.#head < this.#waiting.length && !this.#stopping) {
+    while (
+      this.#connecting < this.config.maxConnecting &&
+      this.#head < this.#waiting.length &&
+      !this.#stopping
+    ) {
       this.#connecting++;
       this.#waiting[this.#head++].connect();
     }
@@ -197,7 +208,8 @@ export class Generator {
 
   #sweepTimeouts(): void {
     const limit = performance.now() - this.config.timeoutMs;
-    for (const client of this.#open) if (client.since < limit && client.waitingForPeer) client.fail('timeout');
+    for (const client of this.#open)
+      if (client.since < limit && client.waitingForPeer) client.fail('timeout');
   }
 }
 
@@ -250,7 +262,12 @@ class Client {
   connect(): void {
     const { config } = this.gen;
     this.since = performance.now();
-    const socket = net.connect({ host: config.host, port: config.port, localAddress: sourceAddress(config.host, this.slot + config.firstClient, config.totalClients), noDelay: true });
+    const socket = net.connect({
+      host: config.host,
+      port: config.port,
+      localAddress: sourceAddress(config.host, this.slot + config.firstClient, config.totalClients),
+      noDelay: true,
+    });
     this.socket = socket;
     this.gen.opened(this);
     socket.once('connect', () => this.#onConnect());
@@ -330,7 +347,10 @@ class Client {
     if (scenario === 'hold') {
       // Spread the idle clients' lines over time instead of letting them march in step.
       this.since = now;
-      this.think = setTimeout(() => this.#sendLine(performance.now()), thinkMs * (0.5 + Math.random()));
+      this.think = setTimeout(
+        () => this.#sendLine(performance.now()),
+        thinkMs * (0.5 + Math.random()),
+      );
     } else if (thinkMs > 0) {
       this.since = now;
       this.think = setTimeout(() => this.#sendLine(performance.now()), thinkMs);

@@ -22,15 +22,34 @@ export function pinning(): { server: string; generators: string } | null {
 }
 
 /** Our server's limits raised where a run needs it: room for every client, lines as long as the run's. */
-export function serverLimits(workers: number, clients: number, lineBytes: number): { maxConnections: number; maxLine: number } {
+export function serverLimits(
+  workers: number,
+  clients: number,
+  lineBytes: number,
+): { maxConnections: number; maxLine: number } {
   const perWorker = Math.ceil((clients * 1.1) / workers) + 100; // workers get connections by hash, not evenly
-  return { maxConnections: Math.max(perWorker, ECHO_DEFAULTS.maxConnections), maxLine: Math.max(lineBytes, ECHO_DEFAULTS.maxLine) };
+  return {
+    maxConnections: Math.max(perWorker, ECHO_DEFAULTS.maxConnections),
+    maxLine: Math.max(lineBytes, ECHO_DEFAULTS.maxLine),
+  };
 }
 
 /** Arguments for our server as a child process of the bench: quiet (warnings only), with serverLimits. */
 export function serverArgs(workers: number, clients: number, lineBytes: number): string[] {
   const { maxConnections, maxLine } = serverLimits(workers, clients, lineBytes);
-  return ['serve', '--host', '127.0.0.1', '--log-level', 'warn', '--workers', String(workers), '--max-connections', String(maxConnections), '--max-line', String(maxLine)];
+  return [
+    'serve',
+    '--host',
+    '127.0.0.1',
+    '--log-level',
+    'warn',
+    '--workers',
+    String(workers),
+    '--max-connections',
+    String(maxConnections),
+    '--max-line',
+    String(maxLine),
+  ];
 }
 
 /** Progress on stderr: one rewritten line on a terminal, a line every five seconds otherwise. */
@@ -47,7 +66,9 @@ export function progressWriter(): (line: string, final: boolean) => void {
  * stands in between to add one), none for a remote target (its load balancer adds it).
  */
 export function autoHeader(target: { host: string } | null): HeaderKind {
-  return target === null || /^(127\.\d+\.\d+\.\d+|::1|localhost)$/.test(target.host) ? 'v2' : 'none';
+  return target === null || /^(127\.\d+\.\d+\.\d+|::1|localhost)$/.test(target.host)
+    ? 'v2'
+    : 'none';
 }
 
 /**
@@ -55,5 +76,6 @@ export function autoHeader(target: { host: string } | null): HeaderKind {
  * servers started, and the generator processes end when their IPC channel closes.
  */
 export function exitOnSignals(): void {
-  for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => process.exit(130));
+  for (const signal of ['SIGINT', 'SIGTERM'] as const)
+    process.once(signal, () => process.exit(130));
 }

@@ -5,7 +5,15 @@ import { availableParallelism } from 'node:os';
 import { dirname, resolve } from 'node:path';
 import { formatOptions, parseOptions, UsageError, type OptionValues } from '../options.ts';
 import { panelsFor, writeChart } from './chart.ts';
-import { autoHeader, exitOnSignals, pinning, progressWriter, selfCommand, serverArgs, serverLimits } from './harness.ts';
+import {
+  autoHeader,
+  exitOnSignals,
+  pinning,
+  progressWriter,
+  selfCommand,
+  serverArgs,
+  serverLimits,
+} from './harness.ts';
 import { benchOptions, ms } from './options.ts';
 import { formatRun } from './report.ts';
 import { exitStatus, runBench, type RunPlan, type RunResult } from './run.ts';
@@ -24,7 +32,10 @@ Exit status 1 if any echo was wrong (or more errors than --max-errors), 2 for ba
 Options:
 ${formatOptions(benchOptions)}`;
 
-export async function bench(argv: readonly string[], env: Readonly<Record<string, string | undefined>>): Promise<number> {
+export async function bench(
+  argv: readonly string[],
+  env: Readonly<Record<string, string | undefined>>,
+): Promise<number> {
   if (argv.includes('--help') || argv.includes('-h')) {
     process.stdout.write(USAGE + '\n');
     return 0;
@@ -53,7 +64,11 @@ export async function bench(argv: readonly string[], env: Readonly<Record<string
     progress: values.quiet ? undefined : progressWriter(),
   };
   if (values.target !== null) {
-    setup.push(plan.header === 'none' ? 'no PROXY header sent: the load balancer in front of the target adds it' : `a PROXY ${plan.header} header sent first, as a load balancer would`);
+    setup.push(
+      plan.header === 'none'
+        ? 'no PROXY header sent: the load balancer in front of the target adds it'
+        : `a PROXY ${plan.header} header sent first, as a load balancer would`,
+    );
   }
   let result: RunResult;
   try {
@@ -61,9 +76,15 @@ export async function bench(argv: readonly string[], env: Readonly<Record<string
   } finally {
     await server.stop();
   }
-  process.stdout.write((values.json ? JSON.stringify({ ...result, setup }) : formatRun(result, setup)) + '\n');
+  process.stdout.write(
+    (values.json ? JSON.stringify({ ...result, setup }) : formatRun(result, setup)) + '\n',
+  );
   if (values.chart !== '') {
-    writeChart(values.chart, `elb-proxy-echo bench: ${result.scenario}, ${result.clients} clients`, panelsFor([result]));
+    writeChart(
+      values.chart,
+      `elb-proxy-echo bench: ${result.scenario}, ${result.clients} clients`,
+      panelsFor([result]),
+    );
     if (!values.json) process.stdout.write(`chart written to ${resolve(values.chart)}\n`);
   }
   return exitStatus(result, values.maxErrors);
@@ -84,38 +105,75 @@ async function startServer(
   if (values.target === null) {
     if (kind === 'in-process' && needed > 1) {
       kind = 'src';
-      setup.push(`server started as a child process with workers: one process cannot hold ${clients} connections (descriptor limit ${perProcess + 1000})`);
+      setup.push(
+        `server started as a child process with workers: one process cannot hold ${clients} connections (descriptor limit ${perProcess + 1000})`,
+      );
     }
     if (kind !== 'in-process' && workers < needed) {
       workers = needed;
-      setup.push(`server workers raised to ${workers}: a process may hold ${perProcess} connections here`);
+      setup.push(
+        `server workers raised to ${workers}: a process may hold ${perProcess} connections here`,
+      );
     }
     if (kind === 'in-process') workers = 1;
   }
   // Generators: enough for the descriptors, and the CPUs the server leaves (all of them for a
   // remote target), but not more than one per 100 clients.
   const freeCpus = values.target === null ? Math.max(1, cpus - workers) : cpus;
-  const procs = values.procs === 'auto' ? Math.max(Math.ceil(clients / perProcess), Math.min(freeCpus, Math.ceil(clients / 100))) : values.procs;
+  const procs =
+    values.procs === 'auto'
+      ? Math.max(Math.ceil(clients / perProcess), Math.min(freeCpus, Math.ceil(clients / 100)))
+      : values.procs;
   // With the clients inside this process, an in-process server's sockets are here too.
   const socketsHere = values.target === null && kind === 'in-process' ? 2 * clients : clients;
-  if (procs === 0 && socketsHere > perProcess) throw new UsageError(`--procs 0 cannot hold ${clients} clients: one process may open only ${perProcess} sockets here`);
-  if (procs > 1) setup.push(`clients spread over ${procs} generator processes (each uses one CPU at most, and may open ${perProcess} sockets here)`);
+  if (procs === 0 && socketsHere > perProcess)
+    throw new UsageError(
+      `--procs 0 cannot hold ${clients} clients: one process may open only ${perProcess} sockets here`,
+    );
+  if (procs > 1)
+    setup.push(
+      `clients spread over ${procs} generator processes (each uses one CPU at most, and may open ${perProcess} sockets here)`,
+    );
   if (values.target !== null) {
-    return { server: remoteTarget(values.target.host, values.target.port), generatorCpus: undefined, procs };
+    return {
+      server: remoteTarget(values.target.host, values.target.port),
+      generatorCpus: undefined,
+      procs,
+    };
   }
   const pins = values.pin === 'on' && workers === 1 && procs > 0 ? pinning() : null;
-  if (pins === null) setup.push(values.pin === 'off' ? 'not pinned to CPUs (--pin off)' : workers > 1 ? `not pinned: ${workers} server workers share the CPUs with the generator` : 'not pinned to CPUs (no taskset, one CPU, or generator in this process)');
-  else setup.push(`server pinned to CPU ${pins.server}, generator processes to CPU ${pins.generators} (taskset)`);
+  if (pins === null)
+    setup.push(
+      values.pin === 'off'
+        ? 'not pinned to CPUs (--pin off)'
+        : workers > 1
+          ? `not pinned: ${workers} server workers share the CPUs with the generator`
+          : 'not pinned to CPUs (no taskset, one CPU, or generator in this process)',
+    );
+  else
+    setup.push(
+      `server pinned to CPU ${pins.server}, generator processes to CPU ${pins.generators} (taskset)`,
+    );
   if (kind === 'in-process') {
     const server = await startInProcess(serverLimits(1, clients, values.lineBytes));
-    if (pins !== null) execFileSync('taskset', ['-a', '-p', '-c', pins.server, String(process.pid)], { stdio: 'ignore' });
+    if (pins !== null)
+      execFileSync('taskset', ['-a', '-p', '-c', pins.server, String(process.pid)], {
+        stdio: 'ignore',
+      });
     return { server, generatorCpus: pins?.generators, procs };
   }
   // dist: the built executable next to the sources (from an executable, itself).
   const script = self.args.at(-1);
-  const file = kind === 'dist' && script !== undefined ? resolve(dirname(script), `../dist/elb-proxy-echo-linux-${process.arch}`) : self.file;
+  const file =
+    kind === 'dist' && script !== undefined
+      ? resolve(dirname(script), `../dist/elb-proxy-echo-linux-${process.arch}`)
+      : self.file;
   const args = kind === 'dist' ? [] : self.args;
   const name = `ours (${kind}, ${workers} worker${workers === 1 ? '' : 's'})`;
-  const server = await startCommand(name, [file, ...args, ...serverArgs(workers, clients, values.lineBytes)], pins?.server);
+  const server = await startCommand(
+    name,
+    [file, ...args, ...serverArgs(workers, clients, values.lineBytes)],
+    pins?.server,
+  );
   return { server, generatorCpus: pins?.generators, procs };
 }

@@ -2,8 +2,13 @@
 import { duration, integer, oneOf, type OptionTable, text, UsageError } from '../options.ts';
 
 // No environment variables here: a benchmark is run by hand, with its flags in view.
-const option = <T>(flag: string, value: string, help: string, defaultValue: T, parse: (raw: string) => T) =>
-  ({ flag, value, help, default: defaultValue, parse }) as const;
+const option = <T>(
+  flag: string,
+  value: string,
+  help: string,
+  defaultValue: T,
+  parse: (raw: string) => T,
+) => ({ flag, value, help, default: defaultValue, parse }) as const;
 
 /** A duration kept as written (so --help shows `10s`); `ms()` turns it into milliseconds. */
 function durationText(maxMs: number): (raw: string) => string {
@@ -18,7 +23,10 @@ export const ms = duration(Number.MAX_SAFE_INTEGER);
 /** `HOST:PORT` or `[IPv6]:PORT`. */
 export function hostPort(raw: string): { host: string; port: number } {
   const m = /^(?:\[([^\]]+)\]|([^:]+)):(\d{1,5})$/.exec(raw);
-  if (m === null) throw new UsageError(`"${raw}" is not HOST:PORT (e.g. my-lb-123.elb.amazonaws.com:5000 or [::1]:5000)`);
+  if (m === null)
+    throw new UsageError(
+      `"${raw}" is not HOST:PORT (e.g. my-lb-123.elb.amazonaws.com:5000 or [::1]:5000)`,
+    );
   return { host: m[1] ?? m[2], port: integer(1, 65535)(m[3]) };
 }
 
@@ -28,21 +36,121 @@ function countOrAuto(min: number, max: number): (raw: string) => number | 'auto'
 }
 
 export const benchOptions = {
-  scenario: option('scenario', 'NAME', 'pingpong (lines/s, latency), connect (connection churn) or hold (idle clients, server memory)', 'pingpong' as 'pingpong' | 'connect' | 'hold', oneOf(['pingpong', 'connect', 'hold'])),
-  clients: { ...option('clients', 'N', 'concurrent telnet-like clients', 1000, integer(1, 200_000)), short: 'c' },
-  duration: { ...option('duration', 'TIME', 'measured time, after every client is connected', '10s', durationText(600_000)), short: 'd' },
-  lineBytes: option('line-bytes', 'N', 'bytes per line a client types, CR LF included', 16, integer(3, 65_536)),
-  think: option('think', 'TIME|auto', 'pause between an echo and the next line (auto: 0, or about 2s in hold)', 'auto', (raw) => (raw === 'auto' ? raw : durationText(600_000)(raw))),
-  proxyHeader: option('proxy-header', 'KIND', 'v1, v2, none or auto: the header sent first on each connection, as a balancer would (auto: v2, but none for a --target off this machine, whose balancer adds it)', 'auto' as 'v1' | 'v2' | 'none' | 'auto', oneOf(['v1', 'v2', 'none', 'auto'])),
-  target: option('target', 'HOST:PORT', 'drive this endpoint (a load balancer) instead of starting a server', null as { host: string; port: number } | null, hostPort),
-  server: option('server', 'KIND', 'in-process, src (this program as a child: node src/cli.ts or this executable) or dist (the built executable)', 'in-process' as 'in-process' | 'src' | 'dist', oneOf(['in-process', 'src', 'dist'])),
-  workers: option('workers', 'N|auto', 'server workers for --server src|dist (raised when one process may not hold every connection)', 1 as number | 'auto', countOrAuto(1, 64)),
-  procs: option('procs', 'N|auto', 'generator processes (auto: one per CPU the server leaves free, or as the descriptor limit needs; 0: inside this process, where the CPU and memory of an in-process server cannot be measured)', 'auto' as number | 'auto', countOrAuto(0, 64)),
-  pin: option('pin', 'on|off', 'pin the server to CPU 0 and the generators to the others with taskset (one-worker servers)', 'on' as 'on' | 'off', oneOf(['on', 'off'])),
-  timeout: option('timeout', 'TIME', 'longest wait for a connect, an echo or a close before it counts as an error', '10s', durationText(120_000)),
-  maxErrors: option('max-errors', 'N', 'errors other than wrong echoes tolerated before the exit status is 1 (a wrong echo always is)', 0, integer(0, 1_000_000_000)),
-  json: { flag: 'json', help: 'print one JSON object instead of the table', default: false, parse: () => true },
-  chart: option('chart', 'FILE', 'also draw the result as a bar chart (SVG, or an HTML page for a .html name)', '', text),
-  quiet: { flag: 'quiet', short: 'q', help: 'no progress line on stderr', default: false, parse: () => true },
-  asGenerator: { flag: 'as-generator', help: 'internal: run as a generator process of a parent bench', default: false, parse: () => true },
+  scenario: option(
+    'scenario',
+    'NAME',
+    'pingpong (lines/s, latency), connect (connection churn) or hold (idle clients, server memory)',
+    'pingpong' as 'pingpong' | 'connect' | 'hold',
+    oneOf(['pingpong', 'connect', 'hold']),
+  ),
+  clients: {
+    ...option('clients', 'N', 'concurrent telnet-like clients', 1000, integer(1, 200_000)),
+    short: 'c',
+  },
+  duration: {
+    ...option(
+      'duration',
+      'TIME',
+      'measured time, after every client is connected',
+      '10s',
+      durationText(600_000),
+    ),
+    short: 'd',
+  },
+  lineBytes: option(
+    'line-bytes',
+    'N',
+    'bytes per line a client types, CR LF included',
+    16,
+    integer(3, 65_536),
+  ),
+  think: option(
+    'think',
+    'TIME|auto',
+    'pause between an echo and the next line (auto: 0, or about 2s in hold)',
+    'auto',
+    (raw) => (raw === 'auto' ? raw : durationText(600_000)(raw)),
+  ),
+  proxyHeader: option(
+    'proxy-header',
+    'KIND',
+    'v1, v2, none or auto: the header sent first on each connection, as a balancer would (auto: v2, but none for a --target off this machine, whose balancer adds it)',
+    'auto' as 'v1' | 'v2' | 'none' | 'auto',
+    oneOf(['v1', 'v2', 'none', 'auto']),
+  ),
+  target: option(
+    'target',
+    'HOST:PORT',
+    'drive this endpoint (a load balancer) instead of starting a server',
+    null as { host: string; port: number } | null,
+    hostPort,
+  ),
+  server: option(
+    'server',
+    'KIND',
+    'in-process, src (this program as a child: node src/cli.ts or this executable) or dist (the built executable)',
+    'in-process' as 'in-process' | 'src' | 'dist',
+    oneOf(['in-process', 'src', 'dist']),
+  ),
+  workers: option(
+    'workers',
+    'N|auto',
+    'server workers for --server src|dist (raised when one process may not hold every connection)',
+    1 as number | 'auto',
+    countOrAuto(1, 64),
+  ),
+  procs: option(
+    'procs',
+    'N|auto',
+    'generator processes (auto: one per CPU the server leaves free, or as the descriptor limit needs; 0: inside this process, where the CPU and memory of an in-process server cannot be measured)',
+    'auto' as number | 'auto',
+    countOrAuto(0, 64),
+  ),
+  pin: option(
+    'pin',
+    'on|off',
+    'pin the server to CPU 0 and the generators to the others with taskset (one-worker servers)',
+    'on' as 'on' | 'off',
+    oneOf(['on', 'off']),
+  ),
+  timeout: option(
+    'timeout',
+    'TIME',
+    'longest wait for a connect, an echo or a close before it counts as an error',
+    '10s',
+    durationText(120_000),
+  ),
+  maxErrors: option(
+    'max-errors',
+    'N',
+    'errors other than wrong echoes tolerated before the exit status is 1 (a wrong echo always is)',
+    0,
+    integer(0, 1_000_000_000),
+  ),
+  json: {
+    flag: 'json',
+    help: 'print one JSON object instead of the table',
+    default: false,
+    parse: () => true,
+  },
+  chart: option(
+    'chart',
+    'FILE',
+    'also draw the result as a bar chart (SVG, or an HTML page for a .html name)',
+    '',
+    text,
+  ),
+  quiet: {
+    flag: 'quiet',
+    short: 'q',
+    help: 'no progress line on stderr',
+    default: false,
+    parse: () => true,
+  },
+  asGenerator: {
+    flag: 'as-generator',
+    help: 'internal: run as a generator process of a parent bench',
+    default: false,
+    parse: () => true,
+  },
 } satisfies OptionTable;

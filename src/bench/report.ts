@@ -25,8 +25,16 @@ export function percent(share: number): string {
 /** Columns padded to their widest cell; the first column left-aligned, the others right-aligned. */
 export function table(rows: readonly (readonly string[])[]): string {
   const widths: number[] = [];
-  for (const row of rows) row.forEach((cell, i) => (widths[i] = Math.max(widths[i] ?? 0, cell.length)));
-  return rows.map((row) => row.map((cell, i) => (i === 0 ? cell.padEnd(widths[i]) : cell.padStart(widths[i]))).join('  ').trimEnd()).join('\n');
+  for (const row of rows)
+    row.forEach((cell, i) => (widths[i] = Math.max(widths[i] ?? 0, cell.length)));
+  return rows
+    .map((row) =>
+      row
+        .map((cell, i) => (i === 0 ? cell.padEnd(widths[i]) : cell.padStart(widths[i])))
+        .join('  ')
+        .trimEnd(),
+    )
+    .join('\n');
 }
 
 export function errorsText(errors: Readonly<Record<string, number>>): string {
@@ -36,15 +44,24 @@ export function errorsText(errors: Readonly<Record<string, number>>): string {
 
 /** The headline figure of a scenario: what a comparison ranks by. */
 export function headline(r: RunResult): { label: string; value: number; higherIsBetter: boolean } {
-  if (r.scenario === 'connect') return { label: 'connections/s', value: r.connectionsPerSecond, higherIsBetter: true };
-  if (r.scenario === 'hold') return { label: 'KiB per connection', value: r.memory === null ? NaN : r.memory.perConnectionBytes / 1024, higherIsBetter: false };
+  if (r.scenario === 'connect')
+    return { label: 'connections/s', value: r.connectionsPerSecond, higherIsBetter: true };
+  if (r.scenario === 'hold')
+    return {
+      label: 'KiB per connection',
+      value: r.memory === null ? NaN : r.memory.perConnectionBytes / 1024,
+      higherIsBetter: false,
+    };
   return { label: 'lines/s', value: r.linesPerSecond, higherIsBetter: true };
 }
 
 /** One run, as labelled lines. */
 export function formatRun(r: RunResult, setup: readonly string[]): string {
   const rows: string[][] = [
-    ['scenario', `${r.scenario}: ${r.clients} clients, ${r.header === 'none' ? 'no PROXY header' : `PROXY ${r.header} headers`}, ${r.lineBytes}-byte lines`],
+    [
+      'scenario',
+      `${r.scenario}: ${r.clients} clients, ${r.header === 'none' ? 'no PROXY header' : `PROXY ${r.header} headers`}, ${r.lineBytes}-byte lines`,
+    ],
     ['server', r.server],
     ...setup.map((line) => ['', line]),
     [
@@ -63,17 +80,31 @@ export function formatRun(r: RunResult, setup: readonly string[]): string {
   ]);
   if (r.memory !== null) {
     const m = r.memory;
-    rows.push(['server memory', `${kib(m.perConnectionBytes)} per connection (RSS ${mib(m.beforeBytes)} with no client, ${mib(m.halfBytes)} with ${m.halfClients}, ${mib(m.afterBytes)} with ${r.up})`]);
+    rows.push([
+      'server memory',
+      `${kib(m.perConnectionBytes)} per connection (RSS ${mib(m.beforeBytes)} with no client, ${mib(m.halfBytes)} with ${m.halfClients}, ${mib(m.afterBytes)} with ${r.up})`,
+    ]);
   }
   if (r.serverBusy !== null) {
     const unit = r.scenario === 'connect' ? 'connection' : 'line';
-    const cost = r.serverCpuMicrosPerUnit === null ? '' : `, ${num(r.serverCpuMicrosPerUnit)} µs per ${unit}`;
+    const cost =
+      r.serverCpuMicrosPerUnit === null ? '' : `, ${num(r.serverCpuMicrosPerUnit)} µs per ${unit}`;
     rows.push(['server CPU', `${percent(r.serverBusy)} of one core${cost}`]);
   }
-  rows.push(['generator CPU', `${r.generatorBusy.map(percent).join(', ')} of one core (${r.procs === 0 ? 'inside this process' : `${r.procs} process${r.procs === 1 ? '' : 'es'}`})`]);
+  rows.push([
+    'generator CPU',
+    `${r.generatorBusy.map(percent).join(', ')} of one core (${r.procs === 0 ? 'inside this process' : `${r.procs} process${r.procs === 1 ? '' : 'es'}`})`,
+  ]);
   const t = r.totals;
-  if (r.scenario === 'hold') rows.push(['held', `${r.up} of ${r.clients} clients up at the end; ${t.answered} connections had their first line answered`]);
-  rows.push(['checked', `${t.linesSent} lines sent, ${t.echoesVerified} echoes verified byte for byte, ${t.completed} connections closed after q`]);
+  if (r.scenario === 'hold')
+    rows.push([
+      'held',
+      `${r.up} of ${r.clients} clients up at the end; ${t.answered} connections had their first line answered`,
+    ]);
+  rows.push([
+    'checked',
+    `${t.linesSent} lines sent, ${t.echoesVerified} echoes verified byte for byte, ${t.completed} connections closed after q`,
+  ]);
   rows.push(['errors', errorsText(r.errors)]);
   for (const note of r.notes) rows.push(['note', note]);
   const width = Math.max(...rows.map((row) => row[0].length));

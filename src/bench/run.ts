@@ -1,6 +1,12 @@
 // One benchmark run: a server (already started), generators spread over processes, the phases
 // ramp → measure → stop, and one result with rates, latency, memory and errors.
-import { childGenerator, inProcessGenerator, type GeneratorHandle, type SelfCommand, socketsPerProcess } from './spread.ts';
+import {
+  childGenerator,
+  inProcessGenerator,
+  type GeneratorHandle,
+  type SelfCommand,
+  socketsPerProcess,
+} from './spread.ts';
 import { Histogram } from './histogram.ts';
 import { errorCount, sumCounters, type Counters } from './counters.ts';
 import type { GeneratorConfig, GeneratorReport, Scenario } from './generator.ts';
@@ -86,12 +92,18 @@ export async function runBench(plan: RunPlan, server: ServerHandle): Promise<Run
   const notes: string[] = [];
   const perProcess = socketsPerProcess();
   const procs = plan.procs === 0 ? 0 : Math.max(plan.procs, Math.ceil(plan.clients / perProcess));
-  if (procs > plan.procs && plan.procs > 0) notes.push(`${procs} generator processes: one process may open only ${perProcess} client sockets here`);
+  if (procs > plan.procs && plan.procs > 0)
+    notes.push(
+      `${procs} generator processes: one process may open only ${perProcess} client sockets here`,
+    );
   const staged = plan.scenario === 'hold' && plan.clients >= 2;
   // An in-process server with the clients on the same event loop: its CPU and memory are theirs
   // too, and cannot be told apart, so they are not reported rather than reported wrong.
   const shared = procs === 0 && server.pid === process.pid;
-  if (shared) notes.push('server and clients share this process (--procs 0): server CPU and memory are not measured');
+  if (shared)
+    notes.push(
+      'server and clients share this process (--procs 0): server CPU and memory are not measured',
+    );
   const gauge: Gauge = shared ? UNMEASURED : server;
   const rssBefore = staged ? await settledRss(gauge) : null;
   const generators = await startGenerators(plan, server, procs, staged);
@@ -126,7 +138,10 @@ export async function runBench(plan: RunPlan, server: ServerHandle): Promise<Run
       for (const g of generators) g.more();
     }
     const ramped = await waitFor(everyoneOnce(plan.clients), rampLimit);
-    if (!ramped) notes.push(`not every client was up and answered within the ramp limit: ${sum().up} of ${plan.clients} up`);
+    if (!ramped)
+      notes.push(
+        `not every client was up and answered within the ramp limit: ${sum().up} of ${plan.clients} up`,
+      );
     const cpuBefore = gauge.cpuMicros();
     for (const g of generators) g.measure();
     const windowStart = performance.now();
@@ -142,10 +157,23 @@ export async function runBench(plan: RunPlan, server: ServerHandle): Promise<Run
       windowSeconds,
       up,
       notes,
-      serverBusy: cpuBefore === null || cpuAfter === null ? null : (cpuAfter - cpuBefore) / 1e6 / windowSeconds,
+      serverBusy:
+        cpuBefore === null || cpuAfter === null
+          ? null
+          : (cpuAfter - cpuBefore) / 1e6 / windowSeconds,
       memory:
-        half !== null && half.rss !== null && rssBefore !== null && rssAfter !== null && up > half.up
-          ? { beforeBytes: rssBefore, halfBytes: half.rss, halfClients: half.up, afterBytes: rssAfter, perConnectionBytes: (rssAfter - half.rss) / (up - half.up) }
+        half !== null &&
+        half.rss !== null &&
+        rssBefore !== null &&
+        rssAfter !== null &&
+        up > half.up
+          ? {
+              beforeBytes: rssBefore,
+              halfBytes: half.rss,
+              halfClients: half.up,
+              afterBytes: rssAfter,
+              perConnectionBytes: (rssAfter - half.rss) / (up - half.up),
+            }
           : null,
     });
   } catch (error) {
@@ -165,12 +193,18 @@ function share(clients: number, procs: number, i: number): { first: number; coun
 /** Clients in the first wave of a staged start: half of each generator's share. */
 function firstWave(clients: number, procs: number): number {
   let total = 0;
-  for (let i = 0; i < Math.max(procs, 1); i++) total += Math.floor(share(clients, Math.max(procs, 1), i).count / 2);
+  for (let i = 0; i < Math.max(procs, 1); i++)
+    total += Math.floor(share(clients, Math.max(procs, 1), i).count / 2);
   return total;
 }
 
 /** Starts the generators; `staged`: each starts half its clients and the rest on `more()`. */
-async function startGenerators(plan: RunPlan, server: ServerHandle, procs: number, staged: boolean): Promise<GeneratorHandle[]> {
+async function startGenerators(
+  plan: RunPlan,
+  server: ServerHandle,
+  procs: number,
+  staged: boolean,
+): Promise<GeneratorHandle[]> {
   const config = (clients: number, firstClient: number): GeneratorConfig => ({
     scenario: plan.scenario,
     host: server.host,
@@ -190,7 +224,9 @@ async function startGenerators(plan: RunPlan, server: ServerHandle, procs: numbe
   try {
     for (let i = 0; i < procs; i++) {
       const { first, count } = share(plan.clients, procs, i);
-      handles.push(await childGenerator(plan.self, config(count, first), plan.generatorCpus, initial(count)));
+      handles.push(
+        await childGenerator(plan.self, config(count, first), plan.generatorCpus, initial(count)),
+      );
     }
   } catch (error) {
     for (const h of handles) h.kill();
@@ -204,7 +240,13 @@ function summarise(
   server: ServerHandle,
   procs: number,
   reports: readonly GeneratorReport[],
-  window: { windowSeconds: number; up: number; notes: string[]; serverBusy: number | null; memory: RunResult['memory'] },
+  window: {
+    windowSeconds: number;
+    up: number;
+    notes: string[];
+    serverBusy: number | null;
+    memory: RunResult['memory'];
+  },
 ): RunResult {
   const inWindow = sumCounters(reports.map((r) => r.window));
   const totals = sumCounters(reports.map((r) => r.totals));
@@ -213,7 +255,10 @@ function summarise(
   const seconds = window.windowSeconds;
   const generatorBusy = reports.map((r) => r.cpuMicros / 1e3 / r.windowMs);
   const notes = [...window.notes];
-  if (generatorBusy.some((b) => b > 0.9)) notes.push('a generator process was over 90% busy: the figures may be the generator\'s limit, not the server\'s');
+  if (generatorBusy.some((b) => b > 0.9))
+    notes.push(
+      "a generator process was over 90% busy: the figures may be the generator's limit, not the server's",
+    );
   return {
     scenario: plan.scenario,
     server: server.name,
@@ -235,7 +280,11 @@ function summarise(
     },
     memory: window.memory,
     serverBusy: window.serverBusy,
-    serverCpuMicrosPerUnit: perUnit(window.serverBusy, seconds, plan.scenario === 'connect' ? inWindow.completed : inWindow.echoesVerified),
+    serverCpuMicrosPerUnit: perUnit(
+      window.serverBusy,
+      seconds,
+      plan.scenario === 'connect' ? inWindow.completed : inWindow.echoesVerified,
+    ),
     generatorBusy,
     totals,
     errors: totals.errors,
@@ -299,5 +348,7 @@ async function waitFor(done: () => boolean, limitMs: number): Promise<boolean> {
 
 /** Exit status of a run: 1 for any wrong echo, or for more other errors than allowed. */
 export function exitStatus(result: RunResult, maxErrors: number): number {
-  return result.wrongEchoes > 0 || errorCount(result.totals) - result.wrongEchoes > maxErrors ? 1 : 0;
+  return result.wrongEchoes > 0 || errorCount(result.totals) - result.wrongEchoes > maxErrors
+    ? 1
+    : 0;
 }

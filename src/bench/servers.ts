@@ -20,7 +20,10 @@ export interface ServerHandle {
 }
 
 /** Our server on this process's event loop (the generator then normally runs in child processes), silent. */
-export async function startInProcess(limits: { maxConnections: number; maxLine: number }): Promise<ServerHandle> {
+export async function startInProcess(limits: {
+  maxConnections: number;
+  maxLine: number;
+}): Promise<ServerHandle> {
   const echo = createEchoServer(limits);
   const { port } = await echo.listen({ port: 0, host: '127.0.0.1' });
   return {
@@ -38,7 +41,15 @@ export async function startInProcess(limits: { maxConnections: number; maxLine: 
 }
 
 export function remoteTarget(host: string, port: number): ServerHandle {
-  return { name: `${host}:${port}`, host, port, pid: null, rss: () => null, cpuMicros: () => null, stop: async () => {} };
+  return {
+    name: `${host}:${port}`,
+    host,
+    port,
+    pid: null,
+    rss: () => null,
+    cpuMicros: () => null,
+    stop: async () => {},
+  };
 }
 
 // Server processes started here and still running: killed if the bench itself exits first
@@ -77,9 +88,19 @@ function accepts(port: number): Promise<boolean> {
  * "listening" line lets our server run with its logging at warn.) Fails after `timeoutMs`, or
  * if the process exits first.
  */
-export async function startCommand(name: string, argv: readonly string[], cpus: string | undefined, timeoutMs = 15_000): Promise<ServerHandle> {
+export async function startCommand(
+  name: string,
+  argv: readonly string[],
+  cpus: string | undefined,
+  timeoutMs = 15_000,
+): Promise<ServerHandle> {
   const port = await freePort();
-  const [file, ...args] = [...(cpus === undefined ? [] : ['taskset', '-c', cpus]), ...argv, '--port', String(port)];
+  const [file, ...args] = [
+    ...(cpus === undefined ? [] : ['taskset', '-c', cpus]),
+    ...argv,
+    '--port',
+    String(port),
+  ];
   const child = spawn(file, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   running.add(child);
   child.once('exit', () => running.delete(child));
@@ -101,7 +122,8 @@ export async function startCommand(name: string, argv: readonly string[], cpus: 
   while (why === undefined) {
     if (await accepts(port)) break;
     if (exited) why = `exited (${child.exitCode ?? child.signalCode}) before listening`;
-    else if (performance.now() > deadline) why = `not accepting connections on port ${port} within ${timeoutMs} ms`;
+    else if (performance.now() > deadline)
+      why = `not accepting connections on port ${port} within ${timeoutMs} ms`;
     else await new Promise((resolve) => setTimeout(resolve, 50));
   }
   if (why !== undefined) {

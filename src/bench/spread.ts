@@ -19,8 +19,13 @@ const RESERVED_DESCRIPTORS = 1000;
  */
 export function socketsPerProcess(): number {
   try {
-    const match = /^Max open files\s+(\d+|unlimited)/m.exec(readFileSync('/proc/self/limits', 'utf8'));
-    if (match !== null) return match[1] === 'unlimited' ? 1_000_000 : Math.max(100, Number(match[1]) - RESERVED_DESCRIPTORS);
+    const match = /^Max open files\s+(\d+|unlimited)/m.exec(
+      readFileSync('/proc/self/limits', 'utf8'),
+    );
+    if (match !== null)
+      return match[1] === 'unlimited'
+        ? 1_000_000
+        : Math.max(100, Number(match[1]) - RESERVED_DESCRIPTORS);
   } catch {
     // No /proc (not Linux): assume the common soft limit.
   }
@@ -36,7 +41,9 @@ type Command =
   | { readonly type: 'measure' }
   | { readonly type: 'stop' };
 /** Child → parent messages. */
-type Update = { readonly type: 'progress'; readonly counters: Counters } | { readonly type: 'done'; readonly report: GeneratorReport };
+type Update =
+  | { readonly type: 'progress'; readonly counters: Counters }
+  | { readonly type: 'done'; readonly report: GeneratorReport };
 
 export interface GeneratorHandle {
   readonly pid: number;
@@ -57,7 +64,10 @@ export interface SelfCommand {
 }
 
 /** Clients start at once, or only `initial` of them until `more()`. */
-export function inProcessGenerator(config: GeneratorConfig, initial = config.clients): GeneratorHandle {
+export function inProcessGenerator(
+  config: GeneratorConfig,
+  initial = config.clients,
+): GeneratorHandle {
   const generator = new Generator(config);
   generator.start(initial);
   return {
@@ -71,17 +81,28 @@ export function inProcessGenerator(config: GeneratorConfig, initial = config.cli
 }
 
 /** Starts a child generator, pinned to `cpus` (a taskset list such as `1`) when given. */
-export function childGenerator(self: SelfCommand, config: GeneratorConfig, cpus: string | undefined, initial = config.clients): Promise<GeneratorHandle> {
+export function childGenerator(
+  self: SelfCommand,
+  config: GeneratorConfig,
+  cpus: string | undefined,
+  initial = config.clients,
+): Promise<GeneratorHandle> {
   const args = [...self.args, 'bench', '--as-generator'];
   const child: ChildProcess =
     cpus === undefined
       ? spawn(self.file, args, { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] })
-      : spawn('taskset', ['-c', cpus, self.file, ...args], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+      : spawn('taskset', ['-c', cpus, self.file, ...args], {
+          stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+        });
   let latest: Counters = emptyCounters();
   let onDone: ((report: GeneratorReport) => void) | undefined;
   // Settles once the child is gone, whenever that happens: a stop() asked later must not wait forever.
   const exited = new Promise<Error>((resolve) => {
-    child.once('close', (code, signal) => resolve(new Error(`generator process ${child.pid} exited (${signal ?? code}) before reporting`)));
+    child.once('close', (code, signal) =>
+      resolve(
+        new Error(`generator process ${child.pid} exited (${signal ?? code}) before reporting`),
+      ),
+    );
   });
   child.on('message', (message: Update) => {
     if (message.type === 'progress') latest = message.counters;
@@ -113,7 +134,8 @@ export function childGenerator(self: SelfCommand, config: GeneratorConfig, cpus:
 
 /** The child side: `elb-proxy-echo bench --as-generator`, driven by its parent over IPC. */
 export function runAsGenerator(): Promise<void> {
-  if (process.send === undefined) return Promise.reject(new Error('--as-generator is for the bench itself (no IPC channel)'));
+  if (process.send === undefined)
+    return Promise.reject(new Error('--as-generator is for the bench itself (no IPC channel)'));
   const reply = (update: Update) => process.send!(update);
   return new Promise((resolve) => {
     let generator: Generator | undefined;
@@ -127,7 +149,10 @@ export function runAsGenerator(): Promise<void> {
       if (command.type === 'start' && generator === undefined) {
         generator = new Generator(command.config);
         generator.start(command.count);
-        ticker = setInterval(() => reply({ type: 'progress', counters: generator!.counters }), PROGRESS_MS);
+        ticker = setInterval(
+          () => reply({ type: 'progress', counters: generator!.counters }),
+          PROGRESS_MS,
+        );
       } else if (command.type === 'more') {
         generator?.more();
       } else if (command.type === 'measure') {

@@ -24,7 +24,8 @@ export async function installCommand(argv: readonly string[], _env: Env): Promis
   // flags given here count, validated exactly as `serve` would validate them.
   const table = { ...serveOptions, ...installOptions };
   const { values, positionals } = parseOptions(table, argv, {});
-  if (positionals.length > 0) throw new UsageError(`install takes options only, not "${positionals[0]}"`);
+  if (positionals.length > 0)
+    throw new UsageError(`install takes options only, not "${positionals[0]}"`);
   const variables = givenAsVariables(serveOptions, argv);
   requireBindablePort(values.port, values.socket, unprivilegedPortStart());
   const source = builtExecutable('install');
@@ -35,7 +36,8 @@ export async function installCommand(argv: readonly string[], _env: Env): Promis
 
 export async function uninstallCommand(argv: readonly string[], _env: Env): Promise<number> {
   const { positionals } = parseOptions({}, argv, {});
-  if (positionals.length > 0) throw new UsageError(`uninstall takes no arguments, not "${positionals[0]}"`);
+  if (positionals.length > 0)
+    throw new UsageError(`uninstall takes no arguments, not "${positionals[0]}"`);
   requireRoot('uninstall');
   requireSystemd('uninstall');
   return runOnHost(uninstall);
@@ -45,13 +47,17 @@ export async function uninstallCommand(argv: readonly string[], _env: Env): Prom
 export function givenAsVariables(table: OptionTable, argv: readonly string[]): Map<string, string> {
   // Same flags, but every value kept as typed (already validated by the caller's parse).
   const asText: Record<string, Option<string | undefined>> = {};
-  for (const [key, option] of Object.entries(table)) asText[key] = { ...option, default: undefined, parse: text };
+  for (const [key, option] of Object.entries(table))
+    asText[key] = { ...option, default: undefined, parse: text };
   const { values } = parseOptions({ ...asText, ...installOptions }, argv, {});
   const variables = new Map<string, string>();
   for (const [key, option] of Object.entries(table)) {
     const raw = (values as Record<string, unknown>)[key];
     if (typeof raw !== 'string') continue;
-    if (option.env === undefined) throw new UsageError(`--${option.flag} has no environment variable, so the service cannot be given it`);
+    if (option.env === undefined)
+      throw new UsageError(
+        `--${option.flag} has no environment variable, so the service cannot be given it`,
+      );
     variables.set(option.env, raw);
   }
   return variables;
@@ -62,9 +68,15 @@ export function givenAsVariables(table: OptionTable, argv: readonly string[]): M
  * ip_unprivileged_port_start (1024 by default) itself: it would be enabled, then fail at every
  * start. systemd can listen for it (--socket).
  */
-export function requireBindablePort(port: number, socket: boolean, unprivilegedStart: number): void {
+export function requireBindablePort(
+  port: number,
+  socket: boolean,
+  unprivilegedStart: number,
+): void {
   if (!socket && port !== 0 && port < unprivilegedStart) {
-    throw new UsageError(`--port ${port}: the service has no privileges to listen below port ${unprivilegedStart}; add --socket to let systemd listen for it`);
+    throw new UsageError(
+      `--port ${port}: the service has no privileges to listen below port ${unprivilegedStart}; add --socket to let systemd listen for it`,
+    );
   }
 }
 
@@ -77,17 +89,24 @@ function unprivilegedPortStart(): number {
 }
 
 function requireRoot(command: string): void {
-  if (process.getuid?.() !== 0) throw new UsageError(`${command} changes /usr/local/bin and /etc: run it as root (sudo)`);
+  if (process.getuid?.() !== 0)
+    throw new UsageError(`${command} changes /usr/local/bin and /etc: run it as root (sudo)`);
 }
 
 // The same test as systemd's sd_booted(): this directory exists only when systemd is PID 1.
 function requireSystemd(command: string): void {
-  if (!existsSync('/run/systemd/system')) throw new UsageError(`${command} needs a machine running systemd (there is no /run/systemd/system); without it, run \`elb-proxy-echo serve\` yourself`);
+  if (!existsSync('/run/systemd/system'))
+    throw new UsageError(
+      `${command} needs a machine running systemd (there is no /run/systemd/system); without it, run \`elb-proxy-echo serve\` yourself`,
+    );
 }
 
 function builtExecutable(command: string): string {
   requireRoot(command);
-  if (!isSea()) throw new UsageError(`${command} copies the running executable: run it from the built file (dist/elb-proxy-echo-linux-x64 or -arm64), not from src/`);
+  if (!isSea())
+    throw new UsageError(
+      `${command} copies the running executable: run it from the built file (dist/elb-proxy-echo-linux-x64 or -arm64), not from src/`,
+    );
   requireSystemd(command);
   return process.execPath;
 }
@@ -106,7 +125,9 @@ function runOnHost(work: (host: Host) => void): number {
     work(host);
     return 0;
   } catch (error) {
-    process.stderr.write(`elb-proxy-echo: ${error instanceof Error ? error.message.split('\n')[0] : String(error)}\n`);
+    process.stderr.write(
+      `elb-proxy-echo: ${error instanceof Error ? error.message.split('\n')[0] : String(error)}\n`,
+    );
     return 1;
   }
 }

@@ -4,7 +4,10 @@
 // test/install/units.test.ts fails while the two differ.
 import { readFileSync, writeFileSync } from 'node:fs';
 
-const UNIT_FILES = { SERVICE_UNIT: 'elb-proxy-echo.service', SOCKET_UNIT: 'elb-proxy-echo.socket' } as const;
+const UNIT_FILES = {
+  SERVICE_UNIT: 'elb-proxy-echo.service',
+  SOCKET_UNIT: 'elb-proxy-echo.socket',
+} as const;
 
 function unitFileUrl(name: string): URL {
   return new URL(`../../systemd/${name}`, import.meta.url);
@@ -26,7 +29,8 @@ export function unitsModule(texts: Readonly<Record<keyof typeof UNIT_FILES, stri
 
 export function readUnitFiles(): Record<keyof typeof UNIT_FILES, string> {
   const texts = {} as Record<keyof typeof UNIT_FILES, string>;
-  for (const [constant, file] of Object.entries(UNIT_FILES)) texts[constant as keyof typeof UNIT_FILES] = readFileSync(unitFileUrl(file), 'utf8');
+  for (const [constant, file] of Object.entries(UNIT_FILES))
+    texts[constant as keyof typeof UNIT_FILES] = readFileSync(unitFileUrl(file), 'utf8');
   return texts;
 }
 

@@ -6,7 +6,8 @@ import { UsageError } from '../options.ts';
 const PLAIN = /^[A-Za-z0-9_.,:/@%+=-]*$/;
 
 export function envFileValue(value: string): string {
-  if (/[\n\r\0]/.test(value)) throw new UsageError(`a value cannot span lines: ${JSON.stringify(value)}`);
+  if (/[\n\r\0]/.test(value))
+    throw new UsageError(`a value cannot span lines: ${JSON.stringify(value)}`);
   if (PLAIN.test(value)) return value;
   return '"' + value.replace(/[\\"`$]/g, '\\$&') + '"';
 }

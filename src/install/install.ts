@@ -1,6 +1,16 @@
 // What `install` and `uninstall` do to a machine: files in place, then systemctl. The paths and
 // the way systemctl runs come in as a Host, so tests can point them at a temporary directory.
-import { chmodSync, copyFileSync, existsSync, mkdirSync, realpathSync, renameSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  realpathSync,
+  renameSync,
+  rmdirSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { envFileText } from './env-file.ts';
 import { SERVICE_UNIT, SOCKET_UNIT } from './units.ts';
@@ -83,7 +93,9 @@ export function install(request: InstallRequest, host: Host): void {
     // restart, not start: a second install is an upgrade and must run the new executable.
     host.systemctl(['restart', SERVICE]);
   }
-  host.say(`enabled and started ${socket ? `${SOCKET} (the service starts on the first connection)` : SERVICE}`);
+  host.say(
+    `enabled and started ${socket ? `${SOCKET} (the service starts on the first connection)` : SERVICE}`,
+  );
   host.say('follow the log with: journalctl -u elb-proxy-echo -f');
 }
 
@@ -91,7 +103,13 @@ export function uninstall(host: Host): void {
   const { paths } = host;
   const units = [SOCKET, SERVICE].filter((unit) => existsSync(join(paths.unitDir, unit)));
   if (units.length > 0) host.systemctl(['disable', '--now', ...units]);
-  for (const path of [join(paths.unitDir, SERVICE), join(paths.unitDir, SOCKET), join(socketDropInDir(paths), SOCKET_PORT_FILE), paths.envFile, paths.executable]) {
+  for (const path of [
+    join(paths.unitDir, SERVICE),
+    join(paths.unitDir, SOCKET),
+    join(socketDropInDir(paths), SOCKET_PORT_FILE),
+    paths.envFile,
+    paths.executable,
+  ]) {
     if (!existsSync(path)) continue;
     rmSync(path, { force: true });
     host.say(`removed ${path}`);

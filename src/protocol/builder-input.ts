@@ -3,9 +3,11 @@ import type { Endpoint } from './types.ts';
 
 /** Checks an endpoint given to a builder: present, with a port 0..65535. */
 export function requireEndpoint(endpoint: Endpoint | null | undefined, name: string): Endpoint {
-  if (endpoint === null || typeof endpoint !== 'object') throw new RangeError(`buildProxyHeader: the ${name} endpoint is missing`);
+  if (endpoint === null || typeof endpoint !== 'object')
+    throw new RangeError(`buildProxyHeader: the ${name} endpoint is missing`);
   const { port } = endpoint;
-  if (!Number.isInteger(port) || port < 0 || port > 0xffff) throw new RangeError(`buildProxyHeader: ${name} port ${String(port)} out of range`);
+  if (!Number.isInteger(port) || port < 0 || port > 0xffff)
+    throw new RangeError(`buildProxyHeader: ${name} port ${String(port)} out of range`);
   return endpoint;
 }
 

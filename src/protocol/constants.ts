@@ -1,7 +1,20 @@
 // Fixed numbers of the PROXY protocol (HAProxy's doc/proxy-protocol.txt, §2.1 and §2.2).
 
 /** "\r\n\r\n\0\r\nQUIT\n": the first 12 bytes of every v2 header. */
-export const V2_SIGNATURE: Uint8Array = Uint8Array.of(0x0d, 0x0a, 0x0d, 0x0a, 0x00, 0x0d, 0x0a, 0x51, 0x55, 0x49, 0x54, 0x0a);
+export const V2_SIGNATURE: Uint8Array = Uint8Array.of(
+  0x0d,
+  0x0a,
+  0x0d,
+  0x0a,
+  0x00,
+  0x0d,
+  0x0a,
+  0x51,
+  0x55,
+  0x49,
+  0x54,
+  0x0a,
+);
 
 /** Signature, version/command, family/transport and the 16-bit length. */
 export const V2_PREFIX_LENGTH = 16;

@@ -11,9 +11,19 @@ import { parseIPv6 } from './ipv6.ts';
  * colon) for the missing groups. So a start for which none of them gives an address has no valid
  * ending at all, and the first that does is as short as any.
  */
-const ENDINGS: readonly Uint8Array[] = ['', '0', ':', '.0', '::', ':0', '0.0', '.0.0', '0.0.0', '.0.0.0', '0.0.0.0'].map((ending) =>
-  Uint8Array.from(ending, (c) => c.charCodeAt(0)),
-);
+const ENDINGS: readonly Uint8Array[] = [
+  '',
+  '0',
+  ':',
+  '.0',
+  '::',
+  ':0',
+  '0.0',
+  '.0.0',
+  '0.0.0',
+  '.0.0.0',
+  '0.0.0.0',
+].map((ending) => Uint8Array.from(ending, (c) => c.charCodeAt(0)));
 const IPV6_MAX_TEXT = 45;
 const room = new Uint8Array(IPV6_MAX_TEXT + 8);
 const decoded = new Uint8Array(16);
@@ -29,7 +39,8 @@ export function addressEnding(text: Uint8Array, start: number, end: number, v6: 
   for (const ending of ENDINGS) {
     room.set(ending, length);
     const size = length + ending.length;
-    if ((v6 ? parseIPv6(room, 0, size, decoded) : parseIPv4(room, 0, size, decoded, 0)) === size) return ending.length;
+    if ((v6 ? parseIPv6(room, 0, size, decoded) : parseIPv4(room, 0, size, decoded, 0)) === size)
+      return ending.length;
   }
   return -1;
 }

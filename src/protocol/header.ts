@@ -29,8 +29,19 @@ export class LazyHeader {
 }
 
 /** A header with no addresses and no TLVs (v1 UNKNOWN, and v2 headers with nothing to read). */
-export function bareHeader(version: 1 | 2, command: 'proxy' | 'local', protocol: Protocol): ProxyHeader {
-  return Object.freeze({ version, command, protocol, source: null, destination: null, tlvs: NO_TLVS });
+export function bareHeader(
+  version: 1 | 2,
+  command: 'proxy' | 'local',
+  protocol: Protocol,
+): ProxyHeader {
+  return Object.freeze({
+    version,
+    command,
+    protocol,
+    source: null,
+    destination: null,
+    tlvs: NO_TLVS,
+  });
 }
 
 export function endpoint(address: string, port: number): Endpoint {

@@ -38,7 +38,9 @@ function maxHeaderSize(options: ParseOptions): number {
   const value = options.maxV2HeaderSize;
   if (value === undefined) return DEFAULT_MAX_V2_HEADER_SIZE;
   if (!Number.isInteger(value) || value < V2_PREFIX_LENGTH || value > V2_MAX_HEADER_SIZE) {
-    throw new RangeError(`parseProxyHeader: maxV2HeaderSize must be an integer from ${V2_PREFIX_LENGTH} to ${V2_MAX_HEADER_SIZE}, not ${String(value)}`);
+    throw new RangeError(
+      `parseProxyHeader: maxV2HeaderSize must be an integer from ${V2_PREFIX_LENGTH} to ${V2_MAX_HEADER_SIZE}, not ${String(value)}`,
+    );
   }
   return value;
 }
@@ -47,7 +49,9 @@ function crcMode(options: ParseOptions): CrcMode {
   const value = options.crc32c;
   if (value === undefined) return 'verify';
   if (value !== 'verify' && value !== 'require' && value !== 'ignore') {
-    throw new RangeError(`parseProxyHeader: crc32c must be 'verify', 'require' or 'ignore', not ${String(value)}`);
+    throw new RangeError(
+      `parseProxyHeader: crc32c must be 'verify', 'require' or 'ignore', not ${String(value)}`,
+    );
   }
   return value;
 }
@@ -60,7 +64,8 @@ function crcMode(options: ParseOptions): CrcMode {
  */
 export function buildProxyHeader(header: ProxyHeaderInit, options?: BuildOptions): Uint8Array {
   if (header.version === 1) {
-    if (header.tlvs !== undefined && header.tlvs.length > 0) throw new RangeError('buildProxyHeader: v1 carries no TLVs');
+    if (header.tlvs !== undefined && header.tlvs.length > 0)
+      throw new RangeError('buildProxyHeader: v1 carries no TLVs');
     if (options?.crc32c) throw new RangeError('buildProxyHeader: v1 has no CRC32C');
     return buildV1(header);
   }
@@ -70,7 +75,33 @@ export function buildProxyHeader(header: ProxyHeaderInit, options?: BuildOptions
 
 export { crc32c } from './crc32c.ts';
 export { plainHeader } from './header.ts';
-export { awsVpcEndpointTlv, findTlv, getAlpn, getAuthority, getAwsVpcEndpointId, getNetns, getSsl, getUniqueId, sslTlv, textTlv } from './tlv-helpers.ts';
+export {
+  awsVpcEndpointTlv,
+  findTlv,
+  getAlpn,
+  getAuthority,
+  getAwsVpcEndpointId,
+  getNetns,
+  getSsl,
+  getUniqueId,
+  sslTlv,
+  textTlv,
+} from './tlv-helpers.ts';
 export type { SslInfo, WithTlvs } from './tlv-helpers.ts';
-export { TLV_TYPE, AWS_SUBTYPE_VPC_ENDPOINT_ID, DEFAULT_MAX_V2_HEADER_SIZE, V1_MAX_LENGTH, V2_SIGNATURE } from './constants.ts';
-export type { BuildOptions, Endpoint, ParseOptions, ParseResult, Protocol, ProxyHeader, ProxyHeaderInit, Tlv } from './types.ts';
+export {
+  TLV_TYPE,
+  AWS_SUBTYPE_VPC_ENDPOINT_ID,
+  DEFAULT_MAX_V2_HEADER_SIZE,
+  V1_MAX_LENGTH,
+  V2_SIGNATURE,
+} from './constants.ts';
+export type {
+  BuildOptions,
+  Endpoint,
+  ParseOptions,
+  ParseResult,
+  Protocol,
+  ProxyHeader,
+  ProxyHeaderInit,
+  Tlv,
+} from './types.ts';

@@ -14,7 +14,13 @@ const OCTET_DOT: readonly string[] = OCTET_TEXT.map((text) => text + '.');
  * separator). A leading zero (`010`) is refused, as the spec says, because some readers take it
  * for octal; a lone `0` is fine.
  */
-export function parseIPv4(text: Uint8Array, start: number, end: number, out: Uint8Array | null, at: number): number {
+export function parseIPv4(
+  text: Uint8Array,
+  start: number,
+  end: number,
+  out: Uint8Array | null,
+  at: number,
+): number {
   // One loop over the bytes (no loop per octet): this is the hot path of a TCP4 line.
   let octets = 0; // octets done
   let value = 0;
@@ -43,6 +49,10 @@ export function parseIPv4(text: Uint8Array, start: number, end: number, out: Uin
 
 /** The dotted quad of bytes[at, at + 4). */
 export function formatIPv4(bytes: Uint8Array, at: number): string {
-  return OCTET_DOT[bytes[at]] + OCTET_DOT[bytes[at + 1]] + OCTET_DOT[bytes[at + 2]] + OCTET_TEXT[bytes[at + 3]];
+  return (
+    OCTET_DOT[bytes[at]] +
+    OCTET_DOT[bytes[at + 1]] +
+    OCTET_DOT[bytes[at + 2]] +
+    OCTET_TEXT[bytes[at + 3]]
+  );
 }
-

@@ -30,7 +30,12 @@ const HEX_VALUE: Int8Array = (() => {
  * small in bytecode (rare cases in helpers, one exit that checks the word count), so that the
  * compiler inlines it into the v1 parser: the call would cost more than the work.
  */
-export function parseIPv6(text: Uint8Array, start: number, end: number, out: Uint8Array | null): number {
+export function parseIPv6(
+  text: Uint8Array,
+  start: number,
+  end: number,
+  out: Uint8Array | null,
+): number {
   let words = 0;
   let gap = -1; // word index where `::` stands
   let gapEnd = -1; // offset just after the `::`: the only place where a group may be empty
@@ -77,7 +82,14 @@ export function parseIPv6(text: Uint8Array, start: number, end: number, out: Uin
 }
 
 /** A dotted IPv4 tail from text[start] on: it fills the last two words and ends the address. */
-function ipv4Tail(text: Uint8Array, start: number, end: number, out: Uint8Array | null, words: number, gap: number): number {
+function ipv4Tail(
+  text: Uint8Array,
+  start: number,
+  end: number,
+  out: Uint8Array | null,
+  words: number,
+  gap: number,
+): number {
   if (words > 6) return -1;
   const i = parseIPv4(text, start, end, out, words * 2);
   return i < 0 ? -1 : complete(out, words + 2, gap, i);

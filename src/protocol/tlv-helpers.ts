@@ -36,7 +36,12 @@ export function findTlv(header: WithTlvs, type: number): Tlv | null {
 /** The VPC endpoint id (`vpce-…`) an NLB adds for PrivateLink traffic: type 0xEA, subtype 0x01. */
 export function getAwsVpcEndpointId(header: WithTlvs): string | null {
   for (const tlv of header.tlvs) {
-    if (tlv.type === TLV_TYPE.AWS && tlv.value.length > 1 && tlv.value[0] === AWS_SUBTYPE_VPC_ENDPOINT_ID) return utf8.decode(tlv.value.subarray(1));
+    if (
+      tlv.type === TLV_TYPE.AWS &&
+      tlv.value.length > 1 &&
+      tlv.value[0] === AWS_SUBTYPE_VPC_ENDPOINT_ID
+    )
+      return utf8.decode(tlv.value.subarray(1));
   }
   return null;
 }

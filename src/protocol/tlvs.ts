@@ -11,21 +11,29 @@ export type TlvWalk = string | number;
  * or that appears twice, a UNIQUE_ID over 128 bytes, or an SSL TLV whose sub-TLVs do not fit;
  * otherwise the offset of the CRC32C value, or -1. Unknown types are kept as they are.
  */
-export function walkTlvs(bytes: Uint8Array, start: number, end: number, out: Tlv[] | null): TlvWalk {
+export function walkTlvs(
+  bytes: Uint8Array,
+  start: number,
+  end: number,
+  out: Tlv[] | null,
+): TlvWalk {
   let crcAt = -1;
   let i = start;
   while (i < end) {
-    if (end - i < 3) return `v2: TLV at byte ${i} overruns the header (${end - i} bytes left for its 3-byte type and length)`;
+    if (end - i < 3)
+      return `v2: TLV at byte ${i} overruns the header (${end - i} bytes left for its 3-byte type and length)`;
     const type = bytes[i];
     const length = (bytes[i + 1] << 8) | bytes[i + 2];
     const value = i + 3;
-    if (value + length > end) return `v2: TLV 0x${hex(type)} at byte ${i} overruns the header (length ${length}, ${end - value} bytes left)`;
+    if (value + length > end)
+      return `v2: TLV 0x${hex(type)} at byte ${i} overruns the header (length ${length}, ${end - value} bytes left)`;
     if (type === TLV_TYPE.CRC32C) {
       if (length !== 4) return `v2: CRC32C TLV at byte ${i} has length ${length}, not 4`;
       if (crcAt >= 0) return `v2: second CRC32C TLV at byte ${i}`;
       crcAt = value;
     } else if (type === TLV_TYPE.UNIQUE_ID) {
-      if (length > UNIQUE_ID_MAX_LENGTH) return `v2: UNIQUE_ID TLV at byte ${i} is ${length} bytes, over the ${UNIQUE_ID_MAX_LENGTH}-byte limit`;
+      if (length > UNIQUE_ID_MAX_LENGTH)
+        return `v2: UNIQUE_ID TLV at byte ${i} is ${length} bytes, over the ${UNIQUE_ID_MAX_LENGTH}-byte limit`;
     } else if (type === TLV_TYPE.SSL) {
       const failure = checkSsl(bytes, i, value, value + length);
       if (failure !== null) return failure;
@@ -38,17 +46,25 @@ export function walkTlvs(bytes: Uint8Array, start: number, end: number, out: Tlv
 
 /** An SSL TLV holds client flags (1 byte), verify (4 bytes), then sub-TLVs that must fit. */
 function checkSsl(bytes: Uint8Array, at: number, start: number, end: number): string | null {
-  if (end - start < SSL_FIXED_LENGTH) return `v2: SSL TLV at byte ${at} is ${end - start} bytes, shorter than its ${SSL_FIXED_LENGTH}-byte client and verify fields`;
+  if (end - start < SSL_FIXED_LENGTH)
+    return `v2: SSL TLV at byte ${at} is ${end - start} bytes, shorter than its ${SSL_FIXED_LENGTH}-byte client and verify fields`;
   const overrun = walkSubTlvs(bytes, start + SSL_FIXED_LENGTH, end, null);
   if (overrun < 0) return null;
-  return end - overrun < 3 ? `v2: SSL sub-TLV at byte ${overrun} overruns the SSL TLV` : `v2: SSL sub-TLV 0x${hex(bytes[overrun])} at byte ${overrun} overruns the SSL TLV`;
+  return end - overrun < 3
+    ? `v2: SSL sub-TLV at byte ${overrun} overruns the SSL TLV`
+    : `v2: SSL sub-TLV 0x${hex(bytes[overrun])} at byte ${overrun} overruns the SSL TLV`;
 }
 
 /**
  * Walks the sub-TLVs in bytes[start, end), collecting them into `out` when given; returns -1 if
  * they tile the range exactly, else the offset of the first one that overruns it.
  */
-export function walkSubTlvs(bytes: Uint8Array, start: number, end: number, out: Tlv[] | null): number {
+export function walkSubTlvs(
+  bytes: Uint8Array,
+  start: number,
+  end: number,
+  out: Tlv[] | null,
+): number {
   let i = start;
   while (i < end) {
     if (end - i < 3) return i;

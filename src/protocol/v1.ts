@@ -63,7 +63,12 @@ const IPV4_MAX_TEXT = 15; // 255.255.255.255
 const IPV6_MAX_TEXT = 45; // ffff:ffff:ffff:ffff:ffff:ffff:255.255.255.255
 const PORT_MAX_TEXT = 5;
 
-const FIELD_NAMES = ['source address', 'destination address', 'source port', 'destination port'] as const;
+const FIELD_NAMES = [
+  'source address',
+  'destination address',
+  'source port',
+  'destination port',
+] as const;
 const UNKNOWN_HEADER = bareHeader(1, 'proxy', 'UNKNOWN');
 
 // Failure codes of the field and line scanners (which otherwise return offsets, >= 0).
@@ -97,14 +102,24 @@ export function parseV1(bytes: Uint8Array): ParseResult {
   // The common case, "PROXY TCP4 " or "PROXY TCP6 " in full, in one test; the loops below
   // handle the rest (short input, UNKNOWN, wrong bytes) and say where it goes wrong.
   if (
-    size > AFTER_PROTOCOL && bytes[1] === 0x52 && bytes[2] === 0x4f && bytes[3] === 0x58 && bytes[4] === 0x59 && bytes[5] === SP &&
-    bytes[6] === 0x54 && bytes[7] === 0x43 && bytes[8] === 0x50 && (bytes[9] === 0x34 || bytes[9] === 0x36) && bytes[10] === SP
+    size > AFTER_PROTOCOL &&
+    bytes[1] === 0x52 &&
+    bytes[2] === 0x4f &&
+    bytes[3] === 0x58 &&
+    bytes[4] === 0x59 &&
+    bytes[5] === SP &&
+    bytes[6] === 0x54 &&
+    bytes[7] === 0x43 &&
+    bytes[8] === 0x50 &&
+    (bytes[9] === 0x34 || bytes[9] === 0x36) &&
+    bytes[10] === SP
   ) {
     v6 = bytes[9] === 0x36;
   } else {
     for (let i = 0; i < PREFIX.length; i++) {
       if (i >= size) return INCOMPLETE;
-      if (bytes[i] !== PREFIX[i]) return invalid(`v1: expected "PROXY " but byte ${i} is ${describeByte(bytes[i])}`);
+      if (bytes[i] !== PREFIX[i])
+        return invalid(`v1: expected "PROXY " but byte ${i} is ${describeByte(bytes[i])}`);
     }
     const at = PREFIX.length;
     if (size <= at) return INCOMPLETE;
@@ -118,7 +133,10 @@ export function parseV1(bytes: Uint8Array): ParseResult {
     v6 = bytes[digit] === 0x36;
     if (!v6 && bytes[digit] !== 0x34) return badProtocol(bytes, digit);
     if (digit + 1 >= size) return INCOMPLETE;
-    if (bytes[digit + 1] !== SP) return invalid(`v1: expected a space after TCP${v6 ? 6 : 4} but byte ${digit + 1} is ${describeByte(bytes[digit + 1])}`);
+    if (bytes[digit + 1] !== SP)
+      return invalid(
+        `v1: expected a space after TCP${v6 ? 6 : 4} but byte ${digit + 1} is ${describeByte(bytes[digit + 1])}`,
+      );
   }
 
   // The four fields after "TCP4 " or "TCP6 ", each taken in one pass when it is plainly valid;
@@ -128,8 +146,11 @@ export function parseV1(bytes: Uint8Array): ParseResult {
   let destinationStart = 0;
   for (let field = 0; field < 2; field++) {
     // Only checked here (no bytes written): the header decodes the address again when it is read.
-    const stop = v6 ? parseIPv6(bytes, start, limit, null) : parseIPv4(bytes, start, limit, null, 0);
-    if (stop < 0 || stop >= limit || bytes[stop] !== SP) return addressFailure(bytes, field, start, limit, v6);
+    const stop = v6
+      ? parseIPv6(bytes, start, limit, null)
+      : parseIPv4(bytes, start, limit, null, 0);
+    if (stop < 0 || stop >= limit || bytes[stop] !== SP)
+      return addressFailure(bytes, field, start, limit, v6);
     destinationStart = start;
     start = stop + 1;
   }
@@ -147,7 +168,13 @@ export function parseV1(bytes: Uint8Array): ParseResult {
       i++;
     }
     const terminator = field === 2 ? SP : CR;
-    if (i === start || i >= limit || bytes[i] !== terminator || value > 0xffff || (bytes[start] === DIGIT_0 && i - start > 1)) {
+    if (
+      i === start ||
+      i >= limit ||
+      bytes[i] !== terminator ||
+      value > 0xffff ||
+      (bytes[start] === DIGIT_0 && i - start > 1)
+    ) {
       return portFailure(bytes, field, start, limit, terminator);
     }
     sourcePort = port;
@@ -157,13 +184,23 @@ export function parseV1(bytes: Uint8Array): ParseResult {
   // The destination port ended at a CR (just before `start`): the LF must follow.
   if (start >= V1_MAX_LENGTH) return tooLong();
   if (start >= size) return INCOMPLETE;
-  if (bytes[start] !== LF) return invalid(`v1: carriage return not followed by line feed at byte ${start - 1}`);
-  const header = new V1Header(v6 ? 'TCP6' : 'TCP4', bytes, destinationStart, destinationEnd, sourcePort, port);
+  if (bytes[start] !== LF)
+    return invalid(`v1: carriage return not followed by line feed at byte ${start - 1}`);
+  const header = new V1Header(
+    v6 ? 'TCP6' : 'TCP4',
+    bytes,
+    destinationStart,
+    destinationEnd,
+    sourcePort,
+    port,
+  );
   return { status: 'ok', header, length: start + 1 };
 }
 
 function badProtocol(bytes: Uint8Array, at: number): ParseResult {
-  return invalid(`v1: protocol must be TCP4, TCP6 or UNKNOWN; byte ${at} is ${describeByte(bytes[at])}`);
+  return invalid(
+    `v1: protocol must be TCP4, TCP6 or UNKNOWN; byte ${at} is ${describeByte(bytes[at])}`,
+  );
 }
 
 function parseUnknown(bytes: Uint8Array): ParseResult {
@@ -175,7 +212,10 @@ function parseUnknown(bytes: Uint8Array): ParseResult {
   }
   if (AFTER_UNKNOWN >= size) return INCOMPLETE;
   const next = bytes[AFTER_UNKNOWN];
-  if (next !== SP && next !== CR) return invalid(`v1: expected a space or CRLF after UNKNOWN but byte ${AFTER_UNKNOWN} is ${describeByte(next)}`);
+  if (next !== SP && next !== CR)
+    return invalid(
+      `v1: expected a space or CRLF after UNKNOWN but byte ${AFTER_UNKNOWN} is ${describeByte(next)}`,
+    );
   const end = findLineEnd(bytes, AFTER_UNKNOWN);
   if (end < 0) return end === NEED_MORE ? INCOMPLETE : lineEndFailure(end);
   return { status: 'ok', header: UNKNOWN_HEADER, length: end };
@@ -219,11 +259,25 @@ function lineEndFailure(code: number): ParseResult {
  * bytes that ends at a space is then a bad address (the readers stop at the first byte that
  * cannot continue an address, so a valid one would have been taken).
  */
-function addressFailure(bytes: Uint8Array, field: number, start: number, limit: number, v6: boolean): ParseResult {
-  let end = scanField(bytes, start, limit, v6 ? IPV6_BYTES : IPV4_BYTES, v6 ? IPV6_MAX_TEXT : IPV4_MAX_TEXT, SP);
+function addressFailure(
+  bytes: Uint8Array,
+  field: number,
+  start: number,
+  limit: number,
+  v6: boolean,
+): ParseResult {
+  let end = scanField(
+    bytes,
+    start,
+    limit,
+    v6 ? IPV6_BYTES : IPV4_BYTES,
+    v6 ? IPV6_MAX_TEXT : IPV4_MAX_TEXT,
+    SP,
+  );
   if (end === NEED_MORE) {
     const ending = addressEnding(bytes, start, limit, v6);
-    if (ending < 0) end = limit; // judged as if it ended here
+    if (ending < 0)
+      end = limit; // judged as if it ended here
     else if (limit + ending + shortestRest(field, v6) > V1_MAX_LENGTH) return tooLong();
   }
   if (end >= 0) failedAt = end;
@@ -231,7 +285,13 @@ function addressFailure(bytes: Uint8Array, field: number, start: number, limit: 
 }
 
 /** Why the port field at `start` is not a port followed by `terminator` (as addressFailure). */
-function portFailure(bytes: Uint8Array, field: number, start: number, limit: number, terminator: number): ParseResult {
+function portFailure(
+  bytes: Uint8Array,
+  field: number,
+  start: number,
+  limit: number,
+  terminator: number,
+): ParseResult {
   let end = scanField(bytes, start, limit, DIGIT, PORT_MAX_TEXT, terminator);
   if (end === NEED_MORE) {
     const ending = portEnding(bytes, start, limit);
@@ -267,7 +327,14 @@ class V1Header extends LazyHeader implements ProxyHeader {
   #source: Endpoint | null = null;
   #destination: Endpoint | null = null;
 
-  constructor(protocol: 'TCP4' | 'TCP6', bytes: Uint8Array, destinationStart: number, destinationEnd: number, sourcePort: number, destinationPort: number) {
+  constructor(
+    protocol: 'TCP4' | 'TCP6',
+    bytes: Uint8Array,
+    destinationStart: number,
+    destinationEnd: number,
+    sourcePort: number,
+    destinationPort: number,
+  ) {
     super();
     this.protocol = protocol;
     this.#bytes = bytes;
@@ -291,12 +358,30 @@ class V1Header extends LazyHeader implements ProxyHeader {
   }
 
   get source(): Endpoint {
-    if (this.#source === null) this.#source = endpoint(addressText(this.#bytes, AFTER_PROTOCOL, this.#destinationStart - 1, this.protocol === 'TCP6'), this.#sourcePort);
+    if (this.#source === null)
+      this.#source = endpoint(
+        addressText(
+          this.#bytes,
+          AFTER_PROTOCOL,
+          this.#destinationStart - 1,
+          this.protocol === 'TCP6',
+        ),
+        this.#sourcePort,
+      );
     return this.#source;
   }
 
   get destination(): Endpoint {
-    if (this.#destination === null) this.#destination = endpoint(addressText(this.#bytes, this.#destinationStart, this.#destinationEnd, this.protocol === 'TCP6'), this.#destinationPort);
+    if (this.#destination === null)
+      this.#destination = endpoint(
+        addressText(
+          this.#bytes,
+          this.#destinationStart,
+          this.#destinationEnd,
+          this.protocol === 'TCP6',
+        ),
+        this.#destinationPort,
+      );
     return this.#destination;
   }
 }
@@ -305,7 +390,14 @@ class V1Header extends LazyHeader implements ProxyHeader {
  * The end (offset of `terminator`) of the field starting at `start`, whose bytes must all be in
  * the class `allowed` and number at most `max`; or a failure code, with failedAt set.
  */
-function scanField(bytes: Uint8Array, start: number, limit: number, allowed: number, max: number, terminator: number): number {
+function scanField(
+  bytes: Uint8Array,
+  start: number,
+  limit: number,
+  allowed: number,
+  max: number,
+  terminator: number,
+): number {
   for (let i = start; i < limit; i++) {
     const c = bytes[i];
     if (c === terminator) {
@@ -325,7 +417,13 @@ function scanField(bytes: Uint8Array, start: number, limit: number, allowed: num
   return limit === V1_MAX_LENGTH ? LINE_TOO_LONG : NEED_MORE;
 }
 
-function fieldFailure(bytes: Uint8Array, code: number, field: number, start: number, v6: boolean): ParseResult {
+function fieldFailure(
+  bytes: Uint8Array,
+  code: number,
+  field: number,
+  start: number,
+  v6: boolean,
+): ParseResult {
   const name = FIELD_NAMES[field];
   const at = failedAt;
   switch (code) {
@@ -352,7 +450,9 @@ function tooLong(): ParseResult {
 
 /** Whether text[start, end) is an address of the family (decoded into `scratch`). */
 function checkAddress(text: Uint8Array, start: number, end: number, v6: boolean): boolean {
-  return (v6 ? parseIPv6(text, start, end, scratch) : parseIPv4(text, start, end, scratch, 0)) === end;
+  return (
+    (v6 ? parseIPv6(text, start, end, scratch) : parseIPv4(text, start, end, scratch, 0)) === end
+  );
 }
 
 /** The canonical text of a valid address text. */
@@ -372,15 +472,25 @@ function fieldText(bytes: Uint8Array, start: number, end: number): string {
 
 function badPort(bytes: Uint8Array, start: number, end: number, field: number): ParseResult {
   const text = fieldText(bytes, start, end);
-  if (text.length > 1 && text[0] === '0') return invalid(`v1: ${FIELD_NAMES[field]} ${text} has a leading zero`);
+  if (text.length > 1 && text[0] === '0')
+    return invalid(`v1: ${FIELD_NAMES[field]} ${text} has a leading zero`);
   return invalid(`v1: port ${text} out of range`);
 }
 
-function badAddress(bytes: Uint8Array, start: number, end: number, field: number, v6: boolean): ParseResult {
+function badAddress(
+  bytes: Uint8Array,
+  start: number,
+  end: number,
+  field: number,
+  v6: boolean,
+): ParseResult {
   const text = fieldText(bytes, start, end);
-  if (v6 && !text.includes(':')) return invalid(`v1: ${FIELD_NAMES[field]} ${text} is not IPv6 as TCP6 requires`);
-  if (!v6 && text.includes(':')) return invalid(`v1: ${FIELD_NAMES[field]} ${text} is not IPv4 as TCP4 requires`);
-  if (!v6 && /(^|\.)0\d/.test(text)) return invalid(`v1: ${FIELD_NAMES[field]} ${text} has a leading zero`);
+  if (v6 && !text.includes(':'))
+    return invalid(`v1: ${FIELD_NAMES[field]} ${text} is not IPv6 as TCP6 requires`);
+  if (!v6 && text.includes(':'))
+    return invalid(`v1: ${FIELD_NAMES[field]} ${text} is not IPv4 as TCP4 requires`);
+  if (!v6 && /(^|\.)0\d/.test(text))
+    return invalid(`v1: ${FIELD_NAMES[field]} ${text} has a leading zero`);
   return invalid(`v1: ${FIELD_NAMES[field]} ${text} is not a valid IPv${v6 ? 6 : 4} address`);
 }
 
@@ -389,7 +499,8 @@ function badAddress(bytes: Uint8Array, start: number, end: number, field: number
  * addresses in canonical form. Throws a RangeError for anything v1 cannot carry.
  */
 export function buildV1(header: ProxyHeaderInit): Uint8Array {
-  if (header.command !== 'proxy') throw new RangeError(`buildProxyHeader: v1 has no ${String(header.command)} command`);
+  if (header.command !== 'proxy')
+    throw new RangeError(`buildProxyHeader: v1 has no ${String(header.command)} command`);
   let line: string;
   if (header.protocol === 'UNKNOWN') {
     line = 'PROXY UNKNOWN\r\n';
@@ -409,6 +520,9 @@ export function buildV1(header: ProxyHeaderInit): Uint8Array {
 /** Canonical text of an address given to the v1 builder; throws a RangeError if it is not one. */
 function canonicalAddress(address: string, v6: boolean): string {
   const text = asciiBytes(address);
-  if (!checkAddress(text, 0, text.length, v6)) throw new RangeError(`buildProxyHeader: ${JSON.stringify(address)} is not an IPv${v6 ? 6 : 4} address`);
+  if (!checkAddress(text, 0, text.length, v6))
+    throw new RangeError(
+      `buildProxyHeader: ${JSON.stringify(address)} is not an IPv${v6 ? 6 : 4} address`,
+    );
   return scratchText(v6); // decoded by the check: no second parse
 }

@@ -18,14 +18,28 @@
 //   without one (LOCAL headers carry no client to protect), 'ignore' does not compute it;
 // - UNIX paths end at the first NUL of their 108-byte field; what follows it is not checked
 //   (a copied sockaddr_un may carry junk there); paths are decoded as UTF-8.
-import { COMMAND_LOCAL, COMMAND_PROXY, TLV_TYPE, UNIX_PATH_LENGTH, V2_PREFIX_LENGTH, V2_SIGNATURE } from './constants.ts';
+import {
+  COMMAND_LOCAL,
+  COMMAND_PROXY,
+  TLV_TYPE,
+  UNIX_PATH_LENGTH,
+  V2_PREFIX_LENGTH,
+  V2_SIGNATURE,
+} from './constants.ts';
 import { crc32c } from './crc32c.ts';
 import { LazyHeader, bareHeader, endpoint } from './header.ts';
 import { formatIPv4, parseIPv4 } from './ipv4.ts';
 import { formatIPv6, parseIPv6 } from './ipv6.ts';
 import { INCOMPLETE, invalid } from './results.ts';
 import { walkTlvs, writeTlv } from './tlvs.ts';
-import type { Endpoint, ParseResult, Protocol, ProxyHeader, ProxyHeaderInit, Tlv } from './types.ts';
+import type {
+  Endpoint,
+  ParseResult,
+  Protocol,
+  ProxyHeader,
+  ProxyHeaderInit,
+  Tlv,
+} from './types.ts';
 import { asciiBytes, requireEndpoint } from './builder-input.ts';
 
 export type CrcMode = 'verify' | 'require' | 'ignore';
@@ -65,8 +79,18 @@ export function parseV2(bytes: Uint8Array, maxHeaderSize: number, crcMode: CrcMo
   // The whole signature in one test when it is all there (the first byte, CR, is known); the
   // loop handles a short prefix and names the first wrong byte.
   const whole =
-    size >= 12 && bytes[1] === 0x0a && bytes[2] === 0x0d && bytes[3] === 0x0a && bytes[4] === 0x00 && bytes[5] === 0x0d &&
-    bytes[6] === 0x0a && bytes[7] === 0x51 && bytes[8] === 0x55 && bytes[9] === 0x49 && bytes[10] === 0x54 && bytes[11] === 0x0a;
+    size >= 12 &&
+    bytes[1] === 0x0a &&
+    bytes[2] === 0x0d &&
+    bytes[3] === 0x0a &&
+    bytes[4] === 0x00 &&
+    bytes[5] === 0x0d &&
+    bytes[6] === 0x0a &&
+    bytes[7] === 0x51 &&
+    bytes[8] === 0x55 &&
+    bytes[9] === 0x49 &&
+    bytes[10] === 0x54 &&
+    bytes[11] === 0x0a;
   if (!whole) {
     const signatureBytes = size < V2_SIGNATURE.length ? size : V2_SIGNATURE.length;
     for (let i = 0; i < signatureBytes; i++) {
@@ -75,36 +99,63 @@ export function parseV2(bytes: Uint8Array, maxHeaderSize: number, crcMode: CrcMo
   }
   if (size <= 12) return INCOMPLETE;
   const versionCommand = bytes[12];
-  if (versionCommand >> 4 !== 2) return invalid(`v2: version ${versionCommand >> 4} in byte 12 is not 2`);
+  if (versionCommand >> 4 !== 2)
+    return invalid(`v2: version ${versionCommand >> 4} in byte 12 is not 2`);
   const command = versionCommand & 0x0f;
-  if (command !== COMMAND_LOCAL && command !== COMMAND_PROXY) return invalid(`v2: command ${command} in byte 12 is neither LOCAL (0) nor PROXY (1)`);
+  if (command !== COMMAND_LOCAL && command !== COMMAND_PROXY)
+    return invalid(`v2: command ${command} in byte 12 is neither LOCAL (0) nor PROXY (1)`);
   if (size <= 13) return INCOMPLETE;
   const familyByte = bytes[13];
   const protocol = PROTOCOL_OF[familyByte];
-  if (protocol === undefined) return invalid(`v2: family/transport byte 0x${familyByte.toString(16).padStart(2, '0')} is not defined`);
+  if (protocol === undefined)
+    return invalid(
+      `v2: family/transport byte 0x${familyByte.toString(16).padStart(2, '0')} is not defined`,
+    );
   if (size < V2_PREFIX_LENGTH) return INCOMPLETE;
   const length = (bytes[14] << 8) | bytes[15];
   const total = V2_PREFIX_LENGTH + length;
-  if (total > maxHeaderSize) return invalid(`v2: header of ${total} bytes exceeds the ${maxHeaderSize}-byte limit`);
-  if (command === COMMAND_LOCAL) return size < total ? INCOMPLETE : parseLocal(bytes, protocol, total, crcMode);
+  if (total > maxHeaderSize)
+    return invalid(`v2: header of ${total} bytes exceeds the ${maxHeaderSize}-byte limit`);
+  if (command === COMMAND_LOCAL)
+    return size < total ? INCOMPLETE : parseLocal(bytes, protocol, total, crcMode);
 
   const addressLength = ADDRESS_LENGTH[familyByte >> 4];
-  if (length < addressLength) return invalid(`v2: length ${length} is shorter than the ${addressLength}-byte ${protocol} address block`);
+  if (length < addressLength)
+    return invalid(
+      `v2: length ${length} is shorter than the ${addressLength}-byte ${protocol} address block`,
+    );
   if (size < total) return INCOMPLETE;
   const walk = walkTlvs(bytes, V2_PREFIX_LENGTH + addressLength, total, null);
   if (typeof walk === 'string') return invalid(walk);
   if (walk < 0 && crcMode === 'require') return invalid('v2: no CRC32C TLV but one is required');
-  if (walk >= 0 && crcMode !== 'ignore' && !crcMatches(bytes, total, walk)) return invalid('v2: CRC32C mismatch');
-  const header = familyByte === 0 && total === V2_PREFIX_LENGTH ? PROXY_UNSPEC_HEADER : new V2Header('proxy', protocol, bytes, familyByte >> 4, addressLength, total);
+  if (walk >= 0 && crcMode !== 'ignore' && !crcMatches(bytes, total, walk))
+    return invalid('v2: CRC32C mismatch');
+  const header =
+    familyByte === 0 && total === V2_PREFIX_LENGTH
+      ? PROXY_UNSPEC_HEADER
+      : new V2Header('proxy', protocol, bytes, familyByte >> 4, addressLength, total);
   return { status: 'ok', header, length: total };
 }
 
-function parseLocal(bytes: Uint8Array, protocol: Protocol, total: number, crcMode: CrcMode): ParseResult {
+function parseLocal(
+  bytes: Uint8Array,
+  protocol: Protocol,
+  total: number,
+  crcMode: CrcMode,
+): ParseResult {
   // The contents count as TLVs only if they read as a well-formed list (see the top comment).
   const walk = total > V2_PREFIX_LENGTH ? walkTlvs(bytes, V2_PREFIX_LENGTH, total, null) : -1;
-  if (typeof walk === 'number' && walk >= 0 && crcMode !== 'ignore' && !crcMatches(bytes, total, walk)) return invalid('v2: CRC32C mismatch');
+  if (
+    typeof walk === 'number' &&
+    walk >= 0 &&
+    crcMode !== 'ignore' &&
+    !crcMatches(bytes, total, walk)
+  )
+    return invalid('v2: CRC32C mismatch');
   const readable = typeof walk === 'number' && total > V2_PREFIX_LENGTH;
-  const header = readable ? new V2Header('local', protocol, bytes, 0, 0, total) : LOCAL_HEADERS[protocol];
+  const header = readable
+    ? new V2Header('local', protocol, bytes, 0, 0, total)
+    : LOCAL_HEADERS[protocol];
   return { status: 'ok', header, length: total };
 }
 
@@ -124,7 +175,14 @@ class V2Header extends LazyHeader implements ProxyHeader {
   #destination: Endpoint | null | undefined = undefined;
   #tlvs: readonly Tlv[] | undefined = undefined;
 
-  constructor(command: 'proxy' | 'local', protocol: Protocol, bytes: Uint8Array, family: number, addressLength: number, total: number) {
+  constructor(
+    command: 'proxy' | 'local',
+    protocol: Protocol,
+    bytes: Uint8Array,
+    family: number,
+    addressLength: number,
+    total: number,
+  ) {
     super();
     this.command = command;
     this.protocol = protocol;
@@ -144,7 +202,8 @@ class V2Header extends LazyHeader implements ProxyHeader {
   }
 
   get destination(): Endpoint | null {
-    if (this.#destination === undefined) this.#destination = readEndpoint(this.#bytes, this.#family, true);
+    if (this.#destination === undefined)
+      this.#destination = readEndpoint(this.#bytes, this.#family, true);
     return this.#destination;
   }
 
@@ -164,11 +223,17 @@ function readEndpoint(bytes: Uint8Array, family: number, destination: boolean): 
   switch (family) {
     case 1: {
       const port = a + (destination ? 10 : 8);
-      return endpoint(formatIPv4(bytes, destination ? a + 4 : a), (bytes[port] << 8) | bytes[port + 1]);
+      return endpoint(
+        formatIPv4(bytes, destination ? a + 4 : a),
+        (bytes[port] << 8) | bytes[port + 1],
+      );
     }
     case 2: {
       const port = a + (destination ? 34 : 32);
-      return endpoint(formatIPv6(bytes, destination ? a + 16 : a), (bytes[port] << 8) | bytes[port + 1]);
+      return endpoint(
+        formatIPv6(bytes, destination ? a + 16 : a),
+        (bytes[port] << 8) | bytes[port + 1],
+      );
     }
     case 3:
       return endpoint(unixPath(bytes, destination ? a + UNIX_PATH_LENGTH : a), 0);
@@ -179,10 +244,20 @@ function readEndpoint(bytes: Uint8Array, family: number, destination: boolean): 
 
 const PROXY_UNSPEC_HEADER = bareHeader(2, 'proxy', 'UNKNOWN');
 /** LOCAL headers with nothing readable, one per protocol. */
-const LOCAL_HEADERS = Object.fromEntries(Object.keys(FAMILY_BYTE).map((protocol) => [protocol, bareHeader(2, 'local', protocol as Protocol)])) as Record<Protocol, ProxyHeader>;
+const LOCAL_HEADERS = Object.fromEntries(
+  Object.keys(FAMILY_BYTE).map((protocol) => [
+    protocol,
+    bareHeader(2, 'local', protocol as Protocol),
+  ]),
+) as Record<Protocol, ProxyHeader>;
 
 function crcMatches(bytes: Uint8Array, total: number, valueAt: number): boolean {
-  const stored = ((bytes[valueAt] << 24) | (bytes[valueAt + 1] << 16) | (bytes[valueAt + 2] << 8) | bytes[valueAt + 3]) >>> 0;
+  const stored =
+    ((bytes[valueAt] << 24) |
+      (bytes[valueAt + 1] << 16) |
+      (bytes[valueAt + 2] << 8) |
+      bytes[valueAt + 3]) >>>
+    0;
   return crc32c(bytes, 0, total, valueAt) === stored;
 }
 
@@ -201,12 +276,16 @@ function unixPath(bytes: Uint8Array, at: number): string {
  */
 export function buildV2(header: ProxyHeaderInit, withCrc32c: boolean): Uint8Array {
   const { command, protocol } = header;
-  if (command !== 'proxy' && command !== 'local') throw new RangeError(`buildProxyHeader: unknown command ${String(command)}`);
+  if (command !== 'proxy' && command !== 'local')
+    throw new RangeError(`buildProxyHeader: unknown command ${String(command)}`);
   const familyByte = FAMILY_BYTE[protocol];
-  if (familyByte === undefined || !Object.hasOwn(FAMILY_BYTE, protocol)) throw new RangeError(`buildProxyHeader: unknown protocol ${String(protocol)}`);
+  if (familyByte === undefined || !Object.hasOwn(FAMILY_BYTE, protocol))
+    throw new RangeError(`buildProxyHeader: unknown protocol ${String(protocol)}`);
   const withAddresses = command === 'proxy' && protocol !== 'UNKNOWN';
   if (!withAddresses && (header.source != null || header.destination != null)) {
-    throw new RangeError(`buildProxyHeader: a v2 ${command === 'local' ? 'LOCAL' : 'UNKNOWN'} header carries no addresses`);
+    throw new RangeError(
+      `buildProxyHeader: a v2 ${command === 'local' ? 'LOCAL' : 'UNKNOWN'} header carries no addresses`,
+    );
   }
   const tlvs: Tlv[] = [...(header.tlvs ?? [])];
   let crcIndex = tlvs.findIndex((tlv) => tlv.type === TLV_TYPE.CRC32C);
@@ -217,11 +296,18 @@ export function buildV2(header: ProxyHeaderInit, withCrc32c: boolean): Uint8Arra
   const addressLength = withAddresses ? ADDRESS_LENGTH[familyByte >> 4] : 0;
   let length = addressLength;
   for (const tlv of tlvs) {
-    if (!Number.isInteger(tlv.type) || tlv.type < 0 || tlv.type > 0xff) throw new RangeError(`buildProxyHeader: TLV type ${String(tlv.type)} is not a byte`);
-    if (!(tlv.value instanceof Uint8Array) || tlv.value.length > 0xffff) throw new RangeError(`buildProxyHeader: TLV 0x${tlv.type.toString(16)} value must be a Uint8Array of at most 65535 bytes`);
+    if (!Number.isInteger(tlv.type) || tlv.type < 0 || tlv.type > 0xff)
+      throw new RangeError(`buildProxyHeader: TLV type ${String(tlv.type)} is not a byte`);
+    if (!(tlv.value instanceof Uint8Array) || tlv.value.length > 0xffff)
+      throw new RangeError(
+        `buildProxyHeader: TLV 0x${tlv.type.toString(16)} value must be a Uint8Array of at most 65535 bytes`,
+      );
     length += 3 + tlv.value.length;
   }
-  if (length > 0xffff) throw new RangeError(`buildProxyHeader: ${length} bytes after the prefix do not fit the 16-bit length`);
+  if (length > 0xffff)
+    throw new RangeError(
+      `buildProxyHeader: ${length} bytes after the prefix do not fit the 16-bit length`,
+    );
   const out = new Uint8Array(V2_PREFIX_LENGTH + length);
   out.set(V2_SIGNATURE, 0);
   out[12] = 0x20 | (command === 'proxy' ? COMMAND_PROXY : COMMAND_LOCAL);
@@ -233,7 +319,10 @@ export function buildV2(header: ProxyHeaderInit, withCrc32c: boolean): Uint8Arra
   let crcAt = -1;
   for (let i = 0; i < tlvs.length; i++) {
     if (i === crcIndex) {
-      if (tlvs[i].value.length !== 4) throw new RangeError(`buildProxyHeader: a CRC32C TLV has 4 value bytes, not ${tlvs[i].value.length}`);
+      if (tlvs[i].value.length !== 4)
+        throw new RangeError(
+          `buildProxyHeader: a CRC32C TLV has 4 value bytes, not ${tlvs[i].value.length}`,
+        );
       crcAt = at + 3;
     }
     at = writeTlv(out, at, tlvs[i]);
@@ -253,7 +342,8 @@ function writeAddresses(out: Uint8Array, family: number, header: ProxyHeaderInit
   const destination = requireEndpoint(header.destination, 'destination');
   const a = V2_PREFIX_LENGTH;
   if (family === 3) {
-    if (source.port !== 0 || destination.port !== 0) throw new RangeError('buildProxyHeader: UNIX endpoints have port 0');
+    if (source.port !== 0 || destination.port !== 0)
+      throw new RangeError('buildProxyHeader: UNIX endpoints have port 0');
     writeUnixPath(out, a, source.address);
     writeUnixPath(out, a + UNIX_PATH_LENGTH, destination.address);
     return;
@@ -270,14 +360,22 @@ function writeAddresses(out: Uint8Array, family: number, header: ProxyHeaderInit
 
 function writeAddress(out: Uint8Array, at: number, address: string, width: number): void {
   const text = asciiBytes(address);
-  const ok = width === 4 ? parseIPv4(text, 0, text.length, out, at) === text.length : parseIPv6(text, 0, text.length, out.subarray(at, at + 16)) === text.length;
-  if (!ok) throw new RangeError(`buildProxyHeader: ${JSON.stringify(address)} is not an IPv${width === 4 ? 4 : 6} address`);
+  const ok =
+    width === 4
+      ? parseIPv4(text, 0, text.length, out, at) === text.length
+      : parseIPv6(text, 0, text.length, out.subarray(at, at + 16)) === text.length;
+  if (!ok)
+    throw new RangeError(
+      `buildProxyHeader: ${JSON.stringify(address)} is not an IPv${width === 4 ? 4 : 6} address`,
+    );
 }
 
 function writeUnixPath(out: Uint8Array, at: number, path: string): void {
   const encoded = utf8Encoder.encode(typeof path === 'string' ? path : '');
   if (typeof path !== 'string' || encoded.length > UNIX_PATH_LENGTH || encoded.includes(0)) {
-    throw new RangeError(`buildProxyHeader: UNIX path ${JSON.stringify(path)} must be at most ${UNIX_PATH_LENGTH} bytes without NUL`);
+    throw new RangeError(
+      `buildProxyHeader: UNIX path ${JSON.stringify(path)} must be at most ${UNIX_PATH_LENGTH} bytes without NUL`,
+    );
   }
   out.set(encoded, at);
 }

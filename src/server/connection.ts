@@ -91,7 +91,10 @@ export class Connection {
 function peerOf(conn: Connection): string {
   if (conn.peer === null) {
     const address = conn.socket.remoteAddress;
-    conn.peer = address === undefined ? 'unknown' : formatEndpoint(plainAddress(address), conn.socket.remotePort ?? 0);
+    conn.peer =
+      address === undefined
+        ? 'unknown'
+        : formatEndpoint(plainAddress(address), conn.socket.remotePort ?? 0);
   }
   return conn.peer;
 }
@@ -114,7 +117,12 @@ export function accept(ctx: ServerContext, socket: net.Socket): void {
   // Policy off waits for the first byte too: a connection that sends nothing stays quiet.
   if (ctx.policy === 'require' && conn.flags & UNTRUSTED) {
     const peer = peerOf(conn);
-    reject(conn, 'untrusted', `${peer} is not in --trust`, `${peer} is not a trusted load balancer address`);
+    reject(
+      conn,
+      'untrusted',
+      `${peer} is not in --trust`,
+      `${peer} is not a trusted load balancer address`,
+    );
   }
 }
 
@@ -131,7 +139,10 @@ function onData(this: net.Socket, chunk: Buffer): void {
   } catch (error) {
     // Only a bug gets here: it costs this connection, never the process and its other clients.
     conn.ctx.metrics.reject('internal-error');
-    conn.ctx.logger.error('internal error; connection closed', { peer: peerOf(conn), error: error instanceof Error ? (error.stack ?? error.message) : String(error) });
+    conn.ctx.logger.error('internal error; connection closed', {
+      peer: peerOf(conn),
+      error: error instanceof Error ? (error.stack ?? error.message) : String(error),
+    });
     conn.reason = 'internal-error';
     conn.state = CLOSING;
     this.destroy();
@@ -162,16 +173,22 @@ function onClose(this: net.Socket): void {
         duration_s: (Date.now() - conn.openedAt) / 1000,
         lines: conn.lines,
         bytes: conn.bytes,
-        reason: conn.reason ?? (conn.error !== null ? `client-error:${conn.error}` : 'client-closed'),
+        reason:
+          conn.reason ?? (conn.error !== null ? `client-error:${conn.error}` : 'client-closed'),
       });
     }
   } else if (conn.reason === null && !(conn.flags & RECEIVED)) {
     // Opened and closed without a byte: a TCP health check. Counted, quiet at info.
     ctx.metrics.silentCloses++;
-    if (ctx.logger.debugEnabled) ctx.logger.debug('health check (closed without data)', { peer: peerOf(conn) });
+    if (ctx.logger.debugEnabled)
+      ctx.logger.debug('health check (closed without data)', { peer: peerOf(conn) });
   } else if (conn.reason === null && ctx.logger.infoEnabled) {
     // Some bytes, but the peer went before its header was complete.
-    ctx.logger.info('closed before a complete header', { peer: peerOf(conn), bytes: conn.pending?.length, error: conn.error ?? undefined });
+    ctx.logger.info('closed before a complete header', {
+      peer: peerOf(conn),
+      bytes: conn.pending?.length,
+      error: conn.error ?? undefined,
+    });
   }
   ctx.onClosed();
 }
@@ -199,7 +216,12 @@ function header(conn: Connection, chunk: Buffer): void {
     }
     if (conn.flags & UNTRUSTED) {
       const peer = peerOf(conn);
-      reject(conn, 'untrusted', `PROXY header from ${peer}, which is not in --trust`, `${peer} may not send a PROXY header`);
+      reject(
+        conn,
+        'untrusted',
+        `PROXY header from ${peer}, which is not in --trust`,
+        `${peer} may not send a PROXY header`,
+      );
       return;
     }
   }
@@ -211,7 +233,12 @@ function header(conn: Connection, chunk: Buffer): void {
   }
   conn.pending = null;
   if (result.status === 'invalid') {
-    reject(conn, 'bad-header', result.reason, `this port expects a PROXY protocol header from a load balancer first (${result.reason})`);
+    reject(
+      conn,
+      'bad-header',
+      result.reason,
+      `this port expects a PROXY protocol header from a load balancer first (${result.reason})`,
+    );
     return;
   }
   open(conn, result.header);
@@ -224,7 +251,8 @@ function open(conn: Connection, header: ProxyHeader | null): void {
   const { ctx } = conn;
   conn.state = ECHO;
   conn.active = ctx.now; // idle from here, not from the header's first byte
-  const kind = header === null ? 'none' : header.command === 'local' ? 'v2-local' : `v${header.version}`;
+  const kind =
+    header === null ? 'none' : header.command === 'local' ? 'v2-local' : `v${header.version}`;
   ctx.metrics.headers[kind]++;
   if (kind === 'v2-local') conn.flags |= HEALTH_CHECK;
   conn.flags |= OPENED;
@@ -292,7 +320,10 @@ function echo(conn: Connection, chunk: Buffer): void {
     const growing = lines === 0 && carried !== null;
     const length = chunk.length - end + (growing ? carried.length : 0);
     if (length > ctx.maxLine + 1) lineTooLong(conn);
-    else conn.pending = growing ? appendToPartial(carried, chunk, ctx.maxLine + 1) : Buffer.from(chunk.subarray(end));
+    else
+      conn.pending = growing
+        ? appendToPartial(carried, chunk, ctx.maxLine + 1)
+        : Buffer.from(chunk.subarray(end));
   }
 }
 
@@ -321,14 +352,25 @@ function appendToPartial(carried: Buffer, chunk: Buffer, max: number): Buffer {
 
 function lineTooLong(conn: Connection): void {
   conn.pending = null;
-  reject(conn, 'line-too-long', `a line is longer than ${conn.ctx.maxLine} bytes`, `line longer than ${conn.ctx.maxLine} bytes`);
+  reject(
+    conn,
+    'line-too-long',
+    `a line is longer than ${conn.ctx.maxLine} bytes`,
+    `line longer than ${conn.ctx.maxLine} bytes`,
+  );
 }
 
 /** One debug line per complete line (`bytes` ends with LF), empty ones included, without CR LF. */
 function logData(conn: Connection, carried: Buffer | null, bytes: Buffer): void {
-  const lines = ((carried === null ? '' : carried.toString('latin1')) + bytes.toString('latin1')).split('\n');
+  const lines = (
+    (carried === null ? '' : carried.toString('latin1')) + bytes.toString('latin1')
+  ).split('\n');
   lines.pop(); // the empty rest after the last LF
-  for (const line of lines) conn.ctx.logger.debug('data', { client: conn.client, line: line.endsWith('\r') ? line.slice(0, -1) : line });
+  for (const line of lines)
+    conn.ctx.logger.debug('data', {
+      client: conn.client,
+      line: line.endsWith('\r') ? line.slice(0, -1) : line,
+    });
 }
 
 /** Closes politely: our echo goes out, then FIN; the sweep destroys it if the peer lingers. */
@@ -346,7 +388,12 @@ function finish(conn: Connection, reason: string): void {
 function reject(conn: Connection, reason: string, detail: string, tellClient: string): void {
   const { ctx } = conn;
   ctx.metrics.reject(reason);
-  ctx.logger.warn('reject', { peer: peerOf(conn), client: conn.client ?? undefined, reason, detail });
+  ctx.logger.warn('reject', {
+    peer: peerOf(conn),
+    client: conn.client ?? undefined,
+    reason,
+    detail,
+  });
   if (conn.socket.writable) conn.socket.write(`elb-proxy-echo: ${tellClient}; closing.\r\n`);
   finish(conn, reason);
 }
@@ -362,7 +409,12 @@ export function sweep(ctx: ServerContext): void {
       // A header has begun: it gets the header timeout from its first byte.
       if (now - conn.active >= ctx.headerTimeoutMs) {
         const secs = ctx.headerTimeoutMs / 1000;
-        reject(conn, 'header-timeout', `no complete PROXY header within ${secs}s`, `no PROXY protocol header within ${secs} s`);
+        reject(
+          conn,
+          'header-timeout',
+          `no complete PROXY header within ${secs}s`,
+          `no PROXY protocol header within ${secs} s`,
+        );
       }
     } else if (conn.state === ECHO) {
       if (now - conn.active >= ctx.idleTimeoutMs) idle(conn);
@@ -374,10 +426,16 @@ export function sweep(ctx: ServerContext): void {
 
 function idle(conn: Connection): void {
   const secs = conn.ctx.idleTimeoutMs / 1000;
-  if (conn.flags & RECEIVED) reject(conn, 'idle-timeout', `no data for ${secs}s`, `idle for ${secs} s`);
+  if (conn.flags & RECEIVED)
+    reject(conn, 'idle-timeout', `no data for ${secs}s`, `idle for ${secs} s`);
   else {
     const expected = conn.ctx.policy === 'off' ? 'no data' : 'no PROXY header, no data';
-    reject(conn, 'idle-timeout', `nothing received for ${secs}s (${expected})`, `nothing received for ${secs} s`);
+    reject(
+      conn,
+      'idle-timeout',
+      `nothing received for ${secs}s (${expected})`,
+      `nothing received for ${secs} s`,
+    );
   }
 }
 
@@ -386,7 +444,8 @@ export function closeAll(ctx: ServerContext): void {
   for (const conn of ctx.connections) {
     if (conn.state !== CLOSING) {
       conn.reason = 'shutdown';
-      if (conn.socket.writable) conn.socket.write('elb-proxy-echo: the server is shutting down; closing.\r\n');
+      if (conn.socket.writable)
+        conn.socket.write('elb-proxy-echo: the server is shutting down; closing.\r\n');
     }
     conn.socket.destroy();
   }

@@ -31,11 +31,17 @@ export function openFilesLimit(limits: string): number | null {
 }
 
 /** The connection limit for `limit` descriptors when `openAtStart` are already in use. */
-export function connectionBudget(limit: number | null, openAtStart: number, cap: number): ConnectionBudget {
+export function connectionBudget(
+  limit: number | null,
+  openAtStart: number,
+  cap: number,
+): ConnectionBudget {
   const reserved = openAtStart + HEADROOM;
   if (limit === null) return { maxConnections: cap, limit, reserved, cap };
   if (limit <= reserved) {
-    throw new UsageError(`the open-file limit (${limit}) leaves no descriptor for connections (the server keeps ${reserved} for itself); raise it (LimitNOFILE=)`);
+    throw new UsageError(
+      `the open-file limit (${limit}) leaves no descriptor for connections (the server keeps ${reserved} for itself); raise it (LimitNOFILE=)`,
+    );
   }
   return { maxConnections: Math.min(cap, limit - reserved), limit, reserved, cap };
 }

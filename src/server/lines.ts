@@ -29,7 +29,12 @@ export interface Scan {
  * without its CR LF. After the last complete line, bytes up to `chunk.length` are a partial line
  * the caller keeps; the caller also checks that partial line against the limit.
  */
-export function scanLines(chunk: Uint8Array, carried: Uint8Array | null, maxLine: number, out: Scan): Scan {
+export function scanLines(
+  chunk: Uint8Array,
+  carried: Uint8Array | null,
+  maxLine: number,
+  out: Scan,
+): Scan {
   out.end = 0;
   out.lines = 0;
   out.stop = STOP_NONE;
@@ -37,7 +42,10 @@ export function scanLines(chunk: Uint8Array, carried: Uint8Array | null, maxLine
   let lf = chunk.indexOf(LF);
   if (lf !== -1 && carried !== null) {
     // The first line began earlier: judge it on the joined bytes without joining them.
-    const length = carried.length + lf - (lf > 0 ? (chunk[lf - 1] === CR ? 1 : 0) : carried[carried.length - 1] === CR ? 1 : 0);
+    const length =
+      carried.length +
+      lf -
+      (lf > 0 ? (chunk[lf - 1] === CR ? 1 : 0) : carried[carried.length - 1] === CR ? 1 : 0);
     if (length > maxLine) return stop(out, 0, STOP_TOO_LONG);
     // `carried` is never empty, so the one byte of a one-byte line is its first.
     if (length === 1 && isQ(carried[0])) return stop(out, 0, STOP_QUIT);

@@ -15,8 +15,13 @@ export function startLoopDelayMonitor(): LoopDelayMonitor {
   return {
     read() {
       // The samples are the sampling timer's whole period: the delay is what exceeds it.
-      const s = (ns: number) => (Number.isFinite(ns) ? Math.max(0, ns / 1e6 - resolutionMs) / 1000 : 0);
-      const figures = { p50: s(histogram.percentile(50)), p99: s(histogram.percentile(99)), max: s(histogram.max) };
+      const s = (ns: number) =>
+        Number.isFinite(ns) ? Math.max(0, ns / 1e6 - resolutionMs) / 1000 : 0;
+      const figures = {
+        p50: s(histogram.percentile(50)),
+        p99: s(histogram.percentile(99)),
+        max: s(histogram.max),
+      };
       histogram.reset();
       return figures;
     },

@@ -66,28 +66,60 @@ export interface LoopDelay {
   readonly max: number;
 }
 
-export function renderMetrics(s: MetricsSnapshot, loopDelay: LoopDelay | null, workers = 1): string {
+export function renderMetrics(
+  s: MetricsSnapshot,
+  loopDelay: LoopDelay | null,
+  workers = 1,
+): string {
   const out: string[] = [];
   const metric = (name: string, type: string, help: string, rows: Array<[string, number]>) => {
     out.push(`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`);
     for (const [labels, value] of rows) out.push(`${name}${labels} ${value}`);
   };
   const labelled = (label: string, values: Readonly<Record<string, number>>) =>
-    Object.keys(values).sort().map((key): [string, number] => [`{${label}="${key}"}`, values[key]]);
-  metric('elb_proxy_echo_connections_open', 'gauge', 'Connections open now.', [['', s.connectionsOpen]]);
-  metric('elb_proxy_echo_connections_total', 'counter', 'Connections accepted.', [['', s.connectionsTotal]]);
-  metric('elb_proxy_echo_silent_closes_total', 'counter', 'Connections closed without sending a byte (TCP health checks).', [['', s.silentCloses]]);
-  metric('elb_proxy_echo_headers_total', 'counter', 'Connections by PROXY header kind.', labelled('version', s.headers));
-  metric('elb_proxy_echo_rejects_total', 'counter', 'Connections closed by the server, by reason.', labelled('reason', s.rejects));
+    Object.keys(values)
+      .sort()
+      .map((key): [string, number] => [`{${label}="${key}"}`, values[key]]);
+  metric('elb_proxy_echo_connections_open', 'gauge', 'Connections open now.', [
+    ['', s.connectionsOpen],
+  ]);
+  metric('elb_proxy_echo_connections_total', 'counter', 'Connections accepted.', [
+    ['', s.connectionsTotal],
+  ]);
+  metric(
+    'elb_proxy_echo_silent_closes_total',
+    'counter',
+    'Connections closed without sending a byte (TCP health checks).',
+    [['', s.silentCloses]],
+  );
+  metric(
+    'elb_proxy_echo_headers_total',
+    'counter',
+    'Connections by PROXY header kind.',
+    labelled('version', s.headers),
+  );
+  metric(
+    'elb_proxy_echo_rejects_total',
+    'counter',
+    'Connections closed by the server, by reason.',
+    labelled('reason', s.rejects),
+  );
   metric('elb_proxy_echo_lines_echoed_total', 'counter', 'Lines echoed.', [['', s.lines]]);
   metric('elb_proxy_echo_bytes_echoed_total', 'counter', 'Bytes echoed.', [['', s.bytes]]);
-  metric('elb_proxy_echo_workers', 'gauge', 'Server processes serving connections.', [['', workers]]);
+  metric('elb_proxy_echo_workers', 'gauge', 'Server processes serving connections.', [
+    ['', workers],
+  ]);
   if (loopDelay !== null) {
-    metric('elb_proxy_echo_event_loop_delay_seconds', 'gauge', 'Event-loop delay since the previous scrape (the worst worker).', [
-      ['{quantile="0.5"}', loopDelay.p50],
-      ['{quantile="0.99"}', loopDelay.p99],
-      ['{quantile="1"}', loopDelay.max],
-    ]);
+    metric(
+      'elb_proxy_echo_event_loop_delay_seconds',
+      'gauge',
+      'Event-loop delay since the previous scrape (the worst worker).',
+      [
+        ['{quantile="0.5"}', loopDelay.p50],
+        ['{quantile="0.99"}', loopDelay.p99],
+        ['{quantile="1"}', loopDelay.max],
+      ],
+    );
   }
   return out.join('\n') + '\n';
 }

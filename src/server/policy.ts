@@ -20,7 +20,9 @@ export const HEADER_MAYBE = 2;
  * signature)? MAYBE while they are still a prefix of one. Only a whole signature is a yes, so
  * a line of data such as `PRO` or `PROXIMITY` stays data.
  */
-export function startsLikeHeader(bytes: Uint8Array): typeof HEADER_NO | typeof HEADER_YES | typeof HEADER_MAYBE {
+export function startsLikeHeader(
+  bytes: Uint8Array,
+): typeof HEADER_NO | typeof HEADER_YES | typeof HEADER_MAYBE {
   const signature = bytes[0] === V1_SIGNATURE[0] ? V1_SIGNATURE : V2_SIGNATURE;
   const n = Math.min(bytes.length, signature.length);
   for (let i = 0; i < n; i++) if (bytes[i] !== signature[i]) return HEADER_NO;

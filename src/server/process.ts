@@ -34,7 +34,9 @@ export interface ServeConfig {
  * connections over them without a hop through the primary (measured here: about half the CPU
  * per accepted connection of cluster's round robin, 59 vs 109 ms per 1000 connections).
  */
-export type Binding = { readonly fd: number } | { readonly port: number; readonly reusePort: boolean };
+export type Binding =
+  | { readonly fd: number }
+  | { readonly port: number; readonly reusePort: boolean };
 
 /** How the primary tells a worker its binding (cluster.fork's environment). */
 const WORKER_FD = 'ELB_PROXY_ECHO_WORKER_FD';
@@ -42,7 +44,9 @@ const WORKER_PORT = 'ELB_PROXY_ECHO_WORKER_PORT';
 
 export function workerBinding(env: Readonly<Record<string, string | undefined>>): Binding {
   const fd = Number(env[WORKER_FD]);
-  return Number.isInteger(fd) && fd > 0 ? { fd } : { port: Number(env[WORKER_PORT] ?? 0), reusePort: true };
+  return Number.isInteger(fd) && fd > 0
+    ? { fd }
+    : { port: Number(env[WORKER_PORT] ?? 0), reusePort: true };
 }
 
 /** A worker tells its primary it listens (cluster's own event misses exclusive listens). */
@@ -70,31 +74,57 @@ interface MetricsReply {
 }
 
 /** One serving process: the only one (--workers 1) or a cluster worker. */
-export async function runWorker(config: ServeConfig, logger: Logger, sink: FdSink, binding: Binding): Promise<void> {
+export async function runWorker(
+  config: ServeConfig,
+  logger: Logger,
+  sink: FdSink,
+  binding: Binding,
+): Promise<void> {
   const inCluster = cluster.isWorker;
   if (!inCluster) warnIfUntrusted(config, logger);
   const echo = createEchoServer({ ...config.echo, logger });
   const address = await listen(echo, config, binding);
   const monitor = startLoopDelayMonitor();
-  const report = (): ProcessReport => ({ snapshot: echo.metrics.snapshot(), loopDelay: monitor.read() });
+  const report = (): ProcessReport => ({
+    snapshot: echo.metrics.snapshot(),
+    loopDelay: monitor.read(),
+  });
   let metrics: http.Server | null = null;
   if (inCluster) {
     process.on('message', (message: { type?: string; id?: number }) => {
-      if (message?.type === METRICS_REQUEST) process.send?.({ type: METRICS_REPLY, id: message.id ?? 0, report: report() } satisfies MetricsReply);
+      if (message?.type === METRICS_REQUEST)
+        process.send?.({
+          type: METRICS_REPLY,
+          id: message.id ?? 0,
+          report: report(),
+        } satisfies MetricsReply);
     });
     logger.debug('worker listening', { pid: process.pid, port: address.port });
-    process.send?.({ type: LISTENING, address: address.address, port: address.port } satisfies ListeningMessage);
+    process.send?.({
+      type: LISTENING,
+      address: address.address,
+      port: address.port,
+    } satisfies ListeningMessage);
   } else {
     noteConnectionBudget(config, logger);
     logger.notice(`listening on port ${address.port}`, listenFields(config, address, binding));
-    if (config.metricsPort !== null) metrics = await serveMetrics(config, logger, async () => [report()]);
+    if (config.metricsPort !== null)
+      metrics = await serveMetrics(config, logger, async () => [report()]);
   }
   onStopSignal(async (signal) => {
-    if (!inCluster) logger.notice(`${signal}: draining`, { connections: echo.connectionCount, timeout: config.drainTimeoutMs / 1000 + 's' });
+    if (!inCluster)
+      logger.notice(`${signal}: draining`, {
+        connections: echo.connectionCount,
+        timeout: config.drainTimeoutMs / 1000 + 's',
+      });
     await echo.close(config.drainTimeoutMs);
     metrics?.close();
     monitor.stop();
-    if (!inCluster) logger.notice('stopped', { connections: echo.metrics.connectionsTotal, lines: echo.metrics.lines });
+    if (!inCluster)
+      logger.notice('stopped', {
+        connections: echo.metrics.connectionsTotal,
+        lines: echo.metrics.lines,
+      });
     await sink.flush();
     process.exit(0);
   });
@@ -112,8 +142,15 @@ export async function startWorker(start: () => Promise<void>): Promise<void> {
     await start();
   } catch (error) {
     const usage = error instanceof UsageError;
-    if (!usage) process.stderr.write(`elb-proxy-echo: worker ${process.pid}: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
-    const failed: FailedMessage = { type: FAILED, reason: usage ? error.message : String(error), status: usage ? 2 : 1 };
+    if (!usage)
+      process.stderr.write(
+        `elb-proxy-echo: worker ${process.pid}: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
+      );
+    const failed: FailedMessage = {
+      type: FAILED,
+      reason: usage ? error.message : String(error),
+      status: usage ? 2 : 1,
+    };
     const exit = () => process.exit(failed.status);
     if (process.connected && process.send !== undefined) {
       process.send(failed, exit);
@@ -126,7 +163,13 @@ export async function startWorker(start: () => Promise<void>): Promise<void> {
  * The primary of --workers N: forks, restarts crashed workers, sums metrics, drains all.
  * `serveArgv` are the serve options as given; each worker runs `serve` with them again.
  */
-export async function runPrimary(config: ServeConfig, logger: Logger, sink: FdSink, binding: Binding, serveArgv: readonly string[]): Promise<void> {
+export async function runPrimary(
+  config: ServeConfig,
+  logger: Logger,
+  sink: FdSink,
+  binding: Binding,
+  serveArgv: readonly string[],
+): Promise<void> {
   warnIfUntrusted(config, logger);
   // cluster starts `<node> <exec> <args>`. A single executable hands every argument to the app
   // (its argv[1] is the executable again), so there the `exec` slot carries the subcommand.
@@ -143,10 +186,13 @@ export async function runPrimary(config: ServeConfig, logger: Logger, sink: FdSi
   const failures = new Map<number, Omit<FailedMessage, 'type'>>();
   let failStart: (failure: Omit<FailedMessage, 'type'>) => void = () => {};
   const fork = () => {
-    const worker = cluster.fork('fd' in binding ? { [WORKER_FD]: String(binding.fd) } : { [WORKER_PORT]: String(port) });
+    const worker = cluster.fork(
+      'fd' in binding ? { [WORKER_FD]: String(binding.fd) } : { [WORKER_PORT]: String(port) },
+    );
     // A fork that cannot even start (spawn EMFILE…) must not crash the primary (no 'exit' follows).
     worker.on('error', (error: Error) => {
-      if (listening < config.workers) failStart({ reason: `cannot start a worker: ${error.message}`, status: 1 });
+      if (listening < config.workers)
+        failStart({ reason: `cannot start a worker: ${error.message}`, status: 1 });
       else {
         logger.error('cannot start a worker; trying again', { error: error.message });
         setTimeout(fork, 1000);
@@ -155,7 +201,8 @@ export async function runPrimary(config: ServeConfig, logger: Logger, sink: FdSi
   };
   const ready = new Promise<ListeningMessage>((resolve) => {
     cluster.on('message', (worker, message: ListeningMessage | FailedMessage) => {
-      if (message?.type === FAILED) failures.set(worker.id, { reason: message.reason, status: message.status });
+      if (message?.type === FAILED)
+        failures.set(worker.id, { reason: message.reason, status: message.status });
       if (message?.type !== LISTENING) return;
       if (listening === 0) {
         port = message.port;
@@ -171,9 +218,15 @@ export async function runPrimary(config: ServeConfig, logger: Logger, sink: FdSi
       // A worker that cannot start (port taken…) would fail again: the start fails, with its reason.
       if (listening < config.workers) {
         const how = signal !== null ? `was killed by ${signal}` : `exited with status ${code}`;
-        return resolve(failures.get(worker.id) ?? { reason: `a worker ${how} before it listened`, status: 1 });
+        return resolve(
+          failures.get(worker.id) ?? { reason: `a worker ${how} before it listened`, status: 1 },
+        );
       }
-      logger.error('worker died; starting another', { pid: worker.process.pid, code: code ?? undefined, signal: signal ?? undefined });
+      logger.error('worker died; starting another', {
+        pid: worker.process.pid,
+        code: code ?? undefined,
+        signal: signal ?? undefined,
+      });
       // Not unref'd: with every worker gone this timer is what keeps the primary alive.
       setTimeout(fork, 1000);
     });
@@ -184,7 +237,12 @@ export async function runPrimary(config: ServeConfig, logger: Logger, sink: FdSi
     stopping = true;
     for (const worker of Object.values(cluster.workers ?? {})) worker?.process.kill('SIGKILL');
     // A bad setting reads as it would from a single process; anything else says what it cost.
-    const prefix = address.status === 2 ? '' : listening === 0 ? 'no worker could listen: ' : `only ${listening} of ${config.workers} workers could listen: `;
+    const prefix =
+      address.status === 2
+        ? ''
+        : listening === 0
+          ? 'no worker could listen: '
+          : `only ${listening} of ${config.workers} workers could listen: `;
     process.stderr.write(`elb-proxy-echo: ${prefix}${address.reason}\n`);
     await sink.flush();
     process.exit(address.status === 2 ? 2 : 1);
@@ -192,11 +250,17 @@ export async function runPrimary(config: ServeConfig, logger: Logger, sink: FdSi
   noteConnectionBudget(config, logger);
   logger.notice(`listening on port ${address.port}`, listenFields(config, address, binding));
   let metrics: http.Server | null = null;
-  if (config.metricsPort !== null) metrics = await serveMetrics(config, logger, () => collectFromWorkers());
+  if (config.metricsPort !== null)
+    metrics = await serveMetrics(config, logger, () => collectFromWorkers());
   onStopSignal(async (signal) => {
     stopping = true;
-    const workers = Object.values(cluster.workers ?? {}).filter((w): w is Worker => w !== undefined);
-    logger.notice(`${signal}: draining`, { workers: workers.length, timeout: config.drainTimeoutMs / 1000 + 's' });
+    const workers = Object.values(cluster.workers ?? {}).filter(
+      (w): w is Worker => w !== undefined,
+    );
+    logger.notice(`${signal}: draining`, {
+      workers: workers.length,
+      timeout: config.drainTimeoutMs / 1000 + 's',
+    });
     await Promise.all(
       workers.map(
         (worker) =>
@@ -220,7 +284,9 @@ let nextRequest = 0;
 
 /** Asks every worker for its report; a worker that does not answer within a second is left out. */
 function collectFromWorkers(): Promise<ProcessReport[]> {
-  const workers = Object.values(cluster.workers ?? {}).filter((w): w is Worker => w !== undefined && w.isConnected());
+  const workers = Object.values(cluster.workers ?? {}).filter(
+    (w): w is Worker => w !== undefined && w.isConnected(),
+  );
   const id = ++nextRequest;
   return Promise.all(
     workers.map(
@@ -242,37 +308,60 @@ function collectFromWorkers(): Promise<ProcessReport[]> {
   ).then((reports) => reports.filter((r): r is ProcessReport => r !== null));
 }
 
-async function listen(echo: EchoServer, config: ServeConfig, binding: Binding): Promise<net.AddressInfo> {
+async function listen(
+  echo: EchoServer,
+  config: ServeConfig,
+  binding: Binding,
+): Promise<net.AddressInfo> {
   if ('fd' in binding) return echo.listen({ fd: binding.fd });
   // `exclusive`: a cluster worker binds the port itself instead of asking the primary.
-  const options = { port: binding.port, reusePort: binding.reusePort, exclusive: binding.reusePort, backlog: config.backlog };
+  const options = {
+    port: binding.port,
+    reusePort: binding.reusePort,
+    exclusive: binding.reusePort,
+    backlog: config.backlog,
+  };
   try {
     return await echo.listen({ ...options, host: config.host });
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code ?? String(error);
     // A machine with IPv6 switched off cannot bind the default `::`: fall back to IPv4.
-    if (code === 'EAFNOSUPPORT' && config.host === '::') return echo.listen({ ...options, host: '0.0.0.0' });
+    if (code === 'EAFNOSUPPORT' && config.host === '::')
+      return echo.listen({ ...options, host: '0.0.0.0' });
     throw new UsageError(`cannot listen on ${showHost(config.host)}:${binding.port}: ${code}`);
   }
 }
 
-async function serveMetrics(config: ServeConfig, logger: Logger, collect: () => Promise<readonly ProcessReport[]>): Promise<http.Server> {
+async function serveMetrics(
+  config: ServeConfig,
+  logger: Logger,
+  collect: () => Promise<readonly ProcessReport[]>,
+): Promise<http.Server> {
   const port = config.metricsPort ?? 0;
   let server: http.Server;
   try {
     const { startMetricsServer } = await import('./metrics-http.ts');
     server = await startMetricsServer(port, config.host, collect);
   } catch (error) {
-    throw new UsageError(`cannot serve metrics on ${showHost(config.host)}:${port}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
+    throw new UsageError(
+      `cannot serve metrics on ${showHost(config.host)}:${port}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`,
+    );
   }
   const address = server.address() as net.AddressInfo;
   logger.notice(`metrics at http://${showHost(config.host)}:${address.port}/metrics`);
   return server;
 }
 
-function listenFields(config: ServeConfig, address: { address: string | null; port: number }, binding: Binding): Record<string, string | number> {
+function listenFields(
+  config: ServeConfig,
+  address: { address: string | null; port: number },
+  binding: Binding,
+): Record<string, string | number> {
   return {
-    address: 'fd' in binding ? `inherited fd ${binding.fd} (socket activation)` : `${showHost(address.address ?? config.host)}:${address.port}`,
+    address:
+      'fd' in binding
+        ? `inherited fd ${binding.fd} (socket activation)`
+        : `${showHost(address.address ?? config.host)}:${address.port}`,
     proxy_protocol: config.echo.proxyProtocol ?? 'require',
     workers: config.workers,
   };
@@ -280,7 +369,9 @@ function listenFields(config: ServeConfig, address: { address: string | null; po
 
 function warnIfUntrusted(config: ServeConfig, logger: Logger): void {
   if (config.echo.trust === null && config.echo.proxyProtocol !== 'off') {
-    logger.warn('no --trust set: any address may send a PROXY header and claim to be any client; set --trust to the load balancer subnets');
+    logger.warn(
+      'no --trust set: any address may send a PROXY header and claim to be any client; set --trust to the load balancer subnets',
+    );
   }
 }
 

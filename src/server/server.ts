@@ -69,7 +69,12 @@ export function createEchoServer(options: EchoServerOptions = {}): EchoServer {
   const headerTimeoutMs = options.headerTimeoutMs ?? ECHO_DEFAULTS.headerTimeoutMs;
   const idleTimeoutMs = options.idleTimeoutMs ?? ECHO_DEFAULTS.idleTimeoutMs;
   const lingerMs = options.lingerMs ?? ECHO_DEFAULTS.lingerMs;
-  const trust = options.trust === undefined || options.trust === null ? null : 'allows' in options.trust ? options.trust : trustListOf(options.trust);
+  const trust =
+    options.trust === undefined || options.trust === null
+      ? null
+      : 'allows' in options.trust
+        ? options.trust
+        : trustListOf(options.trust);
   let drained: (() => void) | null = null;
   const ctx: ServerContext = {
     policy: options.proxyProtocol ?? ECHO_DEFAULTS.proxyProtocol,
@@ -79,7 +84,8 @@ export function createEchoServer(options: EchoServerOptions = {}): EchoServer {
     idleTimeoutMs,
     lingerMs,
     upper: options.transform === 'upper',
-    parseOptions: options.maxHeaderSize === undefined ? {} : { maxV2HeaderSize: options.maxHeaderSize },
+    parseOptions:
+      options.maxHeaderSize === undefined ? {} : { maxV2HeaderSize: options.maxHeaderSize },
     logger,
     metrics,
     connections: new Set<Connection>(),
@@ -92,7 +98,9 @@ export function createEchoServer(options: EchoServerOptions = {}): EchoServer {
   const server = net.createServer({ noDelay: true }, (socket) => accept(ctx, socket));
   server.maxConnections = options.maxConnections ?? ECHO_DEFAULTS.maxConnections;
   // Over the limit, Node closes the new socket before building anything for it.
-  const refused = countedWarning(logger, 'refused connections: --max-connections reached', { limit: server.maxConnections });
+  const refused = countedWarning(logger, 'refused connections: --max-connections reached', {
+    limit: server.maxConnections,
+  });
   server.on('drop', () => {
     metrics.reject('max-connections');
     refused.add();
@@ -109,7 +117,10 @@ export function createEchoServer(options: EchoServerOptions = {}): EchoServer {
   // One timer for every deadline, its period a fifth of the shortest timeout (20 ms..1 s). A
   // deadline is met within one period either way: the sweep may come a period late, and the
   // coarse clock a connection's time is read from may be a period old (so it may also be early).
-  const period = Math.max(20, Math.min(1000, Math.floor(Math.min(headerTimeoutMs, idleTimeoutMs, lingerMs) / 5)));
+  const period = Math.max(
+    20,
+    Math.min(1000, Math.floor(Math.min(headerTimeoutMs, idleTimeoutMs, lingerMs) / 5)),
+  );
   let ticker: NodeJS.Timeout | null = null;
   const tick = () => {
     ctx.now = Date.now();

@@ -16,7 +16,8 @@ export interface TrustList {
 /** Parses `10.0.0.0/16,2001:db8::/32,192.0.2.7`; throws UsageError naming the bad entry. */
 export function parseTrustList(raw: string): TrustList {
   const entries = raw.split(',').map((s) => s.trim());
-  if (entries.some((s) => s === '')) throw new UsageError(`"${raw}" has an empty entry (expected CIDR[,CIDR…])`);
+  if (entries.some((s) => s === ''))
+    throw new UsageError(`"${raw}" has an empty entry (expected CIDR[,CIDR…])`);
   return trustListOf(entries);
 }
 
@@ -27,8 +28,13 @@ export function trustListOf(entries: readonly string[]): TrustList {
     const slash = entry.indexOf('/');
     const address = slash === -1 ? entry : entry.slice(0, slash);
     // A zone id (`fe80::1%eth0`) passes net.isIPv6 but names an interface, not a range: refused.
-    const family = net.isIPv4(address) ? 'ipv4' : net.isIPv6(address) && !address.includes('%') ? 'ipv6' : null;
-    if (family === null) throw new UsageError(`"${entry}" is not an IPv4 or IPv6 address or CIDR range`);
+    const family = net.isIPv4(address)
+      ? 'ipv4'
+      : net.isIPv6(address) && !address.includes('%')
+        ? 'ipv6'
+        : null;
+    if (family === null)
+      throw new UsageError(`"${entry}" is not an IPv4 or IPv6 address or CIDR range`);
     const bits = family === 'ipv4' ? 32 : 128;
     const prefixText = slash === -1 ? String(bits) : entry.slice(slash + 1);
     if (!/^\d{1,3}$/.test(prefixText) || Number(prefixText) > bits) {

@@ -26,13 +26,21 @@ interface Result {
   notes: string[];
 }
 
-async function bench(args: string[]): Promise<{ code: number | null; result: Result; stderr: string }> {
-  const ran = await runCli(['bench', '--json', '--quiet', '--duration', '1s', '--timeout', '5s', ...args], {}, 40_000);
+async function bench(
+  args: string[],
+): Promise<{ code: number | null; result: Result; stderr: string }> {
+  const ran = await runCli(
+    ['bench', '--json', '--quiet', '--duration', '1s', '--timeout', '5s', ...args],
+    {},
+    40_000,
+  );
   let result: Result;
   try {
     result = JSON.parse(ran.stdout) as Result;
   } catch {
-    throw new Error(`bench did not print one JSON object (exit ${ran.code}); stdout:\n${ran.stdout}\nstderr:\n${ran.stderr}`);
+    throw new Error(
+      `bench did not print one JSON object (exit ${ran.code}); stdout:\n${ran.stdout}\nstderr:\n${ran.stderr}`,
+    );
   }
   return { code: ran.code, result, stderr: ran.stderr };
 }
@@ -49,12 +57,23 @@ test('pingpong: every line echoed and verified, rates and latency reported, char
   const dir = mkdtempSync(join(tmpdir(), 'bench-'));
   try {
     const chart = join(dir, 'report.svg');
-    const { code, result } = await bench(['--scenario', 'pingpong', '--clients', '20', '--chart', chart]);
+    const { code, result } = await bench([
+      '--scenario',
+      'pingpong',
+      '--clients',
+      '20',
+      '--chart',
+      chart,
+    ]);
     assert.is(code, 0);
     assertConsistent(result, 20);
     assert.is(result.totals.completed, 20, 'every client ended with q and saw the close');
     assert.ok(result.linesPerSecond > 100, `lines/s ${result.linesPerSecond}`);
-    assert.ok(result.latencyMs.samples > 0 && result.latencyMs.p50 <= result.latencyMs.p99 && result.latencyMs.p99 <= result.latencyMs.max);
+    assert.ok(
+      result.latencyMs.samples > 0 &&
+        result.latencyMs.p50 <= result.latencyMs.p99 &&
+        result.latencyMs.p99 <= result.latencyMs.max,
+    );
     assert.match(readFileSync(chart, 'utf8'), /^<svg [^>]*>[^]*pingpong: lines\/s[^]*<\/svg>\n$/);
   } finally {
     rmSync(dir, { recursive: true, force: true });
@@ -66,12 +85,22 @@ test('connect: connections churn, each with its line verified', async () => {
   assert.is(code, 0);
   assert.equal(result.errors, {});
   assert.is(result.totals.echoesVerified, result.totals.linesSent);
-  assert.ok(result.totals.completed > 10, `more connections than clients: ${result.totals.completed}`);
+  assert.ok(
+    result.totals.completed > 10,
+    `more connections than clients: ${result.totals.completed}`,
+  );
   assert.ok(result.connectionsPerSecond > 10, `connections/s ${result.connectionsPerSecond}`);
 });
 
 test('hold: idle clients stay up and answer; server memory per connection is reported', async () => {
-  const { code, result } = await bench(['--scenario', 'hold', '--clients', '50', '--think', '300ms']);
+  const { code, result } = await bench([
+    '--scenario',
+    'hold',
+    '--clients',
+    '50',
+    '--think',
+    '300ms',
+  ]);
   assert.is(code, 0);
   assertConsistent(result, 50);
   assert.ok(result.memory !== null, 'memory measured');
@@ -86,11 +115,17 @@ test('the clients can also run inside the bench process (--procs 0), with a v1 h
   // The in-process server's CPU would include the clients' own: not reported rather than wrong.
   assert.is(result.serverBusy, null);
   assert.is(result.serverCpuMicrosPerUnit, null);
-  assert.ok(result.notes.some((note) => /share this process/.test(note)), JSON.stringify(result.notes));
+  assert.ok(
+    result.notes.some((note) => /share this process/.test(note)),
+    JSON.stringify(result.notes),
+  );
 });
 
 test('--target drives a separately started server', async () => {
-  const { child, match } = await startCli(['serve', '--port', '0', '--host', '127.0.0.1'], /port (\d+)/);
+  const { child, match } = await startCli(
+    ['serve', '--port', '0', '--host', '127.0.0.1'],
+    /port (\d+)/,
+  );
   try {
     // No --proxy-header: a target on this machine gets v2 headers, as our server requires.
     const { code, result } = await bench(['--target', `127.0.0.1:${match[1]}`, '--clients', '10']);
@@ -102,7 +137,9 @@ test('--target drives a separately started server', async () => {
 });
 
 /** An echo server with a fault (bench it with --proxy-header none): `mangle` rewrites each chunk before it is echoed. */
-async function brokenServer(mangle: (chunk: Buffer, count: number) => Buffer): Promise<{ port: number; close: () => void }> {
+async function brokenServer(
+  mangle: (chunk: Buffer, count: number) => Buffer,
+): Promise<{ port: number; close: () => void }> {
   let chunks = 0;
   const sockets = new Set<net.Socket>();
   const server = net.createServer((socket) => {
@@ -132,7 +169,14 @@ test('a server that alters one byte is caught: wrong-echo counted, exit status 1
     return altered;
   });
   try {
-    const { code, result } = await bench(['--target', `127.0.0.1:${broken.port}`, '--proxy-header', 'none', '--clients', '5']);
+    const { code, result } = await bench([
+      '--target',
+      `127.0.0.1:${broken.port}`,
+      '--proxy-header',
+      'none',
+      '--clients',
+      '5',
+    ]);
     assert.is(code, 1);
     assert.ok(result.wrongEchoes > 0, `wrong echoes: ${result.wrongEchoes}`);
     assert.is(result.errors['wrong-echo'], result.wrongEchoes);
@@ -144,11 +188,21 @@ test('a server that alters one byte is caught: wrong-echo counted, exit status 1
 test('a server that drops a byte is caught: counted as an error, exit status 1', async () => {
   const broken = await brokenServer((chunk, count) => (count === 30 ? chunk.subarray(1) : chunk));
   try {
-    const { code, result } = await bench(['--target', `127.0.0.1:${broken.port}`, '--proxy-header', 'none', '--clients', '5']);
+    const { code, result } = await bench([
+      '--target',
+      `127.0.0.1:${broken.port}`,
+      '--proxy-header',
+      'none',
+      '--clients',
+      '5',
+    ]);
     assert.is(code, 1);
     const errors = Object.values(result.errors).reduce((a, b) => a + b, 0);
     assert.ok(errors >= 1, `errors: ${JSON.stringify(result.errors)}`);
-    assert.ok(result.totals.echoesVerified < result.totals.linesSent, 'the damaged line is not counted as verified');
+    assert.ok(
+      result.totals.echoesVerified < result.totals.linesSent,
+      'the damaged line is not counted as verified',
+    );
   } finally {
     broken.close();
   }
@@ -159,7 +213,23 @@ test('a refused target is counted by kind, not a crash', async () => {
   await new Promise<void>((resolve) => probe.listen({ port: 0, host: '127.0.0.1' }, resolve));
   const { port } = probe.address() as net.AddressInfo;
   await new Promise((resolve) => probe.close(resolve));
-  const ran = await runCli(['bench', '--json', '-q', '--target', `127.0.0.1:${port}`, '--clients', '3', '--duration', '500ms', '--timeout', '1s'], {}, 40_000);
+  const ran = await runCli(
+    [
+      'bench',
+      '--json',
+      '-q',
+      '--target',
+      `127.0.0.1:${port}`,
+      '--clients',
+      '3',
+      '--duration',
+      '500ms',
+      '--timeout',
+      '1s',
+    ],
+    {},
+    40_000,
+  );
   assert.is(ran.code, 1);
   const result = JSON.parse(ran.stdout) as Result;
   assert.ok((result.errors.refused ?? 0) >= 1, JSON.stringify(result.errors));
@@ -168,7 +238,10 @@ test('a refused target is counted by kind, not a crash', async () => {
 test('bad options exit 2 with a one-line reason', async () => {
   const ran = await runCli(['bench', '--scenario', 'flood']);
   assert.is(ran.code, 2);
-  assert.match(ran.stderr, /^elb-proxy-echo: --scenario: "flood" is not one of pingpong, connect, hold\n$/);
+  assert.match(
+    ran.stderr,
+    /^elb-proxy-echo: --scenario: "flood" is not one of pingpong, connect, hold\n$/,
+  );
   const target = await runCli(['bench', '--target', 'no-port-here']);
   assert.is(target.code, 2);
 });

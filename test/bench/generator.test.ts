@@ -20,8 +20,17 @@ test('a client that connects after the stop still sends its PROXY header before 
   try {
     const { port } = server.address() as net.AddressInfo;
     const generator = new Generator({
-      scenario: 'connect', host: '127.0.0.1', port, clients: 5, firstClient: 0, totalClients: 5,
-      header: 'v2', lineBytes: 16, thinkMs: 0, timeoutMs: 5000, maxConnecting: 5,
+      scenario: 'connect',
+      host: '127.0.0.1',
+      port,
+      clients: 5,
+      firstClient: 0,
+      totalClients: 5,
+      header: 'v2',
+      lineBytes: 16,
+      thinkMs: 0,
+      timeoutMs: 5000,
+      maxConnecting: 5,
     });
     generator.start();
     // Stopped before any connection is up: each one connects during the stop, and quits at once.

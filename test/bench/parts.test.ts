@@ -48,16 +48,30 @@ test('source addresses: none chosen while the ports of 127.0.0.1 suffice, then 5
   assert.is(sourceAddress('127.0.0.1', 4_999, 50_000), '127.0.0.2');
   assert.is(sourceAddress('127.0.0.1', 5_000, 50_000), '127.0.0.3');
   assert.is(sourceAddress('127.0.0.1', 49_999, 50_000), '127.0.0.11');
-  assert.is(sourceAddress('my-lb-1234.elb.us-east-1.amazonaws.com', 30_000, 50_000), undefined, 'never for a remote target');
+  assert.is(
+    sourceAddress('my-lb-1234.elb.us-east-1.amazonaws.com', 30_000, 50_000),
+    undefined,
+    'never for a remote target',
+  );
   assert.is(sourceAddress('10.0.0.5', 30_000, 50_000), undefined);
 });
 
 test('chart: one bar per server, longest for the largest value, labels escaped', () => {
-  const svg = barChart('a <b>', [{ title: 'lines/s', bars: [{ label: 'ours', value: 200 }, { label: 'raw & co', value: 100 }] }]);
+  const svg = barChart('a <b>', [
+    {
+      title: 'lines/s',
+      bars: [
+        { label: 'ours', value: 200 },
+        { label: 'raw & co', value: 100 },
+      ],
+    },
+  ]);
   assert.ok(svg.startsWith('<svg xmlns="http://www.w3.org/2000/svg"'));
   assert.match(svg, /a &lt;b&gt;/);
   assert.match(svg, /raw &amp; co/);
-  const widths = [...svg.matchAll(/<rect x="\d+" y="\d+" width="([\d.]+)"/g)].map((m) => Number(m[1]));
+  const widths = [...svg.matchAll(/<rect x="\d+" y="\d+" width="([\d.]+)"/g)].map((m) =>
+    Number(m[1]),
+  );
   assert.equal(widths, [440, 220]);
 });
 

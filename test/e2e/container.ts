@@ -3,9 +3,28 @@
 // namespace by a veth pair. Traffic goes only between the two ends of that pair.
 //
 // Names start with `sd-e2e-<pid>` so a later run can find and remove what a killed run left.
-import { execFileSync, spawn, spawnSync, type ChildProcess, type SpawnSyncReturns } from 'node:child_process';
+import {
+  execFileSync,
+  spawn,
+  spawnSync,
+  type ChildProcess,
+  type SpawnSyncReturns,
+} from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { chmodSync, copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, readlinkSync, renameSync, rmdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  readlinkSync,
+  renameSync,
+  rmdirSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { join } from 'node:path';
 
 export const CACHE_DIR = '/var/cache/elb-proxy-echo-ci';
@@ -40,7 +59,10 @@ export function aptMirror(): string {
  */
 export function rootFileSystem(log: (line: string) => void): string {
   const mirror = aptMirror();
-  const key = createHash('sha256').update(`${SUITE} minbase ${INCLUDE} ${mirror}`).digest('hex').slice(0, 10);
+  const key = createHash('sha256')
+    .update(`${SUITE} minbase ${INCLUDE} ${mirror}`)
+    .digest('hex')
+    .slice(0, 10);
   const dir = join(CACHE_DIR, `${SUITE}-systemd-${key}`);
   if (existsSync(join(dir, '.complete'))) return dir;
   mkdirSync(CACHE_DIR, { recursive: true });
@@ -48,7 +70,11 @@ export function rootFileSystem(log: (line: string) => void): string {
   rmSync(building, { recursive: true, force: true });
   log(`debootstrap ${SUITE} from ${mirror} into ${building} (first run only)`);
   try {
-    execFileSync('debootstrap', ['--variant=minbase', `--include=${INCLUDE}`, SUITE, building, mirror], { stdio: ['ignore', 'ignore', 'pipe'], timeout: 600_000 });
+    execFileSync(
+      'debootstrap',
+      ['--variant=minbase', `--include=${INCLUDE}`, SUITE, building, mirror],
+      { stdio: ['ignore', 'ignore', 'pipe'], timeout: 600_000 },
+    );
     writeFileSync(join(building, '.complete'), new Date().toISOString() + '\n');
     // A run that finished first may already boot from `dir`: keep that one, drop ours.
     if (!existsSync(join(dir, '.complete'))) {
@@ -77,8 +103,10 @@ function alive(pid: number): boolean {
 /** Removes containers, namespaces and cgroups of earlier runs whose test process is gone. */
 export function removeLeftovers(): void {
   const names = new Set<string>();
-  if (existsSync(NETNS_DIR)) for (const name of readdirSync(NETNS_DIR)) if (name.startsWith(PREFIX)) names.add(name);
-  for (const root of cgroupRoots()) for (const name of readdirSync(root)) if (name.startsWith(PREFIX)) names.add(name);
+  if (existsSync(NETNS_DIR))
+    for (const name of readdirSync(NETNS_DIR)) if (name.startsWith(PREFIX)) names.add(name);
+  for (const root of cgroupRoots())
+    for (const name of readdirSync(root)) if (name.startsWith(PREFIX)) names.add(name);
   for (const name of names) {
     const owner = Number(name.slice(PREFIX.length));
     if (!alive(owner)) removeRun(owner);
@@ -105,7 +133,9 @@ function waitUntilGone(pids: readonly number[], timeoutMs: number): void {
 }
 
 function pidsOnHost(): number[] {
-  return readdirSync('/proc').filter((entry) => /^\d+$/.test(entry)).map(Number);
+  return readdirSync('/proc')
+    .filter((entry) => /^\d+$/.test(entry))
+    .map(Number);
 }
 
 // The systemd-nspawn processes started with that namespace path.
@@ -113,7 +143,10 @@ function supervisorsOf(netnsPath: string): number[] {
   return pidsOnHost().filter((pid) => {
     try {
       const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
-      return cmdline.startsWith('systemd-nspawn\0') && cmdline.includes(`--network-namespace-path=${netnsPath}\0`);
+      return (
+        cmdline.startsWith('systemd-nspawn\0') &&
+        cmdline.includes(`--network-namespace-path=${netnsPath}\0`)
+      );
     } catch {
       return false; // gone meanwhile
     }
@@ -137,22 +170,28 @@ function processesIn(netnsPath: string): number[] {
 // and on a hybrid host also v1's name=systemd), below the test's own: without them every
 // container would share one `payload` tree, and a leftover's processes would show up in it.
 function cgroupRoots(): string[] {
-  if (existsSync('/sys/fs/cgroup/cgroup.controllers')) return [join('/sys/fs/cgroup', ownCgroup('0::'))];
+  if (existsSync('/sys/fs/cgroup/cgroup.controllers'))
+    return [join('/sys/fs/cgroup', ownCgroup('0::'))];
   const roots: string[] = [];
-  if (existsSync('/sys/fs/cgroup/unified/cgroup.procs')) roots.push(join('/sys/fs/cgroup/unified', ownCgroup('0::')));
-  if (existsSync('/sys/fs/cgroup/systemd/cgroup.procs')) roots.push(join('/sys/fs/cgroup/systemd', ownCgroup('1:name=systemd:')));
+  if (existsSync('/sys/fs/cgroup/unified/cgroup.procs'))
+    roots.push(join('/sys/fs/cgroup/unified', ownCgroup('0::')));
+  if (existsSync('/sys/fs/cgroup/systemd/cgroup.procs'))
+    roots.push(join('/sys/fs/cgroup/systemd', ownCgroup('1:name=systemd:')));
   return roots;
 }
 
 function ownCgroup(prefix: string): string {
-  const line = readFileSync('/proc/self/cgroup', 'utf8').split('\n').find((l) => l.startsWith(prefix) || l.replace(/^\d+:/, '1:').startsWith(prefix));
+  const line = readFileSync('/proc/self/cgroup', 'utf8')
+    .split('\n')
+    .find((l) => l.startsWith(prefix) || l.replace(/^\d+:/, '1:').startsWith(prefix));
   return line === undefined ? '/' : line.slice(line.indexOf(':', line.indexOf(':') + 1) + 1);
 }
 
 // A cgroup directory can only be removed empty and after its children: depth first, rmdir only.
 function removeTree(dir: string): void {
   if (!existsSync(dir)) return;
-  for (const entry of readdirSync(dir, { withFileTypes: true })) if (entry.isDirectory()) removeTree(join(dir, entry.name));
+  for (const entry of readdirSync(dir, { withFileTypes: true }))
+    if (entry.isDirectory()) removeTree(join(dir, entry.name));
   try {
     rmdirSync(dir);
   } catch {
@@ -210,11 +249,30 @@ export class Container {
       const cgroups = cgroupRoots().map((root) => join(root, name));
       for (const dir of cgroups) mkdirSync(dir, { recursive: true });
       // A shell joins the run's cgroups, then becomes systemd-nspawn (which stays in them).
-      const joinCgroups = 'for dir in $SD_CGROUPS; do echo $$ > "$dir/cgroup.procs" || exit 1; done; exec "$@"';
-      nspawn = spawn('sh', ['-c', joinCgroups, 'sh', 'systemd-nspawn',
-        '--directory', root, '--boot', '--register=no', '--keep-unit', '--volatile=overlay', '--console=passive',
-        `--machine=${name}`, `--network-namespace-path=${join(NETNS_DIR, name)}`,
-      ], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, SD_CGROUPS: cgroups.join(' ') } });
+      const joinCgroups =
+        'for dir in $SD_CGROUPS; do echo $$ > "$dir/cgroup.procs" || exit 1; done; exec "$@"';
+      nspawn = spawn(
+        'sh',
+        [
+          '-c',
+          joinCgroups,
+          'sh',
+          'systemd-nspawn',
+          '--directory',
+          root,
+          '--boot',
+          '--register=no',
+          '--keep-unit',
+          '--volatile=overlay',
+          '--console=passive',
+          `--machine=${name}`,
+          `--network-namespace-path=${join(NETNS_DIR, name)}`,
+        ],
+        {
+          stdio: ['ignore', 'pipe', 'pipe'],
+          env: { ...process.env, SD_CGROUPS: cgroups.join(' ') },
+        },
+      );
       const pid = await containerInit(nspawn, 20_000);
       const box = new Container(name, address, nspawn, pid);
       nspawn.stdout?.on('data', (chunk: Buffer) => (box.#console += chunk.toString()));
@@ -230,25 +288,41 @@ export class Container {
 
   /** Runs a command inside the container (all its namespaces) and returns what it printed. */
   exec(args: readonly string[], options: { input?: string; timeoutMs?: number } = {}): Result {
-    const r: SpawnSyncReturns<string> = spawnSync('nsenter', ['-t', String(this.#pid), '-a', ...args], {
-      encoding: 'utf8',
-      input: options.input,
-      timeout: options.timeoutMs ?? 30_000,
-      env: { PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', LANG: 'C.UTF-8', SYSTEMD_PAGER: '', SYSTEMD_COLORS: '0' },
-    });
-    return { status: r.status, stdout: r.stdout ?? '', stderr: (r.stderr ?? '') + (r.error ? String(r.error) : '') };
+    const r: SpawnSyncReturns<string> = spawnSync(
+      'nsenter',
+      ['-t', String(this.#pid), '-a', ...args],
+      {
+        encoding: 'utf8',
+        input: options.input,
+        timeout: options.timeoutMs ?? 30_000,
+        env: {
+          PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin',
+          LANG: 'C.UTF-8',
+          SYSTEMD_PAGER: '',
+          SYSTEMD_COLORS: '0',
+        },
+      },
+    );
+    return {
+      status: r.status,
+      stdout: r.stdout ?? '',
+      stderr: (r.stderr ?? '') + (r.error ? String(r.error) : ''),
+    };
   }
 
   /** Like exec, but throws with the output when the command fails. */
   check(args: readonly string[], options: { input?: string; timeoutMs?: number } = {}): string {
     const r = this.exec(args, options);
-    if (r.status !== 0) throw new Error(`in container: ${args.join(' ')} → ${r.status}\n${r.stdout}${r.stderr}`);
+    if (r.status !== 0)
+      throw new Error(`in container: ${args.join(' ')} → ${r.status}\n${r.stdout}${r.stderr}`);
     return r.stdout;
   }
 
   /** Starts a command inside the container without waiting for it. */
   spawn(args: readonly string[]): ChildProcess {
-    return spawn('nsenter', ['-t', String(this.#pid), '-a', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    return spawn('nsenter', ['-t', String(this.#pid), '-a', ...args], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
   }
 
   /** Copies a file from the test machine into the container (as scp would). */
@@ -303,7 +377,11 @@ async function containerInit(nspawn: ChildProcess, timeoutMs: number): Promise<n
   while (Date.now() < deadline) {
     if (nspawn.exitCode !== null) throw new Error(`systemd-nspawn exited with ${nspawn.exitCode}`);
     try {
-      const children = readFileSync(`/proc/${nspawn.pid}/task/${nspawn.pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
+      const children = readFileSync(`/proc/${nspawn.pid}/task/${nspawn.pid}/children`, 'utf8')
+        .trim()
+        .split(/\s+/)
+        .filter(Boolean)
+        .map(Number);
       for (const child of children) {
         if (readFileSync(`/proc/${child}/comm`, 'utf8').trim() === 'systemd') return child;
       }

@@ -17,7 +17,10 @@ test('the x64 executable exists (run npm run build first)', () => {
 test('--version prints the version and the bundled Node', () => {
   const r = spawnSync(EXE, ['--version'], { encoding: 'utf8' });
   assert.is(r.status, 0);
-  assert.is(r.stdout, `elb-proxy-echo ${pkg.version} (node v${pkg.devDependencies.node}, linux-x64)\n`);
+  assert.is(
+    r.stdout,
+    `elb-proxy-echo ${pkg.version} (node v${pkg.devDependencies.node}, linux-x64)\n`,
+  );
 });
 
 test('the executable serves on a loopback port and echoes a line after a PROXY header', async () => {

@@ -38,23 +38,59 @@ test.before(async () => {
   link(client, '10.71.3.2/24', serverNs, '10.71.3.1/24');
   // A second address on the balancer's server-side link, for curl (see its test).
   balancer.ip(['addr', 'add', '10.71.2.9/24', 'dev', toServer.a]);
-  server = await startServer(serverNs, SERVER_PORT, ['--proxy-protocol', 'require', '--trust', '10.71.2.0/24', '--log-format', 'json', '--header-timeout', '2s']);
+  server = await startServer(serverNs, SERVER_PORT, [
+    '--proxy-protocol',
+    'require',
+    '--trust',
+    '10.71.2.0/24',
+    '--log-format',
+    'json',
+    '--header-timeout',
+    '2s',
+  ]);
   peers.push(
     await startHaproxy(balancer, [
       { bind: '10.71.1.1:7001', server: SERVER, send: 'v1' },
       { bind: '10.71.1.1:7002', server: SERVER, send: 'v2' },
-      { bind: '10.71.1.1:7003', server: SERVER, send: 'v2', v2Options: ['unique-id', 'authority', 'crc32c'] },
+      {
+        bind: '10.71.1.1:7003',
+        server: SERVER,
+        send: 'v2',
+        v2Options: ['unique-id', 'authority', 'crc32c'],
+      },
       { bind: '[fd71:1::1]:7004', server: SERVER, send: 'v1' },
       { bind: '[fd71:1::1]:7005', server: SERVER, send: 'v2', v2Options: ['crc32c'] },
       // In reverse: HAProxy parses headers made by our builder, logs what it understood, and
       // passes the client on to our server in a v2 header of its own.
-      { bind: '10.71.1.1:7201', acceptProxy: true, server: SERVER, send: 'v2', v2Options: ['authority', 'crc32c'], logFormat: REVERSE_LOG },
+      {
+        bind: '10.71.1.1:7201',
+        acceptProxy: true,
+        server: SERVER,
+        send: 'v2',
+        v2Options: ['authority', 'crc32c'],
+        logFormat: REVERSE_LOG,
+      },
       // Health checks as a balancer makes them (v2 LOCAL header, then a probe line): be6 must
       // stay up; be7 expects a reply our server never gives, so it shows what "down" looks like.
-      { bind: '10.71.1.1:7301', server: SERVER, send: 'v2', check: { send: 'health\r\n', expect: 'health' } },
-      { bind: '10.71.1.1:7302', server: SERVER, send: 'v2', check: { send: 'health\r\n', expect: 'no-such-reply' } },
+      {
+        bind: '10.71.1.1:7301',
+        server: SERVER,
+        send: 'v2',
+        check: { send: 'health\r\n', expect: 'health' },
+      },
+      {
+        bind: '10.71.1.1:7302',
+        server: SERVER,
+        send: 'v2',
+        check: { send: 'health\r\n', expect: 'no-such-reply' },
+      },
       // The shipped executable (see its test), with two workers.
-      { bind: '10.71.1.1:7401', server: `10.71.2.2:${EXE_PORT}`, send: 'v2', v2Options: ['crc32c'] },
+      {
+        bind: '10.71.1.1:7401',
+        server: `10.71.2.2:${EXE_PORT}`,
+        send: 'v2',
+        v2Options: ['crc32c'],
+      },
     ]),
     await startNginx(balancer, [
       { listen: '10.71.1.1:7101', upstream: SERVER },
@@ -73,7 +109,9 @@ test.after(async () => {
 async function openLine(port: number): Promise<LogLine> {
   const pattern = new RegExp(`"client":"[^"]*:${port}"`);
   await server.waitFor(pattern, 3000);
-  return logLines(server.output()).find((l) => typeof l.client === 'string' && l.client.endsWith(`:${port}`))!;
+  return logLines(server.output()).find(
+    (l) => typeof l.client === 'string' && l.client.endsWith(`:${port}`),
+  )!;
 }
 
 function echoThrough(host: string, port: number, sourcePort: number): Promise<Buffer> {
@@ -83,11 +121,36 @@ function echoThrough(host: string, port: number, sourcePort: number): Promise<Bu
 const cases = [
   { name: 'HAProxy send-proxy (v1) over IPv4', host: '10.71.1.1', port: 7001, client: '10.71.1.2' },
   { name: 'HAProxy send-proxy-v2 over IPv4', host: '10.71.1.1', port: 7002, client: '10.71.1.2' },
-  { name: 'HAProxy send-proxy-v2 with unique-id, authority, crc32c', host: '10.71.1.1', port: 7003, client: '10.71.1.2' },
-  { name: 'HAProxy send-proxy (v1 TCP6) over IPv6', host: 'fd71:1::1', port: 7004, client: 'fd71:1::2' },
-  { name: 'HAProxy send-proxy-v2 (IPv6) with crc32c', host: 'fd71:1::1', port: 7005, client: 'fd71:1::2' },
-  { name: 'nginx stream proxy_protocol on over IPv4', host: '10.71.1.1', port: 7101, client: '10.71.1.2' },
-  { name: 'nginx stream proxy_protocol on over IPv6', host: 'fd71:1::1', port: 7102, client: 'fd71:1::2' },
+  {
+    name: 'HAProxy send-proxy-v2 with unique-id, authority, crc32c',
+    host: '10.71.1.1',
+    port: 7003,
+    client: '10.71.1.2',
+  },
+  {
+    name: 'HAProxy send-proxy (v1 TCP6) over IPv6',
+    host: 'fd71:1::1',
+    port: 7004,
+    client: 'fd71:1::2',
+  },
+  {
+    name: 'HAProxy send-proxy-v2 (IPv6) with crc32c',
+    host: 'fd71:1::1',
+    port: 7005,
+    client: 'fd71:1::2',
+  },
+  {
+    name: 'nginx stream proxy_protocol on over IPv4',
+    host: '10.71.1.1',
+    port: 7101,
+    client: '10.71.1.2',
+  },
+  {
+    name: 'nginx stream proxy_protocol on over IPv6',
+    host: 'fd71:1::1',
+    port: 7102,
+    client: 'fd71:1::2',
+  },
 ];
 
 let sourcePort = 42000;
@@ -98,7 +161,10 @@ for (const c of cases) {
     assert.is(reply.toString('latin1'), 'hello through the balancer\r\n');
     const line = await openLine(port);
     assert.is(line.client, logEndpoint(c.client, port), 'the real client, address and source port');
-    assert.ok(String(line.via).startsWith('10.71.2.1:'), `via ${String(line.via)} should be the balancer`);
+    assert.ok(
+      String(line.via).startsWith('10.71.2.1:'),
+      `via ${String(line.via)} should be the balancer`,
+    );
   });
 }
 
@@ -106,9 +172,21 @@ test('curl --haproxy-protocol (v1) straight to the server: logs curl as the clie
   const port = ++sourcePort;
   // curl is its own balancer: its header describes its own connection, so it must come from a
   // trusted address; it uses the balancer namespace's second address and a fixed source port.
-  const curl = balancer.spawn('curl', ['-sS', '--haproxy-protocol', '--interface', '10.71.2.9', '--local-port', String(port), `telnet://${SERVER}`], {
-    stdio: ['pipe', 'pipe', 'pipe'],
-  });
+  const curl = balancer.spawn(
+    'curl',
+    [
+      '-sS',
+      '--haproxy-protocol',
+      '--interface',
+      '10.71.2.9',
+      '--local-port',
+      String(port),
+      `telnet://${SERVER}`,
+    ],
+    {
+      stdio: ['pipe', 'pipe', 'pipe'],
+    },
+  );
   const reply = await collect(curl, 'hello from curl\r\nq\r\n', 5000);
   assert.is(reply.toString('latin1'), 'hello from curl\r\n');
   const line = await openLine(port);
@@ -116,22 +194,52 @@ test('curl --haproxy-protocol (v1) straight to the server: logs curl as the clie
 });
 
 /** A PROXY-command header from `src` to `dst` (each `address`, `port`). */
-function proxied(version: 1 | 2, src: [string, number], dst: [string, number], tlvs?: ProxyHeaderInit['tlvs']): ProxyHeaderInit {
+function proxied(
+  version: 1 | 2,
+  src: [string, number],
+  dst: [string, number],
+  tlvs?: ProxyHeaderInit['tlvs'],
+): ProxyHeaderInit {
   const protocol = src[0].includes(':') ? 'TCP6' : 'TCP4';
-  return { version, command: 'proxy', protocol, source: { address: src[0], port: src[1] }, destination: { address: dst[0], port: dst[1] }, tlvs };
+  return {
+    version,
+    command: 'proxy',
+    protocol,
+    source: { address: src[0], port: src[1] },
+    destination: { address: dst[0], port: dst[1] },
+    tlvs,
+  };
 }
 
 const VPC_ENDPOINT = Buffer.from('\x01vpce-0123456789abcdef0', 'latin1');
-const built: Array<{ name: string; header: ProxyHeaderInit; crc32c?: boolean; authority?: string }> = [
+const built: Array<{
+  name: string;
+  header: ProxyHeaderInit;
+  crc32c?: boolean;
+  authority?: string;
+}> = [
   { name: 'v1 TCP4', header: proxied(1, ['203.0.113.10', 50001], ['192.0.2.80', 443]) },
   { name: 'v1 TCP6', header: proxied(1, ['2001:db8::10', 50002], ['2001:db8::80', 443]) },
   {
     name: 'v2 TCP4 with an authority TLV and CRC32C',
-    header: proxied(2, ['203.0.113.11', 50003], ['192.0.2.80', 443], [{ type: TLV_TYPE.AUTHORITY, value: Buffer.from('echo.example.com') }]),
+    header: proxied(
+      2,
+      ['203.0.113.11', 50003],
+      ['192.0.2.80', 443],
+      [{ type: TLV_TYPE.AUTHORITY, value: Buffer.from('echo.example.com') }],
+    ),
     crc32c: true,
     authority: 'echo.example.com',
   },
-  { name: 'v2 TCP6 with an AWS VPC endpoint TLV', header: proxied(2, ['2001:db8::11', 50004], ['2001:db8::80', 5000], [{ type: TLV_TYPE.AWS, value: VPC_ENDPOINT }]) },
+  {
+    name: 'v2 TCP6 with an AWS VPC endpoint TLV',
+    header: proxied(
+      2,
+      ['2001:db8::11', 50004],
+      ['2001:db8::80', 5000],
+      [{ type: TLV_TYPE.AWS, value: VPC_ENDPOINT }],
+    ),
+  },
 ];
 
 for (const b of built) {
@@ -139,14 +247,21 @@ for (const b of built) {
     const source = b.header.source!;
     const destination = b.header.destination!;
     const header = buildProxyHeader(b.header, { crc32c: b.crc32c });
-    const reply = await exchange(client, { host: '10.71.1.1', port: 7201, input: Buffer.concat([header, Buffer.from('built\r\nq\r\n')]) });
+    const reply = await exchange(client, {
+      host: '10.71.1.1',
+      port: 7201,
+      input: Buffer.concat([header, Buffer.from('built\r\nq\r\n')]),
+    });
     assert.is(reply.toString('latin1'), 'built\r\n');
     // HAProxy passed the client it parsed on to our server...
     const line = await openLine(source.port);
     assert.is(line.client, logEndpoint(source.address, source.port));
     // ...and logged what it understood.
     const logged = await peers[0].waitFor(new RegExp(`reverse src=\\S+:${source.port} .*`), 3000);
-    assert.is(logged[0], `reverse src=${source.address}:${source.port} dst=${destination.address}:${destination.port} authority=${b.authority ?? '-'}`);
+    assert.is(
+      logged[0],
+      `reverse src=${source.address}:${source.port} dst=${destination.address}:${destination.port} authority=${b.authority ?? '-'}`,
+    );
   });
 }
 
@@ -155,19 +270,35 @@ test('HAProxy health checks (v2 LOCAL) are answered and logged as health checks'
   await haproxy.waitFor(/Server be7\/s7 is DOWN/, 3000); // the control: a failing check is seen
   await server.waitFor(/(health check \(v2 LOCAL\)[^]*){6}/, 3000);
   const checks = logLines(server.output()).filter((l) => l.msg === 'health check (v2 LOCAL)');
-  assert.ok(checks.every((l) => String(l.client).startsWith('10.71.2.1:')), 'a LOCAL check is logged with the balancer as its peer');
-  assert.not.ok(/Server be6\/s6 is DOWN/.test(haproxy.output()), `HAProxy saw our server fail its checks:\n${haproxy.output()}`);
+  assert.ok(
+    checks.every((l) => String(l.client).startsWith('10.71.2.1:')),
+    'a LOCAL check is logged with the balancer as its peer',
+  );
+  assert.not.ok(
+    /Server be6\/s6 is DOWN/.test(haproxy.output()),
+    `HAProxy saw our server fail its checks:\n${haproxy.output()}`,
+  );
 });
 
 test('the built x64 executable with --workers 2 behind HAProxy send-proxy-v2 logs the real client', async () => {
   assert.ok(existsSync(EXE), `${EXE} is missing: run npm run build first`);
-  const exe = await startServer(serverNs, EXE_PORT, ['--trust', '10.71.2.0/24', '--log-format', 'json', '--workers', '2'], EXE).catch((error: Error) => {
+  const exe = await startServer(
+    serverNs,
+    EXE_PORT,
+    ['--trust', '10.71.2.0/24', '--log-format', 'json', '--workers', '2'],
+    EXE,
+  ).catch((error: Error) => {
     throw new Error(`${error.message}\n(is dist/ older than src/? run npm run build)`);
   });
   peers.push(exe);
   for (let i = 0; i < 4; i++) {
     const port = ++sourcePort;
-    const reply = await exchange(client, { host: '10.71.1.1', port: 7401, sourcePort: port, input: `through the executable ${i}\r\nq\r\n` });
+    const reply = await exchange(client, {
+      host: '10.71.1.1',
+      port: 7401,
+      sourcePort: port,
+      input: `through the executable ${i}\r\nq\r\n`,
+    });
     assert.is(reply.toString('latin1'), `through the executable ${i}\r\n`);
     await exe.waitFor(new RegExp(`"client":"10\\.71\\.1\\.2:${port}"`), 3000);
   }
@@ -177,7 +308,12 @@ test('the built x64 executable with --workers 2 behind HAProxy send-proxy-v2 log
 test('a client cannot forge its address through the balancer: its header is just data', async () => {
   const port = ++sourcePort;
   const forged = 'PROXY TCP4 203.0.113.66 10.0.0.1 1234 5000\r\n';
-  const reply = await exchange(client, { host: '10.71.1.1', port: 7001, sourcePort: port, input: forged + 'q\r\n' });
+  const reply = await exchange(client, {
+    host: '10.71.1.1',
+    port: 7001,
+    sourcePort: port,
+    input: forged + 'q\r\n',
+  });
   assert.is(reply.toString('latin1'), forged);
   const line = await openLine(port);
   assert.ok(String(line.client).startsWith('10.71.1.2:'));
@@ -186,15 +322,30 @@ test('a client cannot forge its address through the balancer: its header is just
 test('topology: a forged header straight from the client namespace is rejected and logged', async () => {
   const port = ++sourcePort;
   const forged = 'PROXY TCP4 203.0.113.66 10.0.0.1 1234 5000\r\nhello\r\n';
-  const reply = (await exchange(client, { host: '10.71.3.1', port: SERVER_PORT, sourcePort: port, input: forged })).toString('latin1');
+  const reply = (
+    await exchange(client, {
+      host: '10.71.3.1',
+      port: SERVER_PORT,
+      sourcePort: port,
+      input: forged,
+    })
+  ).toString('latin1');
   assert.not.ok(reply.includes('hello'), `an untrusted peer got an echo: ${JSON.stringify(reply)}`);
   assert.match(reply, /not a trusted load balancer/);
   await server.waitFor(new RegExp(`"peer":"10\\.71\\.3\\.2:${port}"`), 3000);
   const rejected = logLines(server.output()).find((l) => l.peer === `10.71.3.2:${port}`)!;
   assert.is(rejected.msg, 'reject');
   assert.is(rejected.reason, 'untrusted');
-  assert.not.ok(JSON.stringify(rejected).includes('203.0.113.66'), 'the forged address must not be logged');
-  assert.not.ok(logLines(server.output()).some((l) => l.msg === 'open' && String(l.client).startsWith('203.0.113.66')), 'no connection was opened for the forged client');
+  assert.not.ok(
+    JSON.stringify(rejected).includes('203.0.113.66'),
+    'the forged address must not be logged',
+  );
+  assert.not.ok(
+    logLines(server.output()).some(
+      (l) => l.msg === 'open' && String(l.client).startsWith('203.0.113.66'),
+    ),
+    'no connection was opened for the forged client',
+  );
 });
 
 test.run();

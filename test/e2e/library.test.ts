@@ -18,21 +18,36 @@ let tarball = '';
 test.after(() => rmSync(work, { recursive: true, force: true }));
 
 test('npm pack ships the built library and nothing else of ours', () => {
-  const packed = execFileSync('npm', ['pack', '--pack-destination', work, '--json'], { cwd: ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+  const packed = execFileSync('npm', ['pack', '--pack-destination', work, '--json'], {
+    cwd: ROOT,
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   const [info] = JSON.parse(packed.slice(packed.indexOf('[')));
   tarball = join(work, info.filename);
   const paths: string[] = info.files.map((f: { path: string }) => f.path);
   assert.ok(paths.includes('dist/lib/index.js'), 'dist/lib/index.js');
   assert.ok(paths.includes('dist/lib/index.d.ts'), 'dist/lib/index.d.ts');
   assert.ok(paths.includes('dist/lib/protocol/v1.js'));
-  assert.equal(paths.filter((p) => !p.startsWith('dist/lib/') && !['package.json', 'README.md', 'LICENSE'].includes(p)), []);
+  assert.equal(
+    paths.filter(
+      (p) => !p.startsWith('dist/lib/') && !['package.json', 'README.md', 'LICENSE'].includes(p),
+    ),
+    [],
+  );
   assert.ok(info.size < 200_000, `tarball of ${info.size} bytes`);
 });
 
 test('the tarball installs offline into a fresh project', () => {
   mkdirSync(project);
-  writeFileSync(join(project, 'package.json'), JSON.stringify({ name: 'pp-consumer', private: true, type: 'module' }));
-  const result = spawnSync('npm', ['install', '--offline', '--no-audit', '--no-fund', tarball], { cwd: project, encoding: 'utf8' });
+  writeFileSync(
+    join(project, 'package.json'),
+    JSON.stringify({ name: 'pp-consumer', private: true, type: 'module' }),
+  );
+  const result = spawnSync('npm', ['install', '--offline', '--no-audit', '--no-fund', tarball], {
+    cwd: project,
+    encoding: 'utf8',
+  });
   assert.is(result.status, 0, result.stderr);
 });
 
@@ -66,8 +81,14 @@ test('a TypeScript consumer type-checks against the shipped declarations, and a 
     // this one borrows ours rather than installing it.
     JSON.stringify({
       compilerOptions: {
-        strict: true, module: 'nodenext', moduleResolution: 'nodenext', target: 'es2022', noEmit: true,
-        types: ['node'], typeRoots: [join(ROOT, 'node_modules', '@types')], skipLibCheck: false,
+        strict: true,
+        module: 'nodenext',
+        moduleResolution: 'nodenext',
+        target: 'es2022',
+        noEmit: true,
+        types: ['node'],
+        typeRoots: [join(ROOT, 'node_modules', '@types')],
+        skipLibCheck: false,
       },
       include: ['*.ts'],
     }),
@@ -83,7 +104,10 @@ export const client: string | undefined = result.status === 'ok' ? (result.heade
   );
   const good = spawnSync(TSC, ['-p', project], { encoding: 'utf8' });
   assert.is(good.status, 0, good.stdout + good.stderr);
-  writeFileSync(join(project, 'misuse.ts'), `import { parseProxyHeader } from 'elb-proxy-echo';\nexport const r = parseProxyHeader('PROXY UNKNOWN\\r\\n', { crc32c: 'sometimes' });\n`);
+  writeFileSync(
+    join(project, 'misuse.ts'),
+    `import { parseProxyHeader } from 'elb-proxy-echo';\nexport const r = parseProxyHeader('PROXY UNKNOWN\\r\\n', { crc32c: 'sometimes' });\n`,
+  );
   const bad = spawnSync(TSC, ['-p', project], { encoding: 'utf8' });
   assert.is.not(bad.status, 0, 'a string argument and an unknown option must not type-check');
   assert.match(bad.stdout, /misuse\.ts/);

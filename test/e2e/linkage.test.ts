@@ -8,8 +8,15 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 
 const ALLOWED_LIBRARIES = new Set([
-  'libc.so.6', 'libm.so.6', 'libdl.so.2', 'libpthread.so.0', 'librt.so.1',
-  'ld-linux-x86-64.so.2', 'ld-linux-aarch64.so.1', 'libstdc++.so.6', 'libgcc_s.so.1',
+  'libc.so.6',
+  'libm.so.6',
+  'libdl.so.2',
+  'libpthread.so.0',
+  'librt.so.1',
+  'ld-linux-x86-64.so.2',
+  'ld-linux-aarch64.so.1',
+  'libstdc++.so.6',
+  'libgcc_s.so.1',
 ]);
 const NEWEST = { GLIBC: '2.28', GLIBCXX: '3.4.25', CXXABI: '1.3.11' } as const;
 
@@ -43,8 +50,20 @@ function objdump(flag: string, file: string): string {
 }
 
 test('the checks reject what Node 26 or a newer glibc would bring', () => {
-  assert.equal(unexpectedLibraries(['libc.so.6', 'libatomic.so.1', 'libstdc++.so.6']), ['libatomic.so.1']);
-  assert.equal(tooNewVersions(['GLIBC_2.28', 'GLIBC_2.34', 'GLIBCXX_3.4.25', 'GLIBCXX_3.4.30', 'CXXABI_1.3.13', 'GLIBC_PRIVATE']), ['GLIBC_2.34', 'GLIBCXX_3.4.30', 'CXXABI_1.3.13']);
+  assert.equal(unexpectedLibraries(['libc.so.6', 'libatomic.so.1', 'libstdc++.so.6']), [
+    'libatomic.so.1',
+  ]);
+  assert.equal(
+    tooNewVersions([
+      'GLIBC_2.28',
+      'GLIBC_2.34',
+      'GLIBCXX_3.4.25',
+      'GLIBCXX_3.4.30',
+      'CXXABI_1.3.13',
+      'GLIBC_PRIVATE',
+    ]),
+    ['GLIBC_2.34', 'GLIBCXX_3.4.30', 'CXXABI_1.3.13'],
+  );
 });
 
 for (const arch of ['x64', 'arm64']) {
@@ -58,8 +77,13 @@ for (const arch of ['x64', 'arm64']) {
   });
 
   test(`${arch}: no symbol newer than GLIBC_${NEWEST.GLIBC} / GLIBCXX_${NEWEST.GLIBCXX} / CXXABI_${NEWEST.CXXABI}`, () => {
-    const versions = [...new Set(objdump('-T', exe).match(/\b(?:GLIBCXX|GLIBC|CXXABI)_[\d.]+\b/g) ?? [])];
-    assert.ok(versions.some((tag) => tag.startsWith('GLIBC_2.')), `versions found: ${versions.join(' ')}`);
+    const versions = [
+      ...new Set(objdump('-T', exe).match(/\b(?:GLIBCXX|GLIBC|CXXABI)_[\d.]+\b/g) ?? []),
+    ];
+    assert.ok(
+      versions.some((tag) => tag.startsWith('GLIBC_2.')),
+      `versions found: ${versions.join(' ')}`,
+    );
     assert.equal(tooNewVersions(versions), []);
   });
 }

@@ -8,13 +8,17 @@ import type { ChildProcess } from 'node:child_process';
 export function waitForPort(child: ChildProcess, timeoutMs: number): Promise<number> {
   return new Promise((resolve, reject) => {
     let output = '';
-    const timer = setTimeout(() => finish(new Error(`no port reported within ${timeoutMs} ms; output:\n${output}`)), timeoutMs);
+    const timer = setTimeout(
+      () => finish(new Error(`no port reported within ${timeoutMs} ms; output:\n${output}`)),
+      timeoutMs,
+    );
     const onData = (chunk: Buffer) => {
       output += chunk.toString('utf8');
       const m = /listening\D*?port\D{1,4}(\d+)/i.exec(output) ?? /"port"\s*:\s*(\d+)/.exec(output);
       if (m) finish(null, Number(m[1]));
     };
-    const onExit = (code: number | null, signal: string | null) => finish(new Error(`exited (${code ?? signal}) before listening; output:\n${output}`));
+    const onExit = (code: number | null, signal: string | null) =>
+      finish(new Error(`exited (${code ?? signal}) before listening; output:\n${output}`));
     function finish(error: Error | null, port = 0): void {
       clearTimeout(timer);
       child.stdout?.off('data', onData);

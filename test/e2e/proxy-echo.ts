@@ -6,9 +6,16 @@ import { buildProxyHeader, type Endpoint } from '../../src/protocol/index.ts';
 import { TestClient } from '../helpers/socket.ts';
 
 /** The client address the headers claim (TEST-NET-3): what the server must log. */
-export const CLAIMED_CLIENT = { v1: { address: '203.0.113.7', port: 40001 }, v2: { address: '203.0.113.8', port: 40002 } } as const;
+export const CLAIMED_CLIENT = {
+  v1: { address: '203.0.113.7', port: 40001 },
+  v2: { address: '203.0.113.8', port: 40002 },
+} as const;
 
-export function proxyHeader(version: 1 | 2, destinationPort: number, source: Endpoint = version === 1 ? CLAIMED_CLIENT.v1 : CLAIMED_CLIENT.v2): Uint8Array {
+export function proxyHeader(
+  version: 1 | 2,
+  destinationPort: number,
+  source: Endpoint = version === 1 ? CLAIMED_CLIENT.v1 : CLAIMED_CLIENT.v2,
+): Uint8Array {
   return buildProxyHeader({
     version,
     command: 'proxy',
@@ -18,7 +25,12 @@ export function proxyHeader(version: 1 | 2, destinationPort: number, source: End
   });
 }
 
-export async function assertProxyEcho(host: string, port: number, version: 1 | 2, timeoutMs = 5000): Promise<void> {
+export async function assertProxyEcho(
+  host: string,
+  port: number,
+  version: 1 | 2,
+  timeoutMs = 5000,
+): Promise<void> {
   const client = await openProxyConnection(host, port, version, undefined, timeoutMs);
   try {
     client.write('q\r\n');
@@ -29,7 +41,13 @@ export async function assertProxyEcho(host: string, port: number, version: 1 | 2
 }
 
 /** Connects, sends the header and one line, checks the echo; the connection stays open. */
-export async function openProxyConnection(host: string, port: number, version: 1 | 2, source?: Endpoint, timeoutMs = 5000): Promise<TestClient> {
+export async function openProxyConnection(
+  host: string,
+  port: number,
+  version: 1 | 2,
+  source?: Endpoint,
+  timeoutMs = 5000,
+): Promise<TestClient> {
   const client = await TestClient.connect(port, host);
   try {
     const line = `hello over PROXY v${version}\r\n`;
@@ -43,13 +61,26 @@ export async function openProxyConnection(host: string, port: number, version: 1
 }
 
 /** Writes `line` on an open connection and checks that exactly it comes back next. */
-export async function assertEchoes(client: TestClient, line: string, timeoutMs = 5000): Promise<void> {
+export async function assertEchoes(
+  client: TestClient,
+  line: string,
+  timeoutMs = 5000,
+): Promise<void> {
   const before = client.received.length;
   client.write(line);
   await expectNext(client, before, line, timeoutMs);
 }
 
-async function expectNext(client: TestClient, offset: number, line: string, timeoutMs: number): Promise<void> {
+async function expectNext(
+  client: TestClient,
+  offset: number,
+  line: string,
+  timeoutMs: number,
+): Promise<void> {
   const got = await client.readBytes(offset + line.length, timeoutMs);
-  assert.is(got.subarray(offset).toString('latin1'), line, 'the line comes back byte for byte, without the header');
+  assert.is(
+    got.subarray(offset).toString('latin1'),
+    line,
+    'the line comes back byte for byte, without the header',
+  );
 }

@@ -5,7 +5,12 @@
 import net from 'node:net';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { buildProxyHeader, parseProxyHeader, TLV_TYPE, type ProxyHeaderInit } from '../../src/protocol/index.ts';
+import {
+  buildProxyHeader,
+  parseProxyHeader,
+  TLV_TYPE,
+  type ProxyHeaderInit,
+} from '../../src/protocol/index.ts';
 import { startCli } from '../helpers/cli.ts';
 import { logEndpoint, logLines, openMany, session, sleep, until } from '../helpers/resilience.ts';
 import { Random, runSeed } from '../protocol/random.ts';
@@ -19,11 +24,22 @@ function randomHeader(): ProxyHeaderInit {
   const six = random.int(2) === 1;
   const address = () =>
     six
-      ? Array.from({ length: 8 }, () => (random.int(4) === 0 ? 0 : random.int(0x10000)).toString(16)).join(':')
+      ? Array.from({ length: 8 }, () =>
+          (random.int(4) === 0 ? 0 : random.int(0x10000)).toString(16),
+        ).join(':')
       : Array.from({ length: 4 }, () => random.int(256)).join('.');
   const tlvs =
     version === 2
-      ? Array.from({ length: random.int(4) }, () => ({ type: random.pick([TLV_TYPE.AUTHORITY, TLV_TYPE.UNIQUE_ID, TLV_TYPE.NOOP, TLV_TYPE.AWS, 0xe0]), value: random.bytes(random.int(60)) }))
+      ? Array.from({ length: random.int(4) }, () => ({
+          type: random.pick([
+            TLV_TYPE.AUTHORITY,
+            TLV_TYPE.UNIQUE_ID,
+            TLV_TYPE.NOOP,
+            TLV_TYPE.AWS,
+            0xe0,
+          ]),
+          value: random.bytes(random.int(60)),
+        }))
       : undefined;
   return {
     version,
@@ -40,7 +56,8 @@ function randomLines(): Buffer {
   const lines: Buffer[] = [];
   for (let n = random.int(20); n >= 0; n--) {
     const line = Buffer.from(random.bytes(random.int(300)).map((b) => (b === 0x0a ? 0x20 : b)));
-    if ((line.length === 1 || (line.length === 2 && line[1] === 0x0d)) && (line[0] | 0x20) === 0x71) line[0] = 0x78;
+    if ((line.length === 1 || (line.length === 2 && line[1] === 0x0d)) && (line[0] | 0x20) === 0x71)
+      line[0] = 0x78;
     lines.push(line, Buffer.from(random.int(2) === 0 ? '\r\n' : '\n'));
   }
   return Buffer.concat(lines);
@@ -60,7 +77,10 @@ function chop(bytes: Uint8Array): Piece[] {
   const pieces: Piece[] = [];
   for (let at = 0; at < bytes.length; ) {
     const size = 1 + random.int(64);
-    pieces.push({ bytes: bytes.subarray(at, at + size), pauseMs: random.int(4) === 0 ? random.int(3) : 0 });
+    pieces.push({
+      bytes: bytes.subarray(at, at + size),
+      pauseMs: random.int(4) === 0 ? random.int(3) : 0,
+    });
     at += size;
   }
   return pieces;
@@ -74,7 +94,10 @@ async function writePieces(socket: net.Socket, pieces: readonly Piece[]): Promis
 }
 
 /** Everything the server sends until it closes the connection (bounded by `timeoutMs`). */
-function untilClosed(socket: net.Socket, timeoutMs: number): Promise<{ data: Buffer; closedInTime: boolean }> {
+function untilClosed(
+  socket: net.Socket,
+  timeoutMs: number,
+): Promise<{ data: Buffer; closedInTime: boolean }> {
   const chunks: Buffer[] = [];
   socket.on('data', (chunk: Buffer) => chunks.push(chunk));
   socket.on('error', () => {});
@@ -91,7 +114,10 @@ function untilClosed(socket: net.Socket, timeoutMs: number): Promise<{ data: Buf
 }
 
 test(`random headers and lines in random chunks come back byte for byte ${replay}`, async () => {
-  const server = await startCli(['serve', '--host', '127.0.0.1', '--port', '0', '--log-format', 'json'], /listening on port (\d+)/);
+  const server = await startCli(
+    ['serve', '--host', '127.0.0.1', '--port', '0', '--log-format', 'json'],
+    /listening on port (\d+)/,
+  );
   try {
     const port = Number(server.match[1]);
     const SESSIONS = 120;
@@ -100,7 +126,9 @@ test(`random headers and lines in random chunks come back byte for byte ${replay
       await Promise.all(
         Array.from({ length: 20 }, async () => {
           const init = randomHeader();
-          const header = buildProxyHeader(init, { crc32c: init.version === 2 && random.int(2) === 0 });
+          const header = buildProxyHeader(init, {
+            crc32c: init.version === 2 && random.int(2) === 0,
+          });
           const parsed = parseProxyHeader(header);
           assert.is(parsed.status, 'ok');
           const source = parsed.status === 'ok' ? parsed.header.source! : null;
@@ -114,19 +142,40 @@ test(`random headers and lines in random chunks come back byte for byte ${replay
           assert.ok(data.equals(lines), `echo differs for ${JSON.stringify(init)} ${replay}`);
           // The log is written asynchronously: it may come a moment after the close.
           const client = logEndpoint(source!.address, source!.port);
-          await until(() => logLines(server.output()).some((l) => l.msg === 'open' && l.client === client), 2000, `an open line for ${client} ${replay}`);
+          await until(
+            () => logLines(server.output()).some((l) => l.msg === 'open' && l.client === client),
+            2000,
+            `an open line for ${client} ${replay}`,
+          );
           bytes += data.length;
         }),
       );
     }
-    console.log(`\nresilience: fuzz: ${SESSIONS} sessions with random v1/v2 headers (TLVs, CRC32C) and ${(bytes / 1024).toFixed(0)} KiB of random lines in 1..64-byte pieces, all echoed byte for byte ${replay}`);
+    console.log(
+      `\nresilience: fuzz: ${SESSIONS} sessions with random v1/v2 headers (TLVs, CRC32C) and ${(bytes / 1024).toFixed(0)} KiB of random lines in 1..64-byte pieces, all echoed byte for byte ${replay}`,
+    );
   } finally {
     server.child.kill('SIGKILL');
   }
 });
 
 test(`mutated headers each end in open or reject, promptly ${replay}`, async () => {
-  const server = await startCli(['serve', '--host', '127.0.0.1', '--port', '0', '--log-format', 'json', '--header-timeout', '2s', '--idle-timeout', '2s'], /listening on port (\d+)/);
+  const server = await startCli(
+    [
+      'serve',
+      '--host',
+      '127.0.0.1',
+      '--port',
+      '0',
+      '--log-format',
+      'json',
+      '--header-timeout',
+      '2s',
+      '--idle-timeout',
+      '2s',
+    ],
+    /listening on port (\d+)/,
+  );
   try {
     const port = Number(server.match[1]);
     const SESSIONS = 300;
@@ -152,16 +201,25 @@ test(`mutated headers each end in open or reject, promptly ${replay}`, async () 
         const { closedInTime } = await reply;
         // Invalid: rejected at once. Incomplete: the header timeout (2 s) ends it. Valid (a
         // mutation can still be a header, and may swallow the q): q or the idle timeout (2 s).
-        assert.ok(closedInTime, `a mutated header kept the connection open (${verdict.status}): ${cut.toString('hex')} ${replay}`);
+        assert.ok(
+          closedInTime,
+          `a mutated header kept the connection open (${verdict.status}): ${cut.toString('hex')} ${replay}`,
+        );
         if (verdict.status === 'ok') opened++;
         else rejected++;
       }),
     );
     // The log is written asynchronously: the last lines may come a moment after the closes.
     const logged = () => logLines(server.output()).filter((l) => l.msg === 'reject').length;
-    await until(() => logged() >= rejected, 2000, () => `${rejected} rejections logged (${logged()} so far) ${replay}`);
+    await until(
+      () => logged() >= rejected,
+      2000,
+      () => `${rejected} rejections logged (${logged()} so far) ${replay}`,
+    );
     assert.is(await session(port), null, 'still serving');
-    console.log(`resilience: fuzz: ${SESSIONS} mutated headers in random pieces: ${opened} still valid and served, ${rejected} rejected with a logged reason; every connection closed in time, server still serving ${replay}`);
+    console.log(
+      `resilience: fuzz: ${SESSIONS} mutated headers in random pieces: ${opened} still valid and served, ${rejected} rejected with a logged reason; every connection closed in time, server still serving ${replay}`,
+    );
   } finally {
     server.child.kill('SIGKILL');
   }

@@ -9,11 +9,37 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { CLI } from '../helpers/cli.ts';
 import { track, type Running } from '../helpers/peers.ts';
-import { childPids, ControlClient, logLines, openFds, openMany, rssKiB, session, sleep, until, v1Header, type ControlStats, type LogLine } from '../helpers/resilience.ts';
+import {
+  childPids,
+  ControlClient,
+  logLines,
+  openFds,
+  openMany,
+  rssKiB,
+  session,
+  sleep,
+  until,
+  v1Header,
+  type ControlStats,
+  type LogLine,
+} from '../helpers/resilience.ts';
 
 // Timeouts with room for a loaded machine (the control client must never hit them); the cases
 // about timeouts set shorter ones.
-const BASE_ARGS = ['--host', '127.0.0.1', '--port', '0', '--log-format', 'json', '--header-timeout', '5s', '--idle-timeout', '10s', '--drain-timeout', '3s'];
+const BASE_ARGS = [
+  '--host',
+  '127.0.0.1',
+  '--port',
+  '0',
+  '--log-format',
+  'json',
+  '--header-timeout',
+  '5s',
+  '--idle-timeout',
+  '10s',
+  '--drain-timeout',
+  '3s',
+];
 const LISTENING = /listening on port (\d+)/;
 
 interface Server {
@@ -51,15 +77,29 @@ test.after.each(async () => {
 });
 
 /** Log lines matching `match`, once there are at least `atLeast` (the log is written asynchronously). */
-async function logged(server: Server, match: (line: LogLine) => boolean, atLeast: number, what: string): Promise<LogLine[]> {
+async function logged(
+  server: Server,
+  match: (line: LogLine) => boolean,
+  atLeast: number,
+  what: string,
+): Promise<LogLine[]> {
   const matching = () => logLines(server.proc.output()).filter(match);
-  await until(() => matching().length >= atLeast, 2000, () => `${atLeast} log lines ${what} (${matching().length} so far)`);
+  await until(
+    () => matching().length >= atLeast,
+    2000,
+    () => `${atLeast} log lines ${what} (${matching().length} so far)`,
+  );
   return matching();
 }
 
 /** The `reject` lines with `reason`, once there are at least `atLeast`. */
 function rejections(server: Server, reason: string, atLeast: number): Promise<LogLine[]> {
-  return logged(server, (l) => l.msg === 'reject' && l.reason === reason, atLeast, `rejecting for ${reason}`);
+  return logged(
+    server,
+    (l) => l.msg === 'reject' && l.reason === reason,
+    atLeast,
+    `rejecting for ${reason}`,
+  );
 }
 
 const figures: string[] = [];
@@ -96,10 +136,21 @@ async function underAttack(
     stats = await control.stop();
     clearInterval(sampler);
   }
-  assert.ok(stats.failed === 0, `${name}: the control client failed ${stats.failed} times: ${stats.problems.join('; ')}`);
+  assert.ok(
+    stats.failed === 0,
+    `${name}: the control client failed ${stats.failed} times: ${stats.problems.join('; ')}`,
+  );
   assert.ok(stats.ok >= 3, `${name}: the control client was served only ${stats.ok} times`);
-  assert.is(server.proc.child.exitCode, null, `${name}: the server exited:\n${server.proc.output().slice(-2000)}`);
-  await until(() => openFds(server.pid) <= fdsBefore, 5000, () => `${name}: fds back to ${fdsBefore} (now ${openFds(server.pid)})`);
+  assert.is(
+    server.proc.child.exitCode,
+    null,
+    `${name}: the server exited:\n${server.proc.output().slice(-2000)}`,
+  );
+  await until(
+    () => openFds(server.pid) <= fdsBefore,
+    5000,
+    () => `${name}: fds back to ${fdsBefore} (now ${openFds(server.pid)})`,
+  );
   // RSS falls back once V8 has collected; give it a moment.
   let rssAfter = rssKiB(server.pid);
   for (let i = 0; i < 20 && rssAfter > rssBefore + rssSlackKiB; i++) {
@@ -108,8 +159,14 @@ async function underAttack(
   }
   const line = `${name}: ${detail}; control ${stats.ok} ok / ${stats.failed} failed; RSS ${mb(rssBefore)} → peak ${mb(peak)} → ${mb(rssAfter)} MB; fds ${fdsBefore} → ${openFds(server.pid)}`;
   figures.push(line);
-  assert.ok(peak <= rssBefore + peakLimitKiB, `${name}: memory peaked at ${mb(peak)} MB from ${mb(rssBefore)} MB`);
-  assert.ok(rssAfter <= rssBefore + rssSlackKiB, `${name}: memory ${mb(rssAfter)} MB did not come back near ${mb(rssBefore)} MB`);
+  assert.ok(
+    peak <= rssBefore + peakLimitKiB,
+    `${name}: memory peaked at ${mb(peak)} MB from ${mb(rssBefore)} MB`,
+  );
+  assert.ok(
+    rssAfter <= rssBefore + rssSlackKiB,
+    `${name}: memory ${mb(rssAfter)} MB did not come back near ${mb(rssBefore)} MB`,
+  );
   return server;
 }
 
@@ -120,53 +177,69 @@ function mb(kib: number): string {
 /** Resolves when every socket has closed; rejects after `timeoutMs`. */
 function allClosed(sockets: readonly net.Socket[], timeoutMs: number): Promise<number> {
   const started = Date.now();
-  return until(() => sockets.every((s) => s.closed), timeoutMs, () => `${sockets.filter((s) => !s.closed).length} of ${sockets.length} connections to close`).then(
-    () => Date.now() - started,
-  );
+  return until(
+    () => sockets.every((s) => s.closed),
+    timeoutMs,
+    () => `${sockets.filter((s) => !s.closed).length} of ${sockets.length} connections to close`,
+  ).then(() => Date.now() - started);
 }
 
 test('slowloris: connections that drip the header are cut at the header timeout, those that send nothing at the idle timeout', async () => {
-  const server = await underAttack('slowloris', ['--header-timeout', '2s', '--idle-timeout', '2s'], async (s) => {
-    const drips = await openMany(s.port, 250);
-    const silent = await openMany(s.port, 250);
-    const header = Buffer.from(v1Header());
-    let offset = 0;
-    // One byte per connection every 200 ms: the header would take 9 s; the limit is 2 s.
-    const dripper = setInterval(() => {
-      for (const socket of drips) if (!socket.destroyed) socket.write(header.subarray(offset, offset + 1));
-      offset = Math.min(offset + 1, header.length - 1);
-    }, 200);
-    try {
-      const ms = await allClosed([...drips, ...silent], 5000);
-      return `${drips.length} dripping + ${silent.length} silent connections, all closed by the server after ${(ms / 1000).toFixed(1)} s`;
-    } finally {
-      clearInterval(dripper);
-    }
-  });
+  const server = await underAttack(
+    'slowloris',
+    ['--header-timeout', '2s', '--idle-timeout', '2s'],
+    async (s) => {
+      const drips = await openMany(s.port, 250);
+      const silent = await openMany(s.port, 250);
+      const header = Buffer.from(v1Header());
+      let offset = 0;
+      // One byte per connection every 200 ms: the header would take 9 s; the limit is 2 s.
+      const dripper = setInterval(() => {
+        for (const socket of drips)
+          if (!socket.destroyed) socket.write(header.subarray(offset, offset + 1));
+        offset = Math.min(offset + 1, header.length - 1);
+      }, 200);
+      try {
+        const ms = await allClosed([...drips, ...silent], 5000);
+        return `${drips.length} dripping + ${silent.length} silent connections, all closed by the server after ${(ms / 1000).toFixed(1)} s`;
+      } finally {
+        clearInterval(dripper);
+      }
+    },
+  );
   await rejections(server, 'header-timeout', 250);
   await rejections(server, 'idle-timeout', 250);
 });
 
 test('5 000 idle connections are held cheaply, then closed at the idle timeout', async () => {
-  const server = await underAttack('idle connections', ['--idle-timeout', '2s'], async (s) => {
-    const sockets: net.Socket[] = [];
-    const echoed: string[] = [];
-    // 500 at a time, each batch sending at once (a batch left silent would hit the 2 s idle timeout).
-    for (let batch = 0; batch < 10; batch++) {
-      for (const socket of await openMany(s.port, 500, 500)) {
-        const i = sockets.push(socket) - 1;
-        echoed.push('');
-        socket.setEncoding('latin1').on('data', (d: string) => (echoed[i] += d));
-        socket.write(v1Header() + 'hello\r\n');
+  const server = await underAttack(
+    'idle connections',
+    ['--idle-timeout', '2s'],
+    async (s) => {
+      const sockets: net.Socket[] = [];
+      const echoed: string[] = [];
+      // 500 at a time, each batch sending at once (a batch left silent would hit the 2 s idle timeout).
+      for (let batch = 0; batch < 10; batch++) {
+        for (const socket of await openMany(s.port, 500, 500)) {
+          const i = sockets.push(socket) - 1;
+          echoed.push('');
+          socket.setEncoding('latin1').on('data', (d: string) => (echoed[i] += d));
+          socket.write(v1Header() + 'hello\r\n');
+        }
       }
-    }
-    await until(() => echoed.every((e) => e.startsWith('hello\r\n')), 5000, () => `echoes (${echoed.filter((e) => e.startsWith('hello')).length} of 5000)`);
-    const held = rssKiB(s.pid);
-    const ms = await allClosed(sockets, 5000);
-    return `5000 connections opened, each echoed a line then went quiet; held at RSS ${mb(held)} MB, all closed by the idle timeout (2 s) within ${(ms / 1000).toFixed(1)} s of their echo`;
-    // As with the non-reading senders: RSS keeps what 5000 sockets' worth of allocations took
-    // (the JS heap itself is back at its start after a collection; see docs/resilience.md).
-  }, { rssSlackKiB: 48 * MiB });
+      await until(
+        () => echoed.every((e) => e.startsWith('hello\r\n')),
+        5000,
+        () => `echoes (${echoed.filter((e) => e.startsWith('hello')).length} of 5000)`,
+      );
+      const held = rssKiB(s.pid);
+      const ms = await allClosed(sockets, 5000);
+      return `5000 connections opened, each echoed a line then went quiet; held at RSS ${mb(held)} MB, all closed by the idle timeout (2 s) within ${(ms / 1000).toFixed(1)} s of their echo`;
+      // As with the non-reading senders: RSS keeps what 5000 sockets' worth of allocations took
+      // (the JS heap itself is back at its start after a collection; see docs/resilience.md).
+    },
+    { rssSlackKiB: 48 * MiB },
+  );
   await rejections(server, 'idle-timeout', 5000);
 });
 
@@ -177,13 +250,19 @@ test('a header that never ends is refused at its length limit, not at the timeou
     const started = Date.now();
     for (const socket of v1) socket.write('PROXY TCP4 ' + '1'.repeat(200));
     // A v2 prefix declaring 65535 more bytes (past the 4096-byte ceiling), then more coming.
-    const v2Prefix = Buffer.concat([Buffer.from('0d0a0d0a000d0a515549540a2111ffff', 'hex'), randomBytes(100)]);
+    const v2Prefix = Buffer.concat([
+      Buffer.from('0d0a0d0a000d0a515549540a2111ffff', 'hex'),
+      randomBytes(100),
+    ]);
     for (const socket of v2) socket.write(v2Prefix);
     await allClosed([...v1, ...v2], 2000);
     return `20 v1 lines of 211 bytes without CRLF and 20 v2 headers declaring 65 551 bytes, all closed in ${Date.now() - started} ms (header timeout 20 s)`;
   });
   const rejected = await rejections(server, 'bad-header', 40);
-  assert.ok(rejected.every((l) => typeof l.detail === 'string' && l.detail.length > 0), 'every rejection names what was wrong');
+  assert.ok(
+    rejected.every((l) => typeof l.detail === 'string' && l.detail.length > 0),
+    'every rejection names what was wrong',
+  );
 });
 
 test('a 10 MB line without a newline is cut at --max-line without buffering it', async () => {
@@ -196,7 +275,10 @@ test('a 10 MB line without a newline is cut at --max-line without buffering it',
     let sent = 0;
     // Write as fast as the socket takes it (respecting its own backpressure) until it closes.
     while (sent < 10 * 1024 * 1024 && !socket.destroyed) {
-      if (!socket.write(chunk)) await new Promise((resolve) => (socket.once('drain', resolve), socket.once('close', resolve)));
+      if (!socket.write(chunk))
+        await new Promise(
+          (resolve) => (socket.once('drain', resolve), socket.once('close', resolve)),
+        );
       sent += chunk.length;
     }
     await allClosed([socket], 3000);
@@ -236,7 +318,11 @@ test('clients that send fast and never read are held back by backpressure', asyn
           socket.write(v1Header());
           while (Date.now() < deadline && !socket.destroyed) {
             if (socket.write(chunk)) offered += chunk.length;
-            else await Promise.race([new Promise((resolve) => socket.once('drain', resolve)), sleep(deadline - Date.now())]);
+            else
+              await Promise.race([
+                new Promise((resolve) => socket.once('drain', resolve)),
+                sleep(deadline - Date.now()),
+              ]);
           }
         }),
       );
@@ -249,7 +335,10 @@ test('clients that send fast and never read are held back by backpressure', asyn
     { rssSlackKiB: 48 * MiB, peakLimitKiB: 64 * MiB },
   );
   // Had the server kept reading without writing, the clients could have pushed far more.
-  assert.ok(offered < 400 * 1024 * 1024, `clients pushed ${offered} bytes: the server did not push back`);
+  assert.ok(
+    offered < 400 * 1024 * 1024,
+    `clients pushed ${offered} bytes: the server did not push back`,
+  );
 });
 
 test('thousands of connections reset mid-line leave nothing behind', async () => {
@@ -265,13 +354,21 @@ test('thousands of connections reset mid-line leave nothing behind', async () =>
     return `${reset} connections reset after the header and half a line`;
   });
   // Most resets arrive while the half line waits; a few land before the header is read.
-  await logged(server, (l) => l.msg === 'close' && /ECONNRESET/.test(String(l.reason)), 1500, 'closing for ECONNRESET');
+  await logged(
+    server,
+    (l) => l.msg === 'close' && /ECONNRESET/.test(String(l.reason)),
+    1500,
+    'closing for ECONNRESET',
+  );
 });
 
 test('a half-closed connection still gets its pending echo, then is closed', async () => {
   await underAttack('half-closed', [], async (s) => {
     const sockets = await openMany(s.port, 50);
-    const lines = Array.from({ length: 2000 }, (_, i) => `line ${i} ${'z'.repeat(i % 300)}\r\n`).join('');
+    const lines = Array.from(
+      { length: 2000 },
+      (_, i) => `line ${i} ${'z'.repeat(i % 300)}\r\n`,
+    ).join('');
     const received = sockets.map(() => [] as Buffer[]);
     sockets.forEach((socket, i) => {
       socket.on('data', (d: Buffer) => received[i].push(d));
@@ -290,13 +387,18 @@ test('out of file descriptors: with --max-connections below the limit, refusals 
   const flood = await openMany(server.port, 100);
   const refusedIn = await allClosed(flood.slice(30), 3000);
   await server.proc.waitFor(/refused connections/, 3000);
-  const refusal = logLines(server.proc.output()).find((l) => l.msg.startsWith('refused connections'))!;
+  const refusal = logLines(server.proc.output()).find((l) =>
+    l.msg.startsWith('refused connections'),
+  )!;
   assert.is(refusal.level, 'warn');
   assert.ok(Number(refusal.count) >= 70, JSON.stringify(refusal));
   for (const socket of flood) socket.destroy();
   await until(() => openFds(server.pid) <= before, 5000, 'fds back');
-  for (let i = 0; i < 10; i++) assert.is(await session(server.port), null, 'served again once connections are gone');
-  figures.push(`fd limit ${limit} (${before} in use) with --max-connections 30: 100 connections at once, 70 refused within ${refusedIn} ms and logged (${JSON.stringify(refusal.msg)}, count ${String(refusal.count)}); served 10/10 sessions after`);
+  for (let i = 0; i < 10; i++)
+    assert.is(await session(server.port), null, 'served again once connections are gone');
+  figures.push(
+    `fd limit ${limit} (${before} in use) with --max-connections 30: 100 connections at once, 70 refused within ${refusedIn} ms and logged (${JSON.stringify(refusal.msg)}, count ${String(refusal.count)}); served 10/10 sessions after`,
+  );
 });
 
 test('out of file descriptors without --max-connections: refusals are logged (auto limit), the server survives and recovers', async () => {
@@ -311,13 +413,22 @@ test('out of file descriptors without --max-connections: refusals are logged (au
   // Those over the auto limit are refused at once and logged, the rest closed at the idle
   // timeout (they send nothing): none hangs.
   await server.proc.waitFor(/refused connections/, 3000);
-  const refusal = logLines(server.proc.output()).find((l) => l.msg.startsWith('refused connections'))!;
+  const refusal = logLines(server.proc.output()).find((l) =>
+    l.msg.startsWith('refused connections'),
+  )!;
   assert.ok(Number(refusal.count) >= attempts - 40, JSON.stringify(refusal));
   const ms = await allClosed(flood, 5000);
-  assert.is(server.proc.child.exitCode, null, `the server died:\n${server.proc.output().slice(-3000)}`);
+  assert.is(
+    server.proc.child.exitCode,
+    null,
+    `the server died:\n${server.proc.output().slice(-3000)}`,
+  );
   await until(() => openFds(server.pid) <= before, 5000, 'fds back');
-  for (let i = 0; i < 10; i++) assert.is(await session(server.port), null, 'served again once descriptors are free');
-  figures.push(`fd limit ${limit} (${before} in use), no --max-connections (auto ${String(refusal.limit)}): ${attempts} connections at once, ${held} accepted, ${String(refusal.count)} refused and logged, all ${attempts} closed by the server within ${ms} ms, no crash; served 10/10 sessions after`);
+  for (let i = 0; i < 10; i++)
+    assert.is(await session(server.port), null, 'served again once descriptors are free');
+  figures.push(
+    `fd limit ${limit} (${before} in use), no --max-connections (auto ${String(refusal.limit)}): ${attempts} connections at once, ${held} accepted, ${String(refusal.count)} refused and logged, all ${attempts} closed by the server within ${ms} ms, no crash; served 10/10 sessions after`,
+  );
 });
 
 test('SIGTERM under load: no client gets half a line, exit 0 within the drain timeout', async () => {
@@ -341,14 +452,20 @@ test('SIGTERM under load: no client gets half a line, exit 0 within the drain ti
     };
     socket.write(v1Header(43000 + i));
     next();
-    return new Promise<{ received: string; sent: string }>((resolve) => socket.on('close', () => resolve({ received, sent })));
+    return new Promise<{ received: string; sent: string }>((resolve) =>
+      socket.on('close', () => resolve({ received, sent })),
+    );
   });
   await sleep(500);
   const signalled = Date.now();
   stopping = true;
   server.proc.child.kill('SIGTERM');
   await sleep(200);
-  assert.match((await session(server.port, 'late\r\n', 1000)) ?? 'served', /ECONNREFUSED/, 'a new connection during the drain is refused');
+  assert.match(
+    (await session(server.port, 'late\r\n', 1000)) ?? 'served',
+    /ECONNREFUSED/,
+    'a new connection during the drain is refused',
+  );
   const code = await server.proc.exited;
   const took = Date.now() - signalled;
   assert.is(code, 0, `exit status ${code}:\n${server.proc.output().slice(-2000)}`);
@@ -356,17 +473,26 @@ test('SIGTERM under load: no client gets half a line, exit 0 within the drain ti
   let lines = 0;
   for (const { received, sent } of await Promise.all(results)) {
     const echoed = received.endsWith(NOTICE) ? received.slice(0, -NOTICE.length) : received;
-    assert.ok(echoed.length === 0 || echoed.endsWith('\r\n'), `half a line: ${JSON.stringify(echoed.slice(-60))}`);
+    assert.ok(
+      echoed.length === 0 || echoed.endsWith('\r\n'),
+      `half a line: ${JSON.stringify(echoed.slice(-60))}`,
+    );
     assert.ok(sent.startsWith(echoed), 'the echo is what was sent');
     lines += echoed.split('\r\n').length - 1;
   }
   running.delete(server.proc);
-  figures.push(`SIGTERM under load: 40 busy clients (20 quit, 20 kept talking), ${lines} lines echoed, no half line, new connections refused during the drain, exit 0 after ${took} ms (drain timeout 3 s)`);
+  figures.push(
+    `SIGTERM under load: 40 busy clients (20 quit, 20 kept talking), ${lines} lines echoed, no half line, new connections refused during the drain, exit 0 after ${took} ms (drain timeout 3 s)`,
+  );
 });
 
 test('--workers 2: a killed worker is replaced while the other serves; SIGTERM then stops all with 0', async () => {
   const server = await start(['--workers', '2']);
-  await until(() => childPids(server.pid).length === 2, 5000, () => `two workers (${childPids(server.pid).length})`);
+  await until(
+    () => childPids(server.pid).length === 2,
+    5000,
+    () => `two workers (${childPids(server.pid).length})`,
+  );
   const [victim, survivor] = childPids(server.pid);
   const control = new ControlClient(server.port);
   await sleep(300);
@@ -381,7 +507,8 @@ test('--workers 2: a killed worker is replaced while the other serves; SIGTERM t
   assert.ok(stats.failed <= 1, `${stats.failed} sessions failed: ${stats.problems.join('; ')}`);
   assert.ok(okAtRestart > okAtKill, 'sessions were served between the crash and the replacement');
   assert.ok(childPids(server.pid).includes(survivor), 'the other worker was left alone');
-  for (let i = 0; i < 20; i++) assert.is(await session(server.port), null, 'both workers serve again');
+  for (let i = 0; i < 20; i++)
+    assert.is(await session(server.port), null, 'both workers serve again');
   const signalled = Date.now();
   server.proc.child.kill('SIGTERM');
   assert.is(await server.proc.exited, 0, server.proc.output().slice(-2000));

@@ -8,10 +8,17 @@ import { fileURLToPath } from 'node:url';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { Container, sleep } from './container.ts';
-import { assertEchoes, assertProxyEcho, CLAIMED_CLIENT, openProxyConnection } from './proxy-echo.ts';
+import {
+  assertEchoes,
+  assertProxyEcho,
+  CLAIMED_CLIENT,
+  openProxyConnection,
+} from './proxy-echo.ts';
 
 const EXE = fileURLToPath(new URL('../../dist/elb-proxy-echo-linux-x64', import.meta.url));
-const SERVICE_FILE = fileURLToPath(new URL('../../systemd/elb-proxy-echo.service', import.meta.url));
+const SERVICE_FILE = fileURLToPath(
+  new URL('../../systemd/elb-proxy-echo.service', import.meta.url),
+);
 const README = fileURLToPath(new URL('../../README.md', import.meta.url));
 const UNIT = 'elb-proxy-echo';
 const DRAIN_SECONDS = 2;
@@ -19,7 +26,8 @@ const DRAIN_SECONDS = 2;
 const isRoot = process.getuid?.() === 0;
 const systemd = suite('systemd');
 const it = isRoot ? systemd : systemd.skip;
-if (!isRoot) console.log('systemd suite SKIPPED: it boots a container and needs root (CI runs it as root)');
+if (!isRoot)
+  console.log('systemd suite SKIPPED: it boots a container and needs root (CI runs it as root)');
 
 let box: Container;
 let bootError: unknown = null;
@@ -47,8 +55,11 @@ systemd.after(async () => {
 /** The shell block of the README's deploy section that installs the unit by hand. */
 function readmeSteps(): string {
   const readme = readFileSync(README, 'utf8');
-  const section = /<!-- section:deploy -->([\s\S]*?)<!-- \/section:deploy -->/.exec(readme)?.[1] ?? '';
-  const block = [...section.matchAll(/```sh\n([\s\S]*?)```/g)].map((m) => m[1]).find((b) => b.includes('systemctl enable --now'));
+  const section =
+    /<!-- section:deploy -->([\s\S]*?)<!-- \/section:deploy -->/.exec(readme)?.[1] ?? '';
+  const block = [...section.matchAll(/```sh\n([\s\S]*?)```/g)]
+    .map((m) => m[1])
+    .find((b) => b.includes('systemctl enable --now'));
   assert.ok(block, 'README.md section:deploy has a sh block with `systemctl enable --now`');
   return block;
 }
@@ -80,7 +91,11 @@ async function assertStaysActive(unit = UNIT): Promise<void> {
 
 // Minimal Debian has no ps: the workers are the processes whose parent is the main one.
 function workers(): number {
-  const children = box.exec(['sh', '-c', `grep -l '^PPid:[[:space:]]*${show('MainPID')}$' /proc/[0-9]*/status`]).stdout;
+  const children = box.exec([
+    'sh',
+    '-c',
+    `grep -l '^PPid:[[:space:]]*${show('MainPID')}$' /proc/[0-9]*/status`,
+  ]).stdout;
   return children.split('\n').filter(Boolean).length;
 }
 
@@ -124,15 +139,25 @@ it('a PROXY v1 and a v2 connection from outside the container are echoed', async
 });
 
 it('the journal shows the real client address while the connection is still open', async () => {
-  const client = await openProxyConnection(box.address, 5000, 2, { address: '203.0.113.99', port: 45099 });
+  const client = await openProxyConnection(box.address, 5000, 2, {
+    address: '203.0.113.99',
+    port: 45099,
+  });
   try {
     // As docs/deploy-aws.md shows it: `open client=ADDRESS:PORT via=… header=v2`.
-    await eventually('client=203.0.113.99:45099 in the journal', () => /\bopen client=203\.0\.113\.99:45099 .*header=v2\b/.test(journal()), 2000);
+    await eventually(
+      'client=203.0.113.99:45099 in the journal',
+      () => /\bopen client=203\.0\.113\.99:45099 .*header=v2\b/.test(journal()),
+      2000,
+    );
   } finally {
     client.destroy();
   }
   const log = journal();
-  assert.ok(log.includes(CLAIMED_CLIENT.v1.address) && log.includes(CLAIMED_CLIENT.v2.address), `journal:\n${log}`);
+  assert.ok(
+    log.includes(CLAIMED_CLIENT.v1.address) && log.includes(CLAIMED_CLIENT.v2.address),
+    `journal:\n${log}`,
+  );
 });
 
 it('systemd-analyze security rates the running service 1.2 or lower ("OK")', () => {
@@ -144,7 +169,11 @@ it('SIGKILL of the server gets it restarted, and it serves again', async () => {
   const pid = show('MainPID');
   const restarts = Number(show('NRestarts'));
   box.check(['sh', '-c', `kill -KILL ${pid}`]);
-  await eventually('a new main process', () => !['0', pid].includes(show('MainPID')) && show('ActiveState') === 'active', 6000);
+  await eventually(
+    'a new main process',
+    () => !['0', pid].includes(show('MainPID')) && show('ActiveState') === 'active',
+    6000,
+  );
   assert.is(Number(show('NRestarts')), restarts + 1);
   await assertStaysActive();
   await assertProxyEcho(box.address, 5000, 1);
@@ -179,13 +208,23 @@ it(`systemctl stop drains: open connections are served, new ones refused, and it
     await busy.waitClose();
     // The idle connection is closed by the server when the drain timeout ends.
     await idle.waitClose((DRAIN_SECONDS + 3) * 1000);
-    const code = await Promise.race([stopped, sleep((DRAIN_SECONDS + 5) * 1000).then(() => 'timeout')]);
+    const code = await Promise.race([
+      stopped,
+      sleep((DRAIN_SECONDS + 5) * 1000).then(() => 'timeout'),
+    ]);
     const elapsed = (Date.now() - started) / 1000;
     if (code === 'timeout') stop.kill('SIGKILL');
     assert.is(code, 0, 'systemctl stop returned');
     assert.ok(elapsed < DRAIN_SECONDS + 1.5, `stopped after ${elapsed.toFixed(1)} s`);
-    assert.ok(elapsed >= DRAIN_SECONDS - 0.5, `the idle connection was given the drain time (${elapsed.toFixed(1)} s)`);
-    assert.is(show('Result'), 'success', 'the server exited by itself, not killed at TimeoutStopSec');
+    assert.ok(
+      elapsed >= DRAIN_SECONDS - 0.5,
+      `the idle connection was given the drain time (${elapsed.toFixed(1)} s)`,
+    );
+    assert.is(
+      show('Result'),
+      'success',
+      'the server exited by itself, not killed at TimeoutStopSec',
+    );
   } finally {
     idle.destroy();
     busy.destroy();
@@ -206,7 +245,11 @@ it('--workers auto works under the unit (the cluster channel passes the sandbox)
 it('install (and install again: an upgrade) and uninstall, as a user runs them', async () => {
   const out = box.check(['/root/elb-proxy-echo-linux-x64', 'install', '--port', '5002']);
   assert.match(out, /journalctl -u elb-proxy-echo -f/);
-  assert.is(box.check(['cat', '/etc/systemd/system/elb-proxy-echo.service']), readFileSync(SERVICE_FILE, 'utf8'), 'the executable carries the unit of systemd/');
+  assert.is(
+    box.check(['cat', '/etc/systemd/system/elb-proxy-echo.service']),
+    readFileSync(SERVICE_FILE, 'utf8'),
+    'the executable carries the unit of systemd/',
+  );
   await assertStaysActive();
   assert.match(box.check(['cat', '/etc/default/elb-proxy-echo']), /^ELB_PROXY_ECHO_PORT=5002$/m);
   await assertProxyEcho(box.address, 5002, 1);
@@ -216,19 +259,35 @@ it('install (and install again: an upgrade) and uninstall, as a user runs them',
   box.check(['/usr/local/bin/elb-proxy-echo', 'install']);
   await assertStaysActive();
   assert.is.not(show('MainPID'), before, 'restarted by the upgrade');
-  assert.match(box.check(['cat', '/etc/default/elb-proxy-echo']), /^ELB_PROXY_ECHO_PORT=5002$/m, 'options kept');
+  assert.match(
+    box.check(['cat', '/etc/default/elb-proxy-echo']),
+    /^ELB_PROXY_ECHO_PORT=5002$/m,
+    'options kept',
+  );
   await assertProxyEcho(box.address, 5002, 2);
 
   box.check(['/usr/local/bin/elb-proxy-echo', 'uninstall']);
   assert.is(show('LoadState'), 'not-found');
-  for (const path of ['/usr/local/bin/elb-proxy-echo', '/etc/systemd/system/elb-proxy-echo.service', '/etc/default/elb-proxy-echo']) {
+  for (const path of [
+    '/usr/local/bin/elb-proxy-echo',
+    '/etc/systemd/system/elb-proxy-echo.service',
+    '/etc/default/elb-proxy-echo',
+  ]) {
     assert.not.ok(box.exists(path), `${path} removed`);
   }
   assert.ok(await refused(box.address, 5002), 'nothing listens any more');
 });
 
 it('socket activation: systemd listens on port 80, the unprivileged service (2 workers) starts on the first connection, also with PrivateNetwork=yes', async () => {
-  box.check(['/root/elb-proxy-echo-linux-x64', 'install', '--socket', '--port', '80', '--workers', '2']);
+  box.check([
+    '/root/elb-proxy-echo-linux-x64',
+    'install',
+    '--socket',
+    '--port',
+    '80',
+    '--workers',
+    '2',
+  ]);
   assert.is(show('ActiveState', `${UNIT}.socket`), 'active');
   assert.is(show('ActiveState'), 'inactive', 'nothing runs before the first connection');
   await assertProxyEcho(box.address, 80, 1);
@@ -238,7 +297,10 @@ it('socket activation: systemd listens on port 80, the unprivileged service (2 w
 
   // With the listening socket from systemd the service needs no network of its own.
   box.check(['mkdir', '-p', '/etc/systemd/system/elb-proxy-echo.service.d']);
-  box.writeFile('/etc/systemd/system/elb-proxy-echo.service.d/private-network.conf', '[Service]\nPrivateNetwork=yes\n');
+  box.writeFile(
+    '/etc/systemd/system/elb-proxy-echo.service.d/private-network.conf',
+    '[Service]\nPrivateNetwork=yes\n',
+  );
   box.check(['systemctl', 'daemon-reload']);
   box.check(['systemctl', 'stop', UNIT]);
   await assertProxyEcho(box.address, 80, 2);

@@ -11,9 +11,16 @@ export interface Ran {
 }
 
 /** Runs `elb-proxy-echo ARGS` to completion (killed after `timeoutMs`). */
-export function runCli(args: readonly string[], env: Record<string, string> = {}, timeoutMs = 10_000): Promise<Ran> {
+export function runCli(
+  args: readonly string[],
+  env: Record<string, string> = {},
+  timeoutMs = 10_000,
+): Promise<Ran> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [CLI, ...args], {
+      env: { ...process.env, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.setEncoding('utf8').on('data', (s: string) => (stdout += s));
@@ -34,14 +41,28 @@ export interface Started {
 }
 
 /** Starts a long-running CLI and resolves once its output matches `ready` (rejects on exit or timeout). */
-export function startCli(args: readonly string[], ready: RegExp, env: Record<string, string> = {}, timeoutMs = 10_000): Promise<Started> {
+export function startCli(
+  args: readonly string[],
+  ready: RegExp,
+  env: Record<string, string> = {},
+  timeoutMs = 10_000,
+): Promise<Started> {
   return startProgram(process.execPath, [CLI, ...args], ready, env, timeoutMs);
 }
 
 /** Starts `program ARGS` (the built executable, say) and resolves as startCli does. */
-export function startProgram(program: string, args: readonly string[], ready: RegExp, env: Record<string, string> = {}, timeoutMs = 10_000): Promise<Started> {
+export function startProgram(
+  program: string,
+  args: readonly string[],
+  ready: RegExp,
+  env: Record<string, string> = {},
+  timeoutMs = 10_000,
+): Promise<Started> {
   return new Promise((resolve, reject) => {
-    const child = spawn(program, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(program, args, {
+      env: { ...process.env, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let out = '';
     const timer = setTimeout(() => {
       child.kill('SIGKILL');

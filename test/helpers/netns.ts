@@ -81,11 +81,32 @@ export class Netns {
  * Joins two namespaces with a veth pair and gives each end an address (CIDR, e.g.
  * `10.0.1.2/24`; IPv6 works too). Returns the names of the two ends (`a` side, `b` side).
  */
-export function link(a: Netns, aAddress: string, b: Netns, bAddress: string): { a: string; b: string } {
+export function link(
+  a: Netns,
+  aAddress: string,
+  b: Netns,
+  bAddress: string,
+): { a: string; b: string } {
   const n = ++counter;
   const ends = { a: `veth${n}a`, b: `veth${n}b` };
-  ip(['link', 'add', ends.a, 'netns', a.name, 'type', 'veth', 'peer', 'name', ends.b, 'netns', b.name]);
-  for (const [ns, dev, address] of [[a, ends.a, aAddress], [b, ends.b, bAddress]] as const) {
+  ip([
+    'link',
+    'add',
+    ends.a,
+    'netns',
+    a.name,
+    'type',
+    'veth',
+    'peer',
+    'name',
+    ends.b,
+    'netns',
+    b.name,
+  ]);
+  for (const [ns, dev, address] of [
+    [a, ends.a, aAddress],
+    [b, ends.b, bAddress],
+  ] as const) {
     // nodad: an IPv6 address is usable at once instead of after duplicate address detection.
     ns.ip(['addr', 'add', address, 'dev', dev, ...(address.includes(':') ? ['nodad'] : [])]);
     ns.ip(['link', 'set', dev, 'up']);
@@ -107,7 +128,8 @@ export async function waitListening(ns: Netns, port: number, timeoutMs = 5000): 
   for (;;) {
     const out = ns.run('ss', ['-Hltn', `sport = :${port}`]);
     if (out.trim() !== '') return;
-    if (Date.now() > deadline) throw new Error(`nothing listens on port ${port} in ${ns.name} after ${timeoutMs} ms`);
+    if (Date.now() > deadline)
+      throw new Error(`nothing listens on port ${port} in ${ns.name} after ${timeoutMs} ms`);
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
 }
@@ -135,12 +157,18 @@ export function exchange(ns: Netns, options: Exchange): Promise<Buffer> {
   if (options.sourcePort !== undefined) target += `,sourceport=${options.sourcePort},reuseaddr`;
   if (options.sourceAddress !== undefined) target += `,bind=${options.sourceAddress}`;
   // -t: after our EOF, how long to wait for the peer's data before giving up.
-  const child = ns.spawn('socat', ['-t', String(timeoutMs / 1000), '-', target], { stdio: ['pipe', 'pipe', 'pipe'] });
+  const child = ns.spawn('socat', ['-t', String(timeoutMs / 1000), '-', target], {
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
   return collect(child, options.input, timeoutMs);
 }
 
 /** Feeds `input` to a child's stdin and resolves with its stdout when it exits (killed at `timeoutMs`). */
-export function collect(child: ChildProcess, input: string | Uint8Array | null, timeoutMs: number): Promise<Buffer> {
+export function collect(
+  child: ChildProcess,
+  input: string | Uint8Array | null,
+  timeoutMs: number,
+): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const out: Buffer[] = [];
     let err = '';
@@ -150,7 +178,10 @@ export function collect(child: ChildProcess, input: string | Uint8Array | null, 
     child.on('error', reject);
     child.on('close', (code, signal) => {
       clearTimeout(timer);
-      if (code !== 0 && out.length === 0) reject(new Error(`${child.spawnargs.join(' ')} exited with ${code ?? signal}: ${err.trim()}`));
+      if (code !== 0 && out.length === 0)
+        reject(
+          new Error(`${child.spawnargs.join(' ')} exited with ${code ?? signal}: ${err.trim()}`),
+        );
       else resolve(Buffer.concat(out));
     });
     if (input !== null) child.stdin!.end(input);

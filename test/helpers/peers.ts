@@ -53,9 +53,22 @@ export function track(child: ChildProcess, cleanup: () => void = () => {}): Runn
         const check = () => {
           const match = out.match(pattern);
           if (match) done(undefined, match);
-          else if (exited !== undefined) done(new Error(`${describe(child)} exited with ${exited} before ${pattern}; output:\n${out}`));
+          else if (exited !== undefined)
+            done(
+              new Error(
+                `${describe(child)} exited with ${exited} before ${pattern}; output:\n${out}`,
+              ),
+            );
         };
-        const timer = setTimeout(() => done(new Error(`no ${pattern} from ${describe(child)} within ${timeoutMs} ms; output:\n${out}`)), timeoutMs);
+        const timer = setTimeout(
+          () =>
+            done(
+              new Error(
+                `no ${pattern} from ${describe(child)} within ${timeoutMs} ms; output:\n${out}`,
+              ),
+            ),
+          timeoutMs,
+        );
         waiters.add(check);
         check();
       });
@@ -72,7 +85,10 @@ export function track(child: ChildProcess, cleanup: () => void = () => {}): Runn
 }
 
 function describe(child: ChildProcess): string {
-  return child.spawnargs.filter((a) => !a.startsWith('/tmp/')).slice(0, 6).join(' ');
+  return child.spawnargs
+    .filter((a) => !a.startsWith('/tmp/'))
+    .slice(0, 6)
+    .join(' ');
 }
 
 const tempDirs = new Set<string>();
@@ -99,9 +115,18 @@ function tempDir(name: string): { path: string; remove: () => void } {
  * Starts `elb-proxy-echo serve ARGS` inside `ns` and waits for it to listen on `port`: from src/
  * on this Node, or `executable` (e.g. the built dist/elb-proxy-echo-linux-x64) when given.
  */
-export async function startServer(ns: Netns, port: number, args: readonly string[], executable?: string): Promise<Running> {
+export async function startServer(
+  ns: Netns,
+  port: number,
+  args: readonly string[],
+  executable?: string,
+): Promise<Running> {
   const serveArgs = ['serve', '--port', String(port), ...args];
-  const server = track(executable === undefined ? ns.spawn(process.execPath, [CLI, ...serveArgs]) : ns.spawn(executable, serveArgs));
+  const server = track(
+    executable === undefined
+      ? ns.spawn(process.execPath, [CLI, ...serveArgs])
+      : ns.spawn(executable, serveArgs),
+  );
   await readyOrExit(ns, server, [port]);
   return server;
 }
@@ -142,12 +167,18 @@ export function haproxyConfig(listeners: readonly HaproxyListener[]): string {
   ];
   listeners.forEach((l, i) => {
     lines.push(`frontend fe${i}`, `  bind ${l.bind}${l.acceptProxy ? ' accept-proxy' : ''}`);
-    if (l.v2Options?.includes('unique-id')) lines.push('  unique-id-format io-%{+X}o%ci:%cp-%Ts-%rt');
+    if (l.v2Options?.includes('unique-id'))
+      lines.push('  unique-id-format io-%{+X}o%ci:%cp-%Ts-%rt');
     if (l.logFormat !== undefined) lines.push(`  log-format "${l.logFormat}"`);
     const send = l.send === 'v1' ? ' send-proxy' : l.send === 'v2' ? ' send-proxy-v2' : '';
     const options = l.v2Options?.length ? ` proxy-v2-options ${l.v2Options.join(',')}` : '';
     lines.push(`  default_backend be${i}`, `backend be${i}`);
-    if (l.check !== undefined) lines.push('  option tcp-check', `  tcp-check send ${JSON.stringify(l.check.send)}`, `  tcp-check expect string ${l.check.expect}`);
+    if (l.check !== undefined)
+      lines.push(
+        '  option tcp-check',
+        `  tcp-check send ${JSON.stringify(l.check.send)}`,
+        `  tcp-check expect string ${l.check.expect}`,
+      );
     const check = l.check !== undefined ? ' check inter 200ms fall 1 rise 1' : '';
     lines.push(`  server s${i} ${l.server}${send}${options}${check}`);
   });
@@ -155,12 +186,19 @@ export function haproxyConfig(listeners: readonly HaproxyListener[]): string {
 }
 
 /** Runs HAProxy in the foreground inside `ns` and waits until every listener is up. */
-export async function startHaproxy(ns: Netns, listeners: readonly HaproxyListener[]): Promise<Running> {
+export async function startHaproxy(
+  ns: Netns,
+  listeners: readonly HaproxyListener[],
+): Promise<Running> {
   const dir = tempDir('haproxy');
   const config = join(dir.path, 'haproxy.cfg');
   writeFileSync(config, haproxyConfig(listeners));
   const peer = track(ns.spawn('haproxy', ['-db', '-f', config]), dir.remove);
-  await readyOrExit(ns, peer, listeners.map((l) => portOf(l.bind)));
+  await readyOrExit(
+    ns,
+    peer,
+    listeners.map((l) => portOf(l.bind)),
+  );
   return peer;
 }
 
@@ -175,18 +213,23 @@ export interface NginxListener {
 
 /** nginx configuration: the stream module only, errors on stderr, state in `dir`. */
 export function nginxConfig(dir: string, listeners: readonly NginxListener[]): string {
-  return [
-    'load_module /usr/lib/nginx/modules/ngx_stream_module.so;',
-    'daemon off;',
-    // One process: nothing is left behind if it is killed (a master's workers would be).
-    'master_process off;',
-    `pid ${join(dir, 'nginx.pid')};`,
-    'error_log stderr info;',
-    'events { worker_connections 64; }',
-    'stream {',
-    ...listeners.map((l) => `  server { listen ${l.listen}; proxy_pass ${l.upstream}; proxy_protocol on; proxy_half_close on; proxy_connect_timeout 2s; }`),
-    '}',
-  ].join('\n') + '\n';
+  return (
+    [
+      'load_module /usr/lib/nginx/modules/ngx_stream_module.so;',
+      'daemon off;',
+      // One process: nothing is left behind if it is killed (a master's workers would be).
+      'master_process off;',
+      `pid ${join(dir, 'nginx.pid')};`,
+      'error_log stderr info;',
+      'events { worker_connections 64; }',
+      'stream {',
+      ...listeners.map(
+        (l) =>
+          `  server { listen ${l.listen}; proxy_pass ${l.upstream}; proxy_protocol on; proxy_half_close on; proxy_connect_timeout 2s; }`,
+      ),
+      '}',
+    ].join('\n') + '\n'
+  );
 }
 
 /** Runs nginx in the foreground inside `ns` and waits until every listener is up. */
@@ -196,7 +239,11 @@ export async function startNginx(ns: Netns, listeners: readonly NginxListener[])
   writeFileSync(config, nginxConfig(dir.path, listeners));
   // -e: the error log before the config is read (the default path is not ours to write).
   const peer = track(ns.spawn('nginx', ['-p', dir.path, '-e', 'stderr', '-c', config]), dir.remove);
-  await readyOrExit(ns, peer, listeners.map((l) => portOf(l.listen)));
+  await readyOrExit(
+    ns,
+    peer,
+    listeners.map((l) => portOf(l.listen)),
+  );
   return peer;
 }
 
@@ -210,7 +257,10 @@ async function readyOrExit(ns: Netns, peer: Running, ports: readonly number[]): 
     throw new Error(`exited with ${code} before listening; output:\n${peer.output()}`);
   });
   try {
-    await Promise.race([Promise.all(ports.map((port) => waitListening(ns, port, 10_000))), exitedEarly]);
+    await Promise.race([
+      Promise.all(ports.map((port) => waitListening(ns, port, 10_000))),
+      exitedEarly,
+    ]);
   } catch (error) {
     await peer.stop();
     throw error;

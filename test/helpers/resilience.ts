@@ -56,7 +56,11 @@ export function v1Header(clientPort = 40000, client = '198.51.100.7'): string {
  * One complete, well-behaved session: header, a line, its echo, `q`, the server's close.
  * Resolves with null when all went as it should, or with what went wrong.
  */
-export function session(port: number, line = 'control\r\n', timeoutMs = 5000): Promise<string | null> {
+export function session(
+  port: number,
+  line = 'control\r\n',
+  timeoutMs = 5000,
+): Promise<string | null> {
   return new Promise((resolve) => {
     const socket = net.connect({ port, host: '127.0.0.1' });
     let got = '';
@@ -68,7 +72,10 @@ export function session(port: number, line = 'control\r\n', timeoutMs = 5000): P
       socket.destroy();
       resolve(problem);
     };
-    const timer = setTimeout(() => finish(`timed out after ${timeoutMs} ms with ${JSON.stringify(got)}`), timeoutMs);
+    const timer = setTimeout(
+      () => finish(`timed out after ${timeoutMs} ms with ${JSON.stringify(got)}`),
+      timeoutMs,
+    );
     socket.setEncoding('latin1');
     socket.on('connect', () => socket.write(v1Header(41000 + (socket.localPort! % 1000)) + line));
     socket.on('data', (s: string) => {
@@ -130,10 +137,17 @@ export function sleep(ms: number): Promise<void> {
 }
 
 /** Polls `check` every 50 ms until it returns true; rejects with `what` (as it is then) after `timeoutMs`. */
-export async function until(check: () => boolean, timeoutMs: number, what: string | (() => string)): Promise<void> {
+export async function until(
+  check: () => boolean,
+  timeoutMs: number,
+  what: string | (() => string),
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${typeof what === 'string' ? what : what()}`);
+    if (Date.now() > deadline)
+      throw new Error(
+        `timed out after ${timeoutMs} ms waiting for ${typeof what === 'string' ? what : what()}`,
+      );
     await sleep(50);
   }
 }
@@ -147,13 +161,15 @@ export async function openMany(port: number, count: number, batch = 200): Promis
   const sockets: net.Socket[] = [];
   for (let i = 0; i < count; i += batch) {
     const opened = await Promise.all(
-      Array.from({ length: Math.min(batch, count - i) }, () =>
-        new Promise<net.Socket>((resolve, reject) => {
-          const socket = net.connect({ port, host: '127.0.0.1' });
-          socket.on('error', () => {}); // resets are expected in attacks; the test looks at outcomes
-          socket.once('connect', () => resolve(socket.resume()));
-          socket.once('close', () => reject(new Error('closed before connecting')));
-        }),
+      Array.from(
+        { length: Math.min(batch, count - i) },
+        () =>
+          new Promise<net.Socket>((resolve, reject) => {
+            const socket = net.connect({ port, host: '127.0.0.1' });
+            socket.on('error', () => {}); // resets are expected in attacks; the test looks at outcomes
+            socket.once('connect', () => resolve(socket.resume()));
+            socket.once('close', () => reject(new Error('closed before connecting')));
+          }),
       ),
     );
     sockets.push(...opened);

@@ -42,7 +42,9 @@ export class TestClient {
 
   /** Resolves once `received` has at least `n` bytes; rejects after `timeoutMs`. */
   readBytes(n: number, timeoutMs = 5000): Promise<Buffer> {
-    return this.#until(() => this.received.length >= n, timeoutMs, `${n} bytes`).then(() => this.received);
+    return this.#until(() => this.received.length >= n, timeoutMs, `${n} bytes`).then(
+      () => this.received,
+    );
   }
 
   /** Resolves once the server has closed the connection; rejects after `timeoutMs`. */
@@ -60,14 +62,26 @@ export class TestClient {
 
   #until(done: () => boolean, timeoutMs: number, what: string): Promise<void> {
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`timed out waiting for ${what}; got ${JSON.stringify(this.received.toString('latin1'))}`)), timeoutMs);
+      const timer = setTimeout(
+        () =>
+          reject(
+            new Error(
+              `timed out waiting for ${what}; got ${JSON.stringify(this.received.toString('latin1'))}`,
+            ),
+          ),
+        timeoutMs,
+      );
       const check = () => {
         if (done()) {
           clearTimeout(timer);
           resolve();
         } else if (this.#closed) {
           clearTimeout(timer);
-          reject(new Error(`connection closed while waiting for ${what}; got ${JSON.stringify(this.received.toString('latin1'))}`));
+          reject(
+            new Error(
+              `connection closed while waiting for ${what}; got ${JSON.stringify(this.received.toString('latin1'))}`,
+            ),
+          );
         } else this.#waiters.push(check);
       };
       check();
@@ -80,8 +94,10 @@ export async function classicElbSession(port: number, host = '127.0.0.1'): Promi
   const client = await TestClient.connect(port, host);
   client.write('PROXY TCP4 54.222.152.163 10.0.11.239 45418 5000\r\nhello\r\n');
   const echoed = (await client.readBytes(7)).toString();
-  if (echoed !== 'hello\r\n') throw new Error(`expected the echo of hello, got ${JSON.stringify(echoed)}`);
+  if (echoed !== 'hello\r\n')
+    throw new Error(`expected the echo of hello, got ${JSON.stringify(echoed)}`);
   client.write('q\r\n');
   const all = (await client.waitClose()).toString();
-  if (all !== 'hello\r\n') throw new Error(`expected nothing after the echo and q, got ${JSON.stringify(all)}`);
+  if (all !== 'hello\r\n')
+    throw new Error(`expected nothing after the echo and q, got ${JSON.stringify(all)}`);
 }

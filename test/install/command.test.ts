@@ -9,8 +9,14 @@ import { serveOptions } from '../../src/serve.ts';
 import { runCli } from '../helpers/cli.ts';
 
 test('only the serve options given become variables, with the text as typed', () => {
-  assert.equal([...givenAsVariables(serveOptions, ['--port', '5001', '--socket'])], [['ELB_PROXY_ECHO_PORT', '5001']]);
-  assert.equal([...givenAsVariables(serveOptions, ['--port=0080'])], [['ELB_PROXY_ECHO_PORT', '0080']]);
+  assert.equal(
+    [...givenAsVariables(serveOptions, ['--port', '5001', '--socket'])],
+    [['ELB_PROXY_ECHO_PORT', '5001']],
+  );
+  assert.equal(
+    [...givenAsVariables(serveOptions, ['--port=0080'])],
+    [['ELB_PROXY_ECHO_PORT', '0080']],
+  );
   assert.equal([...givenAsVariables(serveOptions, [])], []);
 });
 
@@ -21,7 +27,10 @@ test('install with a bad option exits 2 with a one-line reason', async () => {
 });
 
 test('a port the unprivileged service cannot listen on needs --socket', async () => {
-  assert.throws(() => requireBindablePort(80, false, 1024), (error: unknown) => error instanceof UsageError && /add --socket/.test(error.message));
+  assert.throws(
+    () => requireBindablePort(80, false, 1024),
+    (error: unknown) => error instanceof UsageError && /add --socket/.test(error.message),
+  );
   requireBindablePort(80, true, 1024);
   requireBindablePort(1024, false, 1024);
   requireBindablePort(80, false, 0);
@@ -29,7 +38,11 @@ test('a port the unprivileged service cannot listen on needs --socket', async ()
   const start = Number(readFileSync('/proc/sys/net/ipv4/ip_unprivileged_port_start', 'utf8'));
   const r = await runCli(['install', '--port', '80']);
   assert.is(r.code, 2);
-  if (start > 80) assert.match(r.stderr, /^elb-proxy-echo: --port 80: the service has no privileges to listen below port \d+; add --socket to let systemd listen for it\n$/);
+  if (start > 80)
+    assert.match(
+      r.stderr,
+      /^elb-proxy-echo: --port 80: the service has no privileges to listen below port \d+; add --socket to let systemd listen for it\n$/,
+    );
   else assert.not.match(r.stderr, /add --socket/);
 });
 

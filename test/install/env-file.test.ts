@@ -16,11 +16,19 @@ test('other values are double-quoted with \\ " ` $ escaped', () => {
 });
 
 test('a value with a line break is refused as a usage error', () => {
-  assert.throws(() => envFileValue('a\nb'), (error: unknown) => error instanceof UsageError);
+  assert.throws(
+    () => envFileValue('a\nb'),
+    (error: unknown) => error instanceof UsageError,
+  );
 });
 
 test('the file is comment lines, then one KEY=VALUE line per variable in order', () => {
-  const text = envFileText(new Map([['ELB_PROXY_ECHO_PORT', '5001'], ['ELB_PROXY_ECHO_TRUST', '10.0.0.0/8']]));
+  const text = envFileText(
+    new Map([
+      ['ELB_PROXY_ECHO_PORT', '5001'],
+      ['ELB_PROXY_ECHO_TRUST', '10.0.0.0/8'],
+    ]),
+  );
   const lines = text.trimEnd().split('\n');
   assert.ok(lines.slice(0, -2).every((line) => line.startsWith('#')));
   assert.equal(lines.slice(-2), ['ELB_PROXY_ECHO_PORT=5001', 'ELB_PROXY_ECHO_TRUST=10.0.0.0/8']);

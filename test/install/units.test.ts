@@ -19,7 +19,9 @@ test('the embedded socket unit is systemd/elb-proxy-echo.socket, byte for byte',
 test('embedding keeps backquotes, backslashes and ${} as written', async () => {
   const tricky = 'A=`x` \\n ${HOME} $MAINPID\n';
   const source = unitsModule({ SERVICE_UNIT: tricky, SOCKET_UNIT: '' });
-  const module = await import('data:text/javascript,' + encodeURIComponent(source.replaceAll(': string', '')));
+  const module = await import(
+    'data:text/javascript,' + encodeURIComponent(source.replaceAll(': string', ''))
+  );
   assert.is(module.SERVICE_UNIT, tricky);
 });
 
@@ -49,13 +51,26 @@ test('MemoryDenyWriteExecute stays off (V8 needs it) and the unit says why', () 
 // Machines without systemd (a bare container) report this case as skipped, never as passed;
 // CI and the systemd end-to-end suite score the unit in any case.
 const hasAnalyze = spawnSync('systemd-analyze', ['--version']).status === 0;
-if (!hasAnalyze) console.log('  systemd-analyze is not installed: the exposure score case is SKIPPED');
-(hasAnalyze ? test : test.skip)('systemd-analyze security scores the unit file 1.2 or lower ("OK")', () => {
-  const r = spawnSync('systemd-analyze', ['security', '--offline=true', '--no-pager', new URL('../../systemd/elb-proxy-echo.service', import.meta.url).pathname], { encoding: 'utf8' });
-  const m = /Overall exposure level for \S+: (\d+\.\d+) (\w+)/.exec(r.stdout + r.stderr);
-  assert.ok(m, `no score: ${r.stdout}${r.stderr}`);
-  assert.ok(Number(m[1]) <= 1.2, `exposure ${m[1]}`);
-  assert.is(m[2], 'OK');
-});
+if (!hasAnalyze)
+  console.log('  systemd-analyze is not installed: the exposure score case is SKIPPED');
+(hasAnalyze ? test : test.skip)(
+  'systemd-analyze security scores the unit file 1.2 or lower ("OK")',
+  () => {
+    const r = spawnSync(
+      'systemd-analyze',
+      [
+        'security',
+        '--offline=true',
+        '--no-pager',
+        new URL('../../systemd/elb-proxy-echo.service', import.meta.url).pathname,
+      ],
+      { encoding: 'utf8' },
+    );
+    const m = /Overall exposure level for \S+: (\d+\.\d+) (\w+)/.exec(r.stdout + r.stderr);
+    assert.ok(m, `no score: ${r.stdout}${r.stderr}`);
+    assert.ok(Number(m[1]) <= 1.2, `exposure ${m[1]}`);
+    assert.is(m[2], 'OK');
+  },
+);
 
 test.run();

@@ -1,5 +1,11 @@
 // Valid headers shared by the table tests and the property tests: wire bytes and what they mean.
-import type { Endpoint, Protocol, ProxyHeader, ProxyHeaderInit, Tlv } from '../../src/protocol/index.ts';
+import type {
+  Endpoint,
+  Protocol,
+  ProxyHeader,
+  ProxyHeaderInit,
+  Tlv,
+} from '../../src/protocol/index.ts';
 
 export interface ValidCase {
   readonly name: string;
@@ -8,11 +14,18 @@ export interface ValidCase {
 }
 
 export const text = (s: string): Uint8Array => Uint8Array.from(s, (c) => c.charCodeAt(0));
-export const hex = (s: string): Uint8Array => Uint8Array.from(Buffer.from(s.replace(/\s+/g, ''), 'hex'));
+export const hex = (s: string): Uint8Array =>
+  Uint8Array.from(Buffer.from(s.replace(/\s+/g, ''), 'hex'));
 export const concat = (...parts: Uint8Array[]): Uint8Array => Uint8Array.from(Buffer.concat(parts));
 
 export const V2_SIG = '0d0a0d0a000d0a515549540a';
-const tcp = (protocol: 'TCP4' | 'TCP6', src: string, sport: number, dst: string, dport: number): ProxyHeader => ({
+const tcp = (
+  protocol: 'TCP4' | 'TCP6',
+  src: string,
+  sport: number,
+  dst: string,
+  dport: number,
+): ProxyHeader => ({
   version: 1,
   command: 'proxy',
   protocol,
@@ -21,7 +34,12 @@ const tcp = (protocol: 'TCP4' | 'TCP6', src: string, sport: number, dst: string,
   tlvs: [],
 });
 /** A v2 PROXY header with addresses, as `address port` pairs. */
-const proxied = (protocol: Protocol, source: [string, number], destination: [string, number], tlvs: Tlv[] = []): ProxyHeader => ({
+const proxied = (
+  protocol: Protocol,
+  source: [string, number],
+  destination: [string, number],
+  tlvs: Tlv[] = [],
+): ProxyHeader => ({
   version: 2,
   command: 'proxy',
   protocol,
@@ -29,7 +47,14 @@ const proxied = (protocol: Protocol, source: [string, number], destination: [str
   destination: { address: destination[0], port: destination[1] },
   tlvs,
 });
-const v1Unknown: ProxyHeader = { version: 1, command: 'proxy', protocol: 'UNKNOWN', source: null, destination: null, tlvs: [] };
+const v1Unknown: ProxyHeader = {
+  version: 1,
+  command: 'proxy',
+  protocol: 'UNKNOWN',
+  source: null,
+  destination: null,
+  tlvs: [],
+};
 const full6 = 'ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff';
 
 export const V1_CASES: readonly ValidCase[] = [
@@ -45,7 +70,9 @@ export const V1_CASES: readonly ValidCase[] = [
   },
   {
     name: "AWS guide's upper-case TCP6 with :: for one group",
-    bytes: text('PROXY TCP6 2001:DB8::21f:5bff:febf:ce22:8a2e 2001:0db8:0000:0000:0000:0000:0000:0001 35646 80\r\n'),
+    bytes: text(
+      'PROXY TCP6 2001:DB8::21f:5bff:febf:ce22:8a2e 2001:0db8:0000:0000:0000:0000:0000:0001 35646 80\r\n',
+    ),
     header: tcp('TCP6', '2001:db8:0:21f:5bff:febf:ce22:8a2e', 35646, '2001:db8::1', 80),
   },
   {
@@ -69,31 +96,83 @@ export const V1_CASES: readonly ValidCase[] = [
     bytes: text(`PROXY UNKNOWN ${full6} ${full6} 65535 65535\r\n`),
     header: v1Unknown,
   },
-  { name: 'UNKNOWN at the 107-byte limit', bytes: text(`PROXY UNKNOWN ${'x'.repeat(91)}\r\n`), header: v1Unknown },
+  {
+    name: 'UNKNOWN at the 107-byte limit',
+    bytes: text(`PROXY UNKNOWN ${'x'.repeat(91)}\r\n`),
+    header: v1Unknown,
+  },
 ];
 
 const line = (s: string) => text(`PROXY ${s}\r\n`);
 /** Invalid v1 input: name, bytes, the reason the parser must give. */
 export const V1_INVALID: readonly [string, Uint8Array, RegExp][] = [
-  ['lower-case prefix', text('proxy TCP4 1.2.3.4 5.6.7.8 1 2\r\n'), /^not a PROXY protocol header: first byte 'p'/],
+  [
+    'lower-case prefix',
+    text('proxy TCP4 1.2.3.4 5.6.7.8 1 2\r\n'),
+    /^not a PROXY protocol header: first byte 'p'/,
+  ],
   ['misspelt prefix', text('PROXZ TCP4'), /^v1: expected "PROXY " but byte 4 is 'Z'/],
-  ['double space after PROXY', line(' TCP4 1.2.3.4 5.6.7.8 1 2'), /^v1: protocol must be TCP4, TCP6 or UNKNOWN; byte 6 is ' ' \(0x20\)/],
+  [
+    'double space after PROXY',
+    line(' TCP4 1.2.3.4 5.6.7.8 1 2'),
+    /^v1: protocol must be TCP4, TCP6 or UNKNOWN; byte 6 is ' ' \(0x20\)/,
+  ],
   ['lower-case protocol', line('tcp4 1.2.3.4 5.6.7.8 1 2'), /^v1: protocol must be/],
   ['UDP4 in v1', line('UDP4 1.2.3.4 5.6.7.8 1 2'), /^v1: protocol must be .* byte 6 is 'U'|byte 7/],
   ['TCP5', line('TCP5 1.2.3.4 5.6.7.8 1 2'), /^v1: protocol must be .*byte 9 is '5'/],
-  ['tab instead of space', line('TCP4 1.2.3.4\t5.6.7.8 1 2'), /^v1: unexpected 0x09 in source address at byte 18/],
-  ['two spaces between addresses', line('TCP4 1.2.3.4  5.6.7.8 1 2'), /^v1: empty destination address at byte 19/],
-  ['trailing space before CRLF', line('TCP4 1.2.3.4 5.6.7.8 1 2 '), /^v1: unexpected ' ' \(0x20\)|unexpected 0x20 in destination port/],
-  ['leading zero in an octet', line('TCP4 1.2.3.04 5.6.7.8 1 2'), /^v1: source address 1\.2\.3\.04 has a leading zero/],
-  ['octet 256', line('TCP4 1.2.3.4 5.6.7.256 1 2'), /^v1: destination address 5\.6\.7\.256 is not a valid IPv4 address/],
-  ['three octets', line('TCP4 1.2.3 5.6.7.8 1 2'), /^v1: source address 1\.2\.3 is not a valid IPv4 address/],
+  [
+    'tab instead of space',
+    line('TCP4 1.2.3.4\t5.6.7.8 1 2'),
+    /^v1: unexpected 0x09 in source address at byte 18/,
+  ],
+  [
+    'two spaces between addresses',
+    line('TCP4 1.2.3.4  5.6.7.8 1 2'),
+    /^v1: empty destination address at byte 19/,
+  ],
+  [
+    'trailing space before CRLF',
+    line('TCP4 1.2.3.4 5.6.7.8 1 2 '),
+    /^v1: unexpected ' ' \(0x20\)|unexpected 0x20 in destination port/,
+  ],
+  [
+    'leading zero in an octet',
+    line('TCP4 1.2.3.04 5.6.7.8 1 2'),
+    /^v1: source address 1\.2\.3\.04 has a leading zero/,
+  ],
+  [
+    'octet 256',
+    line('TCP4 1.2.3.4 5.6.7.256 1 2'),
+    /^v1: destination address 5\.6\.7\.256 is not a valid IPv4 address/,
+  ],
+  [
+    'three octets',
+    line('TCP4 1.2.3 5.6.7.8 1 2'),
+    /^v1: source address 1\.2\.3 is not a valid IPv4 address/,
+  ],
   ['five octets', line('TCP4 1.2.3.4.5 5.6.7.8 1 2'), /is not a valid IPv4 address/],
   ['empty octet', line('TCP4 1..3.4 5.6.7.8 1 2'), /is not a valid IPv4 address/],
-  ['IPv6 under TCP4', line('TCP4 ::1 5.6.7.8 1 2'), /^v1: source address ::1 is not IPv4 as TCP4 requires/],
-  ['IPv4 under TCP6', line('TCP6 1.2.3.4 ::1 1 2'), /^v1: source address 1\.2\.3\.4 is not IPv6 as TCP6 requires/],
-  ['IPv6 zone id', line('TCP6 fe80::1%eth0 ::1 1 2'), /^v1: unexpected '%' \(0x25\) in source address/],
+  [
+    'IPv6 under TCP4',
+    line('TCP4 ::1 5.6.7.8 1 2'),
+    /^v1: source address ::1 is not IPv4 as TCP4 requires/,
+  ],
+  [
+    'IPv4 under TCP6',
+    line('TCP6 1.2.3.4 ::1 1 2'),
+    /^v1: source address 1\.2\.3\.4 is not IPv6 as TCP6 requires/,
+  ],
+  [
+    'IPv6 zone id',
+    line('TCP6 fe80::1%eth0 ::1 1 2'),
+    /^v1: unexpected '%' \(0x25\) in source address/,
+  ],
   ['IPv6 in brackets', line('TCP6 [::1] ::1 1 2'), /^v1: unexpected '\['/],
-  ['IPv6 with two ::', line('TCP6 1::2::3 ::1 1 2'), /source address 1::2::3 is not a valid IPv6 address/],
+  [
+    'IPv6 with two ::',
+    line('TCP6 1::2::3 ::1 1 2'),
+    /source address 1::2::3 is not a valid IPv6 address/,
+  ],
   ['IPv6 with nine groups', line('TCP6 1:2:3:4:5:6:7:8:9 ::1 1 2'), /is not a valid IPv6 address/],
   ['IPv6 with seven groups', line('TCP6 1:2:3:4:5:6:7 ::1 1 2'), /is not a valid IPv6 address/],
   [':: for no group at all', line('TCP6 1:2:3:4::5:6:7:8 ::1 1 2'), /is not a valid IPv6 address/],
@@ -101,24 +180,72 @@ export const V1_INVALID: readonly [string, Uint8Array, RegExp][] = [
   ['IPv6 lone leading colon', line('TCP6 :1:2:3:4:5:6:7 ::1 1 2'), /is not a valid IPv6 address/],
   ['IPv6 lone trailing colon', line('TCP6 1:2:3:4:5:6:7: ::1 1 2'), /is not a valid IPv6 address/],
   ['IPv4 tail not at the end', line('TCP6 ::1.2.3.4:5 ::1 1 2'), /is not a valid IPv6 address/],
-  ['IPv6 field longer than any address', line(`TCP6 ${'0'.repeat(46)} ::1 1 2`), /^v1: source address too long at byte 56/],
+  [
+    'IPv6 field longer than any address',
+    line(`TCP6 ${'0'.repeat(46)} ::1 1 2`),
+    /^v1: source address too long at byte 56/,
+  ],
   ['port 65536', line('TCP4 1.2.3.4 5.6.7.8 65536 2'), /^v1: port 65536 out of range$/],
   ['port 99999', line('TCP4 1.2.3.4 5.6.7.8 1 99999'), /^v1: port 99999 out of range$/],
-  ['port with a leading zero', line('TCP4 1.2.3.4 5.6.7.8 080 2'), /^v1: source port 080 has a leading zero/],
+  [
+    'port with a leading zero',
+    line('TCP4 1.2.3.4 5.6.7.8 080 2'),
+    /^v1: source port 080 has a leading zero/,
+  ],
   ['port 00', line('TCP4 1.2.3.4 5.6.7.8 1 00'), /^v1: destination port 00 has a leading zero/],
-  ['signed port', line('TCP4 1.2.3.4 5.6.7.8 +1 2'), /^v1: unexpected '\+' \(0x2b\) in source port/],
+  [
+    'signed port',
+    line('TCP4 1.2.3.4 5.6.7.8 +1 2'),
+    /^v1: unexpected '\+' \(0x2b\) in source port/,
+  ],
   ['hex port', line('TCP4 1.2.3.4 5.6.7.8 0x50 2'), /^v1: unexpected 'x' \(0x78\) in source port/],
   ['six-digit port', line('TCP4 1.2.3.4 5.6.7.8 000001 2'), /^v1: source port too long/],
   ['a field missing', line('TCP4 1.2.3.4 5.6.7.8 1'), /^v1: unexpected 0x0d in source port/],
-  ['a field too many', line('TCP4 1.2.3.4 5.6.7.8 1 2 3'), /^v1: unexpected ' ' \(0x20\) in destination port/],
-  ['LF alone', text('PROXY TCP4 1.2.3.4 5.6.7.8 1 2\n'), /^v1: unexpected 0x0a in destination port/],
-  ['CR without LF', text('PROXY TCP4 1.2.3.4 5.6.7.8 1 2\rX'), /^v1: carriage return not followed by line feed at byte 30/],
-  ['CR CR LF', text('PROXY TCP4 1.2.3.4 5.6.7.8 1 2\r\r\n'), /^v1: carriage return not followed by line feed/],
-  ['UNKNOWN glued to text', text('PROXY UNKNOWNX\r\n'), /^v1: expected a space or CRLF after UNKNOWN but byte 13 is 'X'/],
-  ['UNKNOWN with a bare CR inside', text('PROXY UNKNOWN a\rb\r\n'), /^v1: carriage return not followed by line feed at byte 15/],
-  ['UNKNOWN with a bare LF inside', text('PROXY UNKNOWN a\nb\r\n'), /^v1: line feed without carriage return at byte 15/],
-  ['UNKNOWN of 108 bytes', text(`PROXY UNKNOWN ${'x'.repeat(92)}\r\n`), /^v1: no CRLF within the first 107 bytes$/],
-  ['UNKNOWN with CR as byte 107', text(`PROXY UNKNOWN ${'x'.repeat(92)}\r`), /^v1: no CRLF within the first 107 bytes$/],
+  [
+    'a field too many',
+    line('TCP4 1.2.3.4 5.6.7.8 1 2 3'),
+    /^v1: unexpected ' ' \(0x20\) in destination port/,
+  ],
+  [
+    'LF alone',
+    text('PROXY TCP4 1.2.3.4 5.6.7.8 1 2\n'),
+    /^v1: unexpected 0x0a in destination port/,
+  ],
+  [
+    'CR without LF',
+    text('PROXY TCP4 1.2.3.4 5.6.7.8 1 2\rX'),
+    /^v1: carriage return not followed by line feed at byte 30/,
+  ],
+  [
+    'CR CR LF',
+    text('PROXY TCP4 1.2.3.4 5.6.7.8 1 2\r\r\n'),
+    /^v1: carriage return not followed by line feed/,
+  ],
+  [
+    'UNKNOWN glued to text',
+    text('PROXY UNKNOWNX\r\n'),
+    /^v1: expected a space or CRLF after UNKNOWN but byte 13 is 'X'/,
+  ],
+  [
+    'UNKNOWN with a bare CR inside',
+    text('PROXY UNKNOWN a\rb\r\n'),
+    /^v1: carriage return not followed by line feed at byte 15/,
+  ],
+  [
+    'UNKNOWN with a bare LF inside',
+    text('PROXY UNKNOWN a\nb\r\n'),
+    /^v1: line feed without carriage return at byte 15/,
+  ],
+  [
+    'UNKNOWN of 108 bytes',
+    text(`PROXY UNKNOWN ${'x'.repeat(92)}\r\n`),
+    /^v1: no CRLF within the first 107 bytes$/,
+  ],
+  [
+    'UNKNOWN with CR as byte 107',
+    text(`PROXY UNKNOWN ${'x'.repeat(92)}\r`),
+    /^v1: no CRLF within the first 107 bytes$/,
+  ],
 ];
 
 const prefix = (s: string) => text(`PROXY ${s}`);
@@ -126,21 +253,65 @@ const prefix = (s: string) => text(`PROXY ${s}`);
 export const V1_IMPOSSIBLE_STARTS: readonly [string, Uint8Array, RegExp][] = [
   ['octet over 255', prefix('TCP4 256'), /^v1: source address 256 is not a valid IPv4 address$/],
   ['octet with a leading zero', prefix('TCP4 01'), /^v1: source address 01 has a leading zero$/],
-  ['a dot after the fourth octet', prefix('TCP4 1.2.3.4.'), /^v1: source address 1\.2\.3\.4\. is not a valid IPv4 address$/],
+  [
+    'a dot after the fourth octet',
+    prefix('TCP4 1.2.3.4.'),
+    /^v1: source address 1\.2\.3\.4\. is not a valid IPv4 address$/,
+  ],
   ['an empty octet', prefix('TCP4 1..'), /^v1: source address 1\.\. is not a valid IPv4 address$/],
-  ['a colon under TCP4', prefix('TCP4 1.2.3.4 :'), /^v1: destination address : is not IPv4 as TCP4 requires$/],
+  [
+    'a colon under TCP4',
+    prefix('TCP4 1.2.3.4 :'),
+    /^v1: destination address : is not IPv4 as TCP4 requires$/,
+  ],
   ['port over 65535', prefix('TCP4 1.2.3.4 5.6.7.8 65536'), /^v1: port 65536 out of range$/],
-  ['source port with a leading zero', prefix('TCP4 1.2.3.4 5.6.7.8 08'), /^v1: source port 08 has a leading zero$/],
-  ['destination port with a leading zero', prefix('TCP4 1.2.3.4 5.6.7.8 1 00'), /^v1: destination port 00 has a leading zero$/],
+  [
+    'source port with a leading zero',
+    prefix('TCP4 1.2.3.4 5.6.7.8 08'),
+    /^v1: source port 08 has a leading zero$/,
+  ],
+  [
+    'destination port with a leading zero',
+    prefix('TCP4 1.2.3.4 5.6.7.8 1 00'),
+    /^v1: destination port 00 has a leading zero$/,
+  ],
   ['destination port over 65535', prefix('TCP6 ::1 ::2 1 65540'), /^v1: port 65540 out of range$/],
-  ['a third colon in a row', prefix('TCP6 1:::'), /^v1: source address 1::: is not a valid IPv6 address$/],
-  ['an IPv6 group of 5 hex digits', prefix('TCP6 12345'), /^v1: source address 12345 is not IPv6 as TCP6 requires$/],
-  ['a 5-digit group after a colon', prefix('TCP6 1:abcde'), /^v1: source address 1:abcde is not a valid IPv6 address$/],
+  [
+    'a third colon in a row',
+    prefix('TCP6 1:::'),
+    /^v1: source address 1::: is not a valid IPv6 address$/,
+  ],
+  [
+    'an IPv6 group of 5 hex digits',
+    prefix('TCP6 12345'),
+    /^v1: source address 12345 is not IPv6 as TCP6 requires$/,
+  ],
+  [
+    'a 5-digit group after a colon',
+    prefix('TCP6 1:abcde'),
+    /^v1: source address 1:abcde is not a valid IPv6 address$/,
+  ],
   ['a second ::', prefix('TCP6 1::2::'), /^v1: source address 1::2:: is not a valid IPv6 address$/],
-  ['a colon after eight groups (room for a ninth)', prefix('TCP6 ::1 1:2:3:4:5:6:7:8:'), /^v1: destination address 1:2:3:4:5:6:7:8: is not a valid IPv6 address$/],
-  ['a colon after seven groups and a ::', prefix('TCP6 1::2:3:4:5:6:7:'), /^v1: source address 1::2:3:4:5:6:7: is not a valid IPv6 address$/],
-  ['a dotted IPv4 start under TCP6', prefix('TCP6 1.'), /^v1: source address 1\. is not IPv6 as TCP6 requires$/],
-  ['an IPv4 tail octet over 255', prefix('TCP6 ::ffff:1.256'), /^v1: source address ::ffff:1\.256 is not a valid IPv6 address$/],
+  [
+    'a colon after eight groups (room for a ninth)',
+    prefix('TCP6 ::1 1:2:3:4:5:6:7:8:'),
+    /^v1: destination address 1:2:3:4:5:6:7:8: is not a valid IPv6 address$/,
+  ],
+  [
+    'a colon after seven groups and a ::',
+    prefix('TCP6 1::2:3:4:5:6:7:'),
+    /^v1: source address 1::2:3:4:5:6:7: is not a valid IPv6 address$/,
+  ],
+  [
+    'a dotted IPv4 start under TCP6',
+    prefix('TCP6 1.'),
+    /^v1: source address 1\. is not IPv6 as TCP6 requires$/,
+  ],
+  [
+    'an IPv4 tail octet over 255',
+    prefix('TCP6 ::ffff:1.256'),
+    /^v1: source address ::ffff:1\.256 is not a valid IPv6 address$/,
+  ],
 ];
 
 const aws = '01' + Buffer.from('vpce-08d2bf15fefb1a2fa').toString('hex');
@@ -149,7 +320,12 @@ export const V2_CASES: readonly ValidCase[] = [
   {
     name: 'NLB TCP4 with the AWS VPC endpoint TLV',
     bytes: hex(`${V2_SIG} 21 11 0026  c0000201 0a000b0f  b16a 1388  ea 0017 ${aws}`),
-    header: proxied('TCP4', ['192.0.2.1', 45418], ['10.0.11.15', 5000], [{ type: 0xea, value: hex(aws) }]),
+    header: proxied(
+      'TCP4',
+      ['192.0.2.1', 45418],
+      ['10.0.11.15', 5000],
+      [{ type: 0xea, value: hex(aws) }],
+    ),
   },
   {
     name: 'captured NLB health check: LOCAL, family 0x11, CRC32C and NOOP TLVs',
@@ -169,21 +345,44 @@ export const V2_CASES: readonly ValidCase[] = [
   {
     name: 'HAProxy health check: LOCAL UNSPEC, empty',
     bytes: hex(`${V2_SIG} 20 00 0000`),
-    header: { version: 2, command: 'local', protocol: 'UNKNOWN', source: null, destination: null, tlvs: [] },
+    header: {
+      version: 2,
+      command: 'local',
+      protocol: 'UNKNOWN',
+      source: null,
+      destination: null,
+      tlvs: [],
+    },
   },
   {
     name: 'LOCAL whose contents are not TLVs is skipped whole',
     bytes: hex(`${V2_SIG} 20 21 0005 ffffffff01`),
-    header: { version: 2, command: 'local', protocol: 'TCP6', source: null, destination: null, tlvs: [] },
+    header: {
+      version: 2,
+      command: 'local',
+      protocol: 'TCP6',
+      source: null,
+      destination: null,
+      tlvs: [],
+    },
   },
   {
     name: 'PROXY UNSPEC with a TLV: no addresses',
     bytes: hex(`${V2_SIG} 21 00 0005 01 0002 6832`),
-    header: { version: 2, command: 'proxy', protocol: 'UNKNOWN', source: null, destination: null, tlvs: [{ type: 1, value: text('h2') }] },
+    header: {
+      version: 2,
+      command: 'proxy',
+      protocol: 'UNKNOWN',
+      source: null,
+      destination: null,
+      tlvs: [{ type: 1, value: text('h2') }],
+    },
   },
   {
     name: 'TCP6',
-    bytes: hex(`${V2_SIG} 21 21 0024 20010db8000000000000000000000001 00000000000000000000ffffc0000201 0050 01bb`),
+    bytes: hex(
+      `${V2_SIG} 21 21 0024 20010db8000000000000000000000001 00000000000000000000ffffc0000201 0050 01bb`,
+    ),
     header: proxied('TCP6', ['2001:db8::1', 80], ['::ffff:192.0.2.1', 443]),
   },
   {
@@ -203,7 +402,9 @@ export const V2_CASES: readonly ValidCase[] = [
   },
   {
     name: 'UNIX datagram with a full 108-byte path',
-    bytes: hex(`${V2_SIG} 21 32 00d8 ${Buffer.from('p'.repeat(108)).toString('hex')} ${unixField('')}`),
+    bytes: hex(
+      `${V2_SIG} 21 32 00d8 ${Buffer.from('p'.repeat(108)).toString('hex')} ${unixField('')}`,
+    ),
     header: proxied('UNIX_DGRAM', ['p'.repeat(108), 0], ['', 0]),
   },
   {
@@ -213,14 +414,22 @@ export const V2_CASES: readonly ValidCase[] = [
         `01 0002 6832  02 000b ${Buffer.from('example.com').toString('hex')}  05 0080 ${'ab'.repeat(128)}` +
         `20 0012 07 00000000 21 0007 ${Buffer.from('TLSv1.3').toString('hex')} 22 0000  30 0001 6e  f7 0000`,
     ),
-    header: proxied('TCP4', ['1.2.3.4', 1], ['5.6.7.8', 2], [
-      { type: 0x01, value: text('h2') },
-      { type: 0x02, value: text('example.com') },
-      { type: 0x05, value: new Uint8Array(128).fill(0xab) },
-      { type: 0x20, value: hex(`07 00000000 21 0007 ${Buffer.from('TLSv1.3').toString('hex')} 22 0000`) },
-      { type: 0x30, value: text('n') },
-      { type: 0xf7, value: new Uint8Array(0) },
-    ]),
+    header: proxied(
+      'TCP4',
+      ['1.2.3.4', 1],
+      ['5.6.7.8', 2],
+      [
+        { type: 0x01, value: text('h2') },
+        { type: 0x02, value: text('example.com') },
+        { type: 0x05, value: new Uint8Array(128).fill(0xab) },
+        {
+          type: 0x20,
+          value: hex(`07 00000000 21 0007 ${Buffer.from('TLSv1.3').toString('hex')} 22 0000`),
+        },
+        { type: 0x30, value: text('n') },
+        { type: 0xf7, value: new Uint8Array(0) },
+      ],
+    ),
   },
 ];
 
@@ -237,7 +446,8 @@ export const VALID_CASES: readonly ValidCase[] = [...V1_CASES, ...V2_CASES];
  * with uvu's assert.equal (parsed headers are lazy: their fields are getters).
  */
 export function plain(header: ProxyHeaderInit): ProxyHeader {
-  const endpoint = (e: Endpoint | null | undefined) => (e == null ? null : { address: e.address, port: e.port });
+  const endpoint = (e: Endpoint | null | undefined) =>
+    e == null ? null : { address: e.address, port: e.port };
   return {
     version: header.version,
     command: header.command,

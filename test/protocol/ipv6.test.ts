@@ -25,7 +25,8 @@ const SAME: [string, string][] = [
   ['::192.0.2.1', '::c000:201'], // only the mapped prefix keeps the dotted form
   ['64:ff9b::192.0.2.1', '64:ff9b::c000:201'],
 ];
-for (const [input, output] of SAME) rfc5952(`${input} -> ${output}`, () => assert.is(canonical(input), output));
+for (const [input, output] of SAME)
+  rfc5952(`${input} -> ${output}`, () => assert.is(canonical(input), output));
 rfc5952(`random addresses match the WHATWG URL serializer (seed ${runSeed()})`, () => {
   const random = new Random(runSeed());
   for (let n = 0; n < 5000; n++) {
@@ -39,7 +40,24 @@ rfc5952(`random addresses match the WHATWG URL serializer (seed ${runSeed()})`, 
 rfc5952.run();
 
 const rejected = suite('not IPv6');
-for (const bad of ['', ':', ':::', '1:2:3:4:5:6:7:8:9', '1::2::3', '12345::', 'g::', '::1%eth0', '[::1]', '1:2:3:4:5:6:7:1.2.3.4', '::1.2.3', '::1.2.3.04', '::1.2.3.4.5', '1.2.3.4', ' ::1', '1:2:3:4:5:6:7::8:9']) {
+for (const bad of [
+  '',
+  ':',
+  ':::',
+  '1:2:3:4:5:6:7:8:9',
+  '1::2::3',
+  '12345::',
+  'g::',
+  '::1%eth0',
+  '[::1]',
+  '1:2:3:4:5:6:7:1.2.3.4',
+  '::1.2.3',
+  '::1.2.3.04',
+  '::1.2.3.4.5',
+  '1.2.3.4',
+  ' ::1',
+  '1:2:3:4:5:6:7::8:9',
+]) {
   rejected(JSON.stringify(bad), () => assert.is(canonical(bad), null));
 }
 rejected.run();

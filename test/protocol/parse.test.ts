@@ -3,17 +3,36 @@ import * as assert from 'uvu/assert';
 import { inspect } from 'node:util';
 import { buildProxyHeader, parseProxyHeader, plainHeader } from '../../src/protocol/index.ts';
 import type { ParseOptions } from '../../src/protocol/index.ts';
-import { V1_CASES, V1_IMPOSSIBLE_STARTS, V1_INVALID, V2_CASES, V2_SIG, concat, hex, plain, text } from './cases.ts';
+import {
+  V1_CASES,
+  V1_IMPOSSIBLE_STARTS,
+  V1_INVALID,
+  V2_CASES,
+  V2_SIG,
+  concat,
+  hex,
+  plain,
+  text,
+} from './cases.ts';
 
 function accepts(bytes: Uint8Array, options?: ParseOptions | null) {
   const result = parseProxyHeader(bytes, options);
-  if (result.status !== 'ok') throw new assert.Assertion({ message: 'expected an ok result', operator: 'ok', expects: 'ok', actual: result });
+  if (result.status !== 'ok')
+    throw new assert.Assertion({
+      message: 'expected an ok result',
+      operator: 'ok',
+      expects: 'ok',
+      actual: result,
+    });
   return result;
 }
 
 function rejects(bytes: Uint8Array, reason: RegExp, options?: ParseOptions): void {
   const result = parseProxyHeader(bytes, options);
-  if (result.status !== 'invalid') assert.unreachable(`expected invalid (${reason}), got ${result.status} for ${JSON.stringify(Buffer.from(bytes).toString('latin1'))}`);
+  if (result.status !== 'invalid')
+    assert.unreachable(
+      `expected invalid (${reason}), got ${result.status} for ${JSON.stringify(Buffer.from(bytes).toString('latin1'))}`,
+    );
   else assert.match(result.reason, reason);
 }
 
@@ -31,19 +50,22 @@ valid('TLV values are views into the input, not copies', () => {
   const result = accepts(bytes);
   assert.is(result.header.tlvs[0].value.buffer, bytes.buffer);
 });
-valid('a parsed header reads as a plain one: JSON, console, plainHeader, the same object twice', () => {
-  for (const c of [V1_CASES[0], V1_CASES[2], V2_CASES[0], V2_CASES[1]]) {
-    const { header } = accepts(c.bytes);
-    const json = JSON.parse(JSON.stringify(header));
-    assert.equal(json.source, c.header.source);
-    assert.is(json.protocol, c.header.protocol);
-    assert.is(json.tlvs.length, c.header.tlvs.length);
-    assert.ok(inspect(header).includes(`protocol: '${c.header.protocol}'`), inspect(header));
-    assert.equal(plain(plainHeader(header)), c.header);
-    assert.is(header.source, header.source, 'read twice, the same endpoint');
-    assert.is(header.tlvs, header.tlvs);
-  }
-});
+valid(
+  'a parsed header reads as a plain one: JSON, console, plainHeader, the same object twice',
+  () => {
+    for (const c of [V1_CASES[0], V1_CASES[2], V2_CASES[0], V2_CASES[1]]) {
+      const { header } = accepts(c.bytes);
+      const json = JSON.parse(JSON.stringify(header));
+      assert.equal(json.source, c.header.source);
+      assert.is(json.protocol, c.header.protocol);
+      assert.is(json.tlvs.length, c.header.tlvs.length);
+      assert.ok(inspect(header).includes(`protocol: '${c.header.protocol}'`), inspect(header));
+      assert.equal(plain(plainHeader(header)), c.header);
+      assert.is(header.source, header.source, 'read twice, the same endpoint');
+      assert.is(header.tlvs, header.tlvs);
+    }
+  },
+);
 valid.run();
 
 const v1 = suite('v1 invalid');
@@ -56,32 +78,103 @@ const V2_INVALID: [string, Uint8Array, RegExp, ParseOptions?][] = [
   ['signature byte 5 wrong', hex('0d0a0d0a000e'), /^v2: signature mismatch at byte 5$/],
   ['version 1', hex(`${V2_SIG} 11`), /^v2: version 1 in byte 12 is not 2$/],
   ['version 3', hex(`${V2_SIG} 31`), /^v2: version 3 in byte 12 is not 2$/],
-  ['command 2', hex(`${V2_SIG} 22`), /^v2: command 2 in byte 12 is neither LOCAL \(0\) nor PROXY \(1\)$/],
+  [
+    'command 2',
+    hex(`${V2_SIG} 22`),
+    /^v2: command 2 in byte 12 is neither LOCAL \(0\) nor PROXY \(1\)$/,
+  ],
   ['command 15', hex(`${V2_SIG} 2f`), /^v2: command 15/],
   ['family 4', hex(`${V2_SIG} 21 41`), /^v2: family\/transport byte 0x41 is not defined$/],
   ['transport 3', hex(`${V2_SIG} 21 13`), /^v2: family\/transport byte 0x13 is not defined$/],
   ['INET with UNSPEC transport', hex(`${V2_SIG} 21 10`), /byte 0x10 is not defined/],
   ['undefined family for LOCAL too', hex(`${V2_SIG} 20 f0 0000`), /byte 0xf0 is not defined/],
-  ['length shorter than the IPv4 block', tcp4('000b 0102030405060708 0001 00'), /^v2: length 11 is shorter than the 12-byte TCP4 address block$/],
-  ['length shorter than the IPv6 block', hex(`${V2_SIG} 21 21 0023`), /^v2: length 35 is shorter than the 36-byte TCP6 address block$/],
-  ['length shorter than the UNIX block', hex(`${V2_SIG} 21 31 00d7`), /^v2: length 215 is shorter than the 216-byte UNIX_STREAM address block$/],
-  ['header over the default 4 KiB cap', tcp4('0ff1'), /^v2: header of 4097 bytes exceeds the 4096-byte limit$/],
-  ['header over a configured cap', tcp4('0011'), /^v2: header of 33 bytes exceeds the 32-byte limit$/, { maxV2HeaderSize: 32 }],
-  ['TLV value overruns the header', tcp4('0010 0102030405060708 0001 0002 01 0002 68'), /^v2: TLV 0x01 at byte 28 overruns the header \(length 2, 1 bytes left\)$/],
-  ['TLV type and length cut short', tcp4('000e 0102030405060708 0001 0002 01 00'), /^v2: TLV at byte 28 overruns the header/],
-  ['CRC32C of the wrong length', tcp4('0012 0102030405060708 0001 0002 03 0003 000000'), /^v2: CRC32C TLV at byte 28 has length 3, not 4$/],
-  ['CRC32C mismatch', tcp4('0013 0102030405060708 0001 0002 03 0004 00000000'), /^v2: CRC32C mismatch$/],
-  ['CRC32C required but absent', tcp4('000c 0102030405060708 0001 0002'), /^v2: no CRC32C TLV but one is required$/, { crc32c: 'require' }],
-  ['UNIQUE_ID over 128 bytes', tcp4(`0090 0102030405060708 0001 0002 05 0081 ${'00'.repeat(129)}`), /^v2: UNIQUE_ID TLV at byte 28 is 129 bytes, over the 128-byte limit$/],
-  ['SSL TLV shorter than client and verify', tcp4('0013 0102030405060708 0001 0002 20 0004 01000000'), /^v2: SSL TLV at byte 28 is 4 bytes/],
-  ['SSL sub-TLV overrunning the SSL TLV', tcp4('0018 0102030405060708 0001 0002 20 0009 01 00000000 21 0005 41'), /^v2: SSL sub-TLV 0x21 at byte 36 overruns the SSL TLV$/],
-  ['LOCAL with a wrong CRC32C among well-formed TLVs', hex(`${V2_SIG} 20 11 0054 030004 bce5951e 04004a ${'00'.repeat(74)}`), /^v2: CRC32C mismatch$/],
+  [
+    'length shorter than the IPv4 block',
+    tcp4('000b 0102030405060708 0001 00'),
+    /^v2: length 11 is shorter than the 12-byte TCP4 address block$/,
+  ],
+  [
+    'length shorter than the IPv6 block',
+    hex(`${V2_SIG} 21 21 0023`),
+    /^v2: length 35 is shorter than the 36-byte TCP6 address block$/,
+  ],
+  [
+    'length shorter than the UNIX block',
+    hex(`${V2_SIG} 21 31 00d7`),
+    /^v2: length 215 is shorter than the 216-byte UNIX_STREAM address block$/,
+  ],
+  [
+    'header over the default 4 KiB cap',
+    tcp4('0ff1'),
+    /^v2: header of 4097 bytes exceeds the 4096-byte limit$/,
+  ],
+  [
+    'header over a configured cap',
+    tcp4('0011'),
+    /^v2: header of 33 bytes exceeds the 32-byte limit$/,
+    { maxV2HeaderSize: 32 },
+  ],
+  [
+    'TLV value overruns the header',
+    tcp4('0010 0102030405060708 0001 0002 01 0002 68'),
+    /^v2: TLV 0x01 at byte 28 overruns the header \(length 2, 1 bytes left\)$/,
+  ],
+  [
+    'TLV type and length cut short',
+    tcp4('000e 0102030405060708 0001 0002 01 00'),
+    /^v2: TLV at byte 28 overruns the header/,
+  ],
+  [
+    'CRC32C of the wrong length',
+    tcp4('0012 0102030405060708 0001 0002 03 0003 000000'),
+    /^v2: CRC32C TLV at byte 28 has length 3, not 4$/,
+  ],
+  [
+    'CRC32C mismatch',
+    tcp4('0013 0102030405060708 0001 0002 03 0004 00000000'),
+    /^v2: CRC32C mismatch$/,
+  ],
+  [
+    'CRC32C required but absent',
+    tcp4('000c 0102030405060708 0001 0002'),
+    /^v2: no CRC32C TLV but one is required$/,
+    { crc32c: 'require' },
+  ],
+  [
+    'UNIQUE_ID over 128 bytes',
+    tcp4(`0090 0102030405060708 0001 0002 05 0081 ${'00'.repeat(129)}`),
+    /^v2: UNIQUE_ID TLV at byte 28 is 129 bytes, over the 128-byte limit$/,
+  ],
+  [
+    'SSL TLV shorter than client and verify',
+    tcp4('0013 0102030405060708 0001 0002 20 0004 01000000'),
+    /^v2: SSL TLV at byte 28 is 4 bytes/,
+  ],
+  [
+    'SSL sub-TLV overrunning the SSL TLV',
+    tcp4('0018 0102030405060708 0001 0002 20 0009 01 00000000 21 0005 41'),
+    /^v2: SSL sub-TLV 0x21 at byte 36 overruns the SSL TLV$/,
+  ],
+  [
+    'LOCAL with a wrong CRC32C among well-formed TLVs',
+    hex(`${V2_SIG} 20 11 0054 030004 bce5951e 04004a ${'00'.repeat(74)}`),
+    /^v2: CRC32C mismatch$/,
+  ],
 ];
-for (const [name, bytes, reason, options] of V2_INVALID) v2(name, () => rejects(bytes, reason, options));
+for (const [name, bytes, reason, options] of V2_INVALID)
+  v2(name, () => rejects(bytes, reason, options));
 v2('two CRC32C TLVs', () => {
-  const built = buildProxyHeader(
-    { version: 2, command: 'proxy', protocol: 'TCP4', source: { address: '1.2.3.4', port: 1 }, destination: { address: '5.6.7.8', port: 2 }, tlvs: [{ type: 3, value: new Uint8Array(4) }, { type: 3, value: new Uint8Array(4) }] },
-  );
+  const built = buildProxyHeader({
+    version: 2,
+    command: 'proxy',
+    protocol: 'TCP4',
+    source: { address: '1.2.3.4', port: 1 },
+    destination: { address: '5.6.7.8', port: 2 },
+    tlvs: [
+      { type: 3, value: new Uint8Array(4) },
+      { type: 3, value: new Uint8Array(4) },
+    ],
+  });
   rejects(built, /^v2: second CRC32C TLV at byte 35$/);
 });
 v2.run();
@@ -101,42 +194,80 @@ early('a wrong byte anywhere in a prefix fails without waiting for the rest', ()
 for (const [name, bytes, reason] of V1_IMPOSSIBLE_STARTS) {
   early(`a field that can no longer be valid fails on that byte: ${name}`, () => {
     rejects(bytes, reason);
-    assert.is(parseProxyHeader(bytes.subarray(0, bytes.length - 1)).status, 'incomplete', 'one byte less is still a valid start');
+    assert.is(
+      parseProxyHeader(bytes.subarray(0, bytes.length - 1)).status,
+      'incomplete',
+      'one byte less is still a valid start',
+    );
   });
 }
 early('starts of fields that can still become valid wait', () => {
-  for (const start of ['TCP4 0', 'TCP4 25', 'TCP4 255.', 'TCP4 1.2.3.4', 'TCP6 ::', 'TCP6 1:2:3:4:5:6:7:', 'TCP6 1:2:3:4:5:6:', 'TCP6 ::ffff:1.2.', 'TCP6 1::ffff', 'TCP4 1.2.3.4 5.6.7.8 6553', 'TCP4 1.2.3.4 5.6.7.8 0', 'TCP6 ::1 ::2 1 65535']) {
+  for (const start of [
+    'TCP4 0',
+    'TCP4 25',
+    'TCP4 255.',
+    'TCP4 1.2.3.4',
+    'TCP6 ::',
+    'TCP6 1:2:3:4:5:6:7:',
+    'TCP6 1:2:3:4:5:6:',
+    'TCP6 ::ffff:1.2.',
+    'TCP6 1::ffff',
+    'TCP4 1.2.3.4 5.6.7.8 6553',
+    'TCP4 1.2.3.4 5.6.7.8 0',
+    'TCP6 ::1 ::2 1 65535',
+  ]) {
     assert.is(parseProxyHeader(text(`PROXY ${start}`)).status, 'incomplete', start);
   }
 });
-early('a line that leaves no room for its CRLF within 107 bytes is refused on that byte, not later', () => {
-  rejects(text(`PROXY UNKNOWN ${'x'.repeat(92)}`), /no CRLF within the first 107 bytes/);
-  assert.is(parseProxyHeader(text(`PROXY UNKNOWN ${'x'.repeat(91)}`)).status, 'incomplete');
-  assert.is(parseProxyHeader(text(`PROXY UNKNOWN ${'x'.repeat(91)}\r`)).status, 'incomplete');
-  // TCP6 addresses written long (leading zeros, a dotted tail) can leave no room for the ports.
-  const long = '0000:0000:0000:0000:0000:0000:255.255.255.255';
-  const shorter = long.slice(0, 44); // ends in .25: 107 bytes with ` 1 1\r\n`
-  assert.is(accepts(text(`PROXY TCP6 ${long} ${shorter} 1 1\r\n`)).length, 107);
-  assert.is(parseProxyHeader(text(`PROXY TCP6 ${long} ${shorter}`)).status, 'incomplete');
-  rejects(text(`PROXY TCP6 ${long} ${long}`), /^v1: no CRLF within the first 107 bytes$/);
-  rejects(text(`PROXY TCP6 ${long} ${shorter} 1 12`), /^v1: no CRLF within the first 107 bytes$/);
-});
+early(
+  'a line that leaves no room for its CRLF within 107 bytes is refused on that byte, not later',
+  () => {
+    rejects(text(`PROXY UNKNOWN ${'x'.repeat(92)}`), /no CRLF within the first 107 bytes/);
+    assert.is(parseProxyHeader(text(`PROXY UNKNOWN ${'x'.repeat(91)}`)).status, 'incomplete');
+    assert.is(parseProxyHeader(text(`PROXY UNKNOWN ${'x'.repeat(91)}\r`)).status, 'incomplete');
+    // TCP6 addresses written long (leading zeros, a dotted tail) can leave no room for the ports.
+    const long = '0000:0000:0000:0000:0000:0000:255.255.255.255';
+    const shorter = long.slice(0, 44); // ends in .25: 107 bytes with ` 1 1\r\n`
+    assert.is(accepts(text(`PROXY TCP6 ${long} ${shorter} 1 1\r\n`)).length, 107);
+    assert.is(parseProxyHeader(text(`PROXY TCP6 ${long} ${shorter}`)).status, 'incomplete');
+    rejects(text(`PROXY TCP6 ${long} ${long}`), /^v1: no CRLF within the first 107 bytes$/);
+    rejects(text(`PROXY TCP6 ${long} ${shorter} 1 12`), /^v1: no CRLF within the first 107 bytes$/);
+  },
+);
 early('empty input and valid prefixes are incomplete', () => {
   assert.is(parseProxyHeader(new Uint8Array(0)).status, 'incomplete');
   assert.is(parseProxyHeader(text('PROXY TCP6 2001:db8::1')).status, 'incomplete');
   assert.is(parseProxyHeader(hex(`${V2_SIG} 21 11 000c 01020304`)).status, 'incomplete');
 });
 early('a larger cap admits a larger header', () => {
-  const big = buildProxyHeader({ version: 2, command: 'proxy', protocol: 'UNKNOWN', tlvs: [{ type: 4, value: new Uint8Array(5000) }] });
+  const big = buildProxyHeader({
+    version: 2,
+    command: 'proxy',
+    protocol: 'UNKNOWN',
+    tlvs: [{ type: 4, value: new Uint8Array(5000) }],
+  });
   rejects(big, /exceeds the 4096-byte limit/);
   assert.is(accepts(big, { maxV2HeaderSize: 65551 }).length, 5019);
 });
 early('CRC32C modes: ignore skips the check, require accepts a good one', () => {
   const bad = tcp4('0013 0102030405060708 0001 0002 03 0004 00000000');
   assert.is(accepts(bad, { crc32c: 'ignore' }).length, 35);
-  const good = buildProxyHeader({ version: 2, command: 'proxy', protocol: 'TCP4', source: { address: '1.2.3.4', port: 1 }, destination: { address: '5.6.7.8', port: 2 } }, { crc32c: true });
+  const good = buildProxyHeader(
+    {
+      version: 2,
+      command: 'proxy',
+      protocol: 'TCP4',
+      source: { address: '1.2.3.4', port: 1 },
+      destination: { address: '5.6.7.8', port: 2 },
+    },
+    { crc32c: true },
+  );
   assert.is(accepts(good, { crc32c: 'require' }).header.tlvs[0].type, 3);
-  assert.is(accepts(hex(`${V2_SIG} 20 00 0000`), { crc32c: 'require' }).header.command, 'local', 'LOCAL needs no CRC');
+  assert.is(
+    accepts(hex(`${V2_SIG} 20 00 0000`), { crc32c: 'require' }).header.command,
+    'local',
+    'LOCAL needs no CRC',
+  );
 });
 early('null options are no options (defaults apply)', () => {
   assert.is(accepts(text('PROXY UNKNOWN\r\n'), null).length, 15);
@@ -144,29 +275,50 @@ early('null options are no options (defaults apply)', () => {
 early('bad options are a programming error: RangeError', () => {
   assert.throws(() => parseProxyHeader(hex(V2_SIG), { maxV2HeaderSize: 15 }), RangeError);
   assert.throws(() => parseProxyHeader(hex(V2_SIG), { crc32c: 'yes' as 'verify' }), RangeError);
-  assert.throws(() => parseProxyHeader(text('PROXY UNKNOWN\r\n'), { maxV2HeaderSize: 1e6 }), RangeError, 'whatever the bytes');
+  assert.throws(
+    () => parseProxyHeader(text('PROXY UNKNOWN\r\n'), { maxV2HeaderSize: 1e6 }),
+    RangeError,
+    'whatever the bytes',
+  );
 });
 early.run();
 
 const families = suite('all 256 v2 family/transport bytes');
-const DEFINED: Record<number, [string, number]> = { 0x00: ['UNKNOWN', 0], 0x11: ['TCP4', 12], 0x12: ['UDP4', 12], 0x21: ['TCP6', 36], 0x22: ['UDP6', 36], 0x31: ['UNIX_STREAM', 216], 0x32: ['UNIX_DGRAM', 216] };
+const DEFINED: Record<number, [string, number]> = {
+  0x00: ['UNKNOWN', 0],
+  0x11: ['TCP4', 12],
+  0x12: ['UDP4', 12],
+  0x21: ['TCP6', 36],
+  0x22: ['UDP6', 36],
+  0x31: ['UNIX_STREAM', 216],
+  0x32: ['UNIX_DGRAM', 216],
+};
 families('only the seven defined bytes are accepted, for PROXY and LOCAL', () => {
   let accepted = 0;
   for (let family = 0; family < 256; family++) {
     for (const command of [0x20, 0x21]) {
-      const bytes = concat(hex(V2_SIG), Uint8Array.of(command, family, 0, 216), new Uint8Array(216));
+      const bytes = concat(
+        hex(V2_SIG),
+        Uint8Array.of(command, family, 0, 216),
+        new Uint8Array(216),
+      );
       const result = parseProxyHeader(bytes);
       const defined = DEFINED[family];
       if (defined === undefined) {
         assert.is(result.status, 'invalid', `byte 0x${family.toString(16)}`);
         continue;
       }
-      if (result.status !== 'ok') assert.unreachable(`byte 0x${family.toString(16)}: ${JSON.stringify(result)}`);
+      if (result.status !== 'ok')
+        assert.unreachable(`byte 0x${family.toString(16)}: ${JSON.stringify(result)}`);
       else {
         accepted++;
         assert.is(result.header.protocol, defined[0]);
         assert.is(result.length, 232);
-        assert.is(result.header.source === null, command === 0x20 || family === 0, 'addresses only for PROXY with a family');
+        assert.is(
+          result.header.source === null,
+          command === 0x20 || family === 0,
+          'addresses only for PROXY with a family',
+        );
       }
     }
   }

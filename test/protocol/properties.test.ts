@@ -5,7 +5,17 @@ import { formatIPv4 } from '../../src/protocol/ipv4.ts';
 import { formatIPv6 } from '../../src/protocol/ipv6.ts';
 import { buildProxyHeader, parseProxyHeader } from '../../src/protocol/index.ts';
 import type { Protocol, ProxyHeader, Tlv } from '../../src/protocol/index.ts';
-import { V1_CASES, V1_IMPOSSIBLE_STARTS, V1_INVALID, VALID_CASES, V2_SIG, concat, hex, plain, text } from './cases.ts';
+import {
+  V1_CASES,
+  V1_IMPOSSIBLE_STARTS,
+  V1_INVALID,
+  VALID_CASES,
+  V2_SIG,
+  concat,
+  hex,
+  plain,
+  text,
+} from './cases.ts';
 import { Random, runSeed } from './random.ts';
 
 const seed = runSeed();
@@ -16,11 +26,16 @@ splits('every split point of every valid case: incomplete, then the same ok', ()
   for (const c of VALID_CASES) {
     const whole = concat(c.bytes, text('payload'));
     for (let cut = 0; cut < c.bytes.length; cut++) {
-      assert.is(parseProxyHeader(whole.subarray(0, cut)).status, 'incomplete', `${c.name}: first ${cut} bytes`);
+      assert.is(
+        parseProxyHeader(whole.subarray(0, cut)).status,
+        'incomplete',
+        `${c.name}: first ${cut} bytes`,
+      );
     }
     for (let cut = c.bytes.length; cut <= whole.length; cut++) {
       const result = parseProxyHeader(whole.subarray(0, cut));
-      if (result.status !== 'ok') throw new Error(`${c.name}: first ${cut} bytes: ${JSON.stringify(result)}`);
+      if (result.status !== 'ok')
+        throw new Error(`${c.name}: first ${cut} bytes: ${JSON.stringify(result)}`);
       assert.is(result.length, c.bytes.length);
       assert.equal(plain(result.header), c.header, `${c.name}: first ${cut} bytes`);
     }
@@ -30,7 +45,8 @@ splits.run();
 
 // An oracle written apart from the parser, straight from the spec's wording: whatever the parser
 // calls a header must be one.
-const V1_LINE = /^PROXY (?:UNKNOWN(?: [^\r\n]*)?|(TCP4|TCP6) ([^ ]+) ([^ ]+) (0|[1-9][0-9]{0,4}) (0|[1-9][0-9]{0,4}))\r\n$/;
+const V1_LINE =
+  /^PROXY (?:UNKNOWN(?: [^\r\n]*)?|(TCP4|TCP6) ([^ ]+) ([^ ]+) (0|[1-9][0-9]{0,4}) (0|[1-9][0-9]{0,4}))\r\n$/;
 const DEFINED_FAMILIES = new Set([0x00, 0x11, 0x12, 0x21, 0x22, 0x31, 0x32]);
 
 function assertIsHeader(bytes: Uint8Array, header: ProxyHeader, length: number): void {
@@ -42,13 +58,24 @@ function assertIsHeader(bytes: Uint8Array, header: ProxyHeader, length: number):
     assert.ok(match, `not a v1 line: ${shown}`);
     if (match![1] === undefined) return assert.is(header.source, null);
     const ipOk = match![1] === 'TCP4' ? isIPv4 : isIPv6;
-    assert.ok(ipOk(match![2]) && ipOk(match![3]) && !/[%[]/.test(match![2] + match![3]), `bad addresses: ${shown}`);
+    assert.ok(
+      ipOk(match![2]) && ipOk(match![3]) && !/[%[]/.test(match![2] + match![3]),
+      `bad addresses: ${shown}`,
+    );
     assert.ok(Number(match![4]) <= 65535 && Number(match![5]) <= 65535, `bad ports: ${shown}`);
     assert.is(header.source!.port, Number(match![4]));
     assert.is(header.destination!.port, Number(match![5]));
     // The addresses reported are the ones on the line (compared as the URL parser normalises them).
-    assert.is(sameAddress(header.source!.address, match![2]), true, `source ${header.source!.address}: ${shown}`);
-    assert.is(sameAddress(header.destination!.address, match![3]), true, `destination ${header.destination!.address}: ${shown}`);
+    assert.is(
+      sameAddress(header.source!.address, match![2]),
+      true,
+      `source ${header.source!.address}: ${shown}`,
+    );
+    assert.is(
+      sameAddress(header.destination!.address, match![3]),
+      true,
+      `destination ${header.destination!.address}: ${shown}`,
+    );
     return;
   }
   assert.equal(Array.from(consumed.subarray(0, 12)), Array.from(hex(V2_SIG)), 'v2 signature');
@@ -58,17 +85,25 @@ function assertIsHeader(bytes: Uint8Array, header: ProxyHeader, length: number):
   assert.ok(length <= 4096, 'v2 size cap');
   if (header.command === 'proxy' && !header.protocol.startsWith('UNIX')) {
     // The PROXY encoding is unique: rebuilding the header must give the very same bytes.
-    assert.equal(Array.from(buildProxyHeader(header)), Array.from(consumed), `rebuilt v2 header differs: ${shown}`);
+    assert.equal(
+      Array.from(buildProxyHeader(header)),
+      Array.from(consumed),
+      `rebuilt v2 header differs: ${shown}`,
+    );
   }
 }
 
 /** Whether two IPv4 or two IPv6 texts name the same address (WHATWG URL host normalisation). */
 function sameAddress(a: string, b: string): boolean {
-  const host = (address: string) => new URL(`http://${address.includes(':') ? `[${address}]` : address}/`).hostname;
+  const host = (address: string) =>
+    new URL(`http://${address.includes(':') ? `[${address}]` : address}/`).hostname;
   return host(a) === host(b);
 }
 
-const INTERESTING = [0x00, 0x0a, 0x0d, 0x20, 0x30, 0x31, 0x39, 0x3a, 0x2e, 0x50, 0x55, 0x41, 0x66, 0xff, 0x03, 0x04, 0x11, 0x21];
+const INTERESTING = [
+  0x00, 0x0a, 0x0d, 0x20, 0x30, 0x31, 0x39, 0x3a, 0x2e, 0x50, 0x55, 0x41, 0x66, 0xff, 0x03, 0x04,
+  0x11, 0x21,
+];
 
 function mutate(random: Random, input: Uint8Array): Uint8Array {
   let bytes: Uint8Array = Uint8Array.from(input);
@@ -89,7 +124,11 @@ function mutate(random: Random, input: Uint8Array): Uint8Array {
         if (at < bytes.length) bytes[at] = random.pick(INTERESTING);
         break;
       case 2:
-        bytes = concat(bytes.subarray(0, at), Uint8Array.of(random.pick(INTERESTING)), bytes.subarray(at));
+        bytes = concat(
+          bytes.subarray(0, at),
+          Uint8Array.of(random.pick(INTERESTING)),
+          bytes.subarray(at),
+        );
         break;
       case 3:
         bytes = concat(bytes.subarray(0, at), bytes.subarray(at + 1));
@@ -102,7 +141,15 @@ function mutate(random: Random, input: Uint8Array): Uint8Array {
 }
 
 function randomInput(random: Random): Uint8Array {
-  const starts = [new Uint8Array(0), text('P'), text('PROXY '), text('PROXY TCP4 '), text('PROXY TCP6 '), hex(V2_SIG), hex(`${V2_SIG} 21 11`)];
+  const starts = [
+    new Uint8Array(0),
+    text('P'),
+    text('PROXY '),
+    text('PROXY TCP4 '),
+    text('PROXY TCP6 '),
+    hex(V2_SIG),
+    hex(`${V2_SIG} 21 11`),
+  ];
   return concat(random.pick(starts), random.bytes(random.int(120)));
 }
 
@@ -111,12 +158,15 @@ fuzz(`100k inputs never throw and never pass a non-header as ok ${context}`, () 
   const random = new Random(seed);
   let ok = 0;
   for (let n = 0; n < 100_000; n++) {
-    const input = n % 2 === 0 ? mutate(random, random.pick(VALID_CASES).bytes) : randomInput(random);
+    const input =
+      n % 2 === 0 ? mutate(random, random.pick(VALID_CASES).bytes) : randomInput(random);
     let result;
     try {
       result = parseProxyHeader(input);
     } catch (error) {
-      throw new Error(`threw on ${Buffer.from(input).toString('hex')} ${context}: ${String(error)}`);
+      throw new Error(
+        `threw on ${Buffer.from(input).toString('hex')} ${context}: ${String(error)}`,
+      );
     }
     if (result.status === 'ok') {
       ok++;
@@ -159,7 +209,8 @@ const isPort = (field: string) => /^(0|[1-9][0-9]{0,4})$/.test(field) && Number(
 const isOctet = (field: string) => /^(0|[1-9][0-9]{0,2})$/.test(field) && Number(field) <= 255;
 /** Every string of up to five of '0', ':' and '.', shortest first: what an IPv6 start may lack at most (`::`, `0.0.0`). */
 const IPV6_ENDINGS: string[] = [''];
-for (let n = 0; IPV6_ENDINGS[n].length < 5; n++) for (const c of '0:.') IPV6_ENDINGS.push(IPV6_ENDINGS[n] + c);
+for (let n = 0; IPV6_ENDINGS[n].length < 5; n++)
+  for (const c of '0:.') IPV6_ENDINGS.push(IPV6_ENDINGS[n] + c);
 
 /** The fewest characters that make `field` an address, or -1 when none do. */
 function addressEnding(field: string, v6: boolean): number {
@@ -170,7 +221,8 @@ function addressEnding(field: string, v6: boolean): number {
   }
   const octets = field.split('.');
   const last = octets[octets.length - 1];
-  if (octets.length > 4 || !octets.slice(0, -1).every(isOctet) || !(last === '' || isOctet(last))) return -1;
+  if (octets.length > 4 || !octets.slice(0, -1).every(isOctet) || !(last === '' || isOctet(last)))
+    return -1;
   return (last === '' ? 1 : 0) + 2 * (4 - octets.length); // the last number, then `.0` for each one missing
 }
 
@@ -181,7 +233,8 @@ function canBeginV1(line: string): boolean {
   if (!line.startsWith('PROXY ')) return false;
   const rest = line.slice(6);
   const missingLineEnd = line.endsWith('\r\n') ? 0 : line.endsWith('\r') ? 1 : 2;
-  if (rest.startsWith('UNKNOWN')) return /^UNKNOWN(?: [^\r\n]*)?(?:\r\n?)?$/.test(rest) && line.length + missingLineEnd <= 107;
+  if (rest.startsWith('UNKNOWN'))
+    return /^UNKNOWN(?: [^\r\n]*)?(?:\r\n?)?$/.test(rest) && line.length + missingLineEnd <= 107;
   if (['UNKNOWN', 'TCP4 ', 'TCP6 '].some((word) => word.startsWith(rest))) return true;
   if (!/^TCP[46] /.test(rest)) return false;
   const v6 = rest[3] === '6';
@@ -195,7 +248,8 @@ function canBeginV1(line: string): boolean {
     if (ending < 0 || (ending > 0 && (ended || i < fields.length - 1))) return false;
     missing += ending;
   }
-  for (let later = fields.length; later < 4; later++) missing += 1 + (later >= 2 ? 1 : v6 ? '::'.length : '0.0.0.0'.length);
+  for (let later = fields.length; later < 4; later++)
+    missing += 1 + (later >= 2 ? 1 : v6 ? '::'.length : '0.0.0.0'.length);
   return line.length + missing <= 107;
 }
 
@@ -203,42 +257,60 @@ const latin1 = (bytes: Uint8Array) => Buffer.from(bytes).toString('latin1');
 
 /** Length of the shortest prefix of `bytes` that the parser calls invalid, or -1. */
 function firstInvalidPrefix(bytes: Uint8Array): number {
-  for (let cut = 0; cut <= bytes.length; cut++) if (parseProxyHeader(bytes.subarray(0, cut)).status === 'invalid') return cut;
+  for (let cut = 0; cut <= bytes.length; cut++)
+    if (parseProxyHeader(bytes.subarray(0, cut)).status === 'invalid') return cut;
   return -1;
 }
 
 const early = suite('v1: invalid exactly where the line stops being the start of a valid one');
 early('the checker in this test accepts every prefix of every valid v1 case', () => {
-  for (const c of V1_CASES) for (let cut = 0; cut <= c.bytes.length; cut++) assert.ok(canBeginV1(latin1(c.bytes.subarray(0, cut))), `${c.name}: first ${cut} bytes`);
+  for (const c of V1_CASES)
+    for (let cut = 0; cut <= c.bytes.length; cut++)
+      assert.ok(canBeginV1(latin1(c.bytes.subarray(0, cut))), `${c.name}: first ${cut} bytes`);
 });
-early('every invalid v1 case in the tables is refused at the first byte the checker refuses', () => {
-  for (const [name, bytes] of [...V1_INVALID, ...V1_IMPOSSIBLE_STARTS]) {
-    const line = latin1(bytes);
-    let expected = -1;
-    for (let cut = 0; cut <= line.length && expected < 0; cut++) if (!canBeginV1(line.slice(0, cut))) expected = cut;
-    assert.ok(expected > 0, `${name}: the checker finds nothing wrong`);
-    assert.is(firstInvalidPrefix(bytes), expected, `${name}: ${JSON.stringify(line)}`);
-  }
-});
-early(`mutated v1 lines: every prefix is invalid exactly when the checker says it cannot begin a line ${context}`, () => {
-  const random = new Random(seed ^ 0xea51);
-  let invalid = 0;
-  for (let n = 0; n < 3000; n++) {
-    const input = mutate(random, random.pick(V1_CASES).bytes);
-    if (input[0] !== 0x50) continue; // 'P': anything else is not (only) a v1 start
-    for (let cut = 1; cut <= input.length; cut++) {
-      const result = parseProxyHeader(input.subarray(0, cut));
-      const shown = `${JSON.stringify(latin1(input.subarray(0, cut)))} ${context}`;
-      assert.is(result.status === 'invalid', !canBeginV1(latin1(input.subarray(0, cut))), shown);
-      if (result.status === 'invalid') invalid++;
-      if (result.status !== 'incomplete') break; // an ok line is followed by payload
+early(
+  'every invalid v1 case in the tables is refused at the first byte the checker refuses',
+  () => {
+    for (const [name, bytes] of [...V1_INVALID, ...V1_IMPOSSIBLE_STARTS]) {
+      const line = latin1(bytes);
+      let expected = -1;
+      for (let cut = 0; cut <= line.length && expected < 0; cut++)
+        if (!canBeginV1(line.slice(0, cut))) expected = cut;
+      assert.ok(expected > 0, `${name}: the checker finds nothing wrong`);
+      assert.is(firstInvalidPrefix(bytes), expected, `${name}: ${JSON.stringify(line)}`);
     }
-  }
-  assert.ok(invalid > 500, `the mutations should also make invalid lines (got ${invalid})`);
-});
+  },
+);
+early(
+  `mutated v1 lines: every prefix is invalid exactly when the checker says it cannot begin a line ${context}`,
+  () => {
+    const random = new Random(seed ^ 0xea51);
+    let invalid = 0;
+    for (let n = 0; n < 3000; n++) {
+      const input = mutate(random, random.pick(V1_CASES).bytes);
+      if (input[0] !== 0x50) continue; // 'P': anything else is not (only) a v1 start
+      for (let cut = 1; cut <= input.length; cut++) {
+        const result = parseProxyHeader(input.subarray(0, cut));
+        const shown = `${JSON.stringify(latin1(input.subarray(0, cut)))} ${context}`;
+        assert.is(result.status === 'invalid', !canBeginV1(latin1(input.subarray(0, cut))), shown);
+        if (result.status === 'invalid') invalid++;
+        if (result.status !== 'incomplete') break; // an ok line is followed by payload
+      }
+    }
+    assert.ok(invalid > 500, `the mutations should also make invalid lines (got ${invalid})`);
+  },
+);
 early.run();
 
-const ALL_PROTOCOLS: readonly Protocol[] = ['TCP4', 'TCP6', 'UDP4', 'UDP6', 'UNIX_STREAM', 'UNIX_DGRAM', 'UNKNOWN'];
+const ALL_PROTOCOLS: readonly Protocol[] = [
+  'TCP4',
+  'TCP6',
+  'UDP4',
+  'UDP6',
+  'UNIX_STREAM',
+  'UNIX_DGRAM',
+  'UNKNOWN',
+];
 const TLV_TYPES = [0x01, 0x02, 0x04, 0x05, 0x20, 0x30, 0xe0, 0xea, 0xee, 0xf0, 0xff];
 
 function randomAddress(random: Random, protocol: Protocol): string {
@@ -249,7 +321,9 @@ function randomAddress(random: Random, protocol: Protocol): string {
     if (random.int(8) === 0) bytes.set([0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff]);
     return formatIPv6(bytes, 0);
   }
-  return Array.from({ length: random.int(60) }, () => random.pick(['/', 'a', 'z', '.', '-', 'é', '9'])).join('');
+  return Array.from({ length: random.int(60) }, () =>
+    random.pick(['/', 'a', 'z', '.', '-', 'é', '9']),
+  ).join('');
 }
 
 function randomTlv(random: Random): Tlv {
@@ -263,13 +337,24 @@ function randomTlv(random: Random): Tlv {
 
 function randomHeader(random: Random): ProxyHeader {
   const version = random.int(2) === 0 ? 1 : 2;
-  const protocol = version === 1 ? random.pick<Protocol>(['TCP4', 'TCP6', 'UNKNOWN']) : random.pick(ALL_PROTOCOLS);
+  const protocol =
+    version === 1 ? random.pick<Protocol>(['TCP4', 'TCP6', 'UNKNOWN']) : random.pick(ALL_PROTOCOLS);
   const command = version === 2 && random.int(4) === 0 ? 'local' : 'proxy';
   const withAddresses = command === 'proxy' && protocol !== 'UNKNOWN';
   const unix = protocol.startsWith('UNIX');
-  const endpoint = () => ({ address: randomAddress(random, protocol), port: unix ? 0 : random.int(65536) });
+  const endpoint = () => ({
+    address: randomAddress(random, protocol),
+    port: unix ? 0 : random.int(65536),
+  });
   const tlvs = version === 2 ? Array.from({ length: random.int(4) }, () => randomTlv(random)) : [];
-  return { version, command, protocol, source: withAddresses ? endpoint() : null, destination: withAddresses ? endpoint() : null, tlvs };
+  return {
+    version,
+    command,
+    protocol,
+    source: withAddresses ? endpoint() : null,
+    destination: withAddresses ? endpoint() : null,
+    tlvs,
+  };
 }
 
 const roundTrips = suite('builder round trips');
@@ -279,13 +364,24 @@ roundTrips(`parse(build(h)) gives h back for 3000 random headers ${context}`, ()
     const header = randomHeader(random);
     const withCrc = header.version === 2 && random.int(2) === 0;
     const bytes = buildProxyHeader(header, { crc32c: withCrc });
-    const result = parseProxyHeader(concat(bytes, text('after')), { maxV2HeaderSize: 65551, crc32c: withCrc ? 'require' : 'verify' });
-    if (result.status !== 'ok') throw new Error(`${JSON.stringify(result)} for ${JSON.stringify(header)} ${context}`);
+    const result = parseProxyHeader(concat(bytes, text('after')), {
+      maxV2HeaderSize: 65551,
+      crc32c: withCrc ? 'require' : 'verify',
+    });
+    if (result.status !== 'ok')
+      throw new Error(`${JSON.stringify(result)} for ${JSON.stringify(header)} ${context}`);
     assert.is(result.length, bytes.length);
     const got = plain(result.header);
-    assert.equal(withCrc ? { ...got, tlvs: got.tlvs.filter((tlv) => tlv.type !== 0x03) } : got, plain(header));
+    assert.equal(
+      withCrc ? { ...got, tlvs: got.tlvs.filter((tlv) => tlv.type !== 0x03) } : got,
+      plain(header),
+    );
     if (n % 10 === 0) {
-      for (let cut = 0; cut < bytes.length; cut++) assert.is(parseProxyHeader(bytes.subarray(0, cut), { maxV2HeaderSize: 65551 }).status, 'incomplete');
+      for (let cut = 0; cut < bytes.length; cut++)
+        assert.is(
+          parseProxyHeader(bytes.subarray(0, cut), { maxV2HeaderSize: 65551 }).status,
+          'incomplete',
+        );
     }
   }
 });

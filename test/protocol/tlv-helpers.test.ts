@@ -25,14 +25,26 @@ function parsed(bytes: Uint8Array): ProxyHeader {
 }
 
 const proxied = (tlvs: Tlv[]) =>
-  parsed(buildProxyHeader({ version: 2, command: 'proxy', protocol: 'TCP4', source: { address: '198.51.100.22', port: 35646 }, destination: { address: '10.0.0.5', port: 5000 }, tlvs }));
+  parsed(
+    buildProxyHeader({
+      version: 2,
+      command: 'proxy',
+      protocol: 'TCP4',
+      source: { address: '198.51.100.22', port: 35646 },
+      destination: { address: '10.0.0.5', port: 5000 },
+      tlvs,
+    }),
+  );
 
 test('the VPC endpoint id of the NLB case', () => {
   assert.is(getAwsVpcEndpointId(parsed(V2_CASES[0].bytes)), 'vpce-08d2bf15fefb1a2fa');
 });
 
 test('awsVpcEndpointTlv makes what an NLB sends', () => {
-  assert.equal(Array.from(awsVpcEndpointTlv('vpce-08d2bf15fefb1a2fa').value), Array.from(V2_CASES[0].header.tlvs[0].value));
+  assert.equal(
+    Array.from(awsVpcEndpointTlv('vpce-08d2bf15fefb1a2fa').value),
+    Array.from(V2_CASES[0].header.tlvs[0].value),
+  );
 });
 
 test('an AWS TLV of another subtype is not a VPC endpoint id', () => {
@@ -40,7 +52,12 @@ test('an AWS TLV of another subtype is not a VPC endpoint id', () => {
 });
 
 test('ALPN, AUTHORITY, UNIQUE_ID and NETNS read back', () => {
-  const header = proxied([textTlv(TLV_TYPE.ALPN, 'h2'), textTlv(TLV_TYPE.AUTHORITY, 'bücher.example'), { type: TLV_TYPE.UNIQUE_ID, value: Uint8Array.of(1, 2, 3) }, textTlv(TLV_TYPE.NETNS, 'blue')]);
+  const header = proxied([
+    textTlv(TLV_TYPE.ALPN, 'h2'),
+    textTlv(TLV_TYPE.AUTHORITY, 'bücher.example'),
+    { type: TLV_TYPE.UNIQUE_ID, value: Uint8Array.of(1, 2, 3) },
+    textTlv(TLV_TYPE.NETNS, 'blue'),
+  ]);
   assert.is(getAlpn(header), 'h2');
   assert.is(getAuthority(header), 'bücher.example');
   assert.equal(Array.from(getUniqueId(header)!), [1, 2, 3]);
@@ -57,7 +74,12 @@ test('absent TLVs are null, also for v1', () => {
 });
 
 test('the SSL TLV with its sub-TLVs', () => {
-  const ssl = sslTlv(0x07, 0, [textTlv(TLV_TYPE.SSL_VERSION, 'TLSv1.3'), textTlv(TLV_TYPE.SSL_CN, 'client.example'), textTlv(TLV_TYPE.SSL_CIPHER, 'TLS_AES_128_GCM_SHA256'), textTlv(0x28, 'DER')]);
+  const ssl = sslTlv(0x07, 0, [
+    textTlv(TLV_TYPE.SSL_VERSION, 'TLSv1.3'),
+    textTlv(TLV_TYPE.SSL_CN, 'client.example'),
+    textTlv(TLV_TYPE.SSL_CIPHER, 'TLS_AES_128_GCM_SHA256'),
+    textTlv(0x28, 'DER'),
+  ]);
   const info = getSsl(proxied([ssl]))!;
   assert.is(info.client, 7);
   assert.is(info.verify, 0);
@@ -65,13 +87,19 @@ test('the SSL TLV with its sub-TLVs', () => {
   assert.is(info.commonName, 'client.example');
   assert.is(info.cipher, 'TLS_AES_128_GCM_SHA256');
   assert.is(info.signatureAlgorithm, null);
-  assert.equal(info.subTlvs.map((t) => t.type), [0x21, 0x22, 0x23, 0x28]);
+  assert.equal(
+    info.subTlvs.map((t) => t.type),
+    [0x21, 0x22, 0x23, 0x28],
+  );
   assert.is(getSsl(proxied([sslTlv(0x01, 0xdeadbeef)]))!.verify, 0xdeadbeef);
 });
 
 test('a malformed SSL TLV handed in by hand reads as null, never throws', () => {
   assert.is(getSsl({ tlvs: [{ type: 0x20, value: Uint8Array.of(1, 0, 0) }] }), null);
-  assert.is(getSsl({ tlvs: [{ type: 0x20, value: Uint8Array.of(1, 0, 0, 0, 0, 0x21, 0, 9) }] }), null);
+  assert.is(
+    getSsl({ tlvs: [{ type: 0x20, value: Uint8Array.of(1, 0, 0, 0, 0, 0x21, 0, 9) }] }),
+    null,
+  );
 });
 
 test.run();

@@ -15,7 +15,12 @@ test('openFilesLimit reads the soft limit; unlimited or absent is null', () => {
 });
 
 test('connectionBudget: the limit less the descriptors open at start and the headroom, at most the cap', () => {
-  assert.equal(connectionBudget(64, 20, 10_000), { maxConnections: 64 - 20 - HEADROOM, limit: 64, reserved: 20 + HEADROOM, cap: 10_000 });
+  assert.equal(connectionBudget(64, 20, 10_000), {
+    maxConnections: 64 - 20 - HEADROOM,
+    limit: 64,
+    reserved: 20 + HEADROOM,
+    cap: 10_000,
+  });
   assert.is(connectionBudget(1_048_576, 20, 10_000).maxConnections, 10_000);
   assert.is(connectionBudget(null, 20, 10_000).maxConnections, 10_000);
   assert.is(connectionBudget(20 + HEADROOM + 1, 20, 10_000).maxConnections, 1);
@@ -24,7 +29,11 @@ test('connectionBudget: the limit less the descriptors open at start and the hea
 test('a limit that leaves no descriptor for connections is a usage error (exit 2 at start)', () => {
   assert.throws(
     () => connectionBudget(20 + HEADROOM, 20, 10_000),
-    (error: Error) => error instanceof UsageError && error.message.startsWith(`the open-file limit (${20 + HEADROOM}) leaves no descriptor for connections (the server keeps ${20 + HEADROOM} for itself)`),
+    (error: Error) =>
+      error instanceof UsageError &&
+      error.message.startsWith(
+        `the open-file limit (${20 + HEADROOM}) leaves no descriptor for connections (the server keeps ${20 + HEADROOM} for itself)`,
+      ),
   );
 });
 

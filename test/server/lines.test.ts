@@ -1,10 +1,21 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { type Scan, scanLines, STOP_NONE, STOP_QUIT, STOP_TOO_LONG, upperCaseInPlace } from '../../src/server/lines.ts';
+import {
+  type Scan,
+  scanLines,
+  STOP_NONE,
+  STOP_QUIT,
+  STOP_TOO_LONG,
+  upperCaseInPlace,
+} from '../../src/server/lines.ts';
 
 const b = (s: string) => Buffer.from(s, 'latin1');
 const scan = (chunk: string, carried: string | null = null, maxLine = 100): Scan =>
-  scanLines(b(chunk), carried === null ? null : b(carried), maxLine, { end: 0, lines: 0, stop: STOP_NONE });
+  scanLines(b(chunk), carried === null ? null : b(carried), maxLine, {
+    end: 0,
+    lines: 0,
+    stop: STOP_NONE,
+  });
 
 const lines = suite('scanLines');
 

@@ -11,7 +11,10 @@ import { eventually, v1 } from './harness.ts';
 
 const LOOPBACK = ['--port', '0', '--host', '127.0.0.1'];
 
-function exited(child: import('node:child_process').ChildProcess, timeoutMs = 10_000): Promise<number | null> {
+function exited(
+  child: import('node:child_process').ChildProcess,
+  timeoutMs = 10_000,
+): Promise<number | null> {
   if (child.exitCode !== null) return Promise.resolve(child.exitCode);
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error('the server did not exit')), timeoutMs);
@@ -33,7 +36,9 @@ async function metricsOf(output: () => string): Promise<string> {
 
 /** The CLI under `prlimit --nofile=N:N` (Node raises its soft limit to the hard one: the server sees N). */
 function underFileLimit(nofile: number, args: readonly string[]) {
-  const child = spawn('prlimit', [`--nofile=${nofile}:${nofile}`, process.execPath, CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn('prlimit', [`--nofile=${nofile}:${nofile}`, process.execPath, CLI, ...args], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let stdout = '';
   let stderr = '';
   child.stdout!.setEncoding('utf8').on('data', (s: string) => (stdout += s));
@@ -44,7 +49,10 @@ function underFileLimit(nofile: number, args: readonly string[]) {
 const signals = suite('signals');
 
 signals('SIGTERM drains: open connections finish, new ones are refused, then exit 0', async () => {
-  const { child, match, output } = await startCli([...LOOPBACK, '--drain-timeout', '5s'], /port (\d+)/);
+  const { child, match, output } = await startCli(
+    [...LOOPBACK, '--drain-timeout', '5s'],
+    /port (\d+)/,
+  );
   try {
     const port = Number(match[1]);
     const client = await TestClient.connect(port);
@@ -68,57 +76,87 @@ signals('SIGTERM drains: open connections finish, new ones are refused, then exi
   }
 });
 
-signals('past --drain-timeout the rest is closed and the exit is still 0; SIGHUP is ignored', async () => {
-  const { child, match, output } = await startCli([...LOOPBACK, '--drain-timeout', '200ms'], /port (\d+)/);
-  try {
-    const client = await TestClient.connect(Number(match[1]));
-    client.write(Buffer.concat([v1(), Buffer.from('x\n')]));
-    await client.readBytes(2);
-    child.kill('SIGHUP');
-    await eventually(() => /SIGHUP ignored/.test(output()), 'the SIGHUP line');
-    client.write('y\n');
-    await client.readBytes(4);
-    child.kill('SIGINT');
-    assert.match((await client.waitClose()).toString(), /shutting down/);
-    assert.is(await exited(child), 0);
-    assert.match(output(), /close client=54\.222\.152\.163:45418 .*reason=shutdown/);
-  } finally {
-    child.kill('SIGKILL');
-  }
-});
+signals(
+  'past --drain-timeout the rest is closed and the exit is still 0; SIGHUP is ignored',
+  async () => {
+    const { child, match, output } = await startCli(
+      [...LOOPBACK, '--drain-timeout', '200ms'],
+      /port (\d+)/,
+    );
+    try {
+      const client = await TestClient.connect(Number(match[1]));
+      client.write(Buffer.concat([v1(), Buffer.from('x\n')]));
+      await client.readBytes(2);
+      child.kill('SIGHUP');
+      await eventually(() => /SIGHUP ignored/.test(output()), 'the SIGHUP line');
+      client.write('y\n');
+      await client.readBytes(4);
+      child.kill('SIGINT');
+      assert.match((await client.waitClose()).toString(), /shutting down/);
+      assert.is(await exited(child), 0);
+      assert.match(output(), /close client=54\.222\.152\.163:45418 .*reason=shutdown/);
+    } finally {
+      child.kill('SIGKILL');
+    }
+  },
+);
 
 signals.run();
 
 const output = suite('output');
 
-output('--log-format json: every stdout line is one JSON object with time, level and msg', async () => {
-  const { child, match, output } = await startCli([...LOOPBACK, '--log-format', 'json'], /port (\d+)/);
-  try {
-    const client = await TestClient.connect(Number(match[1]));
-    client.write(Buffer.concat([v1(), Buffer.from('a "quoted" line\nq\n')]));
-    await client.waitClose();
-    await eventually(() => /"msg":"close"/.test(output()), 'the close line');
-    const lines = output().trimEnd().split('\n').map((line) => JSON.parse(line) as Record<string, unknown>);
-    for (const line of lines) assert.ok(typeof line.time === 'string' && typeof line.level === 'string' && typeof line.msg === 'string', JSON.stringify(line));
-    assert.equal(
-      lines.map((l) => l.msg),
-      [
-        'no --trust set: any address may send a PROXY header and claim to be any client; set --trust to the load balancer subnets',
-        lines[1].msg,
-        `listening on port ${match[1]}`,
-        'open',
-        'close',
-      ],
+output(
+  '--log-format json: every stdout line is one JSON object with time, level and msg',
+  async () => {
+    const { child, match, output } = await startCli(
+      [...LOOPBACK, '--log-format', 'json'],
+      /port (\d+)/,
     );
-    assert.match(String(lines[1].msg), /^--max-connections auto: \d+ per process$/);
-    assert.equal(lines[4], { ...lines[4], client: '54.222.152.163:45418', lines: 1, bytes: 16, reason: 'quit' });
-  } finally {
-    child.kill('SIGKILL');
-  }
-});
+    try {
+      const client = await TestClient.connect(Number(match[1]));
+      client.write(Buffer.concat([v1(), Buffer.from('a "quoted" line\nq\n')]));
+      await client.waitClose();
+      await eventually(() => /"msg":"close"/.test(output()), 'the close line');
+      const lines = output()
+        .trimEnd()
+        .split('\n')
+        .map((line) => JSON.parse(line) as Record<string, unknown>);
+      for (const line of lines)
+        assert.ok(
+          typeof line.time === 'string' &&
+            typeof line.level === 'string' &&
+            typeof line.msg === 'string',
+          JSON.stringify(line),
+        );
+      assert.equal(
+        lines.map((l) => l.msg),
+        [
+          'no --trust set: any address may send a PROXY header and claim to be any client; set --trust to the load balancer subnets',
+          lines[1].msg,
+          `listening on port ${match[1]}`,
+          'open',
+          'close',
+        ],
+      );
+      assert.match(String(lines[1].msg), /^--max-connections auto: \d+ per process$/);
+      assert.equal(lines[4], {
+        ...lines[4],
+        client: '54.222.152.163:45418',
+        lines: 1,
+        bytes: 16,
+        reason: 'quit',
+      });
+    } finally {
+      child.kill('SIGKILL');
+    }
+  },
+);
 
 output('a stdout nobody reads does not stop the echo; lost log lines are counted', async () => {
-  const { child, match, output } = await startCli([...LOOPBACK, '--log-level', 'debug', '--trust', '127.0.0.0/8'], /port (\d+)/);
+  const { child, match, output } = await startCli(
+    [...LOOPBACK, '--log-level', 'debug', '--trust', '127.0.0.0/8'],
+    /port (\d+)/,
+  );
   try {
     const port = Number(match[1]);
     child.stdout!.pause(); // the pipe fills up (64 KiB) and stays full
@@ -134,57 +172,99 @@ output('a stdout nobody reads does not stop the echo; lost log lines are counted
     chatty.destroy();
     other.destroy();
     child.stdout!.resume();
-    await eventually(() => /log: \d+ lines dropped because the log output was not keeping up/.test(output()), 'the dropped-lines line', 10_000);
+    await eventually(
+      () => /log: \d+ lines dropped because the log output was not keeping up/.test(output()),
+      'the dropped-lines line',
+      10_000,
+    );
   } finally {
     child.kill('SIGKILL');
   }
 });
 
-output('out of descriptors: by default (auto) connections past the open-file limit are refused and logged, not dropped silently', async () => {
-  const { child, stdout, stderr } = underFileLimit(64, [...LOOPBACK, '--log-format', 'json', '--trust', '127.0.0.0/8']);
-  const clients: TestClient[] = [];
-  try {
-    await eventually(() => /listening on port \d+/.test(stdout()), `the listening line (${stdout()}${stderr()})`, 10_000);
-    const out = stdout();
-    const logs = () => stdout().trimEnd().split('\n').map((line) => JSON.parse(line) as Record<string, unknown>);
-    const auto = logs().find((l) => String(l.msg).startsWith('--max-connections auto'));
-    assert.ok(auto, `no line for the auto limit in ${out}`);
-    const max = Number(/: (\d+) per process/.exec(String(auto.msg))![1]);
-    assert.equal([auto.level, auto.open_file_limit, max], ['info', 64, 64 - Number(auto.reserved)]);
-    assert.ok(max >= 5 && max <= 40, `${max} connections allowed with 64 descriptors`);
-    const port = Number(/listening on port (\d+)/.exec(out)![1]);
-    for (let i = 0; i < max + 30; i++) clients.push(await TestClient.connect(port));
-    await eventually(() => /refused connections/.test(stdout()), `the refusal line (${stdout().slice(-500)})`, 3000);
-    const refusal = logs().find((l) => l.msg === 'refused connections: --max-connections reached')!;
-    assert.equal([refusal.level, refusal.limit, refusal.count], ['warn', max, 30]);
-    // The ones it holds still echo.
-    clients[0].write(Buffer.concat([v1(), Buffer.from('still served\n')]));
-    assert.is((await clients[0].readBytes(13)).toString(), 'still served\n');
-  } finally {
-    for (const client of clients) client.destroy();
-    child.kill('SIGKILL');
-  }
-});
+output(
+  'out of descriptors: by default (auto) connections past the open-file limit are refused and logged, not dropped silently',
+  async () => {
+    const { child, stdout, stderr } = underFileLimit(64, [
+      ...LOOPBACK,
+      '--log-format',
+      'json',
+      '--trust',
+      '127.0.0.0/8',
+    ]);
+    const clients: TestClient[] = [];
+    try {
+      await eventually(
+        () => /listening on port \d+/.test(stdout()),
+        `the listening line (${stdout()}${stderr()})`,
+        10_000,
+      );
+      const out = stdout();
+      const logs = () =>
+        stdout()
+          .trimEnd()
+          .split('\n')
+          .map((line) => JSON.parse(line) as Record<string, unknown>);
+      const auto = logs().find((l) => String(l.msg).startsWith('--max-connections auto'));
+      assert.ok(auto, `no line for the auto limit in ${out}`);
+      const max = Number(/: (\d+) per process/.exec(String(auto.msg))![1]);
+      assert.equal(
+        [auto.level, auto.open_file_limit, max],
+        ['info', 64, 64 - Number(auto.reserved)],
+      );
+      assert.ok(max >= 5 && max <= 40, `${max} connections allowed with 64 descriptors`);
+      const port = Number(/listening on port (\d+)/.exec(out)![1]);
+      for (let i = 0; i < max + 30; i++) clients.push(await TestClient.connect(port));
+      await eventually(
+        () => /refused connections/.test(stdout()),
+        `the refusal line (${stdout().slice(-500)})`,
+        3000,
+      );
+      const refusal = logs().find(
+        (l) => l.msg === 'refused connections: --max-connections reached',
+      )!;
+      assert.equal([refusal.level, refusal.limit, refusal.count], ['warn', max, 30]);
+      // The ones it holds still echo.
+      clients[0].write(Buffer.concat([v1(), Buffer.from('still served\n')]));
+      assert.is((await clients[0].readBytes(13)).toString(), 'still served\n');
+    } finally {
+      for (const client of clients) client.destroy();
+      child.kill('SIGKILL');
+    }
+  },
+);
 
-output('an open-file limit that leaves nothing for connections exits 2 at start with one line', async () => {
-  const { child, stdout, stderr } = underFileLimit(30, LOOPBACK);
-  try {
-    assert.is(await exited(child), 2);
-    assert.is(stdout(), '');
-    assert.match(stderr(), /^elb-proxy-echo: the open-file limit \(30\) leaves no descriptor for connections \(the server keeps \d+ for itself\); raise it \(LimitNOFILE=\)\n$/);
-  } finally {
-    child.kill('SIGKILL');
-  }
-});
+output(
+  'an open-file limit that leaves nothing for connections exits 2 at start with one line',
+  async () => {
+    const { child, stdout, stderr } = underFileLimit(30, LOOPBACK);
+    try {
+      assert.is(await exited(child), 2);
+      assert.is(stdout(), '');
+      assert.match(
+        stderr(),
+        /^elb-proxy-echo: the open-file limit \(30\) leaves no descriptor for connections \(the server keeps \d+ for itself\); raise it \(LimitNOFILE=\)\n$/,
+      );
+    } finally {
+      child.kill('SIGKILL');
+    }
+  },
+);
 
 output('a given --max-connections is used as is, with no line about it', async () => {
-  const { child, output } = await startCli([...LOOPBACK, '--max-connections', '7'], /listening on port \d+/);
+  const { child, output } = await startCli(
+    [...LOOPBACK, '--max-connections', '7'],
+    /listening on port \d+/,
+  );
   child.kill('SIGKILL');
   assert.not.match(output(), /max-connections/);
 });
 
 output('--log-level error still says the port at start-up', async () => {
-  const { child, match } = await startCli([...LOOPBACK, '--log-level', 'error'], /listening on port (\d+)/);
+  const { child, match } = await startCli(
+    [...LOOPBACK, '--log-level', 'error'],
+    /listening on port (\d+)/,
+  );
   child.kill('SIGKILL');
   assert.ok(Number(match[1]) > 0);
 });
@@ -196,10 +276,16 @@ function listenBacklog(port: number): number {
 }
 
 output('--backlog sets the listen queue (default 4096, what the socket unit uses)', async () => {
-  for (const [args, expected] of [[[], 4096], [['--backlog', '100'], 100]] as const) {
+  for (const [args, expected] of [
+    [[], 4096],
+    [['--backlog', '100'], 100],
+  ] as const) {
     const { child, match } = await startCli([...LOOPBACK, ...args], /port (\d+)/);
     try {
-      assert.is(listenBacklog(Number(match[1])), Math.min(expected, Number(readFileSync('/proc/sys/net/core/somaxconn', 'utf8'))));
+      assert.is(
+        listenBacklog(Number(match[1])),
+        Math.min(expected, Number(readFileSync('/proc/sys/net/core/somaxconn', 'utf8'))),
+      );
     } finally {
       child.kill('SIGKILL');
     }
@@ -207,147 +293,233 @@ output('--backlog sets the listen queue (default 4096, what the socket unit uses
 });
 
 output('--trust set: no warning at start-up', async () => {
-  const { child, output } = await startCli([...LOOPBACK, '--trust', '10.0.0.0/8,2001:db8::/32'], /port (\d+)/);
+  const { child, output } = await startCli(
+    [...LOOPBACK, '--trust', '10.0.0.0/8,2001:db8::/32'],
+    /port (\d+)/,
+  );
   child.kill('SIGKILL');
   assert.not.match(output(), /warn/);
 });
 
-output('--metrics-port: /healthz answers ok and /metrics counts connections, headers, rejects, lines', async () => {
-  const { child, match, output } = await startCli([...LOOPBACK, '--metrics-port', '0'], /metrics at \S+/);
-  try {
-    const port = Number(/port (\d+)/.exec(output())![1]);
-    const good = await TestClient.connect(port);
-    good.write(Buffer.concat([v1(), Buffer.from('one\ntwo\nq\n')]));
-    await good.waitClose();
-    const bad = await TestClient.connect(port);
-    bad.write('GET / HTTP/1.0\r\n\r\n');
-    await bad.waitClose();
-    const health = await fetch(match[0].replace('metrics at ', '').replace('/metrics', '/healthz').replace('[::]', '127.0.0.1'));
-    assert.is(await health.text(), 'ok\n');
-    const text = await metricsOf(output);
-    for (const row of [
-      'elb_proxy_echo_connections_total 2',
-      'elb_proxy_echo_headers_total{version="v1"} 1',
-      'elb_proxy_echo_rejects_total{reason="bad-header"} 1',
-      'elb_proxy_echo_lines_echoed_total 2',
-      'elb_proxy_echo_bytes_echoed_total 8',
-      'elb_proxy_echo_workers 1',
-    ]) {
-      assert.ok(text.split('\n').includes(row), `missing "${row}" in\n${text}`);
+output(
+  '--metrics-port: /healthz answers ok and /metrics counts connections, headers, rejects, lines',
+  async () => {
+    const { child, match, output } = await startCli(
+      [...LOOPBACK, '--metrics-port', '0'],
+      /metrics at \S+/,
+    );
+    try {
+      const port = Number(/port (\d+)/.exec(output())![1]);
+      const good = await TestClient.connect(port);
+      good.write(Buffer.concat([v1(), Buffer.from('one\ntwo\nq\n')]));
+      await good.waitClose();
+      const bad = await TestClient.connect(port);
+      bad.write('GET / HTTP/1.0\r\n\r\n');
+      await bad.waitClose();
+      const health = await fetch(
+        match[0]
+          .replace('metrics at ', '')
+          .replace('/metrics', '/healthz')
+          .replace('[::]', '127.0.0.1'),
+      );
+      assert.is(await health.text(), 'ok\n');
+      const text = await metricsOf(output);
+      for (const row of [
+        'elb_proxy_echo_connections_total 2',
+        'elb_proxy_echo_headers_total{version="v1"} 1',
+        'elb_proxy_echo_rejects_total{reason="bad-header"} 1',
+        'elb_proxy_echo_lines_echoed_total 2',
+        'elb_proxy_echo_bytes_echoed_total 8',
+        'elb_proxy_echo_workers 1',
+      ]) {
+        assert.ok(text.split('\n').includes(row), `missing "${row}" in\n${text}`);
+      }
+      assert.match(text, /^elb_proxy_echo_event_loop_delay_seconds\{quantile="0\.99"\} [\d.e-]+$/m);
+    } finally {
+      child.kill('SIGKILL');
     }
-    assert.match(text, /^elb_proxy_echo_event_loop_delay_seconds\{quantile="0\.99"\} [\d.e-]+$/m);
-  } finally {
-    child.kill('SIGKILL');
-  }
-});
+  },
+);
 
 output.run();
 
 const processes = suite('processes');
 
 for (const workers of ['1', '2']) {
-  processes(`socket activation (--workers ${workers}): with LISTEN_PID/LISTEN_FDS it serves the inherited fd 3`, async () => {
-    const listener = net.createServer();
-    await new Promise<void>((resolve) => listener.listen(0, '127.0.0.1', resolve));
-    const port = (listener.address() as net.AddressInfo).port;
-    const fd = (listener as unknown as { _handle: { fd: number } })._handle.fd;
-    // `exec` keeps the shell's pid, so LISTEN_PID=$$ names the server process, as systemd does.
-    const child = spawn('sh', ['-c', 'LISTEN_PID=$$ LISTEN_FDS=1 exec "$@"', 'sh', process.execPath, CLI, '--port', '1', '--workers', workers], {
-      stdio: ['ignore', 'pipe', 'pipe', fd],
-    });
-    listener.close(); // the child holds its own copy of the socket now
-    let out = '';
-    child.stdout!.setEncoding('utf8').on('data', (s: string) => (out += s));
-    child.stderr!.setEncoding('utf8').on('data', (s: string) => (out += s));
-    try {
-      await eventually(() => /listening/.test(out), `the listening line (${out})`, 10_000);
-      assert.match(out, new RegExp(`listening on port ${port} address="inherited fd 3 \\(socket activation\\)" proxy_protocol=require workers=${workers}`));
-      for (let i = 0; i < 4; i++) {
-        const client = await TestClient.connect(port);
-        client.write(Buffer.concat([v1(), Buffer.from(`activated ${i}\n`)]));
-        assert.is((await client.readBytes(12)).toString(), `activated ${i}\n`);
-        client.destroy();
+  processes(
+    `socket activation (--workers ${workers}): with LISTEN_PID/LISTEN_FDS it serves the inherited fd 3`,
+    async () => {
+      const listener = net.createServer();
+      await new Promise<void>((resolve) => listener.listen(0, '127.0.0.1', resolve));
+      const port = (listener.address() as net.AddressInfo).port;
+      const fd = (listener as unknown as { _handle: { fd: number } })._handle.fd;
+      // `exec` keeps the shell's pid, so LISTEN_PID=$$ names the server process, as systemd does.
+      const child = spawn(
+        'sh',
+        [
+          '-c',
+          'LISTEN_PID=$$ LISTEN_FDS=1 exec "$@"',
+          'sh',
+          process.execPath,
+          CLI,
+          '--port',
+          '1',
+          '--workers',
+          workers,
+        ],
+        {
+          stdio: ['ignore', 'pipe', 'pipe', fd],
+        },
+      );
+      listener.close(); // the child holds its own copy of the socket now
+      let out = '';
+      child.stdout!.setEncoding('utf8').on('data', (s: string) => (out += s));
+      child.stderr!.setEncoding('utf8').on('data', (s: string) => (out += s));
+      try {
+        await eventually(() => /listening/.test(out), `the listening line (${out})`, 10_000);
+        assert.match(
+          out,
+          new RegExp(
+            `listening on port ${port} address="inherited fd 3 \\(socket activation\\)" proxy_protocol=require workers=${workers}`,
+          ),
+        );
+        for (let i = 0; i < 4; i++) {
+          const client = await TestClient.connect(port);
+          client.write(Buffer.concat([v1(), Buffer.from(`activated ${i}\n`)]));
+          assert.is((await client.readBytes(12)).toString(), `activated ${i}\n`);
+          client.destroy();
+        }
+        child.kill('SIGTERM');
+        assert.is(await exited(child), 0);
+      } finally {
+        child.kill('SIGKILL');
       }
+    },
+  );
+}
+
+processes(
+  '--workers 2: both workers serve, metrics add up, SIGTERM stops them all with exit 0',
+  async () => {
+    const { child, output } = await startCli(
+      [...LOOPBACK, '--workers', '2', '--metrics-port', '0'],
+      /metrics at \S+/,
+    );
+    try {
+      const port = Number(/port (\d+)/.exec(output())![1]);
+      assert.match(output(), /workers=2/);
+      const clients = await Promise.all(Array.from({ length: 20 }, () => TestClient.connect(port)));
+      clients.forEach((c, i) =>
+        c.write(Buffer.concat([v1('192.0.2.9', i + 1), Buffer.from(`w${i}\nq\n`)])),
+      );
+      await Promise.all(clients.map((c) => c.waitClose()));
+      clients.forEach((c, i) => assert.is(c.received.toString(), `w${i}\n`));
+      const text = await metricsOf(output);
+      assert.ok(text.includes('elb_proxy_echo_connections_total 20\n'), text);
+      assert.ok(text.includes('elb_proxy_echo_workers 2\n'), text);
       child.kill('SIGTERM');
       assert.is(await exited(child), 0);
+      assert.match(output(), /stopped\n$/);
     } finally {
       child.kill('SIGKILL');
     }
-  });
-}
+  },
+);
 
-processes('--workers 2: both workers serve, metrics add up, SIGTERM stops them all with exit 0', async () => {
-  const { child, output } = await startCli([...LOOPBACK, '--workers', '2', '--metrics-port', '0'], /metrics at \S+/);
-  try {
-    const port = Number(/port (\d+)/.exec(output())![1]);
-    assert.match(output(), /workers=2/);
-    const clients = await Promise.all(Array.from({ length: 20 }, () => TestClient.connect(port)));
-    clients.forEach((c, i) => c.write(Buffer.concat([v1('192.0.2.9', i + 1), Buffer.from(`w${i}\nq\n`)])));
-    await Promise.all(clients.map((c) => c.waitClose()));
-    clients.forEach((c, i) => assert.is(c.received.toString(), `w${i}\n`));
-    const text = await metricsOf(output);
-    assert.ok(text.includes('elb_proxy_echo_connections_total 20\n'), text);
-    assert.ok(text.includes('elb_proxy_echo_workers 2\n'), text);
-    child.kill('SIGTERM');
-    assert.is(await exited(child), 0);
-    assert.match(output(), /stopped\n$/);
-  } finally {
-    child.kill('SIGKILL');
-  }
-});
+processes(
+  '--workers 2: a worker that fails before it listens exits, and so does the primary, with status 1 and a one-line reason',
+  async () => {
+    // Fault injection: in cluster workers only, making a server throws (a bug, or a resource
+    // running out, before the worker listens).
+    const failure =
+      "import net from 'node:net'; import cluster from 'node:cluster'; if (cluster.isWorker) net.createServer = () => { throw new Error('injected failure'); };";
+    const { code, stdout, stderr } = await runCli(
+      [...LOOPBACK, '--workers', '2', '--trust', '10.0.0.0/8'],
+      { NODE_OPTIONS: `--import=data:text/javascript,${encodeURIComponent(failure)}` },
+      8000,
+    );
+    assert.is(code, 1, `exit status ${code} (null: still running when killed)\n${stderr}`);
+    assert.is(stdout, '');
+    assert.match(stderr, /\nelb-proxy-echo: no worker could listen: Error: injected failure\n$/);
+  },
+);
 
-processes('--workers 2: a worker that fails before it listens exits, and so does the primary, with status 1 and a one-line reason', async () => {
-  // Fault injection: in cluster workers only, making a server throws (a bug, or a resource
-  // running out, before the worker listens).
-  const failure = "import net from 'node:net'; import cluster from 'node:cluster'; if (cluster.isWorker) net.createServer = () => { throw new Error('injected failure'); };";
-  const { code, stdout, stderr } = await runCli(
-    [...LOOPBACK, '--workers', '2', '--trust', '10.0.0.0/8'],
-    { NODE_OPTIONS: `--import=data:text/javascript,${encodeURIComponent(failure)}` },
-    8000,
+processes(
+  'a bug at start-up after the port is bound exits 1 with the trace, not serving on half started',
+  async () => {
+    // Fault injection: the event-loop monitor, started once the echo port listens, throws.
+    const failure =
+      "import perf from 'node:perf_hooks'; import { syncBuiltinESMExports } from 'node:module'; perf.monitorEventLoopDelay = () => { throw new Error('injected failure'); }; syncBuiltinESMExports();";
+    const { code, stderr } = await runCli(
+      [...LOOPBACK, '--trust', '10.0.0.0/8'],
+      { NODE_OPTIONS: `--import=data:text/javascript,${encodeURIComponent(failure)}` },
+      8000,
+    );
+    assert.is(code, 1, `exit status ${code} (null: still running when killed)\n${stderr}`);
+    assert.match(stderr, /^elb-proxy-echo: Error: injected failure\n\s+at /);
+  },
+);
+
+for (const workers of ['1', '2']) {
+  processes(
+    `a port already in use exits 2 with a one-line reason (--workers ${workers})`,
+    async () => {
+      const busy = net.createServer();
+      await new Promise<void>((resolve) => busy.listen(0, '127.0.0.1', resolve));
+      try {
+        const port = (busy.address() as net.AddressInfo).port;
+        const { code, stdout, stderr } = await runCli([
+          '--port',
+          String(port),
+          '--host',
+          '127.0.0.1',
+          '--workers',
+          workers,
+          '--trust',
+          '10.0.0.0/8',
+        ]);
+        assert.is(code, 2);
+        assert.is(stdout, '');
+        assert.is(stderr, `elb-proxy-echo: cannot listen on 127.0.0.1:${port}: EADDRINUSE\n`);
+      } finally {
+        busy.close();
+      }
+    },
   );
-  assert.is(code, 1, `exit status ${code} (null: still running when killed)\n${stderr}`);
-  assert.is(stdout, '');
-  assert.match(stderr, /\nelb-proxy-echo: no worker could listen: Error: injected failure\n$/);
-});
-
-processes('a bug at start-up after the port is bound exits 1 with the trace, not serving on half started', async () => {
-  // Fault injection: the event-loop monitor, started once the echo port listens, throws.
-  const failure = "import perf from 'node:perf_hooks'; import { syncBuiltinESMExports } from 'node:module'; perf.monitorEventLoopDelay = () => { throw new Error('injected failure'); }; syncBuiltinESMExports();";
-  const { code, stderr } = await runCli([...LOOPBACK, '--trust', '10.0.0.0/8'], { NODE_OPTIONS: `--import=data:text/javascript,${encodeURIComponent(failure)}` }, 8000);
-  assert.is(code, 1, `exit status ${code} (null: still running when killed)\n${stderr}`);
-  assert.match(stderr, /^elb-proxy-echo: Error: injected failure\n\s+at /);
-});
-
-for (const workers of ['1', '2']) {
-  processes(`a port already in use exits 2 with a one-line reason (--workers ${workers})`, async () => {
-    const busy = net.createServer();
-    await new Promise<void>((resolve) => busy.listen(0, '127.0.0.1', resolve));
-    try {
-      const port = (busy.address() as net.AddressInfo).port;
-      const { code, stdout, stderr } = await runCli(['--port', String(port), '--host', '127.0.0.1', '--workers', workers, '--trust', '10.0.0.0/8']);
-      assert.is(code, 2);
-      assert.is(stdout, '');
-      assert.is(stderr, `elb-proxy-echo: cannot listen on 127.0.0.1:${port}: EADDRINUSE\n`);
-    } finally {
-      busy.close();
-    }
-  });
 }
 
 for (const workers of ['1', '2']) {
-  processes(`a --metrics-port already in use exits 2 with a one-line reason, not serving on without it (--workers ${workers})`, async () => {
-    const busy = net.createServer();
-    await new Promise<void>((resolve) => busy.listen(0, '127.0.0.1', resolve));
-    try {
-      const port = (busy.address() as net.AddressInfo).port;
-      // The echo port is bound before the metrics port is tried: the process must not stay up.
-      const { code, stderr } = await runCli([...LOOPBACK, '--workers', workers, '--metrics-port', String(port), '--trust', '10.0.0.0/8'], {}, 8000);
-      assert.is(code, 2, `exit status ${code} (null: still running when killed)\n${stderr}`);
-      assert.is(stderr, `elb-proxy-echo: cannot serve metrics on 127.0.0.1:${port}: EADDRINUSE\n`);
-    } finally {
-      busy.close();
-    }
-  });
+  processes(
+    `a --metrics-port already in use exits 2 with a one-line reason, not serving on without it (--workers ${workers})`,
+    async () => {
+      const busy = net.createServer();
+      await new Promise<void>((resolve) => busy.listen(0, '127.0.0.1', resolve));
+      try {
+        const port = (busy.address() as net.AddressInfo).port;
+        // The echo port is bound before the metrics port is tried: the process must not stay up.
+        const { code, stderr } = await runCli(
+          [
+            ...LOOPBACK,
+            '--workers',
+            workers,
+            '--metrics-port',
+            String(port),
+            '--trust',
+            '10.0.0.0/8',
+          ],
+          {},
+          8000,
+        );
+        assert.is(code, 2, `exit status ${code} (null: still running when killed)\n${stderr}`);
+        assert.is(
+          stderr,
+          `elb-proxy-echo: cannot serve metrics on 127.0.0.1:${port}: EADDRINUSE\n`,
+        );
+      } finally {
+        busy.close();
+      }
+    },
+  );
 }
 
 processes.run();

@@ -20,86 +20,77 @@ async function echoedAs(port: number, bytes: Buffer, echo: Buffer): Promise<void
 const headers = suite('headers');
 
 headers('v1: the real client is logged at open and close, and lines are echoed', () =>
-  withEcho(
-    {},
-    async ({ echo, port, logged }) => {
-      const client = await TestClient.connect(port);
-      const localPort = client.socket.localPort;
-      client.write(Buffer.concat([v1(), Buffer.from('hello\r\n')])); // payload in the header's packet
-      assert.is((await client.readBytes(7)).toString(), 'hello\r\n');
-      client.write('second line\n');
-      await client.readBytes(19);
-      client.write('q\r\n');
-      assert.is((await client.waitClose()).toString(), 'hello\r\nsecond line\n');
-      await eventually(() => logged('close').length === 1, 'close log');
-      const [open] = logged('open', 'info');
-      assert.is(open.client, '54.222.152.163:45418');
-      assert.is(open.via, `127.0.0.1:${localPort}`);
-      assert.is(open.to, '10.0.11.239:5000');
-      assert.is(open.header, 'v1');
-      const [close] = logged('close', 'info');
-      assert.equal([close.client, close.lines, close.bytes, close.reason], ['54.222.152.163:45418', 2, 19, 'quit']);
-      assert.is(echo.metrics.headers.v1, 1);
-    },
-  ),
+  withEcho({}, async ({ echo, port, logged }) => {
+    const client = await TestClient.connect(port);
+    const localPort = client.socket.localPort;
+    client.write(Buffer.concat([v1(), Buffer.from('hello\r\n')])); // payload in the header's packet
+    assert.is((await client.readBytes(7)).toString(), 'hello\r\n');
+    client.write('second line\n');
+    await client.readBytes(19);
+    client.write('q\r\n');
+    assert.is((await client.waitClose()).toString(), 'hello\r\nsecond line\n');
+    await eventually(() => logged('close').length === 1, 'close log');
+    const [open] = logged('open', 'info');
+    assert.is(open.client, '54.222.152.163:45418');
+    assert.is(open.via, `127.0.0.1:${localPort}`);
+    assert.is(open.to, '10.0.11.239:5000');
+    assert.is(open.header, 'v1');
+    const [close] = logged('close', 'info');
+    assert.equal(
+      [close.client, close.lines, close.bytes, close.reason],
+      ['54.222.152.163:45418', 2, 19, 'quit'],
+    );
+    assert.is(echo.metrics.headers.v1, 1);
+  }),
 );
 
 headers('v2 over IPv6 with CRC32C: the client is logged in brackets', () =>
-  withEcho(
-    {},
-    async ({ echo, port, logged }) => {
-      const client = await TestClient.connect(port);
-      client.write(v2('2001:db8::1', 443));
-      client.write('ping\n');
-      assert.is((await client.readBytes(5)).toString(), 'ping\n');
-      const [open] = logged('open');
-      assert.equal([open.client, open.to, open.header], ['[2001:db8::1]:443', '[2001:db8::ffff]:5000', 'v2']);
-      client.destroy();
-    },
-  ),
+  withEcho({}, async ({ echo, port, logged }) => {
+    const client = await TestClient.connect(port);
+    client.write(v2('2001:db8::1', 443));
+    client.write('ping\n');
+    assert.is((await client.readBytes(5)).toString(), 'ping\n');
+    const [open] = logged('open');
+    assert.equal(
+      [open.client, open.to, open.header],
+      ['[2001:db8::1]:443', '[2001:db8::ffff]:5000', 'v2'],
+    );
+    client.destroy();
+  }),
 );
 
 headers('a header and data split byte by byte still work', () =>
-  withEcho(
-    {},
-    async ({ echo, port, logged }) => {
-      const client = await TestClient.connect(port);
-      client.socket.setNoDelay(true);
-      const bytes = Buffer.concat([v2('2001:db8::7', 1234), Buffer.from('abc\r\nq\r\n')]);
-      for (const byte of bytes) {
-        client.write(Uint8Array.of(byte));
-        await new Promise((r) => setTimeout(r, 1)); // separate segments
-      }
-      assert.is((await client.waitClose()).toString(), 'abc\r\n');
-      assert.is(logged('open')[0].client, '[2001:db8::7]:1234');
-    },
-  ),
+  withEcho({}, async ({ echo, port, logged }) => {
+    const client = await TestClient.connect(port);
+    client.socket.setNoDelay(true);
+    const bytes = Buffer.concat([v2('2001:db8::7', 1234), Buffer.from('abc\r\nq\r\n')]);
+    for (const byte of bytes) {
+      client.write(Uint8Array.of(byte));
+      await new Promise((r) => setTimeout(r, 1)); // separate segments
+    }
+    assert.is((await client.waitClose()).toString(), 'abc\r\n');
+    assert.is(logged('open')[0].client, '[2001:db8::7]:1234');
+  }),
 );
 
 headers('v2 LOCAL (a balancer health check) is logged as such and served', () =>
-  withEcho(
-    {},
-    async ({ echo, port, logged }) => {
-      const client = await TestClient.connect(port);
-      client.write(Buffer.concat([v2Local(), Buffer.from('x\n')]));
-      assert.is((await client.readBytes(2)).toString(), 'x\n');
-      const [check] = logged('health check (v2 LOCAL)', 'info');
-      assert.is(check.client, `127.0.0.1:${client.socket.localPort}`);
-      assert.is(check.header, 'v2-local');
-      assert.is(echo.metrics.headers['v2-local'], 1);
-      client.destroy();
-    },
-  ),
+  withEcho({}, async ({ echo, port, logged }) => {
+    const client = await TestClient.connect(port);
+    client.write(Buffer.concat([v2Local(), Buffer.from('x\n')]));
+    assert.is((await client.readBytes(2)).toString(), 'x\n');
+    const [check] = logged('health check (v2 LOCAL)', 'info');
+    assert.is(check.client, `127.0.0.1:${client.socket.localPort}`);
+    assert.is(check.header, 'v2-local');
+    assert.is(echo.metrics.headers['v2-local'], 1);
+    client.destroy();
+  }),
 );
 
 headers('a header sent twice: the second one is data', () =>
-  withEcho(
-    {},
-    async ({ port }) => {
-      const second = v1('1.2.3.4', 1);
-      await echoedAs(port, Buffer.concat([v1(), second]), second);
-    },
-  ),
+  withEcho({}, async ({ port }) => {
+    const second = v1('1.2.3.4', 1);
+    await echoedAs(port, Buffer.concat([v1(), second]), second);
+  }),
 );
 
 headers.run();
@@ -107,73 +98,64 @@ headers.run();
 const policies = suite('policies');
 
 policies('require: a client without a header gets one line of explanation, then the close', () =>
-  withEcho(
-    { proxyProtocol: 'require' },
-    async ({ echo, port, logged }) => {
-      const client = await TestClient.connect(port);
-      const localPort = client.socket.localPort;
-      client.write('hello\r\n');
-      const said = (await client.waitClose()).toString();
-      assert.match(said, EXPLAIN);
-      assert.match(said, /expects a PROXY protocol header/);
-      await eventually(() => logged('reject').length === 1, 'reject log');
-      const [reject] = logged('reject', 'warn');
-      assert.is(reject.reason, 'bad-header');
-      assert.is(reject.peer, `127.0.0.1:${localPort}`);
-      assert.match(String(reject.detail), /first byte 'h'/);
-      assert.is(echo.metrics.rejects['bad-header'], 1);
-      assert.is(logged('open').length, 0);
-    },
-  ),
+  withEcho({ proxyProtocol: 'require' }, async ({ echo, port, logged }) => {
+    const client = await TestClient.connect(port);
+    const localPort = client.socket.localPort;
+    client.write('hello\r\n');
+    const said = (await client.waitClose()).toString();
+    assert.match(said, EXPLAIN);
+    assert.match(said, /expects a PROXY protocol header/);
+    await eventually(() => logged('reject').length === 1, 'reject log');
+    const [reject] = logged('reject', 'warn');
+    assert.is(reject.reason, 'bad-header');
+    assert.is(reject.peer, `127.0.0.1:${localPort}`);
+    assert.match(String(reject.detail), /first byte 'h'/);
+    assert.is(echo.metrics.rejects['bad-header'], 1);
+    assert.is(logged('open').length, 0);
+  }),
 );
 
 policies('require: a malformed header is rejected with the parser reason', () =>
-  withEcho(
-    {},
-    async ({ echo, port, logged }) => {
-      const client = await TestClient.connect(port);
-      client.write('PROXY TCP4 1.2.3.4 5.6.7.8 65536 80\r\nhi\n');
-      const said = (await client.waitClose()).toString();
-      assert.match(said, EXPLAIN);
-      assert.match(said, /\(v1: port 65536 out of range\); closing/);
-      await eventually(() => logged('reject').length === 1, 'reject log');
-      assert.equal([logged('reject')[0].reason, logged('reject')[0].detail], ['bad-header', 'v1: port 65536 out of range']);
-    },
-  ),
+  withEcho({}, async ({ echo, port, logged }) => {
+    const client = await TestClient.connect(port);
+    client.write('PROXY TCP4 1.2.3.4 5.6.7.8 65536 80\r\nhi\n');
+    const said = (await client.waitClose()).toString();
+    assert.match(said, EXPLAIN);
+    assert.match(said, /\(v1: port 65536 out of range\); closing/);
+    await eventually(() => logged('reject').length === 1, 'reject log');
+    assert.equal(
+      [logged('reject')[0].reason, logged('reject')[0].detail],
+      ['bad-header', 'v1: port 65536 out of range'],
+    );
+  }),
 );
 
 policies('optional: a header is used when present, plain lines are echoed otherwise', () =>
-  withEcho(
-    { proxyProtocol: 'optional' },
-    async ({ echo, port, logged }) => {
-      const plain = await TestClient.connect(port);
-      plain.write('PRO');
-      plain.write('XIMITY\n'); // starts like "PROXY " but is not a header
-      assert.is((await plain.readBytes(10)).toString(), 'PROXIMITY\n');
-      const proxied = await TestClient.connect(port);
-      proxied.write(Buffer.concat([v1('198.51.100.22', 35646), Buffer.from('x\n')]));
-      assert.is((await proxied.readBytes(2)).toString(), 'x\n');
-      const opens = logged('open');
-      assert.equal(
-        opens.map((o) => [o.client, o.header]),
-        [
-          [`127.0.0.1:${plain.socket.localPort}`, 'none'],
-          ['198.51.100.22:35646', 'v1'],
-        ],
-      );
-      plain.destroy();
-      proxied.destroy();
-    },
-  ),
+  withEcho({ proxyProtocol: 'optional' }, async ({ echo, port, logged }) => {
+    const plain = await TestClient.connect(port);
+    plain.write('PRO');
+    plain.write('XIMITY\n'); // starts like "PROXY " but is not a header
+    assert.is((await plain.readBytes(10)).toString(), 'PROXIMITY\n');
+    const proxied = await TestClient.connect(port);
+    proxied.write(Buffer.concat([v1('198.51.100.22', 35646), Buffer.from('x\n')]));
+    assert.is((await proxied.readBytes(2)).toString(), 'x\n');
+    const opens = logged('open');
+    assert.equal(
+      opens.map((o) => [o.client, o.header]),
+      [
+        [`127.0.0.1:${plain.socket.localPort}`, 'none'],
+        ['198.51.100.22:35646', 'v1'],
+      ],
+    );
+    plain.destroy();
+    proxied.destroy();
+  }),
 );
 
 policies('off: a PROXY line is just data and is echoed', () =>
-  withEcho(
-    { proxyProtocol: 'off' },
-    async ({ port }) => {
-      await echoedAs(port, v1(), v1());
-    },
-  ),
+  withEcho({ proxyProtocol: 'off' }, async ({ port }) => {
+    await echoedAs(port, v1(), v1());
+  }),
 );
 
 policies.run();
@@ -181,23 +163,20 @@ policies.run();
 const trust = suite('trust');
 
 trust('require: a trusted source is served, an untrusted one is refused with a reason', () =>
-  withEcho(
-    { trust: ['127.0.0.2/32'] },
-    async ({ echo, port, logged }) => {
-      const trusted = await TestClient.connect(port, '127.0.0.1', '127.0.0.2');
-      trusted.write(Buffer.concat([v1(), Buffer.from('ok\n')]));
-      assert.is((await trusted.readBytes(3)).toString(), 'ok\n');
-      const untrusted = await TestClient.connect(port, '127.0.0.1', '127.0.0.3');
-      untrusted.write(Buffer.concat([v1(), Buffer.from('spoof\n')]));
-      const said = (await untrusted.waitClose()).toString();
-      assert.match(said, EXPLAIN);
-      assert.match(said, /127\.0\.0\.3:\d+ is not a trusted load balancer address/);
-      await eventually(() => logged('reject').length === 1, 'reject log');
-      assert.is(logged('reject')[0].reason, 'untrusted');
-      assert.is(echo.metrics.rejects.untrusted, 1);
-      trusted.destroy();
-    },
-  ),
+  withEcho({ trust: ['127.0.0.2/32'] }, async ({ echo, port, logged }) => {
+    const trusted = await TestClient.connect(port, '127.0.0.1', '127.0.0.2');
+    trusted.write(Buffer.concat([v1(), Buffer.from('ok\n')]));
+    assert.is((await trusted.readBytes(3)).toString(), 'ok\n');
+    const untrusted = await TestClient.connect(port, '127.0.0.1', '127.0.0.3');
+    untrusted.write(Buffer.concat([v1(), Buffer.from('spoof\n')]));
+    const said = (await untrusted.waitClose()).toString();
+    assert.match(said, EXPLAIN);
+    assert.match(said, /127\.0\.0\.3:\d+ is not a trusted load balancer address/);
+    await eventually(() => logged('reject').length === 1, 'reject log');
+    assert.is(logged('reject')[0].reason, 'untrusted');
+    assert.is(echo.metrics.rejects.untrusted, 1);
+    trusted.destroy();
+  }),
 );
 
 trust('a dual-stack listener matches IPv4-mapped peers against IPv4 ranges', () =>
@@ -212,7 +191,8 @@ trust('a dual-stack listener matches IPv4-mapped peers against IPv4 ranges', () 
       untrusted.write(v1());
       assert.match((await untrusted.waitClose()).toString(), /\[::1\]:\d+ is not a trusted/);
       trusted.destroy();
-    }, '::',
+    },
+    '::',
   ),
 );
 
@@ -238,135 +218,141 @@ trust.run();
 const echoing = suite('echo');
 
 echoing('q and Q close; lines before are echoed, bytes after are not', () =>
-  withEcho(
-    {},
-    async ({ echo, port }) => {
-      for (const quit of ['q\r\n', 'Q\n']) {
-        const client = await TestClient.connect(port);
-        client.write(Buffer.concat([v1(), Buffer.from(`one\r\nq \nqq\n${quit}after\r\n`)]));
-        assert.is((await client.waitClose()).toString(), 'one\r\nq \nqq\n', quit);
-      }
-    },
-  ),
+  withEcho({}, async ({ echo, port }) => {
+    for (const quit of ['q\r\n', 'Q\n']) {
+      const client = await TestClient.connect(port);
+      client.write(Buffer.concat([v1(), Buffer.from(`one\r\nq \nqq\n${quit}after\r\n`)]));
+      assert.is((await client.waitClose()).toString(), 'one\r\nq \nqq\n', quit);
+    }
+  }),
 );
 
 echoing('a chunk of many lines comes back in one write, byte for byte (binary too)', () =>
-  withEcho(
-    {},
-    async ({ echo, port }) => {
-      // Count the server's reads and writes on this connection.
-      let reads = 0;
-      let writes = 0;
-      echo.server.once('connection', (socket: net.Socket) => {
-        socket.on('data', () => reads++);
-        const write = socket.write;
-        socket.write = ((...args: Parameters<typeof write>) => (writes++, write.apply(socket, args))) as typeof write;
-      });
-      const client = await TestClient.connect(port);
-      const lines = Buffer.concat(Array.from({ length: 200 }, (_, i) => Buffer.from([i === 0x0a ? 0 : i, 0, 0xff, 0x0d, 0x0a])));
-      client.write(Buffer.concat([v1(), lines]));
-      assert.equal(await client.readBytes(lines.length), lines);
-      // One write per read (two, corked into one writev, when a line straddles reads), not one per line.
-      assert.ok(writes >= 1 && writes <= 2 * reads, `${writes} writes for ${reads} reads of 200 lines`);
-      assert.is(echo.metrics.lines, 200);
-      assert.is(echo.metrics.bytes, lines.length);
-      client.destroy();
-    },
-  ),
+  withEcho({}, async ({ echo, port }) => {
+    // Count the server's reads and writes on this connection.
+    let reads = 0;
+    let writes = 0;
+    echo.server.once('connection', (socket: net.Socket) => {
+      socket.on('data', () => reads++);
+      const write = socket.write;
+      socket.write = ((...args: Parameters<typeof write>) => (
+        writes++, write.apply(socket, args)
+      )) as typeof write;
+    });
+    const client = await TestClient.connect(port);
+    const lines = Buffer.concat(
+      Array.from({ length: 200 }, (_, i) => Buffer.from([i === 0x0a ? 0 : i, 0, 0xff, 0x0d, 0x0a])),
+    );
+    client.write(Buffer.concat([v1(), lines]));
+    assert.equal(await client.readBytes(lines.length), lines);
+    // One write per read (two, corked into one writev, when a line straddles reads), not one per line.
+    assert.ok(
+      writes >= 1 && writes <= 2 * reads,
+      `${writes} writes for ${reads} reads of 200 lines`,
+    );
+    assert.is(echo.metrics.lines, 200);
+    assert.is(echo.metrics.bytes, lines.length);
+    client.destroy();
+  }),
 );
 
-echoing('a line of exactly --max-line bytes arriving over many reads (its CR and LF apart) is echoed whole; one byte more is cut', () =>
-  withEcho(
-    { maxLine: 5000 },
-    async ({ port }) => {
+echoing(
+  'a line of exactly --max-line bytes arriving over many reads (its CR and LF apart) is echoed whole; one byte more is cut',
+  () =>
+    withEcho({ maxLine: 5000 }, async ({ port }) => {
       const pause = () => new Promise((r) => setTimeout(r, 2)); // separate reads
       const body = Buffer.alloc(5000);
       for (let i = 0; i < body.length; i++) body[i] = 0x61 + (i % 26);
       const client = await TestClient.connect(port);
       client.socket.setNoDelay(true);
       client.write(v1());
-      for (const piece of [body.subarray(0, 1), body.subarray(1, 2)]) (client.write(piece), await pause());
-      for (let i = 2; i < body.length; i += 333) (client.write(body.subarray(i, i + 333)), await pause());
+      for (const piece of [body.subarray(0, 1), body.subarray(1, 2)])
+        client.write(piece), await pause();
+      for (let i = 2; i < body.length; i += 333)
+        client.write(body.subarray(i, i + 333)), await pause();
       client.write('\r');
       await pause();
       client.write('\n');
       assert.equal(await client.readBytes(5002), Buffer.concat([body, Buffer.from('\r\n')]));
-      for (let i = 0; i < body.length; i += 1000) (client.write(body.subarray(i, i + 1000)), await pause());
+      for (let i = 0; i < body.length; i += 1000)
+        client.write(body.subarray(i, i + 1000)), await pause();
       client.write('zz'); // 5002 bytes and no CR: too long
-      assert.match((await client.waitClose()).subarray(5002).toString(), /^elb-proxy-echo: line longer than 5000 bytes; closing\.\r\n$/);
-    },
-  ),
+      assert.match(
+        (await client.waitClose()).subarray(5002).toString(),
+        /^elb-proxy-echo: line longer than 5000 bytes; closing\.\r\n$/,
+      );
+    }),
 );
 
 echoing('--transform upper answers in upper case', () =>
-  withEcho(
-    { transform: 'upper' },
-    async ({ echo, port }) => {
-      const client = await TestClient.connect(port);
-      client.write(Buffer.concat([v1(), Buffer.from('Hello, wor')]));
-      client.write('ld 42\n');
-      assert.is((await client.readBytes(16)).toString(), 'HELLO, WORLD 42\n');
-      client.destroy();
-    },
-  ),
+  withEcho({ transform: 'upper' }, async ({ echo, port }) => {
+    const client = await TestClient.connect(port);
+    client.write(Buffer.concat([v1(), Buffer.from('Hello, wor')]));
+    client.write('ld 42\n');
+    assert.is((await client.readBytes(16)).toString(), 'HELLO, WORLD 42\n');
+    client.destroy();
+  }),
 );
 
-echoing('data lines are logged at debug only, one per line echoed (empty ones too, LF or CR LF)', async () => {
-  for (const level of ['debug', 'info'] as const) {
-    const { echo, port, logged } = await startEcho({}, '127.0.0.1', level);
-    try {
-      const client = await TestClient.connect(port);
-      client.write(Buffer.concat([v1(), Buffer.from('secret\r\n\n\r\nlast\nq\r\n')]));
-      await client.waitClose();
-      await eventually(() => logged('close').length === 1, 'close log');
-      assert.equal(logged('data').map((l) => l.line), level === 'debug' ? ['secret', '', '', 'last'] : []);
-    } finally {
-      await echo.close(0);
+echoing(
+  'data lines are logged at debug only, one per line echoed (empty ones too, LF or CR LF)',
+  async () => {
+    for (const level of ['debug', 'info'] as const) {
+      const { echo, port, logged } = await startEcho({}, '127.0.0.1', level);
+      try {
+        const client = await TestClient.connect(port);
+        client.write(Buffer.concat([v1(), Buffer.from('secret\r\n\n\r\nlast\nq\r\n')]));
+        await client.waitClose();
+        await eventually(() => logged('close').length === 1, 'close log');
+        assert.equal(
+          logged('data').map((l) => l.line),
+          level === 'debug' ? ['secret', '', '', 'last'] : [],
+        );
+      } finally {
+        await echo.close(0);
+      }
     }
-  }
-});
+  },
+);
 
 echoing.run();
 
 const limits = suite('limits');
 
 limits('a line longer than --max-line gets an error line and the close', () =>
-  withEcho(
-    { maxLine: 10 },
-    async ({ echo, port, logged }) => {
-      const ok = await TestClient.connect(port);
-      ok.write(Buffer.concat([v1(), Buffer.from('0123456789\r\n01234567890\nnever\n')]));
-      const said = (await ok.waitClose()).toString();
-      assert.ok(said.startsWith('0123456789\r\n'), said);
-      assert.match(said.slice(12), /^elb-proxy-echo: line longer than 10 bytes; closing\.\r\n$/);
-      // A line that never ends is cut off too: memory stays bounded.
-      const endless = await TestClient.connect(port);
-      endless.write(v1());
-      for (let i = 0; i < 5; i++) endless.write('xxxx');
-      assert.match((await endless.waitClose()).toString(), /line longer than 10 bytes/);
-      await eventually(() => logged('reject').length === 2, 'two rejects');
-      assert.equal(logged('reject').map((r) => r.reason), ['line-too-long', 'line-too-long']);
-    },
-  ),
+  withEcho({ maxLine: 10 }, async ({ echo, port, logged }) => {
+    const ok = await TestClient.connect(port);
+    ok.write(Buffer.concat([v1(), Buffer.from('0123456789\r\n01234567890\nnever\n')]));
+    const said = (await ok.waitClose()).toString();
+    assert.ok(said.startsWith('0123456789\r\n'), said);
+    assert.match(said.slice(12), /^elb-proxy-echo: line longer than 10 bytes; closing\.\r\n$/);
+    // A line that never ends is cut off too: memory stays bounded.
+    const endless = await TestClient.connect(port);
+    endless.write(v1());
+    for (let i = 0; i < 5; i++) endless.write('xxxx');
+    assert.match((await endless.waitClose()).toString(), /line longer than 10 bytes/);
+    await eventually(() => logged('reject').length === 2, 'two rejects');
+    assert.equal(
+      logged('reject').map((r) => r.reason),
+      ['line-too-long', 'line-too-long'],
+    );
+  }),
 );
 
 limits('the header timeout closes a connection that sends no complete header', () =>
-  withEcho(
-    { headerTimeoutMs: 150 },
-    async ({ echo, port, logged }) => {
-      const client = await TestClient.connect(port);
-      client.write('PROXY TCP4 1.2.3.4'); // a valid prefix, never finished (slowloris)
-      assert.match((await client.waitClose()).toString(), /no PROXY protocol header within 0\.15 s/);
-      await eventually(() => logged('reject').length === 1, 'reject log');
-      assert.is(logged('reject')[0].reason, 'header-timeout');
-    },
-  ),
+  withEcho({ headerTimeoutMs: 150 }, async ({ echo, port, logged }) => {
+    const client = await TestClient.connect(port);
+    client.write('PROXY TCP4 1.2.3.4'); // a valid prefix, never finished (slowloris)
+    assert.match((await client.waitClose()).toString(), /no PROXY protocol header within 0\.15 s/);
+    await eventually(() => logged('reject').length === 1, 'reject log');
+    assert.is(logged('reject')[0].reason, 'header-timeout');
+  }),
 );
 
-limits('a connection that has sent nothing is held to the idle timeout, not the header timeout (an NLB sends its header with the first bytes)', () =>
-  withEcho(
-    { headerTimeoutMs: 100, idleTimeoutMs: 800 },
-    async ({ echo, port, logged }) => {
+limits(
+  'a connection that has sent nothing is held to the idle timeout, not the header timeout (an NLB sends its header with the first bytes)',
+  () =>
+    withEcho({ headerTimeoutMs: 100, idleTimeoutMs: 800 }, async ({ echo, port, logged }) => {
       // A person on telnet through an NLB, thinking before typing: no header yet.
       const typist = await TestClient.connect(port);
       const silent = await TestClient.connect(port);
@@ -376,83 +362,89 @@ limits('a connection that has sent nothing is held to the idle timeout, not the 
       typist.write(Buffer.concat([v2('2001:db8::5', 2345), Buffer.from('late\n')]));
       assert.is((await typist.readBytes(5)).toString(), 'late\n');
       // The one that never sends a byte goes at the idle timeout, told why.
-      assert.match((await silent.waitClose()).toString(), /^elb-proxy-echo: nothing received for 0\.8 s; closing\.\r\n$/);
+      assert.match(
+        (await silent.waitClose()).toString(),
+        /^elb-proxy-echo: nothing received for 0\.8 s; closing\.\r\n$/,
+      );
       await eventually(() => logged('reject').length === 1, 'reject log');
       const [reject] = logged('reject', 'warn');
-      assert.equal([reject.peer, reject.reason, reject.detail], [`127.0.0.1:${silentPort}`, 'idle-timeout', 'nothing received for 0.8s (no PROXY header, no data)']);
+      assert.equal(
+        [reject.peer, reject.reason, reject.detail],
+        [
+          `127.0.0.1:${silentPort}`,
+          'idle-timeout',
+          'nothing received for 0.8s (no PROXY header, no data)',
+        ],
+      );
       assert.is(echo.metrics.rejects['header-timeout'], undefined);
       typist.destroy();
-    },
-  ),
+    }),
 );
 
 limits('the header timeout counts from the first byte of the header', () =>
-  withEcho(
-    { headerTimeoutMs: 300, idleTimeoutMs: 10_000 },
-    async ({ port, logged }) => {
-      const client = await TestClient.connect(port);
-      await new Promise((r) => setTimeout(r, 250));
-      client.write('PROXY TCP4 1.2'); // the header starts, then stalls
-      await new Promise((r) => setTimeout(r, 150)); // 400 ms since connect, 150 since the first byte
-      assert.not.ok(client.closed, 'cut before the header had its time');
-      assert.match((await client.waitClose()).toString(), /no PROXY protocol header within 0\.3 s/);
-      await eventually(() => logged('reject').length === 1, 'reject log');
-      assert.is(logged('reject')[0].reason, 'header-timeout');
-    },
-  ),
+  withEcho({ headerTimeoutMs: 300, idleTimeoutMs: 10_000 }, async ({ port, logged }) => {
+    const client = await TestClient.connect(port);
+    await new Promise((r) => setTimeout(r, 250));
+    client.write('PROXY TCP4 1.2'); // the header starts, then stalls
+    await new Promise((r) => setTimeout(r, 150)); // 400 ms since connect, 150 since the first byte
+    assert.not.ok(client.closed, 'cut before the header had its time');
+    assert.match((await client.waitClose()).toString(), /no PROXY protocol header within 0\.3 s/);
+    await eventually(() => logged('reject').length === 1, 'reject log');
+    assert.is(logged('reject')[0].reason, 'header-timeout');
+  }),
 );
 
 limits('the idle timeout closes a quiet connection after its header', () =>
-  withEcho(
-    { idleTimeoutMs: 150 },
-    async ({ echo, port, logged }) => {
-      const client = await TestClient.connect(port);
-      client.write(Buffer.concat([v1(), Buffer.from('hi\n')]));
-      assert.match((await client.waitClose()).toString(), /^hi\nelb-proxy-echo: idle for 0\.15 s; closing\.\r\n$/);
-      await eventually(() => logged('close').length === 1, 'close log');
-      assert.is(logged('close')[0].reason, 'idle-timeout');
-    },
-  ),
+  withEcho({ idleTimeoutMs: 150 }, async ({ echo, port, logged }) => {
+    const client = await TestClient.connect(port);
+    client.write(Buffer.concat([v1(), Buffer.from('hi\n')]));
+    assert.match(
+      (await client.waitClose()).toString(),
+      /^hi\nelb-proxy-echo: idle for 0\.15 s; closing\.\r\n$/,
+    );
+    await eventually(() => logged('close').length === 1, 'close log');
+    assert.is(logged('close')[0].reason, 'idle-timeout');
+  }),
 );
 
 limits('over --max-connections new connections are refused and the server goes on', () =>
-  withEcho(
-    { maxConnections: 2 },
-    async ({ echo, port }) => {
-      const a = await TestClient.connect(port);
-      const b = await TestClient.connect(port);
-      await eventually(() => echo.connectionCount === 2, 'two connections');
-      const refused = await TestClient.connect(port);
-      await refused.waitClose();
-      assert.is(echo.metrics.rejects['max-connections'], 1);
-      a.write(Buffer.concat([v1(), Buffer.from('still here\n')]));
-      assert.is((await a.readBytes(11)).toString(), 'still here\n');
-      a.destroy();
-      await eventually(() => echo.connectionCount === 1, 'a slot is free');
-      const c = await TestClient.connect(port);
-      c.write(Buffer.concat([v1(), Buffer.from('in\n')]));
-      assert.is((await c.readBytes(3)).toString(), 'in\n');
-      b.destroy();
-      c.destroy();
-    },
-  ),
+  withEcho({ maxConnections: 2 }, async ({ echo, port }) => {
+    const a = await TestClient.connect(port);
+    const b = await TestClient.connect(port);
+    await eventually(() => echo.connectionCount === 2, 'two connections');
+    const refused = await TestClient.connect(port);
+    await refused.waitClose();
+    assert.is(echo.metrics.rejects['max-connections'], 1);
+    a.write(Buffer.concat([v1(), Buffer.from('still here\n')]));
+    assert.is((await a.readBytes(11)).toString(), 'still here\n');
+    a.destroy();
+    await eventually(() => echo.connectionCount === 1, 'a slot is free');
+    const c = await TestClient.connect(port);
+    c.write(Buffer.concat([v1(), Buffer.from('in\n')]));
+    assert.is((await c.readBytes(3)).toString(), 'in\n');
+    b.destroy();
+    c.destroy();
+  }),
 );
 
-limits('refusals in the second before close() are still logged, not lost with the window', async () => {
-  const { echo, port, logged } = await startEcho({ maxConnections: 1 });
-  const held = await TestClient.connect(port);
-  try {
-    await eventually(() => echo.connectionCount === 1, 'one connection');
-    await (await TestClient.connect(port)).waitClose();
-    await eventually(() => echo.metrics.rejects['max-connections'] === 1, 'the refusal');
-  } finally {
-    held.destroy();
-    await echo.close(0);
-  }
-  const [refused, ...more] = logged('refused connections: --max-connections reached', 'warn');
-  assert.equal([refused?.limit, refused?.count, more.length], [1, 1, 0]);
-  assert.match(String(refused.window), /^0(\.\d)?s$/); // the part of a second it covered
-});
+limits(
+  'refusals in the second before close() are still logged, not lost with the window',
+  async () => {
+    const { echo, port, logged } = await startEcho({ maxConnections: 1 });
+    const held = await TestClient.connect(port);
+    try {
+      await eventually(() => echo.connectionCount === 1, 'one connection');
+      await (await TestClient.connect(port)).waitClose();
+      await eventually(() => echo.metrics.rejects['max-connections'] === 1, 'the refusal');
+    } finally {
+      held.destroy();
+      await echo.close(0);
+    }
+    const [refused, ...more] = logged('refused connections: --max-connections reached', 'warn');
+    assert.equal([refused?.limit, refused?.count, more.length], [1, 1, 0]);
+    assert.match(String(refused.window), /^0(\.\d)?s$/); // the part of a second it covered
+  },
+);
 
 limits('a client that sends but never reads is not buffered without bound', async () => {
   const { echo, port } = await startEcho();
@@ -468,12 +460,16 @@ limits('a client that sends but never reads is not buffered without bound', asyn
     for (let sent = 0; sent < total; sent += line.length) client.socket.write(line);
     // Wait until the server stops taking bytes (it paused reading), then look at what it holds.
     let last = -1;
-    await eventually(() => {
-      const now = serverSide!.bytesRead;
-      const still = now === last;
-      last = now;
-      return still && serverSide!.isPaused();
-    }, 'the server to stop reading', 10_000);
+    await eventually(
+      () => {
+        const now = serverSide!.bytesRead;
+        const still = now === last;
+        last = now;
+        return still && serverSide!.isPaused();
+      },
+      'the server to stop reading',
+      10_000,
+    );
     const s = serverSide! as net.Socket;
     assert.ok(s.bytesRead < total / 2, `server read ${s.bytesRead} of ${total} bytes`);
     assert.ok(s.writableLength <= 256 * 1024, `server buffered ${s.writableLength} bytes of echo`);
@@ -483,10 +479,10 @@ limits('a client that sends but never reads is not buffered without bound', asyn
   }
 });
 
-limits('a client that goes on sending after q cannot hold the connection past the linger time', () =>
-  withEcho(
-    { lingerMs: 200 },
-    async ({ port }) => {
+limits(
+  'a client that goes on sending after q cannot hold the connection past the linger time',
+  () =>
+    withEcho({ lingerMs: 200 }, async ({ port }) => {
       // allowHalfOpen: this client does not close when the server's FIN comes; it keeps talking.
       const socket = net.connect({ port, host: '127.0.0.1', allowHalfOpen: true });
       socket.on('error', () => {});
@@ -496,7 +492,10 @@ limits('a client that goes on sending after q cannot hold the connection past th
       const sender = setInterval(() => socket.writable && socket.write('still talking\n'), 20);
       try {
         await new Promise<void>((resolve, reject) => {
-          const timer = setTimeout(() => reject(new Error('the server let the connection linger')), 2000);
+          const timer = setTimeout(
+            () => reject(new Error('the server let the connection linger')),
+            2000,
+          );
           socket.on('close', () => (clearTimeout(timer), resolve()));
         });
         assert.is(received, 'bye\n');
@@ -504,8 +503,7 @@ limits('a client that goes on sending after q cannot hold the connection past th
         clearInterval(sender);
         socket.destroy();
       }
-    },
-  ),
+    }),
 );
 
 limits.run();
@@ -513,48 +511,52 @@ limits.run();
 const lifecycle = suite('lifecycle');
 
 lifecycle('a connection that closes without a byte is counted, and logged only at debug', () =>
-  withEcho(
-    { trust: ['127.0.0.0/8'] },
-    async ({ echo, port, logs }) => {
-      const client = await TestClient.connect(port);
-      client.socket.end();
-      await client.waitClose();
-      await eventually(() => echo.metrics.silentCloses === 1, 'the silent close');
-      assert.equal(
-        logs().map((l) => [l.level, l.msg]),
-        [['debug', 'health check (closed without data)']],
-      );
-    },
-  ),
+  withEcho({ trust: ['127.0.0.0/8'] }, async ({ echo, port, logs }) => {
+    const client = await TestClient.connect(port);
+    client.socket.end();
+    await client.waitClose();
+    await eventually(() => echo.metrics.silentCloses === 1, 'the silent close');
+    assert.equal(
+      logs().map((l) => [l.level, l.msg]),
+      [['debug', 'health check (closed without data)']],
+    );
+  }),
 );
 
 lifecycle('a peer that leaves in the middle of its header gets one info line', () =>
-  withEcho(
-    {},
-    async ({ echo, port, logged }) => {
-      const client = await TestClient.connect(port);
-      const localPort = client.socket.localPort;
-      client.write('PROXY TCP4 1.2.3.4 ');
-      await eventually(() => echo.connectionCount === 1, 'the connection');
-      await new Promise((r) => setTimeout(r, 50));
-      client.socket.end();
-      await client.waitClose();
-      await eventually(() => logged('closed before a complete header').length === 1, 'the log line');
-      assert.equal(logged('closed before a complete header', 'info')[0], {
-        ...logged('closed before a complete header')[0],
-        peer: `127.0.0.1:${localPort}`,
-        bytes: 19,
-      });
-      assert.is(echo.metrics.silentCloses, 0);
-    },
-  ),
+  withEcho({}, async ({ echo, port, logged }) => {
+    const client = await TestClient.connect(port);
+    const localPort = client.socket.localPort;
+    client.write('PROXY TCP4 1.2.3.4 ');
+    await eventually(() => echo.connectionCount === 1, 'the connection');
+    await new Promise((r) => setTimeout(r, 50));
+    client.socket.end();
+    await client.waitClose();
+    await eventually(() => logged('closed before a complete header').length === 1, 'the log line');
+    assert.equal(logged('closed before a complete header', 'info')[0], {
+      ...logged('closed before a complete header')[0],
+      peer: `127.0.0.1:${localPort}`,
+      bytes: 19,
+    });
+    assert.is(echo.metrics.silentCloses, 0);
+  }),
 );
 
 lifecycle('an exception while serving one connection closes only that connection', async () => {
   const errors: string[] = [];
   const noop = () => {};
   // A logger that throws on data lines stands in for a bug on the data path.
-  const logger = { debugEnabled: true, infoEnabled: true, debug: (msg: string) => { if (msg === 'data') throw new Error('boom'); }, info: noop, warn: noop, notice: noop, error: (msg: string) => errors.push(msg) };
+  const logger = {
+    debugEnabled: true,
+    infoEnabled: true,
+    debug: (msg: string) => {
+      if (msg === 'data') throw new Error('boom');
+    },
+    info: noop,
+    warn: noop,
+    notice: noop,
+    error: (msg: string) => errors.push(msg),
+  };
   const echo = createEchoServer({ logger, proxyProtocol: 'off' });
   const { port } = await echo.listen({ port: 0, host: '127.0.0.1' });
   try {
@@ -601,7 +603,10 @@ lifecycle('past the drain time the remaining connections are told and closed', a
   await client.readBytes(2);
   await echo.close(100);
   await client.waitClose();
-  assert.match(client.received.toString(), /^a\nelb-proxy-echo: the server is shutting down; closing\.\r\n$/);
+  assert.match(
+    client.received.toString(),
+    /^a\nelb-proxy-echo: the server is shutting down; closing\.\r\n$/,
+  );
   await eventually(() => logged('close').length === 1, 'close log');
   assert.is(logged('close')[0].reason, 'shutdown');
 });
@@ -610,10 +615,16 @@ lifecycle('1,000 concurrent clients are all echoed correctly', () =>
   withEcho(
     {},
     async ({ echo, port }) => {
-      const clients = await Promise.all(Array.from({ length: 1000 }, () => TestClient.connect(port)));
+      const clients = await Promise.all(
+        Array.from({ length: 1000 }, () => TestClient.connect(port)),
+      );
       await eventually(() => echo.connectionCount === 1000, '1000 connections', 10_000);
-      clients.forEach((client, i) => client.write(Buffer.concat([v1('192.0.2.1', i + 1), Buffer.from(`client ${i}\r\n`)])));
-      await Promise.all(clients.map((client, i) => client.readBytes(`client ${i}\r\n`.length, 10_000)));
+      clients.forEach((client, i) =>
+        client.write(Buffer.concat([v1('192.0.2.1', i + 1), Buffer.from(`client ${i}\r\n`)])),
+      );
+      await Promise.all(
+        clients.map((client, i) => client.readBytes(`client ${i}\r\n`.length, 10_000)),
+      );
       clients.forEach((client, i) => assert.is(client.received.toString(), `client ${i}\r\n`));
       for (const client of clients) client.write('q\r\n');
       await Promise.all(clients.map((client) => client.waitClose(10_000)));

@@ -6,8 +6,10 @@ import { parseTrustList } from '../../src/server/trust.ts';
 test('IPv4 and IPv6 ranges match the peers inside them only', () => {
   const trust = parseTrustList('10.0.0.0/16, 2001:db8::/32,192.0.2.7');
   assert.equal(trust.ranges, ['10.0.0.0/16', '2001:db8::/32', '192.0.2.7/32']);
-  for (const inside of ['10.0.0.1', '10.0.255.254', '2001:db8::1', '2001:db8:ffff::', '192.0.2.7']) assert.ok(trust.allows(inside), inside);
-  for (const outside of ['10.1.0.1', '2001:db9::1', '192.0.2.8', '::1', 'not-an-address', '']) assert.not.ok(trust.allows(outside), outside);
+  for (const inside of ['10.0.0.1', '10.0.255.254', '2001:db8::1', '2001:db8:ffff::', '192.0.2.7'])
+    assert.ok(trust.allows(inside), inside);
+  for (const outside of ['10.1.0.1', '2001:db9::1', '192.0.2.8', '::1', 'not-an-address', ''])
+    assert.not.ok(trust.allows(outside), outside);
 });
 
 test('an IPv4-mapped IPv6 peer (dual-stack listener) matches IPv4 ranges', () => {
@@ -34,7 +36,11 @@ test('bad entries are usage errors naming the entry', () => {
     ['10.0.0.0/8,,10.1.0.0/16', /empty entry/],
     ['', /empty entry/],
   ] as const) {
-    assert.throws(() => parseTrustList(raw), (error: Error) => error instanceof UsageError && reason.test(error.message), raw);
+    assert.throws(
+      () => parseTrustList(raw),
+      (error: Error) => error instanceof UsageError && reason.test(error.message),
+      raw,
+    );
   }
 });
 
