@@ -158,7 +158,7 @@ function checksums(files) {
     (file) =>
       `${createHash('sha256').update(readFileSync(file)).digest('hex')}  ${file.slice(dist.length + 1)}`,
   );
-  writeFileSync(join(dist, 'SHA256SUMS'), lines.join('\n') + '\n');
+  writeFileSync(join(dist, 'SHA256SUMS'), `${lines.join('\n')}\n`);
   log(`wrote dist/SHA256SUMS`);
 }
 

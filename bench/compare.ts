@@ -183,12 +183,10 @@ async function main(): Promise<number> {
         for (let round = 0; round < rounds; round++)
           for (const [i, contender] of contenders.entries())
             tries[i].push(await drive(contender, scenario));
-        contenders.forEach((contender, i) =>
-          results.push({
-            contender,
-            result: tries[i].reduce((a, b) => (headline(b).value > headline(a).value ? b : a)),
-          }),
-        );
+        for (const [i, contender] of contenders.entries()) {
+          const best = tries[i].reduce((a, b) => (headline(b).value > headline(a).value ? b : a));
+          results.push({ contender, result: best });
+        }
       }
     } finally {
       for (const server of servers.values()) await server.stop();
@@ -196,12 +194,12 @@ async function main(): Promise<number> {
     const report = summary(results);
     if (values.json)
       process.stdout.write(
-        JSON.stringify({
+        `${JSON.stringify({
           setup,
           rows: report.rows,
           goals: report.goals,
           results: results.map((r) => r.result),
-        }) + '\n',
+        })}\n`,
       );
     else process.stdout.write(['', ...setup, '', report.text, ''].join('\n'));
     if (values.chart !== '') {

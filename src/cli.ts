@@ -45,11 +45,11 @@ export async function main(
   const [first, ...rest] = argv;
   // `serve --help`, `--port 80 --help`, `install -h`: the one help (bench has its own).
   if (first === 'help' || (first !== 'bench' && (argv.includes('--help') || argv.includes('-h')))) {
-    process.stdout.write((await usage()) + '\n');
+    process.stdout.write(`${await usage()}\n`);
     return 0;
   }
   if (first === '--version' || first === '-v') {
-    process.stdout.write(versionLine() + '\n');
+    process.stdout.write(`${versionLine()}\n`);
     return 0;
   }
   try {

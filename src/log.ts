@@ -81,15 +81,15 @@ export function createLogger({
 
 // `2026-11-26T09:40:00.123Z info  open client=54.222.152.163:45418 via=10.0.0.5:3321`
 function textLine(time: number, level: Level, msg: string, fields: Fields | undefined): string {
-  let line = new Date(time).toISOString() + ' ' + level.padEnd(5) + ' ' + msg;
+  let line = `${new Date(time).toISOString()} ${level.padEnd(5)} ${msg}`;
   if (fields !== undefined) {
     for (const key in fields) {
       const value = fields[key];
       if (value === undefined) continue;
-      line += ' ' + key + '=' + textValue(value);
+      line += ` ${key}=${textValue(value)}`;
     }
   }
-  return line + '\n';
+  return `${line}\n`;
 }
 
 // A bare word stays bare; anything with spaces, quotes, `=` or control bytes is JSON-quoted,
@@ -112,13 +112,12 @@ const C1 = /[\u007f-\u009f]/g;
 function quote(value: string): string {
   const json = JSON.stringify(value);
   return HAS_C1.test(json)
-    ? json.replace(C1, (c) => '\\u' + c.charCodeAt(0).toString(16).padStart(4, '0'))
+    ? json.replace(C1, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`)
     : json;
 }
 
 function jsonLine(time: number, level: Level, msg: string, fields: Fields | undefined): string {
-  let line =
-    '{"time":"' + new Date(time).toISOString() + '","level":"' + level + '","msg":' + quote(msg);
+  let line = `{"time":"${new Date(time).toISOString()}","level":"${level}","msg":${quote(msg)}`;
   if (fields !== undefined) {
     for (const key in fields) {
       const value = fields[key];
@@ -130,7 +129,7 @@ function jsonLine(time: number, level: Level, msg: string, fields: Fields | unde
         (typeof value === 'string' ? quote(value) : JSON.stringify(value));
     }
   }
-  return line + '}\n';
+  return `${line}}\n`;
 }
 
 /**

@@ -36,7 +36,7 @@ export interface Parsed<S extends OptionTable> {
 
 /** Name of the environment variable for a flag: `--max-line` → `ELB_PROXY_ECHO_MAX_LINE`. */
 export function envName(flag: string): string {
-  return 'ELB_PROXY_ECHO_' + flag.toUpperCase().replaceAll('-', '_');
+  return `ELB_PROXY_ECHO_${flag.toUpperCase().replaceAll('-', '_')}`;
 }
 
 export function parseOptions<S extends OptionTable>(
@@ -46,8 +46,8 @@ export function parseOptions<S extends OptionTable>(
 ): Parsed<S> {
   const byFlag = new Map<string, [string, Option<unknown>]>();
   for (const [key, option] of Object.entries(table)) {
-    byFlag.set('--' + option.flag, [key, option]);
-    if (option.short !== undefined) byFlag.set('-' + option.short, [key, option]);
+    byFlag.set(`--${option.flag}`, [key, option]);
+    if (option.short !== undefined) byFlag.set(`-${option.short}`, [key, option]);
   }
   const values: Record<string, unknown> = {};
   const positionals: string[] = [];

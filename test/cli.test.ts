@@ -70,7 +70,7 @@ test('serve listens on IPv6 and IPv4 by default (::, dual-stack)', async () => {
   try {
     for (const host of ['127.0.0.1', '::1']) {
       const client = await TestClient.connect(Number(match[1]), host);
-      client.write('PROXY TCP6 2001:db8::1 2001:db8::2 443 5000\r\nvia ' + host + '\n');
+      client.write(`PROXY TCP6 2001:db8::1 2001:db8::2 443 5000\r\nvia ${host}\n`);
       assert.is((await client.readBytes(5 + host.length)).toString(), `via ${host}\n`);
       client.destroy();
     }

@@ -63,7 +63,7 @@ test('levels below the threshold write nothing', () => {
   );
   assert.is(log.debugEnabled, false);
   log.notice('listening on port 5000');
-  assert.match(sink.lines[2], / info  listening on port 5000\n$/);
+  assert.match(sink.lines[2], / info {2}listening on port 5000\n$/);
   assert.is(createLogger({ sink, level: 'debug' }).debugEnabled, true);
 });
 

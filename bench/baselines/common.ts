@@ -1,7 +1,7 @@
 // What every Node baseline shares: skip the load balancer's PROXY header (v1 or v2, with our
 // library's parser: a cost paid once per connection, as in our server), listen on the port
 // asked for, and announce it the way our server does ("listening on port N").
-import net from 'node:net';
+import type net from 'node:net';
 import { parseProxyHeader } from '../../src/protocol/index.ts';
 
 /** Calls `then(rest)` once the header has arrived, with the bytes that followed it in the same reads. */

@@ -13,7 +13,7 @@ listen(
         pending = lines.pop()!;
         for (const line of lines) {
           if (line.trim().toLowerCase() === 'q') return void socket.end();
-          socket.write(line + '\n');
+          socket.write(`${line}\n`);
         }
       };
       onText(rest.toString());

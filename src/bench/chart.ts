@@ -22,7 +22,7 @@ const GAP = 6;
 const PANEL_TITLE = 28;
 const PANEL_GAP = 18;
 
-function escape(text: string): string {
+function escapeXml(text: string): string {
   return text
     .replaceAll('&', '&amp;')
     .replaceAll('<', '&lt;')
@@ -33,10 +33,10 @@ function escape(text: string): string {
 export function barChart(title: string, panels: readonly Panel[]): string {
   const parts: string[] = [];
   let y = 40;
-  parts.push(`<text x="16" y="26" font-size="18" font-weight="bold">${escape(title)}</text>`);
+  parts.push(`<text x="16" y="26" font-size="18" font-weight="bold">${escapeXml(title)}</text>`);
   for (const panel of panels) {
     parts.push(
-      `<text x="16" y="${y + 18}" font-size="14" font-weight="bold">${escape(panel.title)}</text>`,
+      `<text x="16" y="${y + 18}" font-size="14" font-weight="bold">${escapeXml(panel.title)}</text>`,
     );
     y += PANEL_TITLE;
     const finite = panel.bars.filter((b) => Number.isFinite(b.value));
@@ -46,7 +46,7 @@ export function barChart(title: string, panels: readonly Panel[]): string {
         max > 0 && Number.isFinite(bar.value) ? Math.max(1, (bar.value / max) * BAR_AREA) : 0;
       const fill = bar.highlight ? '#d9480f' : '#4c6ef5';
       parts.push(
-        `<text x="${LABEL_WIDTH - 8}" y="${y + 15}" font-size="12" text-anchor="end">${escape(bar.label)}</text>`,
+        `<text x="${LABEL_WIDTH - 8}" y="${y + 15}" font-size="12" text-anchor="end">${escapeXml(bar.label)}</text>`,
         `<rect x="${LABEL_WIDTH}" y="${y}" width="${length.toFixed(1)}" height="${BAR_HEIGHT}" fill="${fill}"/>`,
         `<text x="${(LABEL_WIDTH + length + 6).toFixed(1)}" y="${y + 15}" font-size="12">${Number.isFinite(bar.value) ? num(bar.value) : 'n/a'}</text>`,
       );
@@ -66,7 +66,7 @@ export function barChart(title: string, panels: readonly Panel[]): string {
 /** Writes the chart to `file`: the SVG itself, or for a `.html` name a page that shows it. */
 export function writeChart(file: string, title: string, panels: readonly Panel[]): void {
   const svg = barChart(title, panels);
-  const page = `<!doctype html>\n<html lang="en"><meta charset="utf-8"><title>${escape(title)}</title>\n<body>\n${svg}</body></html>\n`;
+  const page = `<!doctype html>\n<html lang="en"><meta charset="utf-8"><title>${escapeXml(title)}</title>\n<body>\n${svg}</body></html>\n`;
   writeFileSync(file, /\.html?$/i.test(file) ? page : svg);
 }
 

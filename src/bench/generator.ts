@@ -311,18 +311,25 @@ class Client {
   #onData(chunk: Buffer): void {
     if (this.matched < 0) {
       // The raw-echo baseline echoes our `q` before it sees the end of input: not a wrong echo.
-      if (this.quitting || this.failed) return;
-      return this.fail('wrong-echo');
+      if (!this.quitting && !this.failed) this.fail('wrong-echo');
+      return;
     }
     const line = this.line;
     let m = this.matched;
     const n = chunk.length;
     for (let i = 0; i < n; i++) {
-      if (chunk[i] !== line[m]) return this.fail('wrong-echo');
+      if (chunk[i] !== line[m]) {
+        this.fail('wrong-echo');
+        return;
+      }
       if (++m === line.length) {
-        if (i + 1 < n) return this.fail('wrong-echo'); // more bytes than were sent
+        if (i + 1 < n) {
+          this.fail('wrong-echo'); // more bytes than were sent
+          return;
+        }
         this.matched = -1;
-        return this.#echoed();
+        this.#echoed();
+        return;
       }
     }
     this.matched = m;
@@ -340,10 +347,14 @@ class Client {
     const { scenario, thinkMs } = gen.config;
     if (scenario === 'connect') {
       gen.latency.record((now - this.connectedAt) * 1000);
-      return this.quit();
+      this.quit();
+      return;
     }
     gen.latency.record((now - this.since) * 1000);
-    if (gen.stopping) return this.quit();
+    if (gen.stopping) {
+      this.quit();
+      return;
+    }
     if (scenario === 'hold') {
       // Spread the idle clients' lines over time instead of letting them march in step.
       this.since = now;

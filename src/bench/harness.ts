@@ -57,7 +57,7 @@ export function progressWriter(): (line: string, final: boolean) => void {
   let calls = 0;
   return (line, final) => {
     if (process.stderr.isTTY) process.stderr.write(`\r\x1b[K${line}${final ? '\n' : ''}`);
-    else if (final || ++calls % 5 === 0) process.stderr.write(line + '\n');
+    else if (final || ++calls % 5 === 0) process.stderr.write(`${line}\n`);
   };
 }
 

@@ -37,7 +37,7 @@ export async function bench(
   env: Readonly<Record<string, string | undefined>>,
 ): Promise<number> {
   if (argv.includes('--help') || argv.includes('-h')) {
-    process.stdout.write(USAGE + '\n');
+    process.stdout.write(`${USAGE}\n`);
     return 0;
   }
   const { values, positionals } = parseOptions(benchOptions, argv, env);
@@ -77,7 +77,7 @@ export async function bench(
     await server.stop();
   }
   process.stdout.write(
-    (values.json ? JSON.stringify({ ...result, setup }) : formatRun(result, setup)) + '\n',
+    `${values.json ? JSON.stringify({ ...result, setup }) : formatRun(result, setup)}\n`,
   );
   if (values.chart !== '') {
     writeChart(

@@ -118,7 +118,7 @@ function runOnHost(work: (host: Host) => void): number {
       execFileSync('systemctl', args, { stdio: ['ignore', 'inherit', 'inherit'] });
     },
     say(line) {
-      process.stdout.write(line + '\n');
+      process.stdout.write(`${line}\n`);
     },
   };
   try {

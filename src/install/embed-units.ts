@@ -24,7 +24,7 @@ export function unitsModule(texts: Readonly<Record<keyof typeof UNIT_FILES, stri
     const literal = text.replace(/[\\`]/g, '\\$&').replaceAll('${', '\\${');
     lines.push('', `/** systemd/${file} */`, `export const ${constant}: string = \`${literal}\`;`);
   }
-  return lines.join('\n') + '\n';
+  return `${lines.join('\n')}\n`;
 }
 
 export function readUnitFiles(): Record<keyof typeof UNIT_FILES, string> {

@@ -9,7 +9,7 @@ export function envFileValue(value: string): string {
   if (/[\n\r\0]/.test(value))
     throw new UsageError(`a value cannot span lines: ${JSON.stringify(value)}`);
   if (PLAIN.test(value)) return value;
-  return '"' + value.replace(/[\\"`$]/g, '\\$&') + '"';
+  return `"${value.replace(/[\\"`$]/g, '\\$&')}"`;
 }
 
 /** The whole file: a comment saying where it comes from, then one line per variable. */
@@ -20,5 +20,5 @@ export function envFileText(variables: ReadonlyMap<string, string>): string {
     '# After a change: systemctl restart elb-proxy-echo',
   ];
   for (const [name, value] of variables) lines.push(`${name}=${envFileValue(value)}`);
-  return lines.join('\n') + '\n';
+  return `${lines.join('\n')}\n`;
 }

@@ -5,7 +5,7 @@ const DIGIT_0 = 0x30;
 
 /** Decimal text of 0..255, alone and with its dot: an address is then three concatenations. */
 const OCTET_TEXT: readonly string[] = Array.from({ length: 256 }, (_, n) => String(n));
-const OCTET_DOT: readonly string[] = OCTET_TEXT.map((text) => text + '.');
+const OCTET_DOT: readonly string[] = OCTET_TEXT.map((text) => `${text}.`);
 
 /**
  * Reads a dotted quad from text[start] on, not past `end`, into out[at, at + 4): returns the

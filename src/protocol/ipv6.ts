@@ -121,7 +121,7 @@ function spreadGap(out: Uint8Array, words: number, gap: number): void {
  * `::ffff:a.b.c.d` (§5).
  */
 export function formatIPv6(bytes: Uint8Array, at: number): string {
-  if (isIPv4Mapped(bytes, at)) return '::ffff:' + formatIPv4(bytes, at + 12);
+  if (isIPv4Mapped(bytes, at)) return `::ffff:${formatIPv4(bytes, at + 12)}`;
   let bestStart = -1;
   let bestLength = 1; // a single zero word is never compressed (§4.2.2)
   let runStart = -1;
@@ -156,8 +156,8 @@ export function formatIPv6(bytes: Uint8Array, at: number): string {
 /** Hex of a byte without leading zeros ('0'..'ff') and with them ('00'..'ff'), each also with a ':'. */
 const BYTE_HEX: readonly string[] = Array.from({ length: 256 }, (_, n) => n.toString(16));
 const BYTE_HEX_PADDED: readonly string[] = BYTE_HEX.map((hex) => hex.padStart(2, '0'));
-const BYTE_HEX_COLON: readonly string[] = BYTE_HEX.map((hex) => hex + ':');
-const BYTE_HEX_PADDED_COLON: readonly string[] = BYTE_HEX_PADDED.map((hex) => hex + ':');
+const BYTE_HEX_COLON: readonly string[] = BYTE_HEX.map((hex) => `${hex}:`);
+const BYTE_HEX_PADDED_COLON: readonly string[] = BYTE_HEX_PADDED.map((hex) => `${hex}:`);
 
 function isIPv4Mapped(bytes: Uint8Array, at: number): boolean {
   for (let i = 0; i < 10; i++) if (bytes[at + i] !== 0) return false;

@@ -141,7 +141,7 @@ export function parseV1(bytes: Uint8Array): ParseResult {
 
   // The four fields after "TCP4 " or "TCP6 ", each taken in one pass when it is plainly valid;
   // anything else is looked at again by the failure functions, which say why.
-  const limit = size < V1_MAX_LENGTH ? size : V1_MAX_LENGTH;
+  const limit = Math.min(size, V1_MAX_LENGTH);
   let start = AFTER_PROTOCOL; // of the field being read
   let destinationStart = 0;
   for (let field = 0; field < 2; field++) {

@@ -92,7 +92,7 @@ export function parseV2(bytes: Uint8Array, maxHeaderSize: number, crcMode: CrcMo
     bytes[10] === 0x54 &&
     bytes[11] === 0x0a;
   if (!whole) {
-    const signatureBytes = size < V2_SIGNATURE.length ? size : V2_SIGNATURE.length;
+    const signatureBytes = Math.min(size, V2_SIGNATURE.length);
     for (let i = 0; i < signatureBytes; i++) {
       if (bytes[i] !== V2_SIGNATURE[i]) return invalid(`v2: signature mismatch at byte ${i}`);
     }

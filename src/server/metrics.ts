@@ -121,5 +121,5 @@ export function renderMetrics(
       ],
     );
   }
-  return out.join('\n') + '\n';
+  return `${out.join('\n')}\n`;
 }

@@ -115,7 +115,7 @@ export async function runWorker(
     if (!inCluster)
       logger.notice(`${signal}: draining`, {
         connections: echo.connectionCount,
-        timeout: config.drainTimeoutMs / 1000 + 's',
+        timeout: `${config.drainTimeoutMs / 1000}s`,
       });
     await echo.close(config.drainTimeoutMs);
     metrics?.close();
@@ -259,7 +259,7 @@ export async function runPrimary(
     );
     logger.notice(`${signal}: draining`, {
       workers: workers.length,
-      timeout: config.drainTimeoutMs / 1000 + 's',
+      timeout: `${config.drainTimeoutMs / 1000}s`,
     });
     await Promise.all(
       workers.map(
@@ -285,7 +285,7 @@ let nextRequest = 0;
 /** Asks every worker for its report; a worker that does not answer within a second is left out. */
 function collectFromWorkers(): Promise<ProcessReport[]> {
   const workers = Object.values(cluster.workers ?? {}).filter(
-    (w): w is Worker => w !== undefined && w.isConnected(),
+    (w): w is Worker => w?.isConnected() === true,
   );
   const id = ++nextRequest;
   return Promise.all(
@@ -392,9 +392,11 @@ function showHost(host: string): string {
 }
 
 function onStopSignal(stop: (signal: string) => Promise<void>): void {
-  let stopping: Promise<void> | null = null;
+  let stopping = false;
   const handler = (signal: NodeJS.Signals) => {
-    stopping ??= stop(signal);
+    if (stopping) return;
+    stopping = true;
+    void stop(signal);
   };
   process.on('SIGTERM', handler);
   process.on('SIGINT', handler);

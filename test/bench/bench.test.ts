@@ -74,7 +74,10 @@ test('pingpong: every line echoed and verified, rates and latency reported, char
         result.latencyMs.p50 <= result.latencyMs.p99 &&
         result.latencyMs.p99 <= result.latencyMs.max,
     );
-    assert.match(readFileSync(chart, 'utf8'), /^<svg [^>]*>[^]*pingpong: lines\/s[^]*<\/svg>\n$/);
+    assert.match(
+      readFileSync(chart, 'utf8'),
+      /^<svg [^>]*>[\s\S]*pingpong: lines\/s[\s\S]*<\/svg>\n$/,
+    );
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

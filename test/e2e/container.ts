@@ -75,7 +75,7 @@ export function rootFileSystem(log: (line: string) => void): string {
       ['--variant=minbase', `--include=${INCLUDE}`, SUITE, building, mirror],
       { stdio: ['ignore', 'ignore', 'pipe'], timeout: 600_000 },
     );
-    writeFileSync(join(building, '.complete'), new Date().toISOString() + '\n');
+    writeFileSync(join(building, '.complete'), `${new Date().toISOString()}\n`);
     // A run that finished first may already boot from `dir`: keep that one, drop ours.
     if (!existsSync(join(dir, '.complete'))) {
       rmSync(dir, { recursive: true, force: true });

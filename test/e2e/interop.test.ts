@@ -268,7 +268,7 @@ for (const b of built) {
 test('HAProxy health checks (v2 LOCAL) are answered and logged as health checks', async () => {
   const haproxy = peers[0];
   await haproxy.waitFor(/Server be7\/s7 is DOWN/, 3000); // the control: a failing check is seen
-  await server.waitFor(/(health check \(v2 LOCAL\)[^]*){6}/, 3000);
+  await server.waitFor(/(health check \(v2 LOCAL\)[\s\S]*){6}/, 3000);
   const checks = logLines(server.output()).filter((l) => l.msg === 'health check (v2 LOCAL)');
   assert.ok(
     checks.every((l) => String(l.client).startsWith('10.71.2.1:')),
@@ -312,7 +312,7 @@ test('a client cannot forge its address through the balancer: its header is just
     host: '10.71.1.1',
     port: 7001,
     sourcePort: port,
-    input: forged + 'q\r\n',
+    input: `${forged}q\r\n`,
   });
   assert.is(reply.toString('latin1'), forged);
   const line = await openLine(port);

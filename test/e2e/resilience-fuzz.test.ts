@@ -2,7 +2,7 @@
 // random valid headers and random lines cut into random chunks must come back byte for byte,
 // with the header's client in the log; mutated headers must each end in an `open` or a
 // `reject`, promptly, and never take the server down. Seeded: SEED=n replays a run.
-import net from 'node:net';
+import type net from 'node:net';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import {

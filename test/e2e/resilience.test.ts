@@ -4,7 +4,7 @@
 // descriptors back. Figures are printed at the end (docs/resilience.md quotes them).
 import { execFileSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import net from 'node:net';
+import type net from 'node:net';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { CLI } from '../helpers/cli.ts';
@@ -224,7 +224,7 @@ test('5 000 idle connections are held cheaply, then closed at the idle timeout',
           const i = sockets.push(socket) - 1;
           echoed.push('');
           socket.setEncoding('latin1').on('data', (d: string) => (echoed[i] += d));
-          socket.write(v1Header() + 'hello\r\n');
+          socket.write(`${v1Header()}hello\r\n`);
         }
       }
       await until(
@@ -248,7 +248,7 @@ test('a header that never ends is refused at its length limit, not at the timeou
     const v1 = await openMany(s.port, 20);
     const v2 = await openMany(s.port, 20);
     const started = Date.now();
-    for (const socket of v1) socket.write('PROXY TCP4 ' + '1'.repeat(200));
+    for (const socket of v1) socket.write(`PROXY TCP4 ${'1'.repeat(200)}`);
     // A v2 prefix declaring 65535 more bytes (past the 4096-byte ceiling), then more coming.
     const v2Prefix = Buffer.concat([
       Buffer.from('0d0a0d0a000d0a515549540a2111ffff', 'hex'),
@@ -346,7 +346,7 @@ test('thousands of connections reset mid-line leave nothing behind', async () =>
     let reset = 0;
     for (let round = 0; round < 10; round++) {
       const sockets = await openMany(s.port, 200);
-      for (const socket of sockets) socket.write(v1Header() + 'a line that never ends');
+      for (const socket of sockets) socket.write(`${v1Header()}a line that never ends`);
       await sleep(20);
       for (const socket of sockets) socket.resetAndDestroy();
       reset += sockets.length;
@@ -519,7 +519,7 @@ test('--workers 2: a killed worker is replaced while the other serves; SIGTERM t
 });
 
 test.after(() => {
-  console.log('\n' + figures.map((f) => `resilience: ${f}`).join('\n'));
+  console.log(`\n${figures.map((f) => `resilience: ${f}`).join('\n')}`);
 });
 
 test.run();

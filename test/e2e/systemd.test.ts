@@ -111,7 +111,7 @@ function refused(host: string, port: number): Promise<boolean> {
 }
 
 function setOptions(lines: readonly string[]): void {
-  box.writeFile('/etc/default/elb-proxy-echo', lines.join('\n') + '\n');
+  box.writeFile('/etc/default/elb-proxy-echo', `${lines.join('\n')}\n`);
   // The suite restarts more often than systemd's start limit (5 in 10 s) allows a real service.
   box.check(['systemctl', 'reset-failed', UNIT]);
   box.check(['systemctl', 'restart', UNIT]);

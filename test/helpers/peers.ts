@@ -182,7 +182,7 @@ export function haproxyConfig(listeners: readonly HaproxyListener[]): string {
     const check = l.check !== undefined ? ' check inter 200ms fall 1 rise 1' : '';
     lines.push(`  server s${i} ${l.server}${send}${options}${check}`);
   });
-  return lines.join('\n') + '\n';
+  return `${lines.join('\n')}\n`;
 }
 
 /** Runs HAProxy in the foreground inside `ns` and waits until every listener is up. */
@@ -213,23 +213,21 @@ export interface NginxListener {
 
 /** nginx configuration: the stream module only, errors on stderr, state in `dir`. */
 export function nginxConfig(dir: string, listeners: readonly NginxListener[]): string {
-  return (
-    [
-      'load_module /usr/lib/nginx/modules/ngx_stream_module.so;',
-      'daemon off;',
-      // One process: nothing is left behind if it is killed (a master's workers would be).
-      'master_process off;',
-      `pid ${join(dir, 'nginx.pid')};`,
-      'error_log stderr info;',
-      'events { worker_connections 64; }',
-      'stream {',
-      ...listeners.map(
-        (l) =>
-          `  server { listen ${l.listen}; proxy_pass ${l.upstream}; proxy_protocol on; proxy_half_close on; proxy_connect_timeout 2s; }`,
-      ),
-      '}',
-    ].join('\n') + '\n'
-  );
+  return `${[
+    'load_module /usr/lib/nginx/modules/ngx_stream_module.so;',
+    'daemon off;',
+    // One process: nothing is left behind if it is killed (a master's workers would be).
+    'master_process off;',
+    `pid ${join(dir, 'nginx.pid')};`,
+    'error_log stderr info;',
+    'events { worker_connections 64; }',
+    'stream {',
+    ...listeners.map(
+      (l) =>
+        `  server { listen ${l.listen}; proxy_pass ${l.upstream}; proxy_protocol on; proxy_half_close on; proxy_connect_timeout 2s; }`,
+    ),
+    '}',
+  ].join('\n')}\n`;
 }
 
 /** Runs nginx in the foreground inside `ns` and waits until every listener is up. */

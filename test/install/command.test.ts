@@ -62,8 +62,8 @@ test('uninstall takes no arguments', async () => {
 
 test('--help lists install and uninstall', async () => {
   const r = await runCli(['--help']);
-  assert.match(r.stdout, /^  install /m);
-  assert.match(r.stdout, /^  uninstall /m);
+  assert.match(r.stdout, /^ {2}install /m);
+  assert.match(r.stdout, /^ {2}uninstall /m);
   assert.match(r.stdout, /--socket/);
 });
 

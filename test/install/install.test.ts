@@ -88,7 +88,7 @@ Install(
     assert.is(read(m.host.paths.executable), 'executable v2');
     assert.match(read(m.host.paths.envFile), /^ELB_PROXY_ECHO_PORT=5001$/m);
     assert.ok(m.said.some((line) => line.startsWith('kept ')));
-    assert.not.ok(existsSync(m.host.paths.executable + '.new'), 'no temporary file left behind');
+    assert.not.ok(existsSync(`${m.host.paths.executable}.new`), 'no temporary file left behind');
   },
 );
 
@@ -106,7 +106,7 @@ Install(
     mkdirSync(join(m.host.paths.executable, 'in-the-way'), { recursive: true });
     assert.throws(() => install(request(m), m.host));
     assert.not.ok(
-      existsSync(m.host.paths.executable + '.new'),
+      existsSync(`${m.host.paths.executable}.new`),
       'no partial executable left behind',
     );
     assert.not.ok(existsSync(join(m.host.paths.unitDir, 'elb-proxy-echo.service')));

@@ -20,7 +20,7 @@ test('embedding keeps backquotes, backslashes and ${} as written', async () => {
   const tricky = 'A=`x` \\n ${HOME} $MAINPID\n';
   const source = unitsModule({ SERVICE_UNIT: tricky, SOCKET_UNIT: '' });
   const module = await import(
-    'data:text/javascript,' + encodeURIComponent(source.replaceAll(': string', ''))
+    `data:text/javascript,${encodeURIComponent(source.replaceAll(': string', ''))}`
   );
   assert.is(module.SERVICE_UNIT, tricky);
 });

@@ -314,7 +314,7 @@ export const V1_IMPOSSIBLE_STARTS: readonly [string, Uint8Array, RegExp][] = [
   ],
 ];
 
-const aws = '01' + Buffer.from('vpce-08d2bf15fefb1a2fa').toString('hex');
+const aws = `01${Buffer.from('vpce-08d2bf15fefb1a2fa').toString('hex')}`;
 
 export const V2_CASES: readonly ValidCase[] = [
   {

@@ -285,13 +285,13 @@ early.run();
 
 const families = suite('all 256 v2 family/transport bytes');
 const DEFINED: Record<number, [string, number]> = {
-  0x00: ['UNKNOWN', 0],
-  0x11: ['TCP4', 12],
-  0x12: ['UDP4', 12],
-  0x21: ['TCP6', 36],
-  0x22: ['UDP6', 36],
-  0x31: ['UNIX_STREAM', 216],
-  0x32: ['UNIX_DGRAM', 216],
+  0: ['UNKNOWN', 0],
+  17: ['TCP4', 12],
+  18: ['UDP4', 12],
+  33: ['TCP6', 36],
+  34: ['UDP6', 36],
+  49: ['UNIX_STREAM', 216],
+  50: ['UNIX_DGRAM', 216],
 };
 families('only the seven defined bytes are accepted, for PROXY and LOCAL', () => {
   let accepted = 0;

@@ -70,7 +70,7 @@ signals('SIGTERM drains: open connections finish, new ones are refused, then exi
     client.write('q\n');
     await client.waitClose();
     assert.is(await exited(child), 0);
-    assert.match(output(), /info  stopped connections=1 lines=2\n$/);
+    assert.match(output(), /info {2}stopped connections=1 lines=2\n$/);
   } finally {
     child.kill('SIGKILL');
   }
