@@ -6,7 +6,7 @@
 // the benchmark or the installer in its memory, and --version loads nothing else.
 import type { Cluster } from 'node:cluster';
 import { isSea } from 'node:sea';
-import { formatOptions, UsageError } from './options.ts';
+import { formatOptions, isSettingError, UsageError } from './options.ts';
 import { versionLine } from './version.ts';
 
 /** The help text: it lists the options of serve and install, so it loads those two tables. */
@@ -63,7 +63,7 @@ export async function main(
     else if (first === 'bench') return await (await import('./bench/index.ts')).bench(rest, env);
     else throw new UsageError(`unknown command "${first}" (try --help)`);
   } catch (error) {
-    if (!(error instanceof UsageError)) throw error;
+    if (!isSettingError(error)) throw error;
     process.stderr.write(`elb-proxy-echo: ${error.message}\n`);
     // Exit now, not when the event loop empties: a setting can fail after something already
     // listens (--metrics-port taken once the echo port is bound, with or without workers), and

@@ -4,9 +4,15 @@
 // (and, for options that have one, an environment variable) into a frozen object of typed
 // values. Bad input is a configuration error: it throws `UsageError`, which the CLI turns into
 // a one-line reason and exit status 2 before anything starts.
+import { ServerConfigError } from './server/errors.ts';
 
 export class UsageError extends Error {
   override name = 'UsageError';
+}
+
+/** A bad setting, from the options or from the server below them: exit status 2. */
+export function isSettingError(error: unknown): error is Error {
+  return error instanceof UsageError || error instanceof ServerConfigError;
 }
 
 export interface Option<T> {
@@ -96,9 +102,30 @@ function parseOne(option: Option<unknown>, raw: string, where: string): unknown 
   try {
     return option.parse(raw);
   } catch (error) {
-    if (error instanceof UsageError) throw new UsageError(`${where}: ${error.message}`);
+    // A value parser from below (the server's --trust) throws its own kind: same treatment.
+    if (error instanceof UsageError || error instanceof ServerConfigError)
+      throw new UsageError(`${where}: ${error.message}`);
     throw error;
   }
+}
+
+/** An option that takes a value (`--flag VALUE`), without an environment variable. */
+export function option<T>(
+  flag: string,
+  value: string,
+  help: string,
+  defaultValue: T,
+  parse: (raw: string) => T,
+) {
+  return { flag, value, help, default: defaultValue, parse } as const;
+}
+
+/** The same table, each option also read from its environment variable (`envName`). */
+export function withEnv<S extends OptionTable>(table: S): S {
+  const out: Record<string, Option<unknown>> = {};
+  for (const [key, entry] of Object.entries(table))
+    out[key] = { ...entry, env: envName(entry.flag) };
+  return out as S;
 }
 
 /** Help text for a table: one entry per option with its variable and default. */
@@ -153,6 +180,20 @@ export function size(min: number, max: number): (raw: string) => number {
     const n = Number(m[1]) * (m[2] === undefined ? 1 : /k/i.test(m[2]) ? 1024 : 1024 * 1024);
     if (n < min || n > max) throw new UsageError(`${raw} is outside ${min}..${max} bytes`);
     return n;
+  };
+}
+
+/**
+ * A duration kept as written (so --help shows `5s`, not milliseconds), checked against `maxMs`.
+ * Zero is refused unless `allowZero`: a zero timeout would end everything at once, while a zero
+ * pause or drain time is a real choice.
+ */
+export function durationText(maxMs: number, allowZero: boolean): (raw: string) => string {
+  const check = duration(maxMs);
+  return (raw) => {
+    if (check(raw) === 0 && !allowZero)
+      throw new UsageError(`${raw} is zero; give a time such as 5s`);
+    return raw;
   };
 }
 

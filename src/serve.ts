@@ -6,15 +6,18 @@ import cluster from 'node:cluster';
 import { createLogger, FdSink, type Logger, LEVELS, LOG_FORMATS } from './log.ts';
 import {
   duration,
-  envName,
+  durationText,
   integer,
+  isSettingError,
   oneOf,
+  option,
   type OptionTable,
   type OptionValues,
   parseOptions,
   size,
   text,
   UsageError,
+  withEnv,
 } from './options.ts';
 import {
   type Binding,
@@ -29,15 +32,7 @@ import { POLICIES } from './server/policy.ts';
 import { ECHO_DEFAULTS } from './server/server.ts';
 import { parseTrustList, type TrustList } from './server/trust.ts';
 
-const option = <T>(
-  flag: string,
-  value: string | undefined,
-  help: string,
-  defaultValue: T,
-  parse: (raw: string) => T,
-) => ({ flag, env: envName(flag), value, help, default: defaultValue, parse }) as const;
-
-export const serveOptions = {
+export const serveOptions = withEnv({
   port: { ...option('port', 'N', 'TCP port to listen on', 5000, integer(0, 65535)), short: 'p' },
   host: option('host', 'ADDR', 'address to listen on (:: is IPv6 and IPv4)', '::', text),
   backlog: option(
@@ -66,14 +61,14 @@ export const serveOptions = {
     'TIME',
     'time a PROXY header may take from its first byte',
     '5s',
-    durationText(duration(60_000)),
+    durationText(60_000, false),
   ),
   idleTimeout: option(
     'idle-timeout',
     'TIME',
     'close a connection without data for this long (also one that has sent nothing yet)',
     '5m',
-    durationText(duration(24 * 3600_000)),
+    durationText(24 * 3600_000, false),
   ),
   maxLine: option(
     'max-line',
@@ -125,18 +120,9 @@ export const serveOptions = {
     'TIME',
     'on SIGTERM/SIGINT, time open connections get to finish',
     '10s',
-    durationText(duration(3600_000), true),
+    durationText(3600_000, true),
   ),
-} satisfies OptionTable;
-
-// Durations stay text in the table so --help shows `5s`, not milliseconds; checked when parsed.
-// A zero timeout would close every connection at once: refused (a zero drain time is fine).
-function durationText(check: (raw: string) => number, zero = false): (raw: string) => string {
-  return (raw) => {
-    if (check(raw) === 0 && !zero) throw new UsageError(`${raw} is zero; give a time such as 5s`);
-    return raw;
-  };
-}
+} satisfies OptionTable);
 
 /** `budget` is asked only for `--max-connections auto` (it reads this process's descriptor limit). */
 export function toConfig(
@@ -184,7 +170,7 @@ export async function serve(
   env: Readonly<Record<string, string | undefined>>,
 ): Promise<void> {
   // A worker that fails before it listens reports to its primary and exits, whatever failed.
-  if (cluster.isWorker) return startWorker(() => start(argv, env));
+  if (cluster.isWorker) return startWorker(() => start(argv, env), isSettingError);
   return start(argv, env);
 }
 

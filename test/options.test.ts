@@ -3,6 +3,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import {
   duration,
+  durationText,
   envName,
   flag,
   formatOptions,
@@ -12,7 +13,9 @@ import {
   size,
   text,
   UsageError,
+  withEnv,
 } from '../src/options.ts';
+import { ServerConfigError } from '../src/server/errors.ts';
 
 const table = {
   port: {
@@ -119,6 +122,34 @@ test('formatOptions: one row per option with its variable and default (none for 
       '      --dry-run                  only say what would be done [env ELB_PROXY_ECHO_DRY_RUN]',
     ].join('\n'),
   );
+});
+
+test('durationText keeps the text; zero is refused only where a zero time makes no sense', () => {
+  assert.is(durationText(60_000, false)('5s'), '5s');
+  assert.is(durationText(60_000, true)('0'), '0');
+  assert.throws(() => durationText(60_000, false)('0ms'), usageError(/is zero/));
+  assert.throws(() => durationText(60_000, true)('2m'), usageError(/longer than 60s/));
+});
+
+test('withEnv gives every option its variable', () => {
+  const plain = { port: { ...table.port, env: undefined } } satisfies OptionTable;
+  assert.is(parseOptions(plain, [], { ELB_PROXY_ECHO_PORT: '6000' }).values.port, 5000);
+  assert.is(parseOptions(withEnv(plain), [], { ELB_PROXY_ECHO_PORT: '6000' }).values.port, 6000);
+});
+
+test("a value parser's server error becomes a usage error naming the flag", () => {
+  const trusting = {
+    trust: {
+      flag: 'trust',
+      value: 'CIDR',
+      help: 'who',
+      default: '',
+      parse: (raw: string): string => {
+        throw new ServerConfigError(`"${raw}" is not a range`);
+      },
+    },
+  } satisfies OptionTable;
+  assert.throws(() => parseOptions(trusting, ['--trust', 'x']), usageError(/^--trust: "x"/));
 });
 
 test.run();

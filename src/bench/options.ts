@@ -1,22 +1,15 @@
 // `elb-proxy-echo bench` options, described with the shared option table (src/options.ts).
-import { duration, integer, oneOf, type OptionTable, text, UsageError } from '../options.ts';
-
 // No environment variables here: a benchmark is run by hand, with its flags in view.
-const option = <T>(
-  flag: string,
-  value: string,
-  help: string,
-  defaultValue: T,
-  parse: (raw: string) => T,
-) => ({ flag, value, help, default: defaultValue, parse }) as const;
-
-/** A duration kept as written (so --help shows `10s`); `ms()` turns it into milliseconds. */
-function durationText(maxMs: number): (raw: string) => string {
-  return (raw) => {
-    duration(maxMs)(raw);
-    return raw;
-  };
-}
+import {
+  duration,
+  durationText,
+  integer,
+  oneOf,
+  option,
+  type OptionTable,
+  text,
+  UsageError,
+} from '../options.ts';
 
 export const ms = duration(Number.MAX_SAFE_INTEGER);
 
@@ -53,7 +46,7 @@ export const benchOptions = {
       'TIME',
       'measured time, after every client is connected',
       '10s',
-      durationText(600_000),
+      durationText(600_000, true),
     ),
     short: 'd',
   },
@@ -69,7 +62,7 @@ export const benchOptions = {
     'TIME|auto',
     'pause between an echo and the next line (auto: 0, or about 2s in hold)',
     'auto',
-    (raw) => (raw === 'auto' ? raw : durationText(600_000)(raw)),
+    (raw) => (raw === 'auto' ? raw : durationText(600_000, true)(raw)),
   ),
   proxyHeader: option(
     'proxy-header',
@@ -118,7 +111,7 @@ export const benchOptions = {
     'TIME',
     'longest wait for a connect, an echo or a close before it counts as an error',
     '10s',
-    durationText(120_000),
+    durationText(120_000, false),
   ),
   maxErrors: option(
     'max-errors',

@@ -5,7 +5,7 @@
 // logged. A connection limit below the descriptor limit turns those into refusals the server
 // sees ('drop'), counts and logs.
 import { readdirSync, readFileSync } from 'node:fs';
-import { UsageError } from '../options.ts';
+import { ServerConfigError } from './errors.ts';
 
 /**
  * Descriptors the server opens after start-up besides connections: the listening socket (and
@@ -39,7 +39,7 @@ export function connectionBudget(
   const reserved = openAtStart + HEADROOM;
   if (limit === null) return { maxConnections: cap, limit, reserved, cap };
   if (limit <= reserved) {
-    throw new UsageError(
+    throw new ServerConfigError(
       `the open-file limit (${limit}) leaves no descriptor for connections (the server keeps ${reserved} for itself); raise it (LimitNOFILE=)`,
     );
   }

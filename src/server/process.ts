@@ -4,9 +4,9 @@ import cluster, { type Worker } from 'node:cluster';
 import { isSea } from 'node:sea';
 import type http from 'node:http';
 import type net from 'node:net';
-import { UsageError } from '../options.ts';
 import type { FdSink, LogFormat, Level, Logger } from '../log.ts';
 import type { ConnectionBudget } from './descriptors.ts';
+import { ServerConfigError } from './errors.ts';
 import { startLoopDelayMonitor } from './loop-delay.ts';
 import type { ProcessReport } from './metrics-http.ts';
 import { createEchoServer, type EchoServer, type EchoServerOptions } from './server.ts';
@@ -137,11 +137,14 @@ export async function runWorker(
  * would exit; anything else, a bug or a resource running out: status 1, its trace on stderr)
  * and exits. The primary says the one line.
  */
-export async function startWorker(start: () => Promise<void>): Promise<void> {
+export async function startWorker(
+  start: () => Promise<void>,
+  isSetting: (error: unknown) => error is Error,
+): Promise<void> {
   try {
     await start();
   } catch (error) {
-    const usage = error instanceof UsageError;
+    const usage = isSetting(error);
     if (!usage)
       process.stderr.write(
         `elb-proxy-echo: worker ${process.pid}: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
@@ -328,7 +331,9 @@ async function listen(
     // A machine with IPv6 switched off cannot bind the default `::`: fall back to IPv4.
     if (code === 'EAFNOSUPPORT' && config.host === '::')
       return echo.listen({ ...options, host: '0.0.0.0' });
-    throw new UsageError(`cannot listen on ${showHost(config.host)}:${binding.port}: ${code}`);
+    throw new ServerConfigError(
+      `cannot listen on ${showHost(config.host)}:${binding.port}: ${code}`,
+    );
   }
 }
 
@@ -343,7 +348,7 @@ async function serveMetrics(
     const { startMetricsServer } = await import('./metrics-http.ts');
     server = await startMetricsServer(port, config.host, collect);
   } catch (error) {
-    throw new UsageError(
+    throw new ServerConfigError(
       `cannot serve metrics on ${showHost(config.host)}:${port}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`,
     );
   }

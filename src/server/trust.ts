@@ -4,7 +4,7 @@
 // (`::ffff:10.0.0.5`, what a dual-stack `::` listener reports for IPv4 clients) against IPv4
 // ranges. A bare address means that one address (/32 or /128).
 import net from 'node:net';
-import { UsageError } from '../options.ts';
+import { ServerConfigError } from './errors.ts';
 
 export interface TrustList {
   /** The ranges as given (normalised text), for logs and --help. */
@@ -13,11 +13,11 @@ export interface TrustList {
   allows(address: string): boolean;
 }
 
-/** Parses `10.0.0.0/16,2001:db8::/32,192.0.2.7`; throws UsageError naming the bad entry. */
+/** Parses `10.0.0.0/16,2001:db8::/32,192.0.2.7`; throws ServerConfigError naming the bad entry. */
 export function parseTrustList(raw: string): TrustList {
   const entries = raw.split(',').map((s) => s.trim());
   if (entries.some((s) => s === ''))
-    throw new UsageError(`"${raw}" has an empty entry (expected CIDR[,CIDR…])`);
+    throw new ServerConfigError(`"${raw}" has an empty entry (expected CIDR[,CIDR…])`);
   return trustListOf(entries);
 }
 
@@ -34,11 +34,11 @@ export function trustListOf(entries: readonly string[]): TrustList {
         ? 'ipv6'
         : null;
     if (family === null)
-      throw new UsageError(`"${entry}" is not an IPv4 or IPv6 address or CIDR range`);
+      throw new ServerConfigError(`"${entry}" is not an IPv4 or IPv6 address or CIDR range`);
     const bits = family === 'ipv4' ? 32 : 128;
     const prefixText = slash === -1 ? String(bits) : entry.slice(slash + 1);
     if (!/^\d{1,3}$/.test(prefixText) || Number(prefixText) > bits) {
-      throw new UsageError(`"${entry}": the prefix length must be 0..${bits}`);
+      throw new ServerConfigError(`"${entry}": the prefix length must be 0..${bits}`);
     }
     list.addSubnet(address, Number(prefixText), family);
     ranges.push(`${address}/${prefixText}`);

@@ -1,7 +1,7 @@
 // `--max-connections auto`: the open-file limit read from /proc, less what the server keeps.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { UsageError } from '../../src/options.ts';
+import { ServerConfigError } from '../../src/server/errors.ts';
 import { connectionBudget, HEADROOM, openFilesLimit } from '../../src/server/descriptors.ts';
 
 const limits = (soft: string, hard = soft) =>
@@ -30,7 +30,7 @@ test('a limit that leaves no descriptor for connections is a usage error (exit 2
   assert.throws(
     () => connectionBudget(20 + HEADROOM, 20, 10_000),
     (error: Error) =>
-      error instanceof UsageError &&
+      error instanceof ServerConfigError &&
       error.message.startsWith(
         `the open-file limit (${20 + HEADROOM}) leaves no descriptor for connections (the server keeps ${20 + HEADROOM} for itself)`,
       ),

@@ -1,6 +1,6 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { UsageError } from '../../src/options.ts';
+import { ServerConfigError } from '../../src/server/errors.ts';
 import { parseTrustList } from '../../src/server/trust.ts';
 
 test('IPv4 and IPv6 ranges match the peers inside them only', () => {
@@ -38,7 +38,7 @@ test('bad entries are usage errors naming the entry', () => {
   ] as const) {
     assert.throws(
       () => parseTrustList(raw),
-      (error: Error) => error instanceof UsageError && reason.test(error.message),
+      (error: Error) => error instanceof ServerConfigError && reason.test(error.message),
       raw,
     );
   }
