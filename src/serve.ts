@@ -19,9 +19,9 @@ import {
   UsageError,
   withEnv,
 } from './options.ts';
+import { runPrimary } from './server/primary.ts';
 import {
   type Binding,
-  runPrimary,
   runWorker,
   type ServeConfig,
   startWorker,

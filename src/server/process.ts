@@ -1,7 +1,7 @@
-// The server as a process: listen, report, drain on SIGTERM/SIGINT, and (with --workers N)
-// a primary that forks N workers with node:cluster and sums their metrics.
-import cluster, { type Worker } from 'node:cluster';
-import { isSea } from 'node:sea';
+// The server as a process: listen, report, drain on SIGTERM/SIGINT; as the only process or as
+// one of the workers that primary.ts forks for --workers N. Also what the two share: the
+// messages between them and the lines they log at start.
+import cluster from 'node:cluster';
 import type http from 'node:http';
 import type net from 'node:net';
 import type { FdSink, LogFormat, Level, Logger } from '../log.ts';
@@ -39,8 +39,8 @@ export type Binding =
   | { readonly port: number; readonly reusePort: boolean };
 
 /** How the primary tells a worker its binding (cluster.fork's environment). */
-const WORKER_FD = 'ELB_PROXY_ECHO_WORKER_FD';
-const WORKER_PORT = 'ELB_PROXY_ECHO_WORKER_PORT';
+export const WORKER_FD = 'ELB_PROXY_ECHO_WORKER_FD';
+export const WORKER_PORT = 'ELB_PROXY_ECHO_WORKER_PORT';
 
 export function workerBinding(env: Readonly<Record<string, string | undefined>>): Binding {
   const fd = Number(env[WORKER_FD]);
@@ -50,24 +50,25 @@ export function workerBinding(env: Readonly<Record<string, string | undefined>>)
 }
 
 /** A worker tells its primary it listens (cluster's own event misses exclusive listens). */
-const LISTENING = 'elb-proxy-echo:listening';
-interface ListeningMessage {
+export const LISTENING = 'elb-proxy-echo:listening';
+export interface ListeningMessage {
   readonly type: typeof LISTENING;
   readonly address: string;
   readonly port: number;
 }
 
 /** …or why it could not, with the exit status the single process would have had. */
-const FAILED = 'elb-proxy-echo:failed';
-interface FailedMessage {
+export const FAILED = 'elb-proxy-echo:failed';
+export interface FailedMessage {
   readonly type: typeof FAILED;
   readonly reason: string;
   readonly status: number;
 }
+export type Failure = Omit<FailedMessage, 'type'>;
 
-const METRICS_REQUEST = 'elb-proxy-echo:metrics?';
-const METRICS_REPLY = 'elb-proxy-echo:metrics';
-interface MetricsReply {
+export const METRICS_REQUEST = 'elb-proxy-echo:metrics?';
+export const METRICS_REPLY = 'elb-proxy-echo:metrics';
+export interface MetricsReply {
   readonly type: typeof METRICS_REPLY;
   readonly id: number;
   readonly report: ProcessReport;
@@ -98,6 +99,12 @@ export async function runWorker(
           id: message.id ?? 0,
           report: report(),
         } satisfies MetricsReply);
+    });
+    // The channel closes when the primary is gone (SIGKILL, a crash): nothing would restart,
+    // scrape or stop this worker any more, so it ends its connections and goes too, at once.
+    process.once('disconnect', () => {
+      void echo.close(0).finally(() => process.exit(1));
+      setTimeout(() => process.exit(1), 200).unref();
     });
     logger.debug('worker listening', { pid: process.pid, port: address.port });
     process.send?.({
@@ -162,155 +169,6 @@ export async function startWorker(
   }
 }
 
-/**
- * The primary of --workers N: forks, restarts crashed workers, sums metrics, drains all.
- * `serveArgv` are the serve options as given; each worker runs `serve` with them again.
- */
-export async function runPrimary(
-  config: ServeConfig,
-  logger: Logger,
-  sink: FdSink,
-  binding: Binding,
-  serveArgv: readonly string[],
-): Promise<void> {
-  warnIfUntrusted(config, logger);
-  // cluster starts `<node> <exec> <args>`. A single executable hands every argument to the app
-  // (its argv[1] is the executable again), so there the `exec` slot carries the subcommand.
-  // Workers take the connection limit the primary worked out (and logged), not their own.
-  const workerArgv = [...serveArgv, '--max-connections', String(config.echo.maxConnections)];
-  if (isSea()) cluster.setupPrimary({ exec: 'serve', args: workerArgv });
-  else cluster.setupPrimary({ exec: process.argv[1], args: ['serve', ...workerArgv] });
-  let stopping = false;
-  // The first worker starts alone: with port 0 it picks the port the others join, and a port
-  // that cannot be bound fails once, with one message.
-  let port = 'fd' in binding ? 0 : binding.port;
-  let listening = 0;
-  /** What workers that failed before listening reported, by worker id. */
-  const failures = new Map<number, Omit<FailedMessage, 'type'>>();
-  let failStart: (failure: Omit<FailedMessage, 'type'>) => void = () => {};
-  const fork = () => {
-    const worker = cluster.fork(
-      'fd' in binding ? { [WORKER_FD]: String(binding.fd) } : { [WORKER_PORT]: String(port) },
-    );
-    // A fork that cannot even start (spawn EMFILE…) must not crash the primary (no 'exit' follows).
-    worker.on('error', (error: Error) => {
-      if (listening < config.workers)
-        failStart({ reason: `cannot start a worker: ${error.message}`, status: 1 });
-      else {
-        logger.error('cannot start a worker; trying again', { error: error.message });
-        setTimeout(fork, 1000);
-      }
-    });
-  };
-  const ready = new Promise<ListeningMessage>((resolve) => {
-    cluster.on('message', (worker, message: ListeningMessage | FailedMessage) => {
-      if (message?.type === FAILED)
-        failures.set(worker.id, { reason: message.reason, status: message.status });
-      if (message?.type !== LISTENING) return;
-      if (listening === 0) {
-        port = message.port;
-        for (let i = 1; i < config.workers; i++) fork();
-      }
-      if (++listening === config.workers) resolve(message);
-    });
-  });
-  const failed = new Promise<Omit<FailedMessage, 'type'>>((resolve) => {
-    failStart = resolve;
-    cluster.on('exit', (worker, code, signal) => {
-      if (stopping) return;
-      // A worker that cannot start (port taken…) would fail again: the start fails, with its reason.
-      if (listening < config.workers) {
-        const how = signal !== null ? `was killed by ${signal}` : `exited with status ${code}`;
-        return resolve(
-          failures.get(worker.id) ?? { reason: `a worker ${how} before it listened`, status: 1 },
-        );
-      }
-      logger.error('worker died; starting another', {
-        pid: worker.process.pid,
-        code: code ?? undefined,
-        signal: signal ?? undefined,
-      });
-      // Not unref'd: with every worker gone this timer is what keeps the primary alive.
-      setTimeout(fork, 1000);
-    });
-  });
-  fork();
-  const address = await Promise.race([ready, failed]);
-  if (!('type' in address)) {
-    stopping = true;
-    for (const worker of Object.values(cluster.workers ?? {})) worker?.process.kill('SIGKILL');
-    // A bad setting reads as it would from a single process; anything else says what it cost.
-    const prefix =
-      address.status === 2
-        ? ''
-        : listening === 0
-          ? 'no worker could listen: '
-          : `only ${listening} of ${config.workers} workers could listen: `;
-    process.stderr.write(`elb-proxy-echo: ${prefix}${address.reason}\n`);
-    await sink.flush();
-    process.exit(address.status === 2 ? 2 : 1);
-  }
-  noteConnectionBudget(config, logger);
-  logger.notice(`listening on port ${address.port}`, listenFields(config, address, binding));
-  let metrics: http.Server | null = null;
-  if (config.metricsPort !== null)
-    metrics = await serveMetrics(config, logger, () => collectFromWorkers());
-  onStopSignal(async (signal) => {
-    stopping = true;
-    const workers = Object.values(cluster.workers ?? {}).filter(
-      (w): w is Worker => w !== undefined,
-    );
-    logger.notice(`${signal}: draining`, {
-      workers: workers.length,
-      timeout: `${config.drainTimeoutMs / 1000}s`,
-    });
-    await Promise.all(
-      workers.map(
-        (worker) =>
-          new Promise<void>((resolve) => {
-            if (worker.isDead()) return resolve();
-            worker.once('exit', () => resolve());
-            worker.process.kill('SIGTERM');
-            // A worker stuck past the drain time (plus a margin) is killed.
-            setTimeout(() => worker.process.kill('SIGKILL'), config.drainTimeoutMs + 5000).unref();
-          }),
-      ),
-    );
-    metrics?.close();
-    logger.notice('stopped');
-    await sink.flush();
-    process.exit(0);
-  });
-}
-
-let nextRequest = 0;
-
-/** Asks every worker for its report; a worker that does not answer within a second is left out. */
-function collectFromWorkers(): Promise<ProcessReport[]> {
-  const workers = Object.values(cluster.workers ?? {}).filter(
-    (w): w is Worker => w?.isConnected() === true,
-  );
-  const id = ++nextRequest;
-  return Promise.all(
-    workers.map(
-      (worker) =>
-        new Promise<ProcessReport | null>((resolve) => {
-          const timer = setTimeout(() => done(null), 1000);
-          const onMessage = (message: MetricsReply) => {
-            if (message?.type === METRICS_REPLY && message.id === id) done(message.report);
-          };
-          const done = (report: ProcessReport | null) => {
-            clearTimeout(timer);
-            worker.off('message', onMessage);
-            resolve(report);
-          };
-          worker.on('message', onMessage);
-          worker.send({ type: METRICS_REQUEST, id });
-        }),
-    ),
-  ).then((reports) => reports.filter((r): r is ProcessReport => r !== null));
-}
-
 async function listen(
   echo: EchoServer,
   config: ServeConfig,
@@ -337,7 +195,7 @@ async function listen(
   }
 }
 
-async function serveMetrics(
+export async function serveMetrics(
   config: ServeConfig,
   logger: Logger,
   collect: () => Promise<readonly ProcessReport[]>,
@@ -357,7 +215,7 @@ async function serveMetrics(
   return server;
 }
 
-function listenFields(
+export function listenFields(
   config: ServeConfig,
   address: { address: string | null; port: number },
   binding: Binding,
@@ -372,7 +230,7 @@ function listenFields(
   };
 }
 
-function warnIfUntrusted(config: ServeConfig, logger: Logger): void {
+export function warnIfUntrusted(config: ServeConfig, logger: Logger): void {
   if (config.echo.trust === null && config.echo.proxyProtocol !== 'off') {
     logger.warn(
       'no --trust set: any address may send a PROXY header and claim to be any client; set --trust to the load balancer subnets',
@@ -381,7 +239,7 @@ function warnIfUntrusted(config: ServeConfig, logger: Logger): void {
 }
 
 /** With `--max-connections auto`, one line at start-up (once, not per worker) with the figure. */
-function noteConnectionBudget(config: ServeConfig, logger: Logger): void {
+export function noteConnectionBudget(config: ServeConfig, logger: Logger): void {
   const budget = config.connectionBudget;
   if (budget !== null) {
     logger.info(`--max-connections auto: ${budget.maxConnections} per process`, {
@@ -396,7 +254,7 @@ function showHost(host: string): string {
   return host.includes(':') ? `[${host}]` : host;
 }
 
-function onStopSignal(stop: (signal: string) => Promise<void>): void {
+export function onStopSignal(stop: (signal: string) => Promise<void>): void {
   let stopping = false;
   const handler = (signal: NodeJS.Signals) => {
     if (stopping) return;

@@ -426,6 +426,41 @@ processes(
   },
 );
 
+/** Is this process gone (no such pid, or a zombie nobody reaps)? */
+function gone(pid: number): boolean {
+  try {
+    return readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].startsWith('Z');
+  } catch {
+    return true;
+  }
+}
+
+processes(
+  '--workers 2: a SIGKILLed primary takes its workers with it within a second, and their connections',
+  async () => {
+    const { child, output } = await startCli([...LOOPBACK, '--workers', '2'], /listening on/);
+    try {
+      const port = Number(/port (\d+)/.exec(output())![1]);
+      const client = await TestClient.connect(port);
+      client.write(Buffer.concat([v1(), Buffer.from('held\n')]));
+      await client.readBytes(5);
+      const pid = child.pid!;
+      const workers = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8')
+        .trim()
+        .split(' ')
+        .map(Number);
+      assert.is(workers.length, 2);
+      child.kill('SIGKILL');
+      const killedAt = Date.now();
+      await eventually(() => workers.every(gone), 'both workers gone', 1000);
+      assert.ok(Date.now() - killedAt < 1000);
+      await client.waitClose();
+    } finally {
+      child.kill('SIGKILL');
+    }
+  },
+);
+
 processes(
   '--workers 2: a worker that fails before it listens exits, and so does the primary, with status 1 and a one-line reason',
   async () => {
