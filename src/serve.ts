@@ -28,6 +28,7 @@ import {
   workerBinding,
 } from './server/process.ts';
 import { type ConnectionBudget, readConnectionBudget } from './server/descriptors.ts';
+import { METRICS_LIMITS } from './server/metrics-http.ts';
 import { POLICIES } from './server/policy.ts';
 import { ECHO_DEFAULTS } from './server/server.ts';
 import { parseTrustList, type TrustList } from './server/trust.ts';
@@ -112,6 +113,13 @@ export const serveOptions = withEnv({
     'off',
     (raw) => (raw === 'off' ? 'off' : String(integer(0, 65535)(raw))),
   ),
+  metricsHost: option(
+    'metrics-host',
+    'ADDR',
+    'address of the metrics port (it has no authentication: open it to your Prometheus only)',
+    '127.0.0.1',
+    text,
+  ),
   workers: option('workers', 'N|auto', 'server processes (auto: one per CPU)', '1', (raw) =>
     raw === 'auto' ? 'auto' : String(integer(1, 64)(raw)),
   ),
@@ -128,13 +136,16 @@ export const serveOptions = withEnv({
 export function toConfig(
   values: OptionValues<typeof serveOptions>,
   cpus: number,
-  budget: () => ConnectionBudget = () => readConnectionBudget(ECHO_DEFAULTS.maxConnections),
+  budget: (extra: number) => ConnectionBudget = (extra) =>
+    readConnectionBudget(ECHO_DEFAULTS.maxConnections, extra),
 ): ServeConfig {
   if (values.metricsPort === String(values.port) && values.port !== 0) {
     throw new UsageError(`--metrics-port ${values.metricsPort} is the echo port too; pick another`);
   }
   const ms = duration(Number.MAX_SAFE_INTEGER);
-  const connectionBudget = values.maxConnections === 'auto' ? budget() : null;
+  // The metrics listener and its connections take descriptors too.
+  const metricsDescriptors = values.metricsPort === 'off' ? 0 : 1 + METRICS_LIMITS.connections;
+  const connectionBudget = values.maxConnections === 'auto' ? budget(metricsDescriptors) : null;
   return Object.freeze({
     port: values.port,
     host: values.host,
@@ -151,6 +162,7 @@ export function toConfig(
     logLevel: values.logLevel,
     logFormat: values.logFormat,
     metricsPort: values.metricsPort === 'off' ? null : Number(values.metricsPort),
+    metricsHost: values.metricsHost,
     workers: values.workers === 'auto' ? Math.max(1, cpus) : Number(values.workers),
     drainTimeoutMs: ms(values.drainTimeout),
     connectionBudget,

@@ -9,8 +9,8 @@ import { ServerConfigError } from './errors.ts';
 
 /**
  * Descriptors the server opens after start-up besides connections: the listening socket (and
- * the IPv4 one when `::` is refused), the signal pipe, the metrics listener and a few scrapes,
- * DNS look-ups of --host, the cluster channel; with a margin.
+ * the IPv4 one when `::` is refused), the signal pipe, DNS look-ups of --host, the cluster
+ * channel; with a margin. The metrics port's are counted apart (`extra`), by its own cap.
  */
 export const HEADROOM = 16;
 
@@ -18,7 +18,7 @@ export interface ConnectionBudget {
   readonly maxConnections: number;
   /** The soft open-file limit; null: none found (unlimited, or no /proc). */
   readonly limit: number | null;
-  /** Descriptors kept for the server itself: those open at start plus HEADROOM. */
+  /** Descriptors kept for the server itself: those open at start, HEADROOM and `extra`. */
   readonly reserved: number;
   /** The most `auto` gives, whatever the limit. */
   readonly cap: number;
@@ -35,8 +35,9 @@ export function connectionBudget(
   limit: number | null,
   openAtStart: number,
   cap: number,
+  extra = 0,
 ): ConnectionBudget {
-  const reserved = openAtStart + HEADROOM;
+  const reserved = openAtStart + HEADROOM + extra;
   if (limit === null) return { maxConnections: cap, limit, reserved, cap };
   if (limit <= reserved) {
     throw new ServerConfigError(
@@ -47,10 +48,11 @@ export function connectionBudget(
 }
 
 /**
- * This process's budget, read once at start. Node has raised its soft limit to the hard one by
+ * This process's budget, read once at start; `extra`: descriptors other listeners may hold
+ * (the metrics port and its connections). Node has raised its soft limit to the hard one by
  * now, so this is the limit the server really has.
  */
-export function readConnectionBudget(cap: number): ConnectionBudget {
+export function readConnectionBudget(cap: number, extra = 0): ConnectionBudget {
   let limits = '';
   let open = 0;
   try {
@@ -59,5 +61,5 @@ export function readConnectionBudget(cap: number): ConnectionBudget {
   } catch {
     // No /proc: no figure to go by; the cap applies.
   }
-  return connectionBudget(openFilesLimit(limits), open, cap);
+  return connectionBudget(openFilesLimit(limits), open, cap, extra);
 }

@@ -59,11 +59,31 @@ function addInto(into: Record<string, number>, from: Readonly<Record<string, num
   for (const key in from) into[key] = (into[key] ?? 0) + from[key];
 }
 
-/** Event-loop delay figures in seconds (from perf_hooks.monitorEventLoopDelay). */
+/**
+ * Event-loop delay of one process since it started, in seconds (from
+ * perf_hooks.monitorEventLoopDelay): cumulative, so a scrape reads without resetting anything.
+ */
 export interface LoopDelay {
   readonly p50: number;
   readonly p99: number;
   readonly max: number;
+  /** Total delay over all samples, and the number of samples (a summary's _sum and _count). */
+  readonly sum: number;
+  readonly count: number;
+}
+
+/** Over workers: the worst worker's quantiles, and sum and count added up. */
+export function worstLoopDelay(list: readonly LoopDelay[]): LoopDelay | null {
+  if (list.length === 0) return null;
+  let { p50, p99, max, sum, count } = list[0];
+  for (const d of list.slice(1)) {
+    p50 = Math.max(p50, d.p50);
+    p99 = Math.max(p99, d.p99);
+    max = Math.max(max, d.max);
+    sum += d.sum;
+    count += d.count;
+  }
+  return { p50, p99, max, sum, count };
 }
 
 export function renderMetrics(
@@ -110,16 +130,13 @@ export function renderMetrics(
     ['', workers],
   ]);
   if (loopDelay !== null) {
-    metric(
-      'elb_proxy_echo_event_loop_delay_seconds',
-      'gauge',
-      'Event-loop delay since the previous scrape (the worst worker).',
-      [
-        ['{quantile="0.5"}', loopDelay.p50],
-        ['{quantile="0.99"}', loopDelay.p99],
-        ['{quantile="1"}', loopDelay.max],
-      ],
-    );
+    const name = 'elb_proxy_echo_event_loop_delay_seconds';
+    metric(name, 'summary', 'Event-loop delay since start (quantiles: the worst worker).', [
+      ['{quantile="0.5"}', loopDelay.p50],
+      ['{quantile="0.99"}', loopDelay.p99],
+      ['{quantile="1"}', loopDelay.max],
+    ]);
+    out.push(`${name}_sum ${loopDelay.sum}`, `${name}_count ${loopDelay.count}`);
   }
   return `${out.join('\n')}\n`;
 }

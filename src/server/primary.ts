@@ -1,7 +1,7 @@
 // The primary of --workers N: fork the workers and wait until they all listen, restart one that
 // dies, gather their metrics for a scrape, drain them all on SIGTERM/SIGINT.
 import cluster, { type Worker } from 'node:cluster';
-import type http from 'node:http';
+import type net from 'node:net';
 import { isSea } from 'node:sea';
 import type { FdSink, Logger } from '../log.ts';
 import type { ProcessReport } from './metrics-http.ts';
@@ -64,7 +64,7 @@ export async function runPrimary(
   restartWorkersThatDie(fleet);
   noteConnectionBudget(config, logger);
   logger.notice(`listening on port ${started.port}`, listenFields(config, started, binding));
-  let metrics: http.Server | null = null;
+  let metrics: net.Server | null = null;
   if (config.metricsPort !== null) {
     const collect = reportCollector(cluster, liveWorkers);
     metrics = await serveMetrics(config, logger, collect);

@@ -2,7 +2,6 @@
 // one of the workers that primary.ts forks for --workers N. Also what the two share: the
 // messages between them and the lines they log at start.
 import cluster from 'node:cluster';
-import type http from 'node:http';
 import type net from 'node:net';
 import type { FdSink, LogFormat, Level, Logger } from '../log.ts';
 import type { ConnectionBudget } from './descriptors.ts';
@@ -21,6 +20,8 @@ export interface ServeConfig {
   readonly logFormat: LogFormat;
   /** null: no metrics endpoint. */
   readonly metricsPort: number | null;
+  /** Where the metrics port listens (loopback unless told otherwise: it has no authentication). */
+  readonly metricsHost: string;
   readonly workers: number;
   readonly drainTimeoutMs: number;
   /** How `--max-connections auto` was worked out; null when a number was given. */
@@ -90,7 +91,7 @@ export async function runWorker(
     snapshot: echo.metrics.snapshot(),
     loopDelay: monitor.read(),
   });
-  let metrics: http.Server | null = null;
+  let metrics: net.Server | null = null;
   if (inCluster) {
     process.on('message', (message: { type?: string; id?: number }) => {
       if (message?.type === METRICS_REQUEST)
@@ -199,19 +200,19 @@ export async function serveMetrics(
   config: ServeConfig,
   logger: Logger,
   collect: () => Promise<readonly ProcessReport[]>,
-): Promise<http.Server> {
+): Promise<net.Server> {
   const port = config.metricsPort ?? 0;
-  let server: http.Server;
+  let server: net.Server;
   try {
     const { startMetricsServer } = await import('./metrics-http.ts');
-    server = await startMetricsServer(port, config.host, collect);
+    server = await startMetricsServer(port, config.metricsHost, collect);
   } catch (error) {
     throw new ServerConfigError(
-      `cannot serve metrics on ${showHost(config.host)}:${port}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`,
+      `cannot serve metrics on ${showHost(config.metricsHost)}:${port}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`,
     );
   }
   const address = server.address() as net.AddressInfo;
-  logger.notice(`metrics at http://${showHost(config.host)}:${address.port}/metrics`);
+  logger.notice(`metrics at http://${showHost(config.metricsHost)}:${address.port}/metrics`);
   return server;
 }
 

@@ -2,7 +2,10 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { ServerConfigError } from '../../src/server/errors.ts';
+import { parseOptions } from '../../src/options.ts';
+import { serveOptions, toConfig } from '../../src/serve.ts';
 import { connectionBudget, HEADROOM, openFilesLimit } from '../../src/server/descriptors.ts';
+import { METRICS_LIMITS } from '../../src/server/metrics-http.ts';
 
 const limits = (soft: string, hard = soft) =>
   `Limit                     Soft Limit           Hard Limit           Units     \nMax processes             63419                63419                processes \nMax open files            ${soft.padEnd(20)} ${hard.padEnd(20)} files     \n`;
@@ -35,6 +38,20 @@ test('a limit that leaves no descriptor for connections is a usage error (exit 2
         `the open-file limit (${20 + HEADROOM}) leaves no descriptor for connections (the server keeps ${20 + HEADROOM} for itself)`,
       ),
   );
+});
+
+test('the metrics port and its connections are reserved too when it is on', () => {
+  const extras: number[] = [];
+  const budget = (extra: number) => {
+    extras.push(extra);
+    return connectionBudget(256, 20, 10_000, extra);
+  };
+  const off = toConfig(parseOptions(serveOptions, []).values, 1, budget);
+  const on = toConfig(parseOptions(serveOptions, ['--metrics-port', '9100']).values, 1, budget);
+  assert.equal(extras, [0, 1 + METRICS_LIMITS.connections]);
+  assert.is(off.echo.maxConnections! - on.echo.maxConnections!, 1 + METRICS_LIMITS.connections);
+  assert.is(on.connectionBudget?.reserved, 20 + HEADROOM + 1 + METRICS_LIMITS.connections);
+  assert.is(on.metricsHost, '127.0.0.1');
 });
 
 test.run();

@@ -341,6 +341,28 @@ output(
   },
 );
 
+output(
+  '--metrics-host: the metrics port listens on loopback unless told, whatever --host is',
+  async () => {
+    const { child, match } = await startCli(
+      ['--port', '0', '--host', '::1', '--metrics-port', '0'],
+      /metrics at http:\/\/(\S+):(\d+)\/metrics/,
+    );
+    try {
+      assert.is(match[1], '127.0.0.1');
+      const port = Number(match[2]);
+      await TestClient.connect(port, '::1').then(
+        () => assert.unreachable('the metrics port answered on ::1'),
+        (error: NodeJS.ErrnoException) => assert.is(error.code, 'ECONNREFUSED'),
+      );
+      const response = await fetch(`http://127.0.0.1:${port}/healthz`);
+      assert.is(await response.text(), 'ok\n');
+    } finally {
+      child.kill('SIGKILL');
+    }
+  },
+);
+
 output.run();
 
 const processes = suite('processes');
