@@ -169,12 +169,23 @@ export function toConfig(
   });
 }
 
-/** systemd socket activation: the listening socket is fd 3 when LISTEN_PID is this process. */
+/**
+ * systemd socket activation: the listening socket is fd 3 when LISTEN_PID is this process.
+ * One socket is served; more (several ListenStream= lines) is refused at start, as serving fd 3
+ * alone would leave connections to the others waiting in their queues, never accepted.
+ */
 export function activatedFd(
   env: Readonly<Record<string, string | undefined>>,
   pid: number,
 ): number | null {
-  return env.LISTEN_PID === String(pid) && Number(env.LISTEN_FDS) >= 1 ? 3 : null;
+  if (env.LISTEN_PID !== String(pid)) return null;
+  const count = Number(env.LISTEN_FDS);
+  if (!Number.isInteger(count) || count < 1) return null;
+  if (count > 1)
+    throw new UsageError(
+      `systemd passed ${count} listening sockets (LISTEN_FDS=${count}); elb-proxy-echo serves one: give its socket unit a single ListenStream= (install --socket --host ADDR --port N writes one)`,
+    );
+  return 3;
 }
 
 export async function serve(

@@ -421,6 +421,35 @@ for (const workers of ['1', '2']) {
 }
 
 processes(
+  'socket activation: LISTEN_FDS=2 is refused at start with one line and exit 2',
+  async () => {
+    const listeners = [net.createServer(), net.createServer()];
+    for (const l of listeners) await new Promise<void>((r) => l.listen(0, '127.0.0.1', r));
+    const fds = listeners.map((l) => (l as unknown as { _handle: { fd: number } })._handle.fd);
+    const child = spawn(
+      'sh',
+      ['-c', 'LISTEN_PID=$$ LISTEN_FDS=2 exec "$@"', 'sh', process.execPath, CLI, '--port', '1'],
+      { stdio: ['ignore', 'pipe', 'pipe', ...fds] },
+    );
+    for (const l of listeners) l.close();
+    let stdout = '';
+    let stderr = '';
+    child.stdout!.setEncoding('utf8').on('data', (s: string) => (stdout += s));
+    child.stderr!.setEncoding('utf8').on('data', (s: string) => (stderr += s));
+    try {
+      assert.is(await exited(child), 2);
+      assert.is(stdout, '');
+      assert.match(
+        stderr,
+        /^elb-proxy-echo: systemd passed 2 listening sockets \(LISTEN_FDS=2\)[^\n]*\n$/,
+      );
+    } finally {
+      child.kill('SIGKILL');
+    }
+  },
+);
+
+processes(
   '--workers 2: both workers serve, metrics add up, SIGTERM stops them all with exit 0',
   async () => {
     const { child, output } = await startCli(
