@@ -3,15 +3,18 @@
 // to install.ts with the real paths and the real systemctl.
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
+import net from 'node:net';
 import { isSea } from 'node:sea';
 import { type Option, type OptionTable, flag, parseOptions, text, UsageError } from '../options.ts';
-import { serveOptions } from '../serve.ts';
-import { type Host, install, SYSTEM_PATHS, uninstall } from './install.ts';
+import { serveOptions, toConfig } from '../serve.ts';
+import { connectionBudget } from '../server/descriptors.ts';
+import { ECHO_DEFAULTS } from '../server/server.ts';
+import { type Host, install, type SocketListen, SYSTEM_PATHS, uninstall } from './install.ts';
 
 export const installOptions = {
   socket: {
     flag: 'socket',
-    help: 'use socket activation (elb-proxy-echo.socket listens on --port; needed for a port below 1024)',
+    help: 'use socket activation (elb-proxy-echo.socket listens on --host and --port with --backlog; needed for a port below 1024)',
     default: false,
     parse: flag,
   },
@@ -27,10 +30,15 @@ export async function installCommand(argv: readonly string[], _env: Env): Promis
   if (positionals.length > 0)
     throw new UsageError(`install takes options only, not "${positionals[0]}"`);
   const variables = givenAsVariables(serveOptions, argv);
+  // The same cross-checks as serve (--metrics-port equal to --port…), before anything is
+  // written: the service would otherwise fail at every start. The descriptor budget is the
+  // service's business (its LimitNOFILE=), not this process's.
+  toConfig(values, 1, (extra) => connectionBudget(null, 0, ECHO_DEFAULTS.maxConnections, extra));
   requireBindablePort(values.port, values.socket, unprivilegedPortStart());
+  const listen = values.socket ? socketListen(values.host, values.port, values.backlog) : null;
   const source = builtExecutable('install');
   // No arguments at all is an upgrade: the options file and the way of listening stay as they are.
-  const activation = argv.length === 0 ? null : { socket: values.socket, port: values.port };
+  const activation = argv.length === 0 ? null : { socket: listen };
   return runOnHost((host) => install({ source, variables, activation }, host));
 }
 
@@ -78,6 +86,20 @@ export function requireBindablePort(
       `--port ${port}: the service has no privileges to listen below port ${unprivilegedStart}; add --socket to let systemd listen for it`,
     );
   }
+}
+
+/**
+ * Where systemd listens for --socket: ListenStream= takes an IP address, not a name, and a
+ * fixed port (the service's --port 0 would mean a port nobody knows).
+ */
+export function socketListen(host: string, port: number, backlog: number): SocketListen {
+  // A zone id (fe80::1%eth0) names an interface; ListenStream= spells that differently.
+  if (net.isIP(host) === 0 || host.includes('%'))
+    throw new UsageError(
+      `--socket needs --host to be an IP address without a zone (systemd listens on it), not "${host}"`,
+    );
+  if (port === 0) throw new UsageError('--socket needs a --port other than 0');
+  return { host, port, backlog };
 }
 
 function unprivilegedPortStart(): number {

@@ -1,23 +1,26 @@
 // What `install` and `uninstall` do to a machine: files in place, then systemctl. The paths and
 // the way systemctl runs come in as a Host, so tests can point them at a temporary directory.
-import {
-  chmodSync,
-  copyFileSync,
-  existsSync,
-  mkdirSync,
-  realpathSync,
-  renameSync,
-  rmdirSync,
-  rmSync,
-  writeFileSync,
-} from 'node:fs';
+// Every file goes through files.ts: written new and renamed into place, removed only if ours.
+import { mkdirSync, realpathSync, rmdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { hostPortText } from '../server/address-text.ts';
 import { envFileText } from './env-file.ts';
+import {
+  copyNewFile,
+  InstallFileError,
+  lstatOrNull,
+  notOurs,
+  OWNED_MARKER,
+  removeIfOurs,
+  writeNewFile,
+} from './files.ts';
 import { SERVICE_UNIT, SOCKET_UNIT } from './units.ts';
 
 const SERVICE = 'elb-proxy-echo.service';
 const SOCKET = 'elb-proxy-echo.socket';
 const SOCKET_PORT_FILE = 'port.conf';
+const TEXT_MODE = 0o644;
+const EXECUTABLE_MODE = 0o755;
 
 export interface InstallPaths {
   /** Where the unit's ExecStart= expects the executable. */
@@ -42,16 +45,37 @@ export interface Host {
   say(line: string): void;
 }
 
+/** Where systemd listens for the service with socket activation (--host, --port, --backlog). */
+export interface SocketListen {
+  /** An IP address (IPv6 without brackets); `::` is every address, IPv6 and IPv4. */
+  readonly host: string;
+  readonly port: number;
+  readonly backlog: number;
+}
+
 export interface InstallRequest {
   /** The executable to copy (the one running `install`). */
   readonly source: string;
   /** ELB_PROXY_ECHO_* variables from the options given; none given keeps an existing file. */
   readonly variables: ReadonlyMap<string, string>;
   /**
-   * socket: systemd listens on `port` and starts the service on demand (socket activation);
-   * otherwise the service listens itself. null keeps what is installed (an upgrade).
+   * socket: systemd listens where `listen` says and starts the service on demand (socket
+   * activation); null: the service listens itself. The whole field null keeps what is
+   * installed (an upgrade).
    */
-  readonly activation: { readonly socket: boolean; readonly port: number } | null;
+  readonly activation: { readonly socket: SocketListen | null } | null;
+}
+
+/** The socket unit's drop-in: its one listening address replaces the unit's, with the backlog. */
+export function socketDropInText(listen: SocketListen): string {
+  return [
+    `# ${OWNED_MARKER} (written by \`elb-proxy-echo install --socket\`; uninstall removes it)`,
+    '[Socket]',
+    'ListenStream=',
+    `ListenStream=${hostPortText(listen.host, listen.port)}`,
+    `Backlog=${listen.backlog}`,
+    '',
+  ].join('\n');
 }
 
 export function install(request: InstallRequest, host: Host): void {
@@ -60,22 +84,8 @@ export function install(request: InstallRequest, host: Host): void {
   mkdirSync(paths.unitDir, { recursive: true });
   writeFile(join(paths.unitDir, SERVICE), SERVICE_UNIT, host);
   writeFile(join(paths.unitDir, SOCKET), SOCKET_UNIT, host);
-  // The socket's port follows --port through a drop-in, so the unit file stays as shipped; its
-  // presence is also how a later upgrade knows that socket activation is in use. Only that file
-  // is ours: an administrator's own drop-ins beside it (`systemctl edit`) are left alone.
-  const dropIn = socketDropInDir(paths);
-  const portFile = join(dropIn, SOCKET_PORT_FILE);
-  const { activation } = request;
-  const socket = activation === null ? existsSync(portFile) : activation.socket;
-  if (activation !== null) {
-    if (activation.socket) {
-      mkdirSync(dropIn, { recursive: true });
-      writeFile(portFile, `[Socket]\nListenStream=\nListenStream=${activation.port}\n`, host);
-    } else {
-      removePortDropIn(paths);
-    }
-  }
-  if (request.variables.size > 0 || !existsSync(paths.envFile)) {
+  const socket = writeActivation(request.activation, paths, host);
+  if (request.variables.size > 0 || lstatOrNull(paths.envFile) === null) {
     mkdirSync(join(paths.envFile, '..'), { recursive: true });
     writeFile(paths.envFile, envFileText(request.variables), host);
   } else {
@@ -99,10 +109,47 @@ export function install(request: InstallRequest, host: Host): void {
   host.say('follow the log with: journalctl -u elb-proxy-echo -f');
 }
 
+/**
+ * The socket's address follows the options through a drop-in, so the unit file stays as
+ * shipped; its presence is also how a later upgrade knows that socket activation is in use.
+ * Only that file is ours: an administrator's own drop-ins beside it are left alone.
+ * Returns whether socket activation is on.
+ */
+function writeActivation(
+  activation: InstallRequest['activation'],
+  paths: InstallPaths,
+  host: Host,
+): boolean {
+  const portFile = join(socketDropInDir(paths), SOCKET_PORT_FILE);
+  if (activation === null) return lstatOrNull(portFile) !== null;
+  if (activation.socket === null) {
+    removePortDropIn(paths, host);
+    return false;
+  }
+  mkdirSync(socketDropInDir(paths), { recursive: true });
+  writeFile(portFile, socketDropInText(activation.socket), host);
+  return true;
+}
+
+/**
+ * Stops and removes what is ours; anything else at our paths stays, with a line saying why.
+ * A file that cannot be removed does not stop the rest, and systemd always reloads at the end.
+ * Throws (after all that) when something failed, so the exit status says so.
+ */
 export function uninstall(host: Host): void {
   const { paths } = host;
-  const units = [SOCKET, SERVICE].filter((unit) => existsSync(join(paths.unitDir, unit)));
-  if (units.length > 0) host.systemctl(['disable', '--now', ...units]);
+  const failures: string[] = [];
+  const attempt = (what: string, work: () => void) => {
+    try {
+      work();
+    } catch (error) {
+      failures.push(`${what}: ${error instanceof Error ? error.message : String(error)}`);
+      host.say(`could not ${what}: ${error instanceof Error ? error.message : String(error)}`);
+    }
+  };
+  const units = [SOCKET, SERVICE].filter((unit) => isOurs(join(paths.unitDir, unit)));
+  if (units.length > 0)
+    attempt(`disable ${units.join(' ')}`, () => host.systemctl(['disable', '--now', ...units]));
   for (const path of [
     join(paths.unitDir, SERVICE),
     join(paths.unitDir, SOCKET),
@@ -110,52 +157,58 @@ export function uninstall(host: Host): void {
     paths.envFile,
     paths.executable,
   ]) {
-    if (!existsSync(path)) continue;
-    rmSync(path, { force: true });
-    host.say(`removed ${path}`);
+    attempt(`remove ${path}`, () => {
+      const outcome = removeIfOurs(path);
+      if (outcome !== null) host.say(outcome);
+    });
   }
-  removePortDropIn(paths);
-  if (units.length > 0) host.systemctl(['daemon-reload']);
+  attempt('remove the empty drop-in folder', () => removeEmptyDropInDir(paths));
+  attempt('reload systemd', () => host.systemctl(['daemon-reload']));
+  if (failures.length > 0)
+    throw new InstallFileError(`uninstall left work undone: ${failures.join('; ')}`);
   host.say('elb-proxy-echo is uninstalled');
+}
+
+function isOurs(path: string): boolean {
+  try {
+    return notOurs(path) === '';
+  } catch {
+    return false;
+  }
 }
 
 function socketDropInDir(paths: InstallPaths): string {
   return join(paths.unitDir, `${SOCKET}.d`);
 }
 
-/** Removes our port drop-in, and its folder if nothing else is in it. */
-function removePortDropIn(paths: InstallPaths): void {
-  const dropIn = socketDropInDir(paths);
-  rmSync(join(dropIn, SOCKET_PORT_FILE), { force: true });
+/** Removes our port drop-in (when ours), and its folder if nothing else is in it. */
+function removePortDropIn(paths: InstallPaths, host: Host): void {
+  const outcome = removeIfOurs(join(socketDropInDir(paths), SOCKET_PORT_FILE));
+  if (outcome !== null) host.say(outcome);
+  removeEmptyDropInDir(paths);
+}
+
+function removeEmptyDropInDir(paths: InstallPaths): void {
   try {
-    rmdirSync(dropIn);
+    rmdirSync(socketDropInDir(paths));
   } catch {
     // Missing, or holding an administrator's own drop-ins: either way, left as it is.
   }
 }
 
-// Copy beside the target, then rename over it: a running executable is replaced, not rewritten
-// (writing into it would fail with ETXTBSY).
+// A new file renamed over the target: a running executable is replaced, not rewritten (writing
+// into it would fail with ETXTBSY), and nothing planted at the target is written through.
 function placeExecutable(source: string, target: string, host: Host): void {
-  if (existsSync(target) && realpathSync(source) === realpathSync(target)) {
+  if (lstatOrNull(target)?.isFile() && realpathSync(source) === realpathSync(target)) {
     host.say(`${target} is the running executable: kept`);
     return;
   }
   mkdirSync(join(target, '..'), { recursive: true });
-  const temporary = `${target}.new`;
-  try {
-    copyFileSync(source, temporary);
-    chmodSync(temporary, 0o755);
-    renameSync(temporary, target);
-  } catch (error) {
-    // A failed copy (a full disk) must not leave a partial executable of ~100 MB behind.
-    rmSync(temporary, { force: true });
-    throw error;
-  }
+  copyNewFile(source, target, EXECUTABLE_MODE);
   host.say(`installed ${target}`);
 }
 
 function writeFile(path: string, text: string, host: Host): void {
-  writeFileSync(path, text, { mode: 0o644 });
+  writeNewFile(path, text, TEXT_MODE);
   host.say(`wrote ${path}`);
 }

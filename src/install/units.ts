@@ -9,6 +9,8 @@ export const SERVICE_UNIT: string = `# elb-proxy-echo: PROXY protocol echo serve
 # (or run \`elb-proxy-echo install\`, which does all of that). Options go into
 # /etc/default/elb-proxy-echo as ELB_PROXY_ECHO_* variables (see \`elb-proxy-echo --help\`).
 # Follow the log with \`journalctl -u elb-proxy-echo -f\`.
+#
+# elb-proxy-echo:owned-file (\`elb-proxy-echo uninstall\` removes only files with this line)
 
 [Unit]
 Description=elb-proxy-echo (PROXY protocol echo server for AWS load balancer backends)
@@ -109,6 +111,8 @@ export const SOCKET_UNIT: string = `# Socket activation for elb-proxy-echo (opti
 # of its own: \`systemctl edit elb-proxy-echo.service\` and add
 #   [Service]
 #   PrivateNetwork=yes
+#
+# elb-proxy-echo:owned-file (\`elb-proxy-echo uninstall\` removes only files with this line)
 
 [Unit]
 Description=elb-proxy-echo listening socket

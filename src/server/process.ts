@@ -4,6 +4,7 @@
 import cluster from 'node:cluster';
 import type net from 'node:net';
 import type { FdSink, LogFormat, Level, Logger } from '../log.ts';
+import { bracketed } from './address-text.ts';
 import type { ConnectionBudget } from './descriptors.ts';
 import { ServerConfigError } from './errors.ts';
 import { startLoopDelayMonitor } from './loop-delay.ts';
@@ -191,7 +192,7 @@ async function listen(
     if (code === 'EAFNOSUPPORT' && config.host === '::')
       return echo.listen({ ...options, host: '0.0.0.0' });
     throw new ServerConfigError(
-      `cannot listen on ${showHost(config.host)}:${binding.port}: ${code}`,
+      `cannot listen on ${bracketed(config.host)}:${binding.port}: ${code}`,
     );
   }
 }
@@ -208,11 +209,11 @@ export async function serveMetrics(
     server = await startMetricsServer(port, config.metricsHost, collect);
   } catch (error) {
     throw new ServerConfigError(
-      `cannot serve metrics on ${showHost(config.metricsHost)}:${port}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`,
+      `cannot serve metrics on ${bracketed(config.metricsHost)}:${port}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`,
     );
   }
   const address = server.address() as net.AddressInfo;
-  logger.notice(`metrics at http://${showHost(config.metricsHost)}:${address.port}/metrics`);
+  logger.notice(`metrics at http://${bracketed(config.metricsHost)}:${address.port}/metrics`);
   return server;
 }
 
@@ -225,7 +226,7 @@ export function listenFields(
     address:
       'fd' in binding
         ? `inherited fd ${binding.fd} (socket activation)`
-        : `${showHost(address.address ?? config.host)}:${address.port}`,
+        : `${bracketed(address.address ?? config.host)}:${address.port}`,
     proxy_protocol: config.echo.proxyProtocol ?? 'require',
     workers: config.workers,
   };
@@ -249,10 +250,6 @@ export function noteConnectionBudget(config: ServeConfig, logger: Logger): void 
       cap: budget.cap,
     });
   }
-}
-
-function showHost(host: string): string {
-  return host.includes(':') ? `[${host}]` : host;
 }
 
 export function onStopSignal(stop: (signal: string) => Promise<void>): void {

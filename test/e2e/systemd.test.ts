@@ -317,4 +317,39 @@ it('socket activation: systemd listens on port 80, the unprivileged service (2 w
   assert.ok(await refused(box.address, 80), 'port 80 is closed again');
 });
 
+it('install --socket --host 127.0.0.1: systemd listens there only, with the --backlog given', async () => {
+  box.check([
+    '/root/elb-proxy-echo-linux-x64',
+    'install',
+    '--socket',
+    '--host',
+    '127.0.0.1',
+    '--port',
+    '81',
+    '--backlog',
+    '511',
+  ]);
+  assert.is(show('Listen', `${UNIT}.socket`), '127.0.0.1:81 (Stream)');
+  assert.is(show('Backlog', `${UNIT}.socket`), '511');
+  // The kernel's own list: one listener on port 81 (0x0051), on 127.0.0.1, and none on IPv6.
+  const listeners = (file: string) =>
+    box
+      .check(['cat', file])
+      .split('\n')
+      .filter((row) => / [0-9A-F]+:0051 [0-9A-F]+:0000 0A /.test(row))
+      .map((row) => row.trim().split(/\s+/)[1]);
+  assert.equal(listeners('/proc/net/tcp'), ['0100007F:0051']);
+  assert.equal(listeners('/proc/net/tcp6'), []);
+  assert.ok(await refused(box.address, 81), 'not on the container address');
+  // From inside, on loopback, the activated service echoes.
+  const echoed = box.check([
+    'bash',
+    '-c',
+    "exec 3<>/dev/tcp/127.0.0.1/81; printf 'PROXY TCP4 203.0.113.5 192.0.2.1 4000 81\\r\\nhello\\r\\n' >&3; timeout 5 head -c 7 <&3",
+  ]);
+  assert.is(echoed, 'hello\r\n');
+  box.check(['/usr/local/bin/elb-proxy-echo', 'uninstall']);
+  assert.is(show('LoadState', `${UNIT}.socket`), 'not-found');
+});
+
 systemd.run();

@@ -3,7 +3,8 @@
 import { readFileSync } from 'node:fs';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { givenAsVariables, requireBindablePort } from '../../src/install/command.ts';
+import { givenAsVariables, requireBindablePort, socketListen } from '../../src/install/command.ts';
+import { socketDropInText } from '../../src/install/install.ts';
 import { UsageError } from '../../src/options.ts';
 import { serveOptions } from '../../src/serve.ts';
 import { runCli } from '../helpers/cli.ts';
@@ -24,6 +25,36 @@ test('install with a bad option exits 2 with a one-line reason', async () => {
   const r = await runCli(['install', '--port', '70000']);
   assert.is(r.code, 2);
   assert.match(r.stderr, /^elb-proxy-echo: --port: 70000 is outside 0\.\.65535\n$/);
+});
+
+test('install runs the cross-checks of serve first: --metrics-port equal to --port exits 2', async () => {
+  const r = await runCli(['install', '--port', '5000', '--metrics-port', '5000']);
+  assert.is(r.code, 2);
+  assert.match(
+    r.stderr,
+    /^elb-proxy-echo: --metrics-port 5000 is the echo port too; pick another\n$/,
+  );
+});
+
+test('--socket listens where --host says (IPv6 in brackets), with --backlog', () => {
+  const dropIn = (host: string) => socketDropInText(socketListen(host, 80, 511));
+  assert.match(
+    dropIn('127.0.0.1'),
+    /^ListenStream=\nListenStream=127\.0\.0\.1:80\nBacklog=511\n$/m,
+  );
+  assert.match(dropIn('::'), /^ListenStream=\[::\]:80$/m);
+  assert.match(dropIn('2001:db8::7'), /^ListenStream=\[2001:db8::7\]:80$/m);
+});
+
+test('--socket refuses what systemd cannot listen on: a name, a zone id, port 0', async () => {
+  const usage = (pattern: RegExp) => (error: unknown) =>
+    error instanceof UsageError && pattern.test(error.message);
+  assert.throws(() => socketListen('localhost', 80, 1), usage(/--host to be an IP address/));
+  assert.throws(() => socketListen('fe80::1%eth0', 80, 1), usage(/without a zone/));
+  assert.throws(() => socketListen('::', 0, 1), usage(/--port other than 0/));
+  const r = await runCli(['install', '--socket', '--host', 'localhost', '--port', '80']);
+  assert.is(r.code, 2);
+  assert.match(r.stderr, /^elb-proxy-echo: --socket needs --host to be an IP address/);
 });
 
 test('a port the unprivileged service cannot listen on needs --socket', async () => {
