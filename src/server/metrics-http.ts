@@ -4,8 +4,8 @@
 // construction: at most `connections` sockets (more are closed at accept), each lives at most
 // `lifetimeMs` from accept to close whatever the peer does (silent, dribbling its request, not
 // reading the answer), reads at most `headBytes` of request head, and answers exactly one
-// request, then closes (`connection: close`): pipelined requests are never read, so a client
-// cannot make the handler run again without a new connection.
+// request, then closes (`connection: close`): pipelined requests are dropped unparsed, so a
+// client cannot make the handler run again without a new connection.
 import net from 'node:net';
 import { renderMetrics, sumSnapshots, worstLoopDelay } from './metrics.ts';
 import type { LoopDelay, MetricsSnapshot } from './metrics.ts';
@@ -64,9 +64,10 @@ function serveOne(
     head += chunk.toString('latin1');
     const end = head.search(/\r?\n\r?\n/);
     if (end === -1 && head.length <= limits.headBytes) return;
-    // One request only: read nothing more (pipelined requests stay unread until the close).
+    // One request only: whatever follows (pipelined requests) is read and dropped, never
+    // parsed, so the peer's close is seen at once and no reset cuts the answer short.
     socket.off('data', onData);
-    socket.pause();
+    socket.on('data', () => {});
     if (end === -1 || end > limits.headBytes)
       return reply(socket, 431, 'request head too large\n', false);
     route(head.slice(0, end), collect).then(

@@ -5,6 +5,7 @@ import { readFileSync } from 'node:fs';
 import net from 'node:net';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
+import { METRICS_LIMITS } from '../../src/server/metrics-http.ts';
 import { CLI, runCli, startCli } from '../helpers/cli.ts';
 import { TestClient } from '../helpers/socket.ts';
 import { eventually, v1 } from './harness.ts';
@@ -355,6 +356,34 @@ output(
         () => assert.unreachable('the metrics port answered on ::1'),
         (error: NodeJS.ErrnoException) => assert.is(error.code, 'ECONNREFUSED'),
       );
+      const response = await fetch(`http://127.0.0.1:${port}/healthz`);
+      assert.is(await response.text(), 'ok\n');
+    } finally {
+      child.kill('SIGKILL');
+    }
+  },
+);
+
+output(
+  '--metrics-port: clients that pipeline scrapes, never read, then go, free their slots at once',
+  async () => {
+    const { child, match } = await startCli(
+      [...LOOPBACK, '--metrics-port', '0'],
+      /metrics at http:\/\/\S+:(\d+)\/metrics/,
+    );
+    try {
+      const port = Number(match[1]);
+      const clients = await Promise.all(
+        Array.from({ length: METRICS_LIMITS.connections }, () => TestClient.connect(port)),
+      );
+      for (const c of clients) {
+        c.socket.pause();
+        c.write('GET /metrics HTTP/1.1\r\n\r\n'.repeat(5000));
+      }
+      await new Promise((r) => setTimeout(r, 1000));
+      for (const c of clients) c.destroy();
+      await new Promise((r) => setTimeout(r, 200));
+      // Well before the 5 s lifetime: the cap has room again.
       const response = await fetch(`http://127.0.0.1:${port}/healthz`);
       assert.is(await response.text(), 'ok\n');
     } finally {
