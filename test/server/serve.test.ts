@@ -392,6 +392,48 @@ output(
   },
 );
 
+output(
+  '--metrics-port under 256 descriptors: 240 silent metrics connections leave every echo slot usable',
+  async () => {
+    const { child, stdout, stderr } = underFileLimit(256, [
+      ...LOOPBACK,
+      '--proxy-protocol',
+      'off',
+      '--metrics-port',
+      '0',
+    ]);
+    const clients: TestClient[] = [];
+    try {
+      await eventually(
+        () => /metrics at/.test(stdout()),
+        `metrics (${stdout()}${stderr()})`,
+        10_000,
+      );
+      const max = Number(/--max-connections auto: (\d+) per process/.exec(stdout())![1]);
+      const port = Number(/listening on port (\d+)/.exec(stdout())![1]);
+      const metricsPort = Number(/metrics at http:\/\/\S+:(\d+)\//.exec(stdout())![1]);
+      const silent: TestClient[] = [];
+      for (let i = 0; i < 240; i++) silent.push(await TestClient.connect(metricsPort));
+      await eventually(
+        () => silent.filter((c) => !c.closed).length <= METRICS_LIMITS.connections,
+        'all but the capped few closed',
+        1000,
+      );
+      // Every connection --max-connections allows still gets its echo.
+      for (let i = 0; i < max; i++) clients.push(await TestClient.connect(port));
+      clients.forEach((c, i) => c.write(`e${i}\n`));
+      await Promise.all(clients.map((c, i) => c.readBytes(`e${i}\n`.length, 5000)));
+      assert.not.match(stdout(), /accept failed/);
+      const since = Date.now();
+      await Promise.all(silent.map((c) => c.waitClose(METRICS_LIMITS.lifetimeMs + 2000)));
+      assert.ok(Date.now() - since <= METRICS_LIMITS.lifetimeMs + 2000);
+    } finally {
+      for (const c of clients) c.destroy();
+      child.kill('SIGKILL');
+    }
+  },
+);
+
 output.run();
 
 const processes = suite('processes');
