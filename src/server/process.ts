@@ -94,26 +94,8 @@ export async function runWorker(
   });
   let metrics: net.Server | null = null;
   if (inCluster) {
-    process.on('message', (message: { type?: string; id?: number }) => {
-      if (message?.type === METRICS_REQUEST)
-        process.send?.({
-          type: METRICS_REPLY,
-          id: message.id ?? 0,
-          report: report(),
-        } satisfies MetricsReply);
-    });
-    // The channel closes when the primary is gone (SIGKILL, a crash): nothing would restart,
-    // scrape or stop this worker any more, so it ends its connections and goes too, at once.
-    process.once('disconnect', () => {
-      void echo.close(0).finally(() => process.exit(1));
-      setTimeout(() => process.exit(1), 200).unref();
-    });
+    joinPrimary(echo, address, report);
     logger.debug('worker listening', { pid: process.pid, port: address.port });
-    process.send?.({
-      type: LISTENING,
-      address: address.address,
-      port: address.port,
-    } satisfies ListeningMessage);
   } else {
     noteConnectionBudget(config, logger);
     logger.notice(`listening on port ${address.port}`, listenFields(config, address, binding));
@@ -137,6 +119,33 @@ export async function runWorker(
     await sink.flush();
     process.exit(0);
   });
+}
+
+/** A worker's side of the channel: answer metrics requests, leave with the primary, say ready. */
+function joinPrimary(
+  echo: EchoServer,
+  address: net.AddressInfo,
+  report: () => ProcessReport,
+): void {
+  process.on('message', (message: { type?: string; id?: number }) => {
+    if (message?.type === METRICS_REQUEST)
+      process.send?.({
+        type: METRICS_REPLY,
+        id: message.id ?? 0,
+        report: report(),
+      } satisfies MetricsReply);
+  });
+  // The channel closes when the primary is gone (SIGKILL, a crash): nothing would restart,
+  // scrape or stop this worker any more, so it ends its connections and goes too, at once.
+  process.once('disconnect', () => {
+    void echo.close(0).finally(() => process.exit(1));
+    setTimeout(() => process.exit(1), 200).unref();
+  });
+  process.send?.({
+    type: LISTENING,
+    address: address.address,
+    port: address.port,
+  } satisfies ListeningMessage);
 }
 
 /**
