@@ -72,7 +72,9 @@ export function socketDropInText(listen: SocketListen): string {
     `# ${OWNED_MARKER} (written by \`elb-proxy-echo install --socket\`; uninstall removes it)`,
     '[Socket]',
     'ListenStream=',
-    `ListenStream=${hostPortText(listen.host, listen.port)}`,
+    // `::` is every address, as with serve; a bare port says the same to systemd, and also
+    // works where IPv6 is switched off (systemd then listens on IPv4 only).
+    `ListenStream=${listen.host === '::' ? listen.port : hostPortText(listen.host, listen.port)}`,
     `Backlog=${listen.backlog}`,
     '',
   ].join('\n');

@@ -42,7 +42,8 @@ test('--socket listens where --host says (IPv6 in brackets), with --backlog', ()
     dropIn('127.0.0.1'),
     /^ListenStream=\nListenStream=127\.0\.0\.1:80\nBacklog=511\n$/m,
   );
-  assert.match(dropIn('::'), /^ListenStream=\[::\]:80$/m);
+  assert.match(dropIn('::'), /^ListenStream=80$/m, 'every address, as systemd spells it');
+  assert.match(dropIn('::1'), /^ListenStream=\[::1\]:80$/m);
   assert.match(dropIn('2001:db8::7'), /^ListenStream=\[2001:db8::7\]:80$/m);
 });
 

@@ -138,7 +138,7 @@ Install(
     install(request(m, { activation: { socket: listen(8080) } }), m.host);
     const dropIn = join(m.host.paths.unitDir, 'elb-proxy-echo.socket.d/port.conf');
     assert.is(read(dropIn), socketDropInText(listen(8080)));
-    assert.match(read(dropIn), /^ListenStream=\[::\]:8080\nBacklog=4096\n$/m);
+    assert.match(read(dropIn), /^ListenStream=8080\nBacklog=4096\n$/m);
     assert.equal(m.calls, [
       'daemon-reload',
       'disable --now elb-proxy-echo.service',
