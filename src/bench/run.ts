@@ -7,7 +7,7 @@ import {
   type SelfCommand,
   socketsPerProcess,
 } from './spread.ts';
-import { Histogram } from './histogram.ts';
+import { Histogram, type HistogramData } from './histogram.ts';
 import { errorCount, sumCounters, type Counters } from './counters.ts';
 import type { GeneratorConfig, GeneratorReport, Scenario } from './generator.ts';
 import type { HeaderKind } from './addresses.ts';
@@ -26,6 +26,8 @@ export interface RunPlan {
   /** CPU list (taskset syntax) for the generator processes, or undefined for no pinning. */
   readonly generatorCpus: string | undefined;
   readonly self: SelfCommand;
+  /** Epoch milliseconds the window opens at (--start-at), or null: at once after the ramp. */
+  readonly startAt?: number | null;
   /** Writes the live progress line; undefined for none. */
   readonly progress: ((line: string, final: boolean) => void) | undefined;
 }
@@ -80,6 +82,12 @@ export interface RunResult {
   readonly errors: Readonly<Record<string, number>>;
   readonly wrongEchoes: number;
   readonly notes: readonly string[];
+  /** The measured window, wall clock (epoch milliseconds): what a merge checks for overlap. */
+  readonly window: { readonly start: number; readonly end: number };
+  /** Counts in the window: the rates above come from these. */
+  readonly windowCounts: Counters;
+  /** The latency histogram the percentiles come from, in buckets that merge by adding counts. */
+  readonly latencyHistogram: HistogramData;
 }
 
 const TICK_MS = 100;
@@ -88,100 +96,184 @@ const RAMP_LIMIT_MS = 60_000;
 /** Connection attempts in flight per generator: keeps the server's accept backlog from overflowing. */
 const MAX_CONNECTING = 200;
 
+/** What the run reads of the server's resource use. */
+type Gauge = Pick<ServerHandle, 'rss' | 'cpuMicros'>;
+const UNMEASURED: Gauge = { rss: () => null, cpuMicros: () => null };
+
+/** Server RSS with the first half of a staged (hold) run's clients, and how many were up. */
+interface HalfWay {
+  readonly rss: number | null;
+  readonly up: number;
+}
+
+/** What the measured window saw, besides the generators' own reports. */
+interface Measured {
+  readonly start: number;
+  readonly end: number;
+  readonly seconds: number;
+  readonly up: number;
+  readonly serverBusy: number | null;
+  readonly rssAfter: number | null;
+}
+
+/** Ramp → (wait for --start-at) → measure → stop: one run, summed over its generators. */
 export async function runBench(plan: RunPlan, server: ServerHandle): Promise<RunResult> {
   const notes: string[] = [];
-  const perProcess = socketsPerProcess();
-  const procs = plan.procs === 0 ? 0 : Math.max(plan.procs, Math.ceil(plan.clients / perProcess));
-  if (procs > plan.procs && plan.procs > 0)
-    notes.push(
-      `${procs} generator processes: one process may open only ${perProcess} client sockets here`,
-    );
+  const procs = generatorProcesses(plan, notes);
   const staged = plan.scenario === 'hold' && plan.clients >= 2;
-  // An in-process server with the clients on the same event loop: its CPU and memory are theirs
-  // too, and cannot be told apart, so they are not reported rather than reported wrong.
-  const shared = procs === 0 && server.pid === process.pid;
-  if (shared)
-    notes.push(
-      'server and clients share this process (--procs 0): server CPU and memory are not measured',
-    );
-  const gauge: Gauge = shared ? UNMEASURED : server;
+  const gauge = gaugeFor(procs, server, notes);
   const rssBefore = staged ? await settledRss(gauge) : null;
   const generators = await startGenerators(plan, server, procs, staged);
-  const started = performance.now();
-  const elapsed = () => (performance.now() - started) / 1000;
-  const sum = () => sumCounters(generators.map((g) => g.counters()));
-  let last = { at: 0, echoes: 0 };
-  const show = (final = false) => {
-    const c = sum();
-    const at = elapsed();
-    const rate = at > last.at ? (c.echoesVerified - last.echoes) / (at - last.at) : 0;
-    last = { at, echoes: c.echoesVerified };
-    plan.progress?.(progressLine(plan, at, c, rate), final);
-  };
-  let ticker: NodeJS.Timeout | undefined;
+  const progress = showProgress(plan, generators);
   try {
-    ticker = setInterval(() => show(), 1000);
-    // Ramp: wait until every client is connected and has had its first echo (or gave up).
-    const rampLimit = Math.min(RAMP_LIMIT_MS, plan.timeoutMs + plan.clients);
-    const everyoneOnce = (count: number) => () => {
-      const c = sum();
-      return c.answered + errorCount(c) >= count;
-    };
-    let half: { rss: number | null; up: number } | null = null;
-    if (staged) {
-      await waitFor(everyoneOnce(firstWave(plan.clients, procs)), rampLimit);
-      // Idle a while with lines flowing, so the heap's transient share has grown to its usual size
-      // at both samples and only what the added connections keep shows in the difference.
-      const peak = watchRss(gauge);
-      await sleep(Math.max(plan.thinkMs * 1.5, 1000));
-      half = { rss: peak(), up: sum().up };
-      for (const g of generators) g.more();
-    }
-    const ramped = await waitFor(everyoneOnce(plan.clients), rampLimit);
-    if (!ramped)
-      notes.push(
-        `not every client was up and answered within the ramp limit: ${sum().up} of ${plan.clients} up`,
-      );
-    const cpuBefore = gauge.cpuMicros();
-    for (const g of generators) g.measure();
-    const windowStart = performance.now();
-    const peak = watchRss(gauge);
-    await sleep(plan.durationMs);
-    const windowSeconds = (performance.now() - windowStart) / 1000;
-    const cpuAfter = gauge.cpuMicros();
-    const rssAfter = peak();
-    const up = sum().up;
+    const half = await ramp(plan, generators, procs, staged, gauge, notes);
+    await untilStartAt(plan.startAt ?? null, notes);
+    const measured = await measureWindow(plan, generators, gauge);
     const reports = await Promise.all(generators.map((g) => g.stop()));
-    show(true);
+    progress.show(true);
     return summarise(plan, server, procs, reports, {
-      windowSeconds,
-      up,
+      ...measured,
       notes,
-      serverBusy:
-        cpuBefore === null || cpuAfter === null
-          ? null
-          : (cpuAfter - cpuBefore) / 1e6 / windowSeconds,
-      memory:
-        half !== null &&
-        half.rss !== null &&
-        rssBefore !== null &&
-        rssAfter !== null &&
-        up > half.up
-          ? {
-              beforeBytes: rssBefore,
-              halfBytes: half.rss,
-              halfClients: half.up,
-              afterBytes: rssAfter,
-              perConnectionBytes: (rssAfter - half.rss) / (up - half.up),
-            }
-          : null,
+      memory: memoryGrowth(rssBefore, half, measured),
     });
   } catch (error) {
     for (const g of generators) g.kill();
     throw error;
   } finally {
-    clearInterval(ticker);
+    progress.stop();
   }
+}
+
+/** Generator processes: as asked, or more when one process may not open every client socket. */
+function generatorProcesses(plan: RunPlan, notes: string[]): number {
+  if (plan.procs === 0) return 0;
+  const perProcess = socketsPerProcess();
+  const procs = Math.max(plan.procs, Math.ceil(plan.clients / perProcess));
+  if (procs > plan.procs)
+    notes.push(
+      `${procs} generator processes: one process may open only ${perProcess} client sockets here`,
+    );
+  return procs;
+}
+
+/**
+ * An in-process server with the clients on the same event loop: its CPU and memory are theirs
+ * too, and cannot be told apart, so they are not reported rather than reported wrong.
+ */
+function gaugeFor(procs: number, server: ServerHandle, notes: string[]): Gauge {
+  if (procs !== 0 || server.pid !== process.pid) return server;
+  notes.push(
+    'server and clients share this process (--procs 0): server CPU and memory are not measured',
+  );
+  return UNMEASURED;
+}
+
+/** The live progress line every second; `show(true)` writes the final one. */
+function showProgress(
+  plan: RunPlan,
+  generators: readonly GeneratorHandle[],
+): { show: (final: boolean) => void; stop: () => void } {
+  const started = performance.now();
+  let last = { at: 0, echoes: 0 };
+  const show = (final: boolean) => {
+    const c = sumCounters(generators.map((g) => g.counters()));
+    const at = (performance.now() - started) / 1000;
+    const rate = at > last.at ? (c.echoesVerified - last.echoes) / (at - last.at) : 0;
+    last = { at, echoes: c.echoesVerified };
+    plan.progress?.(progressLine(plan, at, c, rate), final);
+  };
+  const ticker = setInterval(() => show(false), 1000);
+  return { show, stop: () => clearInterval(ticker) };
+}
+
+/**
+ * Waits until every client is connected and has had its first echo (or gave up). A staged run
+ * brings up half the clients first and samples the server's memory with them (see RunResult).
+ */
+async function ramp(
+  plan: RunPlan,
+  generators: readonly GeneratorHandle[],
+  procs: number,
+  staged: boolean,
+  gauge: Gauge,
+  notes: string[],
+): Promise<HalfWay | null> {
+  const sum = () => sumCounters(generators.map((g) => g.counters()));
+  const rampLimit = Math.min(RAMP_LIMIT_MS, plan.timeoutMs + plan.clients);
+  const everyoneOnce = (count: number) => () => {
+    const c = sum();
+    return c.answered + errorCount(c) >= count;
+  };
+  let half: HalfWay | null = null;
+  if (staged) {
+    await waitFor(everyoneOnce(firstWave(plan.clients, procs)), rampLimit);
+    // Idle a while with lines flowing, so the heap's transient share has grown to its usual size
+    // at both samples and only what the added connections keep shows in the difference.
+    const peak = watchRss(gauge);
+    await sleep(Math.max(plan.thinkMs * 1.5, 1000));
+    half = { rss: peak(), up: sum().up };
+    for (const g of generators) g.more();
+  }
+  if (!(await waitFor(everyoneOnce(plan.clients), rampLimit)))
+    notes.push(
+      `not every client was up and answered within the ramp limit: ${sum().up} of ${plan.clients} up`,
+    );
+  return half;
+}
+
+/** With --start-at, the clients keep running unmeasured until that moment (wall clock). */
+async function untilStartAt(startAt: number | null, notes: string[]): Promise<void> {
+  if (startAt === null) return;
+  const wait = startAt - Date.now();
+  if (wait > 0) await sleep(wait);
+  else
+    notes.push(
+      `the window opened ${(-wait / 1000).toFixed(1)} s after --start-at: the clients were still connecting`,
+    );
+}
+
+/** The measured window: --duration long, or up to --start-at + --duration when one is given. */
+async function measureWindow(
+  plan: RunPlan,
+  generators: readonly GeneratorHandle[],
+  gauge: Gauge,
+): Promise<Measured> {
+  const cpuBefore = gauge.cpuMicros();
+  for (const g of generators) g.measure();
+  const start = Date.now();
+  const opened = performance.now();
+  const peak = watchRss(gauge);
+  const end = (plan.startAt ?? start) + plan.durationMs;
+  await sleep(Math.max(0, end - start));
+  const seconds = (performance.now() - opened) / 1000;
+  const cpuAfter = gauge.cpuMicros();
+  return {
+    start,
+    end: Date.now(),
+    seconds,
+    up: sumCounters(generators.map((g) => g.counters())).up,
+    serverBusy:
+      cpuBefore === null || cpuAfter === null ? null : (cpuAfter - cpuBefore) / 1e6 / seconds,
+    rssAfter: peak(),
+  };
+}
+
+/** Hold: memory per connection from the growth between half and all of the clients. */
+function memoryGrowth(
+  before: number | null,
+  half: HalfWay | null,
+  measured: Measured,
+): RunResult['memory'] {
+  if (half === null || half.rss === null || before === null || measured.rssAfter === null)
+    return null;
+  if (measured.up <= half.up) return null;
+  return {
+    beforeBytes: before,
+    halfBytes: half.rss,
+    halfClients: half.up,
+    afterBytes: measured.rssAfter,
+    perConnectionBytes: (measured.rssAfter - half.rss) / (measured.up - half.up),
+  };
 }
 
 /** Each generator's share of the clients: even, the first ones taking the remainder. */
@@ -240,19 +332,13 @@ function summarise(
   server: ServerHandle,
   procs: number,
   reports: readonly GeneratorReport[],
-  window: {
-    windowSeconds: number;
-    up: number;
-    notes: string[];
-    serverBusy: number | null;
-    memory: RunResult['memory'];
-  },
+  window: Measured & { notes: string[]; memory: RunResult['memory'] },
 ): RunResult {
   const inWindow = sumCounters(reports.map((r) => r.window));
   const totals = sumCounters(reports.map((r) => r.totals));
   const latency = new Histogram();
   for (const r of reports) latency.add(r.latency);
-  const seconds = window.windowSeconds;
+  const seconds = window.seconds;
   const generatorBusy = reports.map((r) => r.cpuMicros / 1e3 / r.windowMs);
   const notes = [...window.notes];
   if (generatorBusy.some((b) => b > 0.9))
@@ -268,16 +354,8 @@ function summarise(
     lineBytes: plan.lineBytes,
     seconds,
     up: window.up,
-    linesPerSecond: inWindow.echoesVerified / seconds,
-    megabytesPerSecond: inWindow.bytesVerified / seconds / 1e6,
-    connectionsPerSecond: inWindow.completed / seconds,
-    latencyMs: {
-      p50: latency.percentile(0.5) / 1000,
-      p90: latency.percentile(0.9) / 1000,
-      p99: latency.percentile(0.99) / 1000,
-      max: latency.max / 1000,
-      samples: latency.count,
-    },
+    ...rates(inWindow, seconds),
+    latencyMs: latencyOf(latency),
     memory: window.memory,
     serverBusy: window.serverBusy,
     serverCpuMicrosPerUnit: perUnit(
@@ -290,6 +368,32 @@ function summarise(
     errors: totals.errors,
     wrongEchoes: totals.errors['wrong-echo'] ?? 0,
     notes,
+    window: { start: window.start, end: window.end },
+    windowCounts: inWindow,
+    latencyHistogram: latency.toData(),
+  };
+}
+
+/** Rates over a window from the counts in it. */
+export function rates(
+  inWindow: Counters,
+  seconds: number,
+): Pick<RunResult, 'linesPerSecond' | 'megabytesPerSecond' | 'connectionsPerSecond'> {
+  return {
+    linesPerSecond: inWindow.echoesVerified / seconds,
+    megabytesPerSecond: inWindow.bytesVerified / seconds / 1e6,
+    connectionsPerSecond: inWindow.completed / seconds,
+  };
+}
+
+/** The report's percentiles, in milliseconds, from a histogram in microseconds. */
+export function latencyOf(latency: Histogram): Latency {
+  return {
+    p50: latency.percentile(0.5) / 1000,
+    p90: latency.percentile(0.9) / 1000,
+    p99: latency.percentile(0.99) / 1000,
+    max: latency.max / 1000,
+    samples: latency.count,
   };
 }
 
@@ -304,10 +408,6 @@ function progressLine(plan: RunPlan, seconds: number, c: Counters, linesPerSecon
 }
 
 /** Samples the server's RSS every tick from now; the function returned stops and gives the highest seen. */
-/** What the run reads of the server's resource use. */
-type Gauge = Pick<ServerHandle, 'rss' | 'cpuMicros'>;
-const UNMEASURED: Gauge = { rss: () => null, cpuMicros: () => null };
-
 function watchRss(server: Gauge): () => number | null {
   let highest = server.rss();
   const timer = setInterval(() => {

@@ -59,6 +59,9 @@ function result(server: string, scenario: Scenario, f: Figures): RunResult {
     errors: {},
     wrongEchoes: 0,
     notes: [],
+    window: { start: 0, end: 1000 },
+    windowCounts: counters,
+    latencyHistogram: { buckets: [], max: 0 },
   };
 }
 
