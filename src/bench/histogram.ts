@@ -69,6 +69,22 @@ export class Histogram {
   }
 }
 
+/** Whether `data` (read from a file, say) is histogram data this build can add: bucket indexes and counts in range. */
+export function isHistogramData(data: unknown): data is HistogramData {
+  if (typeof data !== 'object' || data === null) return false;
+  const { buckets, max } = data as Record<string, unknown>;
+  if (!Array.isArray(buckets) || buckets.length % 2 !== 0) return false;
+  if (typeof max !== 'number' || !(max >= 0)) return false;
+  for (let i = 0; i < buckets.length; i += 2) {
+    const index: unknown = buckets[i];
+    const count: unknown = buckets[i + 1];
+    if (!Number.isInteger(index) || (index as number) < 0 || (index as number) >= SIZE)
+      return false;
+    if (typeof count !== 'number' || !(count >= 0) || !Number.isFinite(count)) return false;
+  }
+  return true;
+}
+
 function bucketOf(v: number): number {
   if (v < LINEAR) return v;
   // v >= 128: octave k means 128·2^k <= v < 128·2^(k+1); 31 - clz32 is floor(log2 v).

@@ -1,7 +1,7 @@
 // `elb-proxy-echo bench`: options → server (ours in this process, ours as a child, or a target)
 // → one run → table or JSON (and a chart) → exit status (1 on any wrong echo or too many errors).
 import { execFileSync } from 'node:child_process';
-import { availableParallelism } from 'node:os';
+import { availableParallelism, hostname } from 'node:os';
 import { dirname, resolve } from 'node:path';
 import { formatOptions, parseOptions, UsageError, type OptionValues } from '../options.ts';
 import { panelsFor, writeChart } from './chart.ts';
@@ -14,7 +14,10 @@ import {
   serverArgs,
   serverLimits,
 } from './harness.ts';
+import type { HeaderKind } from './addresses.ts';
+import { clockStatus } from './clock.ts';
 import { benchOptions, ms } from './options.ts';
+import { type BenchRecord, toRecord } from './record.ts';
 import { formatRun } from './report.ts';
 import { exitStatus, runBench, type RunPlan, type RunResult } from './run.ts';
 import { remoteTarget, startCommand, startInProcess, type ServerHandle } from './servers.ts';
@@ -23,11 +26,13 @@ import { runAsGenerator, type SelfCommand, socketsPerProcess } from './spread.ts
 export { benchOptions } from './options.ts';
 
 const USAGE = `Usage: elb-proxy-echo bench [options]
+       elb-proxy-echo bench merge FILE… [--json] [--chart FILE]   (bench merge --help)
 
 Many telnet-like clients: each connects, sends a PROXY header as a load balancer would, types
 lines, checks every echo byte for byte, and ends with q. Without --target it starts our server
 on a loopback port; with --target it drives that endpoint (e.g. a load balancer's DNS name).
 Exit status 1 if any echo was wrong (or more errors than --max-errors), 2 for bad options.
+For a fleet of generators: the same --start-at on each, --json to a file, then bench merge.
 
 Options:
 ${formatOptions(benchOptions)}`;
@@ -36,6 +41,7 @@ export async function bench(
   argv: readonly string[],
   env: Readonly<Record<string, string | undefined>>,
 ): Promise<number> {
+  if (argv[0] === 'merge') return (await import('./merge-command.ts')).mergeCommand(argv.slice(1));
   if (argv.includes('--help') || argv.includes('-h')) {
     process.stdout.write(`${USAGE}\n`);
     return 0;
@@ -46,9 +52,9 @@ export async function bench(
     await runAsGenerator();
     return 0;
   }
+  const setup = values.startAt === null ? [] : startAtSetup(values.startAt, ms(values.warmUp));
   exitOnSignals();
   const self = await selfCommand(process.argv[1]);
-  const setup: string[] = [];
   const { server, generatorCpus, procs } = await startServer(values, self, setup);
   const plan: RunPlan = {
     scenario: values.scenario,
@@ -61,33 +67,55 @@ export async function bench(
     procs,
     generatorCpus,
     self,
+    startAt: values.startAt,
     progress: values.quiet ? undefined : progressWriter(),
   };
-  if (values.target !== null) {
-    setup.push(
-      plan.header === 'none'
-        ? 'no PROXY header sent: the load balancer in front of the target adds it'
-        : `a PROXY ${plan.header} header sent first, as a load balancer would`,
-    );
-  }
+  if (values.target !== null) setup.push(headerSetup(plan.header));
   let result: RunResult;
   try {
     result = await runBench(plan, server);
   } finally {
     await server.stop();
   }
-  process.stdout.write(
-    `${values.json ? JSON.stringify({ ...result, setup }) : formatRun(result, setup)}\n`,
-  );
-  if (values.chart !== '') {
-    writeChart(
-      values.chart,
-      `elb-proxy-echo bench: ${result.scenario}, ${result.clients} clients`,
-      panelsFor([result]),
-    );
-    if (!values.json) process.stdout.write(`chart written to ${resolve(values.chart)}\n`);
-  }
+  report(values, toRecord(result, values.label === '' ? hostname() : values.label, setup));
   return exitStatus(result, values.maxErrors);
+}
+
+/**
+ * --start-at: refused when already past by more than --warm-up (the window would be cut short
+ * or miss the others'); otherwise setup lines with the time and what is known of the clock.
+ */
+export function startAtSetup(startAt: number, warmUpMs: number, now = Date.now()): string[] {
+  const late = now - startAt;
+  if (late > warmUpMs)
+    throw new UsageError(
+      `--start-at ${new Date(startAt).toISOString()} passed ${(late / 1000).toFixed(1)} s ago, more than --warm-up ${warmUpMs / 1000}s: pick a later time`,
+    );
+  const when =
+    late > 0
+      ? `${(late / 1000).toFixed(1)} s ago: measuring as soon as the clients are up`
+      : `in ${(-late / 1000).toFixed(1)} s`;
+  return [`window from ${new Date(startAt).toISOString()} (${when})`, clockStatus()];
+}
+
+function headerSetup(header: HeaderKind): string {
+  return header === 'none'
+    ? 'no PROXY header sent: the load balancer in front of the target adds it'
+    : `a PROXY ${header} header sent first, as a load balancer would`;
+}
+
+/** The table or the JSON record on stdout, and the chart when asked for. */
+function report(values: OptionValues<typeof benchOptions>, record: BenchRecord): void {
+  process.stdout.write(
+    `${values.json ? JSON.stringify(record) : formatRun(record, record.setup)}\n`,
+  );
+  if (values.chart === '') return;
+  writeChart(
+    values.chart,
+    `elb-proxy-echo bench: ${record.scenario}, ${record.clients} clients`,
+    panelsFor([record]),
+  );
+  if (!values.json) process.stdout.write(`chart written to ${resolve(values.chart)}\n`);
 }
 
 async function startServer(

@@ -23,6 +23,21 @@ export function hostPort(raw: string): { host: string; port: number } {
   return { host: m[1] ?? m[2], port: integer(1, 65535)(m[3]) };
 }
 
+/**
+ * `--start-at`: RFC 3339 with its offset (`2026-11-30T08:00:00Z`, `…+01:00`, fractions allowed)
+ * or seconds since the epoch (`1795939200`, `1795939200.5`); returns epoch milliseconds.
+ */
+export function startTime(raw: string): number {
+  const rfc3339 = /^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$/;
+  if (/^\d{9,11}(\.\d+)?$/.test(raw)) return Math.round(Number(raw) * 1000);
+  const at = rfc3339.test(raw) ? Date.parse(raw.replace(' ', 'T')) : NaN;
+  if (Number.isNaN(at))
+    throw new UsageError(
+      `"${raw}" is not a time: RFC 3339 with an offset (2026-11-30T08:00:00Z) or epoch seconds`,
+    );
+  return at;
+}
+
 /** `auto`, or a whole number in range. */
 function countOrAuto(min: number, max: number): (raw: string) => number | 'auto' {
   return (raw) => (raw === 'auto' ? raw : integer(min, max)(raw));
@@ -119,6 +134,27 @@ export const benchOptions = {
     'errors other than wrong echoes tolerated before the exit status is 1 (a wrong echo always is)',
     0,
     integer(0, 1_000_000_000),
+  ),
+  startAt: option(
+    'start-at',
+    'TIME',
+    'measure from this moment (RFC 3339 such as 2026-11-30T08:00:00Z, or epoch seconds) for --duration, after connecting and warming up before it: one window for a fleet of generators (see bench merge)',
+    null as number | null,
+    startTime,
+  ),
+  warmUp: option(
+    'warm-up',
+    'TIME',
+    'with --start-at: how long a start time may already have passed (the window then opens once the clients are up)',
+    '10s',
+    durationText(600_000),
+  ),
+  label: option(
+    'label',
+    'NAME',
+    'name of this generator in its JSON and in a merged report (default: the host name)',
+    '',
+    text,
   ),
   json: {
     flag: 'json',

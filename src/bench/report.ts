@@ -110,3 +110,37 @@ export function formatRun(r: RunResult, setup: readonly string[]): string {
   const width = Math.max(...rows.map((row) => row[0].length));
   return rows.map(([label, value]) => `${label.padEnd(width)}  ${value}`).join('\n');
 }
+
+/** One row per generator of a merged run: its share, its window, its own rate and latency. */
+export function formatGenerators(records: readonly (RunResult & { label: string })[]): string {
+  const connect = records[0]?.scenario === 'connect';
+  const rows = [
+    [
+      'generator',
+      'clients',
+      'window (UTC)',
+      connect ? 'conn/s' : 'lines/s',
+      'p50 ms',
+      'p99 ms',
+      'gen CPU',
+      'errors',
+    ],
+  ];
+  for (const r of records)
+    rows.push([
+      r.label,
+      String(r.clients),
+      `${utc(r.window.start)}–${utc(r.window.end)}`,
+      num(connect ? r.connectionsPerSecond : r.linesPerSecond),
+      num(r.latencyMs.p50),
+      num(r.latencyMs.p99),
+      r.generatorBusy.map(percent).join(' '),
+      errorsText(r.errors),
+    ]);
+  return table(rows);
+}
+
+/** `08:00:01.2` (UTC) for epoch milliseconds. */
+export function utc(ms: number): string {
+  return new Date(ms).toISOString().slice(11, 21);
+}
