@@ -2,6 +2,7 @@
 // README's install steps, PROXY v1/v2 connections from outside, the journal, the hardening
 // score, restart after SIGKILL, draining stop, --workers, install/uninstall, socket activation.
 // Needs root (namespaces, nspawn); without it every case is reported as skipped.
+import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import net from 'node:net';
 import { fileURLToPath } from 'node:url';
@@ -20,6 +21,7 @@ const SERVICE_FILE = fileURLToPath(
   new URL('../../systemd/elb-proxy-echo.service', import.meta.url),
 );
 const README = fileURLToPath(new URL('../../README.md', import.meta.url));
+const USER_DATA = fileURLToPath(new URL('../../deploy/user-data.sh', import.meta.url));
 const UNIT = 'elb-proxy-echo';
 const DRAIN_SECONDS = 2;
 
@@ -350,6 +352,41 @@ it('install --socket --host 127.0.0.1: systemd listens there only, with the --ba
   assert.is(echoed, 'hello\r\n');
   box.check(['/usr/local/bin/elb-proxy-echo', 'uninstall']);
   assert.is(show('LoadState', `${UNIT}.socket`), 'not-found');
+});
+
+it("the Auto Scaling user data (deploy/user-data.sh) fetches this CPU's executable, refuses a wrong sha256, installs with the group's options", async () => {
+  box.copyIn(USER_DATA, '/root/user-data.sh', 0o755);
+  // The fetch step pointed at a file on the instance; {arch} must become x64 here.
+  const settings = (sha256: string) =>
+    `EXECUTABLE_URL='/root/elb-proxy-echo-linux-{arch}' INSTALL_OPTIONS='--port 5003 --trust 198.19.0.0/16 --workers 2' EXECUTABLE_SHA256='${sha256}'`;
+  const wrong = box.exec(['sh', '-c', `${settings('x64=0000 arm64=1111')} /root/user-data.sh`]);
+  assert.is.not(wrong.status, 0, 'a wrong checksum fails the boot script');
+  assert.match(
+    wrong.stdout,
+    /sha256 of \/root\/elb-proxy-echo-linux-x64 is [0-9a-f]{64}, expected 0000: not installed/,
+  );
+  assert.not.ok(box.exists('/usr/local/bin/elb-proxy-echo'), 'nothing installed');
+
+  const sha = createHash('sha256').update(readFileSync(EXE)).digest('hex');
+  const out = box.check(['sh', '-c', `${settings(`arm64=1111 x64=${sha}`)} /root/user-data.sh`], {
+    timeoutMs: 60_000,
+  });
+  assert.match(
+    out,
+    /fetching \/root\/elb-proxy-echo-linux-x64\n.*elb-proxy-echo \d+\.\d+\.\d+ \(node v24/s,
+  );
+  await assertStaysActive();
+  const options = box.check(['cat', '/etc/default/elb-proxy-echo']);
+  assert.match(options, /^ELB_PROXY_ECHO_PORT=5003$/m);
+  assert.match(options, /^ELB_PROXY_ECHO_TRUST=198\.19\.0\.0\/16$/m);
+  await eventually('two workers', () => workers() === 2);
+  await assertProxyEcho(box.address, 5003, 1);
+  await assertProxyEcho(box.address, 5003, 2);
+  assert.not.ok(
+    box.exec(['sh', '-c', 'ls /tmp/elb-proxy-echo.*']).status === 0,
+    'the downloaded copy is removed',
+  );
+  box.check(['/usr/local/bin/elb-proxy-echo', 'uninstall']);
 });
 
 systemd.run();
