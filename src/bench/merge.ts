@@ -50,7 +50,8 @@ function sum(
     scenario: first.scenario,
     server: servers.length === 1 ? servers[0] : servers.join(', '),
     clients: add((r) => r.clients),
-    procs: add((r) => r.procs),
+    // A run with its clients inside the bench process (--procs 0) is one generator process too.
+    procs: add((r) => Math.max(1, r.procs)),
     header: first.header,
     lineBytes: first.lineBytes,
     seconds: (end - start) / 1000,
