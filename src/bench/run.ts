@@ -127,7 +127,7 @@ export async function runBench(plan: RunPlan, server: ServerHandle): Promise<Run
   const progress = showProgress(plan, generators);
   try {
     const half = await ramp(plan, generators, procs, staged, gauge, notes);
-    await untilStartAt(plan.startAt ?? null, notes);
+    await untilStartAt(plan, notes);
     const measured = await measureWindow(plan, generators, gauge);
     const reports = await Promise.all(generators.map((g) => g.stop()));
     progress.show(true);
@@ -222,10 +222,15 @@ async function ramp(
 }
 
 /** With --start-at, the clients keep running unmeasured until that moment (wall clock). */
-async function untilStartAt(startAt: number | null, notes: string[]): Promise<void> {
+async function untilStartAt(plan: RunPlan, notes: string[]): Promise<void> {
+  const startAt = plan.startAt ?? null;
   if (startAt === null) return;
   const wait = startAt - Date.now();
   if (wait > 0) await sleep(wait);
+  else if (-wait >= plan.durationMs)
+    notes.push(
+      `nothing measured: the clients were up ${(-wait / 1000).toFixed(1)} s after --start-at, when the window had already closed`,
+    );
   else
     notes.push(
       `the window opened ${(-wait / 1000).toFixed(1)} s after --start-at: the clients were still connecting`,

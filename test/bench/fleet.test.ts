@@ -1,9 +1,10 @@
 // A fleet on one machine: three generator processes against one server with one --start-at,
 // their JSON merged by `bench merge` as a user runs it; and merge's answers to bad input.
-import { spawnSync } from 'node:child_process';
+import { execFile, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { Histogram } from '../../src/bench/histogram.ts';
@@ -158,6 +159,38 @@ test("bad inputs: not JSON, another tool's JSON, an older format, no file: exit 
   const none = await runCli(['bench', 'merge']);
   assert.is(none.code, 2);
   assert.match(none.stderr, /needs one or more FILEs/);
+});
+
+test('docs/load-test-fleet.md: the ssh loop and the merge as written, ssh standing in for three hosts', async () => {
+  const doc = readFileSync(new URL('../../docs/load-test-fleet.md', import.meta.url), 'utf8');
+  const block = /<!-- test:ssh-fleet -->\s*```sh\n([\s\S]*?)```/.exec(doc)?.[1];
+  assert.ok(block, 'the doc has the ssh-fleet block');
+  const work = mkdtempSync(join(dir, 'ssh-'));
+  // The executables the block names: this program, run from src/.
+  for (const name of ['elb-proxy-echo-linux-arm64', 'elb-proxy-echo-linux-x64'])
+    writeFileSync(join(work, name), `#!/bin/sh\nexec "${process.execPath}" "${CLI}" "$@"\n`, {
+      mode: 0o755,
+    });
+  const { child, match } = await startCli(
+    ['serve', '--port', '0', '--host', '127.0.0.1'],
+    /port (\d+)/,
+  );
+  try {
+    const script = [
+      'ssh() { shift; sh -c "$1"; }', // `ssh USER@HOST COMMAND` runs COMMAND here
+      `cd '${work}'`,
+      'HOSTS="h1 h2 h3"',
+      `TARGET=127.0.0.1:${match[1]}`,
+      'CLIENTS=3',
+      'DURATION=1s',
+      block.replace('+ 30))', '+ 6))'), // less lead time than over real ssh
+    ].join('\n');
+    const { stdout } = await promisify(execFile)('sh', ['-ec', script], { timeout: 40_000 });
+    assert.match(stdout, /^note +windows overlap: all 3 measured together/m);
+    for (const host of ['h1', 'h2', 'h3']) assert.match(stdout, new RegExp(`^${host} +3 `, 'm'));
+  } finally {
+    child.kill('SIGKILL');
+  }
 });
 
 test('bench --help shows --start-at, --label and bench merge', async () => {
