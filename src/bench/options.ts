@@ -147,7 +147,7 @@ export const benchOptions = {
     'TIME',
     'with --start-at: how long a start time may already have passed (the window then opens once the clients are up)',
     '10s',
-    durationText(600_000),
+    durationText(600_000, true),
   ),
   label: option(
     'label',
