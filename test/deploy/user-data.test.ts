@@ -56,6 +56,17 @@ function prepare(dir: string): void {
   });
 }
 
+/** Runs `check` in a fresh workspace whose user data the doc's sed has prepared, then removes it. */
+function prepared(check: (w: { dir: string; s3: string }) => void): void {
+  const w = workspace();
+  try {
+    prepare(w.dir);
+    check(w);
+  } finally {
+    rmSync(w.dir, { recursive: true, force: true });
+  }
+}
+
 function boot(dir: string) {
   return spawnSync('sh', [join(dir, 'user-data.sh')], {
     cwd: dir,
@@ -64,10 +75,8 @@ function boot(dir: string) {
   });
 }
 
-test("the doc's sed writes the group's values, and the script installs this CPU's file with them", () => {
-  const { dir } = workspace();
-  try {
-    prepare(dir);
+test("the doc's sed writes the group's values, and the script installs this CPU's file with them", () =>
+  prepared(({ dir }) => {
     const script = readFileSync(join(dir, 'user-data.sh'), 'utf8');
     const sha = (cpu: string) =>
       createHash('sha256')
@@ -90,15 +99,10 @@ test("the doc's sed writes the group's values, and the script installs this CPU'
       readFileSync(join(dir, 'asked'), 'utf8'),
       'install --trust 10.0.0.0/24,10.0.1.0/24 --workers auto\n',
     );
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-});
+  }));
 
-test('an object in S3 that is not the file the sha256 was taken of is not installed', () => {
-  const { dir, s3 } = workspace();
-  try {
-    prepare(dir);
+test('an object in S3 that is not the file the sha256 was taken of is not installed', () =>
+  prepared(({ dir, s3 }) => {
     writeFileSync(join(s3, `elb-proxy-echo-linux-${here}`), '#!/bin/sh\necho tampered\n');
     const ran = boot(dir);
     assert.is(ran.status, 1);
@@ -107,22 +111,14 @@ test('an object in S3 that is not the file the sha256 was taken of is not instal
       /sha256 of s3:\/\/my-bucket\/.* is [0-9a-f]{64}, expected [0-9a-f]{64}: not installed/,
     );
     assert.throws(() => readFileSync(join(dir, 'asked')), /ENOENT/, 'install never ran');
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-});
+  }));
 
-test('a failed fetch stops the script before install', () => {
-  const { dir, s3 } = workspace();
-  try {
-    prepare(dir);
+test('a failed fetch stops the script before install', () =>
+  prepared(({ dir, s3 }) => {
     rmSync(join(s3, `elb-proxy-echo-linux-${here}`));
     const ran = boot(dir);
     assert.is.not(ran.status, 0);
     assert.throws(() => readFileSync(join(dir, 'asked')), /ENOENT/);
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-});
+  }));
 
 test.run();
