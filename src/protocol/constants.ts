@@ -1,5 +1,8 @@
 // Fixed numbers of the PROXY protocol (HAProxy's doc/proxy-protocol.txt, §2.1 and §2.2).
 
+/** "PROXY ": the first 6 bytes of every v1 line. */
+export const V1_SIGNATURE: Uint8Array = Uint8Array.of(0x50, 0x52, 0x4f, 0x58, 0x59, 0x20);
+
 /** "\r\n\r\n\0\r\nQUIT\n": the first 12 bytes of every v2 header. */
 export const V2_SIGNATURE: Uint8Array = Uint8Array.of(
   0x0d,
@@ -21,6 +24,9 @@ export const V2_PREFIX_LENGTH = 16;
 
 /** The longest v1 line, CRLF included (UNKNOWN + two full IPv6 + two 5-digit ports). */
 export const V1_MAX_LENGTH = 107;
+
+/** The longest IPv6 text a v1 field may hold: `ffff:ffff:ffff:ffff:ffff:ffff:255.255.255.255`. */
+export const IPV6_MAX_TEXT = 45;
 
 /** Default cap on a whole v2 header (prefix + declared length), as go-proxyproto's 4 KiB. */
 export const DEFAULT_MAX_V2_HEADER_SIZE = 4096;

@@ -1,6 +1,7 @@
 // Whether the start of a v1 field, cut off by the end of the input, can still grow into a valid
 // field. Only the v1 parser's cold path asks (when the input ends inside a field), so these favour
 // reusing the address readers over speed.
+import { IPV6_MAX_TEXT } from './constants.ts';
 import { parseIPv4 } from './ipv4.ts';
 import { parseIPv6 } from './ipv6.ts';
 
@@ -24,7 +25,6 @@ const ENDINGS: readonly Uint8Array[] = [
   '.0.0.0',
   '0.0.0.0',
 ].map((ending) => Uint8Array.from(ending, (c) => c.charCodeAt(0)));
-const IPV6_MAX_TEXT = 45;
 const room = new Uint8Array(IPV6_MAX_TEXT + 8);
 const decoded = new Uint8Array(16);
 

@@ -12,15 +12,21 @@
 // So keep those bytes unchanged while you use the header (TLV values are views into them in any
 // case). The fields are getters: JSON.stringify and console.log show them, and plainHeader()
 // gives a plain copy for spreading or deep comparison.
-import { DEFAULT_MAX_V2_HEADER_SIZE, V2_MAX_HEADER_SIZE, V2_PREFIX_LENGTH } from './constants.ts';
+import {
+  DEFAULT_MAX_V2_HEADER_SIZE,
+  V1_SIGNATURE,
+  V2_MAX_HEADER_SIZE,
+  V2_PREFIX_LENGTH,
+  V2_SIGNATURE,
+} from './constants.ts';
 import { INCOMPLETE, describeByte, invalid } from './results.ts';
 import type { BuildOptions, ParseOptions, ParseResult, ProxyHeaderInit } from './types.ts';
 import { buildV1, parseV1 } from './v1.ts';
 import { buildV2, parseV2 } from './v2.ts';
 import type { CrcMode } from './v2.ts';
 
-const FIRST_BYTE_V1 = 0x50; // 'P'
-const FIRST_BYTE_V2 = 0x0d; // CR
+const FIRST_BYTE_V1 = V1_SIGNATURE[0]; // 'P'
+const FIRST_BYTE_V2 = V2_SIGNATURE[0]; // CR
 
 export function parseProxyHeader(bytes: Uint8Array, options?: ParseOptions | null): ParseResult {
   // Options are checked on every call that has them (two comparisons), whatever the bytes.
@@ -31,7 +37,7 @@ export function parseProxyHeader(bytes: Uint8Array, options?: ParseOptions | nul
   const first = bytes[0];
   if (first === FIRST_BYTE_V1) return parseV1(bytes);
   if (first === FIRST_BYTE_V2) return parseV2(bytes, max, crc);
-  return invalid(`not a PROXY protocol header: first byte ${describeByte(first)}`);
+  return invalid('not-proxy', `not a PROXY protocol header: first byte ${describeByte(first)}`);
 }
 
 function maxHeaderSize(options: ParseOptions): number {
@@ -93,11 +99,14 @@ export {
   AWS_SUBTYPE_VPC_ENDPOINT_ID,
   DEFAULT_MAX_V2_HEADER_SIZE,
   V1_MAX_LENGTH,
+  V1_SIGNATURE,
   V2_SIGNATURE,
 } from './constants.ts';
+export { PARSE_ERROR_CODES } from './types.ts';
 export type {
   BuildOptions,
   Endpoint,
+  ParseErrorCode,
   ParseOptions,
   ParseResult,
   Protocol,

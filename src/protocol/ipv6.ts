@@ -163,3 +163,59 @@ function isIPv4Mapped(bytes: Uint8Array, at: number): boolean {
   for (let i = 0; i < 10; i++) if (bytes[at + i] !== 0) return false;
   return bytes[at + 10] === 0xff && bytes[at + 11] === 0xff;
 }
+
+const DIGIT_0 = 0x30;
+const MAPPED_PREFIX = Uint8Array.from('::ffff:', (c) => c.charCodeAt(0));
+
+/**
+ * Whether text[start, end), known to be a valid IPv6 text, is already the RFC 5952 text that
+ * formatIPv6 would give, so that it can be used as it is: lower-case hex without leading
+ * zeros; a `::` only for the longest run of two or more zero groups (the first of equal runs),
+ * covering all of it, and no such run written out; a dotted tail only in `::ffff:a.b.c.d`, and
+ * that address never in hex. One pass over the bytes, no decoding.
+ */
+export function isCanonicalIPv6(text: Uint8Array, start: number, end: number): boolean {
+  let words = 0; // groups written so far
+  let gap = -1; // groups written before the `::`
+  let zeros = 0; // written zero groups in a row, ending here
+  let longestBefore = 0; // longest such run before the `::`, and after it
+  let longestAfter = 0;
+  let i = start;
+  if (text[i] === COLON) {
+    gap = 0; // a valid text that starts with a colon starts with `::`
+    i += 2;
+  }
+  while (i < end) {
+    const groupStart = i;
+    for (; i < end && text[i] !== COLON && text[i] !== DOT; i++)
+      if (text[i] >= 0x41 && text[i] <= 0x46) return false; // upper-case hex
+    if (i < end && text[i] === DOT) return groupStart === start + 7 && hasMappedPrefix(text, start);
+    if (text[groupStart] === DIGIT_0) {
+      if (i - groupStart > 1 || words === gap) return false; // a leading zero; a zero after `::`
+      zeros++;
+    } else {
+      zeros = 0;
+    }
+    if (gap < 0) longestBefore = Math.max(longestBefore, zeros);
+    else longestAfter = Math.max(longestAfter, zeros);
+    words++;
+    if (i === end) break;
+    i++; // the colon after the group
+    if (i < end && text[i] === COLON) {
+      if (zeros > 0) return false; // a zero before `::`: the run is longer than the gap
+      gap = words;
+      i++;
+    }
+  }
+  if (gap < 0) return longestBefore < 2;
+  const gapLength = 8 - words;
+  if (gapLength < 2 || longestBefore >= gapLength || longestAfter > gapLength) return false;
+  // `::ffff:` and two more groups is IPv4-mapped, which RFC 5952 writes with a dotted tail.
+  return !(gap === 0 && words === 3 && hasMappedPrefix(text, start));
+}
+
+function hasMappedPrefix(text: Uint8Array, start: number): boolean {
+  for (let k = 0; k < MAPPED_PREFIX.length; k++)
+    if (text[start + k] !== MAPPED_PREFIX[k]) return false;
+  return true;
+}

@@ -19,14 +19,16 @@
 // off the complete line's), the field so far is checked as the start of an address or port
 // (field-prefix.ts), and against the room left: a line whose missing bytes (the rest of the
 // field, the later fields at their shortest, the CRLF) no longer fit in 107 bytes fails there
-// too, as does an UNKNOWN line with no CR by byte 106. Only the final address texts become
-// strings.
-import { V1_MAX_LENGTH } from './constants.ts';
+// too, as does an UNKNOWN line with no CR by byte 106. Every failure carries its ParseErrorCode.
+// Only the final address texts become strings, when first read: taken as they are when already
+// canonical (IPv4 always, IPv6 in RFC 5952 form), decoded and rendered again otherwise.
+import { IPV6_MAX_TEXT, V1_MAX_LENGTH, V1_SIGNATURE } from './constants.ts';
 import { LazyHeader, NO_TLVS, bareHeader, endpoint } from './header.ts';
 import { addressEnding, portEnding } from './field-prefix.ts';
 import { formatIPv4, parseIPv4 } from './ipv4.ts';
-import { formatIPv6, parseIPv6 } from './ipv6.ts';
+import { formatIPv6, isCanonicalIPv6, parseIPv6 } from './ipv6.ts';
 import { INCOMPLETE, describeByte, invalid } from './results.ts';
+import { latin1Text } from './text.ts';
 import type { Endpoint, ParseResult, ProxyHeader, ProxyHeaderInit, Tlv } from './types.ts';
 import { asciiBytes, requireEndpoint } from './builder-input.ts';
 
@@ -36,7 +38,7 @@ const LF = 0x0a;
 const DIGIT_0 = 0x30;
 
 /** "PROXY " */
-const PREFIX = Uint8Array.of(0x50, 0x52, 0x4f, 0x58, 0x59, SP);
+const PREFIX = V1_SIGNATURE;
 /** "TCP" after the prefix, then '4' or '6', then a space. */
 const TCP = Uint8Array.of(0x54, 0x43, 0x50);
 /** "UNKNOWN" after the prefix, then a space or the CRLF. */
@@ -60,7 +62,6 @@ const CLASS: Uint8Array = (() => {
 const IPV4_BYTES = DIGIT | COLON_OR_DOT; // ':' is caught by the address parser
 const IPV6_BYTES = DIGIT | HEX_LETTER | COLON_OR_DOT;
 const IPV4_MAX_TEXT = 15; // 255.255.255.255
-const IPV6_MAX_TEXT = 45; // ffff:ffff:ffff:ffff:ffff:ffff:255.255.255.255
 const PORT_MAX_TEXT = 5;
 
 const FIELD_NAMES = [
@@ -70,21 +71,6 @@ const FIELD_NAMES = [
   'destination port',
 ] as const;
 const UNKNOWN_HEADER = bareHeader(1, 'proxy', 'UNKNOWN');
-
-// Failure codes of the field and line scanners (which otherwise return offsets, >= 0).
-const NEED_MORE = -1;
-const LINE_TOO_LONG = -2;
-const BAD_BYTE = -3;
-const FIELD_TOO_LONG = -4;
-const EMPTY_FIELD = -5;
-const BARE_CR = -6;
-const BARE_LF = -7;
-const BAD_ADDRESS = -8; // a field of the right bytes that does not decode
-const BAD_PORT = -9;
-let failedAt = 0; // where a scanner stopped on a failure (the parser is synchronous)
-
-/** Scratch for decoding an address; the parser is synchronous, so one buffer serves all calls. */
-const scratch = new Uint8Array(16);
 
 /**
  * Parses a v1 line at the start of `bytes` (whose first byte is known to be 'P').
@@ -99,8 +85,9 @@ const scratch = new Uint8Array(16);
 export function parseV1(bytes: Uint8Array): ParseResult {
   const size = bytes.length;
   let v6 = false;
-  // The common case, "PROXY TCP4 " or "PROXY TCP6 " in full, in one test; the loops below
-  // handle the rest (short input, UNKNOWN, wrong bytes) and say where it goes wrong.
+  // The common case, "PROXY TCP4 " or "PROXY TCP6 " in full, in one test (V1_SIGNATURE and
+  // TCP unrolled: the first byte, 'P', is known); the loops below handle the rest (short input,
+  // UNKNOWN, wrong bytes) and say where it goes wrong.
   if (
     size > AFTER_PROTOCOL &&
     bytes[1] === 0x52 &&
@@ -119,7 +106,10 @@ export function parseV1(bytes: Uint8Array): ParseResult {
     for (let i = 0; i < PREFIX.length; i++) {
       if (i >= size) return INCOMPLETE;
       if (bytes[i] !== PREFIX[i])
-        return invalid(`v1: expected "PROXY " but byte ${i} is ${describeByte(bytes[i])}`);
+        return invalid(
+          'not-proxy',
+          `v1: expected "PROXY " but byte ${i} is ${describeByte(bytes[i])}`,
+        );
     }
     const at = PREFIX.length;
     if (size <= at) return INCOMPLETE;
@@ -135,6 +125,7 @@ export function parseV1(bytes: Uint8Array): ParseResult {
     if (digit + 1 >= size) return INCOMPLETE;
     if (bytes[digit + 1] !== SP)
       return invalid(
+        'bad-v1-field',
         `v1: expected a space after TCP${v6 ? 6 : 4} but byte ${digit + 1} is ${describeByte(bytes[digit + 1])}`,
       );
   }
@@ -184,8 +175,7 @@ export function parseV1(bytes: Uint8Array): ParseResult {
   // The destination port ended at a CR (just before `start`): the LF must follow.
   if (start >= V1_MAX_LENGTH) return tooLong();
   if (start >= size) return INCOMPLETE;
-  if (bytes[start] !== LF)
-    return invalid(`v1: carriage return not followed by line feed at byte ${start - 1}`);
+  if (bytes[start] !== LF) return crWithoutLf(start - 1);
   const header = new V1Header(
     v6 ? 'TCP6' : 'TCP4',
     bytes,
@@ -199,6 +189,7 @@ export function parseV1(bytes: Uint8Array): ParseResult {
 
 function badProtocol(bytes: Uint8Array, at: number): ParseResult {
   return invalid(
+    'bad-v1-protocol',
     `v1: protocol must be TCP4, TCP6 or UNKNOWN; byte ${at} is ${describeByte(bytes[at])}`,
   );
 }
@@ -214,43 +205,40 @@ function parseUnknown(bytes: Uint8Array): ParseResult {
   const next = bytes[AFTER_UNKNOWN];
   if (next !== SP && next !== CR)
     return invalid(
+      'bad-v1-field',
       `v1: expected a space or CRLF after UNKNOWN but byte ${AFTER_UNKNOWN} is ${describeByte(next)}`,
     );
-  const end = findLineEnd(bytes, AFTER_UNKNOWN);
-  if (end < 0) return end === NEED_MORE ? INCOMPLETE : lineEndFailure(end);
-  return { status: 'ok', header: UNKNOWN_HEADER, length: end };
+  return unknownLineEnd(bytes, AFTER_UNKNOWN);
 }
 
 /**
- * Looks for the CRLF from `from` on: the line length (LF offset + 1), or NEED_MORE, or a
- * failure code (a CR or LF on its own, or no room for a CRLF within 107 bytes).
+ * The UNKNOWN line once its CRLF is found from `from` on (whatever precedes it is ignored, as
+ * the spec says); or why there is none: a CR or LF on its own, or no room for a CRLF within
+ * 107 bytes.
  */
-function findLineEnd(bytes: Uint8Array, from: number): number {
+function unknownLineEnd(bytes: Uint8Array, from: number): ParseResult {
   // The CR can be byte 106 at the latest (offset 105), for its LF to be byte 107.
   const lastCR = V1_MAX_LENGTH - 2;
   const limit = bytes.length <= lastCR ? bytes.length : lastCR + 1;
   for (let i = from; i < limit; i++) {
     const c = bytes[i];
-    if (c === LF) {
-      failedAt = i;
-      return BARE_LF;
-    }
+    if (c === LF)
+      return invalid('bad-line-end', `v1: line feed without carriage return at byte ${i}`);
     if (c === CR) {
-      if (i + 1 >= bytes.length) return NEED_MORE;
-      if (bytes[i + 1] !== LF) {
-        failedAt = i;
-        return BARE_CR;
-      }
-      return i + 2;
+      if (i + 1 >= bytes.length) return INCOMPLETE;
+      if (bytes[i + 1] !== LF) return crWithoutLf(i);
+      return { status: 'ok', header: UNKNOWN_HEADER, length: i + 2 };
     }
   }
-  return limit > lastCR ? LINE_TOO_LONG : NEED_MORE;
+  return limit > lastCR ? tooLong() : INCOMPLETE;
 }
 
-function lineEndFailure(code: number): ParseResult {
-  if (code === LINE_TOO_LONG) return tooLong();
-  if (code === BARE_LF) return invalid(`v1: line feed without carriage return at byte ${failedAt}`);
-  return invalid(`v1: carriage return not followed by line feed at byte ${failedAt}`);
+function crWithoutLf(at: number): ParseResult {
+  return invalid('bad-line-end', `v1: carriage return not followed by line feed at byte ${at}`);
+}
+
+function tooLong(): ParseResult {
+  return invalid('line-too-long', `v1: no CRLF within the first ${V1_MAX_LENGTH} bytes`);
 }
 
 /**
@@ -266,22 +254,15 @@ function addressFailure(
   limit: number,
   v6: boolean,
 ): ParseResult {
-  let end = scanField(
-    bytes,
-    start,
-    limit,
-    v6 ? IPV6_BYTES : IPV4_BYTES,
-    v6 ? IPV6_MAX_TEXT : IPV4_MAX_TEXT,
-    SP,
-  );
-  if (end === NEED_MORE) {
-    const ending = addressEnding(bytes, start, limit, v6);
-    if (ending < 0)
-      end = limit; // judged as if it ended here
-    else if (limit + ending + shortestRest(field, v6) > V1_MAX_LENGTH) return tooLong();
-  }
-  if (end >= 0) failedAt = end;
-  return fieldFailure(bytes, end < 0 ? end : BAD_ADDRESS, field, start, v6);
+  const kind = v6 ? IPV6_BYTES : IPV4_BYTES;
+  const stop = scanField(bytes, start, limit, kind, v6 ? IPV6_MAX_TEXT : IPV4_MAX_TEXT, SP);
+  if (stop.kind === 'ended') return badAddress(bytes, field, start, stop.at, v6);
+  if (stop.kind !== 'cut') return fieldFault(bytes, field, stop, 'bad-address');
+  // The input ends inside the field: wait, unless no ending can make it an address (it is then
+  // judged as it stands) or the shortest one no longer fits in the line.
+  const ending = addressEnding(bytes, start, limit, v6);
+  if (ending < 0) return badAddress(bytes, field, start, limit, v6);
+  return limit + ending + shortestRest(field, v6) > V1_MAX_LENGTH ? tooLong() : INCOMPLETE;
 }
 
 /** Why the port field at `start` is not a port followed by `terminator` (as addressFailure). */
@@ -292,14 +273,12 @@ function portFailure(
   limit: number,
   terminator: number,
 ): ParseResult {
-  let end = scanField(bytes, start, limit, DIGIT, PORT_MAX_TEXT, terminator);
-  if (end === NEED_MORE) {
-    const ending = portEnding(bytes, start, limit);
-    if (ending < 0) end = limit;
-    else if (limit + ending + shortestRest(field, false) > V1_MAX_LENGTH) return tooLong();
-  }
-  if (end >= 0) failedAt = end;
-  return fieldFailure(bytes, end < 0 ? end : BAD_PORT, field, start, false);
+  const stop = scanField(bytes, start, limit, DIGIT, PORT_MAX_TEXT, terminator);
+  if (stop.kind === 'ended') return badPort(bytes, field, start, stop.at);
+  if (stop.kind !== 'cut') return fieldFault(bytes, field, stop, 'bad-port');
+  const ending = portEnding(bytes, start, limit);
+  if (ending < 0) return badPort(bytes, field, start, limit);
+  return limit + ending + shortestRest(field, false) > V1_MAX_LENGTH ? tooLong() : INCOMPLETE;
 }
 
 /**
@@ -310,6 +289,86 @@ function shortestRest(field: number, v6: boolean): number {
   let rest = 2;
   for (let later = field + 1; later < 4; later++) rest += later < 2 ? 1 + (v6 ? 2 : 7) : 2;
   return rest;
+}
+
+/** Where and how a scan of one field stopped. */
+type FieldStop =
+  /** At its terminator, offset `at`, with only bytes of its class before it. */
+  | { readonly kind: 'ended'; readonly at: number }
+  /** At the end of the input, before the 107-byte limit: more may come. */
+  | { readonly kind: 'cut' }
+  /** At the 107-byte limit. */
+  | { readonly kind: 'line-too-long' }
+  /** On a fault at offset `at`: its terminator first, a byte not of its class, one too many. */
+  | { readonly kind: 'empty' | 'bad-byte' | 'too-long'; readonly at: number };
+
+/**
+ * Scans the field starting at `start` up to its `terminator`: its bytes must all be in the class
+ * `allowed` and number at most `max`.
+ */
+function scanField(
+  bytes: Uint8Array,
+  start: number,
+  limit: number,
+  allowed: number,
+  max: number,
+  terminator: number,
+): FieldStop {
+  for (let i = start; i < limit; i++) {
+    const c = bytes[i];
+    if (c === terminator) return i > start ? { kind: 'ended', at: i } : { kind: 'empty', at: i };
+    if ((CLASS[c] & allowed) === 0) return { kind: 'bad-byte', at: i };
+    if (i - start >= max) return { kind: 'too-long', at: i };
+  }
+  return limit === V1_MAX_LENGTH ? { kind: 'line-too-long' } : { kind: 'cut' };
+}
+
+/** The reason for a scan that stopped on a fault; an overlong field counts as `tooLongCode`. */
+function fieldFault(
+  bytes: Uint8Array,
+  field: number,
+  stop: Exclude<FieldStop, { kind: 'ended' | 'cut' }>,
+  tooLongCode: 'bad-address' | 'bad-port',
+): ParseResult {
+  const name = FIELD_NAMES[field];
+  switch (stop.kind) {
+    case 'line-too-long':
+      return tooLong();
+    case 'empty':
+      return invalid('bad-v1-field', `v1: empty ${name} at byte ${stop.at}`);
+    case 'too-long':
+      return invalid(tooLongCode, `v1: ${name} too long at byte ${stop.at}`);
+    case 'bad-byte':
+      return invalid(
+        'bad-v1-field',
+        `v1: unexpected ${describeByte(bytes[stop.at])} in ${name} at byte ${stop.at}`,
+      );
+  }
+}
+
+function badPort(bytes: Uint8Array, field: number, start: number, end: number): ParseResult {
+  const text = latin1Text(bytes, start, end);
+  if (text.length > 1 && text[0] === '0')
+    return invalid('bad-port', `v1: ${FIELD_NAMES[field]} ${text} has a leading zero`);
+  return invalid('bad-port', `v1: port ${text} out of range`);
+}
+
+function badAddress(
+  bytes: Uint8Array,
+  field: number,
+  start: number,
+  end: number,
+  v6: boolean,
+): ParseResult {
+  const text = latin1Text(bytes, start, end);
+  const name = FIELD_NAMES[field];
+  if (v6 && !text.includes(':'))
+    return invalid('family-mismatch', `v1: ${name} ${text} is not IPv6 as TCP6 requires`);
+  if (!v6 && text.includes(':'))
+    return invalid('family-mismatch', `v1: ${name} ${text} is not IPv4 as TCP4 requires`);
+  if (!v6 && /(^|\.)0\d/.test(text))
+    return invalid('bad-address', `v1: ${name} ${text} has a leading zero`);
+  return invalid('bad-address', `v1: ${name} ${text} is not a valid IPv${v6 ? 6 : 4} address`);
 }
 
 /**
@@ -387,111 +446,29 @@ class V1Header extends LazyHeader implements ProxyHeader {
 }
 
 /**
- * The end (offset of `terminator`) of the field starting at `start`, whose bytes must all be in
- * the class `allowed` and number at most `max`; or a failure code, with failedAt set.
+ * The canonical text of the valid address text[start, end): the text itself when it already is
+ * (always for IPv4, whose validation refused leading zeros; for IPv6 when lower case and
+ * compressed as RFC 5952 says), otherwise decoded and rendered again.
  */
-function scanField(
-  bytes: Uint8Array,
-  start: number,
-  limit: number,
-  allowed: number,
-  max: number,
-  terminator: number,
-): number {
-  for (let i = start; i < limit; i++) {
-    const c = bytes[i];
-    if (c === terminator) {
-      if (i > start) return i;
-      failedAt = i;
-      return EMPTY_FIELD;
-    }
-    if ((CLASS[c] & allowed) === 0) {
-      failedAt = i;
-      return BAD_BYTE;
-    }
-    if (i - start >= max) {
-      failedAt = i;
-      return FIELD_TOO_LONG;
-    }
-  }
-  return limit === V1_MAX_LENGTH ? LINE_TOO_LONG : NEED_MORE;
-}
-
-function fieldFailure(
-  bytes: Uint8Array,
-  code: number,
-  field: number,
-  start: number,
-  v6: boolean,
-): ParseResult {
-  const name = FIELD_NAMES[field];
-  const at = failedAt;
-  switch (code) {
-    case NEED_MORE:
-      return INCOMPLETE;
-    case LINE_TOO_LONG:
-      return tooLong();
-    case EMPTY_FIELD:
-      return invalid(`v1: empty ${name} at byte ${at}`);
-    case FIELD_TOO_LONG:
-      return invalid(`v1: ${name} too long at byte ${at}`);
-    case BAD_ADDRESS:
-      return badAddress(bytes, start, at, field, v6);
-    case BAD_PORT:
-      return badPort(bytes, start, at, field);
-    default:
-      return invalid(`v1: unexpected ${describeByte(bytes[at])} in ${name} at byte ${at}`);
-  }
-}
-
-function tooLong(): ParseResult {
-  return invalid(`v1: no CRLF within the first ${V1_MAX_LENGTH} bytes`);
-}
-
-/** Whether text[start, end) is an address of the family (decoded into `scratch`). */
-function checkAddress(text: Uint8Array, start: number, end: number, v6: boolean): boolean {
-  return (
-    (v6 ? parseIPv6(text, start, end, scratch) : parseIPv4(text, start, end, scratch, 0)) === end
-  );
-}
-
-/** The canonical text of a valid address text. */
 function addressText(text: Uint8Array, start: number, end: number, v6: boolean): string {
-  checkAddress(text, start, end, v6);
-  return scratchText(v6);
+  if (!v6 || isCanonicalIPv6(text, start, end)) return latin1Text(text, start, end);
+  return canonicalText(decodeAddress(text, start, end, true)!, true);
 }
 
-/** The canonical text of the address last decoded into `scratch`. */
-function scratchText(v6: boolean): string {
-  return v6 ? formatIPv6(scratch, 0) : formatIPv4(scratch, 0);
-}
-
-function fieldText(bytes: Uint8Array, start: number, end: number): string {
-  return String.fromCharCode(...bytes.subarray(start, end));
-}
-
-function badPort(bytes: Uint8Array, start: number, end: number, field: number): ParseResult {
-  const text = fieldText(bytes, start, end);
-  if (text.length > 1 && text[0] === '0')
-    return invalid(`v1: ${FIELD_NAMES[field]} ${text} has a leading zero`);
-  return invalid(`v1: port ${text} out of range`);
-}
-
-function badAddress(
-  bytes: Uint8Array,
+/** The 4 or 16 bytes of text[start, end), or null if it is not an address of the family. */
+function decodeAddress(
+  text: Uint8Array,
   start: number,
   end: number,
-  field: number,
   v6: boolean,
-): ParseResult {
-  const text = fieldText(bytes, start, end);
-  if (v6 && !text.includes(':'))
-    return invalid(`v1: ${FIELD_NAMES[field]} ${text} is not IPv6 as TCP6 requires`);
-  if (!v6 && text.includes(':'))
-    return invalid(`v1: ${FIELD_NAMES[field]} ${text} is not IPv4 as TCP4 requires`);
-  if (!v6 && /(^|\.)0\d/.test(text))
-    return invalid(`v1: ${FIELD_NAMES[field]} ${text} has a leading zero`);
-  return invalid(`v1: ${FIELD_NAMES[field]} ${text} is not a valid IPv${v6 ? 6 : 4} address`);
+): Uint8Array | null {
+  const out = new Uint8Array(v6 ? 16 : 4);
+  const stop = v6 ? parseIPv6(text, start, end, out) : parseIPv4(text, start, end, out, 0);
+  return stop === end ? out : null;
+}
+
+function canonicalText(address: Uint8Array, v6: boolean): string {
+  return v6 ? formatIPv6(address, 0) : formatIPv4(address, 0);
 }
 
 /**
@@ -520,9 +497,10 @@ export function buildV1(header: ProxyHeaderInit): Uint8Array {
 /** Canonical text of an address given to the v1 builder; throws a RangeError if it is not one. */
 function canonicalAddress(address: string, v6: boolean): string {
   const text = asciiBytes(address);
-  if (!checkAddress(text, 0, text.length, v6))
+  const decoded = decodeAddress(text, 0, text.length, v6);
+  if (decoded === null)
     throw new RangeError(
       `buildProxyHeader: ${JSON.stringify(address)} is not an IPv${v6 ? 6 : 4} address`,
     );
-  return scratchText(v6); // decoded by the check: no second parse
+  return canonicalText(decoded, v6);
 }

@@ -1,21 +1,28 @@
 // PROXY protocol version 2: the binary header of §2.2, parsed from the bytes, and built.
 //
 // Decisions on the loose points (spec §2.2, our digest's checklist):
-// - byte 12 must be 0x20 (LOCAL) or 0x21 (PROXY); byte 13 must be one of the seven defined
-//   family/transport pairs (0x00, 0x11, 0x12, 0x21, 0x22, 0x31, 0x32), for LOCAL too, as
-//   go-proxyproto does: a byte nobody defined is more likely garbage than a health check;
+// - byte 12 must be 0x20 (LOCAL) or 0x21 (PROXY); under PROXY byte 13 must be one of the seven
+//   defined family/transport pairs (0x00, 0x11, 0x12, 0x21, 0x22, 0x31, 0x32);
+// - LOCAL ignores byte 13, whatever it holds, as HAProxy does: the spec says a LOCAL receiver
+//   "must use the real connection endpoints and discard the protocol block including the family
+//   which is ignored". A LOCAL header with a byte nobody defined reports protocol UNKNOWN;
 // - the whole header (16 + length) may not exceed options.maxV2HeaderSize (4 KiB by default);
 //   that is known from the first 16 bytes, so an oversized header is refused before it arrives;
 // - PROXY with a length shorter than its family's address block is refused as soon as the
 //   16-byte prefix is in; the bytes after the block are TLVs and must tile it exactly;
-// - PROXY over AF_UNSPEC (0x00) is accepted with no addresses (protocol UNKNOWN): the spec lets
-//   a receiver accept it and use the real endpoints, which is what it asks for unknown families;
-// - LOCAL (health checks of the balancer itself) never carries addresses: AWS sends family 0x11
-//   with only TLVs after the prefix, HAProxy sends 0x00 with TLVs. Its contents are reported as
-//   TLVs when they read as a well-formed TLV list from byte 16 on (a CRC32C among them is then
-//   checked), and otherwise skipped unread, as the spec says to skip them;
+// - PROXY over AF_UNSPEC (0x00) is accepted with no addresses (protocol UNKNOWN), and its block
+//   is treated exactly as LOCAL's: for AF_UNSPEC the spec says "the receiver is free to accept
+//   the connection anyway and use the real endpoint addresses or to reject it. The receiver
+//   should ignore address information", and it asks for the real endpoints for unknown
+//   families too;
+// - LOCAL (health checks of the balancer itself) and PROXY over AF_UNSPEC never carry
+//   addresses: AWS sends LOCAL with family 0x11 and only TLVs after the prefix, HAProxy sends
+//   0x00 with TLVs. Their block is reported as TLVs when it reads as a well-formed TLV list
+//   from byte 16 on (a CRC32C among them is then checked), and otherwise skipped unread, as the
+//   spec says to discard it;
 // - CRC32C (§2.2.3): 'verify' checks it when present, 'require' also refuses a PROXY header
-//   without one (LOCAL headers carry no client to protect), 'ignore' does not compute it;
+//   with addresses but without one (headers with no addresses carry no client to protect),
+//   'ignore' does not compute it;
 // - UNIX paths end at the first NUL of their 108-byte field; what follows it is not checked
 //   (a copied sockaddr_un may carry junk there); paths are decoded as UTF-8.
 import {
@@ -94,69 +101,87 @@ export function parseV2(bytes: Uint8Array, maxHeaderSize: number, crcMode: CrcMo
   if (!whole) {
     const signatureBytes = Math.min(size, V2_SIGNATURE.length);
     for (let i = 0; i < signatureBytes; i++) {
-      if (bytes[i] !== V2_SIGNATURE[i]) return invalid(`v2: signature mismatch at byte ${i}`);
+      if (bytes[i] !== V2_SIGNATURE[i])
+        return invalid('not-proxy', `v2: signature mismatch at byte ${i}`);
     }
   }
   if (size <= 12) return INCOMPLETE;
   const versionCommand = bytes[12];
   if (versionCommand >> 4 !== 2)
-    return invalid(`v2: version ${versionCommand >> 4} in byte 12 is not 2`);
+    return invalid('bad-v2-version', `v2: version ${versionCommand >> 4} in byte 12 is not 2`);
   const command = versionCommand & 0x0f;
   if (command !== COMMAND_LOCAL && command !== COMMAND_PROXY)
-    return invalid(`v2: command ${command} in byte 12 is neither LOCAL (0) nor PROXY (1)`);
+    return invalid(
+      'bad-v2-command',
+      `v2: command ${command} in byte 12 is neither LOCAL (0) nor PROXY (1)`,
+    );
   if (size <= 13) return INCOMPLETE;
   const familyByte = bytes[13];
-  const protocol = PROTOCOL_OF[familyByte];
-  if (protocol === undefined)
+  const local = command === COMMAND_LOCAL;
+  const defined = PROTOCOL_OF[familyByte];
+  if (defined === undefined && !local)
     return invalid(
+      'bad-family',
       `v2: family/transport byte 0x${familyByte.toString(16).padStart(2, '0')} is not defined`,
     );
+  const protocol = defined ?? 'UNKNOWN'; // LOCAL ignores the byte
   if (size < V2_PREFIX_LENGTH) return INCOMPLETE;
   const length = (bytes[14] << 8) | bytes[15];
   const total = V2_PREFIX_LENGTH + length;
   if (total > maxHeaderSize)
-    return invalid(`v2: header of ${total} bytes exceeds the ${maxHeaderSize}-byte limit`);
-  if (command === COMMAND_LOCAL)
-    return size < total ? INCOMPLETE : parseLocal(bytes, protocol, total, crcMode);
+    return invalid(
+      'header-too-large',
+      `v2: header of ${total} bytes exceeds the ${maxHeaderSize}-byte limit`,
+    );
+  if (local || protocol === 'UNKNOWN') {
+    if (size < total) return INCOMPLETE;
+    return parseWithoutAddresses(bytes, local, protocol, total, crcMode);
+  }
 
   const addressLength = ADDRESS_LENGTH[familyByte >> 4];
   if (length < addressLength)
     return invalid(
+      'short-address-block',
       `v2: length ${length} is shorter than the ${addressLength}-byte ${protocol} address block`,
     );
   if (size < total) return INCOMPLETE;
   const walk = walkTlvs(bytes, V2_PREFIX_LENGTH + addressLength, total, null);
-  if (typeof walk === 'string') return invalid(walk);
-  if (walk < 0 && crcMode === 'require') return invalid('v2: no CRC32C TLV but one is required');
-  if (walk >= 0 && crcMode !== 'ignore' && !crcMatches(bytes, total, walk))
-    return invalid('v2: CRC32C mismatch');
-  const header =
-    familyByte === 0 && total === V2_PREFIX_LENGTH
-      ? PROXY_UNSPEC_HEADER
-      : new V2Header('proxy', protocol, bytes, familyByte >> 4, addressLength, total);
+  if (walk.kind === 'invalid') return invalid(walk.code, walk.reason);
+  if (walk.crcAt === null) {
+    if (crcMode === 'require')
+      return invalid('crc32c-missing', 'v2: no CRC32C TLV but one is required');
+  } else if (crcMode !== 'ignore' && !crcMatches(bytes, total, walk.crcAt)) {
+    return crcMismatch();
+  }
+  const header = new V2Header('proxy', protocol, bytes, familyByte >> 4, addressLength, total);
   return { status: 'ok', header, length: total };
 }
 
-function parseLocal(
+/**
+ * LOCAL (any family byte) and PROXY over AF_UNSPEC: no addresses, and a block that counts as
+ * TLVs only if it reads as a well-formed list; otherwise it is skipped unread (see the top
+ * comment).
+ */
+function parseWithoutAddresses(
   bytes: Uint8Array,
+  local: boolean,
   protocol: Protocol,
   total: number,
   crcMode: CrcMode,
 ): ParseResult {
-  // The contents count as TLVs only if they read as a well-formed list (see the top comment).
-  const walk = total > V2_PREFIX_LENGTH ? walkTlvs(bytes, V2_PREFIX_LENGTH, total, null) : -1;
-  if (
-    typeof walk === 'number' &&
-    walk >= 0 &&
-    crcMode !== 'ignore' &&
-    !crcMatches(bytes, total, walk)
-  )
-    return invalid('v2: CRC32C mismatch');
-  const readable = typeof walk === 'number' && total > V2_PREFIX_LENGTH;
-  const header = readable
-    ? new V2Header('local', protocol, bytes, 0, 0, total)
-    : LOCAL_HEADERS[protocol];
+  const walk = total > V2_PREFIX_LENGTH ? walkTlvs(bytes, V2_PREFIX_LENGTH, total, null) : null;
+  if (walk === null || walk.kind === 'invalid') {
+    const header = local ? LOCAL_HEADERS[protocol] : PROXY_UNSPEC_HEADER;
+    return { status: 'ok', header, length: total };
+  }
+  if (walk.crcAt !== null && crcMode !== 'ignore' && !crcMatches(bytes, total, walk.crcAt))
+    return crcMismatch();
+  const header = new V2Header(local ? 'local' : 'proxy', protocol, bytes, 0, 0, total);
   return { status: 'ok', header, length: total };
+}
+
+function crcMismatch(): ParseResult {
+  return invalid('crc32c-mismatch', 'v2: CRC32C mismatch');
 }
 
 /**

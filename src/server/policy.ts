@@ -1,5 +1,5 @@
 // Who must, may or must not send a PROXY header, and telling a header's start from plain data.
-import { V2_SIGNATURE } from '../protocol/constants.ts';
+import { V1_SIGNATURE, V2_SIGNATURE } from '../protocol/constants.ts';
 
 export const POLICIES = ['require', 'optional', 'off'] as const;
 /**
@@ -8,8 +8,6 @@ export const POLICIES = ['require', 'optional', 'off'] as const;
  * off: no header is parsed, every byte is data.
  */
 export type Policy = (typeof POLICIES)[number];
-
-const V1_SIGNATURE = Uint8Array.of(0x50, 0x52, 0x4f, 0x58, 0x59, 0x20); // "PROXY "
 
 export const HEADER_NO = 0;
 export const HEADER_YES = 1;

@@ -2,7 +2,7 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { inspect } from 'node:util';
 import { buildProxyHeader, parseProxyHeader, plainHeader } from '../../src/protocol/index.ts';
-import type { ParseOptions } from '../../src/protocol/index.ts';
+import type { ParseErrorCode, ParseOptions } from '../../src/protocol/index.ts';
 import {
   V1_CASES,
   V1_IMPOSSIBLE_STARTS,
@@ -27,13 +27,22 @@ function accepts(bytes: Uint8Array, options?: ParseOptions | null) {
   return result;
 }
 
-function rejects(bytes: Uint8Array, reason: RegExp, options?: ParseOptions): void {
+/** The input is refused with `code`, and a reason matching `reason` where the wording matters. */
+function rejects(
+  bytes: Uint8Array,
+  code: ParseErrorCode,
+  reason?: RegExp,
+  options?: ParseOptions,
+): void {
   const result = parseProxyHeader(bytes, options);
   if (result.status !== 'invalid')
     assert.unreachable(
-      `expected invalid (${reason}), got ${result.status} for ${JSON.stringify(Buffer.from(bytes).toString('latin1'))}`,
+      `expected invalid (${code}), got ${result.status} for ${JSON.stringify(Buffer.from(bytes).toString('latin1'))}`,
     );
-  else assert.match(result.reason, reason);
+  else {
+    assert.is(result.code, code, result.reason);
+    if (reason !== undefined) assert.match(result.reason, reason);
+  }
 }
 
 const valid = suite('valid headers');
@@ -69,100 +78,123 @@ valid(
 valid.run();
 
 const v1 = suite('v1 invalid');
-for (const [name, bytes, reason] of V1_INVALID) v1(name, () => rejects(bytes, reason));
+for (const [name, bytes, code, reason] of V1_INVALID) v1(name, () => rejects(bytes, code, reason));
 v1.run();
 
 const v2 = suite('v2 invalid');
 const tcp4 = (rest: string) => hex(`${V2_SIG} 21 11 ${rest}`);
-const V2_INVALID: [string, Uint8Array, RegExp, ParseOptions?][] = [
-  ['signature byte 5 wrong', hex('0d0a0d0a000e'), /^v2: signature mismatch at byte 5$/],
-  ['version 1', hex(`${V2_SIG} 11`), /^v2: version 1 in byte 12 is not 2$/],
-  ['version 3', hex(`${V2_SIG} 31`), /^v2: version 3 in byte 12 is not 2$/],
+const V2_INVALID: [string, Uint8Array, ParseErrorCode, RegExp?, ParseOptions?][] = [
+  [
+    'signature byte 5 wrong',
+    hex('0d0a0d0a000e'),
+    'not-proxy',
+    /^v2: signature mismatch at byte 5$/,
+  ],
+  ['version 1', hex(`${V2_SIG} 11`), 'bad-v2-version', /^v2: version 1 in byte 12 is not 2$/],
+  ['version 3', hex(`${V2_SIG} 31`), 'bad-v2-version', /^v2: version 3 in byte 12 is not 2$/],
   [
     'command 2',
     hex(`${V2_SIG} 22`),
+    'bad-v2-command',
     /^v2: command 2 in byte 12 is neither LOCAL \(0\) nor PROXY \(1\)$/,
   ],
-  ['command 15', hex(`${V2_SIG} 2f`), /^v2: command 15/],
-  ['family 4', hex(`${V2_SIG} 21 41`), /^v2: family\/transport byte 0x41 is not defined$/],
-  ['transport 3', hex(`${V2_SIG} 21 13`), /^v2: family\/transport byte 0x13 is not defined$/],
-  ['INET with UNSPEC transport', hex(`${V2_SIG} 21 10`), /byte 0x10 is not defined/],
-  ['undefined family for LOCAL too', hex(`${V2_SIG} 20 f0 0000`), /byte 0xf0 is not defined/],
+  ['command 15', hex(`${V2_SIG} 2f`), 'bad-v2-command'],
+  [
+    'family 4',
+    hex(`${V2_SIG} 21 41`),
+    'bad-family',
+    /^v2: family\/transport byte 0x41 is not defined$/,
+  ],
+  [
+    'transport 3',
+    hex(`${V2_SIG} 21 13`),
+    'bad-family',
+    /^v2: family\/transport byte 0x13 is not defined$/,
+  ],
+  ['INET with UNSPEC transport', hex(`${V2_SIG} 21 10`), 'bad-family', /byte 0x10 is not defined/],
   [
     'length shorter than the IPv4 block',
     tcp4('000b 0102030405060708 0001 00'),
+    'short-address-block',
     /^v2: length 11 is shorter than the 12-byte TCP4 address block$/,
   ],
   [
     'length shorter than the IPv6 block',
     hex(`${V2_SIG} 21 21 0023`),
+    'short-address-block',
     /^v2: length 35 is shorter than the 36-byte TCP6 address block$/,
   ],
   [
     'length shorter than the UNIX block',
     hex(`${V2_SIG} 21 31 00d7`),
+    'short-address-block',
     /^v2: length 215 is shorter than the 216-byte UNIX_STREAM address block$/,
   ],
   [
     'header over the default 4 KiB cap',
     tcp4('0ff1'),
+    'header-too-large',
     /^v2: header of 4097 bytes exceeds the 4096-byte limit$/,
   ],
   [
     'header over a configured cap',
     tcp4('0011'),
+    'header-too-large',
     /^v2: header of 33 bytes exceeds the 32-byte limit$/,
     { maxV2HeaderSize: 32 },
   ],
   [
     'TLV value overruns the header',
     tcp4('0010 0102030405060708 0001 0002 01 0002 68'),
+    'tlv-overrun',
     /^v2: TLV 0x01 at byte 28 overruns the header \(length 2, 1 bytes left\)$/,
   ],
   [
     'TLV type and length cut short',
     tcp4('000e 0102030405060708 0001 0002 01 00'),
+    'tlv-overrun',
     /^v2: TLV at byte 28 overruns the header/,
   ],
   [
     'CRC32C of the wrong length',
     tcp4('0012 0102030405060708 0001 0002 03 0003 000000'),
+    'bad-tlv',
     /^v2: CRC32C TLV at byte 28 has length 3, not 4$/,
   ],
-  [
-    'CRC32C mismatch',
-    tcp4('0013 0102030405060708 0001 0002 03 0004 00000000'),
-    /^v2: CRC32C mismatch$/,
-  ],
+  ['CRC32C mismatch', tcp4('0013 0102030405060708 0001 0002 03 0004 00000000'), 'crc32c-mismatch'],
   [
     'CRC32C required but absent',
     tcp4('000c 0102030405060708 0001 0002'),
-    /^v2: no CRC32C TLV but one is required$/,
+    'crc32c-missing',
+    undefined,
     { crc32c: 'require' },
   ],
   [
     'UNIQUE_ID over 128 bytes',
     tcp4(`0090 0102030405060708 0001 0002 05 0081 ${'00'.repeat(129)}`),
+    'bad-tlv',
     /^v2: UNIQUE_ID TLV at byte 28 is 129 bytes, over the 128-byte limit$/,
   ],
   [
     'SSL TLV shorter than client and verify',
     tcp4('0013 0102030405060708 0001 0002 20 0004 01000000'),
+    'bad-tlv',
     /^v2: SSL TLV at byte 28 is 4 bytes/,
   ],
   [
     'SSL sub-TLV overrunning the SSL TLV',
     tcp4('0018 0102030405060708 0001 0002 20 0009 01 00000000 21 0005 41'),
+    'tlv-overrun',
     /^v2: SSL sub-TLV 0x21 at byte 36 overruns the SSL TLV$/,
   ],
   [
     'LOCAL with a wrong CRC32C among well-formed TLVs',
     hex(`${V2_SIG} 20 11 0054 030004 bce5951e 04004a ${'00'.repeat(74)}`),
-    /^v2: CRC32C mismatch$/,
+    'crc32c-mismatch',
   ],
 ];
-for (const [name, bytes, reason, options] of V2_INVALID)
-  v2(name, () => rejects(bytes, reason, options));
+for (const [name, bytes, code, reason, options] of V2_INVALID)
+  v2(name, () => rejects(bytes, code, reason, options));
 v2('two CRC32C TLVs', () => {
   const built = buildProxyHeader({
     version: 2,
@@ -175,25 +207,25 @@ v2('two CRC32C TLVs', () => {
       { type: 3, value: new Uint8Array(4) },
     ],
   });
-  rejects(built, /^v2: second CRC32C TLV at byte 35$/);
+  rejects(built, 'bad-tlv', /^v2: second CRC32C TLV at byte 35$/);
 });
 v2.run();
 
 const early = suite('early rejection and waiting');
 early('an HTTP request or a greeting fails on its first byte', () => {
-  rejects(text('G'), /^not a PROXY protocol header: first byte 'G' \(0x47\)$/);
-  rejects(text('hello'), /first byte 'h'/);
-  rejects(new Uint8Array([0x16, 0x03, 0x01]), /first byte 0x16$/);
+  rejects(text('G'), 'not-proxy', /^not a PROXY protocol header: first byte 'G' \(0x47\)$/);
+  rejects(text('hello'), 'not-proxy');
+  rejects(new Uint8Array([0x16, 0x03, 0x01]), 'not-proxy', /first byte 0x16$/);
 });
 early('a wrong byte anywhere in a prefix fails without waiting for the rest', () => {
-  rejects(text('PROXZ'), /byte 4/);
-  rejects(text('PROXY TCP4 1.2.3.4 x'), /unexpected 'x'/);
-  rejects(hex('0d0a0d0b'), /signature mismatch at byte 3/);
-  rejects(hex(`${V2_SIG} 21 11 ffff`), /exceeds the 4096-byte limit/);
+  rejects(text('PROXZ'), 'not-proxy', /byte 4/);
+  rejects(text('PROXY TCP4 1.2.3.4 x'), 'bad-v1-field');
+  rejects(hex('0d0a0d0b'), 'not-proxy', /signature mismatch at byte 3/);
+  rejects(hex(`${V2_SIG} 21 11 ffff`), 'header-too-large');
 });
-for (const [name, bytes, reason] of V1_IMPOSSIBLE_STARTS) {
+for (const [name, bytes, code, reason] of V1_IMPOSSIBLE_STARTS) {
   early(`a field that can no longer be valid fails on that byte: ${name}`, () => {
-    rejects(bytes, reason);
+    rejects(bytes, code, reason);
     assert.is(
       parseProxyHeader(bytes.subarray(0, bytes.length - 1)).status,
       'incomplete',
@@ -222,7 +254,7 @@ early('starts of fields that can still become valid wait', () => {
 early(
   'a line that leaves no room for its CRLF within 107 bytes is refused on that byte, not later',
   () => {
-    rejects(text(`PROXY UNKNOWN ${'x'.repeat(92)}`), /no CRLF within the first 107 bytes/);
+    rejects(text(`PROXY UNKNOWN ${'x'.repeat(92)}`), 'line-too-long');
     assert.is(parseProxyHeader(text(`PROXY UNKNOWN ${'x'.repeat(91)}`)).status, 'incomplete');
     assert.is(parseProxyHeader(text(`PROXY UNKNOWN ${'x'.repeat(91)}\r`)).status, 'incomplete');
     // TCP6 addresses written long (leading zeros, a dotted tail) can leave no room for the ports.
@@ -230,8 +262,8 @@ early(
     const shorter = long.slice(0, 44); // ends in .25: 107 bytes with ` 1 1\r\n`
     assert.is(accepts(text(`PROXY TCP6 ${long} ${shorter} 1 1\r\n`)).length, 107);
     assert.is(parseProxyHeader(text(`PROXY TCP6 ${long} ${shorter}`)).status, 'incomplete');
-    rejects(text(`PROXY TCP6 ${long} ${long}`), /^v1: no CRLF within the first 107 bytes$/);
-    rejects(text(`PROXY TCP6 ${long} ${shorter} 1 12`), /^v1: no CRLF within the first 107 bytes$/);
+    rejects(text(`PROXY TCP6 ${long} ${long}`), 'line-too-long');
+    rejects(text(`PROXY TCP6 ${long} ${shorter} 1 12`), 'line-too-long');
   },
 );
 early('empty input and valid prefixes are incomplete', () => {
@@ -246,7 +278,7 @@ early('a larger cap admits a larger header', () => {
     protocol: 'UNKNOWN',
     tlvs: [{ type: 4, value: new Uint8Array(5000) }],
   });
-  rejects(big, /exceeds the 4096-byte limit/);
+  rejects(big, 'header-too-large');
   assert.is(accepts(big, { maxV2HeaderSize: 65551 }).length, 5019);
 });
 early('CRC32C modes: ignore skips the check, require accepts a good one', () => {
@@ -283,6 +315,35 @@ early('bad options are a programming error: RangeError', () => {
 });
 early.run();
 
+const unaddressed = suite('v2 blocks without addresses: LOCAL and PROXY over AF_UNSPEC');
+// The same block under LOCAL (0x20) and under PROXY with family UNSPEC (0x21 0x00).
+for (const [command, name] of [
+  ['20', 'LOCAL'],
+  ['21', 'PROXY UNSPEC'],
+] as const) {
+  const family = command === '20' ? 'f3' : '00'; // LOCAL: a byte nobody defined, ignored
+  const block = (body: string) =>
+    hex(
+      `${V2_SIG} ${command} ${family} ${(body.replace(/ /g, '').length / 2).toString(16).padStart(4, '0')} ${body}`,
+    );
+  unaddressed(`${name}: a block that is not a TLV list is skipped unread`, () => {
+    const result = accepts(concat(block('ffff 0001 02'), text('hi')));
+    assert.is(result.length, 21);
+    assert.is(result.header.source, null);
+    assert.equal(result.header.tlvs, []);
+  });
+  unaddressed(`${name}: a well-formed TLV list is reported, its CRC32C checked`, () => {
+    const result = accepts(block('02 0003 616263'));
+    assert.equal(plain(result.header).tlvs, [{ type: 2, value: text('abc') }]);
+    rejects(block('03 0004 00000000'), 'crc32c-mismatch');
+    assert.is(accepts(block('03 0004 00000000'), { crc32c: 'ignore' }).length, 23);
+  });
+  unaddressed(`${name}: needs no CRC32C even when one is required`, () => {
+    assert.is(accepts(block(''), { crc32c: 'require' }).header.source, null);
+  });
+}
+unaddressed.run();
+
 const families = suite('all 256 v2 family/transport bytes');
 const DEFINED: Record<number, [string, number]> = {
   0: ['UNKNOWN', 0],
@@ -293,7 +354,7 @@ const DEFINED: Record<number, [string, number]> = {
   49: ['UNIX_STREAM', 216],
   50: ['UNIX_DGRAM', 216],
 };
-families('only the seven defined bytes are accepted, for PROXY and LOCAL', () => {
+families('PROXY accepts only the seven defined bytes; LOCAL accepts all 256', () => {
   let accepted = 0;
   for (let family = 0; family < 256; family++) {
     for (const command of [0x20, 0x21]) {
@@ -304,24 +365,27 @@ families('only the seven defined bytes are accepted, for PROXY and LOCAL', () =>
       );
       const result = parseProxyHeader(bytes);
       const defined = DEFINED[family];
-      if (defined === undefined) {
+      const local = command === 0x20;
+      if (defined === undefined && !local) {
         assert.is(result.status, 'invalid', `byte 0x${family.toString(16)}`);
+        assert.is(result.status === 'invalid' && result.code, 'bad-family');
         continue;
       }
       if (result.status !== 'ok')
         assert.unreachable(`byte 0x${family.toString(16)}: ${JSON.stringify(result)}`);
       else {
         accepted++;
-        assert.is(result.header.protocol, defined[0]);
+        assert.is(result.header.protocol, defined?.[0] ?? 'UNKNOWN');
+        assert.is(result.header.command, local ? 'local' : 'proxy');
         assert.is(result.length, 232);
         assert.is(
           result.header.source === null,
-          command === 0x20 || family === 0,
+          local || family === 0,
           'addresses only for PROXY with a family',
         );
       }
     }
   }
-  assert.is(accepted, 14);
+  assert.is(accepted, 256 + 7);
 });
 families.run();
