@@ -10,7 +10,7 @@
 // header timeout from its first byte to finish (slowloris); after the header, the idle timeout.
 import type net from 'node:net';
 import { parseProxyHeader } from '../protocol/index.ts';
-import type { ParseOptions, ProxyHeader } from '../protocol/types.ts';
+import type { ParseErrorCode, ParseOptions, ProxyHeader } from '../protocol/types.ts';
 import type { Logger } from '../log.ts';
 import type { Metrics } from './metrics.ts';
 import { HEADER_MAYBE, HEADER_NO, type Policy, startsLikeHeader } from './policy.ts';
@@ -238,6 +238,7 @@ function header(conn: Connection, chunk: Buffer): void {
       'bad-header',
       result.reason,
       `this port expects a PROXY protocol header from a load balancer first (${result.reason})`,
+      result.code,
     );
     return;
   }
@@ -385,13 +386,20 @@ function finish(conn: Connection, reason: string): void {
  * The server ends a connection on a rule: counted by reason, one warning naming the peer, and
  * one line telling the client why (a person on telnet sees it; a balancer ignores it).
  */
-function reject(conn: Connection, reason: string, detail: string, tellClient: string): void {
+function reject(
+  conn: Connection,
+  reason: string,
+  detail: string,
+  tellClient: string,
+  code?: ParseErrorCode,
+): void {
   const { ctx } = conn;
-  ctx.metrics.reject(reason);
+  ctx.metrics.reject(reason, code);
   ctx.logger.warn('reject', {
     peer: peerOf(conn),
     client: conn.client ?? undefined,
     reason,
+    code,
     detail,
   });
   if (conn.socket.writable) conn.socket.write(`elb-proxy-echo: ${tellClient}; closing.\r\n`);

@@ -13,6 +13,8 @@ export interface MetricsSnapshot {
   readonly headers: Readonly<Record<string, number>>;
   /** Closed connections by rejection reason. */
   readonly rejects: Readonly<Record<string, number>>;
+  /** The bad-header rejects among them, by the parser's error code. */
+  readonly badHeaders: Readonly<Record<string, number>>;
   readonly lines: number;
   readonly bytes: number;
 }
@@ -25,9 +27,12 @@ export class Metrics {
   bytes = 0;
   readonly headers: Record<string, number> = { v1: 0, v2: 0, 'v2-local': 0, none: 0 };
   readonly rejects: Record<string, number> = {};
+  readonly badHeaders: Record<string, number> = {};
 
-  reject(reason: string): void {
+  /** Counts a reject; `code` is the parser's error code of a bad header. */
+  reject(reason: string, code?: string): void {
     this.rejects[reason] = (this.rejects[reason] ?? 0) + 1;
+    if (code !== undefined) this.badHeaders[code] = (this.badHeaders[code] ?? 0) + 1;
   }
 
   snapshot(): MetricsSnapshot {
@@ -38,6 +43,7 @@ export class Metrics {
 export function sumSnapshots(list: readonly MetricsSnapshot[]): MetricsSnapshot {
   const headers: Record<string, number> = {};
   const rejects: Record<string, number> = {};
+  const badHeaders: Record<string, number> = {};
   let connectionsOpen = 0;
   let connectionsTotal = 0;
   let silentCloses = 0;
@@ -51,12 +57,34 @@ export function sumSnapshots(list: readonly MetricsSnapshot[]): MetricsSnapshot 
     bytes += s.bytes;
     addInto(headers, s.headers);
     addInto(rejects, s.rejects);
+    addInto(badHeaders, s.badHeaders);
   }
-  return { connectionsOpen, connectionsTotal, silentCloses, headers, rejects, lines, bytes };
+  return {
+    connectionsOpen,
+    connectionsTotal,
+    silentCloses,
+    headers,
+    rejects,
+    badHeaders,
+    lines,
+    bytes,
+  };
 }
 
 function addInto(into: Record<string, number>, from: Readonly<Record<string, number>>): void {
   for (const key in from) into[key] = (into[key] ?? 0) + from[key];
+}
+
+/** One row per reject reason; bad-header rows split by the parser's error code. */
+function rejectRows(s: MetricsSnapshot): Array<[string, number]> {
+  const rows: Array<[string, number]> = [];
+  for (const reason of Object.keys(s.rejects).sort()) {
+    const codes = reason === 'bad-header' ? Object.keys(s.badHeaders).sort() : [];
+    if (codes.length === 0) rows.push([`{reason="${reason}"}`, s.rejects[reason]]);
+    for (const code of codes)
+      rows.push([`{reason="${reason}",code="${code}"}`, s.badHeaders[code]]);
+  }
+  return rows;
 }
 
 /**
@@ -121,8 +149,8 @@ export function renderMetrics(
   metric(
     'elb_proxy_echo_rejects_total',
     'counter',
-    'Connections closed by the server, by reason.',
-    labelled('reason', s.rejects),
+    'Connections closed by the server, by reason (and parser error code for bad-header).',
+    rejectRows(s),
   );
   metric('elb_proxy_echo_lines_echoed_total', 'counter', 'Lines echoed.', [['', s.lines]]);
   metric('elb_proxy_echo_bytes_echoed_total', 'counter', 'Bytes echoed.', [['', s.bytes]]);

@@ -328,7 +328,7 @@ output(
       for (const row of [
         'elb_proxy_echo_connections_total 2',
         'elb_proxy_echo_headers_total{version="v1"} 1',
-        'elb_proxy_echo_rejects_total{reason="bad-header"} 1',
+        'elb_proxy_echo_rejects_total{reason="bad-header",code="not-proxy"} 1',
         'elb_proxy_echo_lines_echoed_total 2',
         'elb_proxy_echo_bytes_echoed_total 8',
         'elb_proxy_echo_workers 1',

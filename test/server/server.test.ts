@@ -108,9 +108,11 @@ policies('require: a client without a header gets one line of explanation, then 
     await eventually(() => logged('reject').length === 1, 'reject log');
     const [reject] = logged('reject', 'warn');
     assert.is(reject.reason, 'bad-header');
+    assert.is(reject.code, 'not-proxy');
     assert.is(reject.peer, `127.0.0.1:${localPort}`);
     assert.match(String(reject.detail), /first byte 'h'/);
     assert.is(echo.metrics.rejects['bad-header'], 1);
+    assert.is(echo.metrics.badHeaders['not-proxy'], 1);
     assert.is(logged('open').length, 0);
   }),
 );
@@ -124,8 +126,8 @@ policies('require: a malformed header is rejected with the parser reason', () =>
     assert.match(said, /\(v1: port 65536 out of range\); closing/);
     await eventually(() => logged('reject').length === 1, 'reject log');
     assert.equal(
-      [logged('reject')[0].reason, logged('reject')[0].detail],
-      ['bad-header', 'v1: port 65536 out of range'],
+      [logged('reject')[0].reason, logged('reject')[0].code, logged('reject')[0].detail],
+      ['bad-header', 'bad-port', 'v1: port 65536 out of range'],
     );
   }),
 );
