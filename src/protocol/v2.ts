@@ -147,10 +147,10 @@ export function parseV2(bytes: Uint8Array, maxHeaderSize: number, crcMode: CrcMo
   if (size < total) return INCOMPLETE;
   const walk = walkTlvs(bytes, V2_PREFIX_LENGTH + addressLength, total, null);
   if (walk.kind === 'invalid') return invalid(walk.code, walk.reason);
-  if (walk.crcAt === null) {
+  if (walk.kind === 'tlvs') {
     if (crcMode === 'require')
       return invalid('crc32c-missing', 'v2: no CRC32C TLV but one is required');
-  } else if (crcMode !== 'ignore' && !crcMatches(bytes, total, walk.crcAt)) {
+  } else if (crcMode !== 'ignore' && !crcMatches(bytes, total, walk.valueAt)) {
     return crcMismatch();
   }
   const header = new V2Header('proxy', protocol, bytes, familyByte >> 4, addressLength, total);
@@ -174,8 +174,8 @@ function parseWithoutAddresses(
     const header = local ? LOCAL_HEADERS[protocol] : PROXY_UNSPEC_HEADER;
     return { status: 'ok', header, length: total };
   }
-  if (walk.crcAt !== null && crcMode !== 'ignore' && !crcMatches(bytes, total, walk.crcAt))
-    return crcMismatch();
+  const checked = walk.kind === 'tlvs-with-crc32c' && crcMode !== 'ignore';
+  if (checked && !crcMatches(bytes, total, walk.valueAt)) return crcMismatch();
   const header = new V2Header(local ? 'local' : 'proxy', protocol, bytes, 0, 0, total);
   return { status: 'ok', header, length: total };
 }
