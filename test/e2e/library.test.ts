@@ -17,6 +17,22 @@ let tarball = '';
 
 test.after(() => rmSync(work, { recursive: true, force: true }));
 
+/** A strict tsconfig.json for a consumer project: `include` with `options` on top. */
+function consumerConfig(include: string[], options: Record<string, unknown>): string {
+  return JSON.stringify({
+    compilerOptions: {
+      strict: true,
+      module: 'nodenext',
+      moduleResolution: 'nodenext',
+      target: 'es2022',
+      noEmit: true,
+      skipLibCheck: false,
+      ...options,
+    },
+    include,
+  });
+}
+
 test('npm pack ships the built library and nothing else of ours', () => {
   const packed = execFileSync('npm', ['pack', '--pack-destination', work, '--json'], {
     cwd: ROOT,
@@ -70,7 +86,11 @@ console.log(JSON.stringify({ v1: [v1.status, v1.length, v1.header.source], v2: [
   assert.equal(JSON.parse(result.stdout), {
     v1: ['ok', 50, { address: '54.222.152.163', port: 45418 }],
     v2: ['ok', { address: '2001:db8::1', port: 1 }, 'vpce-08d2bf15fefb1a2fa'],
-    bad: { status: 'invalid', reason: "not a PROXY protocol header: first byte 'G' (0x47)" },
+    bad: {
+      status: 'invalid',
+      code: 'not-proxy',
+      reason: "not a PROXY protocol header: first byte 'G' (0x47)",
+    },
   });
 });
 
@@ -79,18 +99,9 @@ test('a TypeScript consumer type-checks against the shipped declarations, and a 
     join(project, 'tsconfig.json'),
     // A Node project has @types/node (the package also exports the echo server, typed with node:net);
     // this one borrows ours rather than installing it.
-    JSON.stringify({
-      compilerOptions: {
-        strict: true,
-        module: 'nodenext',
-        moduleResolution: 'nodenext',
-        target: 'es2022',
-        noEmit: true,
-        types: ['node'],
-        typeRoots: [join(ROOT, 'node_modules', '@types')],
-        skipLibCheck: false,
-      },
-      include: ['*.ts'],
+    consumerConfig(['*.ts'], {
+      types: ['node'],
+      typeRoots: [join(ROOT, 'node_modules', '@types')],
     }),
   );
   writeFileSync(
@@ -111,6 +122,40 @@ export const client: string | undefined = result.status === 'ok' ? (result.heade
   const bad = spawnSync(TSC, ['-p', project], { encoding: 'utf8' });
   assert.is.not(bad.status, 0, 'a string argument and an unknown option must not type-check');
   assert.match(bad.stdout, /misuse\.ts/);
+});
+
+test('elb-proxy-echo/protocol: the parser alone, which type-checks with no Node types at all', () => {
+  // No @types/node anywhere: `types: []`, no typeRoots, and the ES library only (no DOM).
+  const config = (file: string) => consumerConfig([file], { types: [], lib: ['es2022'] });
+  // Resolve the package from the consumer project installed above.
+  writeFileSync(join(project, 'tsconfig.parser.json'), config('parser.ts'));
+  writeFileSync(
+    join(project, 'parser.ts'),
+    `import { parseProxyHeader, PARSE_ERROR_CODES } from 'elb-proxy-echo/protocol';
+import type { ParseErrorCode, ParseResult } from 'elb-proxy-echo/protocol';
+const result: ParseResult = parseProxyHeader(new Uint8Array([0x47]));
+export const code: ParseErrorCode | null = result.status === 'invalid' ? result.code : null;
+export const known: readonly ParseErrorCode[] = PARSE_ERROR_CODES;
+`,
+  );
+  const good = spawnSync(TSC, ['-p', join(project, 'tsconfig.parser.json')], { encoding: 'utf8' });
+  assert.is(good.status, 0, good.stdout + good.stderr);
+  // The control: the full entry (parser and node:net server) does need Node's types.
+  writeFileSync(join(project, 'tsconfig.full.json'), config('full.ts'));
+  writeFileSync(join(project, 'full.ts'), `export { createEchoServer } from 'elb-proxy-echo';\n`);
+  const full = spawnSync(TSC, ['-p', join(project, 'tsconfig.full.json')], { encoding: 'utf8' });
+  assert.is.not(full.status, 0, 'the full entry should need @types/node');
+  // And it runs as plain JavaScript.
+  writeFileSync(
+    join(project, 'parser.mjs'),
+    `import { parseProxyHeader } from 'elb-proxy-echo/protocol';
+const r = parseProxyHeader(new TextEncoder().encode('PROXY TCP6 2001:DB8::1 ::1 1 2\\r\\n'));
+console.log(JSON.stringify([r.status, r.header.source.address]));
+`,
+  );
+  const run = spawnSync(process.execPath, ['parser.mjs'], { cwd: project, encoding: 'utf8' });
+  assert.is(run.status, 0, run.stderr);
+  assert.equal(JSON.parse(run.stdout), ['ok', '2001:db8::1']);
 });
 
 test.run();
