@@ -3,7 +3,7 @@
 // Everything from argv and the environment is read here, once; bad values throw UsageError
 // (exit 2, one line) before anything listens. Below this file nothing reads process.env.
 import cluster from 'node:cluster';
-import { createLogger, FdSink, type Logger, LEVELS, LOG_FORMATS } from './log.ts';
+import { createLogger, FdSink, isJournal, type Logger, LEVELS, LOG_FORMATS } from './log.ts';
 import {
   duration,
   durationText,
@@ -206,7 +206,14 @@ async function start(
   const { availableParallelism } = await import('node:os');
   const config = toConfig(values, availableParallelism());
   const sink = new FdSink(1);
-  const logger: Logger = createLogger({ level: config.logLevel, format: config.logFormat, sink });
+  // Lines still waiting in the sink go out on every way to exit, a fatal error's included.
+  process.on('exit', () => sink.flushSync());
+  const logger: Logger = createLogger({
+    level: config.logLevel,
+    format: config.logFormat,
+    sink,
+    journal: isJournal(env.JOURNAL_STREAM, 1),
+  });
   process.on('SIGHUP', () => logger.info('SIGHUP ignored'));
   // A worker learns its socket from its primary.
   if (cluster.isWorker) return runWorker(config, logger, sink, workerBinding(env));

@@ -1,9 +1,10 @@
-import { mkdtempSync, openSync, readFileSync, rmSync, closeSync } from 'node:fs';
+import { closeSync, fstatSync, mkdtempSync, openSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { createLogger, FdSink, MemorySink } from '../src/log.ts';
+import { createLogger, isJournal, type LogFormat, MemorySink } from '../src/log.ts';
+import { Random, runSeed } from './protocol/random.ts';
 
 const T = Date.UTC(2026, 10, 26, 9, 40, 0, 123);
 
@@ -22,7 +23,14 @@ test('text lines: time, level, message, then key=value; odd values are quoted', 
 test('JSON lines: one object per line, fields typed', () => {
   const sink = new MemorySink();
   const log = createLogger({ sink, format: 'json', now: () => T });
-  log.error('close', { client: '[2001:db8::1]:443', bytes: 42, ok: false, gone: undefined });
+  log.error('close', {
+    client: '[2001:db8::1]:443',
+    bytes: 42,
+    ok: false,
+    none: null,
+    gone: undefined,
+    nan: Number.NaN,
+  });
   assert.is(sink.lines.length, 1);
   assert.equal(JSON.parse(sink.lines[0]), {
     time: '2026-11-26T09:40:00.123Z',
@@ -31,23 +39,123 @@ test('JSON lines: one object per line, fields typed', () => {
     client: '[2001:db8::1]:443',
     bytes: 42,
     ok: false,
+    none: null,
+    nan: null,
   });
 });
 
-test('DEL and C1 control characters in data are escaped in text and JSON lines', () => {
-  const hostile = 'a\u009b31mred\u007f\u0085b';
-  const text = new MemorySink();
-  createLogger({ sink: text, now: () => T, level: 'debug' }).debug('data', { line: hostile });
-  assert.is(
-    text.text,
-    '2026-11-26T09:40:00.123Z debug data line="a\\u009b31mred\\u007f\\u0085b"\n',
-  );
-  const json = new MemorySink();
-  createLogger({ sink: json, format: 'json', now: () => T, level: 'debug' }).debug('data', {
-    line: hostile,
+test('the time text is right across milliseconds, seconds and days, and for repeated times', () => {
+  const rnd = new Random(runSeed());
+  let t = Date.UTC(2026, 11, 31, 23, 59, 58, 990);
+  const sink = new MemorySink();
+  const log = createLogger({ sink, format: 'json', now: () => t });
+  for (let i = 0; i < 3000; i++) {
+    t += rnd.pick([0, 0, 1, 7, 999, 1000, 86_400_000]);
+    log.info('tick');
+    assert.is(JSON.parse(sink.lines[i]).time, new Date(t).toISOString());
+  }
+});
+
+/** One character of each kind that could end, forge or reorder a line; all must be escaped. */
+const UNSAFE: ReadonlyArray<readonly [string, readonly string[]]> = [
+  ['C0 controls', ['\u0000', '\u0007', '\b', '\t', '\n', '\v', '\f', '\r', '\u001b', '\u001f']],
+  ['DEL and C1 controls', ['\u007f', '\u0080', '\u0085', '\u009b', '\u009f']],
+  ['line and paragraph separators', ['\u2028', '\u2029']],
+  [
+    'bidirectional controls',
+    ['\u061c', '\u200e', '\u200f', '\u202a', '\u202b', '\u202c', '\u202d', '\u202e'].concat([
+      '\u2066',
+      '\u2067',
+      '\u2068',
+      '\u2069',
+    ]),
+  ],
+  ['invisible format characters', ['\u00ad', '\u200b', '\u200d', '\u2060', '\ufeff', '\u{e0041}']],
+  ['lone surrogates', ['\ud800', '\udbff', '\udc00', '\udfff']],
+  ['noncharacters and unassigned', ['\ufffe', '\uffff', '\u{10ffff}', '\u0378']],
+];
+
+/** `\uXXXX` for each UTF-16 unit, or the short JSON escape. */
+function escaped(c: string): string {
+  const short: Record<string, string> = { '\n': '\\n', '\r': '\\r', '\t': '\\t' };
+  if (short[c] !== undefined) return short[c];
+  return [...Array(c.length).keys()]
+    .map((i) => `\\u${c.charCodeAt(i).toString(16).padStart(4, '0')}`)
+    .join('');
+}
+
+function logged(format: LogFormat, msg: string, value: string): string {
+  const sink = new MemorySink();
+  createLogger({ sink, format, now: () => T }).info(msg, { line: value });
+  assert.is(sink.lines.length, 1);
+  return sink.lines[0];
+}
+
+for (const [kind, chars] of UNSAFE)
+  test(`${kind} are escaped in text and JSON lines, in values and messages`, () => {
+    for (const c of chars) {
+      const value = `a${c}b`;
+      const name = `U+${c.codePointAt(0)?.toString(16).padStart(4, '0')}`;
+      const text = logged('text', `msg ${value}`, value);
+      assert.is(
+        text,
+        `2026-11-26T09:40:00.123Z info  msg a${escaped(c)}b line="a${escaped(c)}b"\n`,
+        name,
+      );
+      const json = logged('json', value, value);
+      assert.ok(json.includes(`"line":"a${escaped(c)}b"`), `${name}: ${json}`);
+      assert.ok(!json.slice(0, -1).includes(c), name);
+      const parsed = JSON.parse(json);
+      assert.is(parsed.line, value, name);
+      assert.is(parsed.msg, value, name);
+    }
   });
-  assert.not.match(json.text, /[\u007f-\u009f]/);
-  assert.is(JSON.parse(json.lines[0]).line, hostile);
+
+test('printable characters beyond ASCII pass as they are (quoted in text)', () => {
+  for (const value of ['é', '日本語', '\u{1f600}', 'a\u00a0b', '\ue000', 'ア\u0301']) {
+    assert.is(
+      logged('text', 'data', value),
+      `2026-11-26T09:40:00.123Z info  data line="${value}"\n`,
+    );
+    assert.ok(logged('json', 'data', value).includes(`"line":"${value}"`), value);
+  }
+});
+
+/** Any code point: weighted towards the kinds that matter, lone surrogate halves included. */
+function randomString(rnd: Random): string {
+  let out = '';
+  const length = rnd.int(12);
+  for (let i = 0; i < length; i++) {
+    const kind = rnd.int(6);
+    if (kind === 0) out += String.fromCharCode(rnd.int(0x80));
+    else if (kind === 1) out += String.fromCharCode(0x80 + rnd.int(0x80));
+    else if (kind === 2) out += String.fromCharCode(0x2000 + rnd.int(0x80));
+    else if (kind === 3) out += String.fromCharCode(0xd800 + rnd.int(0x800));
+    else if (kind === 4) out += String.fromCharCode(rnd.int(0x10000));
+    else out += String.fromCodePoint(0x10000 + rnd.int(0x100000));
+  }
+  return out;
+}
+
+const BREAKS_OR_UNSAFE = /[\n\v\f\r\u0085\u2028\u2029\p{Cc}\p{Cf}\p{Cs}\p{Cn}]/u;
+
+test('property: any string logs as exactly one line, and JSON (and quoted text) parse back to it', () => {
+  const seed = runSeed();
+  const rnd = new Random(seed);
+  for (let i = 0; i < 5000; i++) {
+    const value = randomString(rnd);
+    const where = `seed ${seed}, case ${i}: ${JSON.stringify(value)}`;
+    for (const format of ['text', 'json'] as const) {
+      const line = logged(format, value, value);
+      assert.ok(line.endsWith('\n'), where);
+      assert.not.ok(BREAKS_OR_UNSAFE.test(line.slice(0, -1)), `${format} ${where}`);
+    }
+    const json = JSON.parse(logged('json', value, value));
+    assert.is(json.line, value, where);
+    assert.is(json.msg, value, where);
+    const field = / line=(.*)\n$/.exec(logged('text', 'm', value))?.[1] ?? '';
+    assert.is(field.startsWith('"') ? JSON.parse(field) : field, value, where);
+  }
 });
 
 test('levels below the threshold write nothing', () => {
@@ -67,41 +175,48 @@ test('levels below the threshold write nothing', () => {
   assert.is(createLogger({ sink, level: 'debug' }).debugEnabled, true);
 });
 
-test('FdSink writes every line in order; past its bound it drops and says how many', async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'srv-log-'));
-  try {
-    const fd = openSync(join(dir, 'out'), 'w');
-    const sink = new FdSink(fd, 100);
-    for (let i = 0; i < 20; i++) sink.write(`line ${String(i).padStart(2, '0')} xxxxxxxxxx\n`); // 20 bytes each
-    await sink.flush();
-    closeSync(fd);
-    const lines = readFileSync(join(dir, 'out'), 'utf8').trimEnd().split('\n');
-    assert.is(sink.dropped + lines.length - 1, 20);
-    assert.ok(sink.dropped > 0);
-    assert.is(lines[0], 'line 00 xxxxxxxxxx');
-    assert.is(
-      lines.at(-1),
-      `log: ${sink.dropped} lines dropped because the log output was not keeping up`,
-    );
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
+test('to the journal: text lines start with their syslog priority and carry no time', () => {
+  const sink = new MemorySink();
+  const log = createLogger({ sink, journal: true, level: 'debug', now: () => T });
+  log.debug('data', { line: 'x y' });
+  log.info('open', { client: '54.222.152.163:45418' });
+  log.warn('reject', { reason: 'bad-header' });
+  log.error('internal error');
+  log.notice('listening on port 5000');
+  assert.is(
+    sink.text,
+    '<7>debug data line="x y"\n' +
+      '<6>info  open client=54.222.152.163:45418\n' +
+      '<4>warn  reject reason=bad-header\n' +
+      '<3>error internal error\n' +
+      '<6>info  listening on port 5000\n',
+  );
 });
 
-test('FdSink: a line too big for its bound is dropped and said so even when nothing else follows', async () => {
+test('to the journal: JSON lines start with their priority too; the object is unchanged', () => {
+  const sink = new MemorySink();
+  createLogger({ sink, journal: true, format: 'json', now: () => T }).warn('reject', { n: 1 });
+  assert.is(
+    sink.text,
+    '<4>{"time":"2026-11-26T09:40:00.123Z","level":"warn","msg":"reject","n":1}\n',
+  );
+});
+
+test('isJournal: only when JOURNAL_STREAM names the device and inode of that descriptor', () => {
   const dir = mkdtempSync(join(tmpdir(), 'srv-log-'));
+  const fd = openSync(join(dir, 'out'), 'w');
+  const other = openSync(join(dir, 'other'), 'w');
   try {
-    const fd = openSync(join(dir, 'out'), 'w');
-    const sink = new FdSink(fd, 100);
-    sink.write(`${'x'.repeat(200)}\n`);
-    await sink.flush();
-    closeSync(fd);
-    assert.is(sink.dropped, 1);
-    assert.is(
-      readFileSync(join(dir, 'out'), 'utf8'),
-      'log: 1 lines dropped because the log output was not keeping up\n',
-    );
+    const { dev, ino } = fstatSync(fd, { bigint: true });
+    assert.is(isJournal(`${dev}:${ino}`, fd), true);
+    assert.is(isJournal(`${dev}:${ino}`, other), false, 'another file');
+    assert.is(isJournal(`${dev}:${ino + 1n}`, fd), false);
+    assert.is(isJournal(`${dev + 1n}:${ino}`, fd), false);
+    for (const bad of [undefined, '', `${dev}`, `${dev}:${ino}:1`, ` ${dev}:${ino}`, 'a:b'])
+      assert.is(isJournal(bad, fd), false, String(bad));
   } finally {
+    closeSync(fd);
+    closeSync(other);
     rmSync(dir, { recursive: true, force: true });
   }
 });
