@@ -259,13 +259,17 @@ function open(conn: Connection, header: ProxyHeader | null): void {
   conn.flags |= OPENED;
   if (!ctx.logger.infoEnabled) return; // who it is matters only to the log lines
   const source = header?.source ?? null;
-  conn.client = source === null ? peerOf(conn) : formatEndpoint(source.address, source.port);
+  const unix = header?.protocol.startsWith('UNIX') === true;
+  conn.client = source === null ? peerOf(conn) : formatEndpoint(source.address, source.port, unix);
   const destination = header?.destination ?? null;
   ctx.logger.info(conn.flags & HEALTH_CHECK ? 'health check (v2 LOCAL)' : 'open', {
     client: conn.client,
     // The balancer's own address, when the client is someone else.
     via: source === null ? undefined : peerOf(conn),
-    to: destination === null ? undefined : formatEndpoint(destination.address, destination.port),
+    to:
+      destination === null
+        ? undefined
+        : formatEndpoint(destination.address, destination.port, unix),
     header: kind,
   });
 }
@@ -464,6 +468,8 @@ function plainAddress(address: string): string {
   return address.startsWith('::ffff:') && address.indexOf('.') !== -1 ? address.slice(7) : address;
 }
 
-function formatEndpoint(address: string, port: number): string {
+/** `1.2.3.4:80`, `[2001:db8::1]:80`, or `unix:PATH` for a UNIX socket (which has no port). */
+function formatEndpoint(address: string, port: number, unix = false): string {
+  if (unix) return `unix:${address}`;
   return address.indexOf(':') === -1 ? `${address}:${port}` : `[${address}]:${port}`;
 }
