@@ -1,7 +1,7 @@
 // Where log lines go: a file descriptor (stdout), written cheaply and never blocking the loop.
 //
-// Lines of one event-loop turn are joined and written together in the check phase (setImmediate),
-// or as soon as 64 KiB wait, with a synchronous write(2): no thread-pool round trip per line.
+// Lines are joined and written together a millisecond after the first of them, or as soon as
+// 64 KiB wait, with a synchronous write(2): no thread-pool round trip, no system call per line.
 // When the descriptor is a pipe or a socket (a supervisor, the journal) it is put in
 // non-blocking mode, so a reader that stalls costs an EAGAIN, not a frozen server: the bytes
 // not taken wait in memory (bounded; past the bound lines are dropped and counted, and a line
@@ -14,6 +14,12 @@ export interface LineSink {
   write(line: string): void;
 }
 
+/**
+ * Lines wait this long to be written together. Not just to the end of the loop's turn: a server
+ * that is not saturated handles about one event per turn, so that would still mean a write(2)
+ * (and a wake-up of the reader) per line; a millisecond makes it one per millisecond at most.
+ */
+const BATCH_MS = 1;
 /** Largest batch built before it is written. */
 const FLUSH_BYTES = 64 * 1024;
 /**
@@ -99,10 +105,10 @@ export class FdSink implements LineSink {
   #schedule(): void {
     if (this.#scheduled) return;
     this.#scheduled = true;
-    setImmediate(() => {
+    setTimeout(() => {
       this.#scheduled = false;
       if (this.#stalled === null) this.#flush(); // else the retry timer writes when it can
-    });
+    }, BATCH_MS);
   }
 
   #flush(): void {
