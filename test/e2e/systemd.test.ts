@@ -162,6 +162,24 @@ it('the journal shows the real client address while the connection is still open
   );
 });
 
+it('journalctl -p warning shows the rejects and not the opens; lines carry no time of their own', async () => {
+  // Not a PROXY header: the server rejects it with a warning.
+  const socket = net.connect({ host: box.address, port: 5000 });
+  socket.on('error', () => {});
+  socket.resume(); // read the server's explanation, so its close comes through
+  socket.write('hello\r\n');
+  await new Promise((resolve) => socket.once('close', resolve));
+  const warnings = () =>
+    box.exec(['journalctl', '-u', UNIT, '-p', 'warning', '-o', 'cat', '--no-pager']).stdout;
+  await eventually('a reject in journalctl -p warning', () => /^warn {2}reject /m.test(warnings()));
+  assert.not.match(warnings(), /\bopen client=/);
+  const all = journal();
+  assert.match(all, /^info {2}open client=/m);
+  // journald read the <N> prefix (it is not in the message) and stamps the time itself.
+  assert.not.match(all, /^<\d>/m);
+  assert.not.match(all, /^\d{4}-\d\d-\d\dT/m);
+});
+
 it('systemd-analyze security rates the running service 1.2 or lower ("OK")', () => {
   const score = exposure(UNIT);
   assert.ok(score <= 1.2, `exposure ${score}`);
