@@ -15,27 +15,13 @@ import http from 'node:http';
 import type net from 'node:net';
 import { renderMetrics, sumSnapshots, worstLoopDelay } from './metrics.ts';
 import type { LoopDelay, MetricsSnapshot } from './metrics.ts';
+import { METRICS_LIMITS, type MetricsLimits } from './metrics-limits.ts';
 
 /** What one serving process reports: its counters and its event-loop delay. */
 export interface ProcessReport {
   readonly snapshot: MetricsSnapshot;
   readonly loopDelay: LoopDelay;
 }
-
-export interface MetricsLimits {
-  /** Open metrics connections at most; they count in the descriptor reserve. */
-  readonly connections: number;
-  /** From accept to close, ms: time to send the request and to take the answer. */
-  readonly lifetimeMs: number;
-  /** Longest request head (request line and headers), bytes. */
-  readonly headBytes: number;
-}
-
-export const METRICS_LIMITS: MetricsLimits = Object.freeze({
-  connections: 8,
-  lifetimeMs: 5000,
-  headBytes: 8192,
-});
 
 type Collect = () => Promise<readonly ProcessReport[]>;
 

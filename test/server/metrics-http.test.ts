@@ -4,12 +4,8 @@ import type net from 'node:net';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { Metrics } from '../../src/server/metrics.ts';
-import {
-  METRICS_LIMITS,
-  type MetricsLimits,
-  type ProcessReport,
-  startMetricsServer,
-} from '../../src/server/metrics-http.ts';
+import { type ProcessReport, startMetricsServer } from '../../src/server/metrics-http.ts';
+import { METRICS_LIMITS, type MetricsLimits } from '../../src/server/metrics-limits.ts';
 import { TestClient } from '../helpers/socket.ts';
 
 const LIMITS: MetricsLimits = { connections: 4, lifetimeMs: 300, headBytes: 1024 };
