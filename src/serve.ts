@@ -28,7 +28,7 @@ import {
   workerBinding,
 } from './server/process.ts';
 import { type ConnectionBudget, readConnectionBudget } from './server/descriptors.ts';
-import { METRICS_LIMITS } from './server/metrics-http.ts';
+import { METRICS_LIMITS } from './server/metrics-limits.ts';
 import { POLICIES } from './server/policy.ts';
 import { ECHO_DEFAULTS } from './server/server.ts';
 import { parseTrustList, type TrustList } from './server/trust.ts';

@@ -1,14 +1,21 @@
-// `--metrics-port`: /healthz and Prometheus /metrics, one request per connection.
+// `--metrics-port`: /healthz and Prometheus /metrics on node:http, one request per connection.
 //
-// A small HTTP/1.1 answerer on node:net rather than node:http, so that every bound holds by
-// construction: at most `connections` sockets (more are closed at accept), each lives at most
-// `lifetimeMs` from accept to close whatever the peer does (silent, dribbling its request, not
-// reading the answer), reads at most `headBytes` of request head, and answers exactly one
-// request, then closes (`connection: close`): pipelined requests are dropped unparsed, so a
-// client cannot make the handler run again without a new connection.
-import net from 'node:net';
+// node:http's own settings do not bound a connection on their own, so each bound is set here:
+// - at most `connections` sockets (`maxConnections`: more are closed at accept);
+// - each lives at most `lifetimeMs` from accept, whatever the peer does (silent, dribbling its
+//   head, not reading the answer): an own timer per socket. node:http's header and request
+//   timeouts are set to the same bound and checked every tenth of it, not every 30 s;
+// - a head longer than `headBytes` gets 431 (`maxHeaderSize`), any other parse error 400;
+// - one request per connection: the answer says `connection: close` and node:http ends the
+//   socket after it. node:http still parses requests pipelined behind the first one and would
+//   emit each; those are answered 503 without collecting (never sent: the socket ends first),
+//   and their queued bytes make node:http stop reading, so a pipelining client costs one
+//   scrape and one read buffer's worth of parsing.
+import http from 'node:http';
+import type net from 'node:net';
 import { renderMetrics, sumSnapshots, worstLoopDelay } from './metrics.ts';
 import type { LoopDelay, MetricsSnapshot } from './metrics.ts';
+import { METRICS_LIMITS, type MetricsLimits } from './metrics-limits.ts';
 
 /** What one serving process reports: its counters and its event-loop delay. */
 export interface ProcessReport {
@@ -16,30 +23,40 @@ export interface ProcessReport {
   readonly loopDelay: LoopDelay;
 }
 
-export interface MetricsLimits {
-  /** Open metrics connections at most; they count in the descriptor reserve. */
-  readonly connections: number;
-  /** From accept to close, ms: time to send the request and to take the answer. */
-  readonly lifetimeMs: number;
-  /** Longest request head (request line and headers), bytes. */
-  readonly headBytes: number;
-}
-
-export const METRICS_LIMITS: MetricsLimits = Object.freeze({
-  connections: 8,
-  lifetimeMs: 5000,
-  headBytes: 8192,
-});
+type Collect = () => Promise<readonly ProcessReport[]>;
 
 /** Listens on `port` (0: ephemeral) and answers scrapes with what `collect` gathers. */
 export function startMetricsServer(
   port: number,
   host: string,
-  collect: () => Promise<readonly ProcessReport[]>,
+  collect: Collect,
   limits: MetricsLimits = METRICS_LIMITS,
 ): Promise<net.Server> {
-  const server = net.createServer({ noDelay: true }, (socket) => serveOne(socket, collect, limits));
+  const server = http.createServer({
+    noDelay: true,
+    maxHeaderSize: limits.headBytes,
+    headersTimeout: limits.lifetimeMs,
+    requestTimeout: limits.lifetimeMs,
+    connectionsCheckingInterval: Math.max(1, Math.floor(limits.lifetimeMs / 10)),
+    // Scrapers and probes need not name a host; nothing here depends on it.
+    requireHostHeader: false,
+  });
   server.maxConnections = limits.connections;
+  const answered = new WeakSet<net.Socket>();
+  server.on('request', (request: http.IncomingMessage, response: http.ServerResponse) => {
+    if (answered.has(request.socket)) return send(response, { status: 503, body: '' });
+    answered.add(request.socket);
+    answer(request, collect).then(
+      (reply) => send(response, reply),
+      (error: Error) =>
+        send(response, { status: 500, body: `metrics unavailable: ${error.message}\n` }),
+    );
+  });
+  server.on('connection', (socket: net.Socket) => {
+    const deadline = setTimeout(() => socket.destroy(), limits.lifetimeMs);
+    socket.on('close', () => clearTimeout(deadline));
+  });
+  server.on('clientError', refuse);
   return new Promise((resolve, reject) => {
     server.once('error', reject);
     server.listen({ port, host }, () => {
@@ -51,48 +68,16 @@ export function startMetricsServer(
   });
 }
 
-function serveOne(
-  socket: net.Socket,
-  collect: () => Promise<readonly ProcessReport[]>,
-  limits: MetricsLimits,
-): void {
-  const deadline = setTimeout(() => socket.destroy(), limits.lifetimeMs);
-  socket.on('close', () => clearTimeout(deadline));
-  socket.on('error', () => socket.destroy());
-  let head = '';
-  const onData = (chunk: Buffer) => {
-    head += chunk.toString('latin1');
-    const end = head.search(/\r?\n\r?\n/);
-    if (end === -1 && head.length <= limits.headBytes) return;
-    // One request only: whatever follows (pipelined requests) is read and dropped, never
-    // parsed, so the peer's close is seen at once and no reset cuts the answer short.
-    socket.off('data', onData);
-    socket.on('data', () => {});
-    if (end === -1 || end > limits.headBytes)
-      return reply(socket, 431, 'request head too large\n', false);
-    route(head.slice(0, end), collect).then(
-      ({ status, body, type }) => reply(socket, status, body, head.startsWith('HEAD '), type),
-      (error: Error) => reply(socket, 500, `metrics unavailable: ${error.message}\n`, false),
-    );
-  };
-  socket.on('data', onData);
-}
-
-interface Answer {
+interface Reply {
   readonly status: number;
   readonly body: string;
   readonly type?: string;
 }
 
-async function route(
-  head: string,
-  collect: () => Promise<readonly ProcessReport[]>,
-): Promise<Answer> {
-  const request = /^([A-Z]+) (\S+) HTTP\/1\.[01]\r?$/m.exec(head.split('\n', 1)[0]);
-  if (request === null) return { status: 400, body: 'bad request\n' };
-  const [, method, target] = request;
-  if (method !== 'GET' && method !== 'HEAD') return { status: 405, body: 'method not allowed\n' };
-  const path = target.split('?')[0];
+async function answer(request: http.IncomingMessage, collect: Collect): Promise<Reply> {
+  if (request.method !== 'GET' && request.method !== 'HEAD')
+    return { status: 405, body: 'method not allowed\n' };
+  const path = (request.url ?? '').split('?')[0];
   if (path === '/healthz') return { status: 200, body: 'ok\n' };
   if (path !== '/metrics') return { status: 404, body: 'not found: try /metrics or /healthz\n' };
   const reports = await collect();
@@ -104,25 +89,30 @@ async function route(
   return { status: 200, body, type: 'text/plain; version=0.0.4; charset=utf-8' };
 }
 
-const REASONS: Readonly<Record<number, string>> = {
-  200: 'OK',
-  400: 'Bad Request',
-  404: 'Not Found',
-  405: 'Method Not Allowed',
-  431: 'Request Header Fields Too Large',
-  500: 'Internal Server Error',
+/** Writes the one answer of this connection; node:http ends the socket after it. */
+function send(response: http.ServerResponse, reply: Reply): void {
+  if (response.destroyed) return; // the lifetime ran out first
+  response.writeHead(reply.status, {
+    'content-type': reply.type ?? 'text/plain; charset=utf-8',
+    'content-length': Buffer.byteLength(reply.body),
+    connection: 'close',
+  });
+  response.end(reply.body); // node:http leaves the body out for HEAD
+}
+
+const REFUSALS: Readonly<Record<string, string>> = {
+  HPE_HEADER_OVERFLOW: '431 Request Header Fields Too Large',
+  ERR_HTTP_REQUEST_TIMEOUT: '408 Request Timeout',
 };
 
-function reply(
-  socket: net.Socket,
-  status: number,
-  body: string,
-  headOnly: boolean,
-  type = 'text/plain; charset=utf-8',
-): void {
-  if (socket.destroyed) return;
-  const head =
-    `HTTP/1.1 ${status} ${REASONS[status]}\r\ncontent-type: ${type}\r\n` +
-    `content-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n`;
-  socket.end(headOnly ? head : head + body);
+/** A request node:http cannot parse (or a socket error): say why if nothing was sent, close. */
+function refuse(error: NodeJS.ErrnoException, socket: net.Socket): void {
+  if (!socket.writable || socket.bytesWritten > 0) return void socket.destroy();
+  const status = REFUSALS[error.code ?? ''] ?? '400 Bad Request';
+  const body = `${status.slice(4).toLowerCase()}\n`;
+  socket.end(
+    `HTTP/1.1 ${status}\r\ncontent-type: text/plain; charset=utf-8\r\n` +
+      `content-length: ${body.length}\r\nconnection: close\r\n\r\n${body}`,
+    () => socket.destroy(),
+  );
 }

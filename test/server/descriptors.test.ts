@@ -5,7 +5,7 @@ import { ServerConfigError } from '../../src/server/errors.ts';
 import { parseOptions } from '../../src/options.ts';
 import { serveOptions, toConfig } from '../../src/serve.ts';
 import { connectionBudget, HEADROOM, openFilesLimit } from '../../src/server/descriptors.ts';
-import { METRICS_LIMITS } from '../../src/server/metrics-http.ts';
+import { METRICS_LIMITS } from '../../src/server/metrics-limits.ts';
 
 const limits = (soft: string, hard = soft) =>
   `Limit                     Soft Limit           Hard Limit           Units     \nMax processes             63419                63419                processes \nMax open files            ${soft.padEnd(20)} ${hard.padEnd(20)} files     \n`;

@@ -4,12 +4,8 @@ import type net from 'node:net';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { Metrics } from '../../src/server/metrics.ts';
-import {
-  METRICS_LIMITS,
-  type MetricsLimits,
-  type ProcessReport,
-  startMetricsServer,
-} from '../../src/server/metrics-http.ts';
+import { type ProcessReport, startMetricsServer } from '../../src/server/metrics-http.ts';
+import { METRICS_LIMITS, type MetricsLimits } from '../../src/server/metrics-limits.ts';
 import { TestClient } from '../helpers/socket.ts';
 
 const LIMITS: MetricsLimits = { connections: 4, lifetimeMs: 300, headBytes: 1024 };
@@ -21,11 +17,12 @@ const REPORT: ProcessReport = {
 async function withServer(
   run: (port: number, scrapes: () => number) => Promise<void>,
   limits = LIMITS,
+  gather: () => Promise<ProcessReport[]> = async () => [REPORT],
 ): Promise<void> {
   let scrapes = 0;
-  const collect = async () => {
+  const collect = () => {
     scrapes++;
-    return [REPORT];
+    return gather();
   };
   const server = await startMetricsServer(0, '127.0.0.1', collect, limits);
   try {
@@ -104,6 +101,23 @@ test('a request dribbled a byte at a time is cut off at the lifetime', async () 
   });
 });
 
+test('a well-formed head dribbled a byte at a time is cut off at the lifetime', async () => {
+  await withServer(async (port, scrapes) => {
+    const client = await TestClient.connect(port);
+    const head = `GET /metrics HTTP/1.1\r\nx: ${'a'.repeat(500)}`;
+    let sent = 0;
+    const timer = setInterval(() => client.write(head[sent++ % head.length]), 10);
+    try {
+      const ms = await closedAfter(client);
+      assert.ok(ms >= 250 && ms < 1500, `closed after ${ms} ms`);
+      assert.ok(sent < head.length, 'the head never completed');
+      assert.is(scrapes(), 0);
+    } finally {
+      clearInterval(timer);
+    }
+  });
+});
+
 test('a head longer than the limit gets 431 and a close, without a scrape', async () => {
   await withServer(async (port, scrapes) => {
     const client = await TestClient.connect(port);
@@ -126,6 +140,58 @@ test('1000 pipelined scrapes from a client that does not read run the handler on
     await client.waitClose(1000);
     assert.is(client.received.toString().match(/HTTP\/1\.1 200/g)?.length ?? 0, 1);
   });
+});
+
+test('pipelined HTTP/1.0 keep-alive scrapes, sent while the first is still collecting, run the handler once', async () => {
+  const slow = () => new Promise<ProcessReport[]>((r) => setTimeout(() => r([REPORT]), 100));
+  await withServer(
+    async (port, scrapes) => {
+      const client = await TestClient.connect(port);
+      const scrape = 'GET /metrics HTTP/1.0\r\nconnection: keep-alive\r\n\r\n';
+      for (let i = 0; i < 5; i++) {
+        client.write(scrape.repeat(200));
+        await new Promise((r) => setTimeout(r, 10));
+      }
+      await client.waitClose(1000);
+      assert.is(scrapes(), 1);
+      assert.match(client.received.toString(), /^HTTP\/1\.1 200 OK\r\n/);
+      assert.is(client.received.toString().match(/HTTP\/1\.1 /g)?.length, 1);
+    },
+    LIMITS,
+    slow,
+  );
+});
+
+test('a scrape whose collection fails gets 500 with the reason, then a close', async () => {
+  const failing = () => Promise.reject(new Error('worker 2 did not answer'));
+  await withServer(
+    async (port) => {
+      const client = await TestClient.connect(port);
+      client.write('GET /metrics HTTP/1.1\r\n\r\n');
+      await client.waitClose();
+      const text = client.received.toString();
+      assert.match(text, /^HTTP\/1\.1 500 /);
+      assert.match(text, /\r\n\r\nmetrics unavailable: worker 2 did not answer\n$/);
+    },
+    LIMITS,
+    failing,
+  );
+});
+
+test('a scrape whose collection never ends is closed at the lifetime, unanswered', async () => {
+  const never = () => new Promise<ProcessReport[]>(() => {});
+  await withServer(
+    async (port, scrapes) => {
+      const client = await TestClient.connect(port);
+      client.write('GET /metrics HTTP/1.1\r\n\r\n');
+      const ms = await closedAfter(client);
+      assert.ok(ms >= 250 && ms < 1500, `closed after ${ms} ms`);
+      assert.is(scrapes(), 1);
+      assert.is(client.received.length, 0);
+    },
+    LIMITS,
+    never,
+  );
 });
 
 test('beyond the connection cap, connections are closed at once', async () => {

@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs';
 import net from 'node:net';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { METRICS_LIMITS } from '../../src/server/metrics-http.ts';
+import { METRICS_LIMITS } from '../../src/server/metrics-limits.ts';
 import { CLI, runCli, startCli } from '../helpers/cli.ts';
 import { TestClient } from '../helpers/socket.ts';
 import { eventually, v1 } from './harness.ts';

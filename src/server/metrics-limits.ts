@@ -1,0 +1,17 @@
+// The metrics port's bounds, apart from its server so that `serve` can count them in the
+// descriptor reserve without loading node:http when there is no metrics port.
+
+export interface MetricsLimits {
+  /** Open metrics connections at most; they count in the descriptor reserve. */
+  readonly connections: number;
+  /** From accept to close, ms: time to send the request and to take the answer. */
+  readonly lifetimeMs: number;
+  /** Longest request head (request line and headers), bytes. */
+  readonly headBytes: number;
+}
+
+export const METRICS_LIMITS: MetricsLimits = Object.freeze({
+  connections: 8,
+  lifetimeMs: 5000,
+  headBytes: 8192,
+});
