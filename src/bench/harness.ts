@@ -34,15 +34,20 @@ export function serverLimits(
   };
 }
 
-/** Arguments for our server as a child process of the bench: quiet (warnings only), with serverLimits. */
-export function serverArgs(workers: number, clients: number, lineBytes: number): string[] {
+/** Arguments for our server as a child process of the bench: quiet (warnings only) unless asked, with serverLimits. */
+export function serverArgs(
+  workers: number,
+  clients: number,
+  lineBytes: number,
+  logLevel: 'warn' | 'info' = 'warn',
+): string[] {
   const { maxConnections, maxLine } = serverLimits(workers, clients, lineBytes);
   return [
     'serve',
     '--host',
     '127.0.0.1',
     '--log-level',
-    'warn',
+    logLevel,
     '--workers',
     String(workers),
     '--max-connections',

@@ -2,7 +2,7 @@
 // someone else runs. For processes we start, memory and CPU come from /proc, summed over the
 // process and its children (cluster workers).
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
+import { closeSync, openSync, readdirSync, readFileSync } from 'node:fs';
 import net from 'node:net';
 import { createEchoServer } from '../server/server.ts';
 
@@ -86,13 +86,15 @@ function accepts(port: number): Promise<boolean> {
  * Starts `argv` plus `--port N` (a free loopback port), pinned to `cpus` with taskset when given,
  * and resolves once the port accepts connections. (Waiting for a connection rather than a
  * "listening" line lets our server run with its logging at warn.) Fails after `timeoutMs`, or
- * if the process exits first.
+ * if the process exits first. With `stdoutFile`, the server's stdout goes to that file instead of
+ * a pipe this process reads: a server logging per connection then costs this process nothing.
  */
 export async function startCommand(
   name: string,
   argv: readonly string[],
   cpus: string | undefined,
   timeoutMs = 15_000,
+  stdoutFile?: string,
 ): Promise<ServerHandle> {
   const port = await freePort();
   const [file, ...args] = [
@@ -101,7 +103,9 @@ export async function startCommand(
     '--port',
     String(port),
   ];
-  const child = spawn(file, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  const logFd = stdoutFile === undefined ? undefined : openSync(stdoutFile, 'w');
+  const child = spawn(file, args, { stdio: ['ignore', logFd ?? 'pipe', 'pipe'] });
+  if (logFd !== undefined) closeSync(logFd);
   running.add(child);
   child.once('exit', () => running.delete(child));
   let output = '';
@@ -109,8 +113,8 @@ export async function startCommand(
   const keep = (chunk: Buffer) => {
     output = (output + chunk.toString('utf8')).slice(-4096);
   };
-  child.stdout.on('data', keep);
-  child.stderr.on('data', keep);
+  child.stdout?.on('data', keep);
+  child.stderr?.on('data', keep);
   let exited = false;
   child.once('exit', () => (exited = true));
   const spawned = await new Promise<Error | null>((resolve) => {
