@@ -1,18 +1,17 @@
-// `npm run bench`: the standard local comparison, in one run on this machine.
+// `npm run bench`: our server against the C echo and the plain Node echoes, on this machine, driven
+// by a C epoll load generator (bench/baselines/epoll-load.c) that is faster than any of them.
 //
-// Our server (one worker, then --workers auto), a raw Node echo (socket.pipe), a naive Node
-// echo (string buffering and split) and, when gcc is present, a C epoll echo (the machine's
-// ceiling), each started as a child process on the same Node, each driven through the three
-// scenarios by the same generator as `elb-proxy-echo bench`. One-worker servers are pinned to
-// CPU 0 and the generator to CPU 1 when taskset is there. Prints one table and the ratios behind
-// issue 4's goals; exit status 1 if any echo was wrong or our server saw any error.
-import { execFileSync, spawnSync } from 'node:child_process';
+// Each server runs as a child process pinned to CPU 0, the generator pinned to CPU 1. Per server:
+// idle memory (clients held, on a fresh process), then rounds of pingpong (with a trickle of new
+// clients timed to their first echo) and connect/close, taking the servers in turn. The product's
+// own bench generator runs pingpong against the C echo in each round beside the C generator.
+// Prints one table with the spread over rounds and the goals as met / NOT met (goals never fail
+// the run); exit status 1 if any echo was wrong or our server saw any error.
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { availableParallelism, tmpdir } from 'node:os';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { panelsFor, writeChart } from '../src/bench/chart.ts';
-import type { Scenario } from '../src/bench/generator.ts';
 import {
   exitOnSignals,
   pinning,
@@ -20,30 +19,42 @@ import {
   selfCommand,
   serverArgs,
 } from '../src/bench/harness.ts';
-import { errorsText, headline } from '../src/bench/report.ts';
-import { exitStatus, runBench, type RunResult } from '../src/bench/run.ts';
-import { startCommand, type ServerHandle } from '../src/bench/servers.ts';
-import { type Contender, summary } from './summary.ts';
-import { formatOptions, integer, parseOptions, text, UsageError } from '../src/options.ts';
+import { runBench } from '../src/bench/run.ts';
+import { type ServerHandle, startCommand } from '../src/bench/servers.ts';
+import type { SelfCommand } from '../src/bench/spread.ts';
+import { formatOptions, integer, parseOptions, UsageError } from '../src/options.ts';
+import { idleMemory } from './idle.ts';
+import { compileC, type LoadResult, runLoad } from './load.ts';
+import { type Contender, type GeneratorRounds, type Measured, summary } from './summary.ts';
 
 const here = (path: string) => fileURLToPath(new URL(path, import.meta.url));
 const CLI = here('../src/cli.ts');
-/** Issue 4's goals are stated for 16-byte lines. */
 const LINE_BYTES = 16;
+/** New clients per second during pingpong, each timed from connect to its first echo. */
+const TRICKLE_PER_SECOND = 50;
+/** Connections in flight in connect/close. */
+const CONNECT_IN_FLIGHT = 50;
 
 const compareOptions = {
   quick: {
     flag: 'quick',
-    help: 'a short run for CI (fewer clients, about 1.5 s per scenario)',
+    help: 'a short run for CI: 200 clients, 1,000 held, one round of 1 s per scenario',
     default: false,
     parse: () => true,
   },
   clients: {
     flag: 'clients',
     value: 'N',
-    help: 'clients per run (default 1000; 200 with --quick)',
+    help: 'pingpong clients (default 1000; 200 with --quick)',
     default: 0,
     parse: integer(1, 16_000),
+  },
+  rounds: {
+    flag: 'rounds',
+    value: 'N',
+    help: 'rounds of pingpong and connect/close per server (default 3; 1 with --quick)',
+    default: 0,
+    parse: integer(1, 20),
   },
   json: {
     flag: 'json',
@@ -51,179 +62,248 @@ const compareOptions = {
     default: false,
     parse: () => true,
   },
-  chart: {
-    flag: 'chart',
-    value: 'FILE',
-    help: 'also draw the comparison as a bar chart (SVG, or an HTML page for a .html name)',
-    default: '',
-    parse: text,
-  },
 } as const;
 
-function compileEpoll(dir: string): string | null {
-  if (spawnSync('gcc', ['--version'], { stdio: 'ignore' }).status !== 0) return null;
-  const binary = join(dir, 'epoll-echo');
-  execFileSync('gcc', ['-O2', '-o', binary, here('./baselines/epoll-echo.c')]);
-  return binary;
+interface Settings {
+  readonly clients: number;
+  readonly held: number;
+  readonly rounds: number;
+  readonly durationMs: number;
+  readonly json: boolean;
+}
+
+function settingsFrom(argv: readonly string[]): Settings {
+  const { values, positionals } = parseOptions(compareOptions, argv);
+  if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}"`);
+  return {
+    clients: values.clients || (values.quick ? 200 : 1000),
+    held: values.quick ? 1000 : 10_000,
+    rounds: values.rounds || (values.quick ? 1 : 3),
+    durationMs: values.quick ? 1000 : 3000,
+    json: values.json,
+  };
+}
+
+/** Does this build of our server take `--engine`? (Rows for an engine it lacks show n/a.) */
+function hasEngineOption(self: SelfCommand): boolean {
+  const help = spawnSync(self.file, [...self.args, 'serve', '--help'], { encoding: 'utf8' });
+  return help.stdout.includes('--engine');
+}
+
+function ourContenders(self: SelfCommand, s: Settings): Contender[] {
+  const engines = hasEngineOption(self);
+  const ours = (
+    engine: 'uv' | 'net' | null,
+    logLevel: 'info' | 'warn',
+    available = true,
+  ): Contender => ({
+    name: `ours${engine === null ? '' : `, ${engine}`}, ${logLevel}`,
+    argv: [
+      self.file,
+      ...self.args,
+      ...serverArgs(1, Math.max(s.clients, s.held) + 2 * TRICKLE_PER_SECOND, LINE_BYTES, logLevel),
+      ...(engine === null ? [] : ['--engine', engine]),
+    ],
+    kind: 'ours',
+    engine,
+    logLevel,
+    available,
+  });
+  if (engines) return [ours('uv', 'info'), ours('uv', 'warn'), ours('net', 'info')];
+  return [
+    ours(null, 'info'),
+    ours(null, 'warn'),
+    ours('uv', 'info', false),
+    ours('net', 'info', false),
+  ];
+}
+
+function contenders(self: SelfCommand, s: Settings, echo: string): Contender[] {
+  const baseline = (name: string, argv: string[], kind: 'c-echo' | 'node'): Contender => ({
+    name,
+    argv,
+    kind,
+    engine: null,
+    logLevel: null,
+    available: true,
+  });
+  return [
+    baseline('C epoll echo', [echo], 'c-echo'),
+    ...ourContenders(self, s),
+    baseline('raw Node echo (pipe)', [process.execPath, here('./baselines/raw.ts')], 'node'),
+    baseline('naive Node echo (split)', [process.execPath, here('./baselines/naive.ts')], 'node'),
+  ];
+}
+
+interface Bench {
+  readonly settings: Settings;
+  readonly load: string;
+  readonly pins: { server: string; generators: string } | null;
+  readonly work: string;
+  readonly self: SelfCommand;
+}
+
+function startServer(b: Bench, c: Contender, i: number): Promise<ServerHandle> {
+  return startCommand(c.name, c.argv, b.pins?.server, 15_000, join(b.work, `server-${i}.log`));
+}
+
+/** Idle memory first, each server on a fresh process, so the busier runs do not inflate it. */
+async function measureIdle(b: Bench, list: readonly Contender[], servers: ServerHandle[]) {
+  const idle = [];
+  for (const [i, c] of list.entries()) {
+    process.stderr.write(`compare: ${c.name}, ${b.settings.held} held\n`);
+    idle.push(await idleMemory(b.load, servers[i], b.settings.held, b.pins?.generators));
+  }
+  return idle;
+}
+
+function drive(b: Bench, server: ServerHandle, scenario: 'pingpong' | 'connect') {
+  process.stderr.write(`compare: ${server.name}, ${scenario}\n`);
+  return runLoad(
+    b.load,
+    {
+      scenario,
+      clients: scenario === 'pingpong' ? b.settings.clients : CONNECT_IN_FLIGHT,
+      durationMs: b.settings.durationMs,
+      lineBytes: LINE_BYTES,
+      trickle: scenario === 'pingpong' ? TRICKLE_PER_SECOND : 0,
+      cpus: b.pins?.generators,
+    },
+    server,
+  );
+}
+
+/** The product's generator (one process, pinned like the C one) in pingpong against the C echo. */
+async function productGenerator(
+  b: Bench,
+  cEcho: ServerHandle,
+): Promise<{ lines: number; busy: number }> {
+  process.stderr.write('compare: product bench generator on the C echo, pingpong\n');
+  const result = await runBench(
+    {
+      scenario: 'pingpong',
+      clients: b.settings.clients,
+      durationMs: b.settings.durationMs,
+      lineBytes: LINE_BYTES,
+      thinkMs: 0,
+      header: 'v1',
+      timeoutMs: 10_000,
+      procs: 1,
+      generatorCpus: b.pins?.generators,
+      self: b.self,
+      progress: b.settings.json ? undefined : progressWriter(),
+    },
+    cEcho,
+  );
+  return { lines: result.linesPerSecond, busy: Math.max(...result.generatorBusy) };
+}
+
+/** Rounds that take every server in turn; the machine is shared, so the spread is reported. */
+async function measureRounds(b: Bench, list: readonly Contender[], servers: ServerHandle[]) {
+  const pingpong = list.map(() => [] as LoadResult[]);
+  const connect = list.map(() => [] as LoadResult[]);
+  const generators = { c: [] as number[], product: [] as number[], productBusy: [] as number[] };
+  const cEcho = list.findIndex((c) => c.kind === 'c-echo');
+  for (let round = 0; round < b.settings.rounds; round++) {
+    for (const [i, c] of list.entries()) {
+      if (!c.available) continue;
+      pingpong[i].push(await drive(b, servers[i], 'pingpong'));
+      connect[i].push(await drive(b, servers[i], 'connect'));
+    }
+    const product = await productGenerator(b, servers[cEcho]);
+    generators.c.push(pingpong[cEcho][round].linesPerSecond);
+    generators.product.push(product.lines);
+    generators.productBusy.push(product.busy);
+  }
+  return { pingpong, connect, generators };
+}
+
+async function measureAll(b: Bench, list: readonly Contender[]) {
+  const servers: ServerHandle[] = [];
+  try {
+    for (const [i, c] of list.entries()) if (c.available) servers[i] = await startServer(b, c, i);
+    const idle = await measureIdle(
+      b,
+      list.filter((c) => c.available),
+      servers.filter(Boolean),
+    );
+    const rounds = await measureRounds(b, list, servers);
+    let next = 0;
+    const measured: Measured[] = list.map((contender, i) => ({
+      contender,
+      pingpong: rounds.pingpong[i],
+      connect: rounds.connect[i],
+      idle: contender.available ? idle[next++] : null,
+    }));
+    return { measured, generators: rounds.generators as GeneratorRounds };
+  } finally {
+    for (const server of servers) await server?.stop();
+  }
+}
+
+function setupLines(b: Bench): string[] {
+  const s = b.settings;
+  return [
+    `generator: bench/baselines/epoll-load.c (C, epoll); PROXY v1 header, then ${LINE_BYTES}-byte lines, every echo checked byte for byte`,
+    `pingpong: ${s.clients} clients, one line outstanding each, plus ${TRICKLE_PER_SECOND} new clients/s timed from connect to first echo (trickle);` +
+      ` connect/close: ${CONNECT_IN_FLIGHT} in flight; ${s.durationMs / 1000} s measured per run, ${s.rounds} round${s.rounds === 1 ? '' : 's'}: median (min–max)`,
+    `idle mem/conn: server RSS growth from ${s.held / 2} to ${s.held} held idle connections, per connection added`,
+    "µs/line, µs/conn: server CPU (user + system, /proc) per echoed line / per connection; gen busy: the C generator's CPU (highest run)",
+    b.pins === null
+      ? 'not pinned to CPUs (no taskset or one CPU): figures mix server and generator'
+      : `servers pinned to CPU ${b.pins.server}, generators to CPU ${b.pins.generators}; server logs go to a file`,
+  ];
+}
+
+function print(b: Bench, measured: readonly Measured[], generators: GeneratorRounds): void {
+  const report = summary(measured, generators);
+  if (b.settings.json)
+    process.stdout.write(
+      `${JSON.stringify({ setup: setupLines(b), rows: report.rows, goals: report.goals, measured, generators })}\n`,
+    );
+  else process.stdout.write(['', ...setupLines(b), '', report.text, ''].join('\n'));
+}
+
+/** Exit status: 1 for any wrong echo anywhere, or any error against our server. */
+function verdict(measured: readonly Measured[]): number {
+  let bad = 0;
+  for (const m of measured)
+    for (const r of [...m.pingpong, ...m.connect, ...(m.idle?.reports ?? [])]) {
+      const errors = Object.values(r.errors).reduce((a, n) => a + n, 0);
+      if (r.wrongEchoes > 0 || (m.contender.kind === 'ours' && errors > 0)) {
+        process.stderr.write(
+          `compare: ${m.contender.name} ${r.scenario}: errors ${JSON.stringify(r.errors)}\n`,
+        );
+        bad++;
+      }
+    }
+  return bad > 0 ? 1 : 0;
 }
 
 async function main(): Promise<number> {
   if (process.argv.includes('--help')) {
     process.stdout.write(
-      `Usage: npm run bench [-- options]\n\nOur server against the baselines in the three scenarios, on this machine.\n\n${formatOptions(compareOptions)}\n`,
+      `Usage: npm run bench [-- options]\n\nOur server against the C echo and the plain Node echoes, driven by a C load generator.\n\n${formatOptions(compareOptions)}\n`,
     );
     return 0;
   }
   exitOnSignals();
-  const { values, positionals } = parseOptions(compareOptions, process.argv.slice(2));
-  if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}"`);
-  const quick = values.quick;
-  const clients = values.clients || (quick ? 200 : 1000);
-  const durationMs = quick ? 1500 : 2500;
-  const rounds = quick ? 1 : 2;
-  const self = await selfCommand(CLI);
-  const pins = pinning();
-  const cpus = availableParallelism();
+  const settings = settingsFrom(process.argv.slice(2));
   const work = mkdtempSync(join(tmpdir(), 'bench-'));
   // Removed on any exit, also an interrupted one (finally blocks do not run on process.exit).
   process.once('exit', () => rmSync(work, { recursive: true, force: true }));
-  try {
-    const epoll = compileEpoll(work);
-    const contenders: Contender[] = [
-      {
-        name: 'ours, 1 worker',
-        argv: [self.file, ...self.args, ...serverArgs(1, clients, LINE_BYTES)],
-        workers: 1,
-        nodeBaseline: false,
-        ours: true,
-      },
-      {
-        name: `ours, ${cpus} workers (auto)`,
-        argv: [self.file, ...self.args, ...serverArgs(cpus, clients, LINE_BYTES)],
-        workers: cpus,
-        nodeBaseline: false,
-        ours: true,
-      },
-      {
-        name: 'raw Node (pipe)',
-        argv: [process.execPath, here('./baselines/raw.ts')],
-        workers: 1,
-        nodeBaseline: true,
-        ours: false,
-      },
-      {
-        name: 'naive Node (split)',
-        argv: [process.execPath, here('./baselines/naive.ts')],
-        workers: 1,
-        nodeBaseline: true,
-        ours: false,
-      },
-    ];
-    if (epoll !== null)
-      contenders.push({
-        name: 'C epoll (ceiling)',
-        argv: [epoll],
-        workers: 1,
-        nodeBaseline: false,
-        ours: false,
-      });
-    const setup = [
-      `${clients} clients per run, PROXY v2 headers, 16-byte lines; ${durationMs / 1000} s measured per run; hold: a line every ~1 s per client;` +
-        ` pingpong and connect: best of ${rounds} interleaved round${rounds === 1 ? '' : 's'}`,
-      'µs/line, µs/conn: server CPU time (user + system, from /proc) per echoed line / per connection; busy: server and generator CPU in pingpong (100% = one core);',
-      'mem/conn: server RSS growth per held connection, from half the clients to all',
-      pins === null
-        ? 'not pinned to CPUs (no taskset or one CPU)'
-        : `one-worker servers pinned to CPU ${pins.server}, the generator to CPU ${pins.generators}; the ${cpus}-worker server is not pinned`,
-      'our server runs with --log-level warn (no per-connection log lines); baselines log nothing',
-    ];
-    if (epoll === null) setup.push('no gcc: the C epoll ceiling is left out');
-    const progress = values.json ? undefined : progressWriter();
-    const runs: { contender: Contender; result: RunResult }[] = [];
-    const results: { contender: Contender; result: RunResult }[] = [];
-    const servers = new Map<Contender, ServerHandle>();
-    try {
-      for (const contender of contenders)
-        servers.set(
-          contender,
-          await startCommand(
-            contender.name,
-            contender.argv,
-            contender.workers === 1 ? pins?.server : undefined,
-          ),
-        );
-      const drive = async (contender: Contender, scenario: Scenario): Promise<RunResult> => {
-        process.stderr.write(`compare: ${contender.name}, ${scenario}\n`);
-        const result = await runBench(
-          {
-            scenario,
-            clients,
-            durationMs,
-            lineBytes: LINE_BYTES,
-            thinkMs: scenario === 'hold' ? 1000 : 0,
-            header: 'v2',
-            timeoutMs: 10_000,
-            procs: 1,
-            generatorCpus: contender.workers === 1 ? pins?.generators : undefined,
-            self,
-            progress,
-          },
-          servers.get(contender)!,
-        );
-        runs.push({ contender, result });
-        return result;
-      };
-      // Hold first, on fresh processes, so its memory figure is not inflated by the busier runs.
-      for (const contender of contenders)
-        results.push({ contender, result: await drive(contender, 'hold') });
-      // Then rounds that take every server in turn; each keeps its best round. The machine is
-      // shared: other work can only slow a round down, so the best round is the least disturbed.
-      for (const scenario of ['pingpong', 'connect'] as const) {
-        const tries = contenders.map(() => [] as RunResult[]);
-        for (let round = 0; round < rounds; round++)
-          for (const [i, contender] of contenders.entries())
-            tries[i].push(await drive(contender, scenario));
-        for (const [i, contender] of contenders.entries()) {
-          const best = tries[i].reduce((a, b) => (headline(b).value > headline(a).value ? b : a));
-          results.push({ contender, result: best });
-        }
-      }
-    } finally {
-      for (const server of servers.values()) await server.stop();
-    }
-    const report = summary(results);
-    if (values.json)
-      process.stdout.write(
-        `${JSON.stringify({
-          setup,
-          rows: report.rows,
-          goals: report.goals,
-          results: results.map((r) => r.result),
-        })}\n`,
-      );
-    else process.stdout.write(['', ...setup, '', report.text, ''].join('\n'));
-    if (values.chart !== '') {
-      writeChart(
-        values.chart,
-        `elb-proxy-echo vs baselines, ${clients} clients`,
-        panelsFor(
-          results.map((r) => r.result),
-          (r) => r.server.startsWith('ours'),
-        ),
-      );
-    }
-    const bad = runs.filter(
-      ({ contender, result }) =>
-        result.wrongEchoes > 0 || (contender.ours && exitStatus(result, 0) !== 0),
+  const load = compileC(work, 'epoll-load');
+  const echo = compileC(work, 'epoll-echo');
+  if (load === null || echo === null) {
+    process.stdout.write(
+      'npm run bench: skipped, no C compiler (gcc) for the load generator and the C echo\n',
     );
-    for (const { result } of bad)
-      process.stderr.write(
-        `compare: ${result.server} ${result.scenario}: errors ${errorsText(result.errors)}\n`,
-      );
-    return bad.length > 0 ? 1 : 0;
-  } finally {
-    rmSync(work, { recursive: true, force: true });
+    return 0;
   }
+  const b: Bench = { settings, load, pins: pinning(), work, self: await selfCommand(CLI) };
+  const { measured, generators } = await measureAll(b, contenders(b.self, settings, echo));
+  print(b, measured, generators);
+  return verdict(measured);
 }
 
 main().then(

@@ -1,151 +1,243 @@
-// The comparison's verdict: one row of figures per server, ratios against the best Node baseline
-// of each column, and issue 4's goals as met / NOT met. Pure: results in, text and rows out.
+// The comparison's verdict: one row per server (medians over rounds with their spread), the
+// generators side by side, and the goals as met / NOT met. Pure: measurements in, text out.
 import { errorsText, kib, num, percent, table } from '../src/bench/report.ts';
-import type { Scenario } from '../src/bench/generator.ts';
-import type { RunResult } from '../src/bench/run.ts';
+import type { IdleResult } from './idle.ts';
+import type { LoadResult } from './load.ts';
+
+export type Kind = 'c-echo' | 'ours' | 'node';
 
 export interface Contender {
   readonly name: string;
   readonly argv: readonly string[];
-  readonly workers: number;
-  /** A Node baseline: what issue 4's goals compare with. */
-  readonly nodeBaseline: boolean;
-  readonly ours: boolean;
+  readonly kind: Kind;
+  readonly engine: 'uv' | 'net' | null;
+  readonly logLevel: 'info' | 'warn' | null;
+  /** False for a row the server cannot run (an engine it does not have): shown as n/a. */
+  readonly available: boolean;
+}
+
+export interface Measured {
+  readonly contender: Contender;
+  readonly pingpong: readonly LoadResult[];
+  readonly connect: readonly LoadResult[];
+  readonly idle: IdleResult | null;
+}
+
+/** Lines/s per round of the C generator and of the product's generator, both on the C echo. */
+export interface GeneratorRounds {
+  readonly c: readonly number[];
+  readonly product: readonly number[];
+  readonly productBusy: readonly number[];
 }
 
 export interface Row {
   readonly server: string;
-  readonly linesPerSecond: number;
-  readonly p99Ms: number;
-  /** Server CPU per echoed line / per connection, µs (null when not measurable). */
+  readonly available: boolean;
+  readonly linesPerSecond: number | null;
   readonly cpuPerLine: number | null;
-  /** Pingpong: server and generator CPU as shares of one core (is either the limit?). */
-  readonly serverBusy: number | null;
-  readonly generatorBusy: number;
-  readonly connectionsPerSecond: number;
+  readonly connectionsPerSecond: number | null;
   readonly cpuPerConnection: number | null;
   readonly bytesPerConnection: number | null;
+  readonly trickleP50Ms: number | null;
+  readonly trickleP99Ms: number | null;
+  readonly generatorBusy: number | null;
   readonly errors: string;
+  readonly wrongEchoes: number;
 }
 
-export function summary(results: readonly { contender: Contender; result: RunResult }[]): {
-  text: string;
-  rows: Row[];
-  goals: string[];
-} {
-  const names = [...new Set(results.map((r) => r.contender.name))];
-  const find = (name: string, scenario: Scenario) =>
-    results.find((r) => r.contender.name === name && r.result.scenario === scenario)!.result;
-  const rows: Row[] = names.map((name) => {
-    const errors: Record<string, number> = {};
-    for (const r of results.filter((x) => x.contender.name === name))
-      for (const [k, n] of Object.entries(r.result.errors)) errors[k] = (errors[k] ?? 0) + n;
-    return {
-      server: name,
-      linesPerSecond: find(name, 'pingpong').linesPerSecond,
-      p99Ms: find(name, 'pingpong').latencyMs.p99,
-      cpuPerLine: find(name, 'pingpong').serverCpuMicrosPerUnit,
-      serverBusy: find(name, 'pingpong').serverBusy,
-      generatorBusy: Math.max(...find(name, 'pingpong').generatorBusy),
-      connectionsPerSecond: find(name, 'connect').connectionsPerSecond,
-      cpuPerConnection: find(name, 'connect').serverCpuMicrosPerUnit,
-      bytesPerConnection: find(name, 'hold').memory?.perConnectionBytes ?? null,
-      errors: errorsText(errors),
-    };
-  });
-  const baselineNames = new Set(
-    results.filter((r) => r.contender.nodeBaseline).map((r) => r.contender.name),
+export function median(values: readonly number[]): number | null {
+  const sorted = values.filter(Number.isFinite).toSorted((a, b) => a - b);
+  if (sorted.length === 0) return null;
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 === 1 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+}
+
+/** "median (min–max)" over rounds, or the one value. */
+export function spread(values: readonly (number | null)[], show: (v: number) => string = num) {
+  const known = values.filter((v): v is number => v !== null && Number.isFinite(v));
+  const mid = median(known);
+  if (mid === null) return '-';
+  if (known.length === 1) return show(mid);
+  return `${show(mid)} (${show(Math.min(...known))}–${show(Math.max(...known))})`;
+}
+
+function errorsOf(m: Measured): Record<string, number> {
+  const errors: Record<string, number> = {};
+  const reports = [...m.pingpong, ...m.connect, ...(m.idle?.reports ?? [])];
+  for (const r of reports)
+    for (const [k, n] of Object.entries(r.errors)) errors[k] = (errors[k] ?? 0) + n;
+  return errors;
+}
+
+export function rowOf(m: Measured): Row {
+  const pick = (list: readonly LoadResult[], f: (r: LoadResult) => number | null) =>
+    median(list.map(f).filter((v): v is number => v !== null));
+  const errors = errorsOf(m);
+  return {
+    server: m.contender.name,
+    available: m.contender.available,
+    linesPerSecond: pick(m.pingpong, (r) => r.linesPerSecond),
+    cpuPerLine: pick(m.pingpong, (r) => r.serverMicrosPerUnit),
+    connectionsPerSecond: pick(m.connect, (r) => r.connectionsPerSecond),
+    cpuPerConnection: pick(m.connect, (r) => r.serverMicrosPerUnit),
+    bytesPerConnection: m.idle?.perConnectionBytes ?? null,
+    trickleP50Ms: pick(m.pingpong, (r) => r.trickle.p50Us / 1000),
+    trickleP99Ms: pick(m.pingpong, (r) => r.trickle.p99Us / 1000),
+    generatorBusy:
+      m.pingpong.length + m.connect.length === 0
+        ? null
+        : Math.max(...[...m.pingpong, ...m.connect].map((r) => r.generatorBusy)),
+    errors: errorsText(errors),
+    wrongEchoes: errors['wrong-echo'] ?? 0,
+  };
+}
+
+const HEAD = [
+  'server',
+  'pingpong lines/s',
+  'µs/line',
+  'conn/s',
+  'µs/conn',
+  'idle mem/conn',
+  'trickle p50/p99 ms',
+  'gen busy',
+  'errors',
+];
+
+function figures(m: Measured): string[] {
+  if (!m.contender.available) return [m.contender.name, ...HEAD.slice(1).map(() => 'n/a')];
+  const r = rowOf(m);
+  const trickle = (list: readonly LoadResult[]) =>
+    `${spread(list.map((x) => x.trickle.p50Us / 1000))} / ${spread(list.map((x) => x.trickle.p99Us / 1000))}`;
+  return [
+    r.server,
+    spread(m.pingpong.map((x) => x.linesPerSecond)),
+    spread(m.pingpong.map((x) => x.serverMicrosPerUnit)),
+    spread(m.connect.map((x) => x.connectionsPerSecond)),
+    spread(m.connect.map((x) => x.serverMicrosPerUnit)),
+    r.bytesPerConnection === null ? '-' : kib(r.bytesPerConnection),
+    trickle(m.pingpong),
+    r.generatorBusy === null ? '-' : percent(r.generatorBusy),
+    r.errors,
+  ];
+}
+
+export interface Goal {
+  readonly text: string;
+  /** null: not measurable in this run (a missing row or figure). */
+  readonly met: boolean | null;
+}
+
+const ratio = (x: number | null, of: number | null) =>
+  x === null || of === null || !(of > 0) ? null : x / of;
+
+function goal(what: string, value: number | null, met: (v: number) => boolean): Goal {
+  if (value === null) return { text: `${what}: not measured`, met: null };
+  const ok = met(value);
+  return { text: `${what}: ${value.toFixed(2)}x, ${ok ? 'met' : 'NOT met'}`, met: ok };
+}
+
+/** The best of a column over the plain Node echoes (highest or lowest). */
+function bestNode(rows: readonly Row[], pick: (r: Row) => number | null, highest: boolean) {
+  const values = rows.map(pick).filter((v): v is number => v !== null);
+  if (values.length === 0) return null;
+  return highest ? Math.max(...values) : Math.min(...values);
+}
+
+export function goals(measured: readonly Measured[], generators: GeneratorRounds | null): Goal[] {
+  const rows = measured.filter((m) => m.contender.available).map(rowOf);
+  const of = (f: (c: Contender) => boolean) => {
+    const m = measured.find((x) => x.contender.available && f(x.contender));
+    return m === undefined ? null : rowOf(m);
+  };
+  const ours =
+    of((c) => c.kind === 'ours' && c.engine === 'uv' && c.logLevel === 'info') ??
+    of((c) => c.kind === 'ours' && c.logLevel === 'info');
+  const engine = measured.find((m) => m.contender.name === ours?.server)?.contender.engine;
+  const quiet = of((c) => c.kind === 'ours' && c.engine === engine && c.logLevel === 'warn');
+  const cEcho = of((c) => c.kind === 'c-echo');
+  const node = rows.filter((r) =>
+    measured.some((m) => m.contender.name === r.server && m.contender.kind === 'node'),
   );
-  const baselines = rows.filter((r) => baselineNames.has(r.server));
-  const best = (pick: (r: Row) => number | null, higherIsBetter: boolean) => {
-    const values = baselines.map(pick).filter((v): v is number => v !== null && Number.isFinite(v));
-    return values.length === 0 ? NaN : higherIsBetter ? Math.max(...values) : Math.min(...values);
-  };
-  const bestLines = best((r) => r.linesPerSecond, true);
-  const cheapestLine = best((r) => r.cpuPerLine, false);
-  const bestChurn = best((r) => r.connectionsPerSecond, true);
-  const cheapestConnection = best((r) => r.cpuPerConnection, false);
-  const leanest = best((r) => r.bytesPerConnection, false);
-  const ratio = (x: number | null, of: number) =>
-    x !== null && Number.isFinite(x) && Number.isFinite(of) && of > 0
-      ? `${(x / of).toFixed(2)}x`
-      : '-';
-  const cell = (x: number | null, show: (v: number) => string = num) =>
-    x === null ? '-' : show(x);
-  const figures = [
-    [
-      'server',
-      'lines/s',
-      'p99 ms',
-      'µs/line',
-      'busy srv/gen',
-      'conn/s',
-      'µs/conn',
-      'mem/conn',
-      'errors',
-    ],
-    ...rows.map((r) => [
-      r.server,
-      num(r.linesPerSecond),
-      num(r.p99Ms),
-      cell(r.cpuPerLine),
-      `${cell(r.serverBusy, percent)}/${percent(r.generatorBusy)}`,
-      num(r.connectionsPerSecond),
-      cell(r.cpuPerConnection),
-      cell(r.bytesPerConnection, kib),
-      r.errors,
-    ]),
+  const fastestNode = bestNode(node, (r) => r.linesPerSecond, true);
+  const leanestCpu = bestNode(node, (r) => r.cpuPerConnection, false);
+  const leanestMemory = bestNode(node, (r) => r.bytesPerConnection, false);
+  const who = ours === null ? 'ours' : ours.server;
+  const list = [
+    goal(
+      `${who}: pingpong lines/s >= 0.9x the C echo`,
+      ratio(ours?.linesPerSecond ?? null, cEcho?.linesPerSecond ?? null),
+      (v) => v >= 0.9,
+    ),
+    goal(
+      `${who}: pingpong lines/s >= 1.3x the fastest plain Node echo`,
+      ratio(ours?.linesPerSecond ?? null, fastestNode),
+      (v) => v >= 1.3,
+    ),
+    goal(
+      `${who}: server CPU per connection <= 0.8x the leanest plain Node echo`,
+      ratio(ours?.cpuPerConnection ?? null, leanestCpu),
+      (v) => v <= 0.8,
+    ),
+    goal(
+      `${who}: info logging adds <= 10% CPU per connection (info / warn)`,
+      ratio(ours?.cpuPerConnection ?? null, quiet?.cpuPerConnection ?? null),
+      (v) => v <= 1.1,
+    ),
+    goal(
+      `${who}: idle memory per connection <= 0.6x the leanest plain Node echo`,
+      ratio(ours?.bytesPerConnection ?? null, leanestMemory),
+      (v) => v <= 0.6,
+    ),
+    goal(
+      'product bench generator: lines/s >= 0.8x the C generator, on the C echo',
+      generators === null ? null : ratio(median(generators.product), median(generators.c)),
+      (v) => v >= 0.8,
+    ),
   ];
-  // Ratios against the best Node baseline of each column: above 1 is better than it for every
-  // column (costs are inverted: baseline cost / our cost).
-  const ratios = [
-    [
-      'vs best Node baseline',
-      'lines/s',
-      'lines per CPU-s',
-      'conn/s',
-      'conn per CPU-s',
-      'memory/conn',
-    ],
-    ...rows
-      .filter((r) => !baselineNames.has(r.server))
-      .map((r) => [
-        r.server,
-        ratio(r.linesPerSecond, bestLines),
-        r.cpuPerLine === null ? '-' : ratio(cheapestLine, r.cpuPerLine),
-        ratio(r.connectionsPerSecond, bestChurn),
-        r.cpuPerConnection === null ? '-' : ratio(cheapestConnection, r.cpuPerConnection),
-        ratio(r.bytesPerConnection, leanest),
-      ]),
+  const p99 = ours?.trickleP99Ms ?? null;
+  list.push(
+    p99 === null
+      ? {
+          text: `${who}: new client's first echo p99 < 100 ms under pingpong: not measured`,
+          met: null,
+        }
+      : {
+          text: `${who}: new client's first echo p99 < 100 ms under pingpong: ${num(p99)} ms, ${p99 < 100 ? 'met' : 'NOT met'}`,
+          met: p99 < 100,
+        },
+  );
+  return list;
+}
+
+function generatorLines(generators: GeneratorRounds | null): string[] {
+  if (generators === null) return ['generators: no C generator (no gcc), not compared'];
+  return [
+    `generators on the C echo, pingpong lines/s: C epoll-load ${spread(generators.c)}, ` +
+      `product bench ${spread(generators.product)} (its CPU ${spread(generators.productBusy, percent)})`,
   ];
-  const rowOf = (pick: (c: Contender) => boolean) => {
-    const contender = results.find((r) => pick(r.contender))?.contender;
-    return contender === undefined ? undefined : rows.find((r) => r.server === contender.name);
-  };
-  const ours = rowOf((c) => c.ours && c.workers === 1)!;
-  const multi = rowOf((c) => c.ours && c.workers > 1);
-  const verdict = (met: boolean) => (met ? 'met' : 'NOT met');
-  const goals = [
-    `goal: lines/s >= 1.2x the fastest Node baseline: ${ratio(ours.linesPerSecond, bestLines)} measured, ${verdict(ours.linesPerSecond >= 1.2 * bestLines)}` +
-      (ours.cpuPerLine === null
-        ? ''
-        : `; per CPU-second ${ratio(cheapestLine, ours.cpuPerLine)}, ${verdict(cheapestLine >= 1.2 * ours.cpuPerLine)}`),
-    `goal: connections/s >= the fastest Node baseline: ${ratio(ours.connectionsPerSecond, bestChurn)} measured, ${verdict(ours.connectionsPerSecond >= bestChurn)}` +
-      (ours.cpuPerConnection === null
-        ? ''
-        : `; per CPU-second ${ratio(cheapestConnection, ours.cpuPerConnection)}, ${verdict(cheapestConnection >= ours.cpuPerConnection)}`),
-    `goal: memory per idle connection <= 0.8x the leanest Node baseline: ${ours.bytesPerConnection === null ? 'not measured' : `${ratio(ours.bytesPerConnection, leanest)}, ${verdict(ours.bytesPerConnection <= 0.8 * leanest)}`}`,
-  ];
-  if (multi !== undefined) {
-    goals.push(
-      `the second core (--workers auto vs 1 worker): lines/s ${ratio(multi.linesPerSecond, ours.linesPerSecond)}, connections/s ${ratio(multi.connectionsPerSecond, ours.connectionsPerSecond)} (its workers share both cores with the generator)`,
-    );
-  }
-  const ceiling = rowOf((c) => !c.ours && !c.nodeBaseline);
-  if (ceiling !== undefined) {
-    goals.push(
-      `against ${ceiling.server}: lines/s ${ratio(ours.linesPerSecond, ceiling.linesPerSecond)}, connections/s ${ratio(ours.connectionsPerSecond, ceiling.connectionsPerSecond)}; our CPU per line is ${ratio(ours.cpuPerLine, ceiling.cpuPerLine ?? NaN)} its`,
-    );
-  }
-  return { text: [table(figures), '', table(ratios), '', ...goals].join('\n'), rows, goals };
+}
+
+export function summary(
+  measured: readonly Measured[],
+  generators: GeneratorRounds | null,
+): { text: string; rows: Row[]; goals: Goal[] } {
+  const rows = measured.filter((m) => m.contender.available).map(rowOf);
+  const list = goals(measured, generators);
+  const busy = rows.filter((r) => (r.generatorBusy ?? 0) > 0.9).map((r) => r.server);
+  const warnings =
+    busy.length === 0
+      ? []
+      : [
+          `generator over 90% busy against ${busy.join(', ')}: those figures may be the generator's limit`,
+        ];
+  const text = [
+    table([HEAD, ...measured.map(figures)]),
+    '',
+    ...generatorLines(generators),
+    ...warnings,
+    '',
+    ...list.map((g) => `goal: ${g.text}`),
+  ].join('\n');
+  return { text, rows, goals: list };
 }

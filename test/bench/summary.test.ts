@@ -1,156 +1,188 @@
-// The comparison's verdict (bench/summary.ts): ratios against the best Node baseline of each
-// column, and issue 4's goals called met or NOT met from the figures.
+// The comparison's verdict (bench/summary.ts): medians and spread over rounds, n/a rows for an
+// engine the server lacks, and each goal called met or NOT met from the figures.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { type Contender, summary } from '../../bench/summary.ts';
-import type { Scenario } from '../../src/bench/generator.ts';
-import type { RunResult } from '../../src/bench/run.ts';
+import type { LoadResult } from '../../bench/load.ts';
+import {
+  type Contender,
+  type Kind,
+  type Measured,
+  median,
+  spread,
+  summary,
+} from '../../bench/summary.ts';
 
 interface Figures {
-  lines: number;
+  lines: number[];
   cpuPerLine: number;
-  churn: number;
   cpuPerConnection: number;
   bytesPerConnection: number;
+  trickleP99Ms?: number;
 }
 
-function contender(name: string, kind: 'ours' | 'node' | 'ceiling', workers = 1): Contender {
-  return { name, argv: [], workers, nodeBaseline: kind === 'node', ours: kind === 'ours' };
+function contender(
+  name: string,
+  kind: Kind,
+  logLevel: 'info' | 'warn' | null = null,
+  available = true,
+): Contender {
+  return { name, argv: [], kind, engine: kind === 'ours' ? 'uv' : null, logLevel, available };
 }
 
-function result(server: string, scenario: Scenario, f: Figures): RunResult {
-  const counters = {
-    up: 10,
-    connected: 10,
-    answered: 10,
-    linesSent: 100,
-    echoesVerified: 100,
-    bytesVerified: 1600,
-    completed: 10,
-    errors: {},
-  };
+function load(scenario: 'pingpong' | 'connect', lines: number, f: Figures): LoadResult {
   return {
     scenario,
-    server,
     clients: 10,
-    procs: 1,
-    header: 'v2',
-    lineBytes: 16,
-    seconds: 1,
     up: 10,
-    linesPerSecond: scenario === 'pingpong' ? f.lines : 0,
-    megabytesPerSecond: 0,
-    connectionsPerSecond: scenario === 'connect' ? f.churn : 0,
-    latencyMs: { p50: 1, p90: 2, p99: 3, max: 4, samples: 100 },
-    memory:
-      scenario === 'hold'
-        ? {
-            beforeBytes: 0,
-            halfBytes: 0,
-            halfClients: 5,
-            afterBytes: 0,
-            perConnectionBytes: f.bytesPerConnection,
-          }
-        : null,
-    serverBusy: 0.5,
-    serverCpuMicrosPerUnit: scenario === 'connect' ? f.cpuPerConnection : f.cpuPerLine,
-    generatorBusy: [0.5],
-    totals: counters,
+    seconds: 1,
+    lines: scenario === 'pingpong' ? lines : 0,
+    linesPerSecond: scenario === 'pingpong' ? lines : 0,
+    connections: 100,
+    connectionsPerSecond: 100,
+    latencyUs: { p50: 1, p90: 2, p99: 3, max: 4, samples: 10 },
+    trickle: {
+      p50Us: 500,
+      p99Us: (f.trickleP99Ms ?? 5) * 1000,
+      maxUs: 9000,
+      answered: 5,
+      timeouts: 0,
+      pending: 0,
+    },
+    generatorBusy: 0.5,
     errors: {},
     wrongEchoes: 0,
-    notes: [],
-    window: { start: 0, end: 1000 },
-    windowCounts: counters,
-    latencyHistogram: { buckets: [], max: 0 },
+    serverBusy: 1,
+    serverMicrosPerUnit: scenario === 'pingpong' ? f.cpuPerLine : f.cpuPerConnection,
   };
 }
 
-function runs(list: [Contender, Figures][]) {
-  return list.flatMap(([c, f]) =>
-    (['hold', 'pingpong', 'connect'] as const).map((scenario) => ({
-      contender: c,
-      result: result(c.name, scenario, f),
-    })),
-  );
+function measured(c: Contender, f: Figures): Measured {
+  if (!c.available) return { contender: c, pingpong: [], connect: [], idle: null };
+  return {
+    contender: c,
+    pingpong: f.lines.map((n) => load('pingpong', n, f)),
+    connect: f.lines.map(() => load('connect', 0, f)),
+    idle: {
+      held: 10,
+      halfBytes: 0,
+      allBytes: 0,
+      perConnectionBytes: f.bytesPerConnection,
+      reports: [],
+    },
+  };
 }
 
-const raw: [Contender, Figures] = [
-  contender('raw', 'node'),
-  { lines: 100_000, cpuPerLine: 7, churn: 9000, cpuPerConnection: 50, bytesPerConnection: 8000 },
-];
-const naive: [Contender, Figures] = [
-  contender('naive', 'node'),
-  { lines: 80_000, cpuPerLine: 8, churn: 10_000, cpuPerConnection: 40, bytesPerConnection: 4000 },
-];
-const ceiling: [Contender, Figures] = [
-  contender('C', 'ceiling'),
-  { lines: 200_000, cpuPerLine: 5, churn: 20_000, cpuPerConnection: 30, bytesPerConnection: 500 },
-];
+const cEcho = measured(contender('C', 'c-echo'), {
+  lines: [90_000, 100_000, 110_000],
+  cpuPerLine: 5,
+  cpuPerConnection: 30,
+  bytesPerConnection: 600,
+});
+const raw = measured(contender('raw', 'node'), {
+  lines: [60_000, 70_000, 80_000],
+  cpuPerLine: 7,
+  cpuPerConnection: 60,
+  bytesPerConnection: 8000,
+});
+const naive = measured(contender('naive', 'node'), {
+  lines: [50_000, 50_000, 50_000],
+  cpuPerLine: 8,
+  cpuPerConnection: 50,
+  bytesPerConnection: 5000,
+});
+const generators = {
+  c: [100_000, 90_000, 110_000],
+  product: [85_000, 80_000, 90_000],
+  productBusy: [1, 1, 1],
+};
 
-test('goals met: each compared with the best Node baseline of its own column', () => {
-  const ours: [Contender, Figures] = [
-    contender('ours', 'ours'),
-    {
-      lines: 130_000,
-      cpuPerLine: 5.5,
-      churn: 10_000,
-      cpuPerConnection: 40,
-      bytesPerConnection: 3000,
-    },
-  ];
-  const { goals, rows, text } = summary(runs([ours, raw, naive, ceiling]));
-  assert.is(rows.length, 4);
-  assert.is(
-    goals[0],
-    'goal: lines/s >= 1.2x the fastest Node baseline: 1.30x measured, met; per CPU-second 1.27x, met',
-  );
-  assert.is(
-    goals[1],
-    'goal: connections/s >= the fastest Node baseline: 1.00x measured, met; per CPU-second 1.00x, met',
-  );
-  assert.is(
-    goals[2],
-    'goal: memory per idle connection <= 0.8x the leanest Node baseline: 0.75x, met',
-  );
-  assert.match(
-    text,
-    /against C: lines\/s 0\.65x, connections\/s 0\.50x; our CPU per line is 1\.10x its/,
-  );
+test('median and spread: the middle of the rounds, with the lowest and highest', () => {
+  assert.is(median([3, 1, 2]), 2);
+  assert.is(median([4, 1, 3, 2]), 2.5);
+  assert.is(median([]), null);
+  assert.is(spread([70_000, 60_000, 80_000]), '70,000 (60,000–80,000)');
+  assert.is(spread([7]), '7.00');
+  assert.is(spread([null]), '-');
 });
 
-test('goals missed are called NOT met, and the second worker is compared with the first', () => {
-  const ours: [Contender, Figures] = [
-    contender('ours', 'ours'),
-    { lines: 110_000, cpuPerLine: 7, churn: 8000, cpuPerConnection: 45, bytesPerConnection: 3500 },
-  ];
-  const multi: [Contender, Figures] = [
-    contender('ours x2', 'ours', 2),
-    {
-      lines: 165_000,
-      cpuPerLine: 7,
-      churn: 12_000,
-      cpuPerConnection: 45,
-      bytesPerConnection: 3500,
-    },
-  ];
-  const { goals } = summary(runs([ours, multi, raw, naive]));
+test('goals met: against the C echo, the best plain Node echo of each column, and ours at warn', () => {
+  const ours = measured(contender('ours uv', 'ours', 'info'), {
+    lines: [95_000, 100_000, 105_000],
+    cpuPerLine: 5.2,
+    cpuPerConnection: 36,
+    bytesPerConnection: 2500,
+  });
+  const quiet = measured(contender('ours uv warn', 'ours', 'warn'), {
+    lines: [100_000],
+    cpuPerLine: 5.2,
+    cpuPerConnection: 34,
+    bytesPerConnection: 2500,
+  });
+  const { goals, rows } = summary([cEcho, ours, quiet, raw, naive], generators);
+  assert.is(rows.length, 5);
+  assert.equal(
+    goals.map((g) => g.text),
+    [
+      'ours uv: pingpong lines/s >= 0.9x the C echo: 1.00x, met',
+      'ours uv: pingpong lines/s >= 1.3x the fastest plain Node echo: 1.43x, met',
+      'ours uv: server CPU per connection <= 0.8x the leanest plain Node echo: 0.72x, met',
+      'ours uv: info logging adds <= 10% CPU per connection (info / warn): 1.06x, met',
+      'ours uv: idle memory per connection <= 0.6x the leanest plain Node echo: 0.50x, met',
+      'product bench generator: lines/s >= 0.8x the C generator, on the C echo: 0.85x, met',
+      "ours uv: new client's first echo p99 < 100 ms under pingpong: 5.00 ms, met",
+    ],
+  );
+  assert.ok(goals.every((g) => g.met === true));
+});
+
+test('goals missed are NOT met; an engine the server lacks is an n/a row, not a zero', () => {
+  const ours = measured(contender('ours', 'ours', 'info'), {
+    lines: [60_000, 70_000, 90_000],
+    cpuPerLine: 7,
+    cpuPerConnection: 120,
+    bytesPerConnection: 4000,
+    trickleP99Ms: 2500,
+  });
+  const quiet = measured(contender('ours warn', 'ours', 'warn'), {
+    lines: [70_000],
+    cpuPerLine: 7,
+    cpuPerConnection: 60,
+    bytesPerConnection: 4000,
+  });
+  const missing = measured(contender('ours, net', 'ours', 'info', false), {} as Figures);
+  const slow = { ...generators, product: [40_000, 45_000, 50_000] };
+  const { goals, text } = summary([cEcho, ours, quiet, missing, raw, naive], slow);
+  assert.equal(
+    goals.map((g) => g.met),
+    [false, false, false, false, false, false, false],
+  );
+  assert.is(goals[0].text, 'ours: pingpong lines/s >= 0.9x the C echo: 0.70x, NOT met');
   assert.is(
-    goals[0],
-    'goal: lines/s >= 1.2x the fastest Node baseline: 1.10x measured, NOT met; per CPU-second 1.00x, NOT met',
+    goals[3].text,
+    'ours: info logging adds <= 10% CPU per connection (info / warn): 2.00x, NOT met',
   );
-  assert.is(
-    goals[1],
-    'goal: connections/s >= the fastest Node baseline: 0.80x measured, NOT met; per CPU-second 0.89x, NOT met',
-  );
-  assert.is(
-    goals[2],
-    'goal: memory per idle connection <= 0.8x the leanest Node baseline: 0.88x, NOT met',
-  );
-  assert.match(
-    goals[3],
-    /^the second core \(--workers auto vs 1 worker\): lines\/s 1\.50x, connections\/s 1\.50x/,
-  );
-  assert.is(goals.length, 4, 'no ceiling line without a ceiling');
+  assert.match(text, /^ours, net +n\/a +n\/a/m);
+  assert.match(text, /product bench 45,000 \(40,000–50,000\)/);
+});
+
+test('a goal whose figures are missing says so instead of guessing', () => {
+  const ours = measured(contender('ours', 'ours', 'info'), {
+    lines: [60_000],
+    cpuPerLine: 7,
+    cpuPerConnection: 50,
+    bytesPerConnection: 4000,
+  });
+  const { goals } = summary([ours, raw], null);
+  assert.is(goals[0].text, 'ours: pingpong lines/s >= 0.9x the C echo: not measured');
+  assert.is(goals[0].met, null);
+  assert.is(goals[3].met, null, 'no warn row: the cost of info logging is not measured');
+  assert.is(goals[5].met, null);
+});
+
+test('a generator over 90% busy is flagged by server', () => {
+  const busy = { ...raw, pingpong: raw.pingpong.map((r) => ({ ...r, generatorBusy: 0.95 })) };
+  const { text } = summary([cEcho, busy], generators);
+  assert.match(text, /generator over 90% busy against raw:/);
 });
 
 test.run();
