@@ -48,6 +48,12 @@ const CR = 0x0d;
 const LF = 0x0a;
 const QUIT = Buffer.from('q\r\n');
 const SWEEP_MS = 250;
+/**
+ * One read buffer for every client socket of this process (`onread`): each read is checked
+ * against the line sent before the next read can land, so no bytes need to outlive the callback,
+ * and no Buffer is allocated per read.
+ */
+const READ_BUFFER = Buffer.allocUnsafe(64 * 1024);
 /** Pause before a churning slot retries after an error, so a dead server is not hammered in a tight loop. */
 const RETRY_PAUSE_MS = 20;
 
@@ -267,11 +273,17 @@ class Client {
       port: config.port,
       localAddress: sourceAddress(config.host, this.slot + config.firstClient, config.totalClients),
       noDelay: true,
+      onread: {
+        buffer: READ_BUFFER,
+        callback: (bytes: number) => {
+          this.#onData(bytes);
+          return true; // keep reading: a client never pauses, one line is outstanding at a time
+        },
+      },
     });
     this.socket = socket;
     this.gen.opened(this);
     socket.once('connect', () => this.#onConnect());
-    socket.on('data', (chunk: Buffer) => this.#onData(chunk));
     socket.on('error', (error: NodeJS.ErrnoException) => this.fail(errorKind(error)));
     socket.once('close', () => this.#onClose());
   }
@@ -307,16 +319,17 @@ class Client {
     this.socket!.write(this.line);
   }
 
-  // Hot path: compare each received byte with the line sent; exactly one line is outstanding.
-  #onData(chunk: Buffer): void {
+  // Hot path: compare each received byte (the first `n` of the shared buffer) with the line sent;
+  // exactly one line is outstanding.
+  #onData(n: number): void {
     if (this.matched < 0) {
       // The raw-echo baseline echoes our `q` before it sees the end of input: not a wrong echo.
       if (!this.quitting && !this.failed) this.fail('wrong-echo');
       return;
     }
     const line = this.line;
+    const chunk = READ_BUFFER;
     let m = this.matched;
-    const n = chunk.length;
     for (let i = 0; i < n; i++) {
       if (chunk[i] !== line[m]) {
         this.fail('wrong-echo');
