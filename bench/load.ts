@@ -50,6 +50,8 @@ export interface LoadPlan {
   readonly trickle?: number;
   /** Global number of the first client (distinct headers across generators). */
   readonly firstIndex?: number;
+  /** How long a client may wait for the server before it counts as a timeout (default 5 s). */
+  readonly timeoutMs?: number;
   /** taskset CPU list, or undefined for no pinning. */
   readonly cpus: string | undefined;
 }
@@ -69,7 +71,7 @@ function loadArgs(plan: LoadPlan, server: ServerHandle): string[] {
     ...['--host', server.host, '--port', String(server.port), '--scenario', plan.scenario],
     ...['--clients', String(plan.clients), '--line-bytes', String(plan.lineBytes)],
     ...['--duration-ms', String(plan.durationMs), '--first-index', String(plan.firstIndex ?? 0)],
-    ...['--trickle', String(plan.trickle ?? 0)],
+    ...['--trickle', String(plan.trickle ?? 0), '--timeout-ms', String(plan.timeoutMs ?? 5000)],
   ];
   return args;
 }
