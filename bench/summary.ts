@@ -144,8 +144,8 @@ function bestNode(rows: readonly Row[], pick: (r: Row) => number | null, highest
   return highest ? Math.max(...values) : Math.min(...values);
 }
 
-export function goals(measured: readonly Measured[], generators: GeneratorRounds | null): Goal[] {
-  const rows = measured.filter((m) => m.contender.available).map(rowOf);
+/** The rows the goals compare: ours (uv at info, else the only engine at info), ours at warn, the C echo, the plain Node echoes. */
+function references(measured: readonly Measured[]) {
   const of = (f: (c: Contender) => boolean) => {
     const m = measured.find((x) => x.contender.available && f(x.contender));
     return m === undefined ? null : rowOf(m);
@@ -154,39 +154,63 @@ export function goals(measured: readonly Measured[], generators: GeneratorRounds
     of((c) => c.kind === 'ours' && c.engine === 'uv' && c.logLevel === 'info') ??
     of((c) => c.kind === 'ours' && c.logLevel === 'info');
   const engine = measured.find((m) => m.contender.name === ours?.server)?.contender.engine;
-  const quiet = of((c) => c.kind === 'ours' && c.engine === engine && c.logLevel === 'warn');
-  const cEcho = of((c) => c.kind === 'c-echo');
-  const node = rows.filter((r) =>
-    measured.some((m) => m.contender.name === r.server && m.contender.kind === 'node'),
-  );
-  const fastestNode = bestNode(node, (r) => r.linesPerSecond, true);
-  const leanestCpu = bestNode(node, (r) => r.cpuPerConnection, false);
-  const leanestMemory = bestNode(node, (r) => r.bytesPerConnection, false);
+  return {
+    ours,
+    quiet: of((c) => c.kind === 'ours' && c.engine === engine && c.logLevel === 'warn'),
+    cEcho: of((c) => c.kind === 'c-echo'),
+    node: measured.filter((m) => m.contender.available && m.contender.kind === 'node').map(rowOf),
+  };
+}
+
+function trickleGoal(who: string, p99: number | null): Goal {
+  const what = `${who}: new client's first echo p99 < 100 ms under pingpong`;
+  if (p99 === null) return { text: `${what}: not measured`, met: null };
+  return { text: `${what}: ${num(p99)} ms, ${p99 < 100 ? 'met' : 'NOT met'}`, met: p99 < 100 };
+}
+
+export function goals(measured: readonly Measured[], generators: GeneratorRounds | null): Goal[] {
+  const { ours, quiet, cEcho, node } = references(measured);
   const who = ours === null ? 'ours' : ours.server;
-  const list = [
+  const mine = (pick: (r: Row) => number | null) => (ours === null ? null : pick(ours));
+  return [
     goal(
       `${who}: pingpong lines/s >= 0.9x the C echo`,
-      ratio(ours?.linesPerSecond ?? null, cEcho?.linesPerSecond ?? null),
+      ratio(
+        mine((r) => r.linesPerSecond),
+        cEcho?.linesPerSecond ?? null,
+      ),
       (v) => v >= 0.9,
     ),
     goal(
       `${who}: pingpong lines/s >= 1.3x the fastest plain Node echo`,
-      ratio(ours?.linesPerSecond ?? null, fastestNode),
+      ratio(
+        mine((r) => r.linesPerSecond),
+        bestNode(node, (r) => r.linesPerSecond, true),
+      ),
       (v) => v >= 1.3,
     ),
     goal(
       `${who}: server CPU per connection <= 0.8x the leanest plain Node echo`,
-      ratio(ours?.cpuPerConnection ?? null, leanestCpu),
+      ratio(
+        mine((r) => r.cpuPerConnection),
+        bestNode(node, (r) => r.cpuPerConnection, false),
+      ),
       (v) => v <= 0.8,
     ),
     goal(
       `${who}: info logging adds <= 10% CPU per connection (info / warn)`,
-      ratio(ours?.cpuPerConnection ?? null, quiet?.cpuPerConnection ?? null),
+      ratio(
+        mine((r) => r.cpuPerConnection),
+        quiet?.cpuPerConnection ?? null,
+      ),
       (v) => v <= 1.1,
     ),
     goal(
       `${who}: idle memory per connection <= 0.6x the leanest plain Node echo`,
-      ratio(ours?.bytesPerConnection ?? null, leanestMemory),
+      ratio(
+        mine((r) => r.bytesPerConnection),
+        bestNode(node, (r) => r.bytesPerConnection, false),
+      ),
       (v) => v <= 0.6,
     ),
     goal(
@@ -194,20 +218,11 @@ export function goals(measured: readonly Measured[], generators: GeneratorRounds
       generators === null ? null : ratio(median(generators.product), median(generators.c)),
       (v) => v >= 0.8,
     ),
+    trickleGoal(
+      who,
+      mine((r) => r.trickleP99Ms),
+    ),
   ];
-  const p99 = ours?.trickleP99Ms ?? null;
-  list.push(
-    p99 === null
-      ? {
-          text: `${who}: new client's first echo p99 < 100 ms under pingpong: not measured`,
-          met: null,
-        }
-      : {
-          text: `${who}: new client's first echo p99 < 100 ms under pingpong: ${num(p99)} ms, ${p99 < 100 ? 'met' : 'NOT met'}`,
-          met: p99 < 100,
-        },
-  );
-  return list;
 }
 
 function generatorLines(generators: GeneratorRounds | null): string[] {
