@@ -97,17 +97,35 @@ export async function startCommand(
   stdoutFile?: string,
 ): Promise<ServerHandle> {
   const port = await freePort();
-  const [file, ...args] = [
-    ...(cpus === undefined ? [] : ['taskset', '-c', cpus]),
-    ...argv,
-    '--port',
-    String(port),
-  ];
+  const taskset = cpus === undefined ? [] : ['taskset', '-c', cpus];
+  const server = spawnServer([...taskset, ...argv, '--port', String(port)], stdoutFile);
+  const why = await whyNotListening(server, port, timeoutMs);
+  if (why !== undefined) {
+    server.child.kill('SIGKILL');
+    throw new Error(`${name}: ${why}; its output:\n${server.output().trim()}`);
+  }
+  return childHandle(name, port, server.child);
+}
+
+interface SpawnedServer {
+  readonly child: ChildProcess;
+  /** The last 4 KiB the server wrote to the pipes this process reads. */
+  output(): string;
+  exited(): boolean;
+}
+
+/** Starts the server process, registered in `running`, reading its output so it never blocks. */
+function spawnServer(command: readonly string[], stdoutFile: string | undefined): SpawnedServer {
+  const [file, ...args] = command;
   const logFd = stdoutFile === undefined ? undefined : openSync(stdoutFile, 'w');
-  const child = spawn(file, args, { stdio: ['ignore', logFd ?? 'pipe', 'pipe'] });
+  const child = spawn(file!, args, { stdio: ['ignore', logFd ?? 'pipe', 'pipe'] });
   if (logFd !== undefined) closeSync(logFd);
   running.add(child);
-  child.once('exit', () => running.delete(child));
+  let exited = false;
+  child.once('exit', () => {
+    running.delete(child);
+    exited = true;
+  });
   let output = '';
   // Keep reading (a server that logs per connection must never block on a full pipe), keep only the tail.
   const keep = (chunk: Buffer) => {
@@ -115,25 +133,33 @@ export async function startCommand(
   };
   child.stdout?.on('data', keep);
   child.stderr?.on('data', keep);
-  let exited = false;
-  child.once('exit', () => (exited = true));
+  return { child, output: () => output, exited: () => exited };
+}
+
+/** Undefined once `port` accepts a connection; otherwise why it never did (spawn failed, exited, too slow). */
+async function whyNotListening(
+  server: SpawnedServer,
+  port: number,
+  timeoutMs: number,
+): Promise<string | undefined> {
+  const { child } = server;
   const spawned = await new Promise<Error | null>((resolve) => {
     child.once('spawn', () => resolve(null));
     child.once('error', resolve);
   });
+  if (spawned !== null) return spawned.message;
   const deadline = performance.now() + timeoutMs;
-  let why = spawned?.message;
-  while (why === undefined) {
-    if (await accepts(port)) break;
-    if (exited) why = `exited (${child.exitCode ?? child.signalCode}) before listening`;
-    else if (performance.now() > deadline)
-      why = `not accepting connections on port ${port} within ${timeoutMs} ms`;
-    else await new Promise((resolve) => setTimeout(resolve, 50));
+  for (;;) {
+    if (await accepts(port)) return undefined;
+    if (server.exited()) return `exited (${child.exitCode ?? child.signalCode}) before listening`;
+    if (performance.now() > deadline)
+      return `not accepting connections on port ${port} within ${timeoutMs} ms`;
+    await new Promise((resolve) => setTimeout(resolve, 50));
   }
-  if (why !== undefined) {
-    child.kill('SIGKILL');
-    throw new Error(`${name}: ${why}; its output:\n${output.trim()}`);
-  }
+}
+
+/** The handle of a listening child: /proc figures over its tree; stop is SIGTERM, SIGKILL after 5 s. */
+function childHandle(name: string, port: number, child: ChildProcess): ServerHandle {
   const pid = child.pid!;
   return {
     name,
