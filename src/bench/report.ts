@@ -55,15 +55,25 @@ export function headline(r: RunResult): { label: string; value: number; higherIs
   return { label: 'lines/s', value: r.linesPerSecond, higherIsBetter: true };
 }
 
-/** One run, as labelled lines. */
+type Row = [string, string];
+
+/** One run, as labelled lines: what ran, how fast, what it cost, what was checked. */
 export function formatRun(r: RunResult, setup: readonly string[]): string {
-  const rows: string[][] = [
-    [
-      'scenario',
-      `${r.scenario}: ${r.clients} clients, ${r.header === 'none' ? 'no PROXY header' : `PROXY ${r.header} headers`}, ${r.lineBytes}-byte lines`,
-    ],
+  return labelled([...whatRan(r, setup), ...rates(r), ...costs(r), ...checks(r)]);
+}
+
+/** Label and value per line, the values lined up after the widest label. */
+function labelled(rows: readonly Row[]): string {
+  const width = Math.max(...rows.map((row) => row[0].length));
+  return rows.map(([label, value]) => `${label.padEnd(width)}  ${value}`).join('\n');
+}
+
+function whatRan(r: RunResult, setup: readonly string[]): Row[] {
+  const headers = r.header === 'none' ? 'no PROXY header' : `PROXY ${r.header} headers`;
+  return [
+    ['scenario', `${r.scenario}: ${r.clients} clients, ${headers}, ${r.lineBytes}-byte lines`],
     ['server', r.server],
-    ...setup.map((line) => ['', line]),
+    ...setup.map((line): Row => ['', line]),
     [
       'measured',
       r.scenario === 'connect'
@@ -71,6 +81,10 @@ export function formatRun(r: RunResult, setup: readonly string[]): string {
         : `${r.seconds.toFixed(1)} s, ${r.up} of ${r.clients} clients up at the end`,
     ],
   ];
+}
+
+function rates(r: RunResult): Row[] {
+  const rows: Row[] = [];
   if (r.scenario === 'connect') rows.push(['connections/s', num(r.connectionsPerSecond)]);
   rows.push(['lines/s', `${num(r.linesPerSecond)} (${num(r.megabytesPerSecond)} MB/s echoed)`]);
   const l = r.latencyMs;
@@ -78,6 +92,12 @@ export function formatRun(r: RunResult, setup: readonly string[]): string {
     r.scenario === 'connect' ? 'connect→echo ms' : 'latency ms',
     `p50 ${num(l.p50)}  p90 ${num(l.p90)}  p99 ${num(l.p99)}  max ${num(l.max)}  (${l.samples} samples)`,
   ]);
+  return rows;
+}
+
+/** Server memory and CPU (when measurable) and the generator's own CPU. */
+function costs(r: RunResult): Row[] {
+  const rows: Row[] = [];
   if (r.memory !== null) {
     const m = r.memory;
     rows.push([
@@ -95,7 +115,13 @@ export function formatRun(r: RunResult, setup: readonly string[]): string {
     'generator CPU',
     `${r.generatorBusy.map(percent).join(', ')} of one core (${r.procs === 0 ? 'inside this process' : `${r.procs} process${r.procs === 1 ? '' : 'es'}`})`,
   ]);
+  return rows;
+}
+
+/** What the clients verified, the errors, and the run's notes. */
+function checks(r: RunResult): Row[] {
   const t = r.totals;
+  const rows: Row[] = [];
   if (r.scenario === 'hold')
     rows.push([
       'held',
@@ -107,8 +133,7 @@ export function formatRun(r: RunResult, setup: readonly string[]): string {
   ]);
   rows.push(['errors', errorsText(r.errors)]);
   for (const note of r.notes) rows.push(['note', note]);
-  const width = Math.max(...rows.map((row) => row[0].length));
-  return rows.map(([label, value]) => `${label.padEnd(width)}  ${value}`).join('\n');
+  return rows;
 }
 
 /** One row per generator of a merged run: its share, its window, its own rate and latency. */
