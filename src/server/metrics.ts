@@ -114,57 +114,92 @@ export function worstLoopDelay(list: readonly LoopDelay[]): LoopDelay | null {
   return { p50, p99, max, sum, count };
 }
 
+/** One metric family in the exposition format: its rows, and any lines after them (a summary's). */
+interface Family {
+  readonly name: string;
+  readonly type: 'counter' | 'gauge' | 'summary';
+  readonly help: string;
+  readonly rows: ReadonlyArray<readonly [string, number]>;
+  readonly after?: readonly string[];
+}
+
 export function renderMetrics(
   s: MetricsSnapshot,
   loopDelay: LoopDelay | null,
   workers = 1,
 ): string {
-  const out: string[] = [];
-  const metric = (name: string, type: string, help: string, rows: Array<[string, number]>) => {
-    out.push(`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`);
-    for (const [labels, value] of rows) out.push(`${name}${labels} ${value}`);
+  const families = [...trafficFamilies(s), workersFamily(workers)];
+  if (loopDelay !== null) families.push(loopDelayFamily(loopDelay));
+  return families.map(formatFamily).join('');
+}
+
+function formatFamily({ name, type, help, rows, after = [] }: Family): string {
+  const lines = [`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`];
+  for (const [labels, value] of rows) lines.push(`${name}${labels} ${value}`);
+  return `${[...lines, ...after].join('\n')}\n`;
+}
+
+/** Rows of a counter split by one label, sorted by its value. */
+function byLabel(label: string, values: Readonly<Record<string, number>>): Array<[string, number]> {
+  return Object.keys(values)
+    .sort()
+    .map((key): [string, number] => [`{${label}="${key}"}`, values[key]]);
+}
+
+/** What the connections did: opened, closed silently, headers, rejects, lines and bytes echoed. */
+function trafficFamilies(s: MetricsSnapshot): Family[] {
+  const single = (name: string, type: Family['type'], help: string, value: number): Family => ({
+    name: `elb_proxy_echo_${name}`,
+    type,
+    help,
+    rows: [['', value]],
+  });
+  return [
+    single('connections_open', 'gauge', 'Connections open now.', s.connectionsOpen),
+    single('connections_total', 'counter', 'Connections accepted.', s.connectionsTotal),
+    single(
+      'silent_closes_total',
+      'counter',
+      'Connections closed without sending a byte (TCP health checks).',
+      s.silentCloses,
+    ),
+    {
+      name: 'elb_proxy_echo_headers_total',
+      type: 'counter',
+      help: 'Connections by PROXY header kind.',
+      rows: byLabel('version', s.headers),
+    },
+    {
+      name: 'elb_proxy_echo_rejects_total',
+      type: 'counter',
+      help: 'Connections closed by the server, by reason (and parser error code for bad-header).',
+      rows: rejectRows(s),
+    },
+    single('lines_echoed_total', 'counter', 'Lines echoed.', s.lines),
+    single('bytes_echoed_total', 'counter', 'Bytes echoed.', s.bytes),
+  ];
+}
+
+function workersFamily(workers: number): Family {
+  return {
+    name: 'elb_proxy_echo_workers',
+    type: 'gauge',
+    help: 'Server processes serving connections.',
+    rows: [['', workers]],
   };
-  const labelled = (label: string, values: Readonly<Record<string, number>>) =>
-    Object.keys(values)
-      .sort()
-      .map((key): [string, number] => [`{${label}="${key}"}`, values[key]]);
-  metric('elb_proxy_echo_connections_open', 'gauge', 'Connections open now.', [
-    ['', s.connectionsOpen],
-  ]);
-  metric('elb_proxy_echo_connections_total', 'counter', 'Connections accepted.', [
-    ['', s.connectionsTotal],
-  ]);
-  metric(
-    'elb_proxy_echo_silent_closes_total',
-    'counter',
-    'Connections closed without sending a byte (TCP health checks).',
-    [['', s.silentCloses]],
-  );
-  metric(
-    'elb_proxy_echo_headers_total',
-    'counter',
-    'Connections by PROXY header kind.',
-    labelled('version', s.headers),
-  );
-  metric(
-    'elb_proxy_echo_rejects_total',
-    'counter',
-    'Connections closed by the server, by reason (and parser error code for bad-header).',
-    rejectRows(s),
-  );
-  metric('elb_proxy_echo_lines_echoed_total', 'counter', 'Lines echoed.', [['', s.lines]]);
-  metric('elb_proxy_echo_bytes_echoed_total', 'counter', 'Bytes echoed.', [['', s.bytes]]);
-  metric('elb_proxy_echo_workers', 'gauge', 'Server processes serving connections.', [
-    ['', workers],
-  ]);
-  if (loopDelay !== null) {
-    const name = 'elb_proxy_echo_event_loop_delay_seconds';
-    metric(name, 'summary', 'Event-loop delay since start (quantiles: the worst worker).', [
-      ['{quantile="0.5"}', loopDelay.p50],
-      ['{quantile="0.99"}', loopDelay.p99],
-      ['{quantile="1"}', loopDelay.max],
-    ]);
-    out.push(`${name}_sum ${loopDelay.sum}`, `${name}_count ${loopDelay.count}`);
-  }
-  return `${out.join('\n')}\n`;
+}
+
+function loopDelayFamily(d: LoopDelay): Family {
+  const name = 'elb_proxy_echo_event_loop_delay_seconds';
+  return {
+    name,
+    type: 'summary',
+    help: 'Event-loop delay since start (quantiles: the worst worker).',
+    rows: [
+      ['{quantile="0.5"}', d.p50],
+      ['{quantile="0.99"}', d.p99],
+      ['{quantile="1"}', d.max],
+    ],
+    after: [`${name}_sum ${d.sum}`, `${name}_count ${d.count}`],
+  };
 }
