@@ -105,7 +105,7 @@ function headerSetup(header: HeaderKind): string {
 }
 
 /** The table or the JSON record on stdout, and the chart when asked for. */
-function report(values: OptionValues<typeof benchOptions>, record: BenchRecord): void {
+function report(values: BenchValues, record: BenchRecord): void {
   process.stdout.write(
     `${values.json ? JSON.stringify(record) : formatRun(record, record.setup)}\n`,
   );
@@ -118,35 +118,79 @@ function report(values: OptionValues<typeof benchOptions>, record: BenchRecord):
   if (!values.json) process.stdout.write(`chart written to ${resolve(values.chart)}\n`);
 }
 
+type BenchValues = OptionValues<typeof benchOptions>;
+type ServerKind = BenchValues['server'];
+type Pins = ReturnType<typeof pinning>;
+
+/**
+ * The server under test and the generator processes sized to the run; every adjustment made to
+ * the options goes into `setup` so the report says it.
+ */
 async function startServer(
-  values: OptionValues<typeof benchOptions>,
+  values: BenchValues,
   self: SelfCommand,
   setup: string[],
 ): Promise<{ server: ServerHandle; generatorCpus: string | undefined; procs: number }> {
-  const clients = values.clients;
   const perProcess = socketsPerProcess();
-  const cpus = availableParallelism();
+  const { kind, workers } = serverPlan(values, perProcess, setup);
+  const procs = generatorProcs(values, kind, workers, perProcess, setup);
+  if (values.target !== null) {
+    return {
+      server: remoteTarget(values.target.host, values.target.port),
+      generatorCpus: undefined,
+      procs,
+    };
+  }
+  const pins = values.pin === 'on' && workers === 1 && procs > 0 ? pinning() : null;
+  setup.push(pinText(values, workers, pins));
+  const server = await startLocal(values, self, kind, workers, pins);
+  return { server, generatorCpus: pins?.generators, procs };
+}
+
+/**
+ * Where our server runs and with how many workers: a child with enough workers when one process
+ * cannot hold the clients' sockets (a remote target keeps the options as given).
+ */
+function serverPlan(
+  values: BenchValues,
+  perProcess: number,
+  setup: string[],
+): { kind: ServerKind; workers: number } {
+  const clients = values.clients;
   let kind = values.server;
-  let workers = values.workers === 'auto' ? cpus : values.workers;
+  let workers = values.workers === 'auto' ? availableParallelism() : values.workers;
+  if (values.target !== null) return { kind, workers };
   // Connections spread over workers by hash (SO_REUSEPORT), not evenly: leave each worker 10% room.
   const needed = Math.ceil((clients * 1.1) / perProcess);
-  if (values.target === null) {
-    if (kind === 'in-process' && needed > 1) {
-      kind = 'src';
-      setup.push(
-        `server started as a child process with workers: one process cannot hold ${clients} connections (descriptor limit ${perProcess + 1000})`,
-      );
-    }
-    if (kind !== 'in-process' && workers < needed) {
-      workers = needed;
-      setup.push(
-        `server workers raised to ${workers}: a process may hold ${perProcess} connections here`,
-      );
-    }
-    if (kind === 'in-process') workers = 1;
+  if (kind === 'in-process' && needed > 1) {
+    kind = 'src';
+    setup.push(
+      `server started as a child process with workers: one process cannot hold ${clients} connections (descriptor limit ${perProcess + 1000})`,
+    );
   }
-  // Generators: enough for the descriptors, and the CPUs the server leaves (all of them for a
-  // remote target), but not more than one per 100 clients.
+  if (kind !== 'in-process' && workers < needed) {
+    workers = needed;
+    setup.push(
+      `server workers raised to ${workers}: a process may hold ${perProcess} connections here`,
+    );
+  }
+  if (kind === 'in-process') workers = 1;
+  return { kind, workers };
+}
+
+/**
+ * Generators: enough for the descriptors, and the CPUs the server leaves (all of them for a
+ * remote target), but not more than one per 100 clients.
+ */
+function generatorProcs(
+  values: BenchValues,
+  kind: ServerKind,
+  workers: number,
+  perProcess: number,
+  setup: string[],
+): number {
+  const clients = values.clients;
+  const cpus = availableParallelism();
   const freeCpus = values.target === null ? Math.max(1, cpus - workers) : cpus;
   const procs =
     values.procs === 'auto'
@@ -162,33 +206,34 @@ async function startServer(
     setup.push(
       `clients spread over ${procs} generator processes (each uses one CPU at most, and may open ${perProcess} sockets here)`,
     );
-  if (values.target !== null) {
-    return {
-      server: remoteTarget(values.target.host, values.target.port),
-      generatorCpus: undefined,
-      procs,
-    };
-  }
-  const pins = values.pin === 'on' && workers === 1 && procs > 0 ? pinning() : null;
-  if (pins === null)
-    setup.push(
-      values.pin === 'off'
-        ? 'not pinned to CPUs (--pin off)'
-        : workers > 1
-          ? `not pinned: ${workers} server workers share the CPUs with the generator`
-          : 'not pinned to CPUs (no taskset, one CPU, or generator in this process)',
-    );
-  else
-    setup.push(
-      `server pinned to CPU ${pins.server}, generator processes to CPU ${pins.generators} (taskset)`,
-    );
+  return procs;
+}
+
+function pinText(values: BenchValues, workers: number, pins: Pins): string {
+  if (pins !== null)
+    return `server pinned to CPU ${pins.server}, generator processes to CPU ${pins.generators} (taskset)`;
+  if (values.pin === 'off') return 'not pinned to CPUs (--pin off)';
+  return workers > 1
+    ? `not pinned: ${workers} server workers share the CPUs with the generator`
+    : 'not pinned to CPUs (no taskset, one CPU, or generator in this process)';
+}
+
+/** Our server on this machine: in this process (pinned with taskset when asked), or a child. */
+async function startLocal(
+  values: BenchValues,
+  self: SelfCommand,
+  kind: ServerKind,
+  workers: number,
+  pins: Pins,
+): Promise<ServerHandle> {
+  const { clients, lineBytes } = values;
   if (kind === 'in-process') {
-    const server = await startInProcess(serverLimits(1, clients, values.lineBytes));
+    const server = await startInProcess(serverLimits(1, clients, lineBytes));
     if (pins !== null)
       execFileSync('taskset', ['-a', '-p', '-c', pins.server, String(process.pid)], {
         stdio: 'ignore',
       });
-    return { server, generatorCpus: pins?.generators, procs };
+    return server;
   }
   // dist: the built executable next to the sources (from an executable, itself).
   const script = self.args.at(-1);
@@ -198,10 +243,9 @@ async function startServer(
       : self.file;
   const args = kind === 'dist' ? [] : self.args;
   const name = `ours (${kind}, ${workers} worker${workers === 1 ? '' : 's'})`;
-  const server = await startCommand(
+  return startCommand(
     name,
-    [file, ...args, ...serverArgs(workers, clients, values.lineBytes)],
+    [file, ...args, ...serverArgs(workers, clients, lineBytes)],
     pins?.server,
   );
-  return { server, generatorCpus: pins?.generators, procs };
 }
