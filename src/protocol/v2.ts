@@ -300,6 +300,28 @@ function unixPath(bytes: Uint8Array, at: number): string {
  * refuses (a UNIQUE_ID over 128 bytes, a broken SSL TLV), so tests can play a faulty sender.
  */
 export function buildV2(header: ProxyHeaderInit, withCrc32c: boolean): Uint8Array {
+  const { command, familyByte, withAddresses } = commandAndFamily(header);
+  const { tlvs, crcIndex } = tlvsToWrite(header, withCrc32c);
+  const addressLength = withAddresses ? ADDRESS_LENGTH[familyByte >> 4] : 0;
+  const length = blockLength(addressLength, tlvs);
+  const out = new Uint8Array(V2_PREFIX_LENGTH + length);
+  out.set(V2_SIGNATURE, 0);
+  out[12] = 0x20 | (command === 'proxy' ? COMMAND_PROXY : COMMAND_LOCAL);
+  out[13] = familyByte;
+  out[14] = length >> 8;
+  out[15] = length & 0xff;
+  if (withAddresses) writeAddresses(out, familyByte >> 4, header);
+  const crcAt = writeTlvs(out, V2_PREFIX_LENGTH + addressLength, tlvs, crcIndex);
+  if (withCrc32c) fillCrc32c(out, crcAt);
+  return out;
+}
+
+/** The command and family/transport byte of a header to build, refusing what v2 cannot say. */
+function commandAndFamily(header: ProxyHeaderInit): {
+  command: 'proxy' | 'local';
+  familyByte: number;
+  withAddresses: boolean;
+} {
   const { command, protocol } = header;
   if (command !== 'proxy' && command !== 'local')
     throw new RangeError(`buildProxyHeader: unknown command ${String(command)}`);
@@ -312,13 +334,25 @@ export function buildV2(header: ProxyHeaderInit, withCrc32c: boolean): Uint8Arra
       `buildProxyHeader: a v2 ${command === 'local' ? 'LOCAL' : 'UNKNOWN'} header carries no addresses`,
     );
   }
+  return { command, familyByte, withAddresses };
+}
+
+/** The caller's TLVs, plus a zeroed CRC32C TLV at the end when one is wanted and none given. */
+function tlvsToWrite(
+  header: ProxyHeaderInit,
+  withCrc32c: boolean,
+): { tlvs: Tlv[]; crcIndex: number } {
   const tlvs: Tlv[] = [...(header.tlvs ?? [])];
   let crcIndex = tlvs.findIndex((tlv) => tlv.type === TLV_TYPE.CRC32C);
   if (withCrc32c && crcIndex < 0) {
     crcIndex = tlvs.length;
     tlvs.push({ type: TLV_TYPE.CRC32C, value: new Uint8Array(4) });
   }
-  const addressLength = withAddresses ? ADDRESS_LENGTH[familyByte >> 4] : 0;
+  return { tlvs, crcIndex };
+}
+
+/** Bytes after the 16-byte prefix: addresses and TLVs, each TLV checked, within the 16-bit length. */
+function blockLength(addressLength: number, tlvs: readonly Tlv[]): number {
   let length = addressLength;
   for (const tlv of tlvs) {
     if (!Number.isInteger(tlv.type) || tlv.type < 0 || tlv.type > 0xff)
@@ -333,14 +367,11 @@ export function buildV2(header: ProxyHeaderInit, withCrc32c: boolean): Uint8Arra
     throw new RangeError(
       `buildProxyHeader: ${length} bytes after the prefix do not fit the 16-bit length`,
     );
-  const out = new Uint8Array(V2_PREFIX_LENGTH + length);
-  out.set(V2_SIGNATURE, 0);
-  out[12] = 0x20 | (command === 'proxy' ? COMMAND_PROXY : COMMAND_LOCAL);
-  out[13] = familyByte;
-  out[14] = length >> 8;
-  out[15] = length & 0xff;
-  if (withAddresses) writeAddresses(out, familyByte >> 4, header);
-  let at = V2_PREFIX_LENGTH + addressLength;
+  return length;
+}
+
+/** Writes the TLVs from `at`; returns where the CRC32C TLV's value sits (-1 without one). */
+function writeTlvs(out: Uint8Array, at: number, tlvs: readonly Tlv[], crcIndex: number): number {
   let crcAt = -1;
   for (let i = 0; i < tlvs.length; i++) {
     if (i === crcIndex) {
@@ -352,14 +383,16 @@ export function buildV2(header: ProxyHeaderInit, withCrc32c: boolean): Uint8Arra
     }
     at = writeTlv(out, at, tlvs[i]);
   }
-  if (withCrc32c) {
-    const crc = crc32c(out, 0, out.length, crcAt);
-    out[crcAt] = crc >>> 24;
-    out[crcAt + 1] = (crc >>> 16) & 0xff;
-    out[crcAt + 2] = (crc >>> 8) & 0xff;
-    out[crcAt + 3] = crc & 0xff;
-  }
-  return out;
+  return crcAt;
+}
+
+/** The checksum of the whole header, computed with its own 4 bytes as zeros, written big-endian there. */
+function fillCrc32c(out: Uint8Array, crcAt: number): void {
+  const crc = crc32c(out, 0, out.length, crcAt);
+  out[crcAt] = crc >>> 24;
+  out[crcAt + 1] = (crc >>> 16) & 0xff;
+  out[crcAt + 2] = (crc >>> 8) & 0xff;
+  out[crcAt + 3] = crc & 0xff;
 }
 
 function writeAddresses(out: Uint8Array, family: number, header: ProxyHeaderInit): void {
