@@ -168,61 +168,62 @@ function trickleGoal(who: string, p99: number | null): Goal {
   return { text: `${what}: ${num(p99)} ms, ${p99 < 100 ? 'met' : 'NOT met'}`, met: p99 < 100 };
 }
 
+const lineRate = (r: Row) => r.linesPerSecond;
+const cpuPerConnection = (r: Row) => r.cpuPerConnection;
+const memoryPerConnection = (r: Row) => r.bytesPerConnection;
+
 export function goals(measured: readonly Measured[], generators: GeneratorRounds | null): Goal[] {
   const { ours, quiet, cEcho, node } = references(measured);
   const who = ours === null ? 'ours' : ours.server;
-  const mine = (pick: (r: Row) => number | null) => (ours === null ? null : pick(ours));
+  /** A goal on one of our figures as a multiple of a reference figure. */
+  const ourRatio = (
+    what: string,
+    pick: (r: Row) => number | null,
+    reference: number | null,
+    met: (v: number) => boolean,
+  ) => goal(`${who}: ${what}`, ratio(ours === null ? null : pick(ours), reference), met);
   return [
-    goal(
-      `${who}: pingpong lines/s >= 0.9x the C echo`,
-      ratio(
-        mine((r) => r.linesPerSecond),
-        cEcho?.linesPerSecond ?? null,
-      ),
+    ourRatio(
+      'pingpong lines/s >= 0.9x the C echo',
+      lineRate,
+      cEcho?.linesPerSecond ?? null,
       (v) => v >= 0.9,
     ),
-    goal(
-      `${who}: pingpong lines/s >= 1.3x the fastest plain Node echo`,
-      ratio(
-        mine((r) => r.linesPerSecond),
-        bestNode(node, (r) => r.linesPerSecond, true),
-      ),
+    ourRatio(
+      'pingpong lines/s >= 1.3x the fastest plain Node echo',
+      lineRate,
+      bestNode(node, lineRate, true),
       (v) => v >= 1.3,
     ),
-    goal(
-      `${who}: server CPU per connection <= 0.8x the leanest plain Node echo`,
-      ratio(
-        mine((r) => r.cpuPerConnection),
-        bestNode(node, (r) => r.cpuPerConnection, false),
-      ),
+    ourRatio(
+      'server CPU per connection <= 0.8x the leanest plain Node echo',
+      cpuPerConnection,
+      bestNode(node, cpuPerConnection, false),
       (v) => v <= 0.8,
     ),
-    goal(
-      `${who}: info logging adds <= 10% CPU per connection (info / warn)`,
-      ratio(
-        mine((r) => r.cpuPerConnection),
-        quiet?.cpuPerConnection ?? null,
-      ),
+    ourRatio(
+      'info logging adds <= 10% CPU per connection (info / warn)',
+      cpuPerConnection,
+      quiet?.cpuPerConnection ?? null,
       (v) => v <= 1.1,
     ),
-    goal(
-      `${who}: idle memory per connection <= 0.6x the leanest plain Node echo`,
-      ratio(
-        mine((r) => r.bytesPerConnection),
-        bestNode(node, (r) => r.bytesPerConnection, false),
-      ),
+    ourRatio(
+      'idle memory per connection <= 0.6x the leanest plain Node echo',
+      memoryPerConnection,
+      bestNode(node, memoryPerConnection, false),
       (v) => v <= 0.6,
     ),
-    goal(
-      'product bench generator: lines/s >= 0.8x the C generator, on the C echo',
-      generators === null ? null : ratio(median(generators.product), median(generators.c)),
-      (v) => v >= 0.8,
-    ),
-    trickleGoal(
-      who,
-      mine((r) => r.trickleP99Ms),
-    ),
+    generatorGoal(generators),
+    trickleGoal(who, ours?.trickleP99Ms ?? null),
   ];
+}
+
+function generatorGoal(generators: GeneratorRounds | null): Goal {
+  return goal(
+    'product bench generator: lines/s >= 0.8x the C generator, on the C echo',
+    generators === null ? null : ratio(median(generators.product), median(generators.c)),
+    (v) => v >= 0.8,
+  );
 }
 
 function generatorLines(generators: GeneratorRounds | null): string[] {
