@@ -151,7 +151,7 @@ async function startServer(
  * Where our server runs and with how many workers: a child with enough workers when one process
  * cannot hold the clients' sockets (a remote target keeps the options as given).
  */
-function serverPlan(
+export function serverPlan(
   values: BenchValues,
   perProcess: number,
   setup: string[],
