@@ -17,8 +17,10 @@
 import net from 'node:net';
 import { silentLogger, type Logger } from '../log.ts';
 import { accept, closeAll, type Connection, type ServerContext, sweep } from './connection.ts';
+import { netEngine } from './engine-net.ts';
 import { Metrics } from './metrics.ts';
 import type { Policy } from './policy.ts';
+import type { EngineName } from './transport.ts';
 import { trustListOf, type TrustList } from './trust.ts';
 
 export interface EchoServerOptions {
@@ -46,6 +48,8 @@ export interface EchoServerOptions {
 export interface EchoServer {
   readonly server: net.Server;
   readonly metrics: Metrics;
+  /** The engine serving connections (see transport.ts). */
+  readonly engine: EngineName;
   /** Listens (port 0: an ephemeral port; `{ fd }`: an inherited socket); resolves with the address. */
   listen(options: net.ListenOptions | { readonly fd: number }): Promise<net.AddressInfo>;
   /** Stops accepting; open connections get `drainMs` to finish, then are closed. */
@@ -64,104 +68,120 @@ export const ECHO_DEFAULTS = Object.freeze({
 });
 
 export function createEchoServer(options: EchoServerOptions = {}): EchoServer {
-  const logger = options.logger ?? silentLogger;
-  const metrics = new Metrics();
-  const headerTimeoutMs = options.headerTimeoutMs ?? ECHO_DEFAULTS.headerTimeoutMs;
-  const idleTimeoutMs = options.idleTimeoutMs ?? ECHO_DEFAULTS.idleTimeoutMs;
-  const lingerMs = options.lingerMs ?? ECHO_DEFAULTS.lingerMs;
-  const trust =
-    options.trust === undefined || options.trust === null
-      ? null
-      : 'allows' in options.trust
-        ? options.trust
-        : trustListOf(options.trust);
-  let drained: (() => void) | null = null;
-  const ctx: ServerContext = {
-    policy: options.proxyProtocol ?? ECHO_DEFAULTS.proxyProtocol,
-    trust,
-    maxLine: options.maxLine ?? ECHO_DEFAULTS.maxLine,
-    headerTimeoutMs,
-    idleTimeoutMs,
-    lingerMs,
-    upper: options.transform === 'upper',
-    parseOptions:
-      options.maxHeaderSize === undefined ? {} : { maxV2HeaderSize: options.maxHeaderSize },
-    logger,
-    metrics,
-    connections: new Set<Connection>(),
-    now: Date.now(),
-    onClosed: () => {
-      if (drained !== null && ctx.connections.size === 0) drained();
+  const ctx = contextOf(options);
+  const engine = netEngine;
+  const server = net.createServer({ noDelay: true });
+  const maxConnections = options.maxConnections ?? ECHO_DEFAULTS.maxConnections;
+  const refused = countedWarning(ctx.logger, 'refused connections: --max-connections reached', {
+    limit: maxConnections,
+  });
+  const acceptFailed = countedWarning(ctx.logger, 'accept failed', {});
+  engine.adopt(server, maxConnections, () => ctx.connections.size, {
+    accept: (transport) => accept(ctx, transport),
+    refused() {
+      ctx.metrics.reject('max-connections');
+      refused.add();
     },
-  };
-
-  const server = net.createServer({ noDelay: true }, (socket) => accept(ctx, socket));
-  server.maxConnections = options.maxConnections ?? ECHO_DEFAULTS.maxConnections;
-  // Over the limit, Node closes the new socket before building anything for it.
-  const refused = countedWarning(logger, 'refused connections: --max-connections reached', {
-    limit: server.maxConnections,
+    acceptFailed(code) {
+      ctx.metrics.reject('accept-error');
+      acceptFailed.add(code);
+    },
   });
-  server.on('drop', () => {
-    metrics.reject('max-connections');
-    refused.add();
-  });
-  // accept() failing (EMFILE: out of file descriptors…) is reported on the server: never fatal,
-  // libuv keeps accepting once descriptors are free again.
-  const acceptFailed = countedWarning(logger, 'accept failed', {});
-  server.on('error', (error: NodeJS.ErrnoException) => {
-    if (!server.listening) return; // listen errors go to listen()'s caller
-    metrics.reject('accept-error');
-    acceptFailed.add(error.code ?? error.message);
-  });
-
-  // One timer for every deadline, its period a fifth of the shortest timeout (20 ms..1 s). A
-  // deadline is met within one period either way: the sweep may come a period late, and the
-  // coarse clock a connection's time is read from may be a period old (so it may also be early).
-  const period = Math.max(
-    20,
-    Math.min(1000, Math.floor(Math.min(headerTimeoutMs, idleTimeoutMs, lingerMs) / 5)),
-  );
-  let ticker: NodeJS.Timeout | null = null;
-  const tick = () => {
-    ctx.now = Date.now();
-    sweep(ctx);
-  };
-
+  const ticker = deadlineTicker(ctx);
   let closing: Promise<void> | null = null;
   return {
     server,
-    metrics,
+    metrics: ctx.metrics,
+    engine: engine.name,
     get connectionCount() {
       return ctx.connections.size;
     },
-    listen(listenOptions) {
-      return new Promise((resolve, reject) => {
-        const onError = (error: Error) => reject(error);
-        server.once('error', onError);
-        server.listen(listenOptions, () => {
-          server.off('error', onError);
-          ticker ??= setInterval(tick, period).unref();
-          resolve(server.address() as net.AddressInfo);
-        });
-      });
+    async listen(listenOptions) {
+      const address = await listenOn(server, listenOptions);
+      ticker.start();
+      return address;
     },
     close(drainMs = 10_000) {
-      closing ??= new Promise<void>((resolve) => {
-        server.close();
-        let timer: NodeJS.Timeout | null = null;
-        drained = () => {
-          if (timer !== null) clearTimeout(timer);
-          if (ticker !== null) clearInterval(ticker);
-          refused.stop();
-          acceptFailed.stop();
-          resolve();
-        };
-        if (ctx.connections.size === 0) return drained();
-        timer = setTimeout(() => closeAll(ctx), drainMs);
+      closing ??= drain(ctx, server, drainMs).then(() => {
+        ticker.stop();
+        refused.stop();
+        acceptFailed.stop();
       });
       return closing;
     },
   };
+}
+
+/** The settings as connections see them, with defaults filled in. */
+function contextOf(options: EchoServerOptions): ServerContext {
+  const trust = options.trust ?? null;
+  return {
+    policy: options.proxyProtocol ?? ECHO_DEFAULTS.proxyProtocol,
+    trust: trust === null || 'allows' in trust ? trust : trustListOf(trust),
+    maxLine: options.maxLine ?? ECHO_DEFAULTS.maxLine,
+    headerTimeoutMs: options.headerTimeoutMs ?? ECHO_DEFAULTS.headerTimeoutMs,
+    idleTimeoutMs: options.idleTimeoutMs ?? ECHO_DEFAULTS.idleTimeoutMs,
+    lingerMs: options.lingerMs ?? ECHO_DEFAULTS.lingerMs,
+    upper: options.transform === 'upper',
+    parseOptions:
+      options.maxHeaderSize === undefined ? {} : { maxV2HeaderSize: options.maxHeaderSize },
+    logger: options.logger ?? silentLogger,
+    metrics: new Metrics(),
+    connections: new Set<Connection>(),
+    now: Date.now(),
+    onClosed: () => {},
+  };
+}
+
+function listenOn(
+  server: net.Server,
+  options: net.ListenOptions | { readonly fd: number },
+): Promise<net.AddressInfo> {
+  return new Promise((resolve, reject) => {
+    const onError = (error: Error) => reject(error);
+    server.once('error', onError);
+    server.listen(options, () => {
+      server.off('error', onError);
+      resolve(server.address() as net.AddressInfo);
+    });
+  });
+}
+
+/**
+ * One timer for every deadline, its period a fifth of the shortest timeout (20 ms..1 s). A
+ * deadline is met within one period either way: the sweep may come a period late, and the
+ * coarse clock a connection's time is read from may be a period old (so it may also be early).
+ */
+function deadlineTicker(ctx: ServerContext) {
+  const shortest = Math.min(ctx.headerTimeoutMs, ctx.idleTimeoutMs, ctx.lingerMs);
+  const period = Math.max(20, Math.min(1000, Math.floor(shortest / 5)));
+  let timer: NodeJS.Timeout | null = null;
+  const tick = () => {
+    ctx.now = Date.now();
+    sweep(ctx);
+  };
+  return {
+    start() {
+      timer ??= setInterval(tick, period).unref();
+    },
+    stop() {
+      if (timer !== null) clearInterval(timer);
+    },
+  };
+}
+
+/** Stops accepting; resolves once every connection is gone (closed by force after `drainMs`). */
+function drain(ctx: ServerContext, server: net.Server, drainMs: number): Promise<void> {
+  server.close();
+  if (ctx.connections.size === 0) return Promise.resolve();
+  return new Promise<void>((resolve) => {
+    const timer = setTimeout(() => closeAll(ctx), drainMs);
+    ctx.onClosed = () => {
+      if (ctx.connections.size > 0) return;
+      clearTimeout(timer);
+      resolve();
+    };
+  });
 }
 
 /**
