@@ -63,6 +63,10 @@ class NetTransport implements Transport {
     this.socket.destroy();
   }
 
+  queuedBytes(): number {
+    return this.socket.writableLength;
+  }
+
   get writable(): boolean {
     return this.socket.writable;
   }
@@ -85,8 +89,16 @@ class NetTransport implements Transport {
     socket.off('drain', onDrain);
     this.events = null;
     if (unread !== undefined && unread.length > 0) socket.unshift(unread);
+    // As a fresh socket would, it flows again once someone listens for its data.
+    socket.on('newListener', resumeOnData);
     return socket;
   }
+}
+
+function resumeOnData(this: net.Socket, event: string | symbol): void {
+  if (event !== 'data') return;
+  this.off('newListener', resumeOnData);
+  this.resume();
 }
 
 function onData(this: net.Socket, chunk: Buffer): void {

@@ -17,10 +17,10 @@
 import net from 'node:net';
 import { silentLogger, type Logger } from '../log.ts';
 import { accept, closeAll, type Connection, type ServerContext, sweep } from './connection.ts';
-import { netEngine } from './engine-net.ts';
+import { type EngineChoice, pickEngine, warnFallback } from './engine.ts';
 import { Metrics } from './metrics.ts';
 import type { Policy } from './policy.ts';
-import type { EngineName } from './transport.ts';
+import type { Engine, EngineName } from './transport.ts';
 import { trustListOf, type TrustList } from './trust.ts';
 
 export interface EchoServerOptions {
@@ -43,6 +43,12 @@ export interface EchoServerOptions {
   /** Largest v2 header accepted (16-byte prefix + declared length). Default 4096. */
   readonly maxHeaderSize?: number;
   readonly logger?: Logger;
+  /**
+   * uv: the runtime's libuv handles; net: node:net sockets; auto (default): uv when the
+   * runtime's bindings are as expected, else net with a warning saying why. Or an Engine of
+   * one's own (transport.ts).
+   */
+  readonly engine?: EngineChoice | Engine;
 }
 
 export interface EchoServer {
@@ -69,7 +75,11 @@ export const ECHO_DEFAULTS = Object.freeze({
 
 export function createEchoServer(options: EchoServerOptions = {}): EchoServer {
   const ctx = contextOf(options);
-  const engine = netEngine;
+  const { engine, fallback } =
+    typeof options.engine === 'object'
+      ? { engine: options.engine, fallback: null }
+      : pickEngine(options.engine ?? 'auto');
+  if (fallback !== null) warnFallback(ctx.logger, fallback);
   const server = net.createServer({ noDelay: true });
   const maxConnections = options.maxConnections ?? ECHO_DEFAULTS.maxConnections;
   const refused = countedWarning(ctx.logger, 'refused connections: --max-connections reached', {

@@ -38,6 +38,8 @@ export interface Transport {
   end(): void;
   /** Closes at once; queued writes are dropped. `onClose` follows. */
   destroy(): void;
+  /** Bytes written but not yet taken by the kernel (what backpressure bounds). */
+  queuedBytes(): number;
   /** Whether writes still go anywhere (not ended or destroyed). */
   readonly writable: boolean;
   /** The peer's address as the socket reports it; undefined when it is already gone. */
