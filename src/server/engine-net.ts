@@ -120,10 +120,16 @@ function onClose(this: net.Socket): void {
 
 export const netEngine: Engine = {
   name: 'net',
-  adopt(server: net.Server, maxConnections: number, _open: () => number, hooks: AcceptHooks) {
-    // Over the limit, Node closes the new socket before building anything for it.
+  adopt(server: net.Server, maxConnections: number, open: () => number, hooks: AcceptHooks) {
+    // Over the limit, Node closes the new socket before building anything for it; but it
+    // counts per net.Server, and a server may listen on several (server.ts): the limit on all
+    // of them together is checked here.
     server.maxConnections = maxConnections;
-    server.on('connection', (socket: net.Socket) => hooks.accept(new NetTransport(socket)));
+    server.on('connection', (socket: net.Socket) => {
+      if (open() < maxConnections) return hooks.accept(new NetTransport(socket));
+      socket.destroy();
+      hooks.refused();
+    });
     server.on('drop', () => hooks.refused());
     // accept() failing (EMFILE…) is reported on the server: never fatal, libuv keeps accepting.
     server.on('error', (error: NodeJS.ErrnoException) => {

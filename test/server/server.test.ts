@@ -1,9 +1,10 @@
 // The echo server over real loopback sockets: headers, policies, trust, q/Q, limits, health
 // checks, backpressure, drain and many clients at once.
+import { execFileSync } from 'node:child_process';
 import net from 'node:net';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { createEchoServer } from '../../src/server/server.ts';
+import { ACCEPT_SOCKETS, createEchoServer } from '../../src/server/server.ts';
 import { TestClient } from '../helpers/socket.ts';
 import { eventually, startEcho, v1, v2, v2Local, watchedEngine, withEcho } from './harness.ts';
 
@@ -625,6 +626,36 @@ lifecycle('1,000 concurrent clients are all echoed correctly', () =>
     '127.0.0.1',
     'warn',
   ),
+);
+
+lifecycle(
+  'on a port of its own it accepts on several sockets, keeps the port from others, and frees it on close',
+  async () => {
+    const { echo, port } = await startEcho();
+    const listening = () =>
+      execFileSync('ss', ['-Hltn', `sport = :${port}`], { encoding: 'utf8' })
+        .trim()
+        .split('\n');
+    try {
+      assert.is(listening().length, ACCEPT_SOCKETS);
+      // A plain bind of the port (another program) still fails.
+      const other = net.createServer();
+      const failed = await new Promise<string>((resolve) => {
+        other.once('error', (error: NodeJS.ErrnoException) => resolve(error.code ?? ''));
+        other.listen(port, '127.0.0.1', () => resolve('bound'));
+      });
+      other.close();
+      assert.is(failed, 'EADDRINUSE');
+      // A burst lands on all of them and every client gets its echo.
+      const clients = await Promise.all(Array.from({ length: 64 }, () => TestClient.connect(port)));
+      for (const client of clients) client.write(Buffer.concat([v1(), Buffer.from('burst\n')]));
+      for (const client of clients) assert.is((await client.readBytes(6)).toString(), 'burst\n');
+      for (const client of clients) client.destroy();
+    } finally {
+      await echo.close(0);
+    }
+    assert.equal(listening().filter(Boolean), []);
+  },
 );
 
 lifecycle.run();
