@@ -171,17 +171,18 @@ class UvTransport implements Transport {
     req.handle = this.handle;
     req.oncomplete = afterWrite;
     let status: number;
-    if (bytes.buffer !== shared?.buffer) status = this.handle.writeBuffer(req, bytes);
-    else if (bytes.length <= STRING_WRITE_MAX)
-      status = this.handle.writeLatin1String(req, bytes.toString('latin1'));
-    else status = this.handle.writeBuffer(req, Buffer.from(bytes));
+    // What libuv may still point into after this call: never the shared buffer.
+    let kept: Buffer | undefined;
+    if (bytes.buffer !== shared?.buffer) kept = bytes;
+    else if (bytes.length > STRING_WRITE_MAX) kept = Buffer.from(bytes);
+    if (kept !== undefined) status = this.handle.writeBuffer(req, kept);
+    else status = this.handle.writeLatin1String(req, bytes.toString('latin1'));
     if (status < 0) {
       this.fail(status);
       return true;
     }
     if (b.state[b.kLastWriteWasAsync] === 0) return true;
-    // libuv still points into it: keep it alive (a copy, never the shared buffer).
-    req.buffer = bytes.buffer === shared?.buffer ? undefined : bytes;
+    req.buffer = kept; // alive until the write completes
     this.queued++;
     return false;
   }

@@ -439,6 +439,61 @@ limits(
   },
 );
 
+limits(
+  'an echo the client is slow to take stays its own while other clients are read',
+  async () => {
+    // The uv engine reads every connection into one buffer: an echo still waiting for the slow
+    // client must not be overwritten by the next read of another.
+    const { engine, side } = watchedEngine();
+    const { echo, port } = await startEcho({ engine });
+    const slow = await TestClient.connect(port);
+    const other = await TestClient.connect(port);
+    try {
+      slow.socket.pause();
+      // Small writes (so the server's reads, and its writes from the read buffer, are small)
+      // until the kernel's buffers are full both ways and the server holds an unfinished write.
+      const line = `${'abcdefghijklmnopqrstuvwxyz'.repeat(2)}0123456789+\n`;
+      const piece = Buffer.alloc(4096, line);
+      slow.write(v1());
+      let sent = 0;
+      while (!side.paused && sent < 256 * 1024 * 1024) {
+        slow.write(piece);
+        sent += piece.length;
+        if (sent % (64 * 1024) === 0) await new Promise((r) => setImmediate(r));
+      }
+      assert.ok(side.paused, 'the server never stopped reading the slow client');
+      other.write(v1());
+      // Reads as large as the read buffer, so that all of it is overwritten.
+      const block = 64 * 1024;
+      for (let i = 0; i < 20; i++) {
+        const lines = Buffer.alloc(block, `${String(i % 10).repeat(63)}\n`);
+        other.write(lines);
+        const got = (await other.readBytes(block * (i + 1))).subarray(block * i);
+        assert.ok(got.equals(lines), `echo ${i} of the other client`);
+      }
+      // The slow client's echo, compared as it comes (TestClient would keep all of it).
+      const expected = Buffer.alloc(1024 * 1024, line);
+      let at = 0;
+      let same = true;
+      const done = new Promise<void>((resolve) =>
+        slow.socket.on('data', (chunk: Buffer) => {
+          const from = at % line.length;
+          same &&= chunk.equals(expected.subarray(from, from + chunk.length));
+          at += chunk.length;
+          if (at >= sent) resolve();
+        }),
+      );
+      slow.socket.resume();
+      await done;
+      assert.ok(same, 'the slow echo changed');
+    } finally {
+      slow.destroy();
+      other.destroy();
+      await echo.close(0);
+    }
+  },
+);
+
 limits('a client that sends but never reads is not buffered without bound', async () => {
   const { engine, side } = watchedEngine();
   const { echo, port } = await startEcho({ engine });
