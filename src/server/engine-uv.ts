@@ -167,9 +167,7 @@ class UvTransport implements Transport {
     // Two parts (a line that began in an earlier read): one write of their copy.
     const bytes = second === undefined ? first : Buffer.concat([first, second]);
     const b = bindings as Bindings;
-    const req = new b.WriteWrap();
-    req.handle = this.handle;
-    req.oncomplete = afterWrite;
+    const req = writeRequest(this.handle);
     let status: number;
     // What libuv may still point into after this call: never the shared buffer.
     let kept: Buffer | undefined;
@@ -181,7 +179,10 @@ class UvTransport implements Transport {
       this.fail(status);
       return true;
     }
-    if (b.state[b.kLastWriteWasAsync] === 0) return true;
+    if (b.state[b.kLastWriteWasAsync] === 0) {
+      spare = req;
+      return true;
+    }
     req.buffer = kept; // alive until the write completes
     this.queued++;
     return false;
@@ -189,10 +190,7 @@ class UvTransport implements Transport {
 
   writeText(text: string): void {
     if (this.flags & (ENDED | CLOSED)) return;
-    const req = new (bindings as Bindings).WriteWrap();
-    req.handle = this.handle;
-    req.oncomplete = afterWrite;
-    const status = this.handle.writeLatin1String(req, text);
+    const status = this.handle.writeLatin1String(writeRequest(this.handle), text);
     if (status < 0) this.fail(status);
     else if ((bindings as Bindings).state[(bindings as Bindings).kLastWriteWasAsync] !== 0)
       this.queued++;
@@ -282,6 +280,20 @@ class UvTransport implements Transport {
     if (unread !== undefined && unread.length > 0) socket.unshift(unread);
     return socket;
   }
+}
+
+/**
+ * A write finished at once leaves its request unused (the runtime attaches its native part only
+ * to a write that waits): the next write takes it again instead of a new one.
+ */
+let spare: Request | null = null;
+
+function writeRequest(handle: TcpHandle): Request {
+  const req = spare ?? new (bindings as Bindings).WriteWrap();
+  spare = null;
+  req.handle = handle;
+  req.oncomplete = afterWrite;
+  return req;
 }
 
 function onRead(this: TcpHandle): void {
