@@ -29,6 +29,12 @@ import {
 } from './server/process.ts';
 import { type ConnectionBudget, readConnectionBudget } from './server/descriptors.ts';
 import { METRICS_LIMITS } from './server/metrics-limits.ts';
+import {
+  ENGINE_CHOICES,
+  type EngineChoice,
+  type PickedEngine,
+  pickEngine,
+} from './server/engine.ts';
 import { POLICIES } from './server/policy.ts';
 import { ECHO_DEFAULTS } from './server/server.ts';
 import { parseTrustList, type TrustList } from './server/trust.ts';
@@ -123,6 +129,13 @@ export const serveOptions = withEnv({
   workers: option('workers', 'N|auto', 'server processes (auto: one per CPU)', '1', (raw) =>
     raw === 'auto' ? 'auto' : String(integer(1, 64)(raw)),
   ),
+  engine: option(
+    'engine',
+    'NAME',
+    "uv (the runtime's libuv TCP handles), net (node:net sockets) or auto: uv when this runtime's bindings pass a check at start, else net",
+    'auto' as EngineChoice,
+    oneOf(ENGINE_CHOICES),
+  ),
   drainTimeout: option(
     'drain-timeout',
     'TIME',
@@ -146,6 +159,7 @@ export function toConfig(
   // The metrics listener and its connections take descriptors too.
   const metricsDescriptors = values.metricsPort === 'off' ? 0 : 1 + METRICS_LIMITS.connections;
   const connectionBudget = values.maxConnections === 'auto' ? budget(metricsDescriptors) : null;
+  const engine = engineFor(values.engine);
   return Object.freeze({
     port: values.port,
     host: values.host,
@@ -158,7 +172,10 @@ export function toConfig(
       maxLine: values.maxLine,
       maxConnections: connectionBudget?.maxConnections ?? Number(values.maxConnections),
       transform: values.transform,
+      engine: engine.engine.name,
     }),
+    engine: engine.engine.name,
+    engineFallback: engine.fallback,
     logLevel: values.logLevel,
     logFormat: values.logFormat,
     metricsPort: values.metricsPort === 'off' ? null : Number(values.metricsPort),
@@ -167,6 +184,14 @@ export function toConfig(
     drainTimeoutMs: ms(values.drainTimeout),
     connectionBudget,
   });
+}
+
+function engineFor(choice: EngineChoice): PickedEngine {
+  try {
+    return pickEngine(choice);
+  } catch (error) {
+    throw new UsageError(`--engine ${choice}: ${(error as Error).message}`);
+  }
 }
 
 /**

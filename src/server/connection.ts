@@ -1,21 +1,22 @@
 // One connection's life: awaiting its PROXY header → echoing lines → closing.
 //
-// Per-connection state is one small `Connection` object; the socket's event handlers are
-// shared functions (no closures per connection) that find it through a symbol on the socket.
+// Per-connection state is one small `Connection` object, written against the transport seam
+// (transport.ts): it is the transport's event target itself, so a connection costs no closures.
 // Timeouts are not per-connection timers: the server's one sweep (`sweep`) checks deadlines.
 //
 // Deadlines: a connection that has sent nothing yet is held to the idle timeout (an NLB opens
 // the connection when its client connects but sends the v2 header only with the client's first
 // bytes, so a person on telnet may think before typing); once a header has begun, it has the
 // header timeout from its first byte to finish (slowloris); after the header, the idle timeout.
-import type net from 'node:net';
 import { parseProxyHeader } from '../protocol/index.ts';
 import type { ParseErrorCode, ParseOptions, ProxyHeader } from '../protocol/types.ts';
 import type { Logger } from '../log.ts';
+import { hostPortText } from './address-text.ts';
 import type { Metrics } from './metrics.ts';
 import { HEADER_MAYBE, HEADER_NO, type Policy, startsLikeHeader } from './policy.ts';
 import type { TrustList } from './trust.ts';
 import { type Scan, scanLines, STOP_NONE, STOP_QUIT, upperCaseInPlace } from './lines.ts';
+import type { Transport, TransportEvents } from './transport.ts';
 
 /** Settings and shared state of one server, as its connections see them. */
 export interface ServerContext {
@@ -42,9 +43,6 @@ const AWAIT_HEADER = 0;
 const ECHO = 1;
 const CLOSING = 2;
 
-const kConnection = Symbol('connection');
-type TaggedSocket = net.Socket & { [kConnection]: Connection };
-
 // One scan result reused by every chunk of every connection.
 const scan: Scan = { end: 0, lines: 0, stop: STOP_NONE };
 
@@ -54,8 +52,8 @@ const OPENED = 2; // open() ran: its close gets a log line
 const HEALTH_CHECK = 4; // a v2 LOCAL header
 const UNTRUSTED = 8; // the peer is outside --trust
 
-export class Connection {
-  readonly socket: net.Socket;
+export class Connection implements TransportEvents {
+  readonly transport: Transport;
   readonly ctx: ServerContext;
   readonly openedAt: number;
   state = AWAIT_HEADER;
@@ -76,11 +74,26 @@ export class Connection {
   reason: string | null = null;
   error: string | null = null;
 
-  constructor(ctx: ServerContext, socket: net.Socket) {
+  constructor(ctx: ServerContext, transport: Transport) {
     this.ctx = ctx;
-    this.socket = socket;
+    this.transport = transport;
     this.openedAt = Date.now(); // precise: the close line reports the duration from it
     this.active = ctx.now;
+  }
+
+  onData(chunk: Buffer): void {
+    received(this, chunk);
+  }
+
+  onDrain(): void {
+    if (this.state !== ECHO) return;
+    this.active = this.ctx.now;
+    this.transport.resume();
+  }
+
+  onClose(error: string | null): void {
+    if (error !== null) this.error = error;
+    closed(this);
   }
 }
 
@@ -90,27 +103,24 @@ export class Connection {
  */
 function peerOf(conn: Connection): string {
   if (conn.peer === null) {
-    const address = conn.socket.remoteAddress;
+    const address = conn.transport.remoteAddress();
     conn.peer =
       address === undefined
         ? 'unknown'
-        : formatEndpoint(plainAddress(address), conn.socket.remotePort ?? 0);
+        : formatEndpoint(plainAddress(address), conn.transport.remotePort());
   }
   return conn.peer;
 }
 
-/** `connection` handler of the server: sets the connection up according to the policy. */
-export function accept(ctx: ServerContext, socket: net.Socket): void {
-  const conn = new Connection(ctx, socket);
-  (socket as TaggedSocket)[kConnection] = conn;
+/** A new connection from the engine: sets it up according to the policy and starts reading. */
+export function accept(ctx: ServerContext, transport: Transport): void {
+  const conn = new Connection(ctx, transport);
   ctx.connections.add(conn);
   ctx.metrics.connectionsOpen++;
   ctx.metrics.connectionsTotal++;
-  socket.on('data', onData);
-  socket.on('error', onError);
-  socket.on('close', onClose);
+  transport.start(conn);
   if (ctx.trust !== null) {
-    const address = socket.remoteAddress;
+    const address = transport.remoteAddress();
     if (address === undefined || !ctx.trust.allows(address)) conn.flags |= UNTRUSTED;
   }
   if (ctx.logger.infoEnabled) peerOf(conn);
@@ -126,8 +136,7 @@ export function accept(ctx: ServerContext, socket: net.Socket): void {
   }
 }
 
-function onData(this: net.Socket, chunk: Buffer): void {
-  const conn = (this as TaggedSocket)[kConnection];
+function received(conn: Connection, chunk: Buffer): void {
   // CLOSING: whatever else arrives is dropped, and does not extend the linger.
   if (conn.state === CLOSING) return;
   // Awaiting the header, `active` keeps the first byte's time: the header timeout counts from it.
@@ -145,23 +154,11 @@ function onData(this: net.Socket, chunk: Buffer): void {
     });
     conn.reason = 'internal-error';
     conn.state = CLOSING;
-    this.destroy();
+    conn.transport.destroy();
   }
 }
 
-function onDrain(this: net.Socket): void {
-  const conn = (this as TaggedSocket)[kConnection];
-  if (conn.state !== ECHO) return;
-  conn.active = conn.ctx.now;
-  this.resume();
-}
-
-function onError(this: net.Socket, error: NodeJS.ErrnoException): void {
-  (this as TaggedSocket)[kConnection].error = error.code ?? error.message;
-}
-
-function onClose(this: net.Socket): void {
-  const conn = (this as TaggedSocket)[kConnection];
+function closed(conn: Connection): void {
   const { ctx } = conn;
   ctx.connections.delete(conn);
   ctx.metrics.connectionsOpen--;
@@ -275,7 +272,7 @@ function open(conn: Connection, header: ProxyHeader | null): void {
 }
 
 function echo(conn: Connection, chunk: Buffer): void {
-  const { ctx, socket } = conn;
+  const { ctx, transport } = conn;
   const carried = conn.pending;
   scanLines(chunk, carried, ctx.maxLine, scan);
   const { end, lines, stop } = scan;
@@ -287,28 +284,20 @@ function echo(conn: Connection, chunk: Buffer): void {
     }
     let ok: boolean;
     if (carried !== null) {
-      // The first line began in an earlier read: both parts go out in one writev. (end > 0: the
-      // line ends in this chunk. While corked the buffer only grows, so the second write's
-      // answer covers both.)
-      socket.cork();
-      socket.write(carried);
-      ok = socket.write(chunk.subarray(0, end));
-      socket.uncork();
+      // The first line began in an earlier read: both parts go out in one write. (end > 0: the
+      // line ends in this chunk.)
+      ok = transport.write(carried, chunk.subarray(0, end));
       conn.pending = null;
     } else {
-      ok = socket.write(end === chunk.length ? chunk : chunk.subarray(0, end));
+      ok = transport.write(end === chunk.length ? chunk : chunk.subarray(0, end));
     }
     const bytes = end + (carried === null ? 0 : carried.length);
     conn.lines += lines;
     conn.bytes += bytes;
     ctx.metrics.lines += lines;
     ctx.metrics.bytes += bytes;
-    // Backpressure: stop reading from a client that does not read its echo; `drain` resumes.
-    // (The listener is added only then: most connections never need one.)
-    if (!ok) {
-      socket.pause();
-      socket.once('drain', onDrain);
-    }
+    // Backpressure: stop reading from a client that does not read its echo; onDrain resumes.
+    if (!ok) transport.pause();
   }
   if (stop === STOP_QUIT) {
     conn.pending = null;
@@ -383,7 +372,7 @@ function finish(conn: Connection, reason: string): void {
   conn.state = CLOSING;
   conn.reason = reason;
   conn.active = conn.ctx.now;
-  conn.socket.end();
+  conn.transport.end();
 }
 
 /**
@@ -406,7 +395,7 @@ function reject(
     code,
     detail,
   });
-  if (conn.socket.writable) conn.socket.write(`elb-proxy-echo: ${tellClient}; closing.\r\n`);
+  conn.transport.writeText(`elb-proxy-echo: ${tellClient}; closing.\r\n`);
   finish(conn, reason);
 }
 
@@ -431,7 +420,7 @@ export function sweep(ctx: ServerContext): void {
     } else if (conn.state === ECHO) {
       if (now - conn.active >= ctx.idleTimeoutMs) idle(conn);
     } else if (now - conn.active >= ctx.lingerMs) {
-      conn.socket.destroy();
+      conn.transport.destroy();
     }
   }
 }
@@ -456,10 +445,9 @@ export function closeAll(ctx: ServerContext): void {
   for (const conn of ctx.connections) {
     if (conn.state !== CLOSING) {
       conn.reason = 'shutdown';
-      if (conn.socket.writable)
-        conn.socket.write('elb-proxy-echo: the server is shutting down; closing.\r\n');
+      conn.transport.writeText('elb-proxy-echo: the server is shutting down; closing.\r\n');
     }
-    conn.socket.destroy();
+    conn.transport.destroy();
   }
 }
 
@@ -470,6 +458,5 @@ function plainAddress(address: string): string {
 
 /** `1.2.3.4:80`, `[2001:db8::1]:80`, or `unix:PATH` for a UNIX socket (which has no port). */
 function formatEndpoint(address: string, port: number, unix = false): string {
-  if (unix) return `unix:${address}`;
-  return address.indexOf(':') === -1 ? `${address}:${port}` : `[${address}]:${port}`;
+  return unix ? `unix:${address}` : hostPortText(address, port);
 }

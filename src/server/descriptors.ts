@@ -6,13 +6,15 @@
 // sees ('drop'), counts and logs.
 import { readdirSync, readFileSync } from 'node:fs';
 import { ServerConfigError } from './errors.ts';
+import { ACCEPT_SOCKETS } from './server.ts';
 
 /**
- * Descriptors the server opens after start-up besides connections: the listening socket (and
- * the IPv4 one when `::` is refused), the signal pipe, DNS look-ups of --host, the cluster
- * channel; with a margin. The metrics port's are counted apart (`extra`), by its own cap.
+ * Descriptors the server opens after start-up besides connections: the listening sockets
+ * (ACCEPT_SOCKETS of them, and the IPv4 one when `::` is refused), the signal pipe, DNS look-ups
+ * of --host, the cluster channel; with a margin. The metrics port's are counted apart (`extra`),
+ * by its own cap.
  */
-export const HEADROOM = 16;
+export const HEADROOM = 16 + ACCEPT_SOCKETS;
 
 export interface ConnectionBudget {
   readonly maxConnections: number;

@@ -22,7 +22,7 @@ import {
   serveMetrics,
   WORKER_FD,
   WORKER_PORT,
-  warnIfUntrusted,
+  warnAtStart,
 } from './process.ts';
 
 /** What the primary knows about its workers while it runs. */
@@ -48,7 +48,7 @@ export async function runPrimary(
   binding: Binding,
   serveArgv: readonly string[],
 ): Promise<void> {
-  warnIfUntrusted(config, logger);
+  warnAtStart(config, logger);
   setWorkerCommand(config, serveArgv);
   const fleet: Fleet = {
     config,
@@ -82,10 +82,17 @@ export async function runPrimary(
 /**
  * cluster starts `<node> <exec> <args>`. A single executable hands every argument to the app
  * (its argv[1] is the executable again), so there the `exec` slot carries the subcommand.
- * Workers take the connection limit the primary worked out (and logged), not their own.
+ * Workers take the connection limit and the engine the primary worked out (and logged), not
+ * their own.
  */
 function setWorkerCommand(config: ServeConfig, serveArgv: readonly string[]): void {
-  const workerArgv = [...serveArgv, '--max-connections', String(config.echo.maxConnections)];
+  const workerArgv = [
+    ...serveArgv,
+    '--max-connections',
+    String(config.echo.maxConnections),
+    '--engine',
+    config.engine,
+  ];
   if (isSea()) cluster.setupPrimary({ exec: 'serve', args: workerArgv });
   else cluster.setupPrimary({ exec: process.argv[1], args: ['serve', ...workerArgv] });
 }

@@ -7,7 +7,9 @@ import type { FdSink, LogFormat, Level, Logger } from '../log.ts';
 import { bracketed } from './address-text.ts';
 import type { ConnectionBudget } from './descriptors.ts';
 import { ServerConfigError } from './errors.ts';
+import { warnFallback } from './engine.ts';
 import { startLoopDelayMonitor } from './loop-delay.ts';
+import type { EngineName } from './transport.ts';
 import type { ProcessReport } from './metrics-http.ts';
 import { createEchoServer, type EchoServer, type EchoServerOptions } from './server.ts';
 
@@ -25,6 +27,10 @@ export interface ServeConfig {
   readonly metricsHost: string;
   readonly workers: number;
   readonly drainTimeoutMs: number;
+  /** The engine every serving process runs (`echo.engine` too). */
+  readonly engine: EngineName;
+  /** Why `--engine auto` could not use uv (null: it did, or another engine was asked for). */
+  readonly engineFallback: string | null;
   /** How `--max-connections auto` was worked out; null when a number was given. */
   readonly connectionBudget: ConnectionBudget | null;
 }
@@ -84,7 +90,7 @@ export async function runWorker(
   binding: Binding,
 ): Promise<void> {
   const inCluster = cluster.isWorker;
-  if (!inCluster) warnIfUntrusted(config, logger);
+  if (!inCluster) warnAtStart(config, logger);
   const echo = createEchoServer({ ...config.echo, logger });
   const address = await listen(echo, config, binding);
   const monitor = startLoopDelayMonitor();
@@ -238,10 +244,13 @@ export function listenFields(
         : `${bracketed(address.address ?? config.host)}:${address.port}`,
     proxy_protocol: config.echo.proxyProtocol ?? 'require',
     workers: config.workers,
+    engine: config.engine,
   };
 }
 
-export function warnIfUntrusted(config: ServeConfig, logger: Logger): void {
+/** The warnings a server gives once at start (not once per worker). */
+export function warnAtStart(config: ServeConfig, logger: Logger): void {
+  if (config.engineFallback !== null) warnFallback(logger, config.engineFallback);
   if (config.echo.trust === null && config.echo.proxyProtocol !== 'off') {
     logger.warn(
       'no --trust set: any address may send a PROXY header and claim to be any client; set --trust to the load balancer subnets',

@@ -17,8 +17,10 @@
 import net from 'node:net';
 import { silentLogger, type Logger } from '../log.ts';
 import { accept, closeAll, type Connection, type ServerContext, sweep } from './connection.ts';
+import { type EngineChoice, pickEngine, warnFallback } from './engine.ts';
 import { Metrics } from './metrics.ts';
 import type { Policy } from './policy.ts';
+import type { AcceptHooks, Engine, EngineName } from './transport.ts';
 import { trustListOf, type TrustList } from './trust.ts';
 
 export interface EchoServerOptions {
@@ -41,11 +43,19 @@ export interface EchoServerOptions {
   /** Largest v2 header accepted (16-byte prefix + declared length). Default 4096. */
   readonly maxHeaderSize?: number;
   readonly logger?: Logger;
+  /**
+   * uv: the runtime's libuv handles; net: node:net sockets; auto (default): uv when the
+   * runtime's bindings are as expected, else net with a warning saying why. Or an Engine of
+   * one's own (transport.ts).
+   */
+  readonly engine?: EngineChoice | Engine;
 }
 
 export interface EchoServer {
   readonly server: net.Server;
   readonly metrics: Metrics;
+  /** The engine serving connections (see transport.ts). */
+  readonly engine: EngineName;
   /** Listens (port 0: an ephemeral port; `{ fd }`: an inherited socket); resolves with the address. */
   listen(options: net.ListenOptions | { readonly fd: number }): Promise<net.AddressInfo>;
   /** Stops accepting; open connections get `drainMs` to finish, then are closed. */
@@ -64,104 +74,161 @@ export const ECHO_DEFAULTS = Object.freeze({
 });
 
 export function createEchoServer(options: EchoServerOptions = {}): EchoServer {
-  const logger = options.logger ?? silentLogger;
-  const metrics = new Metrics();
-  const headerTimeoutMs = options.headerTimeoutMs ?? ECHO_DEFAULTS.headerTimeoutMs;
-  const idleTimeoutMs = options.idleTimeoutMs ?? ECHO_DEFAULTS.idleTimeoutMs;
-  const lingerMs = options.lingerMs ?? ECHO_DEFAULTS.lingerMs;
-  const trust =
-    options.trust === undefined || options.trust === null
-      ? null
-      : 'allows' in options.trust
-        ? options.trust
-        : trustListOf(options.trust);
-  let drained: (() => void) | null = null;
-  const ctx: ServerContext = {
-    policy: options.proxyProtocol ?? ECHO_DEFAULTS.proxyProtocol,
-    trust,
-    maxLine: options.maxLine ?? ECHO_DEFAULTS.maxLine,
-    headerTimeoutMs,
-    idleTimeoutMs,
-    lingerMs,
-    upper: options.transform === 'upper',
-    parseOptions:
-      options.maxHeaderSize === undefined ? {} : { maxV2HeaderSize: options.maxHeaderSize },
-    logger,
-    metrics,
-    connections: new Set<Connection>(),
-    now: Date.now(),
-    onClosed: () => {
-      if (drained !== null && ctx.connections.size === 0) drained();
+  const ctx = contextOf(options);
+  const { engine, fallback } =
+    typeof options.engine === 'object'
+      ? { engine: options.engine, fallback: null }
+      : pickEngine(options.engine ?? 'auto');
+  if (fallback !== null) warnFallback(ctx.logger, fallback);
+  const maxConnections = options.maxConnections ?? ECHO_DEFAULTS.maxConnections;
+  const refused = countedWarning(ctx.logger, 'refused connections: --max-connections reached', {
+    limit: maxConnections,
+  });
+  const acceptFailed = countedWarning(ctx.logger, 'accept failed', {});
+  const hooks: AcceptHooks = {
+    accept: (transport) => accept(ctx, transport),
+    refused() {
+      ctx.metrics.reject('max-connections');
+      refused.add();
+    },
+    acceptFailed(code) {
+      ctx.metrics.reject('accept-error');
+      acceptFailed.add(code);
     },
   };
-
-  const server = net.createServer({ noDelay: true }, (socket) => accept(ctx, socket));
-  server.maxConnections = options.maxConnections ?? ECHO_DEFAULTS.maxConnections;
-  // Over the limit, Node closes the new socket before building anything for it.
-  const refused = countedWarning(logger, 'refused connections: --max-connections reached', {
-    limit: server.maxConnections,
-  });
-  server.on('drop', () => {
-    metrics.reject('max-connections');
-    refused.add();
-  });
-  // accept() failing (EMFILE: out of file descriptors…) is reported on the server: never fatal,
-  // libuv keeps accepting once descriptors are free again.
-  const acceptFailed = countedWarning(logger, 'accept failed', {});
-  server.on('error', (error: NodeJS.ErrnoException) => {
-    if (!server.listening) return; // listen errors go to listen()'s caller
-    metrics.reject('accept-error');
-    acceptFailed.add(error.code ?? error.message);
-  });
-
-  // One timer for every deadline, its period a fifth of the shortest timeout (20 ms..1 s). A
-  // deadline is met within one period either way: the sweep may come a period late, and the
-  // coarse clock a connection's time is read from may be a period old (so it may also be early).
-  const period = Math.max(
-    20,
-    Math.min(1000, Math.floor(Math.min(headerTimeoutMs, idleTimeoutMs, lingerMs) / 5)),
-  );
-  let ticker: NodeJS.Timeout | null = null;
-  const tick = () => {
-    ctx.now = Date.now();
-    sweep(ctx);
+  const newListener = () => {
+    const listener = net.createServer({ noDelay: true });
+    engine.adopt(listener, maxConnections, () => ctx.connections.size, hooks);
+    return listener;
   };
-
+  const server = newListener();
+  const listeners = [server];
+  const ticker = deadlineTicker(ctx);
   let closing: Promise<void> | null = null;
   return {
     server,
-    metrics,
+    metrics: ctx.metrics,
+    engine: engine.name,
     get connectionCount() {
       return ctx.connections.size;
     },
-    listen(listenOptions) {
-      return new Promise((resolve, reject) => {
-        const onError = (error: Error) => reject(error);
-        server.once('error', onError);
-        server.listen(listenOptions, () => {
-          server.off('error', onError);
-          ticker ??= setInterval(tick, period).unref();
-          resolve(server.address() as net.AddressInfo);
-        });
-      });
+    async listen(listenOptions) {
+      const options = acceptOptions(listenOptions);
+      const address = await listenOn(server, options);
+      while (options !== listenOptions && listeners.length < ACCEPT_SOCKETS) {
+        const more = newListener();
+        listeners.push(more);
+        await listenOn(more, { ...options, port: address.port, exclusive: true });
+      }
+      ticker.start();
+      return address;
     },
     close(drainMs = 10_000) {
-      closing ??= new Promise<void>((resolve) => {
-        server.close();
-        let timer: NodeJS.Timeout | null = null;
-        drained = () => {
-          if (timer !== null) clearTimeout(timer);
-          if (ticker !== null) clearInterval(ticker);
-          refused.stop();
-          acceptFailed.stop();
-          resolve();
-        };
-        if (ctx.connections.size === 0) return drained();
-        timer = setTimeout(() => closeAll(ctx), drainMs);
+      closing ??= drain(ctx, listeners, drainMs).then(() => {
+        ticker.stop();
+        refused.stop();
+        acceptFailed.stop();
       });
       return closing;
     },
   };
+}
+
+/** The settings as connections see them, with defaults filled in. */
+function contextOf(options: EchoServerOptions): ServerContext {
+  const trust = options.trust ?? null;
+  return {
+    policy: options.proxyProtocol ?? ECHO_DEFAULTS.proxyProtocol,
+    trust: trust === null || 'allows' in trust ? trust : trustListOf(trust),
+    maxLine: options.maxLine ?? ECHO_DEFAULTS.maxLine,
+    headerTimeoutMs: options.headerTimeoutMs ?? ECHO_DEFAULTS.headerTimeoutMs,
+    idleTimeoutMs: options.idleTimeoutMs ?? ECHO_DEFAULTS.idleTimeoutMs,
+    lingerMs: options.lingerMs ?? ECHO_DEFAULTS.lingerMs,
+    upper: options.transform === 'upper',
+    parseOptions:
+      options.maxHeaderSize === undefined ? {} : { maxV2HeaderSize: options.maxHeaderSize },
+    logger: options.logger ?? silentLogger,
+    metrics: new Metrics(),
+    connections: new Set<Connection>(),
+    now: Date.now(),
+    onClosed: () => {},
+  };
+}
+
+/**
+ * Listening sockets per process on a port it binds itself. libuv accepts one connection per
+ * listening socket per turn of the event loop, and under load a turn takes as long as the
+ * reads of every busy connection (about 10 ms for 1,000 pingpong clients): a burst of new
+ * clients then waits seconds in the kernel's accept queue. The same port bound several times
+ * (SO_REUSEPORT; the kernel spreads new connections over the sockets) accepts that many per
+ * turn: measured with a burst of 1,000 pingpong clients on a saturated server, the last first
+ * echo came after 3.6 s with one socket, 0.5 s with 8 and 0.13–0.24 s with 32. Each costs a
+ * descriptor kept from connections (a small open-file limit leaves few): 16. (An inherited
+ * socket, fd 3, stays one.)
+ */
+export const ACCEPT_SOCKETS = 16;
+
+/** `options` with SO_REUSEPORT when the port is ours to bind several times; else themselves. */
+function acceptOptions(
+  options: net.ListenOptions | { readonly fd: number },
+): net.ListenOptions | { readonly fd: number } {
+  if ('fd' in options || options.port === undefined || options.path !== undefined) return options;
+  return { ...options, reusePort: true };
+}
+
+function listenOn(
+  server: net.Server,
+  options: net.ListenOptions | { readonly fd: number },
+): Promise<net.AddressInfo> {
+  return new Promise((resolve, reject) => {
+    const onError = (error: Error) => reject(error);
+    server.once('error', onError);
+    server.listen(options, () => {
+      server.off('error', onError);
+      resolve(server.address() as net.AddressInfo);
+    });
+  });
+}
+
+/**
+ * One timer for every deadline, its period a fifth of the shortest timeout (20 ms..1 s). A
+ * deadline is met within one period either way: the sweep may come a period late, and the
+ * coarse clock a connection's time is read from may be a period old (so it may also be early).
+ */
+function deadlineTicker(ctx: ServerContext) {
+  const shortest = Math.min(ctx.headerTimeoutMs, ctx.idleTimeoutMs, ctx.lingerMs);
+  const period = Math.max(20, Math.min(1000, Math.floor(shortest / 5)));
+  let timer: NodeJS.Timeout | null = null;
+  const tick = () => {
+    ctx.now = Date.now();
+    sweep(ctx);
+  };
+  return {
+    start() {
+      timer ??= setInterval(tick, period).unref();
+    },
+    stop() {
+      if (timer !== null) clearInterval(timer);
+    },
+  };
+}
+
+/** Stops accepting; resolves once every connection is gone (closed by force after `drainMs`). */
+function drain(
+  ctx: ServerContext,
+  listeners: readonly net.Server[],
+  drainMs: number,
+): Promise<void> {
+  for (const listener of listeners) listener.close();
+  if (ctx.connections.size === 0) return Promise.resolve();
+  return new Promise<void>((resolve) => {
+    const timer = setTimeout(() => closeAll(ctx), drainMs);
+    ctx.onClosed = () => {
+      if (ctx.connections.size > 0) return;
+      clearTimeout(timer);
+      resolve();
+    };
+  });
 }
 
 /**

@@ -23,9 +23,17 @@ test('--version prints the version and the bundled Node', () => {
   );
 });
 
-test('the executable serves on a loopback port and echoes a line after a PROXY header', async () => {
-  const { child, match } = await startProgram(EXE, ['--port', '0'], /port (\d+)/);
+test('the executable serves on the uv engine on a loopback port and echoes a line after a PROXY header', async () => {
+  // The default engine (auto) must find the embedded runtime's libuv bindings as expected.
+  const { child, match, output } = await startProgram(
+    EXE,
+    ['--port', '0'],
+    /listening on port (\d+) .*engine=(\w+)/,
+    { ELB_PROXY_ECHO_ENGINE: 'auto' },
+  );
   try {
+    assert.is(match[2], 'uv', output());
+    assert.not.match(output(), /engine uv unavailable/);
     await classicElbSession(Number(match[1]));
   } finally {
     child.kill('SIGKILL');

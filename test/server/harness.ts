@@ -1,5 +1,8 @@
 // An in-process echo server for tests: loopback, ephemeral port, JSON logs kept in memory.
 // Through the package entry, as library users and the benchmark get it.
+//
+// The engine comes from ELB_PROXY_ECHO_ENGINE, as for the CLI the suites also start (uv when
+// unset): `npm test` runs the server suites once per engine.
 import {
   buildProxyHeader,
   createEchoServer,
@@ -9,6 +12,14 @@ import {
   type Level,
 } from '../../src/index.ts';
 import { MemorySink } from '../../src/log.ts';
+import { ENGINE_CHOICES, type EngineChoice, pickEngine } from '../../src/server/engine.ts';
+import type { Engine, Transport } from '../../src/server/transport.ts';
+
+const chosen = process.env.ELB_PROXY_ECHO_ENGINE ?? 'uv';
+if (!(ENGINE_CHOICES as readonly string[]).includes(chosen))
+  throw new Error(`ELB_PROXY_ECHO_ENGINE=${chosen}: expected one of ${ENGINE_CHOICES.join(', ')}`);
+/** The engine the suites run on. */
+export const ENGINE = chosen as EngineChoice;
 
 export interface Started {
   readonly echo: EchoServer;
@@ -26,6 +37,7 @@ export async function startEcho(
 ): Promise<Started> {
   const sink = new MemorySink();
   const echo = createEchoServer({
+    engine: ENGINE,
     ...options,
     logger: createLogger({ level, format: 'json', sink }),
   });
@@ -100,4 +112,69 @@ export async function eventually(
     if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 10));
   }
+}
+
+/** What a test sees of the server's side of its last connection, whatever the engine. */
+export interface ServerSide {
+  transport: Transport | null;
+  /** Reads delivered to the connection, and their bytes. */
+  reads: number;
+  bytesRead: number;
+  /** Calls of write(). */
+  writes: number;
+  /** Reading stopped for backpressure (pause without resume since). */
+  paused: boolean;
+}
+
+/** The suites' engine with every accepted transport watched: pass `engine` to the server. */
+export function watchedEngine(): { engine: Engine; side: ServerSide } {
+  const base = pickEngine(ENGINE).engine;
+  const side: ServerSide = { transport: null, reads: 0, bytesRead: 0, writes: 0, paused: false };
+  const engine: Engine = {
+    name: base.name,
+    adopt: (server, max, open, hooks) =>
+      base.adopt(server, max, open, {
+        ...hooks,
+        accept(transport) {
+          side.transport = transport;
+          hooks.accept(watched(transport, side));
+        },
+      }),
+  };
+  return { engine, side };
+}
+
+function watched(transport: Transport, side: ServerSide): Transport {
+  const spies: Partial<Transport> = {
+    start: (events) =>
+      transport.start({
+        onData(chunk) {
+          side.reads++;
+          side.bytesRead += chunk.length;
+          events.onData(chunk);
+        },
+        onDrain: () => events.onDrain(),
+        onClose: (error) => events.onClose(error),
+      }),
+    write(first, second) {
+      side.writes++;
+      return transport.write(first, second);
+    },
+    pause() {
+      side.paused = true;
+      transport.pause();
+    },
+    resume() {
+      side.paused = false;
+      transport.resume();
+    },
+  };
+  return new Proxy(transport, {
+    get(target, key) {
+      const spy = spies[key as keyof Transport];
+      if (spy !== undefined) return spy;
+      const value = Reflect.get(target, key, target);
+      return typeof value === 'function' ? value.bind(target) : value;
+    },
+  });
 }

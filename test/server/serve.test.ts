@@ -441,6 +441,35 @@ output(
   },
 );
 
+output(
+  '--engine or ELB_PROXY_ECHO_ENGINE picks the engine (auto: uv here); the start-up line names it',
+  async () => {
+    const cases: Array<[string[], Record<string, string>, string]> = [
+      [['--engine', 'net'], {}, 'net'],
+      [[], { ELB_PROXY_ECHO_ENGINE: 'uv' }, 'uv'],
+      [[], { ELB_PROXY_ECHO_ENGINE: 'auto' }, 'uv'],
+    ];
+    for (const [args, env, engine] of cases) {
+      const { child, match } = await startCli(
+        [...LOOPBACK, ...args],
+        /listening on port (\d+) .*engine=(\w+)/,
+        env,
+      );
+      try {
+        assert.is(match[2], engine, `${args.join(' ')} ${JSON.stringify(env)}`);
+        const client = await TestClient.connect(Number(match[1]));
+        client.write(Buffer.concat([v1(), Buffer.from('engine\nq\n')]));
+        assert.is((await client.waitClose()).toString(), 'engine\n');
+      } finally {
+        child.kill('SIGKILL');
+      }
+    }
+    const bad = await runCli([...LOOPBACK, '--engine', 'epoll']);
+    assert.is(bad.code, 2);
+    assert.match(bad.stderr, /--engine/);
+  },
+);
+
 output.run();
 
 const processes = suite('processes');

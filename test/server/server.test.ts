@@ -1,11 +1,12 @@
 // The echo server over real loopback sockets: headers, policies, trust, q/Q, limits, health
 // checks, backpressure, drain and many clients at once.
+import { execFileSync } from 'node:child_process';
 import net from 'node:net';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { createEchoServer } from '../../src/server/server.ts';
+import { ACCEPT_SOCKETS, createEchoServer } from '../../src/server/server.ts';
 import { TestClient } from '../helpers/socket.ts';
-import { eventually, startEcho, v1, v2, v2Local, withEcho } from './harness.ts';
+import { eventually, startEcho, v1, v2, v2Local, watchedEngine, withEcho } from './harness.ts';
 
 const EXPLAIN = /^elb-proxy-echo: .+; closing\.\r\n$/;
 
@@ -229,29 +230,19 @@ echoing('q and Q close; lines before are echoed, bytes after are not', () =>
   }),
 );
 
+const watch = watchedEngine();
 echoing('a chunk of many lines comes back in one write, byte for byte (binary too)', () =>
-  withEcho({}, async ({ echo, port }) => {
-    // Count the server's reads and writes on this connection.
-    let reads = 0;
-    let writes = 0;
-    echo.server.once('connection', (socket: net.Socket) => {
-      socket.on('data', () => reads++);
-      const write = socket.write;
-      socket.write = ((...args: Parameters<typeof write>) => (
-        writes++, write.apply(socket, args)
-      )) as typeof write;
-    });
+  // Count the server's reads and writes on this connection.
+  withEcho({ engine: watch.engine }, async ({ echo, port }) => {
     const client = await TestClient.connect(port);
     const lines = Buffer.concat(
       Array.from({ length: 200 }, (_, i) => Buffer.from([i === 0x0a ? 0 : i, 0, 0xff, 0x0d, 0x0a])),
     );
     client.write(Buffer.concat([v1(), lines]));
     assert.equal(await client.readBytes(lines.length), lines);
-    // One write per read (two, corked into one writev, when a line straddles reads), not one per line.
-    assert.ok(
-      writes >= 1 && writes <= 2 * reads,
-      `${writes} writes for ${reads} reads of 200 lines`,
-    );
+    // One write per read (of one or two parts, when a line straddles reads), not one per line.
+    const { reads, writes } = watch.side;
+    assert.ok(writes >= 1 && writes <= reads, `${writes} writes for ${reads} reads of 200 lines`);
     assert.is(echo.metrics.lines, 200);
     assert.is(echo.metrics.bytes, lines.length);
     client.destroy();
@@ -448,10 +439,64 @@ limits(
   },
 );
 
+limits(
+  'an echo the client is slow to take stays its own while other clients are read',
+  async () => {
+    // The uv engine reads every connection into one buffer: an echo still waiting for the slow
+    // client must not be overwritten by the next read of another.
+    const { engine, side } = watchedEngine();
+    const { echo, port } = await startEcho({ engine });
+    const slow = await TestClient.connect(port);
+    const other = await TestClient.connect(port);
+    try {
+      slow.socket.pause();
+      // Small writes (so the server's reads, and its writes from the read buffer, are small)
+      // until the kernel's buffers are full both ways and the server holds an unfinished write.
+      const line = `${'abcdefghijklmnopqrstuvwxyz'.repeat(2)}0123456789+\n`;
+      const piece = Buffer.alloc(4096, line);
+      slow.write(v1());
+      let sent = 0;
+      while (!side.paused && sent < 256 * 1024 * 1024) {
+        slow.write(piece);
+        sent += piece.length;
+        if (sent % (64 * 1024) === 0) await new Promise((r) => setImmediate(r));
+      }
+      assert.ok(side.paused, 'the server never stopped reading the slow client');
+      other.write(v1());
+      // Reads as large as the read buffer, so that all of it is overwritten.
+      const block = 64 * 1024;
+      for (let i = 0; i < 20; i++) {
+        const lines = Buffer.alloc(block, `${String(i % 10).repeat(63)}\n`);
+        other.write(lines);
+        const got = (await other.readBytes(block * (i + 1))).subarray(block * i);
+        assert.ok(got.equals(lines), `echo ${i} of the other client`);
+      }
+      // The slow client's echo, compared as it comes (TestClient would keep all of it).
+      const expected = Buffer.alloc(1024 * 1024, line);
+      let at = 0;
+      let same = true;
+      const done = new Promise<void>((resolve) =>
+        slow.socket.on('data', (chunk: Buffer) => {
+          const from = at % line.length;
+          same &&= chunk.equals(expected.subarray(from, from + chunk.length));
+          at += chunk.length;
+          if (at >= sent) resolve();
+        }),
+      );
+      slow.socket.resume();
+      await done;
+      assert.ok(same, 'the slow echo changed');
+    } finally {
+      slow.destroy();
+      other.destroy();
+      await echo.close(0);
+    }
+  },
+);
+
 limits('a client that sends but never reads is not buffered without bound', async () => {
-  const { echo, port } = await startEcho();
-  let serverSide: net.Socket | null = null;
-  echo.server.once('connection', (s: net.Socket) => (serverSide = s));
+  const { engine, side } = watchedEngine();
+  const { echo, port } = await startEcho({ engine });
   const client = await TestClient.connect(port);
   try {
     client.socket.pause(); // never read the echo
@@ -464,17 +509,17 @@ limits('a client that sends but never reads is not buffered without bound', asyn
     let last = -1;
     await eventually(
       () => {
-        const now = serverSide!.bytesRead;
+        const now = side.bytesRead;
         const still = now === last;
         last = now;
-        return still && serverSide!.isPaused();
+        return still && side.paused;
       },
       'the server to stop reading',
       10_000,
     );
-    const s = serverSide! as net.Socket;
-    assert.ok(s.bytesRead < total / 2, `server read ${s.bytesRead} of ${total} bytes`);
-    assert.ok(s.writableLength <= 256 * 1024, `server buffered ${s.writableLength} bytes of echo`);
+    const held = side.transport!.queuedBytes();
+    assert.ok(side.bytesRead < total / 2, `server read ${side.bytesRead} of ${total} bytes`);
+    assert.ok(held <= 256 * 1024, `server buffered ${held} bytes of echo`);
   } finally {
     client.destroy();
     await echo.close(0);
@@ -636,6 +681,36 @@ lifecycle('1,000 concurrent clients are all echoed correctly', () =>
     '127.0.0.1',
     'warn',
   ),
+);
+
+lifecycle(
+  'on a port of its own it accepts on several sockets, keeps the port from others, and frees it on close',
+  async () => {
+    const { echo, port } = await startEcho();
+    const listening = () =>
+      execFileSync('ss', ['-Hltn', `sport = :${port}`], { encoding: 'utf8' })
+        .trim()
+        .split('\n');
+    try {
+      assert.is(listening().length, ACCEPT_SOCKETS);
+      // A plain bind of the port (another program) still fails.
+      const other = net.createServer();
+      const failed = await new Promise<string>((resolve) => {
+        other.once('error', (error: NodeJS.ErrnoException) => resolve(error.code ?? ''));
+        other.listen(port, '127.0.0.1', () => resolve('bound'));
+      });
+      other.close();
+      assert.is(failed, 'EADDRINUSE');
+      // A burst lands on all of them and every client gets its echo.
+      const clients = await Promise.all(Array.from({ length: 64 }, () => TestClient.connect(port)));
+      for (const client of clients) client.write(Buffer.concat([v1(), Buffer.from('burst\n')]));
+      for (const client of clients) assert.is((await client.readBytes(6)).toString(), 'burst\n');
+      for (const client of clients) client.destroy();
+    } finally {
+      await echo.close(0);
+    }
+    assert.equal(listening().filter(Boolean), []);
+  },
 );
 
 lifecycle.run();
