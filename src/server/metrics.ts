@@ -17,6 +17,8 @@ export interface MetricsSnapshot {
   readonly badHeaders: Readonly<Record<string, number>>;
   readonly lines: number;
   readonly bytes: number;
+  /** HTTP requests answered on the echo port, by status code. */
+  readonly http: Readonly<Record<string, number>>;
 }
 
 export class Metrics {
@@ -28,11 +30,16 @@ export class Metrics {
   readonly headers: Record<string, number> = { v1: 0, v2: 0, 'v2-local': 0, none: 0 };
   readonly rejects: Record<string, number> = {};
   readonly badHeaders: Record<string, number> = {};
+  readonly http: Record<string, number> = {};
 
   /** Counts a reject; `code` is the parser's error code of a bad header. */
   reject(reason: string, code?: string): void {
     this.rejects[reason] = (this.rejects[reason] ?? 0) + 1;
     if (code !== undefined) this.badHeaders[code] = (this.badHeaders[code] ?? 0) + 1;
+  }
+
+  httpRequest(status: number): void {
+    this.http[status] = (this.http[status] ?? 0) + 1;
   }
 
   snapshot(): MetricsSnapshot {
@@ -44,6 +51,7 @@ export function sumSnapshots(list: readonly MetricsSnapshot[]): MetricsSnapshot 
   const headers: Record<string, number> = {};
   const rejects: Record<string, number> = {};
   const badHeaders: Record<string, number> = {};
+  const http: Record<string, number> = {};
   let connectionsOpen = 0;
   let connectionsTotal = 0;
   let silentCloses = 0;
@@ -58,6 +66,7 @@ export function sumSnapshots(list: readonly MetricsSnapshot[]): MetricsSnapshot 
     addInto(headers, s.headers);
     addInto(rejects, s.rejects);
     addInto(badHeaders, s.badHeaders);
+    addInto(http, s.http);
   }
   return {
     connectionsOpen,
@@ -68,6 +77,7 @@ export function sumSnapshots(list: readonly MetricsSnapshot[]): MetricsSnapshot 
     badHeaders,
     lines,
     bytes,
+    http,
   };
 }
 
@@ -174,6 +184,12 @@ function trafficFamilies(s: MetricsSnapshot): Family[] {
       type: 'counter',
       help: 'Connections closed by the server, by reason (and parser error code for bad-header).',
       rows: rejectRows(s),
+    },
+    {
+      name: 'elb_proxy_echo_http_requests_total',
+      type: 'counter',
+      help: 'HTTP requests answered on the echo port, by status.',
+      rows: byLabel('status', s.http),
     },
     single('lines_echoed_total', 'counter', 'Lines echoed.', s.lines),
     single('bytes_echoed_total', 'counter', 'Bytes echoed.', s.bytes),
