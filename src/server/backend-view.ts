@@ -12,7 +12,7 @@ import {
   getUniqueId,
 } from '../protocol/tlv-helpers.ts';
 import type { ProxyHeader } from '../protocol/types.ts';
-import { endpointText } from './endpoint.ts';
+import { formatEndpoint } from './address-text.ts';
 
 export interface SslView {
   /** The client flags as words: `ssl`, `cert-conn`, `cert-sess`. */
@@ -73,11 +73,13 @@ export interface ViewInput {
 export function backendView({ server, header, peer, local }: ViewInput): BackendView {
   const source = header?.source ?? null;
   const destination = header?.destination ?? null;
+  const unix = header?.protocol.startsWith('UNIX') === true;
   return {
     server,
-    client: source === null ? peer : endpointText(source.address, source.port),
+    client: source === null ? peer : formatEndpoint(source.address, source.port, unix),
     peer,
-    destination: destination === null ? local : endpointText(destination.address, destination.port),
+    destination:
+      destination === null ? local : formatEndpoint(destination.address, destination.port, unix),
     proxy:
       header === null
         ? null

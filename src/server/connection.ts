@@ -8,10 +8,20 @@
 // the connection when its client connects but sends the v2 header only with the client's first
 // bytes, so a person on telnet may think before typing); once a header has begun, it has the
 // header timeout from its first byte to finish (slowloris); after the header, the idle timeout.
+//
+// The first line after the header decides what the connection is: an HTTP/1.x request line
+// hands it to node:http (http-handoff.ts; the connection leaves the transport), anything else
+// is echoed. `--greeting` sends its line before the first echo; while HTTP is possible it waits
+// for that first line (or a short silence), so an HTTP client never sees it.
+import type net from 'node:net';
 import { parseProxyHeader } from '../protocol/index.ts';
 import type { ParseErrorCode, ParseOptions, ProxyHeader } from '../protocol/types.ts';
 import type { Logger } from '../log.ts';
-import { hostPortText } from './address-text.ts';
+import { formatEndpoint, plainAddress } from './address-text.ts';
+import { backendView } from './backend-view.ts';
+import { greetingLine } from './greeting.ts';
+import type { HttpAnswerer } from './http-handoff.ts';
+import { isHttpRequestLine } from './http-detect.ts';
 import type { Metrics } from './metrics.ts';
 import { HEADER_MAYBE, HEADER_NO, type Policy, startsLikeHeader } from './policy.ts';
 import type { TrustList } from './trust.ts';
@@ -32,6 +42,12 @@ export interface ServerContext {
   readonly parseOptions: ParseOptions;
   readonly logger: Logger;
   readonly metrics: Metrics;
+  /** Answers connections whose first line is an HTTP request; null: --http off. */
+  readonly http: HttpAnswerer | null;
+  /** --greeting: a line telling the client what the server saw, before any echo. */
+  readonly greeting: boolean;
+  /** This machine's host name, for the greeting and the HTTP answers. */
+  readonly hostname: string;
   readonly connections: Set<Connection>;
   /** Coarse clock (ms), advanced by the sweep; cheap to read on every chunk. */
   now: number;
@@ -42,6 +58,11 @@ export interface ServerContext {
 const AWAIT_HEADER = 0;
 const ECHO = 1;
 const CLOSING = 2;
+const HTTP = 3; // handed to node:http: its timeouts apply, not the sweep's
+
+/** A greeting owed while HTTP is possible goes out after this much silence after the header. */
+const GREETING_WAIT_MS = 250;
+const LF = 0x0a;
 
 // One scan result reused by every chunk of every connection.
 const scan: Scan = { end: 0, lines: 0, stop: STOP_NONE };
@@ -51,6 +72,21 @@ const RECEIVED = 1; // a byte has arrived
 const OPENED = 2; // open() ran: its close gets a log line
 const HEALTH_CHECK = 4; // a v2 LOCAL header
 const UNTRUSTED = 8; // the peer is outside --trust
+const FIRST_LINE = 16; // the first line after the header is still to come: HTTP or echo?
+const GREET = 32; // the greeting is owed
+
+/**
+ * What few connections need: the header kept over bytes of its own while the first line is
+ * still to come, and the socket of a connection handed to node:http.
+ */
+interface Extra {
+  header: ProxyHeader | null;
+  socket: net.Socket | null;
+}
+
+// The header being opened, during the read that completed it (its bytes are only lent for that
+// read): the first line in the same read, the usual case, is judged without keeping anything.
+let liveHeader: ProxyHeader | null = null;
 
 export class Connection implements TransportEvents {
   readonly transport: Transport;
@@ -73,6 +109,7 @@ export class Connection implements TransportEvents {
   client: string | null = null;
   reason: string | null = null;
   error: string | null = null;
+  extra: Extra | null = null;
 
   constructor(ctx: ServerContext, transport: Transport) {
     this.ctx = ctx;
@@ -239,9 +276,21 @@ function header(conn: Connection, chunk: Buffer): void {
     );
     return;
   }
-  open(conn, result.header);
-  // Bytes after the header in the same read are data: echo them from a view.
-  if (result.length < bytes.length) echo(conn, bytes.subarray(result.length));
+  liveHeader = result.header;
+  try {
+    open(conn, result.header);
+    // Bytes after the header in the same read are data: echo them from a view.
+    if (result.length < bytes.length) echo(conn, bytes.subarray(result.length));
+  } finally {
+    liveHeader = null;
+  }
+  if (conn.state === ECHO && conn.flags & FIRST_LINE) keepHeader(conn, bytes, result.length);
+}
+
+/** The first line has yet to come: the header is parsed again from a copy of its own bytes. */
+function keepHeader(conn: Connection, bytes: Buffer, length: number): void {
+  const again = parseProxyHeader(Buffer.from(bytes.subarray(0, length)), conn.ctx.parseOptions);
+  conn.extra = { header: again.status === 'ok' ? again.header : null, socket: null };
 }
 
 /** The connection is ready for echo: one log line with who it really is. */
@@ -254,6 +303,11 @@ function open(conn: Connection, header: ProxyHeader | null): void {
   ctx.metrics.headers[kind]++;
   if (kind === 'v2-local') conn.flags |= HEALTH_CHECK;
   conn.flags |= OPENED;
+  if (ctx.http !== null) conn.flags |= FIRST_LINE;
+  if (ctx.greeting) {
+    conn.flags |= GREET;
+    if (ctx.http === null) greet(conn);
+  }
   if (!ctx.logger.infoEnabled) return; // who it is matters only to the log lines
   const source = header?.source ?? null;
   const unix = header?.protocol.startsWith('UNIX') === true;
@@ -272,6 +326,7 @@ function open(conn: Connection, header: ProxyHeader | null): void {
 }
 
 function echo(conn: Connection, chunk: Buffer): void {
+  if (conn.flags & FIRST_LINE && firstLine(conn, chunk)) return;
   const { ctx, transport } = conn;
   const carried = conn.pending;
   scanLines(chunk, carried, ctx.maxLine, scan);
@@ -319,6 +374,79 @@ function echo(conn: Connection, chunk: Buffer): void {
         ? appendToPartial(carried, chunk, ctx.maxLine + 1)
         : Buffer.from(chunk.subarray(end));
   }
+}
+
+/**
+ * The first line after the header, once its LF is in `chunk`: an HTTP request line hands the
+ * connection to node:http (true: nothing left to echo); otherwise the greeting, if owed, goes
+ * out before the echo. A line over --max-line is left to the echo path, which refuses it.
+ */
+function firstLine(conn: Connection, chunk: Buffer): boolean {
+  const lf = chunk.indexOf(LF);
+  if (lf === -1) return false;
+  conn.flags &= ~FIRST_LINE;
+  const { ctx } = conn;
+  const carried = conn.pending;
+  if (
+    ctx.http !== null &&
+    (carried?.length ?? 0) + lf <= ctx.maxLine + 1 &&
+    isHttpRequestLine(carried, chunk, lf)
+  ) {
+    toHttp(conn, ctx.http, chunk);
+    return true;
+  }
+  if (conn.flags & GREET) greet(conn);
+  conn.extra = null;
+  return false;
+}
+
+/** The header this connection opened with (null: none), while it can still be read. */
+function headerOf(conn: Connection): ProxyHeader | null {
+  return conn.extra?.header ?? liveHeader;
+}
+
+/** Sends the greeting: who the client is, as the server saw it. */
+function greet(conn: Connection): void {
+  conn.flags &= ~GREET;
+  const view = backendView({
+    server: conn.ctx.hostname,
+    header: headerOf(conn),
+    peer: peerOf(conn),
+    local: null,
+  });
+  conn.transport.writeText(greetingLine(view, conn.ctx.upper));
+}
+
+/**
+ * Leaves the fast path: the transport hands back a net.Socket with the bytes read so far in
+ * front, and node:http answers every request on it. The connection stays counted (and drained)
+ * until that socket closes.
+ */
+function toHttp(conn: Connection, http: HttpAnswerer, chunk: Buffer): void {
+  const carried = conn.pending;
+  conn.pending = null;
+  conn.flags &= ~GREET; // the HTTP answer says it all
+  // A copy: the read's bytes are only lent for this call.
+  const head = carried === null ? Buffer.from(chunk) : Buffer.concat([carried, chunk]);
+  const header = headerOf(conn);
+  const peer = peerOf(conn);
+  conn.state = HTTP;
+  const socket = conn.transport.detach(head);
+  const view = backendView({
+    server: conn.ctx.hostname,
+    header,
+    peer,
+    local:
+      socket.localAddress === undefined
+        ? null
+        : formatEndpoint(plainAddress(socket.localAddress), socket.localPort ?? 0),
+  });
+  conn.extra = { header: null, socket };
+  socket.on('error', (error: NodeJS.ErrnoException) => {
+    conn.error = error.code ?? error.message;
+  });
+  socket.once('close', () => closed(conn));
+  http.take(socket, view, (conn.flags & HEALTH_CHECK) !== 0);
 }
 
 /** Memory allocated by appendToPartial: the bytes past a partial line in it are free to fill. */
@@ -418,8 +546,11 @@ export function sweep(ctx: ServerContext): void {
         );
       }
     } else if (conn.state === ECHO) {
+      // Nothing after the header yet: no HTTP client, so the greeting goes out.
+      if (conn.flags & GREET && conn.pending === null && now - conn.active >= GREETING_WAIT_MS)
+        greet(conn);
       if (now - conn.active >= ctx.idleTimeoutMs) idle(conn);
-    } else if (now - conn.active >= ctx.lingerMs) {
+    } else if (conn.state === CLOSING && now - conn.active >= ctx.lingerMs) {
       conn.transport.destroy();
     }
   }
@@ -443,20 +574,15 @@ function idle(conn: Connection): void {
 /** Ends every connection still open when the drain time is up. */
 export function closeAll(ctx: ServerContext): void {
   for (const conn of ctx.connections) {
+    if (conn.state === HTTP) {
+      conn.reason = 'shutdown';
+      conn.extra?.socket?.destroy();
+      continue;
+    }
     if (conn.state !== CLOSING) {
       conn.reason = 'shutdown';
       conn.transport.writeText('elb-proxy-echo: the server is shutting down; closing.\r\n');
     }
     conn.transport.destroy();
   }
-}
-
-/** `::ffff:10.0.0.5` (an IPv4 client on a dual-stack socket) → `10.0.0.5`. */
-function plainAddress(address: string): string {
-  return address.startsWith('::ffff:') && address.indexOf('.') !== -1 ? address.slice(7) : address;
-}
-
-/** `1.2.3.4:80`, `[2001:db8::1]:80`, or `unix:PATH` for a UNIX socket (which has no port). */
-function formatEndpoint(address: string, port: number, unix = false): string {
-  return unix ? `unix:${address}` : hostPortText(address, port);
 }

@@ -2,7 +2,7 @@
 // node:http, fed the bytes already read, and every request on it gets what the backend saw.
 // node:http does all the parsing, keep-alive, HEAD, HTTP/1.0 and its error answers; this file
 // only answers requests, logs them, and sets node:http's timeouts so that they really apply.
-import http from 'node:http';
+import type http from 'node:http';
 import type net from 'node:net';
 import type { Logger } from '../log.ts';
 import type { BackendView } from './backend-view.ts';
@@ -21,8 +21,11 @@ export interface HttpAnswererOptions {
 }
 
 export interface HttpAnswerer {
-  /** Gives node:http a connection; `head` holds the bytes already read from it (the request's start). */
-  take(socket: net.Socket, head: Buffer, view: BackendView, healthCheck: boolean): void;
+  /**
+   * Gives node:http a connection, its bytes already read put back in front (Transport.detach):
+   * `view` is what the backend saw, `healthCheck` a v2 LOCAL connection (logged at debug).
+   */
+  take(socket: net.Socket, view: BackendView, healthCheck: boolean): void;
   /** Closes idle keep-alive connections and stops node:http's timeout checks (the server is closing). */
   close(): void;
 }
@@ -42,11 +45,27 @@ type SeenSocket = net.Socket & { [kSeen]?: Seen };
 const REQUEST_TIMEOUT_MS = 30_000;
 
 export function createHttpAnswerer(options: HttpAnswererOptions): HttpAnswerer {
-  const { logger, metrics } = options;
+  // Made at the first HTTP connection: a server that never sees one does not load node:http.
+  let server: http.Server | null = null;
+  return {
+    take(socket, view, healthCheck) {
+      server ??= startServer(options);
+      (socket as SeenSocket)[kSeen] = { view, healthCheck, inFlight: 0 };
+      server.emit('connection', socket);
+      // The transport left it paused with the bytes read so far in front: they go first.
+      socket.resume();
+    },
+    close() {
+      server?.close();
+    },
+  };
+}
+
+function startServer(options: HttpAnswererOptions): http.Server {
   const maxBody = options.maxBodyBytes ?? 64 * 1024;
-  // requireHostHeader off: health checkers and people typing by hand often send no Host.
-  const server = http.createServer(
+  const server = process.getBuiltinModule('node:http').createServer(
     {
+      // Health checkers and people typing by hand often send no Host.
       requireHostHeader: false,
       // How often node:http looks for requests over their time; a fifth of the shortest.
       connectionsCheckingInterval: Math.min(
@@ -54,77 +73,76 @@ export function createHttpAnswerer(options: HttpAnswererOptions): HttpAnswerer {
         Math.max(20, Math.floor(options.headersTimeoutMs / 5)),
       ),
     },
-    (req, res) => onRequest(req, res, maxBody),
+    (req, res) => onRequest(req, res, options, maxBody),
   );
   server.headersTimeout = options.headersTimeoutMs;
   server.requestTimeout = Math.max(options.headersTimeoutMs, REQUEST_TIMEOUT_MS);
   server.timeout = options.idleTimeoutMs;
-  // node:http checks headersTimeout and requestTimeout only for servers that have emitted
-  // 'listening' (that starts its check timer); this one never listens, it is handed sockets.
+  // An idle keep-alive connection waits no longer than an idle echo session would.
+  server.keepAliveTimeout = Math.min(server.keepAliveTimeout, options.idleTimeoutMs);
+  server.on('clientError', (error: NodeJS.ErrnoException, socket: net.Socket) =>
+    onClientError(error, socket, options),
+  );
+  // node:http checks headersTimeout and requestTimeout only for a server that has emitted
+  // 'listening' (that starts its check timer); this one never listens: it is handed sockets.
   server.emit('listening');
-  server.on('clientError', onClientError);
+  return server;
+}
 
-  const record = (seen: Seen, fields: Record<string, string | number>) => {
-    metrics.httpRequest(Number(fields.status));
-    (seen.healthCheck ? logger.debug : logger.info)('http', {
+function onRequest(
+  req: http.IncomingMessage,
+  res: http.ServerResponse,
+  options: HttpAnswererOptions,
+  limit: number,
+): void {
+  const seen = (req.socket as SeenSocket)[kSeen]!;
+  seen.inFlight++;
+  res.once('finish', () => {
+    seen.inFlight--;
+    options.metrics.httpRequest(res.statusCode);
+    (seen.healthCheck ? options.logger.debug : options.logger.info)('http', {
       client: seen.view.client,
-      ...fields,
+      method: req.method,
+      path: req.url,
+      status: res.statusCode,
     });
-  };
-
-  function onRequest(req: http.IncomingMessage, res: http.ServerResponse, limit: number): void {
-    const seen = (req.socket as SeenSocket)[kSeen]!;
-    seen.inFlight++;
-    res.once('finish', () => {
-      seen.inFlight--;
-      record(seen, { method: req.method ?? '', path: req.url ?? '', status: res.statusCode });
-    });
-    let received = 0;
-    const declared = Number(req.headers['content-length'] ?? 0);
-    if (declared > limit) {
-      tooLarge(req, res, limit);
-      return;
-    }
-    req.on('data', (chunk: Buffer) => {
-      received += chunk.length;
-      if (received > limit && !res.headersSent) tooLarge(req, res, limit);
-    });
-    req.once('end', () => {
-      if (!res.headersSent) answer(req, res, seen.view);
-    });
+  });
+  let received = 0;
+  const declared = Number(req.headers['content-length'] ?? 0);
+  if (declared > limit) {
+    tooLarge(req, res, limit);
+    return;
   }
+  req.on('data', (chunk: Buffer) => {
+    received += chunk.length;
+    if (received > limit && !res.headersSent) tooLarge(req, res, limit);
+  });
+  req.once('end', () => {
+    if (!res.headersSent) answer(req, res, seen.view);
+  });
+}
 
-  function onClientError(error: NodeJS.ErrnoException, socket: net.Socket): void {
-    const seen = (socket as SeenSocket)[kSeen];
-    const status = errorStatus(error.code);
-    if (seen === undefined || status === 0 || !socket.writable || seen.inFlight > 0) {
-      socket.destroy();
-      return;
-    }
-    metrics.httpRequest(status);
-    logger.warn('http: bad request', {
-      client: seen.view.client,
-      status,
-      reason: error.code ?? error.message,
-    });
-    // node:http's own answer to a request it could not parse (what it writes without a handler).
-    socket.end(
-      `HTTP/1.1 ${status} ${http.STATUS_CODES[status]}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`,
-    );
-    socket.destroySoon();
+function onClientError(
+  error: NodeJS.ErrnoException,
+  socket: net.Socket,
+  { logger, metrics }: HttpAnswererOptions,
+): void {
+  const seen = (socket as SeenSocket)[kSeen];
+  const status = errorStatus(error.code);
+  if (seen === undefined || status === 0 || !socket.writable || seen.inFlight > 0) {
+    socket.destroy();
+    return;
   }
-
-  return {
-    take(socket, head, view, healthCheck) {
-      (socket as SeenSocket)[kSeen] = { view, healthCheck, inFlight: 0 };
-      server.emit('connection', socket);
-      // Synchronously, before the next read: node:http parses these bytes first.
-      if (head.length > 0) socket.emit('data', head);
-    },
-    close() {
-      server.close();
-    },
-  };
+  metrics.httpRequest(status);
+  logger.warn('http: bad request', {
+    client: seen.view.client,
+    status,
+    reason: error.code ?? error.message,
+  });
+  // node:http's own answer to a request it could not parse (what it writes without a handler).
+  const reason = process.getBuiltinModule('node:http').STATUS_CODES[status];
+  socket.end(`HTTP/1.1 ${status} ${reason}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+  socket.destroySoon();
 }
 
 /** The status of node:http's error answer; 0: no answer (the client is gone). */

@@ -15,9 +15,11 @@
 // `server` is the underlying net.Server. Logging: pass `logger` (from src/log.ts
 // `createLogger`); the default is `silentLogger`, which writes nothing.
 import net from 'node:net';
+import { hostname } from 'node:os';
 import { silentLogger, type Logger } from '../log.ts';
 import { accept, closeAll, type Connection, type ServerContext, sweep } from './connection.ts';
 import { type EngineChoice, pickEngine, warnFallback } from './engine.ts';
+import { createHttpAnswerer } from './http-handoff.ts';
 import { Metrics } from './metrics.ts';
 import type { Policy } from './policy.ts';
 import type { AcceptHooks, Engine, EngineName } from './transport.ts';
@@ -42,6 +44,10 @@ export interface EchoServerOptions {
   readonly transform?: 'none' | 'upper';
   /** Largest v2 header accepted (16-byte prefix + declared length). Default 4096. */
   readonly maxHeaderSize?: number;
+  /** 'auto': a connection whose first line is an HTTP/1.x request gets HTTP answers. Default 'auto'. */
+  readonly http?: 'auto' | 'off';
+  /** Send each client a line saying what the server saw, before any echo. Default false. */
+  readonly greeting?: boolean;
   readonly logger?: Logger;
   /**
    * uv: the runtime's libuv handles; net: node:net sockets; auto (default): uv when the
@@ -137,18 +143,28 @@ export function createEchoServer(options: EchoServerOptions = {}): EchoServer {
 /** The settings as connections see them, with defaults filled in. */
 function contextOf(options: EchoServerOptions): ServerContext {
   const trust = options.trust ?? null;
+  const logger = options.logger ?? silentLogger;
+  const metrics = new Metrics();
+  const headerTimeoutMs = options.headerTimeoutMs ?? ECHO_DEFAULTS.headerTimeoutMs;
+  const idleTimeoutMs = options.idleTimeoutMs ?? ECHO_DEFAULTS.idleTimeoutMs;
   return {
     policy: options.proxyProtocol ?? ECHO_DEFAULTS.proxyProtocol,
     trust: trust === null || 'allows' in trust ? trust : trustListOf(trust),
     maxLine: options.maxLine ?? ECHO_DEFAULTS.maxLine,
-    headerTimeoutMs: options.headerTimeoutMs ?? ECHO_DEFAULTS.headerTimeoutMs,
-    idleTimeoutMs: options.idleTimeoutMs ?? ECHO_DEFAULTS.idleTimeoutMs,
+    headerTimeoutMs,
+    idleTimeoutMs,
     lingerMs: options.lingerMs ?? ECHO_DEFAULTS.lingerMs,
     upper: options.transform === 'upper',
     parseOptions:
       options.maxHeaderSize === undefined ? {} : { maxV2HeaderSize: options.maxHeaderSize },
-    logger: options.logger ?? silentLogger,
-    metrics: new Metrics(),
+    logger,
+    metrics,
+    http:
+      options.http === 'off'
+        ? null
+        : createHttpAnswerer({ logger, metrics, headersTimeoutMs: headerTimeoutMs, idleTimeoutMs }),
+    greeting: options.greeting === true,
+    hostname: hostname(),
     connections: new Set<Connection>(),
     now: Date.now(),
     onClosed: () => {},
@@ -220,6 +236,8 @@ function drain(
   drainMs: number,
 ): Promise<void> {
   for (const listener of listeners) listener.close();
+  // HTTP keep-alive connections waiting for a next request close now.
+  ctx.http?.close();
   if (ctx.connections.size === 0) return Promise.resolve();
   return new Promise<void>((resolve) => {
     const timer = setTimeout(() => closeAll(ctx), drainMs);

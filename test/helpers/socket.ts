@@ -47,6 +47,12 @@ export class TestClient {
     );
   }
 
+  /** Resolves once the text received (latin1) matches `pattern`; rejects after `timeoutMs`. */
+  readUntil(pattern: RegExp, timeoutMs = 5000): Promise<string> {
+    const text = () => this.received.toString('latin1');
+    return this.#until(() => pattern.test(text()), timeoutMs, String(pattern)).then(text);
+  }
+
   /** Resolves once the server has closed the connection; rejects after `timeoutMs`. */
   waitClose(timeoutMs = 5000): Promise<Buffer> {
     return this.#until(() => this.#closed, timeoutMs, 'close').then(() => this.received);

@@ -1,0 +1,341 @@
+// HTTP on the echo port: a first line that is an HTTP/1.x request hands the connection to
+// node:http, which answers every request on it with what the backend saw.
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import {
+  awsVpcEndpointTlv,
+  buildProxyHeader,
+  TLV_TYPE,
+  textTlv,
+} from '../../src/protocol/index.ts';
+import { renderMetrics } from '../../src/server/metrics.ts';
+import { TestClient } from '../helpers/socket.ts';
+import { eventually, v1, v2Local, withEcho } from './harness.ts';
+
+const GET = 'GET /hello?x=1 HTTP/1.1\r\nHost: my-nlb:5000\r\nUser-Agent: test\r\n\r\n';
+const b = (s: string) => Buffer.from(s, 'latin1');
+
+/** One request on a fresh connection; resolves with everything received once the server closes. */
+async function exchange(port: number, bytes: Buffer | string): Promise<string> {
+  const client = await TestClient.connect(port);
+  client.write(bytes);
+  const all = await client.waitClose();
+  return all.toString('latin1');
+}
+
+/** Status code, headers (lower-case names) and body of the one response in `text`. */
+function response(text: string) {
+  const split = text.indexOf('\r\n\r\n');
+  const [statusLine, ...lines] = text.slice(0, split).split('\r\n');
+  const headers: Record<string, string> = {};
+  for (const line of lines) {
+    const colon = line.indexOf(':');
+    headers[line.slice(0, colon).toLowerCase()] = line.slice(colon + 1).trim();
+  }
+  return { status: Number(statusLine.split(' ')[1]), headers, body: text.slice(split + 4) };
+}
+
+const answers = suite('HTTP answers');
+
+answers('v1 + GET: 200 text/plain with the real client, the balancer and the request', () =>
+  withEcho({}, async ({ echo, port, logged }) => {
+    const text = await exchange(
+      port,
+      Buffer.concat([v1(), b(GET.replace('\r\n\r\n', '\r\nConnection: close\r\n\r\n'))]),
+    );
+    const { status, headers, body } = response(text);
+    assert.is(status, 200);
+    assert.is(headers['content-type'], 'text/plain; charset=utf-8');
+    assert.is(Number(headers['content-length']), Buffer.byteLength(body));
+    assert.match(body, /^client: +54\.222\.152\.163:45418$/m);
+    assert.match(body, /^via: +127\.0\.0\.1:\d+$/m);
+    assert.match(body, /^destination: +10\.0\.11\.239:5000$/m);
+    assert.match(body, /^proxy: +v1 PROXY TCP4$/m);
+    assert.match(body, /^request: +GET \/hello\?x=1 HTTP\/1\.1$/m);
+    assert.match(body, /^ {2}User-Agent: test$/m);
+    await eventually(() => logged('http', 'info').length === 1, 'http log line');
+    const [line] = logged('http', 'info');
+    assert.equal(
+      [line.client, line.method, line.path, line.status],
+      ['54.222.152.163:45418', 'GET', '/hello?x=1', 200],
+    );
+    assert.equal(echo.metrics.http, { 200: 1 });
+    assert.match(
+      renderMetrics(echo.metrics.snapshot(), null),
+      /_http_requests_total\{status="200"\} 1\n/,
+    );
+  }),
+);
+
+answers('JSON for Accept: application/json and for ?format=json', () =>
+  withEcho({}, async ({ port }) => {
+    const header = buildProxyHeader({
+      version: 2,
+      command: 'proxy',
+      protocol: 'TCP4',
+      source: { address: '203.0.113.9', port: 50000 },
+      destination: { address: '10.0.0.5', port: 80 },
+      tlvs: [awsVpcEndpointTlv('vpce-0abc'), textTlv(TLV_TYPE.ALPN, 'http/1.1')],
+    });
+    for (const request of [
+      'GET / HTTP/1.1\r\nAccept: application/json\r\nConnection: close\r\n\r\n',
+      'GET /?format=json HTTP/1.0\r\n\r\n',
+    ]) {
+      const { status, headers, body } = response(
+        await exchange(port, Buffer.concat([header, b(request)])),
+      );
+      assert.is(status, 200);
+      assert.is(headers['content-type'], 'application/json');
+      const json = JSON.parse(body);
+      assert.is(json.client, '203.0.113.9:50000');
+      assert.equal(json.proxy.tlvs, { vpcEndpointId: 'vpce-0abc', alpn: 'http/1.1' });
+      assert.is(json.request.line, request.slice(0, request.indexOf('\r\n')));
+    }
+  }),
+);
+
+answers('keep-alive: several requests on one connection, pipelined too; HEAD has no body', () =>
+  withEcho({}, async ({ port, logged }) => {
+    const client = await TestClient.connect(port);
+    client.write(Buffer.concat([v1(), b(GET)]));
+    await client.readUntil(/\r\n\r\n[\s\S]*\nheaders:\n[\s\S]*User-Agent: test\n$/);
+    client.write(
+      `${GET}HEAD /two HTTP/1.1\r\n\r\nGET /three HTTP/1.1\r\nConnection: close\r\n\r\n`,
+    );
+    const all = (await client.waitClose()).toString('latin1');
+    assert.is(all.match(/HTTP\/1\.1 200 OK/g)?.length, 4);
+    // The HEAD answer announces a length but sends no body: three bodies for four answers.
+    assert.is(all.match(/elb-proxy-echo on /g)?.length, 3);
+    await eventually(() => logged('http').length === 4, 'four http lines');
+    assert.equal(
+      logged('http').map((l) => [l.method, l.path]),
+      [
+        ['GET', '/hello?x=1'],
+        ['GET', '/hello?x=1'],
+        ['HEAD', '/two'],
+        ['GET', '/three'],
+      ],
+    );
+  }),
+);
+
+answers('HTTP/1.0: answered, then closed', () =>
+  withEcho({}, async ({ port }) => {
+    const text = await exchange(port, Buffer.concat([v1(), b('GET / HTTP/1.0\r\n\r\n')]));
+    assert.match(text, /^HTTP\/1\.1 200 OK\r\n/);
+    assert.match(response(text).body, /^request: +GET \/ HTTP\/1\.0$/m);
+  }),
+);
+
+answers('a body is read and dropped; one over the limit gets 413 and a close', () =>
+  withEcho({}, async ({ port }) => {
+    const client = await TestClient.connect(port);
+    const body = 'x'.repeat(1000);
+    client.write(
+      Buffer.concat([
+        v1(),
+        b(`POST /in HTTP/1.1\r\nContent-Length: ${body.length}\r\n\r\n${body}`),
+      ]),
+    );
+    await client.readUntil(/User-Agent|Content-Length: 1000\n$/);
+    client.write(GET);
+    await client.readUntil(/HTTP\/1\.1 200 OK[\s\S]*HTTP\/1\.1 200 OK[\s\S]*User-Agent: test\n$/);
+    client.destroy();
+    const big = await exchange(
+      port,
+      Buffer.concat([v1(), b(`POST / HTTP/1.1\r\nContent-Length: ${64 * 1024 + 1}\r\n\r\nabc`)]),
+    );
+    assert.is(response(big).status, 413);
+    const chunked = await TestClient.connect(port);
+    chunked.write(
+      Buffer.concat([v1(), b('POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n')]),
+    );
+    for (let i = 0; i < 20; i++) chunked.write(`1000\r\n${'y'.repeat(0x1000)}\r\n`);
+    const text = (await chunked.waitClose()).toString('latin1');
+    assert.is(response(text).status, 413);
+  }),
+);
+
+answers('an NLB HTTP health check (v2 LOCAL + GET /health): 200, logged as a health check', () =>
+  withEcho({}, async ({ echo, port, logs }) => {
+    const text = await exchange(
+      port,
+      Buffer.concat([
+        v2Local(),
+        b('GET /health HTTP/1.1\r\nHost: 10.0.0.5:5000\r\nConnection: close\r\n\r\n'),
+      ]),
+    );
+    assert.is(response(text).status, 200);
+    assert.match(response(text).body, /^proxy: +v2 LOCAL UNKNOWN$/m);
+    await eventually(() => logs().some((l) => l.msg === 'close'), 'close line');
+    const info = logs()
+      .filter((l) => l.level !== 'debug')
+      .map((l) => l.msg);
+    assert.equal(info, ['health check (v2 LOCAL)']);
+    const debug = logs()
+      .filter((l) => l.level === 'debug')
+      .map((l) => l.msg);
+    assert.equal(debug, ['http', 'close']);
+    assert.equal(echo.metrics.http, { 200: 1 });
+    assert.is(echo.metrics.headers['v2-local'], 1);
+  }),
+);
+
+answers('without a PROXY header (policy off or optional), the first line decides too', () =>
+  withEcho({ proxyProtocol: 'optional' }, async ({ port }) => {
+    const text = await exchange(port, 'GET / HTTP/1.0\r\n\r\n');
+    assert.is(response(text).status, 200);
+    assert.match(response(text).body, /^proxy: +none$/m);
+    const client = await TestClient.connect(port);
+    client.write('hello\r\nGET / HTTP/1.1\r\n');
+    assert.is((await client.readBytes(23)).toString(), 'hello\r\nGET / HTTP/1.1\r\n');
+    client.destroy();
+  }),
+);
+
+answers('--http off: a request line is echoed like any line', () =>
+  withEcho({ http: 'off' }, async ({ echo, port }) => {
+    const client = await TestClient.connect(port);
+    client.write(Buffer.concat([v1(), b('GET / HTTP/1.1\r\n')]));
+    assert.is((await client.readBytes(16)).toString(), 'GET / HTTP/1.1\r\n');
+    client.destroy();
+    assert.equal(echo.metrics.http, {});
+  }),
+);
+
+answers('only the first line counts: a request line later is echoed', () =>
+  withEcho({}, async ({ port }) => {
+    const client = await TestClient.connect(port);
+    client.write(Buffer.concat([v1(), b('hi\r\nGET / HTTP/1.1\r\n')]));
+    assert.is((await client.readBytes(20)).toString(), 'hi\r\nGET / HTTP/1.1\r\n');
+    client.destroy();
+  }),
+);
+
+const bad = suite('HTTP bad input');
+
+bad('a request split at every point between two writes still gets its answer', () =>
+  withEcho({}, async ({ port }) => {
+    const whole = Buffer.concat([v1(), b('GET /split HTTP/1.0\r\nX: y\r\n\r\n')]);
+    for (let cut = 1; cut < whole.length; cut++) {
+      const client = await TestClient.connect(port);
+      client.socket.setNoDelay(true);
+      client.write(whole.subarray(0, cut));
+      await new Promise((r) => setTimeout(r, 2));
+      client.write(whole.subarray(cut));
+      const text = (await client.waitClose()).toString('latin1');
+      assert.is(response(text).status, 200, `cut at ${cut}`);
+      assert.match(response(text).body, /^request: +GET \/split HTTP\/1\.0$/m);
+    }
+  }),
+);
+
+bad('a request trickled in byte by byte gets its answer', () =>
+  withEcho({}, async ({ port }) => {
+    const client = await TestClient.connect(port);
+    client.socket.setNoDelay(true);
+    client.write(v1());
+    for (const byte of b('GET /slow HTTP/1.1\r\nConnection: close\r\n\r\n')) {
+      client.write(Buffer.of(byte));
+      await new Promise((r) => setTimeout(r, 1));
+    }
+    const text = (await client.waitClose()).toString('latin1');
+    assert.is(response(text).status, 200);
+  }),
+);
+
+bad('raw bytes after the request line: 400, a warning, and the next client is served', () =>
+  withEcho({}, async ({ echo, port, logged }) => {
+    const text = await exchange(
+      port,
+      Buffer.concat([v1(), b('GET / HTTP/1.1\r\n\x00\x01\xff\r\n\r\n')]),
+    );
+    assert.match(text, /^HTTP\/1\.1 400 Bad Request\r\n/);
+    const [warn] = logged('http: bad request', 'warn');
+    assert.equal([warn.client, warn.status], ['54.222.152.163:45418', 400]);
+    assert.match(String(warn.reason), /^HPE_/);
+    assert.equal(echo.metrics.http, { 400: 1 });
+    const next = await exchange(port, Buffer.concat([v1(), b('GET / HTTP/1.0\r\n\r\n')]));
+    assert.is(response(next).status, 200);
+  }),
+);
+
+bad('headers over node:http’s limit: 431', () =>
+  withEcho({}, async ({ port, logged }) => {
+    const text = await exchange(
+      port,
+      Buffer.concat([v1(), b(`GET / HTTP/1.1\r\nX-Big: ${'a'.repeat(20_000)}\r\n\r\n`)]),
+    );
+    assert.match(text, /^HTTP\/1\.1 431 /);
+    assert.is(logged('http: bad request', 'warn')[0].status, 431);
+  }),
+);
+
+bad('a request line longer than --max-line: refused like any long line', () =>
+  withEcho({ maxLine: 64 }, async ({ echo, port, logged }) => {
+    const text = await exchange(
+      port,
+      Buffer.concat([v1(), b(`GET /${'a'.repeat(100)} HTTP/1.1\r\n\r\n`)]),
+    );
+    assert.match(text, /^elb-proxy-echo: line longer than 64 bytes; closing\.\r\n$/);
+    assert.is(logged('reject', 'warn')[0].reason, 'line-too-long');
+    assert.equal(echo.metrics.http, {});
+  }),
+);
+
+bad('Connection: upgrade is answered as a plain request; the connection stays HTTP', () =>
+  withEcho({}, async ({ port }) => {
+    const client = await TestClient.connect(port);
+    client.write(
+      Buffer.concat([
+        v1(),
+        b('GET /ws HTTP/1.1\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\n'),
+      ]),
+    );
+    await client.readUntil(/Upgrade: websocket\n$/);
+    client.write('GET /after HTTP/1.1\r\nConnection: close\r\n\r\n');
+    const all = (await client.waitClose()).toString('latin1');
+    assert.is(all.match(/HTTP\/1\.1 200 OK/g)?.length, 2);
+    assert.not.match(all, /101 Switching/);
+  }),
+);
+
+bad('slowloris on the headers: node:http’s header timeout closes it (408)', () =>
+  withEcho({ headerTimeoutMs: 600 }, async ({ port, logged }) => {
+    const client = await TestClient.connect(port);
+    client.write(Buffer.concat([v1(), b('GET / HTTP/1.1\r\n')]));
+    const started = Date.now();
+    const timer = setInterval(() => {
+      if (!client.closed) client.write('X-A: b\r\n');
+    }, 100);
+    try {
+      const text = (await client.waitClose(4000)).toString('latin1');
+      assert.match(text, /^HTTP\/1\.1 408 /);
+    } finally {
+      clearInterval(timer);
+    }
+    assert.ok(Date.now() - started < 3000, `closed after ${Date.now() - started} ms`);
+    assert.is(logged('http: bad request', 'warn')[0].reason, 'ERR_HTTP_REQUEST_TIMEOUT');
+  }),
+);
+
+bad('an idle keep-alive connection is closed, and close() does not wait for one', () =>
+  withEcho({ idleTimeoutMs: 1000 }, async ({ echo, port }) => {
+    const idle = await TestClient.connect(port);
+    idle.write(Buffer.concat([v1(), b(GET)]));
+    await idle.readUntil(/User-Agent: test\n$/);
+    const started = Date.now();
+    await idle.waitClose(4000);
+    assert.ok(Date.now() - started < 3500, `closed after ${Date.now() - started} ms`);
+    const kept = await TestClient.connect(port);
+    kept.write(Buffer.concat([v1(), b(GET)]));
+    await kept.readUntil(/User-Agent: test\n$/);
+    const closing = Date.now();
+    await echo.close(10_000);
+    assert.ok(Date.now() - closing < 1000, `close took ${Date.now() - closing} ms`);
+    assert.ok(kept.closed || (await kept.waitClose(1000)) !== undefined);
+  }),
+);
+
+answers.run();
+bad.run();
