@@ -19,7 +19,9 @@ async function usage(): Promise<string> {
 
 A TCP echo server for the backends of AWS load balancers: it reads the PROXY protocol
 header (v1 from Classic ELB, v2 from NLB), logs the real client, then echoes every line
-until a line "q" or "Q".
+until a line "q" or "Q". A first line that is an HTTP request (curl, a browser, an HTTP
+health check) is answered over HTTP with what the server saw; --greeting tells a telnet
+client the same in one line before the echo.
 
 Commands:
   serve           run the echo server (the default)

@@ -7,6 +7,7 @@ import { createLogger, FdSink, isJournal, type Logger, LEVELS, LOG_FORMATS } fro
 import {
   duration,
   durationText,
+  flag,
   integer,
   isSettingError,
   oneOf,
@@ -98,6 +99,20 @@ export const serveOptions = withEnv({
     'none' as 'none' | 'upper',
     oneOf(['none', 'upper']),
   ),
+  // A switch: no value.
+  greeting: {
+    flag: 'greeting',
+    help: 'before any echo, tell each client in one line who the server saw (client, balancer, PROXY header)',
+    default: false,
+    parse: flag,
+  },
+  http: option(
+    'http',
+    'MODE',
+    'auto: a connection whose first line is an HTTP/1.x request gets HTTP answers with what the server saw; off: echo it',
+    'auto' as 'auto' | 'off',
+    oneOf(['auto', 'off']),
+  ),
   logLevel: option(
     'log-level',
     'LEVEL',
@@ -173,6 +188,8 @@ export function toConfig(
       maxConnections: connectionBudget?.maxConnections ?? Number(values.maxConnections),
       transform: values.transform,
       engine: engine.engine.name,
+      greeting: values.greeting,
+      http: values.http,
     }),
     engine: engine.engine.name,
     engineFallback: engine.fallback,

@@ -19,6 +19,14 @@ test('only the serve options given become variables, with the text as typed', ()
     [['ELB_PROXY_ECHO_PORT', '0080']],
   );
   assert.equal([...givenAsVariables(serveOptions, [])], []);
+  // A switch becomes a variable that serve reads as on.
+  assert.equal(
+    [...givenAsVariables(serveOptions, ['--greeting', '--http', 'off'])],
+    [
+      ['ELB_PROXY_ECHO_GREETING', 'true'],
+      ['ELB_PROXY_ECHO_HTTP', 'off'],
+    ],
+  );
 });
 
 test('install with a bad option exits 2 with a one-line reason', async () => {

@@ -469,6 +469,36 @@ output(
     assert.match(bad.stderr, /--engine/);
   },
 );
+output('--greeting (or its variable) greets; --http off echoes a request line', async () => {
+  for (const [args, env] of [
+    [['--greeting'], {}],
+    [[], { ELB_PROXY_ECHO_GREETING: '1' }],
+  ] as const) {
+    const { child, match } = await startCli([...LOOPBACK, ...args], /port (\d+)/, env);
+    try {
+      const client = await TestClient.connect(Number(match[1]));
+      client.write(Buffer.concat([v1(), Buffer.from('hi\n')]));
+      assert.match(
+        await client.readUntil(/hi\n$/),
+        /^elb-proxy-echo on .+: you are 54\.222\.152\.163:45418 \(PROXY v1 from .+\r\nhi\n$/,
+      );
+      client.destroy();
+    } finally {
+      child.kill('SIGKILL');
+    }
+  }
+  const { child, match } = await startCli([...LOOPBACK, '--http', 'off'], /port (\d+)/, {
+    ELB_PROXY_ECHO_HTTP: 'auto', // the flag wins
+  });
+  try {
+    const client = await TestClient.connect(Number(match[1]));
+    client.write(Buffer.concat([v1(), Buffer.from('GET / HTTP/1.1\r\n')]));
+    assert.is((await client.readBytes(16)).toString(), 'GET / HTTP/1.1\r\n');
+    client.destroy();
+  } finally {
+    child.kill('SIGKILL');
+  }
+});
 
 output.run();
 
