@@ -9,6 +9,9 @@
 // Everything is bounded: connection attempts in flight (`maxConnecting`, each until its first
 // echo), the wait for any echo, connect or close (`timeoutMs`, checked by one sweep timer rather
 // than a timer per line), and the run itself (the caller stops it).
+//
+// A server started with --greeting sends one line `elb-proxy-echo …` before the first echo: a
+// client skips it (an echo of ours starts with a digit, never with that text).
 import net from 'node:net';
 import { headerFor, type HeaderKind, sourceAddress } from './addresses.ts';
 import { copyCounters, countersSince, emptyCounters, type Counters } from './counters.ts';
@@ -47,6 +50,11 @@ export interface GeneratorReport {
 const CR = 0x0d;
 const LF = 0x0a;
 const QUIT = Buffer.from('q\r\n');
+/** How a greeting line starts; the whole line (to its LF) is at most GREETING_MAX bytes. */
+const GREETING = Buffer.from('elb-proxy-echo ');
+const GREETING_MAX = 4096;
+/** Client.greeting once no greeting can come any more. */
+const NO_GREETING = -1;
 const SWEEP_MS = 250;
 /**
  * One read buffer for every client socket of this process (`onread`): each read is checked
@@ -230,6 +238,8 @@ class Client {
   readonly digits: number;
   /** Bytes of the current line's echo verified so far; -1 while no echo is expected. */
   matched = -1;
+  /** Bytes of a greeting seen so far; NO_GREETING once the first echo byte or the greeting's LF came. */
+  greeting = 0;
   /** When the current wait began (connect, line sent, or q sent), for latency and timeouts. */
   since = 0;
   connectedAt = 0;
@@ -322,6 +332,11 @@ class Client {
   // Hot path: compare each received byte (the first `n` of the shared buffer) with the line sent;
   // exactly one line is outstanding.
   #onData(n: number): void {
+    let from = 0;
+    if (this.greeting !== NO_GREETING) {
+      from = this.#skipGreeting(READ_BUFFER, n);
+      if (from === n) return;
+    }
     if (this.matched < 0) {
       // The raw-echo baseline echoes our `q` before it sees the end of input: not a wrong echo.
       if (!this.quitting && !this.failed) this.fail('wrong-echo');
@@ -330,7 +345,7 @@ class Client {
     const line = this.line;
     const chunk = READ_BUFFER;
     let m = this.matched;
-    for (let i = 0; i < n; i++) {
+    for (let i = from; i < n; i++) {
       if (chunk[i] !== line[m]) {
         this.fail('wrong-echo');
         return;
@@ -346,6 +361,28 @@ class Client {
       }
     }
     this.matched = m;
+  }
+
+  /** Reads past a greeting in chunk[0, n) at the start of the connection; returns where the echo begins. */
+  #skipGreeting(chunk: Buffer, n: number): number {
+    let seen = this.greeting;
+    for (let i = 0; i < n; i++, seen++) {
+      const byte = chunk[i];
+      if (seen < GREETING.length ? byte === GREETING[seen] : byte !== LF && seen < GREETING_MAX)
+        continue;
+      if (seen === 0) {
+        this.greeting = NO_GREETING; // no greeting: the echo starts here
+        return i;
+      }
+      if (seen >= GREETING.length && byte === LF) {
+        this.greeting = NO_GREETING; // the greeting's end: the echo starts after it
+        return i + 1;
+      }
+      this.fail('wrong-echo'); // began like a greeting and is none, or never ends
+      return n;
+    }
+    this.greeting = seen;
+    return n;
   }
 
   #echoed(): void {
