@@ -469,6 +469,7 @@ output(
     assert.match(bad.stderr, /--engine/);
   },
 );
+
 output('--greeting (or its variable) greets; --http off echoes a request line', async () => {
   for (const [args, env] of [
     [['--greeting'], {}],
