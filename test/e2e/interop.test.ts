@@ -84,6 +84,20 @@ test.before(async () => {
         send: 'v2',
         check: { send: 'health\r\n', expect: 'no-such-reply' },
       },
+      // HTTP health checks (v2 LOCAL header, then GET /health) on the echo port: be8 must stay
+      // up; be9 expects a status our server never answers, the control that "down" is seen.
+      {
+        bind: '10.71.1.1:7303',
+        server: SERVER,
+        send: 'v2',
+        httpCheck: { path: '/health', status: 200 },
+      },
+      {
+        bind: '10.71.1.1:7304',
+        server: SERVER,
+        send: 'v2',
+        httpCheck: { path: '/health', status: 404 },
+      },
       // The shipped executable (see its test), with two workers.
       {
         bind: '10.71.1.1:7401',
@@ -277,6 +291,60 @@ test('HAProxy health checks (v2 LOCAL) are answered and logged as health checks'
   assert.not.ok(
     /Server be6\/s6 is DOWN/.test(haproxy.output()),
     `HAProxy saw our server fail its checks:\n${haproxy.output()}`,
+  );
+});
+
+/** curl in `ns` with `args`; resolves with what it printed (headers and body with -i). */
+function curl(ns: Netns, args: readonly string[]): Promise<string> {
+  const child = ns.spawn('curl', ['-sS', '-i', '--max-time', '5', ...args], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  return collect(child, null, 5000).then((out) => out.toString('latin1'));
+}
+
+test('curl --haproxy-protocol http://server/: 200 with what the server saw, one http log line', async () => {
+  const port = ++sourcePort;
+  const out = await curl(balancer, [
+    '--haproxy-protocol',
+    '--interface',
+    '10.71.2.9',
+    '--local-port',
+    String(port),
+    `http://${SERVER}/proof?x=1`,
+  ]);
+  assert.match(out, /^HTTP\/1\.1 200 OK\r\n/);
+  assert.match(out, new RegExp(`\nclient: +10\\.71\\.2\\.9:${port}\n`));
+  assert.match(out, /\nproxy: +v1 PROXY TCP4\n/);
+  assert.match(out, /\nrequest: +GET \/proof\?x=1 HTTP\/1\.1\n/);
+  await server.waitFor(new RegExp(`"msg":"http","client":"10\\.71\\.2\\.9:${port}"`), 3000);
+  const line = logLines(server.output()).find(
+    (l) => l.msg === 'http' && l.client === `10.71.2.9:${port}`,
+  )!;
+  assert.equal([line.method, line.path, line.status], ['GET', '/proof?x=1', 200]);
+});
+
+test('curl from the client machine through HAProxy send-proxy-v2: JSON names the real client', async () => {
+  const port = ++sourcePort;
+  const out = await curl(client, [
+    '--local-port',
+    String(port),
+    '-H',
+    'Accept: application/json',
+    'http://10.71.1.1:7002/',
+  ]);
+  assert.match(out, /^HTTP\/1\.1 200 OK\r\n/);
+  const json = JSON.parse(out.slice(out.indexOf('\r\n\r\n') + 4));
+  assert.is(json.client, `10.71.1.2:${port}`);
+  assert.ok(String(json.peer).startsWith('10.71.2.1:'), `peer ${json.peer}: the balancer`);
+  assert.equal([json.proxy.version, json.proxy.command], [2, 'proxy']);
+});
+
+test('HAProxy option httpchk with send-proxy-v2: the HTTP health check passes', async () => {
+  const haproxy = peers[0];
+  await haproxy.waitFor(/Server be9\/s9 is DOWN/, 3000); // the control: a failing check is seen
+  assert.not.ok(
+    /Server be8\/s8 is DOWN/.test(haproxy.output()),
+    `HAProxy saw our server fail its HTTP checks:\n${haproxy.output()}`,
   );
 });
 

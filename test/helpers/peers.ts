@@ -151,6 +151,11 @@ export interface HaproxyListener {
    * the reply to contain `expect`. HAProxy logs `Server beN/sN is DOWN` when one fails.
    */
   readonly check?: { readonly send: string; readonly expect: string };
+  /**
+   * HTTP health checks every 200 ms (`option httpchk`): `GET path`, expecting `status`. With
+   * send-proxy-v2 they carry a LOCAL header, as an NLB's HTTP health checks do.
+   */
+  readonly httpCheck?: { readonly path: string; readonly status: number };
 }
 
 /** HAProxy configuration (TCP mode, logs on stdout) with one frontend/backend per listener. */
@@ -179,7 +184,13 @@ export function haproxyConfig(listeners: readonly HaproxyListener[]): string {
         `  tcp-check send ${JSON.stringify(l.check.send)}`,
         `  tcp-check expect string ${l.check.expect}`,
       );
-    const check = l.check !== undefined ? ' check inter 200ms fall 1 rise 1' : '';
+    if (l.httpCheck !== undefined)
+      lines.push(
+        `  option httpchk GET ${l.httpCheck.path}`,
+        `  http-check expect status ${l.httpCheck.status}`,
+      );
+    const checked = l.check !== undefined || l.httpCheck !== undefined;
+    const check = checked ? ' check inter 200ms fall 1 rise 1' : '';
     lines.push(`  server s${i} ${l.server}${send}${options}${check}`);
   });
   return `${lines.join('\n')}\n`;
