@@ -2,14 +2,8 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { hostname } from 'node:os';
-import {
-  awsVpcEndpointTlv,
-  buildProxyHeader,
-  TLV_TYPE,
-  textTlv,
-} from '../../src/protocol/index.ts';
 import { TestClient } from '../helpers/socket.ts';
-import { v1, withEcho } from './harness.ts';
+import { v1, v2PrivateLink, withEcho } from './harness.ts';
 
 const b = (s: string) => Buffer.from(s, 'latin1');
 const V1_GREETING = `elb-proxy-echo on ${hostname()}: you are 54.222.152.163:45418 (PROXY v1 from 127.0.0.1:`;
@@ -55,18 +49,7 @@ greeting('--http off: the greeting goes at once, and a request line is echoed af
 
 greeting('v2 with TLVs names the VPC endpoint, authority and ALPN', () =>
   withEcho({ greeting: true }, async ({ port }) => {
-    const header = buildProxyHeader({
-      version: 2,
-      command: 'proxy',
-      protocol: 'TCP4',
-      source: { address: '203.0.113.9', port: 50000 },
-      destination: { address: '10.0.0.5', port: 5000 },
-      tlvs: [
-        awsVpcEndpointTlv('vpce-08d2bf15fefb1a2fa'),
-        textTlv(TLV_TYPE.AUTHORITY, 'echo.example.com'),
-        textTlv(TLV_TYPE.ALPN, 'h2'),
-      ],
-    });
+    const header = v2PrivateLink();
     const client = await TestClient.connect(port);
     client.write(Buffer.concat([header, b('x\n')]));
     const text = await client.readUntil(/x\n$/);

@@ -4,12 +4,15 @@
 // The engine comes from ELB_PROXY_ECHO_ENGINE, as for the CLI the suites also start (uv when
 // unset): `npm test` runs the server suites once per engine.
 import {
+  awsVpcEndpointTlv,
   buildProxyHeader,
   createEchoServer,
   createLogger,
   type EchoServer,
   type EchoServerOptions,
   type Level,
+  TLV_TYPE,
+  textTlv,
 } from '../../src/index.ts';
 import { MemorySink } from '../../src/log.ts';
 import { ENGINE_CHOICES, type EngineChoice, pickEngine } from '../../src/server/engine.ts';
@@ -93,6 +96,24 @@ export function v2(client = '2001:db8::1', clientPort = 443): Buffer {
       },
       { crc32c: true },
     ),
+  );
+}
+
+/** A v2 header as an NLB sends it for PrivateLink traffic: VPC endpoint, authority and ALPN TLVs. */
+export function v2PrivateLink(): Buffer {
+  return Buffer.from(
+    buildProxyHeader({
+      version: 2,
+      command: 'proxy',
+      protocol: 'TCP4',
+      source: { address: '203.0.113.9', port: 50000 },
+      destination: { address: '10.0.0.5', port: 5000 },
+      tlvs: [
+        awsVpcEndpointTlv('vpce-08d2bf15fefb1a2fa'),
+        textTlv(TLV_TYPE.AUTHORITY, 'echo.example.com'),
+        textTlv(TLV_TYPE.ALPN, 'h2'),
+      ],
+    }),
   );
 }
 

@@ -2,15 +2,9 @@
 // node:http, which answers every request on it with what the backend saw.
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import {
-  awsVpcEndpointTlv,
-  buildProxyHeader,
-  TLV_TYPE,
-  textTlv,
-} from '../../src/protocol/index.ts';
 import { renderMetrics } from '../../src/server/metrics.ts';
 import { TestClient } from '../helpers/socket.ts';
-import { eventually, v1, v2Local, withEcho } from './harness.ts';
+import { eventually, v1, v2Local, v2PrivateLink, withEcho } from './harness.ts';
 
 const GET = 'GET /hello?x=1 HTTP/1.1\r\nHost: my-nlb:5000\r\nUser-Agent: test\r\n\r\n';
 const b = (s: string) => Buffer.from(s, 'latin1');
@@ -69,14 +63,7 @@ answers('v1 + GET: 200 text/plain with the real client, the balancer and the req
 
 answers('JSON for Accept: application/json and for ?format=json', () =>
   withEcho({}, async ({ port }) => {
-    const header = buildProxyHeader({
-      version: 2,
-      command: 'proxy',
-      protocol: 'TCP4',
-      source: { address: '203.0.113.9', port: 50000 },
-      destination: { address: '10.0.0.5', port: 80 },
-      tlvs: [awsVpcEndpointTlv('vpce-0abc'), textTlv(TLV_TYPE.ALPN, 'http/1.1')],
-    });
+    const header = v2PrivateLink();
     for (const request of [
       'GET / HTTP/1.1\r\nAccept: application/json\r\nConnection: close\r\n\r\n',
       'GET /?format=json HTTP/1.0\r\n\r\n',
@@ -88,7 +75,11 @@ answers('JSON for Accept: application/json and for ?format=json', () =>
       assert.is(headers['content-type'], 'application/json');
       const json = JSON.parse(body);
       assert.is(json.client, '203.0.113.9:50000');
-      assert.equal(json.proxy.tlvs, { vpcEndpointId: 'vpce-0abc', alpn: 'http/1.1' });
+      assert.equal(json.proxy.tlvs, {
+        vpcEndpointId: 'vpce-08d2bf15fefb1a2fa',
+        authority: 'echo.example.com',
+        alpn: 'h2',
+      });
       assert.is(json.request.line, request.slice(0, request.indexOf('\r\n')));
     }
   }),
