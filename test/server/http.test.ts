@@ -54,6 +54,9 @@ answers('v1 + GET: 200 text/plain with the real client, the balancer and the req
       ['54.222.152.163:45418', 'GET', '/hello?x=1', 200],
     );
     assert.equal(echo.metrics.http, { 200: 1 });
+    // The connection left the echo path but is counted until its socket closes.
+    await eventually(() => echo.connectionCount === 0, 'the connection counted as closed');
+    assert.is(echo.metrics.connectionsOpen, 0);
     assert.match(
       renderMetrics(echo.metrics.snapshot(), null),
       /_http_requests_total\{status="200"\} 1\n/,
