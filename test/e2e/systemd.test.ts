@@ -9,11 +9,13 @@ import { fileURLToPath } from 'node:url';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { Container, sleep } from './container.ts';
+import { TestClient } from '../helpers/socket.ts';
 import {
   assertEchoes,
   assertProxyEcho,
   CLAIMED_CLIENT,
   openProxyConnection,
+  proxyHeader,
 } from './proxy-echo.ts';
 
 const EXE = fileURLToPath(new URL('../../dist/elb-proxy-echo-linux-x64', import.meta.url));
@@ -296,6 +298,31 @@ it('install (and install again: an upgrade) and uninstall, as a user runs them',
     assert.not.ok(box.exists(path), `${path} removed`);
   }
   assert.ok(await refused(box.address, 5002), 'nothing listens any more');
+});
+
+it('install --greeting: the service greets a telnet client and answers HTTP on the same port', async () => {
+  box.check(['/root/elb-proxy-echo-linux-x64', 'install', '--port', '5003', '--greeting']);
+  await assertStaysActive();
+  assert.match(
+    box.check(['cat', '/etc/default/elb-proxy-echo']),
+    /^ELB_PROXY_ECHO_GREETING=true$/m,
+  );
+  const telnet = await TestClient.connect(5003, box.address);
+  try {
+    telnet.write(Buffer.concat([proxyHeader(1, 5003), Buffer.from('hi\r\n')]));
+    assert.match(
+      await telnet.readUntil(/hi\r\n$/),
+      /^elb-proxy-echo on .+: you are 203\.0\.113\.7:40001 \(PROXY v1 from .+\r\nhi\r\n$/,
+    );
+  } finally {
+    telnet.destroy();
+  }
+  const http = await TestClient.connect(5003, box.address);
+  http.write(Buffer.concat([proxyHeader(2, 5003), Buffer.from('GET /health HTTP/1.0\r\n\r\n')]));
+  const answer = (await http.waitClose()).toString('latin1');
+  assert.match(answer, /^HTTP\/1\.1 200 OK\r\n/);
+  assert.match(answer, /\nclient: +203\.0\.113\.8:40002\n/);
+  box.check(['/usr/local/bin/elb-proxy-echo', 'uninstall']);
 });
 
 it('socket activation: systemd listens on port 80, the unprivileged service (2 workers) starts on the first connection, also with PrivateNetwork=yes', async () => {
