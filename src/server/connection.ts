@@ -326,11 +326,14 @@ function open(conn: Connection, header: ProxyHeader | null): void {
 }
 
 function echo(conn: Connection, chunk: Buffer): void {
-  if (conn.flags & FIRST_LINE && firstLine(conn, chunk)) return;
   const { ctx, transport } = conn;
   const carried = conn.pending;
   scanLines(chunk, carried, ctx.maxLine, scan);
   const { end, lines, stop } = scan;
+  // The first line after the header is complete (or refused): HTTP, or the echo begins.
+  if (conn.flags & FIRST_LINE && (lines > 0 || stop !== STOP_NONE)) {
+    if (firstLine(conn, chunk, lines > 0)) return;
+  }
   if (lines > 0) {
     if (ctx.logger.debugEnabled) logData(conn, carried, chunk.subarray(0, end));
     if (ctx.upper) {
@@ -377,22 +380,16 @@ function echo(conn: Connection, chunk: Buffer): void {
 }
 
 /**
- * The first line after the header, once its LF is in `chunk`: an HTTP request line hands the
+ * The first line after the header has ended in `chunk` (`complete`: within --max-line; else
+ * it is `q` or too long, for the echo path to act on): an HTTP request line hands the
  * connection to node:http (true: nothing left to echo); otherwise the greeting, if owed, goes
- * out before the echo. A line over --max-line is left to the echo path, which refuses it.
+ * out before the echo.
  */
-function firstLine(conn: Connection, chunk: Buffer): boolean {
-  const lf = chunk.indexOf(LF);
-  if (lf === -1) return false;
+function firstLine(conn: Connection, chunk: Buffer, complete: boolean): boolean {
   conn.flags &= ~FIRST_LINE;
-  const { ctx } = conn;
-  const carried = conn.pending;
-  if (
-    ctx.http !== null &&
-    (carried?.length ?? 0) + lf <= ctx.maxLine + 1 &&
-    isHttpRequestLine(carried, chunk, lf)
-  ) {
-    toHttp(conn, ctx.http, chunk);
+  const { http } = conn.ctx;
+  if (complete && http !== null && isHttpRequestLine(conn.pending, chunk, chunk.indexOf(LF))) {
+    toHttp(conn, http, chunk);
     return true;
   }
   if (conn.flags & GREET) greet(conn);

@@ -83,6 +83,16 @@ greeting('an HTTP client gets no greeting in front of its answer', () =>
   }),
 );
 
+greeting('q as the first line: the greeting, then the close', () =>
+  withEcho({ greeting: true }, async ({ port }) => {
+    const client = await TestClient.connect(port);
+    client.write(Buffer.concat([v1(), b('q\r\n')]));
+    const text = (await client.waitClose()).toString('latin1');
+    assert.ok(text.startsWith(V1_GREETING), text);
+    assert.is(text.indexOf('\n'), text.length - 1, 'nothing after the greeting');
+  }),
+);
+
 greeting('off by default: the echo is byte for byte', () =>
   withEcho({}, async ({ port }) => {
     const client = await TestClient.connect(port);
