@@ -60,7 +60,10 @@ const ECHO = 1;
 const CLOSING = 2;
 const HTTP = 3; // handed to node:http: its timeouts apply, not the sweep's
 
-/** A greeting owed while HTTP is possible goes out after this much silence after the header. */
+/**
+ * A greeting owed while HTTP is possible goes out after this much silence after the header
+ * (the sweep checks it, so up to one sweep period later).
+ */
 const GREETING_WAIT_MS = 250;
 const LF = 0x0a;
 
