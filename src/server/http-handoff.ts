@@ -118,7 +118,17 @@ function onRequest(
     if (received > limit && !res.headersSent) tooLarge(req, res, limit);
   });
   req.once('end', () => {
-    if (!res.headersSent) answer(req, res, seen.view);
+    if (res.headersSent) return;
+    try {
+      answer(req, res, seen.view);
+    } catch (error) {
+      // Only a bug gets here: it costs this connection, never the process and its other clients.
+      options.logger.error('internal error; connection closed', {
+        client: seen.view.client,
+        error: error instanceof Error ? (error.stack ?? error.message) : String(error),
+      });
+      req.socket.destroy();
+    }
   });
 }
 

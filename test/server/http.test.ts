@@ -331,5 +331,27 @@ bad('an idle keep-alive connection is closed, and close() does not wait for one'
   }),
 );
 
+bad('property: random bytes after a request line never take the server down', () =>
+  withEcho({ headerTimeoutMs: 1000 }, async ({ echo, port }) => {
+    let seed = 11;
+    const next = () => {
+      seed = (seed * 1103515245 + 12345) & 0x7fffffff;
+      return seed;
+    };
+    for (let round = 0; round < 60; round++) {
+      const garbage = Buffer.alloc(next() % 300);
+      for (let i = 0; i < garbage.length; i++) garbage[i] = next() & 0xff;
+      const client = await TestClient.connect(port);
+      client.write(Buffer.concat([v1(), b('GET /fuzz HTTP/1.1\r\n'), garbage]));
+      client.socket.end();
+      await client.waitClose(4000);
+    }
+    // Still serving, and nothing left open.
+    const text = await exchange(port, Buffer.concat([v1(), b('GET / HTTP/1.0\r\n\r\n')]));
+    assert.is(response(text).status, 200);
+    await eventually(() => echo.connectionCount === 0, 'every connection closed');
+  }),
+);
+
 answers.run();
 bad.run();
