@@ -4,7 +4,8 @@
 
 /**
  * C0 controls, DEL and C1 controls, the Unicode line and paragraph separators, the bidi
- * embeddings, overrides and isolates, and the backslash itself (so an escape is never ambiguous).
+ * marks, embeddings, overrides and isolates, and the backslash itself (so an escape is never
+ * ambiguous).
  */
 function unsafe(code: number): boolean {
   return (
@@ -13,6 +14,9 @@ function unsafe(code: number): boolean {
     code === 0x5c ||
     code === 0x2028 ||
     code === 0x2029 ||
+    code === 0x061c ||
+    code === 0x200e ||
+    code === 0x200f ||
     (code >= 0x202a && code <= 0x202e) ||
     (code >= 0x2066 && code <= 0x2069)
   );

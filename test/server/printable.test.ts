@@ -16,11 +16,12 @@ test('controls, line breakers and bidi overrides become escapes; a backslash is 
   assert.is(printable('a\u2028b\u2029c'), 'a\\u2028b\\u2029c');
   assert.is(printable('\u202egnp.exe'), '\\u202egnp.exe');
   assert.is(printable('\u2066x\u2069'), '\\u2066x\\u2069');
+  assert.is(printable('a\u200fb\u061c'), 'a\\u200fb\\u061c');
   assert.is(printable('C:\\u001b'), 'C:\\\\u001b');
 });
 
 test('property: a character comes out as itself exactly when it is not one to escape', () => {
-  const escaped = new Set<number>([0x5c, 0x2028, 0x2029]);
+  const escaped = new Set<number>([0x5c, 0x2028, 0x2029, 0x061c, 0x200e, 0x200f]);
   const range = (from: number, to: number) => {
     for (let code = from; code <= to; code++) escaped.add(code);
   };
