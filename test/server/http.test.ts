@@ -303,6 +303,11 @@ bad('slowloris on the headers: node:http’s header timeout closes it (408)', ()
       if (!client.closed) client.write('X-A: b\r\n');
     }, 100);
     try {
+      // Meanwhile another client is echoed as usual.
+      const other = await TestClient.connect(port);
+      other.write(Buffer.concat([v1(), b('still here\r\n')]));
+      assert.is((await other.readBytes(12)).toString(), 'still here\r\n');
+      other.destroy();
       const text = (await client.waitClose(4000)).toString('latin1');
       assert.match(text, /^HTTP\/1\.1 408 /);
     } finally {
