@@ -3,11 +3,11 @@
 //
 //   elb-proxy-echo on ip-10-0-11-239: you are 54.222.152.163:45418 (PROXY v1 from 10.0.11.239:36921); lines come back, q quits
 import { type BackendView, tlvPhrases } from './backend-view.ts';
-import { printable } from './printable.ts';
+import { escapeText } from '../log-escape.ts';
 
 export function greetingLine(view: BackendView, upper = false): string {
   const echo = upper ? 'lines come back in upper case' : 'lines come back';
-  return printable(
+  return escapeText(
     `elb-proxy-echo on ${view.server}: you are ${view.client} (${proxyPhrase(view)}); ${echo}, q quits`,
   ).concat('\r\n');
 }

@@ -1,7 +1,7 @@
 // The body of an HTTP answer: what the backend saw, as text for a terminal or a browser, or as
 // JSON for scripts (`Accept: application/json` or `?format=json`).
 import type { BackendView, SslView, TlvView } from './backend-view.ts';
-import { printable } from './printable.ts';
+import { escapeText } from '../log-escape.ts';
 
 /** The request as node:http received it: request line parts and the headers in order. */
 export interface RequestSeen {
@@ -60,7 +60,7 @@ export function renderText(view: BackendView, request: RequestSeen): string {
   lines.push('headers:');
   for (let i = 0; i + 1 < request.rawHeaders.length; i += 2)
     lines.push(`  ${request.rawHeaders[i]}: ${request.rawHeaders[i + 1]}`);
-  return `${lines.map(printable).join('\n')}\n`;
+  return `${lines.map(escapeText).join('\n')}\n`;
 }
 
 function requestLine(request: RequestSeen): string {

@@ -145,7 +145,7 @@ greeting('control bytes from the balancer are escaped: still exactly one line', 
   });
   const line = greetingLine(view(evil));
   assert.is(line.indexOf('\n'), line.length - 1);
-  assert.ok(line.includes('authority a\\u000d\\u000afake line\\u001b[2J\\u202e'), line);
+  assert.ok(line.includes('authority a\\r\\nfake line\\u001b[2J\\u202e'), line);
 });
 
 const answers = suite('HTTP answer bodies');
