@@ -7,9 +7,16 @@ import { escapeText } from '../log-escape.ts';
 
 export function greetingLine(view: BackendView, upper = false): string {
   const echo = upper ? 'lines come back in upper case' : 'lines come back';
-  return escapeText(
-    `elb-proxy-echo on ${view.server}: you are ${view.client} (${proxyPhrase(view)}); ${echo}, q quits`,
-  ).concat('\r\n');
+  const line = `elb-proxy-echo on ${view.server}: you are ${view.client} (${proxyPhrase(view)}); ${echo}, q quits`;
+  return `${asciiOnly(escapeText(line))}\r\n`;
+}
+
+/**
+ * Anything beyond ASCII as `\uXXXX` as well: the line goes out as one-byte text (Transport's
+ * writeText), and a TLV may carry any UTF-8.
+ */
+function asciiOnly(text: string): string {
+  return text.replace(/[^ -~]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
 
 /** What the header said, in a few words. */

@@ -146,6 +146,9 @@ greeting('control bytes from the balancer are escaped: still exactly one line', 
   const line = greetingLine(view(evil));
   assert.is(line.indexOf('\n'), line.length - 1);
   assert.ok(line.includes('authority a\\r\\nfake line\\u001b[2J\\u202e'), line);
+  // Beyond ASCII too: the line is written as one-byte text.
+  const utf8 = parsed({ ...tcp4Init(), tlvs: [textTlv(TLV_TYPE.AUTHORITY, 'zürich.東京')] });
+  assert.ok(greetingLine(view(utf8)).includes('authority z\\u00fcrich.\\u6771\\u4eac)'));
 });
 
 const answers = suite('HTTP answer bodies');
