@@ -128,6 +128,10 @@ export function withEnv<S extends OptionTable>(table: S): S {
   return out as S;
 }
 
+/** Widest line of --help: descriptions wrap under themselves (a hanging indent) to fit. */
+export const HELP_WIDTH = 100;
+const FLAG_COLUMN = 30;
+
 /** Help text for a table: one entry per option with its variable and default. */
 export function formatOptions(table: OptionTable): string {
   const rows: string[] = [];
@@ -139,9 +143,39 @@ export function formatOptions(table: OptionTable): string {
     const extra: string[] = [];
     if (option.env) extra.push(`env ${option.env}`);
     if (option.value !== undefined) extra.push(`default ${showDefault(option.default)}`);
-    rows.push(`  ${flag.padEnd(30)} ${option.help}${extra.length ? ` [${extra.join(', ')}]` : ''}`);
+    // `[env NAME, default X]` breaks only after its commas: a name never parts from its label.
+    const words = option.help.split(' ');
+    if (extra.length) words.push(...`[${extra.join(', ')}]`.split(/(?<=,) /));
+    rows.push(hangingRow(`  ${flag.padEnd(FLAG_COLUMN)} `, words));
   }
   return rows.join('\n');
+}
+
+/**
+ * `head` then `words` wrapped so no line passes HELP_WIDTH, each continuation indented to where
+ * the text starts. A word longer than the room left stands alone on its line; a flag wider than
+ * its column puts the text on the next line instead of pushing it right.
+ */
+function hangingRow(head: string, words: readonly string[]): string {
+  const indent = ' '.repeat(FLAG_COLUMN + 3);
+  const lines: string[] = [];
+  let line = head;
+  if (head.length > indent.length) {
+    lines.push(head.trimEnd());
+    line = indent;
+  }
+  let empty = true;
+  for (const word of words) {
+    if (!empty && line.length + 1 + word.length > HELP_WIDTH) {
+      lines.push(line);
+      line = indent;
+      empty = true;
+    }
+    line += empty ? word : ` ${word}`;
+    empty = false;
+  }
+  lines.push(line);
+  return lines.join('\n');
 }
 
 function showDefault(value: unknown): string {

@@ -33,6 +33,21 @@ test('--help after a command or among options shows the help too (the usage read
   }
 });
 
+test('every --help fits in 100 columns (serve, install, bench, bench merge)', async () => {
+  for (const args of [
+    ['--help'],
+    ['install', '--help'],
+    ['bench', '--help'],
+    ['bench', 'merge', '--help'],
+  ]) {
+    const { code, stdout } = await runCli(args);
+    assert.is(code, 0, args.join(' '));
+    assert.match(stdout, /--/, args.join(' '));
+    for (const line of stdout.split('\n'))
+      assert.ok(line.length <= 100, `${args.join(' ')}: ${line.length} columns: ${line}`);
+  }
+});
+
 test('an unknown flag exits 2 with a one-line reason', async () => {
   const { code, stdout, stderr } = await runCli(['--frobnicate']);
   assert.is(code, 2);

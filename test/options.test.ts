@@ -7,6 +7,7 @@ import {
   envName,
   flag,
   formatOptions,
+  HELP_WIDTH,
   integer,
   type OptionTable,
   parseOptions,
@@ -122,6 +123,31 @@ test('formatOptions: one row per option with its variable and default (none for 
       '      --dry-run                  only say what would be done [env ELB_PROXY_ECHO_DRY_RUN]',
     ].join('\n'),
   );
+});
+
+test('formatOptions: a long description wraps at HELP_WIDTH under itself, [env …, default …] kept whole', () => {
+  const long = {
+    maxThings: {
+      flag: 'max-things',
+      env: envName('max-things'),
+      value: 'N',
+      help: Array.from({ length: 40 }, (_, i) => `word${i}`).join(' '),
+      default: 7,
+      parse: integer(0, 9),
+    },
+  };
+  const lines = formatOptions(long).split('\n');
+  assert.is(HELP_WIDTH, 100);
+  assert.ok(lines.length > 2, 'the description takes several lines');
+  for (const line of lines) assert.ok(line.length <= HELP_WIDTH, `${line.length}: ${line}`);
+  assert.ok(lines[0].startsWith(`  ${'    --max-things N'.padEnd(30)} word0 word1 `), lines[0]);
+  for (const line of lines.slice(1)) assert.ok(/^ {33}\S/.test(line), `hanging indent: ${line}`);
+  // Every word is there once, in order; the bracket breaks only after its comma.
+  assert.is(
+    lines.map((line) => line.slice(33)).join(' '),
+    `${long.maxThings.help} [env ELB_PROXY_ECHO_MAX_THINGS, default 7]`,
+  );
+  assert.not.match(formatOptions(long), /\[env\n/);
 });
 
 test('durationText keeps the text; zero is refused only where a zero time makes no sense', () => {
