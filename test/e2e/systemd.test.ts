@@ -1,5 +1,5 @@
 // The built x64 executable under a real systemd (a Debian container, see container.ts): the
-// README's install steps, PROXY v1/v2 connections from outside, the journal, the hardening
+// docs/systemd.md's install steps, PROXY v1/v2 connections from outside, the journal, the hardening
 // score, restart after SIGKILL, draining stop, --workers, install/uninstall, socket activation.
 // Needs root (namespaces, nspawn); without it every case is reported as skipped.
 import { createHash } from 'node:crypto';
@@ -22,7 +22,7 @@ const EXE = fileURLToPath(new URL('../../dist/elb-proxy-echo-linux-x64', import.
 const SERVICE_FILE = fileURLToPath(
   new URL('../../systemd/elb-proxy-echo.service', import.meta.url),
 );
-const README = fileURLToPath(new URL('../../README.md', import.meta.url));
+const GUIDE = fileURLToPath(new URL('../../docs/systemd.md', import.meta.url));
 const USER_DATA = fileURLToPath(new URL('../../deploy/user-data.sh', import.meta.url));
 const UNIT = 'elb-proxy-echo';
 const DRAIN_SECONDS = 2;
@@ -56,15 +56,15 @@ systemd.after(async () => {
   await box?.stop();
 });
 
-/** The shell block of the README's deploy section that installs the unit by hand. */
-function readmeSteps(): string {
-  const readme = readFileSync(README, 'utf8');
+/** The shell block of docs/systemd.md's deploy section that installs the unit by hand. */
+function guideSteps(): string {
+  const guide = readFileSync(GUIDE, 'utf8');
   const section =
-    /<!-- section:deploy -->([\s\S]*?)<!-- \/section:deploy -->/.exec(readme)?.[1] ?? '';
+    /<!-- section:deploy -->([\s\S]*?)<!-- \/section:deploy -->/.exec(guide)?.[1] ?? '';
   const block = [...section.matchAll(/```sh\n([\s\S]*?)```/g)]
     .map((m) => m[1])
     .find((b) => b.includes('systemctl enable --now'));
-  assert.ok(block, 'README.md section:deploy has a sh block with `systemctl enable --now`');
+  assert.ok(block, 'docs/systemd.md section:deploy has a sh block with `systemctl enable --now`');
   return block;
 }
 
@@ -128,11 +128,11 @@ function exposure(unit: string): number {
   return Number(m[1]);
 }
 
-it("the README's steps install the unit, and the service starts and stays active", async () => {
+it("docs/systemd.md's steps install the unit, and the service starts and stays active", async () => {
   box.copyIn(EXE, '/root/elb-proxy-echo-linux-x64', 0o755);
   box.copyIn(SERVICE_FILE, '/root/elb-proxy-echo.service', 0o644);
   // As root there is no sudo in a minimal image; the function stands in for it.
-  box.check(['sh', '-ec', `sudo() { "$@"; }\ncd /root\n${readmeSteps()}`]);
+  box.check(['sh', '-ec', `sudo() { "$@"; }\ncd /root\n${guideSteps()}`]);
   assert.is(show('UnitFileState'), 'enabled');
   await assertStaysActive();
 });
