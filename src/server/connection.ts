@@ -239,29 +239,7 @@ function header(conn: Connection, chunk: Buffer): void {
   }
   // Concatenate only when the header straddles reads; the usual case parses the chunk itself.
   const bytes = conn.pending === null ? chunk : Buffer.concat([conn.pending, chunk]);
-  if (ctx.policy === 'optional') {
-    const looks = startsLikeHeader(bytes);
-    if (looks === HEADER_MAYBE) {
-      conn.pending = bytes === chunk ? Buffer.from(chunk) : bytes;
-      return;
-    }
-    if (looks === HEADER_NO) {
-      conn.pending = null;
-      open(conn, null);
-      echo(conn, bytes);
-      return;
-    }
-    if (conn.flags & UNTRUSTED) {
-      const peer = peerOf(conn);
-      reject(
-        conn,
-        'untrusted',
-        `PROXY header from ${peer}, which is not in --trust`,
-        `${peer} may not send a PROXY header`,
-      );
-      return;
-    }
-  }
+  if (ctx.policy === 'optional' && !optionalHeader(conn, chunk, bytes)) return;
   const result = parseProxyHeader(bytes, ctx.parseOptions);
   if (result.status === 'incomplete') {
     // Copy a lone chunk: the read buffer behind it may be far larger than the few bytes kept.
@@ -288,6 +266,35 @@ function header(conn: Connection, chunk: Buffer): void {
     liveHeader = null;
   }
   if (conn.state === ECHO && conn.flags & FIRST_LINE) keepHeader(conn, bytes, result.length);
+}
+
+/**
+ * Under `--proxy-protocol optional`: true when `bytes` should be parsed as a header; otherwise
+ * the connection has been dealt with (kept waiting for more bytes, echoed as data, or refused).
+ */
+function optionalHeader(conn: Connection, chunk: Buffer, bytes: Buffer): boolean {
+  const looks = startsLikeHeader(bytes);
+  if (looks === HEADER_MAYBE) {
+    conn.pending = bytes === chunk ? Buffer.from(chunk) : bytes;
+    return false;
+  }
+  if (looks === HEADER_NO) {
+    conn.pending = null;
+    open(conn, null);
+    echo(conn, bytes);
+    return false;
+  }
+  if (conn.flags & UNTRUSTED) {
+    const peer = peerOf(conn);
+    reject(
+      conn,
+      'untrusted',
+      `PROXY header from ${peer}, which is not in --trust`,
+      `${peer} may not send a PROXY header`,
+    );
+    return false;
+  }
+  return true;
 }
 
 /** The first line has yet to come: the header is parsed again from a copy of its own bytes. */
@@ -329,7 +336,7 @@ function open(conn: Connection, header: ProxyHeader | null): void {
 }
 
 function echo(conn: Connection, chunk: Buffer): void {
-  const { ctx, transport } = conn;
+  const { ctx } = conn;
   const carried = conn.pending;
   scanLines(chunk, carried, ctx.maxLine, scan);
   const { end, lines, stop } = scan;
@@ -337,29 +344,7 @@ function echo(conn: Connection, chunk: Buffer): void {
   if (conn.flags & FIRST_LINE && (lines > 0 || stop !== STOP_NONE)) {
     if (firstLine(conn, chunk, lines > 0)) return;
   }
-  if (lines > 0) {
-    if (ctx.logger.debugEnabled) logData(conn, carried, chunk.subarray(0, end));
-    if (ctx.upper) {
-      if (carried !== null) upperCaseInPlace(carried, 0, carried.length);
-      upperCaseInPlace(chunk, 0, end);
-    }
-    let ok: boolean;
-    if (carried !== null) {
-      // The first line began in an earlier read: both parts go out in one write. (end > 0: the
-      // line ends in this chunk.)
-      ok = transport.write(carried, chunk.subarray(0, end));
-      conn.pending = null;
-    } else {
-      ok = transport.write(end === chunk.length ? chunk : chunk.subarray(0, end));
-    }
-    const bytes = end + (carried === null ? 0 : carried.length);
-    conn.lines += lines;
-    conn.bytes += bytes;
-    ctx.metrics.lines += lines;
-    ctx.metrics.bytes += bytes;
-    // Backpressure: stop reading from a client that does not read its echo; onDrain resumes.
-    if (!ok) transport.pause();
-  }
+  if (lines > 0) sendLines(conn, carried, chunk, end, lines);
   if (stop === STOP_QUIT) {
     conn.pending = null;
     finish(conn, 'quit');
@@ -369,17 +354,53 @@ function echo(conn: Connection, chunk: Buffer): void {
     lineTooLong(conn);
     return;
   }
-  if (end < chunk.length) {
-    // Keep the partial line (a copy, so the read buffer can go). One byte of slack: a CR may
-    // still turn out to be the line's ending.
-    const growing = lines === 0 && carried !== null;
-    const length = chunk.length - end + (growing ? carried.length : 0);
-    if (length > ctx.maxLine + 1) lineTooLong(conn);
-    else
-      conn.pending = growing
-        ? appendToPartial(carried, chunk, ctx.maxLine + 1)
-        : Buffer.from(chunk.subarray(end));
+  if (end < chunk.length) keepPartial(conn, lines === 0 ? carried : null, chunk, end);
+}
+
+/** Echoes the `lines` complete lines: `carried` (a line's start from earlier reads) + chunk[0, end). */
+function sendLines(
+  conn: Connection,
+  carried: Buffer | null,
+  chunk: Buffer,
+  end: number,
+  lines: number,
+): void {
+  const { ctx, transport } = conn;
+  if (ctx.logger.debugEnabled) logData(conn, carried, chunk.subarray(0, end));
+  if (ctx.upper) {
+    if (carried !== null) upperCaseInPlace(carried, 0, carried.length);
+    upperCaseInPlace(chunk, 0, end);
   }
+  let ok: boolean;
+  if (carried !== null) {
+    // The first line began in an earlier read: both parts go out in one write. (end > 0: the
+    // line ends in this chunk.)
+    ok = transport.write(carried, chunk.subarray(0, end));
+    conn.pending = null;
+  } else {
+    ok = transport.write(end === chunk.length ? chunk : chunk.subarray(0, end));
+  }
+  const bytes = end + (carried === null ? 0 : carried.length);
+  conn.lines += lines;
+  conn.bytes += bytes;
+  ctx.metrics.lines += lines;
+  ctx.metrics.bytes += bytes;
+  // Backpressure: stop reading from a client that does not read its echo; onDrain resumes.
+  if (!ok) transport.pause();
+}
+
+/**
+ * Keeps chunk[end..] as the start of the next line (a copy, so the read buffer can go), after
+ * `growing` when this chunk only continued it. One byte of slack: a CR may still turn out to be
+ * the line's ending.
+ */
+function keepPartial(conn: Connection, growing: Buffer | null, chunk: Buffer, end: number): void {
+  const max = conn.ctx.maxLine + 1;
+  const length = chunk.length - end + (growing === null ? 0 : growing.length);
+  if (length > max) lineTooLong(conn);
+  else
+    conn.pending =
+      growing === null ? Buffer.from(chunk.subarray(end)) : appendToPartial(growing, chunk, max);
 }
 
 /**

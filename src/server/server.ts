@@ -81,27 +81,9 @@ export const ECHO_DEFAULTS = Object.freeze({
 
 export function createEchoServer(options: EchoServerOptions = {}): EchoServer {
   const ctx = contextOf(options);
-  const { engine, fallback } =
-    typeof options.engine === 'object'
-      ? { engine: options.engine, fallback: null }
-      : pickEngine(options.engine ?? 'auto');
-  if (fallback !== null) warnFallback(ctx.logger, fallback);
+  const engine = engineOf(options.engine, ctx.logger);
   const maxConnections = options.maxConnections ?? ECHO_DEFAULTS.maxConnections;
-  const refused = countedWarning(ctx.logger, 'refused connections: --max-connections reached', {
-    limit: maxConnections,
-  });
-  const acceptFailed = countedWarning(ctx.logger, 'accept failed', {});
-  const hooks: AcceptHooks = {
-    accept: (transport) => accept(ctx, transport),
-    refused() {
-      ctx.metrics.reject('max-connections');
-      refused.add();
-    },
-    acceptFailed(code) {
-      ctx.metrics.reject('accept-error');
-      acceptFailed.add(code);
-    },
-  };
+  const hooks = acceptHooks(ctx, maxConnections);
   const newListener = () => {
     const listener = net.createServer({ noDelay: true });
     engine.adopt(listener, maxConnections, () => ctx.connections.size, hooks);
@@ -132,10 +114,40 @@ export function createEchoServer(options: EchoServerOptions = {}): EchoServer {
     close(drainMs = 10_000) {
       closing ??= drain(ctx, listeners, drainMs).then(() => {
         ticker.stop();
-        refused.stop();
-        acceptFailed.stop();
+        hooks.stop();
       });
       return closing;
+    },
+  };
+}
+
+/** The engine asked for (a name, `auto`, or an engine itself); a fallback from uv is logged. */
+function engineOf(asked: EchoServerOptions['engine'], logger: Logger): Engine {
+  if (typeof asked === 'object') return asked;
+  const { engine, fallback } = pickEngine(asked ?? 'auto');
+  if (fallback !== null) warnFallback(logger, fallback);
+  return engine;
+}
+
+/** What the engine reports about accepts, counted in metrics and logged once a second. */
+function acceptHooks(ctx: ServerContext, maxConnections: number): AcceptHooks & { stop(): void } {
+  const refused = countedWarning(ctx.logger, 'refused connections: --max-connections reached', {
+    limit: maxConnections,
+  });
+  const acceptFailed = countedWarning(ctx.logger, 'accept failed', {});
+  return {
+    accept: (transport) => accept(ctx, transport),
+    refused() {
+      ctx.metrics.reject('max-connections');
+      refused.add();
+    },
+    acceptFailed(code) {
+      ctx.metrics.reject('accept-error');
+      acceptFailed.add(code);
+    },
+    stop() {
+      refused.stop();
+      acceptFailed.stop();
     },
   };
 }
