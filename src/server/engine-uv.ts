@@ -136,8 +136,10 @@ const EOF = 4; // the peer's FIN has come
 const CLOSED = 8; // close() asked for: nothing more goes in or out
 const DETACHED = 16; // handed to a net.Socket
 
-// The peer as getpeername gives it, read once per call.
+// The peer as getpeername last gave it, and whose it was: a connection asks for the address and
+// then the port (and the trust check asks first), which is then one system call, not several.
 const peer: { address?: string; port?: number } = {};
+let peerOf: TcpHandle | null = null;
 
 class UvTransport implements Transport {
   readonly handle: TcpHandle;
@@ -248,16 +250,25 @@ class UvTransport implements Transport {
   }
 
   remoteAddress(): string | undefined {
-    peer.address = undefined;
-    peer.port = 0;
-    if (this.flags & CLOSED || this.handle.getpeername(peer) !== 0) return undefined;
-    return peer.address;
+    return this.askPeer() ? peer.address : undefined;
   }
 
   remotePort(): number {
+    return this.askPeer() ? (peer.port ?? 0) : 0;
+  }
+
+  /** Fills `peer` for this connection (a connected socket's peer never changes); false: gone. */
+  askPeer(): boolean {
+    if (this.flags & CLOSED) return false;
+    if (peerOf === this.handle) return true;
+    peer.address = undefined;
     peer.port = 0;
-    if (!(this.flags & CLOSED)) this.handle.getpeername(peer);
-    return peer.port ?? 0;
+    if (this.handle.getpeername(peer) !== 0) {
+      peerOf = null;
+      return false;
+    }
+    peerOf = this.handle;
+    return true;
   }
 
   detach(unread?: Buffer): net.Socket {
@@ -323,6 +334,7 @@ function afterShutdown(this: Request): void {
 function onHandleClosed(this: TcpHandle): void {
   const transport = this[kTransport];
   this[kTransport] = undefined;
+  if (peerOf === this) peerOf = null;
   transport?.events?.onClose(transport.error);
 }
 
