@@ -114,7 +114,7 @@ function textFields(fields: Fields | undefined): string {
   for (const key in fields) {
     const value = fields[key];
     if (value === undefined) continue;
-    out += ` ${textValue(key)}=${typeof value === 'string' ? textValue(value) : String(value)}`;
+    out += textKey(key) + (typeof value === 'string' ? textValue(value) : String(value));
   }
   return out;
 }
@@ -125,9 +125,33 @@ function jsonFields(fields: Fields | undefined): string {
   for (const key in fields) {
     const value = fields[key];
     if (value === undefined) continue;
-    out += `,${quote(key)}:${typeof value === 'string' ? quote(value) : jsonScalar(value)}`;
+    out += jsonKey(key) + (typeof value === 'string' ? quote(value) : jsonScalar(value));
   }
   return out;
+}
+
+// A field name's text (` key=`, `,"key":`), escaped once: names come from a small set in our
+// code, so escaping them again on every line is wasted work. (Bounded all the same.)
+const KEYS_KEPT = 256;
+const textKeys = new Map<string, string>();
+const jsonKeys = new Map<string, string>();
+
+function textKey(key: string): string {
+  let text = textKeys.get(key);
+  if (text === undefined) {
+    text = ` ${textValue(key)}=`;
+    if (textKeys.size < KEYS_KEPT) textKeys.set(key, text);
+  }
+  return text;
+}
+
+function jsonKey(key: string): string {
+  let text = jsonKeys.get(key);
+  if (text === undefined) {
+    text = `,${quote(key)}:`;
+    if (jsonKeys.size < KEYS_KEPT) jsonKeys.set(key, text);
+  }
+  return text;
 }
 
 function jsonScalar(value: number | boolean | null): string {
