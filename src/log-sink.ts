@@ -123,7 +123,7 @@ export class FdSink implements LineSink {
       this.#reported = this.#dropped;
     }
     if (this.#pending !== '') {
-      const bytes = Buffer.from(this.#pending, 'utf8');
+      const bytes = encode(this.#pending);
       this.#pending = '';
       if (!this.#send(bytes)) return;
     }
@@ -157,7 +157,9 @@ export class FdSink implements LineSink {
    */
   #stall(bytes: Buffer, offset: number): void {
     if (offset > 0) this.#retryMs = 1;
-    this.#stalled = bytes.subarray(offset);
+    // The scratch memory is written over by the next flush: what waits gets memory of its own.
+    const rest = bytes.subarray(offset);
+    this.#stalled = rest.buffer === scratch?.buffer ? Buffer.from(rest) : rest;
     if (this.#retrying) return;
     this.#retrying = true;
     setTimeout(() => {
@@ -177,6 +179,20 @@ export class FdSink implements LineSink {
 }
 
 const SLEEP = new Int32Array(new SharedArrayBuffer(4));
+
+/**
+ * A batch is encoded into memory kept for it (every sink's batch is written synchronously, so one
+ * serves all), not into a new buffer per batch: a batch of more than 4 KiB would otherwise be a
+ * fresh allocation outside the buffer pool, about once per millisecond under load.
+ */
+let scratch: Buffer | null = null;
+const SCRATCH_BYTES = 3 * FLUSH_BYTES; // UTF-8 takes at most 3 bytes per UTF-16 unit
+
+function encode(text: string): Buffer {
+  if (text.length * 3 > SCRATCH_BYTES) return Buffer.from(text, 'utf8');
+  scratch ??= Buffer.allocUnsafeSlow(SCRATCH_BYTES);
+  return scratch.subarray(0, scratch.write(text, 0, 'utf8'));
+}
 
 /**
  * Puts a pipe or socket in non-blocking mode (libuv does so when it opens a handle on it; Node

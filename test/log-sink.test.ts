@@ -171,4 +171,39 @@ test(
   }),
 );
 
+test(
+  'what a stalled reader has not taken yet stays intact while another sink writes',
+  inTempDir(async (dir) => {
+    const pipe = stalledPipe(dir);
+    const file = join(dir, 'other');
+    const fd = openSync(file, 'w');
+    try {
+      const stalled = new FdSink(pipe.writer);
+      // 1,001 bytes, in two-byte characters: a batch of them fits the sink's scratch memory.
+      const line = (i: number) => `line ${String(i).padStart(6, '0')} ${'é'.repeat(494)}\n`;
+      for (let i = 0; i < 80; i++) stalled.write(line(i)); // more than the pipe holds: it stalls
+      await new Promise((resolve) => setTimeout(resolve, 20)); // its batch is written (in part)
+      const other = new FdSink(fd);
+      const long = `${'ü'.repeat(45_000)}\n`;
+      other.write(long);
+      other.flushSync();
+      let text = pipe.readAll();
+      const flushed = stalled.flush();
+      for (let waited = 0; text.split('\n').length <= 80 && waited < 2000; waited += 5) {
+        await new Promise((resolve) => setTimeout(resolve, 5));
+        text += pipe.readAll();
+      }
+      await flushed;
+      assert.equal(
+        text.split('\n').slice(0, 80),
+        [...Array(80).keys()].map((i) => line(i).trimEnd()),
+      );
+      assert.is(readFileSync(file, 'utf8'), long);
+    } finally {
+      pipe.close();
+      closeSync(fd);
+    }
+  }),
+);
+
 test.run();
