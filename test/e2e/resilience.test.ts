@@ -176,11 +176,17 @@ function mb(kib: number): string {
 
 /** Resolves when every socket has closed; rejects after `timeoutMs`. */
 function allClosed(sockets: readonly net.Socket[], timeoutMs: number): Promise<number> {
+  return closed(sockets, sockets.length, timeoutMs);
+}
+
+/** Resolves with the ms it took until `count` of `sockets` (any of them) have closed. */
+function closed(sockets: readonly net.Socket[], count: number, timeoutMs: number): Promise<number> {
   const started = Date.now();
+  const closedNow = () => sockets.filter((s) => s.closed).length;
   return until(
-    () => sockets.every((s) => s.closed),
+    () => closedNow() >= count,
     timeoutMs,
-    () => `${sockets.filter((s) => !s.closed).length} of ${sockets.length} connections to close`,
+    () => `${count - closedNow()} more of ${sockets.length} connections to close`,
   ).then(() => Date.now() - started);
 }
 
@@ -385,7 +391,9 @@ test('out of file descriptors: with --max-connections below the limit, refusals 
   const before = openFds(server.pid);
   const limit = limitFds(server, 40); // room for the 30 connections and a few spare
   const flood = await openMany(server.port, 100);
-  const refusedIn = await allClosed(flood.slice(30), 3000);
+  // Which 30 are kept is the kernel's choice: the port has several accept queues (SO_REUSEPORT).
+  const refusedIn = await closed(flood, 70, 3000);
+  assert.is(flood.filter((s) => !s.closed).length, 30, 'the 30 --max-connections allows stay');
   await server.proc.waitFor(/refused connections/, 3000);
   const refusal = logLines(server.proc.output()).find((l) =>
     l.msg.startsWith('refused connections'),
