@@ -3,16 +3,15 @@
 // node:http's own settings do not bound a connection on their own, so each bound is set here:
 // - at most `connections` sockets (`maxConnections`: more are closed at accept);
 // - each lives at most `lifetimeMs` from accept, whatever the peer does (silent, dribbling its
-//   head, not reading the answer): an own timer per socket. node:http's header and request
-//   timeouts are set to the same bound and checked every tenth of it, not every 30 s;
+//   head, not reading the answer): an own timer per socket;
 // - a head longer than `headBytes` gets 431 (`maxHeaderSize`), any other parse error 400;
 // - one request per connection: the answer says `connection: close` and node:http ends the
-//   socket after it. node:http still parses requests pipelined behind the first one and would
-//   emit each; those are answered 503 without collecting (never sent: the socket ends first),
-//   and their queued bytes make node:http stop reading, so a pipelining client costs one
-//   scrape and one read buffer's worth of parsing.
+//   socket after it. node:http is given the connection through `FirstRequestOnly`, which stops
+//   handing it bytes once the first request is in, so requests pipelined behind it are never
+//   parsed: a pipelining client costs one request, however many it sends.
 import http from 'node:http';
-import type net from 'node:net';
+import net from 'node:net';
+import { FirstRequestOnly } from './first-request.ts';
 import { renderMetrics, sumSnapshots, worstLoopDelay } from './metrics.ts';
 import type { LoopDelay, MetricsSnapshot } from './metrics.ts';
 import { METRICS_LIMITS, type MetricsLimits } from './metrics-limits.ts';
@@ -32,31 +31,14 @@ export function startMetricsServer(
   collect: Collect,
   limits: MetricsLimits = METRICS_LIMITS,
 ): Promise<net.Server> {
-  const server = http.createServer({
-    noDelay: true,
-    maxHeaderSize: limits.headBytes,
-    headersTimeout: limits.lifetimeMs,
-    requestTimeout: limits.lifetimeMs,
-    connectionsCheckingInterval: Math.max(1, Math.floor(limits.lifetimeMs / 10)),
-    // Scrapers and probes need not name a host; nothing here depends on it.
-    requireHostHeader: false,
-  });
-  server.maxConnections = limits.connections;
-  const answered = new WeakSet<net.Socket>();
-  server.on('request', (request: http.IncomingMessage, response: http.ServerResponse) => {
-    if (answered.has(request.socket)) return send(response, { status: 503, body: '' });
-    answered.add(request.socket);
-    answer(request, collect).then(
-      (reply) => send(response, reply),
-      (error: Error) =>
-        send(response, { status: 500, body: `metrics unavailable: ${error.message}\n` }),
-    );
-  });
-  server.on('connection', (socket: net.Socket) => {
+  const parser = httpOn(limits, collect);
+  // node:http never listens: it is handed each connection, behind `FirstRequestOnly`.
+  const server = net.createServer({ noDelay: true, allowHalfOpen: true }, (socket) => {
     const deadline = setTimeout(() => socket.destroy(), limits.lifetimeMs);
     socket.on('close', () => clearTimeout(deadline));
+    parser.emit('connection', new FirstRequestOnly(socket));
   });
-  server.on('clientError', refuse);
+  server.maxConnections = limits.connections;
   return new Promise((resolve, reject) => {
     server.once('error', reject);
     server.listen({ port, host }, () => {
@@ -66,6 +48,25 @@ export function startMetricsServer(
       resolve(server);
     });
   });
+}
+
+/** The node:http side: parses what it is handed and answers the one request. */
+function httpOn(limits: MetricsLimits, collect: Collect): http.Server {
+  const server = http.createServer({
+    maxHeaderSize: limits.headBytes,
+    // Scrapers and probes need not name a host; nothing here depends on it.
+    requireHostHeader: false,
+  });
+  server.on('request', (request: http.IncomingMessage, response: http.ServerResponse) => {
+    (request.socket as unknown as FirstRequestOnly).stop();
+    answer(request, collect).then(
+      (reply) => send(response, reply),
+      (error: Error) =>
+        send(response, { status: 500, body: `metrics unavailable: ${error.message}\n` }),
+    );
+  });
+  server.on('clientError', refuse);
+  return server;
 }
 
 interface Reply {
@@ -102,11 +103,10 @@ function send(response: http.ServerResponse, reply: Reply): void {
 
 const REFUSALS: Readonly<Record<string, string>> = {
   HPE_HEADER_OVERFLOW: '431 Request Header Fields Too Large',
-  ERR_HTTP_REQUEST_TIMEOUT: '408 Request Timeout',
 };
 
 /** A request node:http cannot parse (or a socket error): say why if nothing was sent, close. */
-function refuse(error: NodeJS.ErrnoException, socket: net.Socket): void {
+function refuse(error: NodeJS.ErrnoException, socket: FirstRequestOnly): void {
   if (!socket.writable || socket.bytesWritten > 0) return void socket.destroy();
   const status = REFUSALS[error.code ?? ''] ?? '400 Bad Request';
   const body = `${status.slice(4).toLowerCase()}\n`;

@@ -1,6 +1,9 @@
 // The metrics port under clients that misbehave: silent, dribbling, pipelining, too many. Each
 // case has a bound on time and count, checked from the client's side.
+import diagnostics from 'node:diagnostics_channel';
 import type net from 'node:net';
+import v8 from 'node:v8';
+import vm from 'node:vm';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { Metrics } from '../../src/server/metrics.ts';
@@ -121,7 +124,7 @@ test('a well-formed head dribbled a byte at a time is cut off at the lifetime', 
 test('a head longer than the limit gets 431 and a close, without a scrape', async () => {
   await withServer(async (port, scrapes) => {
     const client = await TestClient.connect(port);
-    client.write(`GET /metrics HTTP/1.1\r\nx: ${'a'.repeat(2000)}\r\n\r\n`);
+    client.write(`GET /metrics HTTP/1.1\r\nx: ${'a'.repeat(5000)}\r\n\r\n`);
     await client.waitClose();
     assert.match(client.received.toString(), /^HTTP\/1\.1 431 /);
     assert.is(scrapes(), 0);
@@ -142,6 +145,42 @@ test('1000 pipelined scrapes from a client that does not read run the handler on
   });
 });
 
+/** The heap the process holds (used and reserved) after a full collection. */
+function heapAfterGc(): number {
+  v8.setFlagsFromString('--expose-gc');
+  (vm.runInNewContext('gc') as () => void)();
+  return process.memoryUsage().heapTotal;
+}
+
+test('8 clients pipelining 5000 scrapes each without reading cost 8 requests, not thousands', async () => {
+  // node:http announces every request it parses here, answered or not.
+  let parsed = 0;
+  const count = () => void parsed++;
+  diagnostics.subscribe('http.server.request.start', count);
+  await withServer(
+    async (port, scrapes) => {
+      const before = heapAfterGc();
+      const clients = await Promise.all(Array.from({ length: 8 }, () => TestClient.connect(port)));
+      for (const client of clients) {
+        client.socket.pause();
+        client.write('GET /metrics HTTP/1.1\r\n\r\n'.repeat(5000));
+      }
+      // Long enough for the server to read and parse what it will; the connections stay open.
+      await new Promise((r) => setTimeout(r, 500));
+      const grown = heapAfterGc() - before;
+      assert.ok(
+        clients.every((c) => !c.closed),
+        'all still connected while measured',
+      );
+      assert.is(scrapes(), 8);
+      assert.is(parsed, 8);
+      assert.ok(grown < 16 * 1024 * 1024, `heap grew ${(grown / 1048576).toFixed(1)} MB`);
+      for (const client of clients) client.destroy();
+    },
+    { ...LIMITS, connections: 8, lifetimeMs: 5000 },
+  ).finally(() => diagnostics.unsubscribe('http.server.request.start', count));
+});
+
 test('pipelined HTTP/1.0 keep-alive scrapes, sent while the first is still collecting, run the handler once', async () => {
   const slow = () => new Promise<ProcessReport[]>((r) => setTimeout(() => r([REPORT]), 100));
   await withServer(
@@ -160,6 +199,41 @@ test('pipelined HTTP/1.0 keep-alive scrapes, sent while the first is still colle
     LIMITS,
     slow,
   );
+});
+
+test('a scrape split at every byte, with more pipelined behind it, is answered once', async () => {
+  const scrape = 'GET /metrics HTTP/1.1\r\nhost: x\r\n\r\n';
+  const bytes = scrape + scrape.repeat(3);
+  await withServer(
+    async (port, scrapes) => {
+      for (let cut = 1; cut < scrape.length + 2; cut++) {
+        const client = await TestClient.connect(port);
+        client.write(bytes.slice(0, cut));
+        await new Promise((r) => setTimeout(r, 2));
+        client.write(bytes.slice(cut));
+        await client.waitClose(1000);
+        const text = client.received.toString();
+        assert.is(text.match(/HTTP\/1\.1 /g)?.length, 1, `cut at ${cut}`);
+        assert.match(text, /^HTTP\/1\.1 200 OK\r\n/, `cut at ${cut}`);
+        assert.is(scrapes(), cut, `cut at ${cut}`);
+      }
+    },
+    { ...LIMITS, lifetimeMs: 2000 },
+  );
+});
+
+test('random bytes before a line feed get 400 or a close, never a scrape', async () => {
+  await withServer(async (port, scrapes) => {
+    for (let i = 0; i < 20; i++) {
+      const client = await TestClient.connect(port);
+      const noise = Buffer.from(Array.from({ length: 64 }, () => Math.floor(Math.random() * 256)));
+      // A leading space is never valid in a request line: node:http must refuse the head.
+      client.write(Buffer.concat([Buffer.from(' '), noise, Buffer.from('\r\n\r\n')]));
+      await client.waitClose(1000);
+      assert.match(client.received.toString('latin1'), /^(HTTP\/1\.1 400 |$)/);
+    }
+    assert.is(scrapes(), 0);
+  });
 });
 
 test('a scrape whose collection fails gets 500 with the reason, then a close', async () => {
