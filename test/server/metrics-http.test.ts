@@ -165,8 +165,11 @@ test('8 clients pipelining 5000 scrapes each without reading cost 8 requests, no
         client.socket.pause();
         client.write('GET /metrics HTTP/1.1\r\n\r\n'.repeat(5000));
       }
-      // Long enough for the server to read and parse what it will; the connections stay open.
-      await new Promise((r) => setTimeout(r, 500));
+      // Until every first scrape is answered (a loaded machine may take seconds, well within the
+      // 5 s lifetime), then a little longer for the server to read and parse whatever it will.
+      for (let waited = 0; scrapes() < 8 && waited < 4000; waited += 50)
+        await new Promise((r) => setTimeout(r, 50));
+      await new Promise((r) => setTimeout(r, 200));
       const grown = heapAfterGc() - before;
       assert.ok(
         clients.every((c) => !c.closed),
