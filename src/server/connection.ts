@@ -83,7 +83,8 @@ const GREET = 32; // the greeting is owed
  * still to come, and the socket of a connection handed to node:http.
  */
 interface Extra {
-  header: ProxyHeader | null;
+  /** A copy of the header's bytes, parsed only if the greeting or an HTTP answer needs it. */
+  headerBytes: Buffer | null;
   socket: net.Socket | null;
 }
 
@@ -297,10 +298,12 @@ function optionalHeader(conn: Connection, chunk: Buffer, bytes: Buffer): boolean
   return true;
 }
 
-/** The first line has yet to come: the header is parsed again from a copy of its own bytes. */
+/**
+ * The first line has yet to come: keep a copy of the header's bytes (the read's are only lent),
+ * parsed again only if the greeting or an HTTP answer asks for it; an echo never does.
+ */
 function keepHeader(conn: Connection, bytes: Buffer, length: number): void {
-  const again = parseProxyHeader(Buffer.from(bytes.subarray(0, length)), conn.ctx.parseOptions);
-  conn.extra = { header: again.status === 'ok' ? again.header : null, socket: null };
+  conn.extra = { headerBytes: Buffer.from(bytes.subarray(0, length)), socket: null };
 }
 
 /** The connection is ready for echo: one log line with who it really is. */
@@ -423,7 +426,10 @@ function firstLine(conn: Connection, chunk: Buffer, complete: boolean): boolean 
 
 /** The header this connection opened with (null: none), while it can still be read. */
 function headerOf(conn: Connection): ProxyHeader | null {
-  return conn.extra?.header ?? liveHeader;
+  const kept = conn.extra?.headerBytes;
+  if (kept == null) return liveHeader;
+  const again = parseProxyHeader(kept, conn.ctx.parseOptions);
+  return again.status === 'ok' ? again.header : null;
 }
 
 /** Sends the greeting: who the client is, as the server saw it. */
@@ -462,7 +468,7 @@ function toHttp(conn: Connection, http: HttpAnswerer, chunk: Buffer): void {
         ? null
         : formatEndpoint(plainAddress(socket.localAddress), socket.localPort ?? 0),
   });
-  conn.extra = { header: null, socket };
+  conn.extra = { headerBytes: null, socket };
   socket.on('error', (error: NodeJS.ErrnoException) => {
     conn.error = error.code ?? error.message;
   });
