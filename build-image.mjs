@@ -1,0 +1,247 @@
+#!/usr/bin/env node
+// Builds one OCI image archive per architecture from the executables `npm run build` made:
+//   dist/elb-proxy-echo-linux-x64.oci.tar and dist/elb-proxy-echo-linux-arm64.oci.tar.
+//
+// Each image starts from scratch and holds only the executable (/elb-proxy-echo, the
+// entrypoint), the shared libraries its ELF asks for (read with readelf, followed through the
+// libraries' own needs), an /etc/passwd and /etc/group naming the user 10001 it runs as, and
+// empty /proc, /dev, /sys and /tmp to mount over. buildah assembles it offline (it is installed
+// from Debian's packages when missing); nothing is pulled. Two builds of one commit give the
+// same bytes: every time stamp is SOURCE_DATE_EPOCH (default: the commit's time) and the archive
+// is written with sorted names and fixed owners.
+//
+// Layers are left uncompressed: a registry push compresses them, and this keeps the archive
+// byte-stable across builds.
+import { execFileSync, spawnSync } from 'node:child_process';
+import {
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
+import { tmpdir } from 'node:os';
+import { basename, dirname, join } from 'node:path';
+
+const root = import.meta.dirname;
+const dist = join(root, 'dist');
+const pkgJson = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
+
+/** Where each architecture's libraries live on this (Debian x86-64) build machine. */
+export const ARCHES = [
+  {
+    arch: 'x64',
+    ociArch: 'amd64',
+    hostLibDir: '/lib/x86_64-linux-gnu',
+    imageLibDir: '/lib/x86_64-linux-gnu',
+  },
+  {
+    arch: 'arm64',
+    ociArch: 'arm64',
+    hostLibDir: '/usr/aarch64-linux-gnu/lib',
+    imageLibDir: '/lib/aarch64-linux-gnu',
+  },
+];
+export const USER_ID = 10001;
+export const PORT = 5000;
+const PACKAGES = {
+  buildah: 'buildah',
+  readelf: 'binutils',
+  '/usr/aarch64-linux-gnu/lib/libstdc++.so.6': 'libstdc++6-arm64-cross',
+  '/usr/aarch64-linux-gnu/lib/libc.so.6': 'libc6-arm64-cross',
+};
+
+function log(line) {
+  process.stdout.write(`build-image: ${line}\n`);
+}
+
+function fail(message) {
+  process.stderr.write(`build-image: ${message}\n`);
+  process.exit(1);
+}
+
+/** Installs from apt what is missing, or stops with what to install by hand. */
+function ensureTools() {
+  const missing = Object.entries(PACKAGES)
+    .filter(([need]) =>
+      need.startsWith('/')
+        ? !existsSync(need)
+        : spawnSync('sh', ['-c', `command -v ${need}`], { stdio: 'ignore' }).status !== 0,
+    )
+    .map(([, pkg]) => pkg);
+  if (missing.length === 0) return;
+  const line = `apt-get install --no-install-recommends ${missing.join(' ')}`;
+  if (process.getuid?.() !== 0 || spawnSync('sh', ['-c', 'command -v apt-get']).status !== 0)
+    fail(`missing ${missing.join(', ')}; as root on Debian/Ubuntu: ${line}`);
+  log(`installing ${missing.join(' ')} from apt`);
+  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+  const install = spawnSync(
+    'apt-get',
+    ['install', '-y', '-qq', '--no-install-recommends', ...missing],
+    { stdio: 'inherit', env },
+  );
+  if (install.status !== 0) fail(`${line} failed (status ${install.status}); run it by hand`);
+}
+
+/** The ELF's program interpreter and its NEEDED entries, as readelf prints them. */
+export function elfNeeds(file) {
+  const out = execFileSync('readelf', ['--wide', '--program-headers', '--dynamic', file], {
+    encoding: 'utf8',
+  });
+  const interpreter = /Requesting program interpreter: ([^\]]+)\]/.exec(out)?.[1];
+  const needed = [...out.matchAll(/\(NEEDED\)\s+Shared library: \[([^\]]+)\]/g)].map((m) => m[1]);
+  return { interpreter, needed };
+}
+
+/**
+ * Every file the executable needs at run time beyond itself: the interpreter and each NEEDED
+ * library, followed through the libraries' own NEEDED. Paths are those inside the image, each
+ * with the host file to copy.
+ */
+export function sharedLibraries(executable, { hostLibDir, imageLibDir }) {
+  const { interpreter, needed } = elfNeeds(executable);
+  if (!interpreter) throw new Error(`${executable} names no program interpreter`);
+  const files = new Map([[interpreter, join(hostLibDir, basename(interpreter))]]);
+  // A NEEDED naming the interpreter is the loader itself, already in memory: no second copy.
+  const loader = basename(interpreter);
+  const queue = [...needed];
+  for (let name = queue.shift(); name !== undefined; name = queue.shift()) {
+    const inImage = join(imageLibDir, name);
+    if (name === loader || files.has(inImage)) continue;
+    const host = join(hostLibDir, name);
+    if (!existsSync(host))
+      throw new Error(`${name} (needed by ${executable}) not in ${hostLibDir}`);
+    files.set(inImage, host);
+    queue.push(...elfNeeds(host).needed);
+  }
+  return files;
+}
+
+/** The root file system in `dir`: what the image holds. */
+function rootFileSystem(dir, executable, arch) {
+  const place = (inImage, host, mode) => {
+    mkdirSync(join(dir, dirname(inImage)), { recursive: true });
+    copyFileSync(host, join(dir, inImage)); // follows links: each becomes a file
+    execFileSync('chmod', [mode, join(dir, inImage)]);
+  };
+  place('/elb-proxy-echo', executable, '0755');
+  for (const [inImage, host] of sharedLibraries(executable, arch)) place(inImage, host, '0755');
+  mkdirSync(join(dir, 'etc'));
+  const name = 'elb-proxy-echo';
+  writeFileSync(
+    join(dir, 'etc/passwd'),
+    `${name}:x:${USER_ID}:${USER_ID}:${name}:/:/nonexistent\n`,
+  );
+  writeFileSync(join(dir, 'etc/group'), `${name}:x:${USER_ID}:\n`);
+  for (const mountPoint of ['proc', 'dev', 'sys']) mkdirSync(join(dir, mountPoint));
+  mkdirSync(join(dir, 'tmp'));
+  execFileSync('chmod', ['1777', join(dir, 'tmp')]);
+}
+
+function git(...args) {
+  const r = spawnSync('git', args, { cwd: root, encoding: 'utf8' });
+  return r.status === 0 ? r.stdout.trim() : '';
+}
+
+function labels() {
+  const source = process.env.IMAGE_SOURCE || git('config', '--get', 'remote.origin.url');
+  if (!source) log('no source label: the clone has no origin remote (set IMAGE_SOURCE)');
+  const entries = {
+    'org.opencontainers.image.title': pkgJson.name,
+    'org.opencontainers.image.description': pkgJson.description,
+    'org.opencontainers.image.version': pkgJson.version,
+    'org.opencontainers.image.revision': git('rev-parse', 'HEAD'),
+    'org.opencontainers.image.licenses': pkgJson.license,
+  };
+  if (source) entries['org.opencontainers.image.source'] = source;
+  return entries;
+}
+
+function epoch() {
+  const value = process.env.SOURCE_DATE_EPOCH || git('log', '-1', '--format=%ct');
+  if (!/^\d+$/.test(value)) fail(`SOURCE_DATE_EPOCH must be seconds since 1970, not "${value}"`);
+  return value;
+}
+
+function buildImage(arch, work, when) {
+  const executable = join(dist, `elb-proxy-echo-linux-${arch.arch}`);
+  if (!existsSync(executable)) fail(`${executable} is missing: run npm run build first`);
+  const rootfs = join(work, `rootfs-${arch.arch}`);
+  mkdirSync(rootfs);
+  rootFileSystem(rootfs, executable, arch);
+  // A private store for buildah, removed with `work`: no trace in the machine's image store.
+  const store = [
+    '--root',
+    join(work, 'storage'),
+    '--runroot',
+    join(work, 'run'),
+    '--storage-driver',
+    'vfs',
+  ];
+  const buildah = (...args) =>
+    execFileSync('buildah', [...store, ...args], {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'inherit'],
+    }).trim();
+  const container = buildah('from', '--quiet', '--name', `elb-proxy-echo-${arch.arch}`, 'scratch');
+  buildah('copy', '--quiet', container, `${rootfs}/`, '/');
+  const config = ['--os', 'linux', '--arch', arch.ociArch, '--user', `${USER_ID}:${USER_ID}`];
+  config.push('--port', `${PORT}/tcp`, '--workingdir', '/', '--stop-signal', 'SIGTERM');
+  config.push('--created-by', 'build-image.mjs');
+  config.push('--entrypoint', JSON.stringify(['/elb-proxy-echo']));
+  for (const [key, value] of Object.entries(labels())) config.push('--label', `${key}=${value}`);
+  buildah('config', ...config, container);
+  const layout = join(work, `layout-${arch.arch}`);
+  const tag = `elb-proxy-echo:${pkgJson.version}`;
+  buildah(
+    'commit',
+    '--quiet',
+    '--format',
+    'oci',
+    '--timestamp',
+    when,
+    container,
+    `oci:${layout}:${tag}`,
+  );
+  // The archive of the layout, written so that the same layout gives the same bytes.
+  const archive = join(dist, `elb-proxy-echo-linux-${arch.arch}.oci.tar`);
+  execFileSync('tar', [
+    '--create',
+    '--file',
+    archive,
+    '--directory',
+    layout,
+    '--sort=name',
+    `--mtime=@${when}`,
+    '--owner=0',
+    '--group=0',
+    '--numeric-owner',
+    '--format=posix',
+    '--pax-option=exthdr.name=%d/PaxHeaders/%f,delete=atime,delete=ctime',
+    '.',
+  ]);
+  return archive;
+}
+
+function main() {
+  ensureTools();
+  const when = epoch();
+  const work = mkdtempSync(join(tmpdir(), 'elb-proxy-echo-image-'));
+  try {
+    for (const arch of ARCHES) {
+      const archive = buildImage(arch, work, when);
+      const executable = join(dist, `elb-proxy-echo-linux-${arch.arch}`);
+      const extra = (statSync(archive).size - statSync(executable).size) / 1e6;
+      log(
+        `${archive.slice(root.length + 1)}  ${(statSync(archive).size / 1e6).toFixed(1)} MB (executable + ${extra.toFixed(1)} MB)`,
+      );
+    }
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
+}
+
+if (process.argv[1] === import.meta.filename) main();
