@@ -31,7 +31,7 @@ const dist = join(root, 'dist');
 const pkgJson = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
 
 /** Where each architecture's libraries live on this (Debian x86-64) build machine. */
-export const ARCHES = [
+const ARCHES = [
   {
     arch: 'x64',
     ociArch: 'amd64',
@@ -45,8 +45,8 @@ export const ARCHES = [
     imageLibDir: '/lib/aarch64-linux-gnu',
   },
 ];
-export const USER_ID = 10001;
-export const PORT = 5000;
+const USER_ID = 10001;
+const PORT = 5000;
 const PACKAGES = {
   buildah: 'buildah',
   readelf: 'binutils',
@@ -87,7 +87,7 @@ function ensureTools() {
 }
 
 /** The ELF's program interpreter and its NEEDED entries, as readelf prints them. */
-export function elfNeeds(file) {
+function elfNeeds(file) {
   const out = execFileSync('readelf', ['--wide', '--program-headers', '--dynamic', file], {
     encoding: 'utf8',
   });
@@ -101,7 +101,7 @@ export function elfNeeds(file) {
  * library, followed through the libraries' own NEEDED. Paths are those inside the image, each
  * with the host file to copy.
  */
-export function sharedLibraries(executable, { hostLibDir, imageLibDir }) {
+function sharedLibraries(executable, { hostLibDir, imageLibDir }) {
   const { interpreter, needed } = elfNeeds(executable);
   if (!interpreter) throw new Error(`${executable} names no program interpreter`);
   const files = new Map([[interpreter, join(hostLibDir, basename(interpreter))]]);
@@ -244,4 +244,4 @@ function main() {
   }
 }
 
-if (process.argv[1] === import.meta.filename) main();
+main();
