@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // Builds one OCI image archive per architecture from the executables `npm run build` made:
-//   dist/elb-proxy-echo-linux-x64.oci.tar and dist/elb-proxy-echo-linux-arm64.oci.tar.
+//   dist/elb-proxy-echo-linux-x64.oci.tar and dist/elb-proxy-echo-linux-arm64.oci.tar
+// (`--out-dir DIR` writes them elsewhere).
 //
 // Each image starts from scratch and holds only the executable (/elb-proxy-echo, the
 // entrypoint), the shared libraries its ELF asks for (read with readelf, followed through the
@@ -28,6 +29,8 @@ import { basename, dirname, join } from 'node:path';
 
 const root = import.meta.dirname;
 const dist = join(root, 'dist');
+const outDirFlag = process.argv.indexOf('--out-dir');
+const outDir = outDirFlag === -1 ? dist : process.argv[outDirFlag + 1];
 const pkgJson = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
 
 /** Where each architecture's libraries live on this (Debian x86-64) build machine. */
@@ -47,6 +50,7 @@ const ARCHES = [
 ];
 const USER_ID = 10001;
 const PORT = 5000;
+/** What the build runs or reads (a command, or a file), and the Debian package that brings it. */
 const PACKAGES = {
   buildah: 'buildah',
   readelf: 'binutils',
@@ -78,12 +82,9 @@ function ensureTools() {
     fail(`missing ${missing.join(', ')}; as root on Debian/Ubuntu: ${line}`);
   log(`installing ${missing.join(' ')} from apt`);
   const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
-  const install = spawnSync(
-    'apt-get',
-    ['install', '-y', '-qq', '--no-install-recommends', ...missing],
-    { stdio: 'inherit', env },
-  );
-  if (install.status !== 0) fail(`${line} failed (status ${install.status}); run it by hand`);
+  const apt = (...args) => spawnSync('apt-get', ['-qq', ...args], { stdio: 'inherit', env }).status;
+  const status = apt('update') || apt('install', '-y', '--no-install-recommends', ...missing);
+  if (status !== 0) fail(`${line} failed (status ${status}); run it by hand`);
 }
 
 /** The ELF's program interpreter and its NEEDED entries, as readelf prints them. */
@@ -133,7 +134,7 @@ function rootFileSystem(dir, executable, arch) {
   const name = 'elb-proxy-echo';
   writeFileSync(
     join(dir, 'etc/passwd'),
-    `${name}:x:${USER_ID}:${USER_ID}:${name}:/:/nonexistent\n`,
+    `${name}:x:${USER_ID}:${USER_ID}:${name}:/:/sbin/nologin\n`,
   );
   writeFileSync(join(dir, 'etc/group'), `${name}:x:${USER_ID}:\n`);
   for (const mountPoint of ['proc', 'dev', 'sys']) mkdirSync(join(dir, mountPoint));
@@ -146,7 +147,7 @@ function git(...args) {
   return r.status === 0 ? r.stdout.trim() : '';
 }
 
-function labels() {
+function ociLabels() {
   const source = process.env.IMAGE_SOURCE || git('config', '--get', 'remote.origin.url');
   if (!source) log('no source label: the clone has no origin remote (set IMAGE_SOURCE)');
   const entries = {
@@ -166,7 +167,7 @@ function epoch() {
   return value;
 }
 
-function buildImage(arch, work, when) {
+function buildImage(arch, work, when, labels) {
   const executable = join(dist, `elb-proxy-echo-linux-${arch.arch}`);
   if (!existsSync(executable)) fail(`${executable} is missing: run npm run build first`);
   const rootfs = join(work, `rootfs-${arch.arch}`);
@@ -192,7 +193,7 @@ function buildImage(arch, work, when) {
   config.push('--port', `${PORT}/tcp`, '--workingdir', '/', '--stop-signal', 'SIGTERM');
   config.push('--created-by', 'build-image.mjs');
   config.push('--entrypoint', JSON.stringify(['/elb-proxy-echo']));
-  for (const [key, value] of Object.entries(labels())) config.push('--label', `${key}=${value}`);
+  for (const [key, value] of Object.entries(labels)) config.push('--label', `${key}=${value}`);
   buildah('config', ...config, container);
   const layout = join(work, `layout-${arch.arch}`);
   const tag = `elb-proxy-echo:${pkgJson.version}`;
@@ -207,7 +208,7 @@ function buildImage(arch, work, when) {
     `oci:${layout}:${tag}`,
   );
   // The archive of the layout, written so that the same layout gives the same bytes.
-  const archive = join(dist, `elb-proxy-echo-linux-${arch.arch}.oci.tar`);
+  const archive = join(outDir, `elb-proxy-echo-linux-${arch.arch}.oci.tar`);
   execFileSync('tar', [
     '--create',
     '--file',
@@ -226,17 +227,24 @@ function buildImage(arch, work, when) {
   return archive;
 }
 
+function rel(path) {
+  return path.startsWith(`${root}/`) ? path.slice(root.length + 1) : path;
+}
+
 function main() {
+  if (!outDir) fail('--out-dir needs a directory');
   ensureTools();
   const when = epoch();
+  const labels = ociLabels();
+  mkdirSync(outDir, { recursive: true });
   const work = mkdtempSync(join(tmpdir(), 'elb-proxy-echo-image-'));
   try {
     for (const arch of ARCHES) {
-      const archive = buildImage(arch, work, when);
-      const executable = join(dist, `elb-proxy-echo-linux-${arch.arch}`);
-      const extra = (statSync(archive).size - statSync(executable).size) / 1e6;
+      const archive = buildImage(arch, work, when, labels);
+      const size = statSync(archive).size;
+      const extra = size - statSync(join(dist, `elb-proxy-echo-linux-${arch.arch}`)).size;
       log(
-        `${archive.slice(root.length + 1)}  ${(statSync(archive).size / 1e6).toFixed(1)} MB (executable + ${extra.toFixed(1)} MB)`,
+        `${rel(archive)}  ${(size / 1e6).toFixed(1)} MB (the executable + ${(extra / 1e6).toFixed(1)} MB)`,
       );
     }
   } finally {

@@ -17,6 +17,7 @@ import { TestClient } from '../helpers/socket.ts';
 import { assertProxyEcho, openProxyConnection, proxyHeader } from './proxy-echo.ts';
 
 const DIST = fileURLToPath(new URL('../../dist/', import.meta.url));
+const BUILD = fileURLToPath(new URL('../../build-image.mjs', import.meta.url));
 const DRAIN_S = 2;
 
 /** What each image holds, and nothing else (directories end in /). */
@@ -117,6 +118,12 @@ for (const arch of ['x64', 'arm64'] as const) {
     assert.equal(tarList(openImage(arch).layer), [...FILES[arch]]);
   });
 
+  test(`${arch}: passwd and group name the user 10001 and nothing else`, () => {
+    const etc = (name: string) => readFileSync(join(rootfs(arch), 'etc', name), 'utf8');
+    assert.is(etc('passwd'), 'elb-proxy-echo:x:10001:10001:elb-proxy-echo:/:/sbin/nologin\n');
+    assert.is(etc('group'), 'elb-proxy-echo:x:10001:\n');
+  });
+
   test(`${arch}: at most the executable + 15 MB`, () => {
     const extra =
       statSync(openImage(arch).archive).size -
@@ -137,6 +144,22 @@ for (const arch of ['x64', 'arm64'] as const) {
     assert.match(labels['org.opencontainers.image.revision'] ?? '', /^[0-9a-f]{40}$/);
   });
 }
+
+test('two builds of one commit give the same bytes', () => {
+  const build = (dir: string) => {
+    const r = spawnSync(process.execPath, [BUILD, '--out-dir', dir], { encoding: 'utf8' });
+    assert.is(r.status, 0, r.stderr);
+  };
+  const [first, second] = [join(work, 'build-1'), join(work, 'build-2')];
+  build(first);
+  build(second);
+  for (const arch of ['x64', 'arm64']) {
+    const name = `elb-proxy-echo-linux-${arch}.oci.tar`;
+    assert.ok(readFileSync(join(first, name)).equals(readFileSync(join(second, name))), name);
+  }
+  rmSync(first, { recursive: true });
+  rmSync(second, { recursive: true });
+});
 
 test('x64: the libraries in the image are the ones ldd finds for the executable', () => {
   const ldd = spawnSync('ldd', [join(DIST, 'elb-proxy-echo-linux-x64')], { encoding: 'utf8' });
