@@ -15,6 +15,7 @@
 // byte-stable across builds.
 import { execFileSync, spawnSync } from 'node:child_process';
 import {
+  chmodSync,
   copyFileSync,
   existsSync,
   mkdirSync,
@@ -123,13 +124,13 @@ function sharedLibraries(executable, { hostLibDir, imageLibDir }) {
 
 /** The root file system in `dir`: what the image holds. */
 function rootFileSystem(dir, executable, arch) {
-  const place = (inImage, host, mode) => {
+  const place = (inImage, host) => {
     mkdirSync(join(dir, dirname(inImage)), { recursive: true });
     copyFileSync(host, join(dir, inImage)); // follows links: each becomes a file
-    execFileSync('chmod', [mode, join(dir, inImage)]);
+    chmodSync(join(dir, inImage), 0o755);
   };
-  place('/elb-proxy-echo', executable, '0755');
-  for (const [inImage, host] of sharedLibraries(executable, arch)) place(inImage, host, '0755');
+  place('/elb-proxy-echo', executable);
+  for (const [inImage, host] of sharedLibraries(executable, arch)) place(inImage, host);
   mkdirSync(join(dir, 'etc'));
   const name = 'elb-proxy-echo';
   writeFileSync(
@@ -139,7 +140,7 @@ function rootFileSystem(dir, executable, arch) {
   writeFileSync(join(dir, 'etc/group'), `${name}:x:${USER_ID}:\n`);
   for (const mountPoint of ['proc', 'dev', 'sys']) mkdirSync(join(dir, mountPoint));
   mkdirSync(join(dir, 'tmp'));
-  execFileSync('chmod', ['1777', join(dir, 'tmp')]);
+  chmodSync(join(dir, 'tmp'), 0o1777);
 }
 
 function git(...args) {
@@ -167,63 +168,54 @@ function epoch() {
   return value;
 }
 
+/** buildah, with a private store under `work` (removed with it): no trace in the machine's store. */
+function buildahIn(work) {
+  const store = ['--root', join(work, 'storage'), '--runroot', join(work, 'run')];
+  return (...args) =>
+    execFileSync('buildah', [...store, '--storage-driver', 'vfs', ...args], {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'inherit'],
+    }).trim();
+}
+
+/** The image of `rootfs` as an OCI layout in `layout`, every time stamp `when`. */
+function commitImage(buildah, rootfs, ociArch, when, labels, layout) {
+  const container = buildah('from', '--quiet', '--name', `elb-proxy-echo-${ociArch}`, 'scratch');
+  buildah('copy', '--quiet', container, `${rootfs}/`, '/');
+  const config = ['--os', 'linux', '--arch', ociArch, '--user', `${USER_ID}:${USER_ID}`];
+  config.push('--port', `${PORT}/tcp`, '--workingdir', '/', '--stop-signal', 'SIGTERM');
+  config.push('--entrypoint', JSON.stringify(['/elb-proxy-echo']));
+  config.push('--created-by', 'build-image.mjs');
+  for (const [key, value] of Object.entries(labels)) config.push('--label', `${key}=${value}`);
+  buildah('config', ...config, container);
+  const target = `oci:${layout}:elb-proxy-echo:${pkgJson.version}`;
+  buildah('commit', '--quiet', '--format=oci', `--timestamp=${when}`, container, target);
+}
+
+/** The layout as one tar file, written so that the same layout gives the same bytes. */
+function archiveLayout(layout, archive, when) {
+  const stable = ['--sort=name', `--mtime=@${when}`, '--owner=0', '--group=0', '--numeric-owner'];
+  const pax = '--pax-option=exthdr.name=%d/PaxHeaders/%f,delete=atime,delete=ctime';
+  execFileSync('tar', [
+    '--create',
+    `--file=${archive}`,
+    `--directory=${layout}`,
+    ...stable,
+    '--format=posix',
+    pax,
+    '.',
+  ]);
+}
+
 function buildImage(arch, work, when, labels) {
   const executable = join(dist, `elb-proxy-echo-linux-${arch.arch}`);
   if (!existsSync(executable)) fail(`${executable} is missing: run npm run build first`);
   const rootfs = join(work, `rootfs-${arch.arch}`);
-  mkdirSync(rootfs);
   rootFileSystem(rootfs, executable, arch);
-  // A private store for buildah, removed with `work`: no trace in the machine's image store.
-  const store = [
-    '--root',
-    join(work, 'storage'),
-    '--runroot',
-    join(work, 'run'),
-    '--storage-driver',
-    'vfs',
-  ];
-  const buildah = (...args) =>
-    execFileSync('buildah', [...store, ...args], {
-      encoding: 'utf8',
-      stdio: ['ignore', 'pipe', 'inherit'],
-    }).trim();
-  const container = buildah('from', '--quiet', '--name', `elb-proxy-echo-${arch.arch}`, 'scratch');
-  buildah('copy', '--quiet', container, `${rootfs}/`, '/');
-  const config = ['--os', 'linux', '--arch', arch.ociArch, '--user', `${USER_ID}:${USER_ID}`];
-  config.push('--port', `${PORT}/tcp`, '--workingdir', '/', '--stop-signal', 'SIGTERM');
-  config.push('--created-by', 'build-image.mjs');
-  config.push('--entrypoint', JSON.stringify(['/elb-proxy-echo']));
-  for (const [key, value] of Object.entries(labels)) config.push('--label', `${key}=${value}`);
-  buildah('config', ...config, container);
   const layout = join(work, `layout-${arch.arch}`);
-  const tag = `elb-proxy-echo:${pkgJson.version}`;
-  buildah(
-    'commit',
-    '--quiet',
-    '--format',
-    'oci',
-    '--timestamp',
-    when,
-    container,
-    `oci:${layout}:${tag}`,
-  );
-  // The archive of the layout, written so that the same layout gives the same bytes.
+  commitImage(buildahIn(work), rootfs, arch.ociArch, when, labels, layout);
   const archive = join(outDir, `elb-proxy-echo-linux-${arch.arch}.oci.tar`);
-  execFileSync('tar', [
-    '--create',
-    '--file',
-    archive,
-    '--directory',
-    layout,
-    '--sort=name',
-    `--mtime=@${when}`,
-    '--owner=0',
-    '--group=0',
-    '--numeric-owner',
-    '--format=posix',
-    '--pax-option=exthdr.name=%d/PaxHeaders/%f,delete=atime,delete=ctime',
-    '.',
-  ]);
+  archiveLayout(layout, archive, when);
   return archive;
 }
 
