@@ -201,8 +201,11 @@ interface Contained {
   readonly exited: Promise<{ code: number | null; atMs: number }>;
 }
 
-/** Starts the x64 image's entrypoint with `args` as a container runtime would; resolves once it listens. */
-async function runImage(args: readonly string[]): Promise<Contained> {
+/**
+ * Starts the x64 image's entrypoint with `args` and only the variables `env` (and PATH), as a
+ * container runtime would; resolves once it listens.
+ */
+async function runImage(args: readonly string[], env: Record<string, string>): Promise<Contained> {
   const root = rootfs('x64');
   const script = [
     `mount --bind -o ro ${root} ${root}`,
@@ -213,9 +216,7 @@ async function runImage(args: readonly string[]): Promise<Contained> {
   const child = spawn(
     'unshare',
     ['--mount', '--pid', '--fork', 'sh', '-c', script, 'sh', ...args],
-    {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    },
+    { stdio: ['ignore', 'pipe', 'pipe'], env: { PATH: process.env.PATH, ...env } },
   );
   let out = '';
   const exited = new Promise<{ code: number | null; atMs: number }>((resolve) =>
@@ -256,14 +257,10 @@ async function httpGet(portNumber: number, request: Uint8Array): Promise<string>
 }
 
 test('x64 image: as 10001 on a read-only root it echoes after v1 and v2, answers HTTP and the probe, and exits 0 on SIGTERM within the drain', async () => {
-  const server = await runImage([
-    '--port',
-    '0',
-    '--metrics-port',
-    '0',
-    '--drain-timeout',
-    `${DRAIN_S}s`,
-  ]);
+  // Options as arguments and as variables, as a pod spec gives them.
+  const server = await runImage(['--port', '0', '--metrics-port', '0'], {
+    ELB_PROXY_ECHO_DRAIN_TIMEOUT: `${DRAIN_S}s`,
+  });
   try {
     const status = readFileSync(`/proc/${server.pid}/status`, 'utf8');
     assert.match(status, /^Uid:\s+10001\s+10001\s+10001\s+10001$/m, 'runs as 10001');
@@ -304,7 +301,10 @@ test('x64 image: as 10001 on a read-only root it echoes after v1 and v2, answers
     open.destroy();
     assert.is(code, 0, server.output());
     assert.ok(atMs - sentAt < DRAIN_S * 1000 + 1500, `exited ${atMs - sentAt} ms after SIGTERM`);
-    assert.match(server.output(), /SIGTERM: draining connections=1/);
+    assert.match(
+      server.output(),
+      new RegExp(`SIGTERM: draining connections=1 timeout=${DRAIN_S}s`),
+    );
   } finally {
     spawnSync('kill', ['-KILL', String(server.pid)]);
   }
