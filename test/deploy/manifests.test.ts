@@ -1,0 +1,218 @@
+// deploy/kubernetes/*.yaml and deploy/ecs/*.json as docs/deploy-eks.md promises them: they parse,
+// the image and user match what build-image.mjs makes, every ELB_PROXY_ECHO_* variable is a real
+// option with a valid value, the container is locked down, the probes ask the metrics port the
+// variables open, the grace period covers the drain, the Service asks the AWS Load Balancer
+// Controller for an NLB with IP targets and PROXY protocol v2, and the Job's arguments are valid
+// bench options.
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { parseAllDocuments } from 'yaml';
+import pkg from '../../package.json' with { type: 'json' };
+import { benchOptions } from '../../src/bench/options.ts';
+import { envName, parseOptions } from '../../src/options.ts';
+import { serveOptions, toConfig } from '../../src/serve.ts';
+
+const DEPLOY = fileURLToPath(new URL('../../deploy/', import.meta.url));
+const IMAGE = `REGISTRY/elb-proxy-echo:${pkg.version}`;
+const USER = 10001;
+const ECHO_PORT = 5000;
+
+// Shapes of the few fields read here (the files carry more).
+interface EnvVar {
+  name: string;
+  value: string;
+}
+interface Probe {
+  httpGet?: { path: string; port: string | number };
+}
+interface Container {
+  name: string;
+  image: string;
+  args?: string[];
+  env?: EnvVar[];
+  ports?: { name: string; containerPort: number; protocol: string }[];
+  readinessProbe?: Probe;
+  livenessProbe?: Probe;
+  lifecycle?: { preStop?: { sleep?: { seconds: number } } };
+  resources?: { requests?: Record<string, string>; limits?: Record<string, string> };
+  securityContext?: {
+    allowPrivilegeEscalation?: boolean;
+    readOnlyRootFilesystem?: boolean;
+    capabilities?: { drop?: string[] };
+  };
+}
+interface PodSpec {
+  terminationGracePeriodSeconds?: number;
+  securityContext?: { runAsNonRoot?: boolean; runAsUser?: number; runAsGroup?: number };
+  containers: Container[];
+}
+interface Manifest {
+  apiVersion: string;
+  kind: string;
+  metadata: { name: string; annotations?: Record<string, string> };
+  // biome-ignore lint/suspicious/noExplicitAny: each kind has its own spec; read per test
+  spec: any;
+}
+
+/** The one document of a YAML file; a parse error or warning fails the test. */
+function yamlFile(name: string): Manifest {
+  const docs = parseAllDocuments(readFileSync(`${DEPLOY}kubernetes/${name}`, 'utf8'));
+  assert.ok(Array.isArray(docs), `${name}: YAML documents`);
+  assert.is(docs.length, 1, `${name}: one document`);
+  const [doc] = docs;
+  assert.equal([...doc.errors, ...doc.warnings].map(String), [], `${name} parses cleanly`);
+  return doc.toJS() as Manifest;
+}
+
+function jsonFile(name: string) {
+  return JSON.parse(readFileSync(`${DEPLOY}ecs/${name}`, 'utf8'));
+}
+
+/** The server's configuration from the variables alone: throws on an unknown name or bad value. */
+function serverConfig(env: readonly EnvVar[]) {
+  const values = Object.fromEntries(env.map(({ name, value }) => [name, value]));
+  const known = new Set(Object.values(serveOptions).map((o) => envName(o.flag)));
+  for (const name of Object.keys(values))
+    assert.ok(known.has(name), `${name} is an option's variable (elb-proxy-echo --help)`);
+  return toConfig(parseOptions(serveOptions, [], values).values, 1);
+}
+
+function trustOf(env: readonly EnvVar[]): string | undefined {
+  return env.find(({ name }) => name === envName('trust'))?.value;
+}
+
+function lockedDown(container: Container): void {
+  assert.is(container.image, IMAGE);
+  assert.equal(container.securityContext, {
+    allowPrivilegeEscalation: false,
+    readOnlyRootFilesystem: true,
+    privileged: false,
+    capabilities: { drop: ['ALL'] },
+  });
+  assert.ok(container.resources?.requests?.cpu, 'a CPU request');
+  assert.ok(container.resources?.limits?.memory, 'a memory limit');
+}
+
+function nonRootPod(pod: PodSpec): void {
+  assert.is(pod.securityContext?.runAsNonRoot, true);
+  assert.is(pod.securityContext?.runAsUser, USER);
+  assert.is(pod.securityContext?.runAsGroup, USER);
+}
+
+const deployment = yamlFile('deployment.yaml');
+const pod: PodSpec = deployment.spec.template.spec;
+const server = pod.containers[0];
+
+test('Deployment: one locked-down container from the image, as user 10001', () => {
+  assert.is(deployment.apiVersion, 'apps/v1');
+  assert.is(deployment.kind, 'Deployment');
+  assert.is(pod.containers.length, 1);
+  nonRootPod(pod);
+  lockedDown(server);
+  assert.is(server.args, undefined, 'the image entrypoint serves; options come from env');
+});
+
+test('Deployment: its variables are valid options; trust is a CIDR list and the greeting is on', () => {
+  const config = serverConfig(server.env ?? []);
+  assert.ok(trustOf(server.env ?? []), '--trust is set (a bad range would have thrown above)');
+  assert.is(config.echo.greeting, true);
+});
+
+test('Deployment: the echo port is 5000 and the probes ask /healthz on the metrics port on the pod address', () => {
+  const config = serverConfig(server.env ?? []);
+  const ports = Object.fromEntries((server.ports ?? []).map((p) => [p.name, p.containerPort]));
+  assert.equal(ports, { echo: ECHO_PORT, metrics: config.metricsPort });
+  assert.is(config.metricsHost, '0.0.0.0', 'the kubelet reaches the pod address, not loopback');
+  for (const probe of [server.readinessProbe, server.livenessProbe])
+    assert.equal(probe?.httpGet, { path: '/healthz', port: 'metrics' });
+});
+
+test('Deployment: the grace period covers the preStop sleep and the drain timeout', () => {
+  const config = serverConfig(server.env ?? []);
+  const preStop = server.lifecycle?.preStop?.sleep?.seconds ?? 0;
+  assert.ok(preStop > 0, 'a preStop sleep while the NLB deregisters the pod');
+  assert.ok(
+    (pod.terminationGracePeriodSeconds ?? 30) * 1000 > preStop * 1000 + config.drainTimeoutMs,
+    `${pod.terminationGracePeriodSeconds} s > ${preStop} s + ${config.drainTimeoutMs} ms`,
+  );
+  assert.equal(deployment.spec.strategy.rollingUpdate, { maxUnavailable: 0, maxSurge: 1 });
+});
+
+test('Service: an NLB with IP targets and PROXY protocol v2, TCP health checks on the echo port', () => {
+  const service = yamlFile('service.yaml');
+  assert.is(service.kind, 'Service');
+  assert.is(service.spec.type, 'LoadBalancer');
+  const prefix = 'service.beta.kubernetes.io/aws-load-balancer-';
+  const annotations = service.metadata.annotations ?? {};
+  assert.is(annotations[`${prefix}type`], 'external');
+  assert.is(annotations[`${prefix}nlb-target-type`], 'ip');
+  assert.is(annotations[`${prefix}scheme`], 'internet-facing');
+  assert.is(annotations[`${prefix}proxy-protocol`], '*');
+  assert.is(annotations[`${prefix}healthcheck-protocol`], 'tcp');
+  assert.is(annotations[`${prefix}healthcheck-port`], 'traffic-port');
+  for (const value of Object.values(annotations)) assert.type(value, 'string');
+  assert.equal(service.spec.selector, deployment.spec.template.metadata.labels);
+  assert.equal(service.spec.ports, [
+    { name: 'echo', port: ECHO_PORT, targetPort: 'echo', protocol: 'TCP' },
+  ]);
+});
+
+test('Job: Indexed, N generators whose arguments are valid bench options with one --start-at', () => {
+  const job = yamlFile('bench-job.yaml');
+  assert.is(job.kind, 'Job');
+  assert.is(job.spec.completionMode, 'Indexed');
+  assert.is(job.spec.parallelism, job.spec.completions);
+  const jobPod: PodSpec = job.spec.template.spec;
+  nonRootPod(jobPod);
+  const [generator] = jobPod.containers;
+  lockedDown(generator);
+  const [command, ...args] = generator.args ?? [];
+  assert.is(command, 'bench');
+  // The placeholders as the doc's sed fills them; the index as Kubernetes expands it.
+  const filled = args.map((arg) =>
+    arg
+      .replace('LB_HOSTNAME', 'k8s-default-elbproxy-0123456789.elb.us-east-1.amazonaws.com')
+      .replace('START_AT', '2030-01-01T00:00:00Z')
+      .replace('$(JOB_COMPLETION_INDEX)', '3'),
+  );
+  const { values, positionals } = parseOptions(benchOptions, filled);
+  assert.equal(positionals, []);
+  assert.is(values.target?.port, ECHO_PORT);
+  assert.is(values.startAt, Date.parse('2030-01-01T00:00:00Z'));
+  assert.is(values.label, 'gen-3');
+  assert.is(values.json, true);
+  assert.is(values.quiet, true, 'nothing but the JSON in the pod log');
+});
+
+test('ECS task definition: awsvpc, user 10001, read-only, no capabilities, port 5000, stop timeout over the drain', () => {
+  const task = jsonFile('task-definition.json');
+  assert.is(task.networkMode, 'awsvpc');
+  assert.equal(task.containerDefinitions.length, 1);
+  const [c] = task.containerDefinitions;
+  assert.is(c.image, IMAGE);
+  assert.is(c.user, `${USER}:${USER}`);
+  assert.is(c.readonlyRootFilesystem, true);
+  assert.equal(c.linuxParameters.capabilities.drop, ['ALL']);
+  assert.equal(c.portMappings, [{ name: 'echo', containerPort: ECHO_PORT, protocol: 'tcp' }]);
+  const config = serverConfig(c.environment);
+  assert.ok(trustOf(c.environment), '--trust is set (a bad range would have thrown above)');
+  assert.ok(c.stopTimeout * 1000 > config.drainTimeoutMs, 'SIGKILL comes after the drain');
+});
+
+test('ECS service: the task behind an NLB target group on the container port', () => {
+  const service = jsonFile('service.json');
+  const task = jsonFile('task-definition.json');
+  assert.is(service.taskDefinition, task.family);
+  assert.equal(service.loadBalancers, [
+    {
+      targetGroupArn: 'TARGET_GROUP_ARN',
+      containerName: task.containerDefinitions[0].name,
+      containerPort: ECHO_PORT,
+    },
+  ]);
+  assert.is(service.deploymentConfiguration.minimumHealthyPercent, 100);
+});
+
+test.run();
