@@ -8,6 +8,7 @@ import type { Cluster } from 'node:cluster';
 import { isSea } from 'node:sea';
 import { formatOptions, isSettingError, UsageError } from './options.ts';
 import { versionLine } from './version.ts';
+import { errorText } from './error-text.ts';
 
 /** The help text: it lists the options of serve and install, so it loads those two tables. */
 async function usage(): Promise<string> {
@@ -95,9 +96,7 @@ main(cliArguments(), process.env).then(
     if (code !== undefined) process.exitCode = code;
   },
   (error: unknown) => {
-    process.stderr.write(
-      `elb-proxy-echo: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
-    );
+    process.stderr.write(`elb-proxy-echo: ${errorText(error, 'stack')}\n`);
     // At once, as for a usage error: a bug at start-up may come after the port is bound.
     process.exit(1);
   },

@@ -10,6 +10,7 @@ import { serveOptions, toConfig } from '../serve.ts';
 import { connectionBudget } from '../server/descriptors.ts';
 import { ECHO_DEFAULTS } from '../server/server.ts';
 import { type Host, install, type SocketListen, SYSTEM_PATHS, uninstall } from './install.ts';
+import { errorText } from '../error-text.ts';
 
 export const installOptions = {
   socket: {
@@ -147,9 +148,7 @@ function runOnHost(work: (host: Host) => void): number {
     work(host);
     return 0;
   } catch (error) {
-    process.stderr.write(
-      `elb-proxy-echo: ${error instanceof Error ? error.message.split('\n')[0] : String(error)}\n`,
-    );
+    process.stderr.write(`elb-proxy-echo: ${errorText(error).split('\n')[0]}\n`);
     return 1;
   }
 }

@@ -12,6 +12,7 @@ import { startLoopDelayMonitor } from './loop-delay.ts';
 import type { EngineName } from './transport.ts';
 import type { ProcessReport } from './metrics-http.ts';
 import { createEchoServer, type EchoServer, type EchoServerOptions } from './server.ts';
+import { errorText } from '../error-text.ts';
 
 export interface ServeConfig {
   readonly port: number;
@@ -170,9 +171,7 @@ export async function startWorker(
   } catch (error) {
     const usage = isSetting(error);
     if (!usage)
-      process.stderr.write(
-        `elb-proxy-echo: worker ${process.pid}: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
-      );
+      process.stderr.write(`elb-proxy-echo: worker ${process.pid}: ${errorText(error, 'stack')}\n`);
     const failed: FailedMessage = {
       type: FAILED,
       reason: usage ? error.message : String(error),
