@@ -17,6 +17,7 @@ import {
   parseOptions,
   size,
   text,
+  timeText,
   UsageError,
   withEnv,
 } from './options.ts';
@@ -68,14 +69,14 @@ export const serveOptions = withEnv({
     'header-timeout',
     'TIME',
     'time a PROXY header may take from its first byte',
-    '5s',
+    timeText(ECHO_DEFAULTS.headerTimeoutMs),
     durationText(60_000, false),
   ),
   idleTimeout: option(
     'idle-timeout',
     'TIME',
     'close a connection without data for this long (also one that has sent nothing yet)',
-    '5m',
+    timeText(ECHO_DEFAULTS.idleTimeoutMs),
     durationText(24 * 3600_000, false),
   ),
   maxLine: option(
@@ -155,7 +156,7 @@ export const serveOptions = withEnv({
     'drain-timeout',
     'TIME',
     'on SIGTERM/SIGINT, time open connections get to finish',
-    '10s',
+    timeText(ECHO_DEFAULTS.drainMs),
     durationText(3600_000, true),
   ),
 } satisfies OptionTable);
@@ -191,7 +192,6 @@ export function toConfig(
       greeting: values.greeting,
       http: values.http,
     }),
-    engine: engine.engine.name,
     engineFallback: engine.fallback,
     logLevel: values.logLevel,
     logFormat: values.logFormat,
