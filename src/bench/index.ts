@@ -3,7 +3,13 @@
 import { execFileSync } from 'node:child_process';
 import { availableParallelism, hostname } from 'node:os';
 import { dirname, resolve } from 'node:path';
-import { formatOptions, parseOptions, UsageError, type OptionValues } from '../options.ts';
+import {
+  formatOptions,
+  type OptionValues,
+  parseOptions,
+  TIME_SYNTAX,
+  UsageError,
+} from '../options.ts';
 import { panelsFor, writeChart } from './chart.ts';
 import {
   autoHeader,
@@ -35,7 +41,9 @@ Exit status 1 if any echo was wrong (or more errors than --max-errors), 2 for ba
 For a fleet of generators: the same --start-at on each, --json to a file, then bench merge.
 
 Options:
-${formatOptions(benchOptions)}`;
+${formatOptions(benchOptions)}
+
+${TIME_SYNTAX}`;
 
 export async function bench(
   argv: readonly string[],
@@ -46,7 +54,7 @@ export async function bench(
     process.stdout.write(`${USAGE}\n`);
     return 0;
   }
-  const { values, positionals } = parseOptions(benchOptions, argv, env);
+  const { values, positionals } = parseOptions(benchOptions, argv, env, 'bench');
   if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}"`);
   if (values.asGenerator) {
     await runAsGenerator();
