@@ -28,6 +28,8 @@ import { formatRun } from './report.ts';
 import { exitStatus, runBench, type RunPlan, type RunResult } from './run.ts';
 import { remoteTarget, startCommand, startInProcess, type ServerHandle } from './servers.ts';
 import { runAsGenerator, type SelfCommand, socketsPerProcess } from './spread.ts';
+import { unreachableTarget } from './target-check.ts';
+import { bracketed } from '../server/address-text.ts';
 
 export { benchOptions } from './options.ts';
 
@@ -61,6 +63,7 @@ export async function bench(
     return 0;
   }
   const setup = values.startAt === null ? [] : startAtSetup(values.startAt, ms(values.warmUp));
+  if (values.target !== null) await requireReachable(values.target, ms(values.timeout));
   exitOnSignals();
   const self = await selfCommand(process.argv[1]);
   const { server, generatorCpus, procs } = await startServer(values, self, setup);
@@ -104,6 +107,13 @@ export function startAtSetup(startAt: number, warmUpMs: number, now = Date.now()
       ? `${(late / 1000).toFixed(1)} s ago: measuring as soon as the clients are up`
       : `in ${(-late / 1000).toFixed(1)} s`;
   return [`window from ${new Date(startAt).toISOString()} (${when})`, clockStatus()];
+}
+
+/** A --target that refuses, or does not resolve, ends the bench before it starts (exit 2). */
+async function requireReachable(target: { host: string; port: number }, timeoutMs: number) {
+  const why = await unreachableTarget(target.host, target.port, timeoutMs);
+  if (why !== null)
+    throw new UsageError(`--target ${bracketed(target.host)}:${target.port}: ${why}`);
 }
 
 function headerSetup(header: HeaderKind): string {
