@@ -39,7 +39,8 @@ const USAGE = `Usage: elb-proxy-echo bench [options]
 Many telnet-like clients: each connects, sends a PROXY header as a load balancer would, types
 lines, checks every echo byte for byte, and ends with q. Without --target it starts our server
 on a loopback port; with --target it drives that endpoint (e.g. a load balancer's DNS name).
-Exit status 1 if any echo was wrong (or more errors than --max-errors), 2 for bad options.
+Exit status 1 if any echo was wrong (or more errors than --max-errors), 2 for bad options
+or a --target that refuses or does not resolve (checked once before the run).
 For a fleet of generators: the same --start-at on each, --json to a file, then bench merge.
 
 Options:
