@@ -108,13 +108,8 @@ export function parseOptions<S extends OptionTable>(
 
 /** `unknown option --greetin; did you mean --greeting?`, or where the options are listed. */
 function unknownOption(name: string, known: Iterable<string>, command: string): string {
-  const longFlags = [...known].filter((flag) => flag.startsWith('--'));
-  const near = name.startsWith('--')
-    ? closest(
-        name.slice(2),
-        longFlags.map((f) => f.slice(2)),
-      )
-    : null;
+  const longNames = [...known].filter((f) => f.startsWith('--')).map((f) => f.slice(2));
+  const near = name.startsWith('--') ? closest(name.slice(2), longNames) : null;
   if (near !== null) return `unknown option ${name}; did you mean --${near}?`;
   return `unknown option ${name} (see elb-proxy-echo${command === '' ? '' : ` ${command}`} --help)`;
 }
