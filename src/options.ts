@@ -124,9 +124,10 @@ export function unknownVariables(
   env: Readonly<Record<string, string | undefined>>,
   internal: readonly string[] = [],
 ): string[] {
-  const known = new Set(internal);
-  for (const option of Object.values(table)) if (option.env !== undefined) known.add(option.env);
-  const suffixes = [...known].map((name) => name.slice(ENV_PREFIX.length));
+  const variables = Object.values(table).flatMap((option) => option.env ?? []);
+  const known = new Set([...variables, ...internal]);
+  // Only an option's variable is suggested: the internal ones are not for people to set.
+  const suffixes = variables.map((name) => name.slice(ENV_PREFIX.length));
   const lines: string[] = [];
   for (const name of Object.keys(env)) {
     if (!name.startsWith(ENV_PREFIX) || known.has(name)) continue;

@@ -153,6 +153,7 @@ test('unknownVariables: a typo of ours is named with the closest variable; other
     ELB_PROXY_ECHO_DRY_RUNN: 'yes',
     ELB_PROXY_ECHO_PROT: '1',
     ELB_PROXY_ECHO_WORKER_FD: '3',
+    ELB_PROXY_ECHO_WORKER_FDD: '3',
     ELB_PROXY_ECHO_SOMETHING_ELSE: 'x',
     PATH: '/bin',
     ELB_PROXY: 'x',
@@ -160,6 +161,7 @@ test('unknownVariables: a typo of ours is named with the closest variable; other
   assert.equal(unknownVariables(table, env, ['ELB_PROXY_ECHO_WORKER_FD']), [
     'unknown variable ELB_PROXY_ECHO_DRY_RUNN ignored; did you mean ELB_PROXY_ECHO_DRY_RUN?',
     'unknown variable ELB_PROXY_ECHO_PROT ignored; did you mean ELB_PROXY_ECHO_PORT?',
+    'unknown variable ELB_PROXY_ECHO_WORKER_FDD ignored (elb-proxy-echo --help lists the variables)',
     'unknown variable ELB_PROXY_ECHO_SOMETHING_ELSE ignored (elb-proxy-echo --help lists the variables)',
   ]);
   assert.equal(unknownVariables(table, { ELB_PROXY_ECHO_HOST: '::1' }), []);
