@@ -23,6 +23,7 @@ import { runBench } from '../src/bench/run.ts';
 import { type ServerHandle, startCommand } from '../src/bench/servers.ts';
 import type { SelfCommand } from '../src/bench/spread.ts';
 import { formatOptions, integer, parseOptions, UsageError } from '../src/options.ts';
+import { errorText } from '../src/error-text.ts';
 import { idleMemory } from './idle.ts';
 import { compileC, type LoadResult, runLoad } from './load.ts';
 import { type Contender, type GeneratorRounds, type Measured, summary } from './summary.ts';
@@ -313,7 +314,7 @@ main().then(
   (code) => (process.exitCode = code),
   (error: unknown) => {
     process.stderr.write(
-      `bench: ${error instanceof UsageError ? error.message : error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
+      `bench: ${error instanceof UsageError ? error.message : errorText(error, 'stack')}\n`,
     );
     process.exitCode = error instanceof UsageError ? 2 : 1;
   },

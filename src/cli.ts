@@ -6,38 +6,35 @@
 // the benchmark or the installer in its memory, and --version loads nothing else.
 import type { Cluster } from 'node:cluster';
 import { isSea } from 'node:sea';
-import { formatOptions, isSettingError, UsageError } from './options.ts';
+import { isSettingError, UsageError } from './options.ts';
 import { versionLine } from './version.ts';
+import { closest } from './closest.ts';
+import { errorText } from './error-text.ts';
 
-/** The help text: it lists the options of serve and install, so it loads those two tables. */
-async function usage(): Promise<string> {
-  const [{ serveOptions }, { installOptions }] = await Promise.all([
-    import('./serve.ts'),
-    import('./install/command.ts'),
-  ]);
-  return `Usage: elb-proxy-echo [serve] [options]
-
-A TCP echo server for the backends of AWS load balancers: it reads the PROXY protocol
-header (v1 from Classic ELB, v2 from NLB), logs the real client, then echoes every line
-until a line "q" or "Q". A first line that is an HTTP request (curl, a browser, an HTTP
-health check) is answered over HTTP with what the server saw; --greeting tells a telnet
-client the same in one line before the echo.
-
+const COMMANDS = `
 Commands:
-  serve           run the echo server (the default)
-  install         (root) copy this executable to /usr/local/bin, install the systemd unit,
-                  write the options given to /etc/default/elb-proxy-echo, enable and start;
-                  takes the options of serve, and:
-${formatOptions(installOptions)}
+  serve           run the echo server (the default; its options are below)
+  install         (root) install this executable as a systemd service and start it
   uninstall       (root) stop and remove everything install put in place
-  bench           many telnet-like clients against our server or a --target (bench --help)
+  bench           many telnet-like clients against our server or a --target
+  bench merge     one report from the --json results of several bench machines
+  COMMAND --help  that command's own help
+`;
 
-Options of serve:
-${formatOptions(serveOptions)}
-
-Other:
+const OTHER = `Other:
   -h, --help      show this help
   -v, --version   show the version, Node version and CPU architecture`;
+
+/** The help a command line asks for, or null when it asks for none (bench answers its own). */
+async function helpFor(argv: readonly string[]): Promise<string | null> {
+  const [first] = argv;
+  if (first === 'bench') return null;
+  if (first !== 'help' && !argv.includes('--help') && !argv.includes('-h')) return null;
+  if (first === 'install' || first === 'uninstall')
+    return (await import('./install/command.ts')).installHelp(first);
+  const { serveHelp } = await import('./serve.ts');
+  if (first === 'serve') return serveHelp('Usage: elb-proxy-echo [serve] [options]');
+  return `${serveHelp('Usage: elb-proxy-echo [COMMAND] [options]', COMMANDS)}\n\n${OTHER}`;
 }
 
 export async function main(
@@ -45,9 +42,10 @@ export async function main(
   env: Readonly<Record<string, string | undefined>>,
 ): Promise<number | undefined> {
   const [first, ...rest] = argv;
-  // `serve --help`, `--port 80 --help`, `install -h`: the one help (bench has its own).
-  if (first === 'help' || (first !== 'bench' && (argv.includes('--help') || argv.includes('-h')))) {
-    process.stdout.write(`${await usage()}\n`);
+  // `serve --help`, `--port 80 --help`, `install -h`: that command's help.
+  const help = await helpFor(argv);
+  if (help !== null) {
+    process.stdout.write(`${help}\n`);
     return 0;
   }
   if (first === '--version' || first === '-v') {
@@ -63,7 +61,7 @@ export async function main(
     else if (first === 'uninstall')
       return await (await import('./install/command.ts')).uninstallCommand(rest, env);
     else if (first === 'bench') return await (await import('./bench/index.ts')).bench(rest, env);
-    else throw new UsageError(`unknown command "${first}" (try --help)`);
+    else throw new UsageError(unknownCommand(first));
   } catch (error) {
     if (!isSettingError(error)) throw error;
     process.stderr.write(`elb-proxy-echo: ${error.message}\n`);
@@ -73,6 +71,13 @@ export async function main(
     process.exit(2);
   }
   return undefined;
+}
+
+function unknownCommand(name: string): string {
+  const near = closest(name, ['serve', 'install', 'uninstall', 'bench', 'help']);
+  return near === null
+    ? `unknown command "${name}" (see elb-proxy-echo --help)`
+    : `unknown command "${name}"; did you mean ${near}?`;
 }
 
 // node:cluster starts a worker as `execPath <script> ARGS`, with <script> = the primary's
@@ -95,9 +100,7 @@ main(cliArguments(), process.env).then(
     if (code !== undefined) process.exitCode = code;
   },
   (error: unknown) => {
-    process.stderr.write(
-      `elb-proxy-echo: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
-    );
+    process.stderr.write(`elb-proxy-echo: ${errorText(error, 'stack')}\n`);
     // At once, as for a usage error: a bug at start-up may come after the port is bound.
     process.exit(1);
   },

@@ -4,6 +4,7 @@
 // (and, for options that have one, an environment variable) into a frozen object of typed
 // values. Bad input is a configuration error: it throws `UsageError`, which the CLI turns into
 // a one-line reason and exit status 2 before anything starts.
+import { closest } from './closest.ts';
 import { ServerConfigError } from './server/errors.ts';
 
 export class UsageError extends Error {
@@ -40,15 +41,22 @@ export interface Parsed<S extends OptionTable> {
   readonly positionals: readonly string[];
 }
 
+const ENV_PREFIX = 'ELB_PROXY_ECHO_';
+
 /** Name of the environment variable for a flag: `--max-line` → `ELB_PROXY_ECHO_MAX_LINE`. */
 export function envName(flag: string): string {
-  return `ELB_PROXY_ECHO_${flag.toUpperCase().replaceAll('-', '_')}`;
+  return `${ENV_PREFIX}${flag.toUpperCase().replaceAll('-', '_')}`;
 }
 
+/**
+ * `table` parsed from `argv`, then from `env` for options not given. `command` (`bench`,
+ * `bench merge`, …; '' for serve) is what an unknown option's reason sends the user to the help of.
+ */
 export function parseOptions<S extends OptionTable>(
   table: S,
   argv: readonly string[],
   env: Readonly<Record<string, string | undefined>> = {},
+  command = '',
 ): Parsed<S> {
   const byFlag = new Map<string, [string, Option<unknown>]>();
   for (const [key, option] of Object.entries(table)) {
@@ -70,7 +78,7 @@ export function parseOptions<S extends OptionTable>(
     const eq = arg.indexOf('=');
     const name = eq === -1 ? arg : arg.slice(0, eq);
     const entry = byFlag.get(name);
-    if (entry === undefined) throw new UsageError(`unknown option ${name}`);
+    if (entry === undefined) throw new UsageError(unknownOption(name, byFlag.keys(), command));
     const [key, option] = entry;
     let raw: string;
     if (option.value === undefined) {
@@ -96,6 +104,41 @@ export function parseOptions<S extends OptionTable>(
     values: Object.freeze(values) as OptionValues<S>,
     positionals: Object.freeze(positionals),
   };
+}
+
+/** `unknown option --greetin; did you mean --greeting?`, or where the options are listed. */
+function unknownOption(name: string, known: Iterable<string>, command: string): string {
+  const longNames = [...known].filter((f) => f.startsWith('--')).map((f) => f.slice(2));
+  const near = name.startsWith('--') ? closest(name.slice(2), longNames) : null;
+  if (near !== null) return `unknown option ${name}; did you mean --${near}?`;
+  return `unknown option ${name} (see elb-proxy-echo${command === '' ? '' : ` ${command}`} --help)`;
+}
+
+/**
+ * One line per `ELB_PROXY_ECHO_*` variable in `env` that is neither an option's nor in `internal`
+ * (a typo in an options file would otherwise be ignored without a word), naming the closest
+ * known variable when one is near.
+ */
+export function unknownVariables(
+  table: OptionTable,
+  env: Readonly<Record<string, string | undefined>>,
+  internal: readonly string[] = [],
+): string[] {
+  const variables = Object.values(table).flatMap((option) => option.env ?? []);
+  const known = new Set([...variables, ...internal]);
+  // Only an option's variable is suggested: the internal ones are not for people to set.
+  const suffixes = variables.map((name) => name.slice(ENV_PREFIX.length));
+  const lines: string[] = [];
+  for (const name of Object.keys(env)) {
+    if (!name.startsWith(ENV_PREFIX) || known.has(name)) continue;
+    const near = closest(name.slice(ENV_PREFIX.length), suffixes);
+    lines.push(
+      near === null
+        ? `unknown variable ${name} ignored (elb-proxy-echo --help lists the variables)`
+        : `unknown variable ${name} ignored; did you mean ${ENV_PREFIX}${near}?`,
+    );
+  }
+  return lines;
 }
 
 function parseOne(option: Option<unknown>, raw: string, where: string): unknown {
@@ -140,13 +183,15 @@ export function formatOptions(table: OptionTable): string {
       (option.short ? `-${option.short}, ` : '    ') +
       `--${option.flag}` +
       (option.value ? ` ${option.value}` : '');
-    const extra: string[] = [];
-    if (option.env) extra.push(`env ${option.env}`);
-    if (option.value !== undefined) extra.push(`default ${showDefault(option.default)}`);
-    // `[env NAME, default X]` breaks only after its commas: a name never parts from its label.
-    const words = option.help.split(' ');
-    if (extra.length) words.push(...`[${extra.join(', ')}]`.split(/(?<=,) /));
-    rows.push(hangingRow(`  ${flag.padEnd(FLAG_COLUMN)} `, words));
+    const extra = option.env === undefined ? [] : [`env ${option.env}`];
+    extra.push(`default ${defaultText(option)}`);
+    // The bracket is one word: it moves to the next line whole rather than break.
+    rows.push(
+      hangingRow(`  ${flag.padEnd(FLAG_COLUMN)} `, [
+        ...option.help.split(' '),
+        `[${extra.join(', ')}]`,
+      ]),
+    );
   }
   return rows.join('\n');
 }
@@ -178,7 +223,10 @@ function hangingRow(head: string, words: readonly string[]): string {
   return lines.join('\n');
 }
 
-function showDefault(value: unknown): string {
+/** An option's default as --help and the docs show it: `5000`, `5s`, `none`; a switch's `off`. */
+export function defaultText(option: Option<unknown>): string {
+  const value = option.default;
+  if (option.value === undefined) return value === true ? 'on' : 'off';
   if (value === undefined || value === null || value === '') return 'none';
   if (Array.isArray(value)) return value.length === 0 ? 'none' : value.join(',');
   return String(value);
@@ -195,12 +243,18 @@ export function integer(min: number, max: number): (raw: string) => number {
   };
 }
 
-/** A duration such as `500ms`, `3s`, `2m` or a bare number of seconds; returns milliseconds. */
+/** What a TIME is, said once in every --help that has one. */
+export const TIME_SYNTAX =
+  'TIME is a number of seconds (5) or a number with its unit: 500ms, 5s, 2m, 1h.';
+
+const UNIT_MS: Readonly<Record<string, number>> = { ms: 1, s: 1000, m: 60_000, h: 3600_000 };
+
+/** A duration such as `500ms`, `3s`, `2m`, `1h` or a bare number of seconds; returns milliseconds. */
 export function duration(maxMs: number): (raw: string) => number {
   return (raw) => {
-    const m = /^(\d+(?:\.\d+)?)(ms|s|m)?$/.exec(raw);
-    if (m === null) throw new UsageError(`"${raw}" is not a duration (e.g. 500ms, 5s, 2m)`);
-    const ms = Number(m[1]) * (m[2] === 'ms' ? 1 : m[2] === 'm' ? 60_000 : 1000);
+    const m = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(raw);
+    if (m === null) throw new UsageError(`"${raw}" is not a duration (e.g. 500ms, 5s, 2m, 1h)`);
+    const ms = Number(m[1]) * UNIT_MS[m[2] ?? 's'];
     if (ms > maxMs) throw new UsageError(`${raw} is longer than ${maxMs / 1000}s`);
     return Math.round(ms);
   };
@@ -215,6 +269,13 @@ export function size(min: number, max: number): (raw: string) => number {
     if (n < min || n > max) throw new UsageError(`${raw} is outside ${min}..${max} bytes`);
     return n;
   };
+}
+
+/** Milliseconds as a TIME in the largest unit that says them exactly: 5000 → `5s`, 300000 → `5m`. */
+export function timeText(ms: number): string {
+  for (const unit of ['h', 'm', 's'])
+    if (ms >= UNIT_MS[unit] && ms % UNIT_MS[unit] === 0) return `${ms / UNIT_MS[unit]}${unit}`;
+  return `${ms}ms`;
 }
 
 /**
@@ -243,8 +304,21 @@ export function text(raw: string): string {
   return raw;
 }
 
+const SWITCH_WORDS: ReadonlyMap<string, boolean> = new Map([
+  ['true', true],
+  ['yes', true],
+  ['on', true],
+  ['1', true],
+  ['false', false],
+  ['no', false],
+  ['off', false],
+  ['0', false],
+]);
+
+/** A switch's value from a variable: true/false, yes/no, on/off or 1/0. */
 export function flag(raw: string): boolean {
-  if (raw === 'true' || raw === '1' || raw === 'yes') return true;
-  if (raw === 'false' || raw === '0' || raw === 'no') return false;
-  throw new UsageError(`"${raw}" is not true or false`);
+  const value = SWITCH_WORDS.get(raw);
+  if (value === undefined)
+    throw new UsageError(`"${raw}" is not one of true, false, yes, no, on, off, 1, 0`);
+  return value;
 }

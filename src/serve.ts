@@ -8,6 +8,7 @@ import {
   duration,
   durationText,
   flag,
+  formatOptions,
   integer,
   isSettingError,
   oneOf,
@@ -17,6 +18,9 @@ import {
   parseOptions,
   size,
   text,
+  TIME_SYNTAX,
+  timeText,
+  unknownVariables,
   UsageError,
   withEnv,
 } from './options.ts';
@@ -26,6 +30,8 @@ import {
   runWorker,
   type ServeConfig,
   startWorker,
+  WORKER_FD,
+  WORKER_PORT,
   workerBinding,
 } from './server/process.ts';
 import { type ConnectionBudget, readConnectionBudget } from './server/descriptors.ts';
@@ -68,14 +74,14 @@ export const serveOptions = withEnv({
     'header-timeout',
     'TIME',
     'time a PROXY header may take from its first byte',
-    '5s',
+    timeText(ECHO_DEFAULTS.headerTimeoutMs),
     durationText(60_000, false),
   ),
   idleTimeout: option(
     'idle-timeout',
     'TIME',
     'close a connection without data for this long (also one that has sent nothing yet)',
-    '5m',
+    timeText(ECHO_DEFAULTS.idleTimeoutMs),
     durationText(24 * 3600_000, false),
   ),
   maxLine: option(
@@ -155,10 +161,36 @@ export const serveOptions = withEnv({
     'drain-timeout',
     'TIME',
     'on SIGTERM/SIGINT, time open connections get to finish',
-    '10s',
+    timeText(ECHO_DEFAULTS.drainMs),
     durationText(3600_000, true),
   ),
 } satisfies OptionTable);
+
+const SERVE_ABOUT = `A TCP echo server for the backends of AWS load balancers: it reads the PROXY protocol
+header (v1 from Classic ELB, v2 from NLB), logs the real client, then echoes every line
+until a line "q" or "Q". A first line that is an HTTP request (curl, a browser, an HTTP
+health check) is answered over HTTP with what the server saw; --greeting tells a telnet
+client the same in one line before the echo.`;
+
+const SERVE_EXIT = `Exit status:
+  0  stopped by SIGTERM or SIGINT, after the drain
+  1  a failure other than a bad setting (with --workers: no worker could listen)
+  2  a bad setting: a bad value (one line names the flag or variable), the port or the metrics
+     port in use, more than one socket from systemd`;
+
+/** The help of serve, with `commands` (the overview's list) between its description and options. */
+export function serveHelp(usage: string, commands = ''): string {
+  return `${usage}
+
+${SERVE_ABOUT}
+${commands}
+Options of serve:
+${formatOptions(serveOptions)}
+
+${TIME_SYNTAX}
+
+${SERVE_EXIT}`;
+}
 
 /** `budget` is asked only for `--max-connections auto` (it reads this process's descriptor limit). */
 export function toConfig(
@@ -191,7 +223,6 @@ export function toConfig(
       greeting: values.greeting,
       http: values.http,
     }),
-    engine: engine.engine.name,
     engineFallback: engine.fallback,
     logLevel: values.logLevel,
     logFormat: values.logFormat,
@@ -259,6 +290,8 @@ async function start(
   process.on('SIGHUP', () => logger.info('SIGHUP ignored'));
   // A worker learns its socket from its primary.
   if (cluster.isWorker) return runWorker(config, logger, sink, workerBinding(env));
+  for (const line of unknownVariables(serveOptions, env, [WORKER_FD, WORKER_PORT]))
+    logger.warn(line);
   const fd = activatedFd(env, process.pid);
   if (fd !== null) {
     // Children (workers) must not take the activation variables as theirs.

@@ -20,39 +20,105 @@ test('--help lists the port flag with its variable and default', async () => {
   assert.match(stdout, /--port N .*ELB_PROXY_ECHO_PORT.*default 5000/);
 });
 
-test('--help after a command or among options shows the help too (the usage reads [serve] [options])', async () => {
-  for (const args of [
-    ['serve', '--help'],
-    ['--port', '0', '-h'],
-    ['install', '--help'],
-  ]) {
+test("--help among options is the overview; after a command, that command's own help", async () => {
+  for (const [args, usage] of [
+    [['--help'], /^Usage: elb-proxy-echo \[COMMAND\] \[options\]\n/],
+    [['help'], /^Usage: elb-proxy-echo \[COMMAND\] \[options\]\n/],
+    [['--port', '0', '-h'], /^Usage: elb-proxy-echo \[COMMAND\] \[options\]\n/],
+    [['serve', '--help'], /^Usage: elb-proxy-echo \[serve\] \[options\]\n/],
+    [['install', '--help'], /^Usage: elb-proxy-echo install \[options\] /],
+    [['install', '--port', '80', '-h'], /^Usage: elb-proxy-echo install \[options\] /],
+    [['uninstall', '--help'], /^Usage: elb-proxy-echo uninstall /],
+    [['bench', '--help'], /^Usage: elb-proxy-echo bench \[options\]\n/],
+    [['bench', 'merge', '--help'], /^Usage: elb-proxy-echo bench merge FILE/],
+  ] as const) {
     const { code, stdout, stderr } = await runCli(args);
     assert.is(code, 0, `${args.join(' ')}: ${stderr}`);
     assert.is(stderr, '', args.join(' '));
-    assert.match(stdout, /^Usage: elb-proxy-echo \[serve\] \[options\]\n/, args.join(' '));
+    assert.match(stdout, usage, args.join(' '));
   }
 });
 
-test('every --help fits in 100 columns (serve, install, bench, bench merge)', async () => {
+test('install --help lists its own --socket and sends to serve --help for the rest', async () => {
+  const { stdout } = await runCli(['install', '--help']);
+  assert.match(stdout, /--socket .*\n.*\[default off\]/);
+  assert.match(stdout, /every option of serve \(elb-proxy-echo serve --help\)/);
+  assert.not.match(stdout, /--idle-timeout/);
+  assert.match(stdout, /Exit status: 0 installed/);
+});
+
+test('serve --help: every option shows its default, TIME is explained once, and the exit statuses', async () => {
+  const { stdout } = await runCli(['serve', '--help']);
+  const rows = stdout.split(/\n(?= {2}(?:-\w, |\s{4})--)/).slice(1);
+  assert.ok(rows.length >= 19, `${rows.length} options`);
+  for (const row of rows) assert.match(row, /\[env ELB_PROXY_ECHO_\w+, default [^\]]+\]/, row);
+  assert.match(stdout, /--greeting [^[]*\[env ELB_PROXY_ECHO_GREETING, default off\]/);
+  assert.is(stdout.match(/^TIME is /gm)?.length, 1);
+  assert.match(
+    stdout,
+    /TIME is a number of seconds \(5\) or a number with its unit: 500ms, 5s, 2m, 1h\./,
+  );
+  assert.match(stdout, /\nExit status:\n {2}0 {2}.*\n {2}1 {2}.*\n {2}2 {2}a bad setting/);
+});
+
+test('a TIME in hours is taken', async () => {
+  const { child } = await startCli(
+    ['--port', '0', '--host', '127.0.0.1', '--idle-timeout', '1h', '--drain-timeout', '0.01h'],
+    /listening on port \d+/,
+  );
+  child.kill('SIGKILL');
+});
+
+test('every --help fits in 100 columns, with no [env …, default …] broken across lines', async () => {
   for (const args of [
     ['--help'],
+    ['serve', '--help'],
     ['install', '--help'],
+    ['uninstall', '--help'],
     ['bench', '--help'],
     ['bench', 'merge', '--help'],
   ]) {
     const { code, stdout } = await runCli(args);
     assert.is(code, 0, args.join(' '));
-    assert.match(stdout, /--/, args.join(' '));
-    for (const line of stdout.split('\n'))
+    assert.match(stdout, /^Usage: elb-proxy-echo /, args.join(' '));
+    for (const line of stdout.split('\n')) {
       assert.ok(line.length <= 100, `${args.join(' ')}: ${line.length} columns: ${line}`);
+      assert.is(line.split('[').length, line.split(']').length, `${args.join(' ')}: ${line}`);
+    }
   }
 });
 
-test('an unknown flag exits 2 with a one-line reason', async () => {
-  const { code, stdout, stderr } = await runCli(['--frobnicate']);
-  assert.is(code, 2);
-  assert.is(stdout, '');
-  assert.is(stderr, 'elb-proxy-echo: unknown option --frobnicate\n');
+test('an unknown flag exits 2 with a one-line reason: the close match, or where the help is', async () => {
+  for (const [args, line] of [
+    [['--frobnicate'], 'unknown option --frobnicate (see elb-proxy-echo --help)'],
+    [['--greetin'], 'unknown option --greetin; did you mean --greeting?'],
+    [
+      ['serve', '--idle-timout', '5s'],
+      'unknown option --idle-timout; did you mean --idle-timeout?',
+    ],
+    [['bench', '--bogus'], 'unknown option --bogus (see elb-proxy-echo bench --help)'],
+    [['install', '--sockets'], 'unknown option --sockets; did you mean --socket?'],
+  ] as const) {
+    const { code, stdout, stderr } = await runCli(args);
+    assert.is(code, 2, args.join(' '));
+    assert.is(stdout, '');
+    assert.is(stderr, `elb-proxy-echo: ${line}\n`);
+  }
+});
+
+test('an unknown ELB_PROXY_ECHO_ variable is warned about with the closest name; on/off switches', async () => {
+  const { child, output } = await startCli(
+    ['--port', '0', '--host', '127.0.0.1'],
+    /listening on port \d+/,
+    { ELB_PROXY_ECHO_GREETNG: '1', ELB_PROXY_ECHO_HTTP: 'off', ELB_PROXY_ECHO_GREETING: 'off' },
+  );
+  child.kill('SIGKILL');
+  assert.match(
+    output(),
+    /warn {2}unknown variable ELB_PROXY_ECHO_GREETNG ignored; did you mean ELB_PROXY_ECHO_GREETING\?\n/,
+  );
+  const on = await runCli(['--port', '0', '--help'], { ELB_PROXY_ECHO_GREETING: 'on' });
+  assert.is(on.code, 0, on.stderr);
 });
 
 test('a bad port exits 2 before listening', async () => {
@@ -65,7 +131,10 @@ test('a bad port exits 2 before listening', async () => {
 test('an unknown command exits 2', async () => {
   const { code, stderr } = await runCli(['frob']);
   assert.is(code, 2);
-  assert.match(stderr, /unknown command "frob"/);
+  assert.is(stderr, 'elb-proxy-echo: unknown command "frob" (see elb-proxy-echo --help)\n');
+  const near = await runCli(['instal']);
+  assert.is(near.code, 2);
+  assert.is(near.stderr, 'elb-proxy-echo: unknown command "instal"; did you mean install?\n');
 });
 
 test('serve --port 0 listens and echoes over a real socket after a PROXY header', async () => {
@@ -132,8 +201,8 @@ test('serve loads neither the benchmark, the installer nor node:http (no --metri
   );
   child.kill('SIGKILL');
   assert.not.match(output(), /loaded/);
-  // The watch works: --help lists the install options, so it loads that module.
-  const help = await runCli(['--help'], WATCH_LOADS);
+  // The watch works: install --help lists the install options, so it loads that module.
+  const help = await runCli(['install', '--help'], WATCH_LOADS);
   assert.match(help.stderr, /loaded file:.*\/src\/install\/command\.ts/);
   assert.not.match(help.stderr, /src\/bench\//);
 });

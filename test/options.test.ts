@@ -13,6 +13,8 @@ import {
   parseOptions,
   size,
   text,
+  timeText,
+  unknownVariables,
   UsageError,
   withEnv,
 } from '../src/options.ts';
@@ -84,7 +86,10 @@ test('--flag value, --flag=value and the short form; positionals and everything 
 
 test('bad command lines are usage errors naming the flag or the variable', () => {
   for (const [argv, env, pattern] of [
-    [['--nope'], {}, /^unknown option --nope$/],
+    [['--nope'], {}, /^unknown option --nope \(see elb-proxy-echo --help\)$/],
+    [['--prot'], {}, /^unknown option --prot; did you mean --port\?$/],
+    [['--dryrun'], {}, /^unknown option --dryrun; did you mean --dry-run\?$/],
+    [['-x'], {}, /^unknown option -x \(see elb-proxy-echo --help\)$/],
     [['--port'], {}, /^--port needs a value \(N\)$/],
     [['--dry-run=yes'], {}, /^--dry-run takes no value$/],
     [['-p', '70000'], {}, /^-p: 70000 is outside 0\.\.65535$/],
@@ -92,18 +97,74 @@ test('bad command lines are usage errors naming the flag or the variable', () =>
     [
       [],
       { ELB_PROXY_ECHO_DRY_RUN: 'maybe' },
-      /^ELB_PROXY_ECHO_DRY_RUN: "maybe" is not true or false$/,
+      /^ELB_PROXY_ECHO_DRY_RUN: "maybe" is not one of true, false, yes, no, on, off, 1, 0$/,
     ],
   ] as const) {
     assert.throws(() => parseOptions(table, argv, env), usageError(pattern), argv.join(' '));
   }
 });
 
-test('durations: ms, s, m or bare seconds, fractions rounded to a millisecond, capped', () => {
-  const ms = duration(120_000);
-  assert.equal(['500ms', '5s', '5', '1.5m', '0.0004s'].map(ms), [500, 5000, 5000, 90_000, 0]);
-  assert.throws(() => ms('3m'), usageError(/^3m is longer than 120s$/));
-  assert.throws(() => ms('5 s'), usageError(/is not a duration/));
+test("an unknown option of a subcommand points at that command's help", () => {
+  assert.throws(
+    () => parseOptions(table, ['--bogus'], {}, 'bench merge'),
+    usageError(/^unknown option --bogus \(see elb-proxy-echo bench merge --help\)$/),
+  );
+});
+
+test('switches from a variable: true/false, yes/no, on/off, 1/0; nothing else', () => {
+  const words = ['true', 'yes', 'on', '1', 'false', 'no', 'off', '0'];
+  assert.equal(words.map(flag), [true, true, true, true, false, false, false, false]);
+  for (const raw of ['ON', 'enabled', '', 'toString', '2'])
+    assert.throws(() => flag(raw), usageError(/is not one of true, false/), raw);
+  const env = { ELB_PROXY_ECHO_DRY_RUN: 'off' };
+  assert.is(parseOptions(table, [], env).values.dryRun, false);
+  assert.is(parseOptions(table, [], { ELB_PROXY_ECHO_DRY_RUN: 'on' }).values.dryRun, true);
+});
+
+test('durations: ms, s, m, h or bare seconds, fractions rounded to a millisecond, capped', () => {
+  const ms = duration(7200_000);
+  assert.equal(
+    ['500ms', '5s', '5', '1.5m', '0.0004s', '1h', '0.5h'].map(ms),
+    [500, 5000, 5000, 90_000, 0, 3600_000, 1800_000],
+  );
+  assert.throws(() => ms('3h'), usageError(/^3h is longer than 7200s$/));
+  for (const raw of ['5 s', '1d', 'h', '-1s', '5S'])
+    assert.throws(() => ms(raw), usageError(/is not a duration \(e\.g\. 500ms, 5s, 2m, 1h\)/), raw);
+});
+
+test('timeText: the largest unit that says the time exactly, and it parses back', () => {
+  const cases = [
+    [5000, '5s'],
+    [300_000, '5m'],
+    [3600_000, '1h'],
+    [5400_000, '90m'],
+    [1500, '1500ms'],
+    [0, '0ms'],
+  ] as const;
+  for (const [ms, text] of cases) {
+    assert.is(timeText(ms), text);
+    assert.is(duration(Number.MAX_SAFE_INTEGER)(text), ms);
+  }
+});
+
+test('unknownVariables: a typo of ours is named with the closest variable; others are left alone', () => {
+  const env = {
+    ELB_PROXY_ECHO_PORT: '1',
+    ELB_PROXY_ECHO_DRY_RUNN: 'yes',
+    ELB_PROXY_ECHO_PROT: '1',
+    ELB_PROXY_ECHO_WORKER_FD: '3',
+    ELB_PROXY_ECHO_WORKER_FDD: '3',
+    ELB_PROXY_ECHO_SOMETHING_ELSE: 'x',
+    PATH: '/bin',
+    ELB_PROXY: 'x',
+  };
+  assert.equal(unknownVariables(table, env, ['ELB_PROXY_ECHO_WORKER_FD']), [
+    'unknown variable ELB_PROXY_ECHO_DRY_RUNN ignored; did you mean ELB_PROXY_ECHO_DRY_RUN?',
+    'unknown variable ELB_PROXY_ECHO_PROT ignored; did you mean ELB_PROXY_ECHO_PORT?',
+    'unknown variable ELB_PROXY_ECHO_WORKER_FDD ignored (elb-proxy-echo --help lists the variables)',
+    'unknown variable ELB_PROXY_ECHO_SOMETHING_ELSE ignored (elb-proxy-echo --help lists the variables)',
+  ]);
+  assert.equal(unknownVariables(table, { ELB_PROXY_ECHO_HOST: '::1' }), []);
 });
 
 test('sizes: bytes, k or m (binary), within bounds', () => {
@@ -114,18 +175,21 @@ test('sizes: bytes, k or m (binary), within bounds', () => {
   assert.throws(() => bytes('1.5k'), usageError(/is not a size/));
 });
 
-test('formatOptions: one row per option with its variable and default (none for a switch)', () => {
+test('formatOptions: one row per option with its variable and default (off for a switch)', () => {
   assert.is(
     formatOptions(table),
     [
       '  -p, --port N                   port [env ELB_PROXY_ECHO_PORT, default 5000]',
       '      --host ADDR                host [env ELB_PROXY_ECHO_HOST, default ::]',
-      '      --dry-run                  only say what would be done [env ELB_PROXY_ECHO_DRY_RUN]',
+      '      --dry-run                  only say what would be done',
+      '                                 [env ELB_PROXY_ECHO_DRY_RUN, default off]',
     ].join('\n'),
   );
+  const quiet = { quiet: { flag: 'quiet', help: 'hush', default: false, parse: flag } };
+  assert.is(formatOptions(quiet), `  ${'    --quiet'.padEnd(30)} hush [default off]`);
 });
 
-test('formatOptions: a long description wraps at HELP_WIDTH under itself, [env …, default …] kept whole', () => {
+test('formatOptions: a long description wraps at HELP_WIDTH under itself, [env …, default …] on one line', () => {
   const long = {
     maxThings: {
       flag: 'max-things',
@@ -142,12 +206,12 @@ test('formatOptions: a long description wraps at HELP_WIDTH under itself, [env �
   for (const line of lines) assert.ok(line.length <= HELP_WIDTH, `${line.length}: ${line}`);
   assert.ok(lines[0].startsWith(`  ${'    --max-things N'.padEnd(30)} word0 word1 `), lines[0]);
   for (const line of lines.slice(1)) assert.ok(/^ {33}\S/.test(line), `hanging indent: ${line}`);
-  // Every word is there once, in order; the bracket breaks only after its comma.
+  // Every word is there once, in order; the bracket is never broken.
   assert.is(
     lines.map((line) => line.slice(33)).join(' '),
     `${long.maxThings.help} [env ELB_PROXY_ECHO_MAX_THINGS, default 7]`,
   );
-  assert.not.match(formatOptions(long), /\[env\n/);
+  for (const line of lines) assert.is(line.split('[').length, line.split(']').length, line);
 });
 
 test('durationText keeps the text; zero is refused only where a zero time makes no sense', () => {

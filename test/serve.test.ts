@@ -1,8 +1,11 @@
-// src/serve.ts in-process: which socket systemd's activation variables give the server.
+// src/serve.ts in-process: its defaults (the library's, the docs'), and which socket systemd's
+// activation variables give the server.
+import { readFileSync } from 'node:fs';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { UsageError } from '../src/options.ts';
-import { activatedFd } from '../src/serve.ts';
+import { defaultText, type OptionTable, parseOptions, UsageError } from '../src/options.ts';
+import { activatedFd, serveOptions, toConfig } from '../src/serve.ts';
+import { ECHO_DEFAULTS } from '../src/server/server.ts';
 
 test('activatedFd: fd 3 when LISTEN_PID is this process and LISTEN_FDS=1', () => {
   assert.is(activatedFd({ LISTEN_PID: '42', LISTEN_FDS: '1' }, 42), 3);
@@ -24,6 +27,37 @@ test('activatedFd: LISTEN_FDS=2 is refused with one line saying what to change',
   );
   // Not ours to judge when the variables name another process.
   assert.is(activatedFd({ LISTEN_PID: '41', LISTEN_FDS: '2' }, 42), null);
+});
+
+test('with no options, the config has the echo server library defaults (ECHO_DEFAULTS)', () => {
+  const { values } = parseOptions(serveOptions, []);
+  const config = toConfig(values, 1, () => ({
+    maxConnections: ECHO_DEFAULTS.maxConnections,
+    limit: null,
+    reserved: 0,
+    cap: ECHO_DEFAULTS.maxConnections,
+  }));
+  assert.is(config.echo.proxyProtocol, ECHO_DEFAULTS.proxyProtocol);
+  assert.is(config.echo.maxLine, ECHO_DEFAULTS.maxLine);
+  assert.is(config.echo.headerTimeoutMs, ECHO_DEFAULTS.headerTimeoutMs);
+  assert.is(config.echo.idleTimeoutMs, ECHO_DEFAULTS.idleTimeoutMs);
+  assert.is(config.drainTimeoutMs, ECHO_DEFAULTS.drainMs);
+});
+
+/** The rows of docs/server.md's option table: flag, variable, default as written. */
+function documentedOptions(): string[][] {
+  const doc = readFileSync(new URL('../docs/server.md', import.meta.url), 'utf8');
+  const row = /^\| `--([a-z-]+)` \(`([A-Z_]+)`\) +\| `([^`]*)` +\|/gm;
+  return [...doc.matchAll(row)].map((m) => [m[1], m[2], m[3]]);
+}
+
+test('docs/server.md lists every serve option, in order, with its variable and default', () => {
+  const expected = Object.values(serveOptions as OptionTable).map((option) => [
+    option.flag,
+    option.env?.slice('ELB_PROXY_ECHO_'.length),
+    defaultText(option),
+  ]);
+  assert.equal(documentedOptions(), expected);
 });
 
 test.run();

@@ -1,6 +1,7 @@
-// Playing the load balancer: the PROXY header for connection number `index`, with a distinct,
-// real-looking client address per connection (every other one IPv6), and, past the ephemeral
-// port range of one source address, which loopback address each client binds to.
+// Playing the load balancer: the PROXY header for connection number `index`, naming a made-up
+// client of its own (addresses from the ranges reserved for documentation, every other one
+// IPv6), and, past the ephemeral port range of one source address, which loopback address each
+// client binds to.
 import { buildProxyHeader } from '../protocol/index.ts';
 import type { ProxyHeaderInit } from '../protocol/index.ts';
 
@@ -21,25 +22,39 @@ const BALANCER_V6 = 'fd00:ec2:0:11::239';
 const LISTENER_PORT = 5000;
 
 /**
- * Client address for connection `index`: IPv4 in 52.0.0.0/8 or 54.0.0.0/8 (ranges real EC2
- * clients come from), IPv6 in 2001:db8::/32. Multiplying by an odd constant is a bijection
- * modulo 2^24, so the first 16 million indexes of each family get distinct addresses.
+ * The IPv4 networks reserved for documentation (RFC 5737): made-up clients never name a real
+ * host, whatever logs or dashboards their headers end up in. Hosts .1 to .254 of each.
+ */
+const DOCUMENTATION_V4 = ['192.0.2', '198.51.100', '203.0.113'];
+const HOSTS_PER_NETWORK = 254;
+const DOCUMENTATION_V4_HOSTS = DOCUMENTATION_V4.length * HOSTS_PER_NETWORK;
+/** Client ports are 1024..65534: 64,511 of them (31 × 2081). */
+const PORTS = 64_511;
+
+/**
+ * Made-up client for connection `index`, every other one IPv6. No two of the first 49 million
+ * IPv4 clients share an address and port (762 addresses, each with its own walk through the
+ * ports), and the IPv6 ones (in 2001:db8::/32, RFC 3849) each have an address of their own:
+ * a server's log then shows as many clients as there were connections.
  */
 export function clientEndpoint(index: number): { address: string; port: number; ipv6: boolean } {
   const n = Math.floor(index / 2);
-  const mixed = Math.imul(n + 1, 0x9e3779b1) & 0xffffff; // 24 scrambled bits
-  const port = 1024 + ((index * 7919) % 64_511);
   if (index % 2 === 1) {
+    const mixed = Math.imul(n + 1, 0x9e3779b1) & 0xffffff; // 24 scrambled bits, a bijection
     const hi = (mixed >>> 12).toString(16);
     const lo = (mixed & 0xfff).toString(16);
-    return { address: `2001:db8:${(n >>> 24).toString(16)}:a${hi}::${lo}:1`, port, ipv6: true };
+    return {
+      address: `2001:db8:${(n >>> 24).toString(16)}:a${hi}::${lo}:1`,
+      port: 1024 + ((index * 7919) % PORTS),
+      ipv6: true,
+    };
   }
-  const first = (n >>> 24) % 2 === 0 ? 52 : 54;
-  return {
-    address: `${first}.${mixed >>> 16}.${(mixed >>> 8) & 0xff}.${mixed & 0xff}`,
-    port,
-    ipv6: false,
-  };
+  const host = n % DOCUMENTATION_V4_HOSTS;
+  const round = Math.floor(n / DOCUMENTATION_V4_HOSTS);
+  // 7919 is prime to PORTS, so one address never sees a port twice within PORTS rounds.
+  const port = 1024 + ((round * 7919 + host * 131) % PORTS);
+  const network = DOCUMENTATION_V4[Math.floor(host / HOSTS_PER_NETWORK)];
+  return { address: `${network}.${1 + (host % HOSTS_PER_NETWORK)}`, port, ipv6: false };
 }
 
 /** The header a load balancer would send first on connection `index`, or null for `none`. */

@@ -3,7 +3,13 @@
 import { execFileSync } from 'node:child_process';
 import { availableParallelism, hostname } from 'node:os';
 import { dirname, resolve } from 'node:path';
-import { formatOptions, parseOptions, UsageError, type OptionValues } from '../options.ts';
+import {
+  formatOptions,
+  type OptionValues,
+  parseOptions,
+  TIME_SYNTAX,
+  UsageError,
+} from '../options.ts';
 import { panelsFor, writeChart } from './chart.ts';
 import {
   autoHeader,
@@ -22,6 +28,8 @@ import { formatRun } from './report.ts';
 import { exitStatus, runBench, type RunPlan, type RunResult } from './run.ts';
 import { remoteTarget, startCommand, startInProcess, type ServerHandle } from './servers.ts';
 import { runAsGenerator, type SelfCommand, socketsPerProcess } from './spread.ts';
+import { unreachableTarget } from './target-check.ts';
+import { bracketed } from '../server/address-text.ts';
 
 export { benchOptions } from './options.ts';
 
@@ -31,11 +39,14 @@ const USAGE = `Usage: elb-proxy-echo bench [options]
 Many telnet-like clients: each connects, sends a PROXY header as a load balancer would, types
 lines, checks every echo byte for byte, and ends with q. Without --target it starts our server
 on a loopback port; with --target it drives that endpoint (e.g. a load balancer's DNS name).
-Exit status 1 if any echo was wrong (or more errors than --max-errors), 2 for bad options.
+Exit status 1 if any echo was wrong (or more errors than --max-errors), 2 for bad options
+or a --target that refuses or does not resolve (checked once before the run).
 For a fleet of generators: the same --start-at on each, --json to a file, then bench merge.
 
 Options:
-${formatOptions(benchOptions)}`;
+${formatOptions(benchOptions)}
+
+${TIME_SYNTAX}`;
 
 export async function bench(
   argv: readonly string[],
@@ -46,13 +57,14 @@ export async function bench(
     process.stdout.write(`${USAGE}\n`);
     return 0;
   }
-  const { values, positionals } = parseOptions(benchOptions, argv, env);
+  const { values, positionals } = parseOptions(benchOptions, argv, env, 'bench');
   if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}"`);
   if (values.asGenerator) {
     await runAsGenerator();
     return 0;
   }
   const setup = values.startAt === null ? [] : startAtSetup(values.startAt, ms(values.warmUp));
+  if (values.target !== null) await requireReachable(values.target, ms(values.timeout));
   exitOnSignals();
   const self = await selfCommand(process.argv[1]);
   const { server, generatorCpus, procs } = await startServer(values, self, setup);
@@ -96,6 +108,13 @@ export function startAtSetup(startAt: number, warmUpMs: number, now = Date.now()
       ? `${(late / 1000).toFixed(1)} s ago: measuring as soon as the clients are up`
       : `in ${(-late / 1000).toFixed(1)} s`;
   return [`window from ${new Date(startAt).toISOString()} (${when})`, clockStatus()];
+}
+
+/** A --target that refuses, or does not resolve, ends the bench before it starts (exit 2). */
+async function requireReachable(target: { host: string; port: number }, timeoutMs: number) {
+  const why = await unreachableTarget(target.host, target.port, timeoutMs);
+  if (why !== null)
+    throw new UsageError(`--target ${bracketed(target.host)}:${target.port}: ${why}`);
 }
 
 function headerSetup(header: HeaderKind): string {

@@ -33,7 +33,7 @@ export function mergeCommand(argv: readonly string[]): number {
     process.stdout.write(`${USAGE}\n`);
     return 0;
   }
-  const { values, positionals } = parseOptions(mergeOptions, argv, {});
+  const { values, positionals } = parseOptions(mergeOptions, argv, {}, 'bench merge');
   if (positionals.length === 0)
     throw new UsageError('bench merge needs one or more FILEs (or - for standard input)');
   const merged = merge(positionals.flatMap(readRecords));

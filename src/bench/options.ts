@@ -137,8 +137,8 @@ export const benchOptions = {
   ),
   startAt: option(
     'start-at',
-    'TIME',
-    'measure from TIME (RFC 3339 or epoch seconds) for --duration, connected and warmed up before: one window for many generators (bench merge)',
+    'WHEN',
+    'measure from WHEN (RFC 3339 or epoch seconds) for --duration, connected and warmed up before: one window for many generators (bench merge)',
     null as number | null,
     startTime,
   ),

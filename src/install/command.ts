@@ -5,11 +5,20 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import net from 'node:net';
 import { isSea } from 'node:sea';
-import { type Option, type OptionTable, flag, parseOptions, text, UsageError } from '../options.ts';
+import {
+  flag,
+  formatOptions,
+  type Option,
+  type OptionTable,
+  parseOptions,
+  text,
+  UsageError,
+} from '../options.ts';
 import { serveOptions, toConfig } from '../serve.ts';
 import { connectionBudget } from '../server/descriptors.ts';
 import { ECHO_DEFAULTS } from '../server/server.ts';
 import { type Host, install, type SocketListen, SYSTEM_PATHS, uninstall } from './install.ts';
+import { errorText } from '../error-text.ts';
 
 export const installOptions = {
   socket: {
@@ -20,13 +29,39 @@ export const installOptions = {
   },
 } satisfies OptionTable;
 
+const INSTALL_HELP = `Usage: elb-proxy-echo install [options]      (as root, from the built executable)
+
+Copies this executable to /usr/local/bin/elb-proxy-echo, installs the hardened systemd unit,
+writes the options given to /etc/default/elb-proxy-echo (as their variables), then enables and
+starts the service. Run it again with a new executable to upgrade; without options the options
+file and the way of listening stay as they are. The installer's own environment is not read.
+
+Options: every option of serve (elb-proxy-echo serve --help), and:
+${formatOptions(installOptions)}
+
+Exit status: 0 installed and started; 1 a step failed (the line says which); 2 a bad option,
+not root, not the built executable, or no systemd.`;
+
+const UNINSTALL_HELP = `Usage: elb-proxy-echo uninstall      (as root)
+
+Stops and disables the service (and its socket), removes the units, the options file
+/etc/default/elb-proxy-echo and /usr/local/bin/elb-proxy-echo, and reloads systemd. A file at
+those paths that install did not write is kept, with a line saying so.
+
+Exit status: 0 removed; 1 something could not be removed (each such line says why); 2 an
+argument given, not root, or no systemd.`;
+
+export function installHelp(command: 'install' | 'uninstall'): string {
+  return command === 'install' ? INSTALL_HELP : UNINSTALL_HELP;
+}
+
 type Env = Readonly<Record<string, string | undefined>>;
 
 export async function installCommand(argv: readonly string[], _env: Env): Promise<number> {
   // The installer's own environment must not leak into the service's configuration: only the
   // flags given here count, validated exactly as `serve` would validate them.
   const table = { ...serveOptions, ...installOptions };
-  const { values, positionals } = parseOptions(table, argv, {});
+  const { values, positionals } = parseOptions(table, argv, {}, 'install');
   if (positionals.length > 0)
     throw new UsageError(`install takes options only, not "${positionals[0]}"`);
   const variables = givenAsVariables(serveOptions, argv);
@@ -43,7 +78,7 @@ export async function installCommand(argv: readonly string[], _env: Env): Promis
 }
 
 export async function uninstallCommand(argv: readonly string[], _env: Env): Promise<number> {
-  const { positionals } = parseOptions({}, argv, {});
+  const { positionals } = parseOptions({}, argv, {}, 'uninstall');
   if (positionals.length > 0)
     throw new UsageError(`uninstall takes no arguments, not "${positionals[0]}"`);
   requireRoot('uninstall');
@@ -147,9 +182,7 @@ function runOnHost(work: (host: Host) => void): number {
     work(host);
     return 0;
   } catch (error) {
-    process.stderr.write(
-      `elb-proxy-echo: ${error instanceof Error ? error.message.split('\n')[0] : String(error)}\n`,
-    );
+    process.stderr.write(`elb-proxy-echo: ${errorText(error).split('\n')[0]}\n`);
     return 1;
   }
 }

@@ -15,6 +15,7 @@ import {
   writeNewFile,
 } from './files.ts';
 import { SERVICE_UNIT, SOCKET_UNIT } from './units.ts';
+import { errorText } from '../error-text.ts';
 
 const SERVICE = 'elb-proxy-echo.service';
 const SOCKET = 'elb-proxy-echo.socket';
@@ -145,8 +146,8 @@ export function uninstall(host: Host): void {
     try {
       work();
     } catch (error) {
-      failures.push(`${what}: ${error instanceof Error ? error.message : String(error)}`);
-      host.say(`could not ${what}: ${error instanceof Error ? error.message : String(error)}`);
+      failures.push(`${what}: ${errorText(error)}`);
+      host.say(`could not ${what}: ${errorText(error)}`);
     }
   };
   const units = [SOCKET, SERVICE].filter((unit) => isOurs(join(paths.unitDir, unit)));

@@ -91,7 +91,7 @@ function setWorkerCommand(config: ServeConfig, serveArgv: readonly string[]): vo
     '--max-connections',
     String(config.echo.maxConnections),
     '--engine',
-    config.engine,
+    config.echo.engine,
   ];
   if (isSea()) cluster.setupPrimary({ exec: 'serve', args: workerArgv });
   else cluster.setupPrimary({ exec: process.argv[1], args: ['serve', ...workerArgv] });

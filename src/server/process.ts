@@ -11,14 +11,21 @@ import { warnFallback } from './engine.ts';
 import { startLoopDelayMonitor } from './loop-delay.ts';
 import type { EngineName } from './transport.ts';
 import type { ProcessReport } from './metrics-http.ts';
-import { createEchoServer, type EchoServer, type EchoServerOptions } from './server.ts';
+import {
+  createEchoServer,
+  ECHO_DEFAULTS,
+  type EchoServer,
+  type EchoServerOptions,
+} from './server.ts';
+import { errorText } from '../error-text.ts';
 
 export interface ServeConfig {
   readonly port: number;
   readonly host: string;
   /** Length of the kernel's queue of connections not yet accepted (capped by somaxconn). */
   readonly backlog: number;
-  readonly echo: EchoServerOptions;
+  /** The engine is settled before the config is made: every serving process runs the same. */
+  readonly echo: EchoServerOptions & { readonly engine: EngineName };
   readonly logLevel: Level;
   readonly logFormat: LogFormat;
   /** null: no metrics endpoint. */
@@ -27,8 +34,6 @@ export interface ServeConfig {
   readonly metricsHost: string;
   readonly workers: number;
   readonly drainTimeoutMs: number;
-  /** The engine every serving process runs (`echo.engine` too). */
-  readonly engine: EngineName;
   /** Why `--engine auto` could not use uv (null: it did, or another engine was asked for). */
   readonly engineFallback: string | null;
   /** How `--max-connections auto` was worked out; null when a number was given. */
@@ -170,9 +175,7 @@ export async function startWorker(
   } catch (error) {
     const usage = isSetting(error);
     if (!usage)
-      process.stderr.write(
-        `elb-proxy-echo: worker ${process.pid}: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
-      );
+      process.stderr.write(`elb-proxy-echo: worker ${process.pid}: ${errorText(error, 'stack')}\n`);
     const failed: FailedMessage = {
       type: FAILED,
       reason: usage ? error.message : String(error),
@@ -242,9 +245,9 @@ export function listenFields(
       'fd' in binding
         ? `inherited fd ${binding.fd} (socket activation)`
         : `${bracketed(address.address ?? config.host)}:${address.port}`,
-    proxy_protocol: config.echo.proxyProtocol ?? 'require',
+    proxy_protocol: config.echo.proxyProtocol ?? ECHO_DEFAULTS.proxyProtocol,
     workers: config.workers,
-    engine: config.engine,
+    engine: config.echo.engine,
   };
 }
 

@@ -7,7 +7,7 @@
 //   const { port } = await echo.listen({ port: 0, host: '127.0.0.1' }); // 0: an ephemeral port
 //   …connect to 127.0.0.1:port, send a PROXY header, then lines…
 //   await echo.close();          // stop accepting, wait for open connections (up to drainMs,
-//                                // default 10 s; 0 ends them at once), then resolve
+//                                // default ECHO_DEFAULTS.drainMs; 0 ends them at once), then resolve
 //
 // `createEchoServer` returns an `EchoServer`: `listen(options)` takes net.ListenOptions (port and
 // host, or `{ fd: 3 }` for an inherited socket) and resolves with the bound address;
@@ -26,19 +26,19 @@ import type { AcceptHooks, Engine, EngineName } from './transport.ts';
 import { trustListOf, type TrustList } from './trust.ts';
 
 export interface EchoServerOptions {
-  /** Default 'require'. */
+  /** Whether connections start with a PROXY header. Default: ECHO_DEFAULTS. */
   readonly proxyProtocol?: Policy;
   /** Peers allowed to send a header: a parsed list or CIDR strings. Default: anyone. */
   readonly trust?: TrustList | readonly string[] | null;
-  /** Longest line echoed, without its CR LF, in bytes. Default 16384. */
+  /** Longest line echoed, without its CR LF, in bytes. Default: ECHO_DEFAULTS. */
   readonly maxLine?: number;
-  /** Time allowed for the complete PROXY header, ms. Default 5000. */
+  /** Time allowed for the complete PROXY header, ms. Default: ECHO_DEFAULTS. */
   readonly headerTimeoutMs?: number;
-  /** Time a connection may stay without data (or without draining its echo), ms. Default 300000. */
+  /** Time a connection may stay without data (or without draining its echo), ms. Default: ECHO_DEFAULTS. */
   readonly idleTimeoutMs?: number;
-  /** After the server ends a connection, the time the peer gets to close it too, ms. Default 2000. */
+  /** After the server ends a connection, the time the peer gets to close it too, ms. Default: ECHO_DEFAULTS. */
   readonly lingerMs?: number;
-  /** Connections beyond this are refused at once. Default 10000. */
+  /** Connections beyond this are refused at once. Default: ECHO_DEFAULTS. */
   readonly maxConnections?: number;
   /** 'upper' echoes ASCII letters in upper case. Default 'none'. */
   readonly transform?: 'none' | 'upper';
@@ -70,6 +70,7 @@ export interface EchoServer {
   readonly connectionCount: number;
 }
 
+/** What every setting left out of EchoServerOptions is; `serve`'s defaults come from here too. */
 export const ECHO_DEFAULTS = Object.freeze({
   proxyProtocol: 'require' as Policy,
   maxLine: 16384,
@@ -77,6 +78,8 @@ export const ECHO_DEFAULTS = Object.freeze({
   idleTimeoutMs: 300_000,
   maxConnections: 10_000,
   lingerMs: 2000,
+  /** How long `close()` lets open connections finish. */
+  drainMs: 10_000,
 });
 
 export function createEchoServer(options: EchoServerOptions = {}): EchoServer {
@@ -111,7 +114,7 @@ export function createEchoServer(options: EchoServerOptions = {}): EchoServer {
       ticker.start();
       return address;
     },
-    close(drainMs = 10_000) {
+    close(drainMs = ECHO_DEFAULTS.drainMs) {
       closing ??= drain(ctx, listeners, drainMs).then(() => {
         ticker.stop();
         hooks.stop();

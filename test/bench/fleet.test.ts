@@ -195,7 +195,7 @@ test('docs/load-test-fleet.md: the ssh loop and the merge as written, ssh standi
 
 test('bench --help shows --start-at, --label and bench merge', async () => {
   const ran = await runCli(['bench', '--help']);
-  assert.match(ran.stdout, /--start-at TIME/);
+  assert.match(ran.stdout, /--start-at WHEN/);
   assert.match(ran.stdout, /--label NAME/);
   assert.match(ran.stdout, /bench merge FILE/);
   const merge = await runCli(['bench', 'merge', '--help']);

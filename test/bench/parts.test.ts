@@ -35,11 +35,43 @@ test('headers: v1 and v2 parse back with distinct clients, IPv4 and IPv6 alterna
       assert.is(parsed.length, bytes.length);
       assert.is(parsed.header.protocol, i % 2 === 1 ? 'TCP6' : 'TCP4');
       assert.is(parsed.header.source!.address, clientEndpoint(i).address);
+      assert.is(parsed.header.source!.port, clientEndpoint(i).port);
     }
     seen.add(clientEndpoint(i).address);
   }
-  assert.is(seen.size, 2000, 'every connection has its own client address');
+  // 762 documentation IPv4 addresses, then they come round again (with other ports).
+  assert.is(
+    seen.size,
+    1000 + 762,
+    'every IPv6 client and the first 762 IPv4 ones have their own address',
+  );
   assert.is(headerFor('none', 1), null);
+});
+
+/** Whether `address` is in 192.0.2.0/24, 198.51.100.0/24, 203.0.113.0/24 or 2001:db8::/32. */
+function isDocumentation(address: string): boolean {
+  return (
+    /^(?:192\.0\.2|198\.51\.100|203\.0\.113)\.\d+$/.test(address) || /^2001:db8:/.test(address)
+  );
+}
+
+test('made-up clients name only documentation addresses (RFC 5737, RFC 3849), never a real host', () => {
+  const indexes = [...Array.from({ length: 3000 }, (_, i) => i), 49_000_000, 2 ** 31 - 1];
+  for (const index of indexes) {
+    const { address, port } = clientEndpoint(index);
+    assert.ok(isDocumentation(address), `#${index}: ${address}`);
+    assert.not.match(address, /\.(?:0|255)$/, `#${index}: a network or broadcast address`);
+    assert.ok(port >= 1024 && port <= 65_534, `#${index}: port ${port}`);
+  }
+});
+
+test('no two of the first 300,000 clients share an address and port', () => {
+  const endpoints = new Set<string>();
+  for (let i = 0; i < 300_000; i++) {
+    const { address, port } = clientEndpoint(i);
+    endpoints.add(`${address} ${port}`);
+  }
+  assert.is(endpoints.size, 300_000);
 });
 
 test('source addresses: none chosen while the ports of 127.0.0.1 suffice, then 5,000 clients each on 127.0.0.2, .3, …', () => {

@@ -100,11 +100,11 @@ test('uninstall takes no arguments', async () => {
   assert.match(r.stderr, /uninstall takes no arguments/);
 });
 
-test('--help lists install and uninstall', async () => {
+test('--help lists install and uninstall; install --help its --socket', async () => {
   const r = await runCli(['--help']);
   assert.match(r.stdout, /^ {2}install /m);
   assert.match(r.stdout, /^ {2}uninstall /m);
-  assert.match(r.stdout, /--socket/);
+  assert.match((await runCli(['install', '--help'])).stdout, /^ {6}--socket /m);
 });
 
 test.run();
