@@ -1,6 +1,7 @@
 // Hostile clients against every surface, on both engines: the table in cases.ts, each row with
-// its bound. `npm test` runs the rows that have a fast scale; HOSTILE=heavy (`npm run
-// test:hostile`) runs every row at its heavy scale. HOSTILE_MATCH=regexp picks rows by name.
+// its bound. Without HOSTILE, the rows that have a fast scale (the last uvu run of `npm test`);
+// HOSTILE=heavy (`npm run test:hostile`) runs every row at its heavy scale. HOSTILE_MATCH=regexp
+// picks rows by name.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { breaches } from './bounds.ts';

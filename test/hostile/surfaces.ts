@@ -114,7 +114,6 @@ const greeting: Surface = {
   ...echo,
   name: 'greeting',
   args: ['--greeting'],
-  answers: (text) => count(text, 'ping\r\n'),
 };
 
 /** The loopback metrics port: one request per connection on node:http. */
