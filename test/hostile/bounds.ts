@@ -1,5 +1,5 @@
 // The bounds a surface must keep under an attack, and the check of a measurement against them.
-import type { Measured } from './measure.ts';
+import { type Measured, SAFETY_KiB } from './measure.ts';
 
 export interface Bound {
   /** RSS above its start, at the peak during the attack and after it, MiB. */
@@ -38,7 +38,7 @@ export function breaches(m: Measured, bound: Bound): string[] {
     if (limit !== undefined && !(value <= limit))
       out.push(`${what} ${round(value)} ${unit} > ${limit} ${unit}`);
   };
-  if (m.killed) out.push('the server was killed: its RSS grew by 768 MiB');
+  if (m.killed) out.push(`the server was killed: its RSS grew by ${SAFETY_KiB / KiB} MiB`);
   else if (!m.alive) out.push('the server exited');
   over('RSS growth at the peak', (m.rss.peakKiB - m.rss.startKiB) / KiB, bound.rssGrowthMiB, 'MiB');
   over('RSS growth after', (m.rss.afterKiB - m.rss.startKiB) / KiB, bound.rssGrowthMiB, 'MiB');

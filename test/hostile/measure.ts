@@ -45,7 +45,7 @@ export interface Measured {
 }
 
 /** RSS growth at which the suite kills the server (far past every bound). */
-const SAFETY_KiB = 768 * 1024;
+export const SAFETY_KiB = 768 * 1024;
 
 /** The well-behaved clients (control, classicElbSession): their lines are not the attack's. */
 const WELL_BEHAVED = /^(198\.51\.100\.7|54\.222\.152\.163):/;
