@@ -52,6 +52,13 @@ export function v1Header(clientPort = 40000, client = '198.51.100.7'): string {
   return `PROXY TCP4 ${client} 10.0.0.1 ${clientPort} 5000\r\n`;
 }
 
+export interface SessionOptions {
+  /** Gets the ms from writing the line to reading its echo. */
+  readonly onEcho?: (ms: number) => void;
+  /** The server sends a greeting line (`--greeting`) before the echo. */
+  readonly greeted?: boolean;
+}
+
 /**
  * One complete, well-behaved session: header, a line, its echo, `q`, the server's close.
  * Resolves with null when all went as it should, or with what went wrong.
@@ -60,6 +67,7 @@ export function session(
   port: number,
   line = 'control\r\n',
   timeoutMs = 5000,
+  { onEcho = () => {}, greeted = false }: SessionOptions = {},
 ): Promise<string | null> {
   return new Promise((resolve) => {
     const socket = net.connect({ port, host: '127.0.0.1' });
@@ -76,12 +84,26 @@ export function session(
       () => finish(`timed out after ${timeoutMs} ms with ${JSON.stringify(got)}`),
       timeoutMs,
     );
+    let sent = 0;
+    let greeting = greeted;
     socket.setEncoding('latin1');
-    socket.on('connect', () => socket.write(v1Header(41000 + (socket.localPort! % 1000)) + line));
+    socket.on('connect', () => {
+      sent = performance.now();
+      socket.write(v1Header(41000 + (socket.localPort! % 1000)) + line);
+    });
     socket.on('data', (s: string) => {
       got += s;
-      if (got === line) socket.write('q\r\n');
-      else if (!line.startsWith(got)) finish(`wrong echo ${JSON.stringify(got)}`);
+      if (greeting) {
+        const end = got.indexOf('\r\n');
+        if (end < 0) return;
+        if (!got.startsWith('elb-proxy-echo on ')) return finish(`no greeting: ${got}`);
+        got = got.slice(end + 2);
+        greeting = false;
+      }
+      if (got === line) {
+        onEcho(performance.now() - sent);
+        socket.write('q\r\n');
+      } else if (!line.startsWith(got)) finish(`wrong echo ${JSON.stringify(got)}`);
     });
     socket.on('close', () => finish(got === line ? null : `closed after ${JSON.stringify(got)}`));
     socket.on('error', (error) => finish(`error ${error.message}`));
@@ -93,6 +115,8 @@ export interface ControlStats {
   readonly failed: number;
   /** The first few problems, for the assertion message. */
   readonly problems: readonly string[];
+  /** Each served session's echo round trip (line written → echo read), ms. */
+  readonly roundTripsMs: readonly number[];
 }
 
 /**
@@ -103,13 +127,17 @@ export class ControlClient {
   #ok = 0;
   #failed = 0;
   #problems: string[] = [];
+  #roundTrips: number[] = [];
   #running = true;
   readonly #loop: Promise<void>;
 
-  constructor(port: number, pauseMs = 20) {
+  constructor(port: number, pauseMs = 20, greeted = false) {
     this.#loop = (async () => {
       while (this.#running) {
-        const problem = await session(port);
+        const problem = await session(port, undefined, undefined, {
+          greeted,
+          onEcho: (ms) => this.#roundTrips.push(ms),
+        });
         if (problem === null) this.#ok++;
         else {
           this.#failed++;
@@ -121,7 +149,12 @@ export class ControlClient {
   }
 
   get stats(): ControlStats {
-    return { ok: this.#ok, failed: this.#failed, problems: [...this.#problems] };
+    return {
+      ok: this.#ok,
+      failed: this.#failed,
+      problems: [...this.#problems],
+      roundTripsMs: [...this.#roundTrips],
+    };
   }
 
   /** Stops after the session in flight and returns the counts. */

@@ -1,0 +1,118 @@
+// Attacks that only make sense on some surfaces: request smuggling shapes on HTTP, the log's
+// longest line, the greeting in front of an HTTP answer, a second server on the same port.
+import { logLines, sleep } from '../helpers/resilience.ts';
+import { classicElbSession } from '../helpers/socket.ts';
+import type { Attack } from './attacks.ts';
+import { attackers, closedWithin, hangUp } from './clients.ts';
+import { launch } from './target.ts';
+
+/** Requests one parser may read differently from another: each must get 400 and a close. */
+const SMUGGLING = [
+  'POST / HTTP/1.1\r\nContent-Length: 4\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n',
+  'POST / HTTP/1.1\r\nContent-Length: 4\r\nContent-Length: 5\r\n\r\nabcde',
+  'POST / HTTP/1.1\r\nTransfer-Encoding : chunked\r\n\r\n0\r\n\r\n',
+  'POST / HTTP/1.1\r\nTransfer-Encoding:\r\n chunked\r\n\r\n0\r\n\r\n',
+  'GET / HTTP/1.1\nHost: x\n\rX: y\r\n\r\n',
+  'POST / HTTP/1.1\r\nContent-Length: -1\r\n\r\n',
+];
+
+export const smuggling: Attack = {
+  name: 'smuggling shapes',
+  async run(target, surface, _scale, bound) {
+    const all = await attackers(surface.port(target), SMUGGLING.length);
+    all.forEach((a, i) =>
+      a.socket.write(Buffer.concat([surface.opening(i), Buffer.from(SMUGGLING[i])])),
+    );
+    const closedAfterMs = await closedWithin(all, (bound.closedWithinMs ?? 2000) + 1000);
+    hangUp(all);
+    const problems = all.flatMap((a, i) =>
+      /^HTTP\/1\.1 400 /.test(a.received) && !a.received.includes('200 OK')
+        ? []
+        : [
+            `${JSON.stringify(SMUGGLING[i].slice(0, 50))} got ${JSON.stringify(a.received.slice(0, 40))}`,
+          ],
+    );
+    return {
+      connections: all.length,
+      detail: `${SMUGGLING.length} smuggling shapes`,
+      closedAfterMs,
+      problems,
+    };
+  },
+};
+
+/** Inputs that carry the most text a client controls into the log (run with --log-level debug). */
+export const loudLogs: Attack = {
+  name: 'client text in the log',
+  async run(target, surface) {
+    const inputs = surface.loud(0);
+    const all = await attackers(surface.port(target), inputs.length);
+    all.forEach((a, i) => a.socket.write(inputs[i]));
+    await sleep(500);
+    hangUp(all);
+    return {
+      connections: all.length,
+      detail: `${inputs.length} inputs of ${inputs.map((x) => x.length).join('/')} bytes`,
+      problems: [],
+    };
+  },
+};
+
+/** The header, a silence past the greeting's wait, then an HTTP request. */
+export const greetingThenHttp: Attack = {
+  name: 'HTTP after the greeting',
+  async run(target, surface, { connections }) {
+    const all = await attackers(surface.port(target), connections);
+    all.forEach((a, i) => a.socket.write(surface.opening(i)));
+    await sleep(700); // 250 ms of silence sends the greeting, checked every sweep (≤ 200 ms)
+    for (const a of all) a.socket.write('GET / HTTP/1.1\r\nConnection: close\r\n\r\n');
+    await closedWithin(all, 2000);
+    hangUp(all);
+    const both = all.filter(
+      (a) => a.received.includes('elb-proxy-echo on ') && a.received.includes('HTTP/1.1 200'),
+    ).length;
+    return {
+      connections,
+      detail: `${connections} connections: header, 700 ms, GET`,
+      problems: both > 0 ? [`${both} connections got the greeting and then an HTTP answer`] : [],
+    };
+  },
+};
+
+/** A second server started on the port the target listens on. */
+export const secondServer: Attack = {
+  name: 'a second server on its port',
+  async run(target, _surface, { connections }) {
+    const started = performance.now();
+    const second = launch(target.engine, [], target.port);
+    // Up to 5 s, to measure a late exit too; the bound is 2 s.
+    const code = await Promise.race([second.exited, sleep(5000).then(() => 'running' as const)]);
+    const exitedAfter = Math.round(performance.now() - started);
+    const opensBefore = opens(target.proc.output());
+    for (let i = 0; i < connections; i++) await classicElbSession(target.port);
+    await sleep(200); // the log is written asynchronously
+    const reached = opens(target.proc.output()) - opensBefore;
+    await second.stop(500);
+    const problems: string[] = [];
+    if (code !== 2)
+      problems.push(
+        `the second server: ${code === 'running' ? 'still running after 5 s' : `exit ${code}`}`,
+      );
+    else if (exitedAfter > 2000) problems.push(`the second server exited after ${exitedAfter} ms`);
+    if (reached !== connections)
+      problems.push(
+        `${connections - reached} of ${connections} sessions did not reach the first server`,
+      );
+    return {
+      connections,
+      detail: `second server ${code === 'running' ? 'running' : `exit ${code} after ${exitedAfter} ms`}; ${reached}/${connections} sessions reached the first`,
+      problems,
+    };
+  },
+};
+
+/** Sessions of classicElbSession (its client, not the control client's) a server opened. */
+function opens(output: string): number {
+  return logLines(output).filter((l) => l.msg === 'open' && l.client === '54.222.152.163:45418')
+    .length;
+}
