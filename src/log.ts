@@ -106,63 +106,77 @@ function lineWriter(format: LogFormat, level: Level, journal: boolean, time: () 
   if (format === 'json') {
     const head = `${priority}{"time":"`;
     const middle = `","level":"${level}","msg":`;
-    return (msg, fields) =>
-      withFields(`${head}${time()}${middle}${jsonValue(msg)}`, fields, jsonField, '}\n');
+    return (msg, fields) => {
+      const start = `${head}${time()}${middle}${jsonValue(msg)}`;
+      return bounded(`${start}${jsonFields(fields)}}\n`, start, fields, jsonField, '}\n');
+    };
   }
   const label = `${level.padEnd(5)} `;
   // `2026-11-26T09:40:00.123Z info  open client=54.222.152.163:45418 via=10.0.0.5:3321`
   // or, to the journal, `<6>info  open client=…`
   if (journal) {
     const head = priority + label;
-    return (msg, fields) => withFields(head + textMessage(msg), fields, textField, '\n');
+    return (msg, fields) => {
+      const start = head + textMessage(msg);
+      return bounded(`${start}${textFields(fields)}\n`, start, fields, textField, '\n');
+    };
   }
-  return (msg, fields) =>
-    withFields(`${time()} ${label}${textMessage(msg)}`, fields, textField, '\n');
+  return (msg, fields) => {
+    const start = `${time()} ${label}${textMessage(msg)}`;
+    return bounded(`${start}${textFields(fields)}\n`, start, fields, textField, '\n');
+  };
 }
 
-type FieldText = (key: string, value: FieldValue) => string;
+function textFields(fields: Fields | undefined): string {
+  let out = '';
+  for (const key in fields) {
+    const value = fields[key];
+    if (value !== undefined) out += textField(key, value);
+  }
+  return out;
+}
+
+function jsonFields(fields: Fields | undefined): string {
+  let out = '';
+  for (const key in fields) {
+    const value = fields[key];
+    if (value !== undefined) out += jsonField(key, value);
+  }
+  return out;
+}
 
 /** Room kept for the count of fields left out (`,"fields_left_out":N`). */
 const LEFT_OUT_BYTES = 32;
 
 /**
- * `start`, the fields, `end`. Past `LINE_BYTES` the line is made again with only the fields that
- * fit, in order, and `fields_left_out` counting the others: values and the message are capped,
- * so only many fields can get there, but whatever gets there, the line stays bounded.
+ * `line` (`start`, the fields, `end`) when it fits in `LINE_BYTES`; else made again with only
+ * the fields that fit, in order, and `fields_left_out` counting the others. Values and the
+ * message are capped, so only many fields can get there, but whatever does, a line is bounded.
  */
-function withFields(
+function bounded(
+  line: string,
   start: string,
   fields: Fields | undefined,
-  field: FieldText,
+  field: (key: string, value: FieldValue) => string,
   end: string,
 ): string {
-  if (fields === undefined) return start + end;
-  const line = start + fieldsText(fields, field, Number.POSITIVE_INFINITY) + end;
   // A UTF-16 unit is at most 3 bytes of UTF-8: a short line needs no counting.
   if (line.length * 3 <= LINE_BYTES || Buffer.byteLength(line) <= LINE_BYTES) return line;
-  const room = LINE_BYTES - Buffer.byteLength(start) - end.length - LEFT_OUT_BYTES;
-  return start + fieldsText(fields, field, room) + end;
-}
-
-/** The fields' text; those that do not fit in `room` bytes are left out and counted. */
-function fieldsText(fields: Fields, field: FieldText, room: number): string {
-  let out = '';
+  let room = LINE_BYTES - Buffer.byteLength(start) - end.length - LEFT_OUT_BYTES;
+  let out = start;
   let leftOut = 0;
   for (const key in fields) {
     const value = fields[key];
     if (value === undefined) continue;
     const text = field(key, value);
-    if (room !== Number.POSITIVE_INFINITY) {
-      const bytes = Buffer.byteLength(text);
-      if (bytes > room) {
-        leftOut++;
-        continue;
-      }
+    const bytes = Buffer.byteLength(text);
+    if (bytes > room) leftOut++;
+    else {
+      out += text;
       room -= bytes;
     }
-    out += text;
   }
-  return leftOut === 0 ? out : out + field('fields_left_out', leftOut);
+  return `${out}${leftOut > 0 ? field('fields_left_out', leftOut) : ''}${end}`;
 }
 
 function textField(key: string, value: FieldValue): string {
