@@ -129,13 +129,13 @@ function capped(value: string, render: (value: string) => string, quoted: boolea
 }
 
 /**
- * As much of `value` as fits in `maxBytes` of UTF-8 once escaped, then `…(+N chars)`: N is the
+ * As much of `value` as fits in `VALUE_BYTES` of UTF-8 once escaped, then `…(+N chars)`: N is the
  * number of code points left out. The cut falls between whole code points of `value`, so it
  * never splits an escape or a surrogate pair. Quoted: a JSON string literal (`quote`); else as
  * `logText`.
  */
-function cut(value: string, quoted: boolean, maxBytes = VALUE_BYTES): string {
-  const room = maxBytes - Buffer.byteLength(cutMark(value.length)) - (quoted ? 2 : 0);
+function cut(value: string, quoted: boolean): string {
+  const room = VALUE_BYTES - Buffer.byteLength(cutMark(value.length)) - (quoted ? 2 : 0);
   const end = fittingPrefix(value, room, quoted);
   const mark = cutMark(codePoints(value, end));
   const shown = value.slice(0, end);
