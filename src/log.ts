@@ -4,7 +4,13 @@
 // one shared no-op, so a disabled debug line costs a call and nothing is formatted for it. A
 // line is built by concatenating cached pieces (the time text changes once per millisecond, the
 // level part never) with the fields, escaped by src/log-escape.ts; no object is made for it.
-import { escapeText, quote, textValue } from './log-escape.ts';
+//
+// A line's size is bounded whatever a client sends: each value and the message at 1 KiB escaped
+// (log-escape.ts cuts a longer one and says how much it left out), the whole line at 4 KiB
+// (fields that would pass it are left out and counted). So journald (48 KiB lines) never splits
+// a line, and one line is one write(2) of at most PIPE_BUF bytes (log-sink.ts): lines of workers
+// sharing the output never interleave.
+import { jsonValue, quote, textFieldValue, textMessage, textValue } from './log-escape.ts';
 import type { LineSink } from './log-sink.ts';
 import fs from 'node:fs';
 
@@ -17,7 +23,8 @@ export const LOG_FORMATS = ['text', 'json'] as const;
 export type LogFormat = (typeof LOG_FORMATS)[number];
 
 /** Values a log line may carry besides its message. Undefined fields are left out. */
-export type Fields = Readonly<Record<string, string | number | boolean | null | undefined>>;
+export type Fields = Readonly<Record<string, FieldValue | undefined>>;
+export type FieldValue = string | number | boolean | null;
 
 export type LogMethod = (msg: string, fields?: Fields) => void;
 
@@ -90,44 +97,94 @@ const PRIORITY: Readonly<Record<Level, number>> = { debug: 7, info: 6, warn: 4, 
 
 type LineOf = (msg: string, fields: Fields | undefined) => string;
 
+/** Most UTF-8 bytes in one line, newline and journal prefix included. */
+export const LINE_BYTES = 4096;
+
 /** The line format of one level, with everything that does not change per line built once. */
 function lineWriter(format: LogFormat, level: Level, journal: boolean, time: () => string): LineOf {
   const priority = journal ? `<${PRIORITY[level]}>` : '';
   if (format === 'json') {
     const head = `${priority}{"time":"`;
     const middle = `","level":"${level}","msg":`;
-    return (msg, fields) => `${head}${time()}${middle}${quote(msg)}${jsonFields(fields)}}\n`;
+    return (msg, fields) => {
+      const start = `${head}${time()}${middle}${jsonValue(msg)}`;
+      return bounded(`${start}${jsonFields(fields)}}\n`, start, fields, jsonField, '}\n');
+    };
   }
   const label = `${level.padEnd(5)} `;
   // `2026-11-26T09:40:00.123Z info  open client=54.222.152.163:45418 via=10.0.0.5:3321`
   // or, to the journal, `<6>info  open client=…`
   if (journal) {
     const head = priority + label;
-    return (msg, fields) => `${head}${escapeText(msg)}${textFields(fields)}\n`;
+    return (msg, fields) => {
+      const start = head + textMessage(msg);
+      return bounded(`${start}${textFields(fields)}\n`, start, fields, textField, '\n');
+    };
   }
-  return (msg, fields) => `${time()} ${label}${escapeText(msg)}${textFields(fields)}\n`;
+  return (msg, fields) => {
+    const start = `${time()} ${label}${textMessage(msg)}`;
+    return bounded(`${start}${textFields(fields)}\n`, start, fields, textField, '\n');
+  };
 }
 
 function textFields(fields: Fields | undefined): string {
   let out = '';
-  if (fields === undefined) return out;
   for (const key in fields) {
     const value = fields[key];
-    if (value === undefined) continue;
-    out += textKey(key) + (typeof value === 'string' ? textValue(value) : String(value));
+    if (value !== undefined) out += textField(key, value);
   }
   return out;
 }
 
 function jsonFields(fields: Fields | undefined): string {
   let out = '';
-  if (fields === undefined) return out;
+  for (const key in fields) {
+    const value = fields[key];
+    if (value !== undefined) out += jsonField(key, value);
+  }
+  return out;
+}
+
+/** Room kept for the count of fields left out (`,"fields_left_out":N`). */
+const LEFT_OUT_BYTES = 32;
+
+/**
+ * `line` (`start`, the fields, `end`) when it fits in `LINE_BYTES`; else made again with only
+ * the fields that fit, in order, and `fields_left_out` counting the others. Values and the
+ * message are capped, so only many fields can get there, but whatever does, a line is bounded.
+ */
+function bounded(
+  line: string,
+  start: string,
+  fields: Fields | undefined,
+  field: (key: string, value: FieldValue) => string,
+  end: string,
+): string {
+  // A UTF-16 unit is at most 3 bytes of UTF-8: a short line needs no counting.
+  if (line.length * 3 <= LINE_BYTES || Buffer.byteLength(line) <= LINE_BYTES) return line;
+  let room = LINE_BYTES - Buffer.byteLength(start) - end.length - LEFT_OUT_BYTES;
+  let out = start;
+  let leftOut = 0;
   for (const key in fields) {
     const value = fields[key];
     if (value === undefined) continue;
-    out += jsonKey(key) + (typeof value === 'string' ? quote(value) : jsonScalar(value));
+    const text = field(key, value);
+    const bytes = Buffer.byteLength(text);
+    if (bytes > room) leftOut++;
+    else {
+      out += text;
+      room -= bytes;
+    }
   }
-  return out;
+  return `${out}${leftOut > 0 ? field('fields_left_out', leftOut) : ''}${end}`;
+}
+
+function textField(key: string, value: FieldValue): string {
+  return textKey(key) + (typeof value === 'string' ? textFieldValue(value) : String(value));
+}
+
+function jsonField(key: string, value: FieldValue): string {
+  return jsonKey(key) + (typeof value === 'string' ? jsonValue(value) : jsonScalar(value));
 }
 
 // A field name's text (` key=`, `,"key":`), escaped once: names come from a small set in our

@@ -3,7 +3,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { createLogger, isJournal, type LogFormat, MemorySink } from '../src/log.ts';
+import {
+  createLogger,
+  type Fields,
+  isJournal,
+  LINE_BYTES,
+  type LogFormat,
+  MemorySink,
+} from '../src/log.ts';
 import { Random, runSeed } from './protocol/random.ts';
 
 const T = Date.UTC(2026, 10, 26, 9, 40, 0, 123);
@@ -122,18 +129,25 @@ test('printable characters beyond ASCII pass as they are (quoted in text)', () =
 });
 
 /** Any code point: weighted towards the kinds that matter, lone surrogate halves included. */
-function randomString(rnd: Random): string {
-  let out = '';
-  const length = rnd.int(12);
-  for (let i = 0; i < length; i++) {
-    const kind = rnd.int(6);
-    if (kind === 0) out += String.fromCharCode(rnd.int(0x80));
-    else if (kind === 1) out += String.fromCharCode(0x80 + rnd.int(0x80));
-    else if (kind === 2) out += String.fromCharCode(0x2000 + rnd.int(0x80));
-    else if (kind === 3) out += String.fromCharCode(0xd800 + rnd.int(0x800));
-    else if (kind === 4) out += String.fromCharCode(rnd.int(0x10000));
-    else out += String.fromCodePoint(0x10000 + rnd.int(0x100000));
+function randomString(rnd: Random, length = rnd.int(12)): string {
+  const units: number[] = [];
+  while (units.length < length) {
+    const kind = rnd.int(7);
+    if (kind === 0) units.push(rnd.int(0x80));
+    else if (kind === 1) units.push(0x80 + rnd.int(0x80));
+    else if (kind === 2) units.push(0x2000 + rnd.int(0x80));
+    else if (kind === 3) units.push(0xd800 + rnd.int(0x800));
+    else if (kind === 4) units.push(rnd.int(0x10000));
+    else if (kind === 5)
+      units.push(0x3c, 0x30 + rnd.int(10), 0x3e); // `<N>`
+    else {
+      const above = rnd.int(0x100000); // a code point above U+FFFF, less 0x10000, as a pair
+      units.push(0xd800 + (above >> 10), 0xdc00 + (above & 0x3ff));
+    }
   }
+  let out = '';
+  for (let i = 0; i < units.length; i += 4096)
+    out += String.fromCharCode(...units.slice(i, Math.min(i + 4096, length)));
   return out;
 }
 
@@ -155,6 +169,117 @@ test('property: any string logs as exactly one line, and JSON (and quoted text) 
     assert.is(json.msg, value, where);
     const field = / line=(.*)\n$/.exec(logged('text', 'm', value))?.[1] ?? '';
     assert.is(field.startsWith('"') ? JSON.parse(field) : field, value, where);
+  }
+});
+
+/** The text of a value as logged: the value itself, or its start and the count of the rest. */
+function assertShown(shown: string, value: string, where: string): void {
+  if (shown === value) return;
+  const cut = /^([\s\S]*)…\(\+(\d+) chars\)$/.exec(shown);
+  assert.ok(cut, `neither the value nor a cut one: ${where}`);
+  const [, start, left] = cut;
+  assert.ok(value.startsWith(start), `the start of the value: ${where}`);
+  assert.is(Number(left), codePoints(value.slice(start.length)), `characters left out: ${where}`);
+}
+
+/** Code points, a lone surrogate counting as one (as `[...s]` counts them). */
+const codePoints = (value: string) => [...value].length;
+
+const ATTACK = `${'\u0001'.repeat(8184)}AAA<0>EMERGENCY forged by a client`;
+
+for (const format of ['text', 'json'] as const)
+  for (const journal of [false, true])
+    test(`${format}${journal ? ', journal' : ''}: a data line of control bytes and a forged priority is one short line, cut and counted`, () => {
+      const sink = new MemorySink();
+      createLogger({ sink, format, journal, level: 'debug', now: () => T }).debug('data', {
+        client: '203.0.113.7:40001',
+        line: ATTACK,
+      });
+      const [line] = sink.lines;
+      assert.is(sink.lines.length, 1);
+      assert.ok(Buffer.byteLength(line) <= 1200, `${Buffer.byteLength(line)} bytes`);
+      assert.is(line.indexOf('\n'), line.length - 1);
+      assert.is(line.lastIndexOf('<'), journal ? 0 : -1, 'no `<` but the priority');
+      assert.not.ok(line.includes('EMERGENCY'));
+      const shown =
+        format === 'json'
+          ? JSON.parse(line.slice(journal ? 3 : 0)).line
+          : JSON.parse(/ line=(".*")\n$/.exec(line)?.[1] ?? '""');
+      assert.is(shown, `${'\u0001'.repeat(167)}…(+8051 chars)`);
+      assertShown(shown, ATTACK, 'attack');
+    });
+
+test('fields past 4 KiB are left out whole and counted; a later one that fits is kept', () => {
+  const sink = new MemorySink();
+  const log = createLogger({ sink, now: () => T });
+  const long = 'x'.repeat(1000);
+  log.info('open', { a: long, b: long, c: long, d: long, e: long, f: long, n: 7 });
+  const piece = (key: string) => ` ${key}=${long}`;
+  assert.is(
+    sink.text,
+    `2026-11-26T09:40:00.123Z info  open${['a', 'b', 'c', 'd'].map(piece).join('')} n=7 fields_left_out=2\n`,
+  );
+  sink.lines.length = 0;
+  createLogger({ sink, format: 'json', now: () => T }).info('open', {
+    a: long,
+    b: long,
+    c: long,
+    d: long,
+    e: long,
+  });
+  const json = JSON.parse(sink.lines[0]);
+  assert.equal(Object.keys(json), ['time', 'level', 'msg', 'a', 'b', 'c', 'fields_left_out']);
+  assert.is(json.fields_left_out, 2);
+  assert.ok(Buffer.byteLength(sink.lines[0]) <= LINE_BYTES);
+});
+
+const NOT_PRINTED = /[\p{Cc}\p{Cf}\p{Zl}\p{Zp}\p{Cs}\p{Cn}<]/u;
+
+test('property: any message and fields of any length make one line of at most 4 KiB; JSON parses; each value is whole or cut and counted', () => {
+  assert.ok(LINE_BYTES <= 8192, 'well under journald LineMax');
+  const seed = runSeed();
+  const rnd = new Random(seed);
+  const length = () => rnd.int([12, 1100, 65_537][rnd.int(3)]);
+  for (let i = 0; i < 120; i++) {
+    const msg = randomString(rnd, rnd.int(4) === 0 ? length() : 8);
+    const fields: Record<string, string | number> = {};
+    for (let f = rnd.int(9); f > 0; f--) fields[`f${f}`] = randomString(rnd, length());
+    if (rnd.int(2) === 0) fields.n = rnd.int(100);
+    for (const format of ['text', 'json'] as const)
+      for (const journal of [false, true]) {
+        const where = `seed ${seed}, case ${i}, ${format}${journal ? ', journal' : ''}`;
+        const sink = new MemorySink();
+        createLogger({ sink, format, journal, now: () => T }).info(msg, fields as Fields);
+        const [line] = sink.lines;
+        assert.is(sink.lines.length, 1, where);
+        assert.ok(Buffer.byteLength(line) <= LINE_BYTES, `${Buffer.byteLength(line)}: ${where}`);
+        assert.is(line.indexOf('\n'), line.length - 1, where);
+        const body = line.slice(journal ? 3 : 0, -1);
+        assert.not.ok(NOT_PRINTED.test(body), `raw control or \`<\`: ${where}`);
+        if (format === 'text') continue;
+        const parsed = JSON.parse(body);
+        assertShown(parsed.msg, msg, `msg, ${where}`);
+        let leftOut = 0;
+        for (const key in fields)
+          if (key in parsed)
+            assertShown(String(parsed[key]), String(fields[key]), `${key}, ${where}`);
+          else leftOut++;
+        assert.is(parsed.fields_left_out, leftOut || undefined, where);
+      }
+  }
+});
+
+test('property: a text field of any length reads back as the value, or its start and the count of the rest', () => {
+  const seed = runSeed();
+  const rnd = new Random(seed);
+  for (let i = 0; i < 300; i++) {
+    const value = randomString(rnd, rnd.int([12, 1100, 65_537][rnd.int(3)]));
+    const field = / line=(.*)\n$/.exec(logged('text', 'm', value))?.[1] ?? '';
+    assertShown(
+      field.startsWith('"') ? JSON.parse(field) : field,
+      value,
+      `seed ${seed}, case ${i}`,
+    );
   }
 });
 

@@ -182,6 +182,81 @@ it('journalctl -p warning shows the rejects and not the opens; lines carry no ti
   assert.not.match(all, /^\d{4}-\d\d-\d\dT/m);
 });
 
+/** The entries the service wrote on its stdout, as journald stored them. */
+function stdoutEntries(): Array<{ priority: number; message: string }> {
+  const out = box.check([
+    'journalctl',
+    `_SYSTEMD_UNIT=${UNIT}.service`,
+    '_TRANSPORT=stdout',
+    '-o',
+    'json',
+    '--output-fields=PRIORITY,MESSAGE',
+    '--all', // long fields too (journalctl shows them as null otherwise)
+    '--no-pager',
+  ]);
+  return out
+    .split('\n')
+    .filter(Boolean)
+    .map((line) => {
+      const { PRIORITY, MESSAGE } = JSON.parse(line);
+      // A message that is not valid UTF-8 or has control bytes comes as an array of bytes.
+      const message = typeof MESSAGE === 'string' ? MESSAGE : Buffer.from(MESSAGE).toString();
+      return { priority: Number(PRIORITY), message };
+    });
+}
+
+// journald cuts a line at LineMax (48 KiB) and reads a `<N>` priority again at the start of the
+// piece after the cut. Each control byte escapes to six characters, so this line once made a
+// text data line longer than that, cut just before `<0>` (with this client address): an entry
+// of priority 0 with the text the client chose.
+const FORGED = `${'\u0001'.repeat(8184)}AAA<0>EMERGENCY forged by a client`;
+
+it('at debug, a client line of control bytes with a forged `<0>` is one entry, cut, at debug priority (text and JSON)', async () => {
+  for (const [format, port] of [
+    ['text', 46001],
+    ['json', 46002],
+  ] as const) {
+    setOptions([
+      'ELB_PROXY_ECHO_PORT=5000',
+      'ELB_PROXY_ECHO_LOG_LEVEL=debug',
+      `ELB_PROXY_ECHO_LOG_FORMAT=${format}`,
+    ]);
+    await assertStaysActive();
+    const client = await openProxyConnection(box.address, 5000, 1, {
+      address: '203.0.113.7',
+      port,
+    });
+    try {
+      client.write(`${FORGED}\r\nq\r\n`);
+      await client.waitClose();
+    } finally {
+      client.destroy();
+    }
+    const who = `203.0.113.7:${port}`;
+    const data = () =>
+      stdoutEntries().filter((e) => e.message.includes(who) && e.message.includes('data'));
+    await eventually(`the data line of ${who}`, () => data().length >= 2);
+    await eventually(`the close line of ${who}`, () =>
+      stdoutEntries().some((e) => e.message.includes(who) && e.message.includes('close')),
+    );
+    const shown = `${'\\u0001'.repeat(167)}…(+8051 chars)`;
+    const line = data().filter((e) => e.message.includes('\\u0001'));
+    assert.is(line.length, 1, `one entry for the line:\n${line.map((e) => e.message).join('\n')}`);
+    assert.is(line[0].priority, 7);
+    if (format === 'text') assert.is(line[0].message, `debug data client=${who} line="${shown}"`);
+    else assert.ok(line[0].message.endsWith(`"client":"${who}","line":"${shown}"}`));
+  }
+  const entries = stdoutEntries();
+  const worst = Math.min(...entries.map((e) => e.priority));
+  assert.ok(worst >= 3, `an entry of priority ${worst}`);
+  for (const e of entries) {
+    assert.not.ok(/EMERGENCY|^AAA|^<\d/.test(e.message), `forged entry: ${e.message}`);
+    assert.ok(Buffer.byteLength(e.message) <= 4096, `${Buffer.byteLength(e.message)} bytes`);
+  }
+  setOptions(['ELB_PROXY_ECHO_PORT=5000']);
+  await assertStaysActive();
+});
+
 it('systemd-analyze security rates the running service 1.2 or lower ("OK")', () => {
   const score = exposure(UNIT);
   assert.ok(score <= 1.2, `exposure ${score}`);

@@ -2,9 +2,9 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { buildProxyHeader, createEchoServer, createLogger } from '../../src/index.ts';
-import { MemorySink } from '../../src/log.ts';
+import { LINE_BYTES, MemorySink } from '../../src/log.ts';
 import { TestClient } from '../helpers/socket.ts';
-import { eventually } from './harness.ts';
+import { eventually, v1 } from './harness.ts';
 
 /** A v2 header for a client on a UNIX socket (paths as a sender would put them). */
 function unixHeader(source: string, destination: string): Buffer {
@@ -42,6 +42,49 @@ for (const format of ['text', 'json'] as const)
         assert.match(line, / to="unix:\/run\/a\\u2028b\\u202ec\.sock" /);
       }
       client.destroy();
+    } finally {
+      await echo.close(0);
+    }
+  });
+
+// journald reads `<N>` at the start of a line as its priority, and cuts a line at 48 KiB: the
+// rest would be a line of its own. A client's line of control bytes once made one data line
+// that long, so the client chose the priority of the piece after the cut.
+const FORGED = `${'\u0001'.repeat(8184)}AAA<0>EMERGENCY forged by a client`;
+
+for (const format of ['text', 'json'] as const)
+  test(`${format} to the journal at debug: a client's data line and HTTP path are cut, nothing the client sent starts a line or sets a priority`, async () => {
+    const sink = new MemorySink();
+    const logger = createLogger({ format, sink, journal: true, level: 'debug' });
+    const echo = createEchoServer({ logger });
+    const { port } = await echo.listen({ port: 0, host: '127.0.0.1' });
+    try {
+      const client = await TestClient.connect(port);
+      client.write(Buffer.concat([v1(), Buffer.from(`${FORGED}\r\nq\r\n`, 'latin1')]));
+      await client.waitClose();
+      const web = await TestClient.connect(port);
+      web.write(
+        Buffer.concat([v1(), Buffer.from(`GET /${'a'.repeat(9000)}<0>x HTTP/1.0\r\n\r\n`)]),
+      );
+      await web.waitClose();
+      const withMsg = (msg: string) =>
+        sink.lines.filter((l) => l.includes(format === 'json' ? `"msg":"${msg}"` : ` ${msg} `));
+      await eventually(() => withMsg('close').length === 2 && withMsg('http').length === 1, 'logs');
+      for (const line of sink.lines) {
+        assert.ok(Buffer.byteLength(line) <= LINE_BYTES, `${Buffer.byteLength(line)} bytes`);
+        assert.is(line.indexOf('\n'), line.length - 1, 'one line');
+        assert.is(line.lastIndexOf('<'), 0, `only the priority is a \`<\`: ${line.slice(0, 80)}`);
+      }
+      // The field's value as a reader gets it back: from the object, or from the text's literal.
+      const value = (msg: string, key: string): string => {
+        const [line] = withMsg(msg);
+        if (format === 'json') return JSON.parse(line.slice(3))[key];
+        return JSON.parse(new RegExp(` ${key}=("(?:[^"\\\\]|\\\\.)*")`).exec(line)?.[1] ?? '""');
+      };
+      assert.is(value('data', 'line'), `${'\u0001'.repeat(167)}…(+8051 chars)`);
+      assert.is(value('http', 'path'), `/${'a'.repeat(1005)}…(+7999 chars)`);
+      client.destroy();
+      web.destroy();
     } finally {
       await echo.close(0);
     }
