@@ -10,7 +10,9 @@
 //                                // default 10 s; 0 ends them at once), then resolve
 //
 // `createEchoServer` returns an `EchoServer`: `listen(options)` takes net.ListenOptions (port and
-// host, or `{ fd: 3 }` for an inherited socket) and resolves with the bound address;
+// host, or `{ fd: 3 }` for an inherited socket) and resolves with the bound address; it rejects
+// with EADDRINUSE when anything else listens there, unless `reusePort: true` says the port is
+// shared on purpose (another worker of the same server holds it);
 // `close(drainMs?)` resolves once every connection is gone; `metrics` holds live counters;
 // `server` is the underlying net.Server. Logging: pass `logger` (from src/log.ts
 // `createLogger`); the default is `silentLogger`, which writes nothing.
@@ -101,12 +103,13 @@ export function createEchoServer(options: EchoServerOptions = {}): EchoServer {
       return ctx.connections.size;
     },
     async listen(listenOptions) {
-      const options = acceptOptions(listenOptions);
-      const address = await listenOn(server, options);
-      while (options !== listenOptions && listeners.length < ACCEPT_SOCKETS) {
+      const group = acceptGroup(listenOptions);
+      if (group?.join === false) await checkNoOtherListener(group.options);
+      const address = await listenOn(server, group?.options ?? listenOptions);
+      while (group !== null && listeners.length < ACCEPT_SOCKETS) {
         const more = newListener();
         listeners.push(more);
-        await listenOn(more, { ...options, port: address.port, exclusive: true });
+        await listenOn(more, { ...group.options, port: address.port, exclusive: true });
       }
       ticker.start();
       return address;
@@ -196,12 +199,39 @@ function contextOf(options: EchoServerOptions): ServerContext {
  */
 export const ACCEPT_SOCKETS = 16;
 
-/** `options` with SO_REUSEPORT when the port is ours to bind several times; else themselves. */
-function acceptOptions(
+/**
+ * How a port this process binds itself is bound: as a group of SO_REUSEPORT sockets (null: an
+ * inherited fd or a UNIX socket, bound once as given). A caller that asks for `reusePort`
+ * itself joins a port its own server holds (a cluster worker after the first), unchecked;
+ * otherwise the port is checked first.
+ */
+function acceptGroup(
   options: net.ListenOptions | { readonly fd: number },
-): net.ListenOptions | { readonly fd: number } {
-  if ('fd' in options || options.port === undefined || options.path !== undefined) return options;
-  return { ...options, reusePort: true };
+): { readonly options: net.ListenOptions; readonly join: boolean } | null {
+  if ('fd' in options || options.port === undefined || options.path !== undefined) return null;
+  return { options: { ...options, reusePort: true }, join: options.reusePort === true };
+}
+
+/**
+ * Rejects (EADDRINUSE) when anything listens on the port where `options` would bind. Linux lets
+ * a SO_REUSEPORT socket join a listening one of the same user that has it too, so without this
+ * a second server (ours, or any program setting SO_REUSEPORT) would start without error and take
+ * half the connections. A socket bound without SO_REUSEPORT conflicts with every socket listening
+ * on an overlapping address, with SO_REUSEPORT or not (the SO_REUSEADDR libuv always sets spares
+ * only sockets that do not listen): one plain listen, closed at once, finds a holder. Port 0
+ * needs no check: the kernel picks a port no socket has.
+ *
+ * What remains: two servers started at the same instant whose checks both pass before either
+ * group listens would share the port (only the address lookup, at once for an IP address,
+ * lies between a check's close and its group's first bind); and a program that sets
+ * SO_REUSEPORT itself may still join later, as the kernel lets any process of the same user.
+ */
+async function checkNoOtherListener(options: net.ListenOptions): Promise<void> {
+  if (options.port === 0) return;
+  const probe = net.createServer();
+  // `exclusive`: a cluster worker binds the port itself instead of asking the primary.
+  await listenOn(probe, { ...options, reusePort: false, exclusive: true, backlog: 1 });
+  probe.close(); // its descriptor is closed here, before the group's first bind
 }
 
 function listenOn(
