@@ -7,6 +7,7 @@ import type { FdSink, Logger } from '../log.ts';
 import type { ProcessReport } from './metrics-http.ts';
 import {
   type Binding,
+  checkEchoPort,
   type Failure,
   FAILED,
   type FailedMessage,
@@ -50,6 +51,7 @@ export async function runPrimary(
   serveArgv: readonly string[],
 ): Promise<void> {
   warnAtStart(config, logger);
+  if (!('fd' in binding)) await checkEchoPort(config, binding.port);
   setWorkerCommand(config, serveArgv);
   const fleet: Fleet = {
     config,
@@ -117,11 +119,11 @@ function forkWorker(fleet: Fleet): void {
 }
 
 /**
- * The first worker starts alone: it checks that nothing else listens on the port (or with port
- * 0 picks one) and binds it, the others join it, and a port that cannot be bound fails once,
- * with one message. (The first worker checks, not the primary, so that the check comes just
- * before the port is held rather than a process start earlier.) Resolves when all listen, or
- * with the first failure (a worker that cannot start would fail again: no retry here).
+ * The first worker starts alone: it checks that nothing else listens on the port (again: the
+ * primary's check came a process start earlier) and binds it, or with port 0 picks one; the
+ * others join it, and a port that cannot be bound fails once, with one message. Resolves when
+ * all listen, or with the first failure (a worker that cannot start would fail again: no retry
+ * here).
  */
 function startWorkers(fleet: Fleet): Promise<ListeningMessage | Failure> {
   const { config } = fleet;

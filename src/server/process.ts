@@ -8,6 +8,7 @@ import { bracketed, hostPortText } from './address-text.ts';
 import type { ConnectionBudget } from './descriptors.ts';
 import { ServerConfigError } from './errors.ts';
 import { warnFallback } from './engine.ts';
+import { checkNoOtherListener } from './listen.ts';
 import { listenErrorText } from './listen-error.ts';
 import { startLoopDelayMonitor } from './loop-delay.ts';
 import type { EngineName } from './transport.ts';
@@ -202,17 +203,36 @@ async function listen(
     exclusive: true,
     backlog: config.backlog,
   };
+  return onEchoPort(config, binding.port, (host) => echo.listen({ ...options, host }));
+}
+
+/**
+ * The primary of --workers checks the port before it forks, so that a port in use fails at
+ * once rather than a worker start later (the first worker checks again as it binds).
+ */
+export function checkEchoPort(config: ServeConfig, port: number): Promise<void> {
+  return onEchoPort(config, port, (host) => checkNoOtherListener({ port, host }));
+}
+
+/**
+ * Runs `bind` on --host, or on 0.0.0.0 for the default `::` on a machine with IPv6 switched
+ * off; a failure becomes the one start-up line saying why and what to do.
+ */
+async function onEchoPort<T>(
+  config: ServeConfig,
+  port: number,
+  bind: (host: string) => Promise<T>,
+): Promise<T> {
   let host = config.host;
   try {
-    return await echo.listen({ ...options, host }).catch((error: NodeJS.ErrnoException) => {
-      // A machine with IPv6 switched off cannot bind the default `::`: fall back to IPv4.
+    return await bind(host).catch((error: NodeJS.ErrnoException) => {
       if (error.code !== 'EAFNOSUPPORT' || host !== '::') throw error;
       host = '0.0.0.0';
-      return echo.listen({ ...options, host });
+      return bind(host);
     });
   } catch (error) {
     throw new ServerConfigError(
-      `cannot listen on ${hostPortText(host, binding.port)}: ${listenErrorText(error, host, binding.port, '--port')}`,
+      `cannot listen on ${hostPortText(host, port)}: ${listenErrorText(error, host, port, '--port')}`,
     );
   }
 }
