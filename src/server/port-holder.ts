@@ -24,6 +24,9 @@ export interface Holder {
 }
 
 const TCP_LISTEN = '0A';
+/** `ADDRESS:PORT` in hex: 8 digits for IPv4, 32 for IPv6, then 4. */
+const LOCAL_ADDRESS = /^([0-9A-F]{8}|[0-9A-F]{32}):([0-9A-F]{4})$/;
+const DECIMAL = /^\d+$/;
 
 /**
  * The LISTEN sockets in the text of /proc/net/tcp or tcp6. Each row: `sl local rem st queues
@@ -35,14 +38,13 @@ export function parseListeners(text: string, littleEndian = endianness() === 'LE
   for (const row of text.split('\n')) {
     const fields = row.trim().split(/\s+/);
     if (fields.length < 10 || fields[3] !== TCP_LISTEN) continue;
-    const [hex, port] = fields[1].split(':');
-    if (port === undefined || (hex.length !== 8 && hex.length !== 32) || !/^[0-9A-F]+$/.test(hex))
-      continue;
-    const address = Buffer.from(hex, 'hex');
+    const local = LOCAL_ADDRESS.exec(fields[1]);
+    if (local === null || !DECIMAL.test(fields[7]) || !DECIMAL.test(fields[9])) continue;
+    const address = Buffer.from(local[1], 'hex');
     if (littleEndian) address.swap32();
     listeners.push({
       address,
-      port: Number.parseInt(port, 16),
+      port: Number.parseInt(local[2], 16),
       uid: Number(fields[7]),
       inode: Number(fields[9]),
     });

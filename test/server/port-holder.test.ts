@@ -72,7 +72,7 @@ parsing('rows that are not a table row (cut short, odd address lengths, junk) ar
 });
 
 parsing(
-  'property: random rows round-trip; random bytes never throw and give only LISTEN rows',
+  'property: random rows round-trip; junk and damaged tables never throw and give only whole rows',
   () => {
     const seed = runSeed();
     const random = new Random(seed);
@@ -89,9 +89,19 @@ parsing(
         if (listening) listeners.push({ address, port, uid, inode });
       }
       assert.equal(plain(parseListeners(text, true)), plain(listeners), `seed ${seed}`);
+      // Junk before a cut-off table, and the table with random characters overwritten.
       const junk = Buffer.from(random.bytes(random.int(300))).toString('latin1');
-      for (const listener of parseListeners(junk + text.slice(random.int(text.length)), true))
-        assert.ok(Number.isInteger(listener.port) && listener.port < 65536, `seed ${seed}`);
+      const damaged = [...text];
+      for (let n = random.int(8); n > 0; n--)
+        damaged[random.int(damaged.length)] = String.fromCharCode(random.int(128));
+      const texts = [junk + text.slice(random.int(text.length)), damaged.join('')];
+      for (const listener of texts.flatMap((t) => parseListeners(t, true)))
+        assert.ok(
+          [listener.port, listener.uid, listener.inode].every(Number.isSafeInteger) &&
+            listener.port < 65536 &&
+            (listener.address.length === 4 || listener.address.length === 16),
+          `seed ${seed}`,
+        );
     }
   },
 );
