@@ -758,6 +758,8 @@ processes(
   'a privileged port without the right to it exits 2 saying what to do instead',
   async () => {
     // As root, the server runs as nobody (a port below 1024 needs root or CAP_NET_BIND_SERVICE).
+    const lowest = Number(readFileSync('/proc/sys/net/ipv4/ip_unprivileged_port_start', 'utf8'));
+    assert.ok(lowest > 80, `port 80 is not privileged here (ip_unprivileged_port_start=${lowest})`);
     const nobody =
       process.getuid?.() === 0
         ? ['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups', process.execPath]
@@ -775,7 +777,7 @@ processes(
       assert.is(await exited(child), 2);
       assert.is(
         stderr,
-        'elb-proxy-echo: cannot listen on [::]:80: permission denied: ports below 1024 need root or CAP_NET_BIND_SERVICE; pick --port 1024 or above, or let systemd listen on it (install --socket, docs/systemd.md)\n',
+        `elb-proxy-echo: cannot listen on [::]:80: permission denied: ports below ${lowest} need root or CAP_NET_BIND_SERVICE; pick --port ${lowest} or above, or let systemd listen on it (install --socket, docs/systemd.md)\n`,
       );
     } finally {
       child.kill('SIGKILL');
