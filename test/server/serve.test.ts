@@ -904,7 +904,7 @@ owner('--workers 2: a worker that dies is replaced, and the new one joins the po
     await eventually(
       () => holders().length === 2 && !holders().some((h) => h.pid === dead),
       'a new worker holding the port',
-      5000,
+      10_000,
     );
     assert.ok(holders().some((h) => h.pid === alive));
     assert.not.match(one.output(), /already in use/);
