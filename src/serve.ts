@@ -297,7 +297,7 @@ async function start(
     // Children (workers) must not take the activation variables as theirs.
     for (const name of ['LISTEN_PID', 'LISTEN_FDS', 'LISTEN_FDNAMES']) delete process.env[name];
   }
-  const binding: Binding = fd !== null ? { fd } : { port: config.port, reusePort: false };
+  const binding: Binding = fd !== null ? { fd } : { port: config.port, join: false };
   if (config.workers > 1) await runPrimary(config, logger, sink, binding, argv);
   else await runWorker(config, logger, sink, binding);
 }

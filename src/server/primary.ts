@@ -7,6 +7,7 @@ import type { FdSink, Logger } from '../log.ts';
 import type { ProcessReport } from './metrics-http.ts';
 import {
   type Binding,
+  checkEchoPort,
   type Failure,
   FAILED,
   type FailedMessage,
@@ -21,6 +22,7 @@ import {
   type ServeConfig,
   serveMetrics,
   WORKER_FD,
+  WORKER_JOIN,
   WORKER_PORT,
   warnAtStart,
 } from './process.ts';
@@ -32,7 +34,7 @@ interface Fleet {
   readonly logger: Logger;
   /** The port workers bind: the one the first worker got when --port is 0. */
   port: number;
-  /** Workers that said they listen. */
+  /** Workers that said they listen: the first took the port (checked free), the rest join it. */
   listening: number;
   /** Set once the primary stops (or gives up): exits are then expected. */
   stopping: boolean;
@@ -49,6 +51,7 @@ export async function runPrimary(
   serveArgv: readonly string[],
 ): Promise<void> {
   warnAtStart(config, logger);
+  if (!('fd' in binding)) await checkEchoPort(config, binding.port);
   setWorkerCommand(config, serveArgv);
   const fleet: Fleet = {
     config,
@@ -100,7 +103,9 @@ function setWorkerCommand(config: ServeConfig, serveArgv: readonly string[]): vo
 function forkWorker(fleet: Fleet): void {
   const { binding, config, logger } = fleet;
   const worker = cluster.fork(
-    'fd' in binding ? { [WORKER_FD]: String(binding.fd) } : { [WORKER_PORT]: String(fleet.port) },
+    'fd' in binding
+      ? { [WORKER_FD]: String(binding.fd) }
+      : { [WORKER_PORT]: String(fleet.port), [WORKER_JOIN]: fleet.listening > 0 ? '1' : '0' },
   );
   // A fork that cannot even start (spawn EMFILE…) must not crash the primary (no 'exit' follows).
   worker.on('error', (error: Error) => {
@@ -114,9 +119,11 @@ function forkWorker(fleet: Fleet): void {
 }
 
 /**
- * The first worker starts alone: with port 0 it picks the port the others join, and a port that
- * cannot be bound fails once, with one message. Resolves when all listen, or with the first
- * failure (a worker that cannot start would fail again, so there is no retry here).
+ * The first worker starts alone: it checks that nothing else listens on the port (again: the
+ * primary's check came a process start earlier) and binds it, or with port 0 picks one; the
+ * others join it, and a port that cannot be bound fails once, with one message. Resolves when
+ * all listen, or with the first failure (a worker that cannot start would fail again: no retry
+ * here).
  */
 function startWorkers(fleet: Fleet): Promise<ListeningMessage | Failure> {
   const { config } = fleet;
@@ -126,11 +133,11 @@ function startWorkers(fleet: Fleet): Promise<ListeningMessage | Failure> {
       if (message?.type === FAILED)
         failures.set(worker.id, { reason: message.reason, status: message.status });
       if (message?.type !== LISTENING) return;
-      if (fleet.listening === 0) {
+      if (++fleet.listening === 1) {
         fleet.port = message.port;
         for (let i = 1; i < config.workers; i++) forkWorker(fleet);
       }
-      if (++fleet.listening === config.workers) done(message);
+      if (fleet.listening === config.workers) done(message);
     };
     const onExit = (worker: Worker, code: number | null, signal: string | null) => {
       const how = signal !== null ? `was killed by ${signal}` : `exited with status ${code}`;

@@ -4,10 +4,12 @@
 import cluster from 'node:cluster';
 import type net from 'node:net';
 import type { FdSink, LogFormat, Level, Logger } from '../log.ts';
-import { bracketed } from './address-text.ts';
+import { bracketed, hostPortText } from './address-text.ts';
 import type { ConnectionBudget } from './descriptors.ts';
 import { ServerConfigError } from './errors.ts';
 import { warnFallback } from './engine.ts';
+import { checkNoOtherListener } from './listen.ts';
+import { listenErrorText } from './listen-error.ts';
 import { startLoopDelayMonitor } from './loop-delay.ts';
 import type { EngineName } from './transport.ts';
 import type { ProcessReport } from './metrics-http.ts';
@@ -46,20 +48,21 @@ export interface ServeConfig {
  * port it binds itself. Workers bind the same port with SO_REUSEPORT, so the kernel spreads
  * connections over them without a hop through the primary (measured here: about half the CPU
  * per accepted connection of cluster's round robin, 59 vs 109 ms per 1000 connections).
+ * `join`: the port is already this server's (a worker after the first); otherwise binding it
+ * first checks that nothing else listens there (server.ts).
  */
-export type Binding =
-  | { readonly fd: number }
-  | { readonly port: number; readonly reusePort: boolean };
+export type Binding = { readonly fd: number } | { readonly port: number; readonly join: boolean };
 
 /** How the primary tells a worker its binding (cluster.fork's environment). */
 export const WORKER_FD = 'ELB_PROXY_ECHO_WORKER_FD';
 export const WORKER_PORT = 'ELB_PROXY_ECHO_WORKER_PORT';
+export const WORKER_JOIN = 'ELB_PROXY_ECHO_WORKER_JOIN';
 
 export function workerBinding(env: Readonly<Record<string, string | undefined>>): Binding {
   const fd = Number(env[WORKER_FD]);
   return Number.isInteger(fd) && fd > 0
     ? { fd }
-    : { port: Number(env[WORKER_PORT] ?? 0), reusePort: true };
+    : { port: Number(env[WORKER_PORT] ?? 0), join: env[WORKER_JOIN] === '1' };
 }
 
 /** A worker tells its primary it listens (cluster's own event misses exclusive listens). */
@@ -196,21 +199,43 @@ async function listen(
 ): Promise<net.AddressInfo> {
   if ('fd' in binding) return echo.listen({ fd: binding.fd });
   // `exclusive`: a cluster worker binds the port itself instead of asking the primary.
+  // `reusePort`: a worker joining its siblings, unchecked (server.ts).
   const options = {
     port: binding.port,
-    reusePort: binding.reusePort,
-    exclusive: binding.reusePort,
+    reusePort: binding.join,
+    exclusive: true,
     backlog: config.backlog,
   };
+  return onEchoPort(config, binding.port, (host) => echo.listen({ ...options, host }));
+}
+
+/**
+ * The primary of --workers checks the port before it forks, so that a port in use fails at
+ * once rather than a worker start later (the first worker checks again as it binds).
+ */
+export function checkEchoPort(config: ServeConfig, port: number): Promise<void> {
+  return onEchoPort(config, port, (host) => checkNoOtherListener({ port, host }));
+}
+
+/**
+ * Runs `bind` on --host, or on 0.0.0.0 for the default `::` on a machine with IPv6 switched
+ * off; a failure becomes the one start-up line saying why and what to do.
+ */
+async function onEchoPort<T>(
+  config: ServeConfig,
+  port: number,
+  bind: (host: string) => Promise<T>,
+): Promise<T> {
+  let host = config.host;
   try {
-    return await echo.listen({ ...options, host: config.host });
+    return await bind(host).catch((error: NodeJS.ErrnoException) => {
+      if (error.code !== 'EAFNOSUPPORT' || host !== '::') throw error;
+      host = '0.0.0.0';
+      return bind(host);
+    });
   } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code ?? String(error);
-    // A machine with IPv6 switched off cannot bind the default `::`: fall back to IPv4.
-    if (code === 'EAFNOSUPPORT' && config.host === '::')
-      return echo.listen({ ...options, host: '0.0.0.0' });
     throw new ServerConfigError(
-      `cannot listen on ${bracketed(config.host)}:${binding.port}: ${code}`,
+      `cannot listen on ${hostPortText(host, port)}: ${listenErrorText(error, host, port, '--port')}`,
     );
   }
 }
@@ -227,7 +252,7 @@ export async function serveMetrics(
     server = await startMetricsServer(port, config.metricsHost, collect);
   } catch (error) {
     throw new ServerConfigError(
-      `cannot serve metrics on ${bracketed(config.metricsHost)}:${port}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`,
+      `cannot serve metrics on ${hostPortText(config.metricsHost, port)}: ${listenErrorText(error, config.metricsHost, port, '--metrics-port')}`,
     );
   }
   const address = server.address() as net.AddressInfo;

@@ -10,7 +10,9 @@
 //                                // default ECHO_DEFAULTS.drainMs; 0 ends them at once), then resolve
 //
 // `createEchoServer` returns an `EchoServer`: `listen(options)` takes net.ListenOptions (port and
-// host, or `{ fd: 3 }` for an inherited socket) and resolves with the bound address;
+// host, or `{ fd: 3 }` for an inherited socket) and resolves with the bound address; it rejects
+// with EADDRINUSE when anything else listens there, unless `reusePort: true` says the port is
+// shared on purpose (another worker of the same server holds it);
 // `close(drainMs?)` resolves once every connection is gone; `metrics` holds live counters;
 // `server` is the underlying net.Server. Logging: pass `logger` (from src/log.ts
 // `createLogger`); the default is `silentLogger`, which writes nothing.
@@ -20,6 +22,7 @@ import { silentLogger, type Logger } from '../log.ts';
 import { accept, closeAll, type Connection, type ServerContext, sweep } from './connection.ts';
 import { type EngineChoice, pickEngine, warnFallback } from './engine.ts';
 import { createHttpAnswerer } from './http-handoff.ts';
+import { checkNoOtherListener, listenOn } from './listen.ts';
 import { Metrics } from './metrics.ts';
 import type { Policy } from './policy.ts';
 import type { AcceptHooks, Engine, EngineName } from './transport.ts';
@@ -104,12 +107,13 @@ export function createEchoServer(options: EchoServerOptions = {}): EchoServer {
       return ctx.connections.size;
     },
     async listen(listenOptions) {
-      const options = acceptOptions(listenOptions);
-      const address = await listenOn(server, options);
-      while (options !== listenOptions && listeners.length < ACCEPT_SOCKETS) {
+      const group = acceptGroup(listenOptions);
+      if (group?.join === false) await checkNoOtherListener(group.options);
+      const address = await listenOn(server, group?.options ?? listenOptions);
+      while (group !== null && listeners.length < ACCEPT_SOCKETS) {
         const more = newListener();
         listeners.push(more);
-        await listenOn(more, { ...options, port: address.port, exclusive: true });
+        await listenOn(more, { ...group.options, port: address.port, exclusive: true });
       }
       ticker.start();
       return address;
@@ -199,26 +203,17 @@ function contextOf(options: EchoServerOptions): ServerContext {
  */
 export const ACCEPT_SOCKETS = 16;
 
-/** `options` with SO_REUSEPORT when the port is ours to bind several times; else themselves. */
-function acceptOptions(
+/**
+ * How a port this process binds itself is bound: as a group of SO_REUSEPORT sockets (null: an
+ * inherited fd or a UNIX socket, bound once as given). A caller that asks for `reusePort`
+ * itself joins a port its own server holds (a cluster worker after the first), unchecked;
+ * otherwise the port is checked first.
+ */
+function acceptGroup(
   options: net.ListenOptions | { readonly fd: number },
-): net.ListenOptions | { readonly fd: number } {
-  if ('fd' in options || options.port === undefined || options.path !== undefined) return options;
-  return { ...options, reusePort: true };
-}
-
-function listenOn(
-  server: net.Server,
-  options: net.ListenOptions | { readonly fd: number },
-): Promise<net.AddressInfo> {
-  return new Promise((resolve, reject) => {
-    const onError = (error: Error) => reject(error);
-    server.once('error', onError);
-    server.listen(options, () => {
-      server.off('error', onError);
-      resolve(server.address() as net.AddressInfo);
-    });
-  });
+): { readonly options: net.ListenOptions; readonly join: boolean } | null {
+  if ('fd' in options || options.port === undefined || options.path !== undefined) return null;
+  return { options: { ...options, reusePort: true }, join: options.reusePort === true };
 }
 
 /**

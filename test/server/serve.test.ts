@@ -1,11 +1,13 @@
 // `elb-proxy-echo serve` as a process: signals and drain, JSON logs, metrics, socket
-// activation, workers. Each case spawns the CLI on an ephemeral loopback port.
-import { execFileSync, spawn } from 'node:child_process';
+// activation, workers, one server per port. Each case spawns the CLI on an ephemeral loopback
+// port.
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import net from 'node:net';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { METRICS_LIMITS } from '../../src/server/metrics-limits.ts';
+import { holdersOf, listenersOn } from '../../src/server/port-holder.ts';
 import { CLI, runCli, startCli } from '../helpers/cli.ts';
 import { TestClient } from '../helpers/socket.ts';
 import { eventually, v1 } from './harness.ts';
@@ -684,6 +686,9 @@ processes(
   },
 );
 
+/** This test process's command line, as a start-up line names the holder of a port. */
+const OWN_COMMAND = readFileSync('/proc/self/cmdline', 'utf8').replaceAll('\0', ' ').trim();
+
 for (const workers of ['1', '2']) {
   processes(
     `a port already in use exits 2 with a one-line reason (--workers ${workers})`,
@@ -704,7 +709,10 @@ for (const workers of ['1', '2']) {
         ]);
         assert.is(code, 2);
         assert.is(stdout, '');
-        assert.is(stderr, `elb-proxy-echo: cannot listen on 127.0.0.1:${port}: EADDRINUSE\n`);
+        assert.is(
+          stderr,
+          `elb-proxy-echo: cannot listen on 127.0.0.1:${port}: port ${port} is already in use by pid ${process.pid} (${OWN_COMMAND}); stop it or pick another --port\n`,
+        );
       } finally {
         busy.close();
       }
@@ -737,7 +745,7 @@ for (const workers of ['1', '2']) {
         assert.is(code, 2, `exit status ${code} (null: still running when killed)\n${stderr}`);
         assert.is(
           stderr,
-          `elb-proxy-echo: cannot serve metrics on 127.0.0.1:${port}: EADDRINUSE\n`,
+          `elb-proxy-echo: cannot serve metrics on 127.0.0.1:${port}: port ${port} is already in use by pid ${process.pid} (${OWN_COMMAND}); stop it or pick another --metrics-port\n`,
         );
       } finally {
         busy.close();
@@ -746,4 +754,167 @@ for (const workers of ['1', '2']) {
   );
 }
 
+processes(
+  'a privileged port without the right to it exits 2 saying what to do instead',
+  async () => {
+    // As root, the server runs as nobody (a port below 1024 needs root or CAP_NET_BIND_SERVICE).
+    const lowest = Number(readFileSync('/proc/sys/net/ipv4/ip_unprivileged_port_start', 'utf8'));
+    assert.ok(lowest > 80, `port 80 is not privileged here (ip_unprivileged_port_start=${lowest})`);
+    const nobody =
+      process.getuid?.() === 0
+        ? ['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups', process.execPath]
+        : [process.execPath];
+    const child = spawn(
+      nobody[0],
+      [...nobody.slice(1), CLI, '--port', '80', '--trust', '10.0.0.0/8'],
+      {
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
+    let stderr = '';
+    child.stderr!.setEncoding('utf8').on('data', (s: string) => (stderr += s));
+    try {
+      assert.is(await exited(child), 2);
+      assert.is(
+        stderr,
+        `elb-proxy-echo: cannot listen on [::]:80: permission denied: ports below ${lowest} need root or CAP_NET_BIND_SERVICE; pick --port ${lowest} or above, or let systemd listen on it (install --socket, docs/systemd.md)\n`,
+      );
+    } finally {
+      child.kill('SIGKILL');
+    }
+  },
+);
+
 processes.run();
+
+const owner = suite('one owner per port');
+
+/** Where a client reaches a server listening on `host`. */
+const clientHost = (host: string) => (host === '::1' ? '::1' : '127.0.0.1');
+
+/** The pids serving for `child`: itself, or with --workers its workers. */
+function servingPids(child: ChildProcess, workers: boolean): number[] {
+  const pid = child.pid!;
+  if (!workers) return [pid];
+  return readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8')
+    .trim()
+    .split(' ')
+    .map(Number)
+    .sort((a, b) => a - b);
+}
+
+/**
+ * `count` clients, each with its own PROXY source port, send a line and quit; resolves with how
+ * many of them `output` (a server's log) shows as opened.
+ */
+async function reached(port: number, host: string, output: () => string, count = 20) {
+  const clients = await Promise.all(
+    Array.from({ length: count }, () => TestClient.connect(port, host)),
+  );
+  clients.forEach((c, i) =>
+    c.write(Buffer.concat([v1('192.0.2.9', 1000 + i), Buffer.from('x\nq\n')])),
+  );
+  await Promise.all(clients.map((c) => c.waitClose()));
+  const opened = () =>
+    clients.filter((_, i) => output().includes(`open client=192.0.2.9:${1000 + i} `)).length;
+  await eventually(() => opened() === count, 'every open line', 2000).catch(() => {});
+  return opened();
+}
+
+// Two servers, whatever their options and engines, on addresses that overlap.
+const OVERLAPPING: Array<{ first: string[]; second: string[] }> = [
+  { first: ['--host', '127.0.0.1'], second: ['--host', '::', '--greeting', '--engine', 'net'] },
+  {
+    first: ['--host', '::', '--engine', 'net', '--proxy-protocol', 'optional'],
+    second: ['--host', '127.0.0.1', '--trust', '127.0.0.0/8', '--engine', 'uv'],
+  },
+  {
+    first: ['--host', '0.0.0.0', '--workers', '2'],
+    second: ['--host', '127.0.0.1', '--transform', 'upper'],
+  },
+  {
+    first: ['--host', '127.0.0.1'],
+    second: ['--host', '127.0.0.1', '--workers', '2', '--engine', 'net'],
+  },
+  {
+    first: ['--host', '::1', '--workers', '2', '--engine', 'net'],
+    second: ['--host', '::', '--workers', '2'],
+  },
+];
+
+for (const { first, second } of OVERLAPPING) {
+  owner(
+    `a second server exits 2 within 2 s naming the first, which keeps every connection (${first.join(' ')} | ${second.join(' ')})`,
+    async () => {
+      const host = first[1];
+      const workers = first.includes('--workers');
+      const one = await startCli(['--port', '0', ...first], /listening on port (\d+)/);
+      let two: ChildProcess | null = null;
+      try {
+        const port = Number(one.match[1]);
+        two = spawn(process.execPath, [CLI, '--port', String(port), ...second], {
+          stdio: ['ignore', 'pipe', 'pipe'],
+        });
+        let stderr = '';
+        two.stderr!.setEncoding('utf8').on('data', (s: string) => (stderr += s));
+        const started = Date.now();
+        const code = await exited(two, 10_000).catch(() => null);
+        const took = Date.now() - started;
+        const count = await reached(port, clientHost(host), one.output);
+        assert.is(count, 20, `only ${count} of 20 connections reached the first server`);
+        assert.is(code, 2, `the second server did not exit 2 (${code})\n${stderr}`);
+        const line = new RegExp(
+          `^elb-proxy-echo: cannot listen on \\S+:${port}: port ${port} is already in use by pids? ([\\d, ]+) \\(([^\\n]*)\\); stop it or pick another --port\\n$`,
+        ).exec(stderr);
+        assert.ok(line, stderr);
+        assert.equal(line![1].split(', ').map(Number), servingPids(one.child, workers));
+        assert.match(line![2], `${CLI} ${workers ? 'serve ' : ''}--port 0 `);
+        assert.ok(took < 2000, `the second server took ${took} ms to exit, more than 2 s`);
+      } finally {
+        two?.kill('SIGKILL');
+        one.child.kill('SIGKILL');
+      }
+    },
+  );
+}
+
+owner('servers on addresses that do not overlap share a port number', async () => {
+  const one = await startCli(['--port', '0', '--host', '127.0.0.1'], /listening on port (\d+)/);
+  const others: ChildProcess[] = [];
+  try {
+    const port = one.match[1];
+    for (const host of ['::1', '127.0.0.2']) {
+      const other = await startCli(['--port', port, '--host', host], /listening on port (\d+)/);
+      others.push(other.child);
+      assert.is(await reached(Number(port), host, other.output, 2), 2, host);
+    }
+    assert.is(await reached(Number(port), '127.0.0.1', one.output, 2), 2);
+  } finally {
+    for (const child of [one.child, ...others]) child.kill('SIGKILL');
+  }
+});
+
+owner('--workers 2: a worker that dies is replaced, and the new one joins the port', async () => {
+  const one = await startCli(
+    ['--port', '0', '--host', '127.0.0.1', '--workers', '2'],
+    /listening on port (\d+)/,
+  );
+  try {
+    const port = Number(one.match[1]);
+    const [dead, alive] = servingPids(one.child, true);
+    process.kill(dead, 'SIGKILL');
+    const holders = () => holdersOf(new Set(listenersOn('127.0.0.1', port).map((l) => l.inode)));
+    await eventually(
+      () => holders().length === 2 && !holders().some((h) => h.pid === dead),
+      'a new worker holding the port',
+      10_000,
+    );
+    assert.ok(holders().some((h) => h.pid === alive));
+    assert.not.match(one.output(), /already in use/);
+    assert.is(await reached(port, '127.0.0.1', one.output), 20);
+  } finally {
+    one.child.kill('SIGKILL');
+  }
+});
+
+owner.run();

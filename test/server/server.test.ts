@@ -6,7 +6,16 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { ACCEPT_SOCKETS, createEchoServer } from '../../src/server/server.ts';
 import { TestClient } from '../helpers/socket.ts';
-import { eventually, startEcho, v1, v2, v2Local, watchedEngine, withEcho } from './harness.ts';
+import {
+  ENGINE,
+  eventually,
+  startEcho,
+  v1,
+  v2,
+  v2Local,
+  watchedEngine,
+  withEcho,
+} from './harness.ts';
 
 const EXPLAIN = /^elb-proxy-echo: .+; closing\.\r\n$/;
 
@@ -710,6 +719,34 @@ lifecycle(
       await echo.close(0);
     }
     assert.equal(listening().filter(Boolean), []);
+  },
+);
+
+lifecycle(
+  'a port something else listens on is refused (EADDRINUSE), even a SO_REUSEPORT holder; reusePort: true joins it on purpose',
+  async () => {
+    const holder = net.createServer();
+    await new Promise<void>((resolve) =>
+      holder.listen({ port: 0, host: '127.0.0.1', reusePort: true }, resolve),
+    );
+    const { port } = holder.address() as net.AddressInfo;
+    const second = createEchoServer({ engine: ENGINE });
+    const joiner = createEchoServer({ engine: ENGINE });
+    try {
+      for (const host of ['127.0.0.1', '0.0.0.0', '::'])
+        await second.listen({ port, host }).then(
+          () => assert.unreachable(`listened on ${host}:${port} beside the holder`),
+          (error: NodeJS.ErrnoException) => assert.is(error.code, 'EADDRINUSE', host),
+        );
+      // Nothing of the refused server stays bound: the holder alone has the port.
+      const sockets = execFileSync('ss', ['-Hltn', `sport = :${port}`], { encoding: 'utf8' });
+      assert.is(sockets.trim().split('\n').length, 1, sockets);
+      await joiner.listen({ port, host: '127.0.0.1', reusePort: true });
+      assert.is(joiner.server.listening, true);
+    } finally {
+      holder.close();
+      await Promise.all([second.close(0), joiner.close(0)]);
+    }
   },
 );
 
