@@ -12,7 +12,8 @@
 // The first line after the header decides what the connection is: an HTTP/1.x request line
 // hands it to node:http (http-handoff.ts; the connection leaves the transport), anything else
 // is echoed. `--greeting` sends its line before the first echo; while HTTP is possible it waits
-// for that first line (or a short silence), so an HTTP client never sees it.
+// for that first line (or a short silence), so an HTTP client never sees it. Once greeted, the
+// connection is an echo session: a request line after the greeting is echoed like any line.
 import type net from 'node:net';
 import { parseProxyHeader } from '../protocol/index.ts';
 import type { ParseErrorCode, ParseOptions, ProxyHeader } from '../protocol/types.ts';
@@ -20,7 +21,8 @@ import type { Logger } from '../log.ts';
 import { formatEndpoint, plainAddress } from './address-text.ts';
 import { backendView } from './backend-view.ts';
 import { greetingLine } from './greeting.ts';
-import type { HttpAnswerer } from './http-handoff.ts';
+import { httpRefusal } from './http-answer.ts';
+import type { HttpAnswerer, HttpSession } from './http-handoff.ts';
 import { isHttpRequestLine } from './http-detect.ts';
 import type { Metrics } from './metrics.ts';
 import { HEADER_MAYBE, HEADER_NO, type Policy, startsLikeHeader } from './policy.ts';
@@ -80,12 +82,13 @@ const GREET = 32; // the greeting is owed
 
 /**
  * What few connections need: the header kept over bytes of its own while the first line is
- * still to come, and the socket of a connection handed to node:http.
+ * still to come, and the socket and HTTP session of a connection handed to node:http.
  */
 interface Extra {
   /** A copy of the header's bytes, parsed only if the greeting or an HTTP answer needs it. */
   headerBytes: Buffer | null;
   socket: net.Socket | null;
+  http: HttpSession | null;
 }
 
 // The header being opened, during the read that completed it (its bytes are only lent for that
@@ -206,13 +209,17 @@ function closed(conn: Connection): void {
   if (conn.flags & OPENED) {
     // (client is null when info lines are off.) A v2 LOCAL health check had its line at open.
     if (conn.client !== null) {
+      const http = conn.extra?.http ?? null;
       (conn.flags & HEALTH_CHECK ? ctx.logger.debug : ctx.logger.info)('close', {
         client: conn.client,
         duration_s: (Date.now() - conn.openedAt) / 1000,
-        lines: conn.lines,
-        bytes: conn.bytes,
+        lines: http === null ? conn.lines : undefined,
+        bytes: http === null ? conn.bytes : undefined,
+        requests: http?.requests,
         reason:
-          conn.reason ?? (conn.error !== null ? `client-error:${conn.error}` : 'client-closed'),
+          conn.reason ??
+          http?.reason ??
+          (conn.error !== null ? `client-error:${conn.error}` : 'client-closed'),
       });
     }
   } else if (conn.reason === null && !(conn.flags & RECEIVED)) {
@@ -255,6 +262,7 @@ function header(conn: Connection, chunk: Buffer): void {
       result.reason,
       `this port expects a PROXY protocol header from a load balancer first (${result.reason})`,
       result.code,
+      startsWithRequestLine(bytes),
     );
     return;
   }
@@ -267,6 +275,12 @@ function header(conn: Connection, chunk: Buffer): void {
     liveHeader = null;
   }
   if (conn.state === ECHO && conn.flags & FIRST_LINE) keepHeader(conn, bytes, result.length);
+}
+
+/** True when `bytes` begin with a whole HTTP/1.x request line (curl without a PROXY header). */
+function startsWithRequestLine(bytes: Buffer): boolean {
+  const lf = bytes.indexOf(LF);
+  return lf !== -1 && isHttpRequestLine(null, bytes, lf);
 }
 
 /**
@@ -303,7 +317,7 @@ function optionalHeader(conn: Connection, chunk: Buffer, bytes: Buffer): boolean
  * parsed again only if the greeting or an HTTP answer asks for it; an echo never does.
  */
 function keepHeader(conn: Connection, bytes: Buffer, length: number): void {
-  conn.extra = { headerBytes: Buffer.from(bytes.subarray(0, length)), socket: null };
+  conn.extra = { headerBytes: Buffer.from(bytes.subarray(0, length)), socket: null, http: null };
 }
 
 /** The connection is ready for echo: one log line with who it really is. */
@@ -432,15 +446,19 @@ function headerOf(conn: Connection): ProxyHeader | null {
   return again.status === 'ok' ? again.header : null;
 }
 
-/** Sends the greeting: who the client is, as the server saw it. */
+/**
+ * Sends the greeting: who the client is, as the server saw it. From here on the connection is
+ * an echo session: an HTTP answer after the greeting would mix two protocols on one stream.
+ */
 function greet(conn: Connection): void {
-  conn.flags &= ~GREET;
   const view = backendView({
     server: conn.ctx.hostname,
     header: headerOf(conn),
     peer: peerOf(conn),
     local: null,
   });
+  conn.flags &= ~(GREET | FIRST_LINE);
+  conn.extra = null;
   conn.transport.writeText(greetingLine(view, conn.ctx.upper));
 }
 
@@ -468,12 +486,13 @@ function toHttp(conn: Connection, http: HttpAnswerer, chunk: Buffer): void {
         ? null
         : formatEndpoint(plainAddress(socket.localAddress), socket.localPort ?? 0),
   });
-  conn.extra = { headerBytes: null, socket };
+  const session: HttpSession = { requests: 0, reason: null };
+  conn.extra = { headerBytes: null, socket, http: session };
   socket.on('error', (error: NodeJS.ErrnoException) => {
     conn.error = error.code ?? error.message;
   });
   socket.once('close', () => closed(conn));
-  http.take(socket, view, (conn.flags & HEALTH_CHECK) !== 0);
+  http.take(socket, view, (conn.flags & HEALTH_CHECK) !== 0, session);
 }
 
 /** Memory allocated by appendToPartial: the bytes past a partial line in it are free to fill. */
@@ -532,7 +551,8 @@ function finish(conn: Connection, reason: string): void {
 
 /**
  * The server ends a connection on a rule: counted by reason, one warning naming the peer, and
- * one line telling the client why (a person on telnet sees it; a balancer ignores it).
+ * one line telling the client why (a person on telnet sees it; a balancer ignores it). An HTTP
+ * client (`http`) gets the line as the body of a 400 answer, so that it shows it.
  */
 function reject(
   conn: Connection,
@@ -540,6 +560,7 @@ function reject(
   detail: string,
   tellClient: string,
   code?: ParseErrorCode,
+  http = false,
 ): void {
   const { ctx } = conn;
   ctx.metrics.reject(reason, code);
@@ -550,7 +571,8 @@ function reject(
     code,
     detail,
   });
-  conn.transport.writeText(`elb-proxy-echo: ${tellClient}; closing.\r\n`);
+  const line = `elb-proxy-echo: ${tellClient}; closing.\r\n`;
+  conn.transport.writeText(http ? httpRefusal(line) : line);
   finish(conn, reason);
 }
 
