@@ -46,7 +46,18 @@ function headersShown(request: RequestSeen): { head: Array<[string, string]>; mo
   return { head, more: pairs - count };
 }
 
-export function renderText(view: BackendView, request: RequestSeen): string {
+/** The text answer's part about the connection (not the request), escaped; see textTop. */
+export interface TextTop {
+  readonly text: string;
+  /** Width of the key column. */
+  readonly width: number;
+}
+
+/**
+ * What the text answer says of the connection: the same for every request on it, so made once
+ * per connection and not escaped again for each of its requests.
+ */
+export function textTop(view: BackendView): TextTop {
   const rows: Array<[string, string]> = [
     ['client', view.client],
     ['via', view.proxy === null ? `${view.peer} (no PROXY header)` : view.peer],
@@ -58,15 +69,19 @@ export function renderText(view: BackendView, request: RequestSeen): string {
     rows.push(['proxy', `v${proxy.version} ${proxy.command.toUpperCase()} ${proxy.protocol}`]);
     rows.push(...tlvRows(proxy.tlvs));
   }
-  rows.push(['request', shown(requestLine(request))]);
+  // (Wide enough for the request row too: `destination` is longer than `request`.)
   const width = Math.max(...rows.map(([key]) => key.length)) + 2;
   const lines = [`elb-proxy-echo on ${view.server} saw:`];
   for (const [key, value] of rows) lines.push(`${`${key}:`.padEnd(width)}${value}`);
-  lines.push('headers:');
+  return { text: `${lines.map(escapeText).join('\n')}\n`, width };
+}
+
+export function renderText(view: BackendView, request: RequestSeen, top = textTop(view)): string {
+  const lines = [`${'request:'.padEnd(top.width)}${shown(requestLine(request))}`, 'headers:'];
   const { head, more } = headersShown(request);
   for (const [name, value] of head) lines.push(`  ${name}: ${value}`);
   if (more > 0) lines.push(`  ... ${more} more not shown`);
-  return `${lines.map(escapeText).join('\n')}\n`;
+  return `${top.text}${lines.map(escapeText).join('\n')}\n`;
 }
 
 /**

@@ -15,7 +15,14 @@ import type http from 'node:http';
 import type net from 'node:net';
 import type { Logger } from '../log.ts';
 import { type BackendView, shown } from './backend-view.ts';
-import { renderJson, renderText, type RequestSeen, wantsJson } from './http-answer.ts';
+import {
+  renderJson,
+  renderText,
+  type RequestSeen,
+  type TextTop,
+  textTop,
+  wantsJson,
+} from './http-answer.ts';
 import type { Metrics } from './metrics.ts';
 import { RequestGate } from './request-gate.ts';
 
@@ -59,6 +66,8 @@ interface Seen {
   last: http.IncomingMessage | null;
   /** The status of a parse error to answer once the answers owed before it are out; 0: none. */
   failure: number;
+  /** The text answers' part about the connection, made at its first text answer. */
+  top: TextTop | null;
 }
 
 const kSeen = Symbol('seen');
@@ -73,7 +82,15 @@ export function createHttpAnswerer(options: HttpAnswererOptions): HttpAnswerer {
   return {
     take(socket, view, healthCheck, session) {
       server ??= startServer(options);
-      const seen: Seen = { view, healthCheck, session, inFlight: 0, last: null, failure: 0 };
+      const seen: Seen = {
+        view,
+        healthCheck,
+        session,
+        inFlight: 0,
+        last: null,
+        failure: 0,
+        top: null,
+      };
       const gate: SeenGate = new RequestGate(socket, () => mayFeed(seen));
       gate[kSeen] = seen;
       server.emit('connection', gate);
@@ -169,7 +186,7 @@ function onRequest(
   req.once('end', () => {
     if (res.headersSent) return;
     try {
-      answer(req, res, seen.view);
+      answer(req, res, seen);
     } catch (error) {
       // Only a bug gets here: it costs this connection, never the process and its other clients.
       options.logger.error('internal error; connection closed', {
@@ -268,7 +285,7 @@ function errorStatus(code: string | undefined): number {
   return 400;
 }
 
-function answer(req: http.IncomingMessage, res: http.ServerResponse, view: BackendView): void {
+function answer(req: http.IncomingMessage, res: http.ServerResponse, seen: Seen): void {
   const request: RequestSeen = {
     method: req.method ?? '',
     target: req.url ?? '',
@@ -276,7 +293,8 @@ function answer(req: http.IncomingMessage, res: http.ServerResponse, view: Backe
     rawHeaders: req.rawHeaders,
   };
   const json = wantsJson(request.target, req.headers.accept);
-  const body = json ? renderJson(view, request) : renderText(view, request);
+  if (!json) seen.top ??= textTop(seen.view);
+  const body = json ? renderJson(seen.view, request) : renderText(seen.view, request, seen.top!);
   res.writeHead(200, {
     'Content-Type': json ? 'application/json' : 'text/plain; charset=utf-8',
     'Content-Length': Buffer.byteLength(body),
