@@ -10,8 +10,10 @@
 // header timeout from its first byte to finish (slowloris); after the header, the idle timeout.
 //
 // The first line after the header decides what the connection is: an HTTP/1.x request line
-// hands it to node:http (http-handoff.ts; the connection leaves the transport), anything else
-// is echoed. `--greeting` sends its line before the first echo; while HTTP is possible it waits
+// makes it HTTP, anything else is echoed. An HTTP request's head is gathered here, under the
+// header timeout, and only once complete is the connection handed to node:http (http-handoff.ts;
+// it leaves the transport): a client that stalls in its head costs what a stalled echo costs,
+// not a node:http connection. `--greeting` sends its line before the first echo; while HTTP is possible it waits
 // for that first line (or a short silence), so an HTTP client never sees it. Once greeted, the
 // connection is an echo session: a request line after the greeting is echoed like any line.
 import type net from 'node:net';
@@ -61,6 +63,7 @@ const AWAIT_HEADER = 0;
 const ECHO = 1;
 const CLOSING = 2;
 const HTTP = 3; // handed to node:http: its timeouts apply, not the sweep's
+const HTTP_HEAD = 4; // an HTTP request's head is still coming: gathered in `pending`
 
 /**
  * A greeting owed while HTTP is possible goes out after this much silence after the header
@@ -68,6 +71,9 @@ const HTTP = 3; // handed to node:http: its timeouts apply, not the sweep's
  */
 const GREETING_WAIT_MS = 250;
 const LF = 0x0a;
+const CR = 0x0d;
+/** node:http's limit on a request head: a longer one is handed over as it is, for its 431. */
+const MAX_HTTP_HEAD = 16 * 1024;
 
 // One scan result reused by every chunk of every connection.
 const scan: Scan = { end: 0, lines: 0, stop: STOP_NONE };
@@ -188,6 +194,7 @@ function received(conn: Connection, chunk: Buffer): void {
   conn.flags |= RECEIVED;
   try {
     if (conn.state === ECHO) echo(conn, chunk);
+    else if (conn.state === HTTP_HEAD) moreHead(conn, chunk);
     else header(conn, chunk);
   } catch (error) {
     // Only a bug gets here: it costs this connection, never the process and its other clients.
@@ -262,7 +269,7 @@ function header(conn: Connection, chunk: Buffer): void {
       result.reason,
       `this port expects a PROXY protocol header from a load balancer first (${result.reason})`,
       result.code,
-      startsWithRequestLine(bytes),
+      startsWithRequestLine(bytes) ? 400 : 0,
     );
     return;
   }
@@ -274,7 +281,8 @@ function header(conn: Connection, chunk: Buffer): void {
   } finally {
     liveHeader = null;
   }
-  if (conn.state === ECHO && conn.flags & FIRST_LINE) keepHeader(conn, bytes, result.length);
+  if ((conn.state === ECHO && conn.flags & FIRST_LINE) || conn.state === HTTP_HEAD)
+    keepHeader(conn, bytes, result.length);
 }
 
 /** True when `bytes` begin with a whole HTTP/1.x request line (curl without a PROXY header). */
@@ -430,7 +438,7 @@ function firstLine(conn: Connection, chunk: Buffer, complete: boolean): boolean 
   conn.flags &= ~FIRST_LINE;
   const { http } = conn.ctx;
   if (complete && http !== null && isHttpRequestLine(conn.pending, chunk, chunk.indexOf(LF))) {
-    toHttp(conn, http, chunk);
+    beginHead(conn, chunk);
     return true;
   }
   if (conn.flags & GREET) greet(conn);
@@ -463,16 +471,49 @@ function greet(conn: Connection): void {
 }
 
 /**
- * Leaves the fast path: the transport hands back a net.Socket with the bytes read so far in
- * front, and node:http answers every request on it. The connection stays counted (and drained)
- * until that socket closes.
+ * The first line is an HTTP request line: its head is gathered (a copy: the read's bytes are
+ * only lent), under the header timeout from now, until it is complete.
  */
-function toHttp(conn: Connection, http: HttpAnswerer, chunk: Buffer): void {
+function beginHead(conn: Connection, chunk: Buffer): void {
   const carried = conn.pending;
-  conn.pending = null;
+  conn.pending = carried === null ? Buffer.from(chunk) : Buffer.concat([carried, chunk]);
   conn.flags &= ~GREET; // the HTTP answer says it all
-  // A copy: the read's bytes are only lent for this call.
-  const head = carried === null ? Buffer.from(chunk) : Buffer.concat([carried, chunk]);
+  conn.state = HTTP_HEAD;
+  conn.active = conn.ctx.now;
+  if (headComplete(conn.pending, 0) || conn.pending.length > MAX_HTTP_HEAD) toHttp(conn);
+}
+
+/** More of a request head: node:http gets the connection once the head is complete. */
+function moreHead(conn: Connection, chunk: Buffer): void {
+  const head = conn.pending!;
+  if (head.length + chunk.length > MAX_HTTP_HEAD) {
+    conn.pending = Buffer.concat([head, chunk]);
+    toHttp(conn);
+    return;
+  }
+  conn.pending = appendToPartial(head, chunk, MAX_HTTP_HEAD);
+  // The blank line may begin in the bytes before this chunk (up to LF CR).
+  if (headComplete(conn.pending, Math.max(0, head.length - 2))) toHttp(conn);
+}
+
+/** True when `bytes` (a request head from its start) hold the blank line that ends the head. */
+function headComplete(bytes: Buffer, from: number): boolean {
+  for (let lf = bytes.indexOf(LF, from); lf !== -1; lf = bytes.indexOf(LF, lf + 1)) {
+    const next = bytes[lf + 1] === CR ? lf + 2 : lf + 1;
+    if (bytes[next] === LF) return true;
+  }
+  return false;
+}
+
+/**
+ * Leaves the fast path: the transport hands back a net.Socket with the request's head in
+ * front, and node:http answers every request on it. The connection stays counted (and
+ * drained) until that socket closes.
+ */
+function toHttp(conn: Connection): void {
+  const http = conn.ctx.http!;
+  const head = conn.pending!;
+  conn.pending = null;
   const header = headerOf(conn);
   const peer = peerOf(conn);
   conn.state = HTTP;
@@ -552,7 +593,7 @@ function finish(conn: Connection, reason: string): void {
 /**
  * The server ends a connection on a rule: counted by reason, one warning naming the peer, and
  * one line telling the client why (a person on telnet sees it; a balancer ignores it). An HTTP
- * client (`http`) gets the line as the body of a 400 answer, so that it shows it.
+ * client gets the line as the body of an answer with `httpStatus`, so that it shows it.
  */
 function reject(
   conn: Connection,
@@ -560,7 +601,7 @@ function reject(
   detail: string,
   tellClient: string,
   code?: ParseErrorCode,
-  http = false,
+  httpStatus = 0,
 ): void {
   const { ctx } = conn;
   ctx.metrics.reject(reason, code);
@@ -572,7 +613,7 @@ function reject(
     detail,
   });
   const line = `elb-proxy-echo: ${tellClient}; closing.\r\n`;
-  conn.transport.writeText(http ? httpRefusal(line) : line);
+  conn.transport.writeText(httpStatus === 0 ? line : httpRefusal(httpStatus, line));
   finish(conn, reason);
 }
 
@@ -599,10 +640,27 @@ export function sweep(ctx: ServerContext): void {
       if (conn.flags & GREET && conn.pending === null && now - conn.active >= GREETING_WAIT_MS)
         greet(conn);
       if (now - conn.active >= ctx.idleTimeoutMs) idle(conn);
+    } else if (conn.state === HTTP_HEAD && now - conn.active >= ctx.headerTimeoutMs) {
+      headTimeout(conn);
     } else if (conn.state === CLOSING && now - conn.active >= ctx.lingerMs) {
       conn.transport.destroy();
     }
   }
+}
+
+/** An HTTP request's head not complete within the header timeout (slowloris): 408. */
+function headTimeout(conn: Connection): void {
+  const secs = conn.ctx.headerTimeoutMs / 1000;
+  conn.pending = null;
+  conn.ctx.metrics.httpRequest(408);
+  reject(
+    conn,
+    'http-timeout',
+    `no complete HTTP request head within ${secs}s`,
+    `no complete HTTP request within ${secs} s`,
+    undefined,
+    408,
+  );
 }
 
 function idle(conn: Connection): void {

@@ -84,13 +84,20 @@ export function renderText(view: BackendView, request: RequestSeen, top = textTo
   return `${top.text}${lines.map(escapeText).join('\n')}\n`;
 }
 
+/** Reason phrases of the refusals the echo path answers itself (node:http is not loaded for them). */
+const REFUSAL_REASONS: Readonly<Record<number, string>> = {
+  400: 'Bad Request',
+  408: 'Request Timeout',
+};
+
 /**
- * A refusal `text` (one line, ASCII) as an HTTP/1.1 400 answer that ends the connection: an HTTP
- * client shows the reason instead of taking the bare line for an HTTP/0.9 answer.
+ * A refusal `text` (one line, ASCII) as an HTTP/1.1 answer with `status` that ends the
+ * connection: an HTTP client shows the reason instead of taking the bare line for HTTP/0.9.
  */
-export function httpRefusal(text: string): string {
+export function httpRefusal(status: number, text: string): string {
+  const reason = REFUSAL_REASONS[status] ?? 'Bad Request';
   return (
-    'HTTP/1.1 400 Bad Request\r\nContent-Type: text/plain; charset=utf-8\r\n' +
+    `HTTP/1.1 ${status} ${reason}\r\nContent-Type: text/plain; charset=utf-8\r\n` +
     `Content-Length: ${text.length}\r\nConnection: close\r\n\r\n${text}`
   );
 }

@@ -297,8 +297,8 @@ bad('Connection: upgrade is answered as a plain request; the connection stays HT
   }),
 );
 
-bad('slowloris on the headers: node:http’s header timeout closes it (408)', () =>
-  withEcho({ headerTimeoutMs: 600 }, async ({ port, logged }) => {
+bad('slowloris on the headers: the header timeout closes it (408)', () =>
+  withEcho({ headerTimeoutMs: 600 }, async ({ echo, port, logged }) => {
     const client = await TestClient.connect(port);
     client.write(Buffer.concat([v1(), b('GET / HTTP/1.1\r\n')]));
     const started = Date.now();
@@ -317,7 +317,12 @@ bad('slowloris on the headers: node:http’s header timeout closes it (408)', ()
       clearInterval(timer);
     }
     assert.ok(Date.now() - started < 3000, `closed after ${Date.now() - started} ms`);
-    assert.is(logged('http: bad request', 'warn')[0].reason, 'ERR_HTTP_REQUEST_TIMEOUT');
+    const [reject] = logged('reject', 'warn');
+    assert.equal(
+      [reject.reason, reject.detail],
+      ['http-timeout', 'no complete HTTP request head within 0.6s'],
+    );
+    assert.equal(echo.metrics.http, { 408: 1 });
   }),
 );
 
@@ -567,6 +572,24 @@ edges('a client that stops reading its answer is closed after --idle-timeout, an
     socket.destroy();
   }),
 );
+
+edges('a request head still coming stays on the echo path: node:http gets it once complete', () => {
+  const { engine, side } = watchedEngine();
+  return withEcho({ engine }, async ({ port }) => {
+    const client = await TestClient.connect(port);
+    client.write(Buffer.concat([v1(), b('GET / HTTP/1.1\r\nHost: lb\r\n')]));
+    await eventually(() => side.bytesRead > 0, 'the first read');
+    await new Promise((r) => setTimeout(r, 100));
+    assert.is(side.detached, null, 'handed over before its head was complete');
+    client.write('Connection: close\r\n\r');
+    await new Promise((r) => setTimeout(r, 50));
+    assert.is(side.detached, null);
+    client.write('\n');
+    const text = (await client.waitClose()).toString('latin1');
+    assert.is(response(text).status, 200);
+    assert.ok(side.detached !== null);
+  });
+});
 
 edges('a header-less request on a port that requires one: 400 with the reason as its body', () =>
   withEcho({}, async ({ echo, port, logged }) => {
