@@ -1,10 +1,11 @@
 // HTTP on the echo port: a connection whose first line is an HTTP/1.x request line is handed to
-// node:http, fed the bytes already read, and every request on it gets what the backend saw.
-// node:http does all the parsing, keep-alive, HEAD, HTTP/1.0 and its error answers; this file
-// answers requests, logs them, and bounds what one connection may cost:
+// node:http once that request's head is complete (connection.ts gathers it), fed the bytes
+// already read, and every request on it gets what the backend saw. node:http does all the
+// parsing, keep-alive, HEAD, HTTP/1.0 and its error answers; this file answers requests, logs
+// them, and bounds what one connection may cost:
 // - node:http sees one request at a time (request-gate.ts): the next request's bytes reach it
 //   only once the answer before has gone to the kernel, so a client that pipelines and never
-//   reads holds an answer (two at most) and one read, not one answer per request it sent;
+//   reads holds an answer (two at most) and a read or two, not one answer per request it sent;
 // - the first LOGGED_REQUESTS requests of a connection get an `http` line each; the rest are
 //   counted (metrics stay exact) and their number goes in the connection's close line;
 // - a request's head gets --header-timeout, its body one --idle-timeout more, and a connection
