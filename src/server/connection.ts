@@ -13,9 +13,9 @@
 // makes it HTTP, anything else is echoed. An HTTP request's head is gathered here, under the
 // header timeout, and only once complete is the connection handed to node:http (http-handoff.ts;
 // it leaves the transport): a client that stalls in its head costs what a stalled echo costs,
-// not a node:http connection. `--greeting` sends its line before the first echo; while HTTP is possible it waits
-// for that first line (or a short silence), so an HTTP client never sees it. Once greeted, the
-// connection is an echo session: a request line after the greeting is echoed like any line.
+// not a node:http connection. `--greeting` sends its line before the first echo; while HTTP is
+// possible it waits for that first line (or a short silence), so an HTTP client never sees it.
+// Once greeted, the connection is an echo session: a request line after it is echoed.
 import type net from 'node:net';
 import { parseProxyHeader } from '../protocol/index.ts';
 import type { ParseErrorCode, ParseOptions, ProxyHeader } from '../protocol/types.ts';

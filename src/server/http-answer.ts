@@ -84,7 +84,7 @@ export function renderText(view: BackendView, request: RequestSeen, top = textTo
   return `${top.text}${lines.map(escapeText).join('\n')}\n`;
 }
 
-/** Reason phrases of the refusals the echo path answers itself (node:http is not loaded for them). */
+/** Reasons of the refusals the echo path answers itself (node:http is not loaded for them). */
 const REFUSAL_REASONS: Readonly<Record<number, string>> = {
   400: 'Bad Request',
   408: 'Request Timeout',
