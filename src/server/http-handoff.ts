@@ -163,6 +163,7 @@ function onRequest(
   seen.last = req;
   res.once('finish', () => {
     seen.inFlight--;
+    if (seen.last === req) seen.last = null; // an idle keep-alive connection keeps no request
     counted(seen, req, res.statusCode, options);
     // The answer is with the kernel (the gate's writes finish with the socket's): the next
     // request, or the parse error that came after this one, unless this was the last answer.
