@@ -63,6 +63,18 @@ export function quote(value: string): string {
   return `"${value.replace(LOG_UNSAFE_OR_QUOTE, escapeCodePoint)}"`;
 }
 
+// JSON.rawJSON (Node 21+) lets a replacer write a string's literal itself; not yet in TS's lib.
+const rawJson = (JSON as unknown as { rawJSON(text: string): unknown }).rawJSON;
+
+/**
+ * JSON text of `value` indented by two spaces, every string in it written by `quote` (plain
+ * JSON.stringify leaves C1 controls, U+2028 and the bidirectional controls as they are). Object
+ * keys are left to JSON.stringify: they are the caller's own names, not data.
+ */
+export function jsonText(value: unknown): string {
+  return JSON.stringify(value, (_key, v) => (typeof v === 'string' ? rawJson(quote(v)) : v), 2);
+}
+
 /**
  * `value` with its unsafe code points escaped but no quotes added, for free text a person reads
  * (the greeting, the HTTP answer). (`"`, `\` and `<` stay as they are: the text is not parsed back.)

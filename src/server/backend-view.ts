@@ -2,6 +2,10 @@
 // through, what it connected to, and what the PROXY header said. A plain object of strings,
 // made once from the parsed header (whose lazy fields read the received bytes), so it can
 // outlive those bytes; the greeting and the HTTP answers render it.
+//
+// Every value a peer chose (TLV text, and in the answers the request's parts) is shown cut to
+// MAX_SHOWN characters with its full length said (`shown`), and lists to MAX_LISTED entries: a
+// view, and so an answer or a greeting, stays small whatever the header carried.
 import { TLV_TYPE } from '../protocol/constants.ts';
 import {
   getAlpn,
@@ -61,6 +65,36 @@ export interface BackendView {
   readonly proxy: ProxyView | null;
 }
 
+/** Longest value shown as received; a longer one is cut and its length said. */
+export const MAX_SHOWN = 256;
+/** Most entries of a list shown (TLV types, request headers); the rest are counted. */
+export const MAX_LISTED = 32;
+
+/**
+ * `value` as shown to a client: as is up to MAX_SHOWN characters, else its start and its full
+ * length. (Not yet escaped: each rendering escapes in its own way, at most 6 characters each.)
+ */
+export function shown(value: string): string {
+  if (value.length <= MAX_SHOWN) return value;
+  // Never half of a surrogate pair at the cut.
+  const cut = isHighSurrogate(value.charCodeAt(MAX_SHOWN - 1)) ? MAX_SHOWN - 1 : MAX_SHOWN;
+  return `${value.slice(0, cut)}... (${value.length} characters)`;
+}
+
+function isHighSurrogate(code: number): boolean {
+  return code >= 0xd800 && code <= 0xdbff;
+}
+
+/** The first MAX_LISTED of `items`, and how many more there were. */
+export function listed<T>(items: readonly T[]): {
+  readonly head: readonly T[];
+  readonly more: number;
+} {
+  return items.length <= MAX_LISTED
+    ? { head: items, more: 0 }
+    : { head: items.slice(0, MAX_LISTED), more: items.length - MAX_LISTED };
+}
+
 export interface ViewInput {
   readonly server: string;
   readonly header: ProxyHeader | null;
@@ -105,8 +139,8 @@ const DECODED: ReadonlySet<number> = new Set([
 function tlvView(header: ProxyHeader): TlvView {
   if (header.tlvs.length === 0) return {};
   const view: Record<string, unknown> = {};
-  const put = (key: string, value: unknown) => {
-    if (value !== null && value !== undefined) view[key] = value;
+  const put = (key: string, value: string | SslView | null) => {
+    if (value !== null) view[key] = typeof value === 'string' ? shown(value) : value;
   };
   const vpce = getAwsVpcEndpointId(header);
   put('vpcEndpointId', vpce);
@@ -120,7 +154,10 @@ function tlvView(header: ProxyHeader): TlvView {
   const other = header.tlvs
     .filter((tlv) => !DECODED.has(tlv.type) && !(tlv.type === TLV_TYPE.AWS && vpce !== null))
     .map((tlv) => `0x${tlv.type.toString(16).padStart(2, '0')}`);
-  if (other.length > 0) view.other = other;
+  if (other.length > 0) {
+    const { head, more } = listed(other);
+    view.other = more === 0 ? head : [...head, `... ${more} more`];
+  }
   return view as TlvView;
 }
 
@@ -144,7 +181,8 @@ function sslView(header: ProxyHeader): SslView | null {
     'signatureAlgorithm',
     'keyAlgorithm',
   ] as const) {
-    if (ssl[key] !== null) view[key] = ssl[key];
+    const value = ssl[key];
+    if (value !== null) view[key] = shown(value);
   }
   return view as unknown as SslView;
 }

@@ -10,9 +10,12 @@
 // header timeout from its first byte to finish (slowloris); after the header, the idle timeout.
 //
 // The first line after the header decides what the connection is: an HTTP/1.x request line
-// hands it to node:http (http-handoff.ts; the connection leaves the transport), anything else
-// is echoed. `--greeting` sends its line before the first echo; while HTTP is possible it waits
-// for that first line (or a short silence), so an HTTP client never sees it.
+// makes it HTTP, anything else is echoed. An HTTP request's head is gathered here, under the
+// header timeout, and only once complete is the connection handed to node:http (http-handoff.ts;
+// it leaves the transport): a client that stalls in its head costs what a stalled echo costs,
+// not a node:http connection. `--greeting` sends its line before the first echo; while HTTP is
+// possible it waits for that first line (or a short silence), so an HTTP client never sees it.
+// Once greeted, the connection is an echo session: a request line after it is echoed.
 import type net from 'node:net';
 import { parseProxyHeader } from '../protocol/index.ts';
 import type { ParseErrorCode, ParseOptions, ProxyHeader } from '../protocol/types.ts';
@@ -20,7 +23,8 @@ import type { Logger } from '../log.ts';
 import { formatEndpoint, plainAddress } from './address-text.ts';
 import { backendView } from './backend-view.ts';
 import { greetingLine } from './greeting.ts';
-import type { HttpAnswerer } from './http-handoff.ts';
+import { httpRefusal } from './http-answer.ts';
+import type { HttpAnswerer, HttpSession } from './http-handoff.ts';
 import { isHttpRequestLine } from './http-detect.ts';
 import type { Metrics } from './metrics.ts';
 import { HEADER_MAYBE, HEADER_NO, type Policy, startsLikeHeader } from './policy.ts';
@@ -59,6 +63,7 @@ const AWAIT_HEADER = 0;
 const ECHO = 1;
 const CLOSING = 2;
 const HTTP = 3; // handed to node:http: its timeouts apply, not the sweep's
+const HTTP_HEAD = 4; // an HTTP request's head is still coming: gathered in `pending`
 
 /**
  * A greeting owed while HTTP is possible goes out after this much silence after the header
@@ -66,6 +71,9 @@ const HTTP = 3; // handed to node:http: its timeouts apply, not the sweep's
  */
 const GREETING_WAIT_MS = 250;
 const LF = 0x0a;
+const CR = 0x0d;
+/** node:http's limit on a request head: a longer one is handed over as it is, for its 431. */
+const MAX_HTTP_HEAD = 16 * 1024;
 
 // One scan result reused by every chunk of every connection.
 const scan: Scan = { end: 0, lines: 0, stop: STOP_NONE };
@@ -80,12 +88,13 @@ const GREET = 32; // the greeting is owed
 
 /**
  * What few connections need: the header kept over bytes of its own while the first line is
- * still to come, and the socket of a connection handed to node:http.
+ * still to come, and the socket and HTTP session of a connection handed to node:http.
  */
 interface Extra {
   /** A copy of the header's bytes, parsed only if the greeting or an HTTP answer needs it. */
   headerBytes: Buffer | null;
   socket: net.Socket | null;
+  http: HttpSession | null;
 }
 
 // The header being opened, during the read that completed it (its bytes are only lent for that
@@ -185,6 +194,7 @@ function received(conn: Connection, chunk: Buffer): void {
   conn.flags |= RECEIVED;
   try {
     if (conn.state === ECHO) echo(conn, chunk);
+    else if (conn.state === HTTP_HEAD) moreHead(conn, chunk);
     else header(conn, chunk);
   } catch (error) {
     // Only a bug gets here: it costs this connection, never the process and its other clients.
@@ -206,13 +216,17 @@ function closed(conn: Connection): void {
   if (conn.flags & OPENED) {
     // (client is null when info lines are off.) A v2 LOCAL health check had its line at open.
     if (conn.client !== null) {
+      const http = conn.extra?.http ?? null;
       (conn.flags & HEALTH_CHECK ? ctx.logger.debug : ctx.logger.info)('close', {
         client: conn.client,
         duration_s: (Date.now() - conn.openedAt) / 1000,
-        lines: conn.lines,
-        bytes: conn.bytes,
+        lines: http === null ? conn.lines : undefined,
+        bytes: http === null ? conn.bytes : undefined,
+        requests: http?.requests,
         reason:
-          conn.reason ?? (conn.error !== null ? `client-error:${conn.error}` : 'client-closed'),
+          conn.reason ??
+          http?.reason ??
+          (conn.error !== null ? `client-error:${conn.error}` : 'client-closed'),
       });
     }
   } else if (conn.reason === null && !(conn.flags & RECEIVED)) {
@@ -255,6 +269,7 @@ function header(conn: Connection, chunk: Buffer): void {
       result.reason,
       `this port expects a PROXY protocol header from a load balancer first (${result.reason})`,
       result.code,
+      startsWithRequestLine(bytes) ? 400 : 0,
     );
     return;
   }
@@ -266,7 +281,14 @@ function header(conn: Connection, chunk: Buffer): void {
   } finally {
     liveHeader = null;
   }
-  if (conn.state === ECHO && conn.flags & FIRST_LINE) keepHeader(conn, bytes, result.length);
+  if ((conn.state === ECHO && conn.flags & FIRST_LINE) || conn.state === HTTP_HEAD)
+    keepHeader(conn, bytes, result.length);
+}
+
+/** True when `bytes` begin with a whole HTTP/1.x request line (curl without a PROXY header). */
+function startsWithRequestLine(bytes: Buffer): boolean {
+  const lf = bytes.indexOf(LF);
+  return lf !== -1 && isHttpRequestLine(null, bytes, lf);
 }
 
 /**
@@ -303,7 +325,7 @@ function optionalHeader(conn: Connection, chunk: Buffer, bytes: Buffer): boolean
  * parsed again only if the greeting or an HTTP answer asks for it; an echo never does.
  */
 function keepHeader(conn: Connection, bytes: Buffer, length: number): void {
-  conn.extra = { headerBytes: Buffer.from(bytes.subarray(0, length)), socket: null };
+  conn.extra = { headerBytes: Buffer.from(bytes.subarray(0, length)), socket: null, http: null };
 }
 
 /** The connection is ready for echo: one log line with who it really is. */
@@ -416,7 +438,7 @@ function firstLine(conn: Connection, chunk: Buffer, complete: boolean): boolean 
   conn.flags &= ~FIRST_LINE;
   const { http } = conn.ctx;
   if (complete && http !== null && isHttpRequestLine(conn.pending, chunk, chunk.indexOf(LF))) {
-    toHttp(conn, http, chunk);
+    beginHead(conn, chunk);
     return true;
   }
   if (conn.flags & GREET) greet(conn);
@@ -432,29 +454,66 @@ function headerOf(conn: Connection): ProxyHeader | null {
   return again.status === 'ok' ? again.header : null;
 }
 
-/** Sends the greeting: who the client is, as the server saw it. */
+/**
+ * Sends the greeting: who the client is, as the server saw it. From here on the connection is
+ * an echo session: an HTTP answer after the greeting would mix two protocols on one stream.
+ */
 function greet(conn: Connection): void {
-  conn.flags &= ~GREET;
   const view = backendView({
     server: conn.ctx.hostname,
     header: headerOf(conn),
     peer: peerOf(conn),
     local: null,
   });
+  conn.flags &= ~(GREET | FIRST_LINE);
+  conn.extra = null;
   conn.transport.writeText(greetingLine(view, conn.ctx.upper));
 }
 
 /**
- * Leaves the fast path: the transport hands back a net.Socket with the bytes read so far in
- * front, and node:http answers every request on it. The connection stays counted (and drained)
- * until that socket closes.
+ * The first line is an HTTP request line: its head is gathered (a copy: the read's bytes are
+ * only lent), under the header timeout from now, until it is complete.
  */
-function toHttp(conn: Connection, http: HttpAnswerer, chunk: Buffer): void {
+function beginHead(conn: Connection, chunk: Buffer): void {
   const carried = conn.pending;
-  conn.pending = null;
+  conn.pending = carried === null ? Buffer.from(chunk) : Buffer.concat([carried, chunk]);
   conn.flags &= ~GREET; // the HTTP answer says it all
-  // A copy: the read's bytes are only lent for this call.
-  const head = carried === null ? Buffer.from(chunk) : Buffer.concat([carried, chunk]);
+  conn.state = HTTP_HEAD;
+  conn.active = conn.ctx.now;
+  if (headComplete(conn.pending, 0) || conn.pending.length > MAX_HTTP_HEAD) toHttp(conn);
+}
+
+/** More of a request head: node:http gets the connection once the head is complete. */
+function moreHead(conn: Connection, chunk: Buffer): void {
+  const head = conn.pending!;
+  if (head.length + chunk.length > MAX_HTTP_HEAD) {
+    conn.pending = Buffer.concat([head, chunk]);
+    toHttp(conn);
+    return;
+  }
+  conn.pending = appendToPartial(head, chunk, MAX_HTTP_HEAD);
+  // The blank line may begin in the bytes before this chunk (up to LF CR).
+  if (headComplete(conn.pending, Math.max(0, head.length - 2))) toHttp(conn);
+}
+
+/** True when `bytes` (a request head from its start) hold the blank line that ends the head. */
+function headComplete(bytes: Buffer, from: number): boolean {
+  for (let lf = bytes.indexOf(LF, from); lf !== -1; lf = bytes.indexOf(LF, lf + 1)) {
+    const next = bytes[lf + 1] === CR ? lf + 2 : lf + 1;
+    if (bytes[next] === LF) return true;
+  }
+  return false;
+}
+
+/**
+ * Leaves the fast path: the transport hands back a net.Socket with the request's head in
+ * front, and node:http answers every request on it. The connection stays counted (and
+ * drained) until that socket closes.
+ */
+function toHttp(conn: Connection): void {
+  const http = conn.ctx.http!;
+  const head = conn.pending!;
+  conn.pending = null;
   const header = headerOf(conn);
   const peer = peerOf(conn);
   conn.state = HTTP;
@@ -468,12 +527,13 @@ function toHttp(conn: Connection, http: HttpAnswerer, chunk: Buffer): void {
         ? null
         : formatEndpoint(plainAddress(socket.localAddress), socket.localPort ?? 0),
   });
-  conn.extra = { headerBytes: null, socket };
+  const session: HttpSession = { requests: 0, reason: null };
+  conn.extra = { headerBytes: null, socket, http: session };
   socket.on('error', (error: NodeJS.ErrnoException) => {
     conn.error = error.code ?? error.message;
   });
   socket.once('close', () => closed(conn));
-  http.take(socket, view, (conn.flags & HEALTH_CHECK) !== 0);
+  http.take(socket, view, (conn.flags & HEALTH_CHECK) !== 0, session);
 }
 
 /** Memory allocated by appendToPartial: the bytes past a partial line in it are free to fill. */
@@ -532,7 +592,8 @@ function finish(conn: Connection, reason: string): void {
 
 /**
  * The server ends a connection on a rule: counted by reason, one warning naming the peer, and
- * one line telling the client why (a person on telnet sees it; a balancer ignores it).
+ * one line telling the client why (a person on telnet sees it; a balancer ignores it). An HTTP
+ * client gets the line as the body of an answer with `httpStatus`, so that it shows it.
  */
 function reject(
   conn: Connection,
@@ -540,6 +601,7 @@ function reject(
   detail: string,
   tellClient: string,
   code?: ParseErrorCode,
+  httpStatus = 0,
 ): void {
   const { ctx } = conn;
   ctx.metrics.reject(reason, code);
@@ -550,7 +612,8 @@ function reject(
     code,
     detail,
   });
-  conn.transport.writeText(`elb-proxy-echo: ${tellClient}; closing.\r\n`);
+  const line = `elb-proxy-echo: ${tellClient}; closing.\r\n`;
+  conn.transport.writeText(httpStatus === 0 ? line : httpRefusal(httpStatus, line));
   finish(conn, reason);
 }
 
@@ -577,10 +640,27 @@ export function sweep(ctx: ServerContext): void {
       if (conn.flags & GREET && conn.pending === null && now - conn.active >= GREETING_WAIT_MS)
         greet(conn);
       if (now - conn.active >= ctx.idleTimeoutMs) idle(conn);
+    } else if (conn.state === HTTP_HEAD && now - conn.active >= ctx.headerTimeoutMs) {
+      headTimeout(conn);
     } else if (conn.state === CLOSING && now - conn.active >= ctx.lingerMs) {
       conn.transport.destroy();
     }
   }
+}
+
+/** An HTTP request's head not complete within the header timeout (slowloris): 408. */
+function headTimeout(conn: Connection): void {
+  const secs = conn.ctx.headerTimeoutMs / 1000;
+  conn.pending = null;
+  conn.ctx.metrics.httpRequest(408);
+  reject(
+    conn,
+    'http-timeout',
+    `no complete HTTP request head within ${secs}s`,
+    `no complete HTTP request within ${secs} s`,
+    undefined,
+    408,
+  );
 }
 
 function idle(conn: Connection): void {

@@ -276,14 +276,16 @@ class UvTransport implements Transport {
     handle.readStop();
     this.flags |= DETACHED;
     this.events = null;
-    // The socket reads into a buffer of its own (the shared one belongs to the other
-    // connections) and turns each read into an ordinary 'data' chunk.
+    // The socket reads into the shared buffer too and turns each read into an ordinary 'data'
+    // chunk, a copy made at once: the buffer is free again before any other read. (A buffer of
+    // its own would cost each handed-over connection the pages its reads touch.)
+    shared ??= Buffer.allocUnsafeSlow(READ_SIZE);
     const socket: net.Socket = new net.Socket({
       handle,
       readable: true,
       writable: true,
       onread: {
-        buffer: Buffer.allocUnsafe(READ_SIZE),
+        buffer: shared,
         callback: (n: number, buffer: Uint8Array) =>
           socket.push(Buffer.from(buffer.subarray(0, n))),
       },

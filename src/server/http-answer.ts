@@ -1,7 +1,9 @@
 // The body of an HTTP answer: what the backend saw, as text for a terminal or a browser, or as
-// JSON for scripts (`Accept: application/json` or `?format=json`).
-import type { BackendView, SslView, TlvView } from './backend-view.ts';
-import { escapeText } from '../log-escape.ts';
+// JSON for scripts (`Accept: application/json` or `?format=json`). Both escape the same code
+// points (log-escape.ts) and show the request's parts as the view shows TLVs: each value cut to
+// MAX_SHOWN characters, at most MAX_LISTED headers, so an answer's size is bounded.
+import { type BackendView, MAX_LISTED, type SslView, shown, type TlvView } from './backend-view.ts';
+import { escapeText, jsonText } from '../log-escape.ts';
 
 /** The request as node:http received it: request line parts and the headers in order. */
 export interface RequestSeen {
@@ -22,26 +24,40 @@ export function wantsJson(target: string, accept: string | undefined): boolean {
 }
 
 export function renderJson(view: BackendView, request: RequestSeen): string {
-  const headers: Array<[string, string]> = [];
-  for (let i = 0; i + 1 < request.rawHeaders.length; i += 2)
-    headers.push([request.rawHeaders[i], request.rawHeaders[i + 1]]);
-  return `${JSON.stringify(
-    {
-      ...view,
-      request: {
-        line: requestLine(request),
-        method: request.method,
-        target: request.target,
-        version: request.version,
-        headers,
-      },
-    },
-    null,
-    2,
-  )}\n`;
+  const { head, more } = headersShown(request);
+  const seen: Record<string, unknown> = {
+    line: shown(requestLine(request)),
+    method: shown(request.method),
+    target: shown(request.target),
+    version: shown(request.version),
+    headers: head,
+  };
+  if (more > 0) seen.headersNotShown = more;
+  return `${jsonText({ ...view, request: seen })}\n`;
 }
 
-export function renderText(view: BackendView, request: RequestSeen): string {
+/** The request's first MAX_LISTED headers as [name, value], each part cut; how many more. */
+function headersShown(request: RequestSeen): { head: Array<[string, string]>; more: number } {
+  const raw = request.rawHeaders;
+  const pairs = raw.length >> 1;
+  const count = Math.min(pairs, MAX_LISTED);
+  const head: Array<[string, string]> = [];
+  for (let i = 0; i < count; i++) head.push([shown(raw[2 * i]), shown(raw[2 * i + 1])]);
+  return { head, more: pairs - count };
+}
+
+/** The text answer's part about the connection (not the request), escaped; see textTop. */
+export interface TextTop {
+  readonly text: string;
+  /** Width of the key column. */
+  readonly width: number;
+}
+
+/**
+ * What the text answer says of the connection: the same for every request on it, so made once
+ * per connection and not escaped again for each of its requests.
+ */
+export function textTop(view: BackendView): TextTop {
   const rows: Array<[string, string]> = [
     ['client', view.client],
     ['via', view.proxy === null ? `${view.peer} (no PROXY header)` : view.peer],
@@ -53,14 +69,37 @@ export function renderText(view: BackendView, request: RequestSeen): string {
     rows.push(['proxy', `v${proxy.version} ${proxy.command.toUpperCase()} ${proxy.protocol}`]);
     rows.push(...tlvRows(proxy.tlvs));
   }
-  rows.push(['request', requestLine(request)]);
+  // (Wide enough for the request row too: `destination` is longer than `request`.)
   const width = Math.max(...rows.map(([key]) => key.length)) + 2;
   const lines = [`elb-proxy-echo on ${view.server} saw:`];
   for (const [key, value] of rows) lines.push(`${`${key}:`.padEnd(width)}${value}`);
-  lines.push('headers:');
-  for (let i = 0; i + 1 < request.rawHeaders.length; i += 2)
-    lines.push(`  ${request.rawHeaders[i]}: ${request.rawHeaders[i + 1]}`);
-  return `${lines.map(escapeText).join('\n')}\n`;
+  return { text: `${lines.map(escapeText).join('\n')}\n`, width };
+}
+
+export function renderText(view: BackendView, request: RequestSeen, top = textTop(view)): string {
+  const lines = [`${'request:'.padEnd(top.width)}${shown(requestLine(request))}`, 'headers:'];
+  const { head, more } = headersShown(request);
+  for (const [name, value] of head) lines.push(`  ${name}: ${value}`);
+  if (more > 0) lines.push(`  ... ${more} more not shown`);
+  return `${top.text}${lines.map(escapeText).join('\n')}\n`;
+}
+
+/** Reasons of the refusals the echo path answers itself (node:http is not loaded for them). */
+const REFUSAL_REASONS: Readonly<Record<number, string>> = {
+  400: 'Bad Request',
+  408: 'Request Timeout',
+};
+
+/**
+ * A refusal `text` (one line, ASCII) as an HTTP/1.1 answer with `status` that ends the
+ * connection: an HTTP client shows the reason instead of taking the bare line for HTTP/0.9.
+ */
+export function httpRefusal(status: number, text: string): string {
+  const reason = REFUSAL_REASONS[status] ?? 'Bad Request';
+  return (
+    `HTTP/1.1 ${status} ${reason}\r\nContent-Type: text/plain; charset=utf-8\r\n` +
+    `Content-Length: ${text.length}\r\nConnection: close\r\n\r\n${text}`
+  );
 }
 
 function requestLine(request: RequestSeen): string {

@@ -6,12 +6,12 @@
 //   head, not reading the answer): an own timer per socket;
 // - a head longer than `headBytes` gets 431 (`maxHeaderSize`), any other parse error 400;
 // - one request per connection: the answer says `connection: close` and node:http ends the
-//   socket after it. node:http is given the connection through `FirstRequestOnly`, which stops
-//   handing it bytes once the first request is in, so requests pipelined behind it are never
-//   parsed: a pipelining client costs one request, however many it sends.
+//   socket after it. node:http is given the connection through a `RequestGate`, stopped once the
+//   first request is in, so requests pipelined behind it are never parsed: a pipelining client
+//   costs one request, however many it sends.
 import http from 'node:http';
 import net from 'node:net';
-import { FirstRequestOnly } from './first-request.ts';
+import { RequestGate } from './request-gate.ts';
 import { renderMetrics, sumSnapshots, worstLoopDelay } from './metrics.ts';
 import type { LoopDelay, MetricsSnapshot } from './metrics.ts';
 import { METRICS_LIMITS, type MetricsLimits } from './metrics-limits.ts';
@@ -32,11 +32,11 @@ export function startMetricsServer(
   limits: MetricsLimits = METRICS_LIMITS,
 ): Promise<net.Server> {
   const parser = httpOn(limits, collect);
-  // node:http never listens: it is handed each connection, behind `FirstRequestOnly`.
+  // node:http never listens: it is handed each connection, behind a `RequestGate`.
   const server = net.createServer({ noDelay: true, allowHalfOpen: true }, (socket) => {
     const deadline = setTimeout(() => socket.destroy(), limits.lifetimeMs);
     socket.on('close', () => clearTimeout(deadline));
-    parser.emit('connection', new FirstRequestOnly(socket));
+    parser.emit('connection', new RequestGate(socket));
   });
   server.maxConnections = limits.connections;
   return new Promise((resolve, reject) => {
@@ -58,7 +58,7 @@ function httpOn(limits: MetricsLimits, collect: Collect): http.Server {
     requireHostHeader: false,
   });
   server.on('request', (request: http.IncomingMessage, response: http.ServerResponse) => {
-    (request.socket as unknown as FirstRequestOnly).stop();
+    (request.socket as unknown as RequestGate).stop();
     answer(request, collect).then(
       (reply) => send(response, reply),
       (error: Error) =>
@@ -106,7 +106,7 @@ const REFUSALS: Readonly<Record<string, string>> = {
 };
 
 /** A request node:http cannot parse (or a socket error): say why if nothing was sent, close. */
-function refuse(error: NodeJS.ErrnoException, socket: FirstRequestOnly): void {
+function refuse(error: NodeJS.ErrnoException, socket: RequestGate): void {
   if (!socket.writable || socket.bytesWritten > 0) return void socket.destroy();
   const status = REFUSALS[error.code ?? ''] ?? '400 Bad Request';
   const body = `${status.slice(4).toLowerCase()}\n`;

@@ -11,7 +11,8 @@ import {
   TLV_TYPE,
   textTlv,
 } from '../../src/protocol/index.ts';
-import { backendView } from '../../src/server/backend-view.ts';
+import { escapeText } from '../../src/log-escape.ts';
+import { backendView, MAX_SHOWN, shown } from '../../src/server/backend-view.ts';
 import { greetingLine } from '../../src/server/greeting.ts';
 import { renderJson, renderText, wantsJson } from '../../src/server/http-answer.ts';
 
@@ -205,6 +206,65 @@ answers('JSON when asked by Accept or ?format=json, text otherwise', () => {
   assert.not.ok(wantsJson('/', '*/*'));
   assert.not.ok(wantsJson('/format=json', 'text/plain'));
   assert.not.ok(wantsJson('/?format=text', undefined));
+});
+
+/** A random string of `length` UTF-16 units, over every range the escaping cares about. */
+function randomText(next: () => number, length: number): string {
+  const ranges = [
+    [0x20, 0x7e],
+    [0x00, 0x1f],
+    [0x7f, 0x9f],
+    [0xa0, 0x2fff],
+    [0x2000, 0x206f],
+    [0xd800, 0xdfff],
+    [0xfff0, 0xffff],
+  ];
+  let out = '';
+  for (let i = 0; i < length; i++) {
+    const [low, high] = ranges[next() % ranges.length];
+    out += String.fromCharCode(low + (next() % (high - low + 1)));
+  }
+  return out;
+}
+
+function seeded(seed: number): () => number {
+  return () => {
+    seed = (seed * 1103515245 + 12345) & 0x7fffffff;
+    return seed;
+  };
+}
+
+answers('property: JSON and text escape the same code points; JSON parses back exactly', () => {
+  const next = seeded(7);
+  for (let round = 0; round < 300; round++) {
+    const value = randomText(next, next() % 40);
+    const request = { ...REQUEST, rawHeaders: ['X-R', value] };
+    const json = renderJson(view(V1), request);
+    // Nothing a terminal or a log viewer would act on is left raw in either rendering (but
+    // the line feeds of their own layout).
+    const raw = (body: string) => body.replaceAll('\n', '');
+    assert.is(escapeText(raw(json)), raw(json), JSON.stringify(value));
+    const text = renderText(view(V1), request);
+    assert.is(escapeText(raw(text)), raw(text), JSON.stringify(value));
+    assert.is(JSON.parse(json).request.headers[0][1], shown(value));
+  }
+});
+
+views('property: shown cuts at MAX_SHOWN, says the length, never splits a surrogate pair', () => {
+  const next = seeded(3);
+  for (let round = 0; round < 300; round++) {
+    const value = randomText(next, next() % (2 * MAX_SHOWN));
+    const out = shown(value);
+    if (value.length <= MAX_SHOWN) assert.is(out, value);
+    else {
+      assert.ok(out.endsWith(`... (${value.length} characters)`), out);
+      const kept = out.slice(0, out.lastIndexOf('... ('));
+      assert.ok(value.startsWith(kept));
+      assert.ok(kept.length >= MAX_SHOWN - 1 && kept.length <= MAX_SHOWN);
+      const last = kept.charCodeAt(kept.length - 1);
+      assert.not.ok(last >= 0xd800 && last <= 0xdbff, 'ends in half a pair');
+    }
+  }
 });
 
 views.run();

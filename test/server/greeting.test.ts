@@ -83,6 +83,21 @@ greeting('an HTTP client gets no greeting in front of its answer', () =>
   }),
 );
 
+greeting('once greeted, a request line later is echoed: no HTTP answer after the greeting', () =>
+  withEcho({ greeting: true, idleTimeoutMs: 60_000 }, async ({ echo, port }) => {
+    const client = await TestClient.connect(port);
+    client.write(v1());
+    // A browser's pre-opened connection: the request comes after the greeting's silence.
+    const line = await client.readUntil(/\r\n$/, 2000);
+    assert.ok(line.startsWith(V1_GREETING), line);
+    client.write('GET / HTTP/1.1\r\nHost: lb\r\n\r\n');
+    const text = await client.readUntil(/Host: lb\r\n\r\n$/);
+    assert.is(text.slice(line.length), 'GET / HTTP/1.1\r\nHost: lb\r\n\r\n');
+    assert.equal(echo.metrics.http, {});
+    client.destroy();
+  }),
+);
+
 greeting('q as the first line: the greeting, then the close', () =>
   withEcho({ greeting: true }, async ({ port }) => {
     const client = await TestClient.connect(port);

@@ -14,6 +14,7 @@ import {
   TLV_TYPE,
   textTlv,
 } from '../../src/index.ts';
+import type net from 'node:net';
 import { MemorySink } from '../../src/log.ts';
 import { ENGINE_CHOICES, type EngineChoice, pickEngine } from '../../src/server/engine.ts';
 import type { Engine, Transport } from '../../src/server/transport.ts';
@@ -145,12 +146,21 @@ export interface ServerSide {
   writes: number;
   /** Reading stopped for backpressure (pause without resume since). */
   paused: boolean;
+  /** The socket the transport handed over when the connection left the fast path (HTTP). */
+  detached: net.Socket | null;
 }
 
 /** The suites' engine with every accepted transport watched: pass `engine` to the server. */
 export function watchedEngine(): { engine: Engine; side: ServerSide } {
   const base = pickEngine(ENGINE).engine;
-  const side: ServerSide = { transport: null, reads: 0, bytesRead: 0, writes: 0, paused: false };
+  const side: ServerSide = {
+    transport: null,
+    reads: 0,
+    bytesRead: 0,
+    writes: 0,
+    paused: false,
+    detached: null,
+  };
   const engine: Engine = {
     name: base.name,
     adopt: (server, max, open, hooks) =>
@@ -188,6 +198,10 @@ function watched(transport: Transport, side: ServerSide): Transport {
     resume() {
       side.paused = false;
       transport.resume();
+    },
+    detach(unread) {
+      side.detached = transport.detach(unread);
+      return side.detached;
     },
   };
   return new Proxy(transport, {

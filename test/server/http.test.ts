@@ -1,10 +1,13 @@
 // HTTP on the echo port: a first line that is an HTTP/1.x request hands the connection to
 // node:http, which answers every request on it with what the backend saw.
+import net from 'node:net';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
+import { buildProxyHeader, TLV_TYPE } from '../../src/index.ts';
+import { LOGGED_REQUESTS } from '../../src/server/http-handoff.ts';
 import { renderMetrics } from '../../src/server/metrics.ts';
 import { TestClient } from '../helpers/socket.ts';
-import { eventually, v1, v2Local, v2PrivateLink, withEcho } from './harness.ts';
+import { eventually, v1, v2Local, v2PrivateLink, watchedEngine, withEcho } from './harness.ts';
 
 const GET = 'GET /hello?x=1 HTTP/1.1\r\nHost: my-nlb:5000\r\nUser-Agent: test\r\n\r\n';
 const b = (s: string) => Buffer.from(s, 'latin1');
@@ -294,8 +297,8 @@ bad('Connection: upgrade is answered as a plain request; the connection stays HT
   }),
 );
 
-bad('slowloris on the headers: node:http’s header timeout closes it (408)', () =>
-  withEcho({ headerTimeoutMs: 600 }, async ({ port, logged }) => {
+bad('slowloris on the headers: the header timeout closes it (408)', () =>
+  withEcho({ headerTimeoutMs: 600 }, async ({ echo, port, logged }) => {
     const client = await TestClient.connect(port);
     client.write(Buffer.concat([v1(), b('GET / HTTP/1.1\r\n')]));
     const started = Date.now();
@@ -314,7 +317,12 @@ bad('slowloris on the headers: node:http’s header timeout closes it (408)', ()
       clearInterval(timer);
     }
     assert.ok(Date.now() - started < 3000, `closed after ${Date.now() - started} ms`);
-    assert.is(logged('http: bad request', 'warn')[0].reason, 'ERR_HTTP_REQUEST_TIMEOUT');
+    const [reject] = logged('reject', 'warn');
+    assert.equal(
+      [reject.reason, reject.detail],
+      ['http-timeout', 'no complete HTTP request head within 0.6s'],
+    );
+    assert.equal(echo.metrics.http, { 408: 1 });
   }),
 );
 
@@ -358,5 +366,274 @@ bad('property: random bytes after a request line never take the server down', ()
   }),
 );
 
+const bounds = suite('HTTP bounds');
+
+/** A v2 header whose authority TLV is `value` (as UTF-8). */
+function v2Authority(value: string | Uint8Array): Buffer {
+  return Buffer.from(
+    buildProxyHeader({
+      version: 2,
+      command: 'proxy',
+      protocol: 'TCP4',
+      source: { address: '203.0.113.9', port: 50000 },
+      destination: { address: '10.0.0.5', port: 5000 },
+      tlvs: [
+        {
+          type: TLV_TYPE.AUTHORITY,
+          value: typeof value === 'string' ? Buffer.from(value) : value,
+        },
+      ],
+    }),
+  );
+}
+
+const PIPELINED = 'GET / HTTP/1.1\r\n\r\n';
+
+bounds(
+  'a client that pipelines and never reads holds about one answer, not one per request',
+  () => {
+    const { engine, side } = watchedEngine();
+    return withEcho({ engine }, async ({ echo, port, logged }) => {
+      const socket = net.connect({ port, host: '127.0.0.1' });
+      socket.on('error', () => {});
+      socket.pause(); // never reads
+      await new Promise((r) => socket.once('connect', r));
+      socket.write(v2Authority(new Uint8Array(4000).fill(1)));
+      socket.write(PIPELINED.repeat(20_000));
+      // Answers go out while the kernel takes them; then the server must stop parsing.
+      let answered = -1;
+      const until = Date.now() + 4000;
+      while (Date.now() < until) {
+        await new Promise((r) => setTimeout(r, 200));
+        const now = echo.metrics.http['200'] ?? 0;
+        if (now === answered) break;
+        answered = now;
+      }
+      const server = side.detached!;
+      assert.ok(server.writableLength < 64 * 1024, `${server.writableLength} bytes queued`);
+      // Read beyond the requests answered: a few reads at most (the gate's, the socket's).
+      assert.ok(
+        server.bytesRead < 4100 + (answered + 2) * PIPELINED.length + 4 * 64 * 1024,
+        `read ${server.bytesRead} bytes for ${answered} answers`,
+      );
+      assert.ok(answered < 20_000, `${answered} answered to a client that reads nothing`);
+      assert.is(logged('http', 'info').length, LOGGED_REQUESTS);
+      socket.destroy();
+      await eventually(() => logged('close').length === 1, 'the close line');
+      const [close] = logged('close');
+      assert.is(close.requests, echo.metrics.http['200']);
+      assert.is(close.reason, 'client-closed');
+    });
+  },
+);
+
+bounds('only the first requests are logged; the close line has them all', () =>
+  withEcho({}, async ({ echo, port, logged }) => {
+    const client = await TestClient.connect(port);
+    client.write(Buffer.concat([v1(), b(PIPELINED.repeat(49)), b('GET /last HTTP/1.0\r\n\r\n')]));
+    const all = (await client.waitClose()).toString('latin1');
+    assert.is(all.match(/HTTP\/1\.1 200 OK/g)?.length, 50);
+    await eventually(() => logged('close').length === 1, 'the close line');
+    assert.is(logged('http', 'info').length, LOGGED_REQUESTS);
+    const [close] = logged('close');
+    assert.equal([close.requests, close.reason], [50, 'answered']);
+    assert.is(close.lines, undefined);
+    assert.equal(echo.metrics.http, { 200: 50 });
+  }),
+);
+
+bounds('reflected values are cut with their length said; headers shown are bounded', () =>
+  withEcho({}, async ({ port }) => {
+    const header = v2Authority('a'.repeat(3000));
+    const many = Array.from({ length: 40 }, (_, i) => `X-${i}: ${'v'.repeat(300)}\r\n`).join('');
+    const request = `GET /${'p'.repeat(2000)} HTTP/1.1\r\n${many}Connection: close\r\n\r\n`;
+    const text = response(await exchange(port, Buffer.concat([header, b(request)])));
+    assert.is(text.status, 200);
+    assert.match(text.body, /^authority: +a{256}\.\.\. \(3000 characters\)$/m);
+    assert.match(text.body, /^request: +GET \/p{251}\.\.\. \(2014 characters\)$/m);
+    assert.match(text.body, /^ {2}X-0: v{256}\.\.\. \(300 characters\)$/m);
+    assert.match(text.body, /^ {2}\.\.\. 9 more not shown$/m);
+    assert.ok(text.body.length < 16 * 1024, `${text.body.length} bytes`);
+    const json = response(
+      await exchange(
+        port,
+        Buffer.concat([header, b(request.replace('\r\n', '\r\nAccept: application/json\r\n'))]),
+      ),
+    );
+    const seen = JSON.parse(json.body);
+    assert.is(seen.proxy.tlvs.authority, `${'a'.repeat(256)}... (3000 characters)`);
+    assert.is(seen.request.target, `/${'p'.repeat(255)}... (2001 characters)`);
+    assert.is(seen.request.headers.length, 32);
+    assert.is(seen.request.headersNotShown, 10);
+    assert.ok(json.body.length < 16 * 1024, `${json.body.length} bytes`);
+  }),
+);
+
+bounds('JSON escapes what the text answer escapes: C1, U+2028, bidirectional controls', () =>
+  withEcho({}, async ({ port }) => {
+    const tricky = 'a\u202eb\u2028c\u0085d\u009be';
+    const text = await exchange(
+      port,
+      Buffer.concat([
+        v2Authority(tricky),
+        Buffer.from(`GET /?format=json HTTP/1.1\r\nX-T: ${tricky}\r\nConnection: close\r\n\r\n`),
+      ]),
+    );
+    const body = Buffer.from(text, 'latin1').toString('utf8');
+    const raw = body.slice(body.indexOf('\r\n\r\n') + 4);
+    assert.not.match(raw, /[\u0080-\u009f\u2028\u202e]/);
+    assert.ok(raw.includes('a\\u202eb\\u2028c\\u0085d\\u009be'), raw);
+    const json = JSON.parse(raw);
+    assert.is(json.proxy.tlvs.authority, tricky);
+    // node:http reads header bytes as latin1: the value comes back as the UTF-8 bytes' characters.
+    assert.is(json.request.headers[0][1], Buffer.from(tricky).toString('latin1'));
+  }),
+);
+
+const edges = suite('HTTP connection ends');
+
+edges('a parse error after a valid request in the same read: 200, then 400, logged, counted', () =>
+  withEcho({}, async ({ echo, port, logged }) => {
+    const text = await exchange(port, Buffer.concat([v1(), b(`${GET}\x00bad\r\n\r\n`)]));
+    assert.match(text, /^HTTP\/1\.1 200 OK\r\n[\s\S]*HTTP\/1\.1 400 Bad Request\r\n/);
+    await eventually(() => logged('close').length === 1, 'the close line');
+    assert.is(logged('close')[0].reason, 'http-bad-request');
+    assert.is(logged('close')[0].requests, 2);
+    assert.equal(echo.metrics.http, { 200: 1, 400: 1 });
+    assert.is(echo.metrics.rejects['http-bad-request'], 1);
+  }),
+);
+
+edges('CONNECT: 405, an http line, and the close line says why', () =>
+  withEcho({}, async ({ echo, port, logged }) => {
+    const text = await exchange(
+      port,
+      Buffer.concat([v1(), b('CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\n\r\n')]),
+    );
+    assert.match(text, /^HTTP\/1\.1 405 Method Not Allowed\r\n/);
+    await eventually(() => logged('close').length === 1, 'the close line');
+    const [line] = logged('http', 'info');
+    assert.equal([line.method, line.status], ['CONNECT', 405]);
+    assert.is(logged('close')[0].reason, 'http-connect');
+    assert.equal(echo.metrics.http, { 405: 1 });
+  }),
+);
+
+edges('a chunk extension over node:http’s limit: 400, logged, counted', () =>
+  withEcho({}, async ({ echo, port, logged }) => {
+    const client = await TestClient.connect(port);
+    client.write(
+      Buffer.concat([v1(), b('POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n1;')]),
+    );
+    for (let i = 0; i < 40 && !client.closed; i++) {
+      client.write(`e${i}=${'x'.repeat(1000)};`);
+      await new Promise((r) => setTimeout(r, 2));
+    }
+    const text = (await client.waitClose()).toString('latin1');
+    assert.match(text, /^HTTP\/1\.1 400 Bad Request\r\n/);
+    await eventually(() => logged('close').length === 1, 'the close line');
+    assert.match(String(logged('http: bad request', 'warn')[0].reason), /CHUNK_EXTENSIONS/);
+    assert.is(logged('close')[0].reason, 'http-bad-request');
+    assert.equal(echo.metrics.http, { 400: 1 });
+  }),
+);
+
+edges('a dribbled body is held for --header-timeout plus --idle-timeout, not 30 s', () =>
+  withEcho({ headerTimeoutMs: 400, idleTimeoutMs: 600 }, async ({ port, logged }) => {
+    const client = await TestClient.connect(port);
+    client.write(Buffer.concat([v1(), b('POST / HTTP/1.1\r\nContent-Length: 1000\r\n\r\n')]));
+    const started = Date.now();
+    const timer = setInterval(() => {
+      if (!client.closed) client.write('x');
+    }, 100);
+    try {
+      const text = (await client.waitClose(5000)).toString('latin1');
+      assert.match(text, /^HTTP\/1\.1 408 /);
+    } finally {
+      clearInterval(timer);
+    }
+    assert.ok(Date.now() - started < 2500, `closed after ${Date.now() - started} ms`);
+    await eventually(() => logged('close').length === 1, 'the close line');
+    assert.is(logged('close')[0].reason, 'http-timeout');
+  }),
+);
+
+edges('a client that stops reading its answer is closed after --idle-timeout, and says so', () =>
+  withEcho({ idleTimeoutMs: 500 }, async ({ echo, port, logged }) => {
+    const socket = net.connect({ port, host: '127.0.0.1' });
+    socket.on('error', () => {});
+    socket.pause();
+    await new Promise((r) => socket.once('connect', r));
+    socket.write(v2Authority(new Uint8Array(4000).fill(1)));
+    socket.write(PIPELINED.repeat(20_000));
+    await eventually(() => logged('close').length === 1, 'the close line', 8000);
+    assert.is(logged('close')[0].reason, 'idle-timeout');
+    assert.is(echo.metrics.rejects['idle-timeout'], 1);
+    socket.destroy();
+  }),
+);
+
+edges('a request head still coming stays on the echo path: node:http gets it once complete', () => {
+  const { engine, side } = watchedEngine();
+  return withEcho({ engine }, async ({ port }) => {
+    const client = await TestClient.connect(port);
+    client.write(Buffer.concat([v1(), b('GET / HTTP/1.1\r\nHost: lb\r\n')]));
+    await eventually(() => side.bytesRead > 0, 'the first read');
+    await new Promise((r) => setTimeout(r, 100));
+    assert.is(side.detached, null, 'handed over before its head was complete');
+    client.write('Connection: close\r\n\r');
+    await new Promise((r) => setTimeout(r, 50));
+    assert.is(side.detached, null);
+    client.write('\n');
+    const text = (await client.waitClose()).toString('latin1');
+    assert.is(response(text).status, 200);
+    assert.ok(side.detached !== null);
+  });
+});
+
+edges('table: however the head ends, it goes to node:http at once, not at the timeout', () =>
+  withEcho({ headerTimeoutMs: 5000 }, async ({ port }) => {
+    const table: Array<[string, number]> = [
+      ['GET / HTTP/1.0\r\n\r\n', 200],
+      ['GET / HTTP/1.0\r\nX: y\r\n\r\n', 200],
+      // node:http wants CR LF: a head ended by bare line feeds is complete, and refused.
+      ['GET / HTTP/1.0\n\n', 400],
+      ['GET / HTTP/1.0\r\n\n', 400],
+      ['GET / HTTP/1.0\nX: y\r\n\r\n', 400],
+      ['GET / HTTP/1.0\r\nX: y\n\r\n', 400],
+      // Longer than node:http's 16 KiB: handed over as it is, for its 431.
+      [`GET / HTTP/1.0\r\nX: ${'a'.repeat(17_000)}\r\n`, 431],
+    ];
+    for (const [head, status] of table) {
+      const started = Date.now();
+      const text = await exchange(port, Buffer.concat([v1(), b(head)]));
+      assert.is(response(text).status, status, JSON.stringify(head.slice(0, 40)));
+      assert.ok(Date.now() - started < 2000, `${JSON.stringify(head)}: ${Date.now() - started} ms`);
+    }
+  }),
+);
+
+edges('a header-less request on a port that requires one: 400 with the reason as its body', () =>
+  withEcho({}, async ({ echo, port, logged }) => {
+    const text = await exchange(port, 'GET / HTTP/1.1\r\nHost: localhost:5000\r\n\r\n');
+    const { status, headers, body } = response(text);
+    assert.is(status, 400);
+    assert.is(headers.connection, 'close');
+    assert.is(Number(headers['content-length']), body.length);
+    assert.is(
+      body,
+      "elb-proxy-echo: this port expects a PROXY protocol header from a load balancer first (not a PROXY protocol header: first byte 'G' (0x47)); closing.\r\n",
+    );
+    const [reject] = logged('reject', 'warn');
+    assert.equal([reject.reason, reject.code], ['bad-header', 'not-proxy']);
+    assert.is(echo.metrics.rejects['bad-header'], 1);
+    // Anything else still gets the plain line.
+    const plain = await exchange(port, 'hello\r\n');
+    assert.match(plain, /^elb-proxy-echo: this port expects/);
+  }),
+);
+
 answers.run();
 bad.run();
+bounds.run();
+edges.run();
