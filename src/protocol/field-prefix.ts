@@ -1,6 +1,6 @@
-// Whether the start of a v1 field, cut off by the end of the input, can still grow into a valid
-// field. Only the v1 parser's cold path asks (when the input ends inside a field), so these favour
-// reusing the address readers over speed.
+// Whether the start of a v1 field can still grow into a valid field, and by how many bytes at the
+// least. Only the v1 parser's cold path asks (v1-fault.ts, once a field has failed its one-pass
+// read), so these favour reusing the address readers over speed.
 import { IPV6_MAX_TEXT } from './constants.ts';
 import { parseIPv4 } from './ipv4.ts';
 import { parseIPv6 } from './ipv6.ts';
