@@ -14,7 +14,13 @@
 // - bad-address or bad-port for the other bytes of the field's kind (`1.2.3.04`, `1:::`,
 //   `65536`, `00`) and for an address that ends at its space unfinished (`1.2.3`).
 import { IPV6_MAX_TEXT, V1_MAX_LENGTH } from './constants.ts';
-import { addressEnding, portEnding } from './field-prefix.ts';
+import {
+  LONGEST_ENDING,
+  addressEnding,
+  addressStop,
+  portEnding,
+  portStop,
+} from './field-prefix.ts';
 import { INCOMPLETE, describeByte, invalid } from './results.ts';
 import { latin1Text } from './text.ts';
 import type { ParseResult } from './types.ts';
@@ -65,17 +71,9 @@ export function fieldFault(
   const limit = Math.min(bytes.length, V1_MAX_LENGTH);
   let end = start; // the run of bytes of the field's kind
   while (end < limit && (CLASS[bytes[end]] & allowed) !== 0) end++;
-  // Within the run, bytes[start, valid) is the longest start that can still become a field, and
-  // lacks `missing` bytes at the least.
-  let valid = end;
-  let missing = ending(bytes, field, start, end, v6);
-  if (missing < 0) {
-    valid = longestStart(bytes, field, start, end, v6);
-    missing = ending(bytes, field, start, valid, v6);
-  }
-  // The shortest line that a prefix can still become only grows with each byte: if it no longer
-  // fits here, then it stopped fitting at a byte no later than this one.
-  if (valid + missing + shortestRest(field, v6) > V1_MAX_LENGTH) return tooLong();
+  // Within the run, bytes[start, valid) is the longest start that can still become a field.
+  const valid = address ? addressStop(bytes, start, end, v6) : portStop(bytes, start, end);
+  if (!fits(bytes, field, start, valid, v6)) return tooLong();
   if (valid < end) return wrongByte(bytes, field, start, valid, v6);
   if (end === bytes.length) return INCOMPLETE;
   const terminator = field === 3 ? CR : SP;
@@ -87,32 +85,16 @@ export function fieldFault(
 }
 
 /**
- * How many bytes text[start, end) lacks at the least to be the field, or -1 if it cannot begin
- * one.
+ * Whether a TCP line whose field number `field` starts at `start` and holds bytes[start, end) so
+ * far can still end within 107 bytes: with the rest of the field, the later fields at their
+ * shortest and the CRLF. The shortest line that a prefix can still become only grows with each
+ * byte, so when it does not fit here, it stopped fitting at a byte no later than `end`.
  */
-function ending(bytes: Uint8Array, field: number, start: number, end: number, v6: boolean): number {
-  return field < 2 ? addressEnding(bytes, start, end, v6) : portEnding(bytes, start, end);
-}
-
-/**
- * The largest `valid` in [start, end) for which bytes[start, valid) can begin the field, found by
- * halving (a start of a start can begin it too); bytes[start, end) cannot.
- */
-function longestStart(
-  bytes: Uint8Array,
-  field: number,
-  start: number,
-  end: number,
-  v6: boolean,
-): number {
-  let low = start; // can begin (the empty field can)
-  let high = end; // cannot
-  while (high - low > 1) {
-    const middle = (low + high) >>> 1;
-    if (ending(bytes, field, start, middle, v6) >= 0) low = middle;
-    else high = middle;
-  }
-  return low;
+function fits(bytes: Uint8Array, field: number, start: number, end: number, v6: boolean): boolean {
+  const room = V1_MAX_LENGTH - end - shortestRest(field, v6);
+  if (room >= LONGEST_ENDING) return true; // whatever the field lacks fits: no need to work it out
+  const missing = field < 2 ? addressEnding(bytes, start, end, v6) : portEnding(bytes, start, end);
+  return missing <= room;
 }
 
 /**
@@ -136,7 +118,7 @@ function wrongByte(
   const c = bytes[at];
   const name = FIELD_NAMES[field];
   if (field < 2) {
-    if (c === (v6 ? DOT : COLON) && addressEnding(bytes, start, at + 1, !v6) >= 0)
+    if (c === (v6 ? DOT : COLON) && addressStop(bytes, start, at + 1, !v6) > at)
       return invalid(
         'family-mismatch',
         `v1: ${name} ${word(bytes, start, IPV6_BYTES)} is not IPv${v6 ? 6 : 4} as TCP${v6 ? 6 : 4} requires`,
@@ -144,7 +126,7 @@ function wrongByte(
     if ((CLASS[c] & (v6 ? IPV6_BYTES : IPV4_BYTES)) !== 0) {
       const leadingZero =
         !v6 &&
-        c !== DOT &&
+        CLASS[c] === DIGIT &&
         bytes[at - 1] === DIGIT_0 &&
         (at - 1 === start || bytes[at - 2] === DOT);
       if (leadingZero)

@@ -249,6 +249,12 @@ export const V1_IMPOSSIBLE_STARTS: readonly InvalidCase[] = [
   ['a dot after the fourth octet', prefix('TCP4 1.2.3.4.'), 'bad-address'],
   ['an empty octet', prefix('TCP4 1..'), 'bad-address'],
   ['a colon under TCP4', prefix('TCP4 1.2.3.4 :'), 'family-mismatch'],
+  [
+    'a colon after a dotted start under TCP4',
+    prefix('TCP4 1.0:'),
+    'bad-address',
+    /^v1: source address 1\.0: is not a valid IPv4 address$/,
+  ],
   ['port over 65535', prefix('TCP4 1.2.3.4 5.6.7.8 65536'), 'bad-port'],
   [
     'source port with a leading zero',
