@@ -3,7 +3,7 @@
 // (v1-fault.ts, once a field has failed its one-pass read).
 import { IPV6_MAX_TEXT } from './constants.ts';
 import { parseIPv4 } from './ipv4.ts';
-import { HEX_VALUE, parseIPv6 } from './ipv6.ts';
+import { parseIPv6 } from './ipv6.ts';
 
 const COLON = 0x3a;
 const DOT = 0x2e;
@@ -54,7 +54,7 @@ function ipv6Stop(text: Uint8Array, start: number, end: number): number {
   let groupStart = start;
   for (let i = start; i < end; i++) {
     const c = text[i];
-    if (HEX_VALUE[c] >= 0) {
+    if (isHexDigit(c)) {
       if (i === start + 1 && text[start] === COLON) return i; // a lone leading colon
       if (digits === 0 && gap && groups > 6) return i; // no room for another group
       if (++digits > 4) return i;
@@ -77,6 +77,12 @@ function ipv6Stop(text: Uint8Array, start: number, end: number): number {
     }
   }
   return end;
+}
+
+/** 0-9, a-f or A-F. */
+function isHexDigit(c: number): boolean {
+  const lower = c | 0x20;
+  return (c >= 0x30 && c <= 0x39) || (lower >= 0x61 && lower <= 0x66);
 }
 
 /** As addressStop for a port: up to five decimal digits, 0..65535, without leading zeros. */

@@ -6,7 +6,7 @@ const COLON = 0x3a;
 const DOT = 0x2e;
 
 /** Value of a hex digit byte, or -1. */
-export const HEX_VALUE: Int8Array = (() => {
+const HEX_VALUE: Int8Array = (() => {
   const table = new Int8Array(256).fill(-1);
   for (let c = 0; c < 10; c++) table[0x30 + c] = c;
   for (let c = 0; c < 6; c++) {
