@@ -64,7 +64,7 @@ function ipv6Stop(text: Uint8Array, start: number, end: number): number {
         if (groups > (gap ? 6 : 7)) return i;
       } else if (i > start) {
         if (gap) return i; // a third colon in a row, or a second `::`
-        gap = true; // (a first colon ended a group, or is the text's first byte)
+        gap = true; // the second colon of `::` (the first ended a group or began the text)
       }
       digits = 0;
       groupStart = i + 1;
@@ -90,7 +90,7 @@ export function portStop(text: Uint8Array, start: number, end: number): number {
   let value = 0;
   for (let i = start; i < end; i++) {
     const digit = text[i] - DIGIT_0;
-    if (digit < 0 || digit > 9 || (i === start + 1 && value === 0)) return i;
+    if (digit < 0 || digit > 9 || (i === start + 1 && value === 0)) return i; // or after a lone 0
     value = value * 10 + digit;
     if (value > 0xffff) return i;
   }
@@ -119,7 +119,7 @@ const ENDINGS: readonly Uint8Array[] = [
 ].map((ending) => Uint8Array.from(ending, (c) => c.charCodeAt(0)));
 /** The most bytes a start of an address (or a port) can lack. */
 export const LONGEST_ENDING = Math.max(...ENDINGS.map((ending) => ending.length));
-const room = new Uint8Array(IPV6_MAX_TEXT + LONGEST_ENDING + 1);
+const room = new Uint8Array(IPV6_MAX_TEXT + LONGEST_ENDING);
 const decoded = new Uint8Array(16);
 
 /**
