@@ -283,12 +283,12 @@ export const V1_IMPOSSIBLE_STARTS: readonly InvalidCase[] = [
   ['an IPv4 tail octet over 255', prefix('TCP6 ::ffff:1.256'), 'bad-address'],
 ];
 
-const LONG_FORM = '0000:0000:0000:0000:0000:0000:255.255.255.255'; // 45 bytes: as long as IPv6 text gets
+export const LONG_FORM = '0000:0000:0000:0000:0000:0000:255.255.255.255'; // 45 bytes: as long as IPv6 text gets
 
 /**
  * Invalid lines, each as its shortest invalid prefix and the rest: the whole line must get the
- * prefix's code, decided at the prefix's last byte whatever follows it. One row per way the two
- * could disagree (what the whole line used to get is in the name).
+ * prefix's code, decided at the prefix's last byte whatever follows it. One row per way the rest
+ * could suggest another code; the name says which.
  */
 export const V1_SPLIT_CASES: readonly (readonly [
   string,
@@ -297,79 +297,79 @@ export const V1_SPLIT_CASES: readonly (readonly [
   ParseErrorCode,
 ])[] = [
   [
-    'octet over 255, then a colon (was family-mismatch)',
+    'octet over 255, then a colon (not family-mismatch)',
     prefix('TCP4 203.0.1130'),
     text(':1 10.0.0.5 1 2\r\n'),
     'bad-address',
   ],
   [
-    'octet with a leading zero, then a colon (was family-mismatch)',
+    'octet with a leading zero, then a colon (not family-mismatch)',
     prefix('TCP4 00'),
     text('00:0000 10.0.0.5 1 2\r\n'),
     'bad-address',
   ],
   [
-    'octet over 255, then a letter (was bad-v1-field)',
+    'octet over 255, then a letter (not bad-v1-field)',
     prefix('TCP4 10.0.0.256'),
     text('x 10.0.0.5 1 2\r\n'),
     'bad-address',
   ],
   [
-    'a dot first, then a letter (was bad-v1-field)',
+    'a dot first, then a letter (not bad-v1-field)',
     prefix('TCP4 .'),
     text('P0.0.0 10.0.0.5 1 2\r\n'),
     'bad-address',
   ],
   [
-    'a colon after a dotted start under TCP4, then a stray byte (was bad-v1-field)',
+    'a colon after a dotted start under TCP4, then a stray byte (not bad-v1-field)',
     prefix('TCP4 10.0:'),
     text('& 10.0.0.5 1 2\r\n'),
     'bad-address',
   ],
   [
-    'an IPv6 address with letters under TCP4 (was bad-v1-field)',
+    'an IPv6 address with letters under TCP4 (not bad-v1-field)',
     prefix('TCP4 1:'),
     text('db8::1 10.0.0.5 1 2\r\n'),
     'family-mismatch',
   ],
   [
-    'a five-digit run under TCP6, then a colon (the prefix was family-mismatch)',
+    'a five-digit run under TCP6, then a colon (not family-mismatch)',
     prefix('TCP6 20010'),
     text(':db8::1 ::1 1 2\r\n'),
     'bad-address',
   ],
   [
-    'a five-digit run under TCP6, then a stray byte (was bad-v1-field)',
+    'a five-digit run under TCP6, then a stray byte (not bad-v1-field)',
     prefix('TCP6 20010'),
     text('/db8::1 ::1 1 2\r\n'),
     'bad-address',
   ],
   [
-    'a dot first under TCP6 (the prefix was family-mismatch)',
+    'a dot first under TCP6 (not family-mismatch)',
     prefix('TCP6 .'),
     text('::ffff:192.0.2.1 ::1 1 2\r\n'),
     'bad-address',
   ],
   [
-    'a port with a leading zero, then a lone LF (was bad-v1-field)',
+    'a port with a leading zero, then a lone LF (not bad-v1-field)',
     prefix('TCP4 203.0.113.7 10.0.0.5 51000 00'),
     text('\n'),
     'bad-port',
   ],
   [
-    'a port over 65535, then a stray byte (was bad-v1-field)',
+    'a port over 65535, then a stray byte (not bad-v1-field)',
     prefix('TCP4 1.2.3.4 5.6.7.8 1 65536'),
     text('!\r\n'),
     'bad-port',
   ],
   [
-    'no room left for the ports, then one port missing (was bad-v1-field)',
+    'no room left for the ports, then one port missing (not bad-v1-field)',
     prefix(`TCP6 ${LONG_FORM} ${LONG_FORM}`),
     text(' 1\r\n'),
     'line-too-long',
   ],
   [
-    'no room left for the ports, then the address goes on (was bad-address)',
+    'no room left for the ports, then the address goes on (not bad-address)',
     prefix(`TCP6 ${LONG_FORM} ${LONG_FORM}`),
     text('1 1 1\r\n'),
     'line-too-long',

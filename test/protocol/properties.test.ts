@@ -14,6 +14,7 @@ import type {
 import {
   V1_CASES,
   V1_IMPOSSIBLE_STARTS,
+  LONG_FORM,
   V1_INVALID,
   V1_SPLIT_CASES,
   VALID_CASES,
@@ -196,7 +197,6 @@ fuzz(`100k inputs never throw and never pass a non-header as ok ${context}`, () 
  * Valid lines written long (leading zeros, dotted tails) so that they end at or near the 107-byte
  * limit: mutated, the room left for the CRLF decides as often as the bytes do.
  */
-const LONG_FORM = '0000:0000:0000:0000:0000:0000:255.255.255.255';
 const LONG_V1_LINES = [
   text(`PROXY TCP6 ${LONG_FORM} ${LONG_FORM.slice(0, 44)} 1 1\r\n`),
   text(`PROXY TCP6 ${LONG_FORM.slice(0, 43)} ${LONG_FORM.slice(0, 40)} 12 345\r\n`),
