@@ -41,7 +41,7 @@ export const UNIX_PATH_LENGTH = 108;
 export const COMMAND_LOCAL = 0x0;
 export const COMMAND_PROXY = 0x1;
 
-/** v2 TLV types (§2.2.1–2.2.7) and the vendor type AWS uses. */
+/** v2 TLV types (§2.2.1–2.2.7) and the vendor types of AWS, Azure and Google Cloud. */
 export const TLV_TYPE = {
   ALPN: 0x01,
   AUTHORITY: 0x02,
@@ -56,10 +56,15 @@ export const TLV_TYPE = {
   SSL_KEY_ALG: 0x25,
   NETNS: 0x30,
   AWS: 0xea,
+  AZURE: 0xee,
+  GCP: 0xe0,
 } as const;
 
 /** Subtype (first value byte) of the AWS TLV carrying the VPC endpoint id. */
 export const AWS_SUBTYPE_VPC_ENDPOINT_ID = 0x01;
+
+/** Subtype (first value byte) of the Azure TLV carrying the private endpoint's LinkID. */
+export const AZURE_SUBTYPE_LINK_ID = 0x01;
 
 /** The spec caps UNIQUE_ID values at 128 bytes. */
 export const UNIQUE_ID_MAX_LENGTH = 128;

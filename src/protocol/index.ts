@@ -83,10 +83,14 @@ export { crc32c } from './crc32c.ts';
 export { plainHeader } from './header.ts';
 export {
   awsVpcEndpointTlv,
+  azureLinkIdTlv,
   findTlv,
+  gcpPscConnectionIdTlv,
   getAlpn,
   getAuthority,
   getAwsVpcEndpointId,
+  getAzureLinkId,
+  getGcpPscConnectionId,
   getNetns,
   getSsl,
   getUniqueId,
@@ -97,6 +101,7 @@ export type { SslInfo, WithTlvs } from './tlv-helpers.ts';
 export {
   TLV_TYPE,
   AWS_SUBTYPE_VPC_ENDPOINT_ID,
+  AZURE_SUBTYPE_LINK_ID,
   DEFAULT_MAX_V2_HEADER_SIZE,
   V1_MAX_LENGTH,
   V1_SIGNATURE,

@@ -15,16 +15,16 @@
 // The scan rejects at the first byte that no valid line could have there, so `PROXZ`, a tab or
 // a letter in a port fails at once, not after 107 bytes, and so does a field of the right
 // characters that can no longer become a valid one (`01`, `256`, `1.2.3.4.`, `1:::`, `12345` in
-// an IPv6 group, `65536`, `00`): when the input ends inside a field, and only then (a cold path
-// off the complete line's), the field so far is checked as the start of an address or port
-// (field-prefix.ts), and against the room left: a line whose missing bytes (the rest of the
-// field, the later fields at their shortest, the CRLF) no longer fit in 107 bytes fails there
-// too, as does an UNKNOWN line with no CR by byte 106. Every failure carries its ParseErrorCode.
+// an IPv6 group, `65536`, `00`), or a line whose missing bytes (the rest of the field, the later
+// fields at their shortest, the CRLF) no longer fit in 107 bytes, as does an UNKNOWN line with
+// no CR by byte 106. The fields are read in one pass; only when one fails does the cold path
+// (v1-fault.ts) look for that first byte, and the ParseErrorCode comes from it alone, so a
+// prefix that is already invalid and the whole line get the same code.
 // Only the final address texts become strings, when first read: taken as they are when already
 // canonical (IPv4 always, IPv6 in RFC 5952 form), decoded and rendered again otherwise.
-import { IPV6_MAX_TEXT, V1_MAX_LENGTH, V1_SIGNATURE } from './constants.ts';
+import { V1_MAX_LENGTH, V1_SIGNATURE } from './constants.ts';
 import { LazyHeader, NO_TLVS, bareHeader, endpoint } from './header.ts';
-import { addressEnding, portEnding } from './field-prefix.ts';
+import { crWithoutLf, fieldFault, tooLong } from './v1-fault.ts';
 import { formatIPv4, parseIPv4 } from './ipv4.ts';
 import { formatIPv6, isCanonicalIPv6, parseIPv6 } from './ipv6.ts';
 import { INCOMPLETE, describeByte, invalid } from './results.ts';
@@ -46,30 +46,8 @@ const UNKNOWN = Uint8Array.of(0x55, 0x4e, 0x4b, 0x4e, 0x4f, 0x57, 0x4e);
 const AFTER_PROTOCOL = PREFIX.length + 5; // "TCP4 " / "TCP6 "
 const AFTER_UNKNOWN = PREFIX.length + UNKNOWN.length;
 
-// Byte classes of the address and port fields.
-const DIGIT = 1;
-const HEX_LETTER = 2;
-const COLON_OR_DOT = 4;
-const CLASS: Uint8Array = (() => {
-  const table = new Uint8Array(256);
-  for (let c = 0x30; c <= 0x39; c++) table[c] = DIGIT;
-  for (let c = 0x41; c <= 0x46; c++) table[c] = HEX_LETTER;
-  for (let c = 0x61; c <= 0x66; c++) table[c] = HEX_LETTER;
-  table[0x3a] = COLON_OR_DOT;
-  table[0x2e] = COLON_OR_DOT;
-  return table;
-})();
-const IPV4_BYTES = DIGIT | COLON_OR_DOT; // ':' is caught by the address parser
-const IPV6_BYTES = DIGIT | HEX_LETTER | COLON_OR_DOT;
-const IPV4_MAX_TEXT = 15; // 255.255.255.255
 const PORT_MAX_TEXT = 5;
 
-const FIELD_NAMES = [
-  'source address',
-  'destination address',
-  'source port',
-  'destination port',
-] as const;
 const UNKNOWN_HEADER = bareHeader(1, 'proxy', 'UNKNOWN');
 
 /**
@@ -131,7 +109,7 @@ export function parseV1(bytes: Uint8Array): ParseResult {
   }
 
   // The four fields after "TCP4 " or "TCP6 ", each taken in one pass when it is plainly valid;
-  // anything else is looked at again by the failure functions, which say why.
+  // anything else is looked at again by fieldFault, which says why.
   const limit = Math.min(size, V1_MAX_LENGTH);
   let start = AFTER_PROTOCOL; // of the field being read
   let destinationStart = 0;
@@ -140,8 +118,7 @@ export function parseV1(bytes: Uint8Array): ParseResult {
     const stop = v6
       ? parseIPv6(bytes, start, limit, null)
       : parseIPv4(bytes, start, limit, null, 0);
-    if (stop < 0 || stop >= limit || bytes[stop] !== SP)
-      return addressFailure(bytes, field, start, limit, v6);
+    if (stop < 0 || stop >= limit || bytes[stop] !== SP) return fieldFault(bytes, field, start, v6);
     destinationStart = start;
     start = stop + 1;
   }
@@ -166,7 +143,7 @@ export function parseV1(bytes: Uint8Array): ParseResult {
       value > 0xffff ||
       (bytes[start] === DIGIT_0 && i - start > 1)
     ) {
-      return portFailure(bytes, field, start, limit, terminator);
+      return fieldFault(bytes, field, start, v6);
     }
     sourcePort = port;
     port = value;
@@ -231,144 +208,6 @@ function unknownLineEnd(bytes: Uint8Array, from: number): ParseResult {
     }
   }
   return limit > lastCR ? tooLong() : INCOMPLETE;
-}
-
-function crWithoutLf(at: number): ParseResult {
-  return invalid('bad-line-end', `v1: carriage return not followed by line feed at byte ${at}`);
-}
-
-function tooLong(): ParseResult {
-  return invalid('line-too-long', `v1: no CRLF within the first ${V1_MAX_LENGTH} bytes`);
-}
-
-/**
- * Why the address field at `start` is not an address followed by its space: its bytes are
- * scanned for kind and length (which also tells an incomplete field), and a field of the right
- * bytes that ends at a space is then a bad address (the readers stop at the first byte that
- * cannot continue an address, so a valid one would have been taken).
- */
-function addressFailure(
-  bytes: Uint8Array,
-  field: number,
-  start: number,
-  limit: number,
-  v6: boolean,
-): ParseResult {
-  const kind = v6 ? IPV6_BYTES : IPV4_BYTES;
-  const stop = scanField(bytes, start, limit, kind, v6 ? IPV6_MAX_TEXT : IPV4_MAX_TEXT, SP);
-  if (stop.kind === 'ended') return badAddress(bytes, field, start, stop.at, v6);
-  if (stop.kind !== 'cut') return fieldFault(bytes, field, stop, 'bad-address');
-  // The input ends inside the field: wait, unless no ending can make it an address (it is then
-  // judged as it stands) or the shortest one no longer fits in the line.
-  const ending = addressEnding(bytes, start, limit, v6);
-  if (ending < 0) return badAddress(bytes, field, start, limit, v6);
-  return limit + ending + shortestRest(field, v6) > V1_MAX_LENGTH ? tooLong() : INCOMPLETE;
-}
-
-/** Why the port field at `start` is not a port followed by `terminator` (as addressFailure). */
-function portFailure(
-  bytes: Uint8Array,
-  field: number,
-  start: number,
-  limit: number,
-  terminator: number,
-): ParseResult {
-  const stop = scanField(bytes, start, limit, DIGIT, PORT_MAX_TEXT, terminator);
-  if (stop.kind === 'ended') return badPort(bytes, field, start, stop.at);
-  if (stop.kind !== 'cut') return fieldFault(bytes, field, stop, 'bad-port');
-  const ending = portEnding(bytes, start, limit);
-  if (ending < 0) return badPort(bytes, field, start, limit);
-  return limit + ending + shortestRest(field, false) > V1_MAX_LENGTH ? tooLong() : INCOMPLETE;
-}
-
-/**
- * The fewest bytes a TCP line needs after its field number `field`: each later field at its
- * shortest (`0.0.0.0`, `::`, `0`) after its space, then the CRLF.
- */
-function shortestRest(field: number, v6: boolean): number {
-  let rest = 2;
-  for (let later = field + 1; later < 4; later++) rest += later < 2 ? 1 + (v6 ? 2 : 7) : 2;
-  return rest;
-}
-
-/** Where and how a scan of one field stopped. */
-type FieldStop =
-  /** At its terminator, offset `at`, with only bytes of its class before it. */
-  | { readonly kind: 'ended'; readonly at: number }
-  /** At the end of the input, before the 107-byte limit: more may come. */
-  | { readonly kind: 'cut' }
-  /** At the 107-byte limit. */
-  | { readonly kind: 'line-too-long' }
-  /** On a fault at offset `at`: its terminator first, a byte not of its class, one too many. */
-  | { readonly kind: 'empty' | 'bad-byte' | 'too-long'; readonly at: number };
-
-/**
- * Scans the field starting at `start` up to its `terminator`: its bytes must all be in the class
- * `allowed` and number at most `max`.
- */
-function scanField(
-  bytes: Uint8Array,
-  start: number,
-  limit: number,
-  allowed: number,
-  max: number,
-  terminator: number,
-): FieldStop {
-  for (let i = start; i < limit; i++) {
-    const c = bytes[i];
-    if (c === terminator) return i > start ? { kind: 'ended', at: i } : { kind: 'empty', at: i };
-    if ((CLASS[c] & allowed) === 0) return { kind: 'bad-byte', at: i };
-    if (i - start >= max) return { kind: 'too-long', at: i };
-  }
-  return limit === V1_MAX_LENGTH ? { kind: 'line-too-long' } : { kind: 'cut' };
-}
-
-/** The reason for a scan that stopped on a fault; an overlong field counts as `tooLongCode`. */
-function fieldFault(
-  bytes: Uint8Array,
-  field: number,
-  stop: Exclude<FieldStop, { kind: 'ended' | 'cut' }>,
-  tooLongCode: 'bad-address' | 'bad-port',
-): ParseResult {
-  const name = FIELD_NAMES[field];
-  switch (stop.kind) {
-    case 'line-too-long':
-      return tooLong();
-    case 'empty':
-      return invalid('bad-v1-field', `v1: empty ${name} at byte ${stop.at}`);
-    case 'too-long':
-      return invalid(tooLongCode, `v1: ${name} too long at byte ${stop.at}`);
-    case 'bad-byte':
-      return invalid(
-        'bad-v1-field',
-        `v1: unexpected ${describeByte(bytes[stop.at])} in ${name} at byte ${stop.at}`,
-      );
-  }
-}
-
-function badPort(bytes: Uint8Array, field: number, start: number, end: number): ParseResult {
-  const text = latin1Text(bytes, start, end);
-  if (text.length > 1 && text[0] === '0')
-    return invalid('bad-port', `v1: ${FIELD_NAMES[field]} ${text} has a leading zero`);
-  return invalid('bad-port', `v1: port ${text} out of range`);
-}
-
-function badAddress(
-  bytes: Uint8Array,
-  field: number,
-  start: number,
-  end: number,
-  v6: boolean,
-): ParseResult {
-  const text = latin1Text(bytes, start, end);
-  const name = FIELD_NAMES[field];
-  if (v6 && !text.includes(':'))
-    return invalid('family-mismatch', `v1: ${name} ${text} is not IPv6 as TCP6 requires`);
-  if (!v6 && text.includes(':'))
-    return invalid('family-mismatch', `v1: ${name} ${text} is not IPv4 as TCP4 requires`);
-  if (!v6 && /(^|\.)0\d/.test(text))
-    return invalid('bad-address', `v1: ${name} ${text} has a leading zero`);
-  return invalid('bad-address', `v1: ${name} ${text} is not a valid IPv${v6 ? 6 : 4} address`);
 }
 
 /**

@@ -175,7 +175,7 @@ export const V1_INVALID: readonly InvalidCase[] = [
     'IPv6 field longer than any address',
     line(`TCP6 ${'0'.repeat(46)} ::1 1 2`),
     'bad-address',
-    /^v1: source address too long at byte 56/,
+    /^v1: source address 0{46} is not a valid IPv6 address$/,
   ],
   ['port 65536', line('TCP4 1.2.3.4 5.6.7.8 65536 2'), 'bad-port'],
   ['port 99999', line('TCP4 1.2.3.4 5.6.7.8 1 99999'), 'bad-port'],
@@ -249,6 +249,12 @@ export const V1_IMPOSSIBLE_STARTS: readonly InvalidCase[] = [
   ['a dot after the fourth octet', prefix('TCP4 1.2.3.4.'), 'bad-address'],
   ['an empty octet', prefix('TCP4 1..'), 'bad-address'],
   ['a colon under TCP4', prefix('TCP4 1.2.3.4 :'), 'family-mismatch'],
+  [
+    'a colon after a dotted start under TCP4',
+    prefix('TCP4 1.0:'),
+    'bad-address',
+    /^v1: source address 1\.0: is not a valid IPv4 address$/,
+  ],
   ['port over 65535', prefix('TCP4 1.2.3.4 5.6.7.8 65536'), 'bad-port'],
   [
     'source port with a leading zero',
@@ -264,7 +270,7 @@ export const V1_IMPOSSIBLE_STARTS: readonly InvalidCase[] = [
   ],
   ['destination port over 65535', prefix('TCP6 ::1 ::2 1 65540'), 'bad-port'],
   ['a third colon in a row', prefix('TCP6 1:::'), 'bad-address'],
-  ['an IPv6 group of 5 hex digits', prefix('TCP6 12345'), 'family-mismatch'],
+  ['an IPv6 group of 5 hex digits', prefix('TCP6 12345'), 'bad-address'],
   ['a 5-digit group after a colon', prefix('TCP6 1:abcde'), 'bad-address'],
   ['a second ::', prefix('TCP6 1::2::'), 'bad-address'],
   [
@@ -275,6 +281,99 @@ export const V1_IMPOSSIBLE_STARTS: readonly InvalidCase[] = [
   ['a colon after seven groups and a ::', prefix('TCP6 1::2:3:4:5:6:7:'), 'bad-address'],
   ['a dotted IPv4 start under TCP6', prefix('TCP6 1.'), 'family-mismatch'],
   ['an IPv4 tail octet over 255', prefix('TCP6 ::ffff:1.256'), 'bad-address'],
+];
+
+export const LONG_FORM = '0000:0000:0000:0000:0000:0000:255.255.255.255'; // 45 bytes: as long as IPv6 text gets
+
+/**
+ * Invalid lines, each as its shortest invalid prefix and the rest: the whole line must get the
+ * prefix's code, decided at the prefix's last byte whatever follows it. One row per way the rest
+ * could suggest another code; the name says which.
+ */
+export const V1_SPLIT_CASES: readonly (readonly [
+  string,
+  Uint8Array,
+  Uint8Array,
+  ParseErrorCode,
+])[] = [
+  [
+    'octet over 255, then a colon (not family-mismatch)',
+    prefix('TCP4 203.0.1130'),
+    text(':1 10.0.0.5 1 2\r\n'),
+    'bad-address',
+  ],
+  [
+    'octet with a leading zero, then a colon (not family-mismatch)',
+    prefix('TCP4 00'),
+    text('00:0000 10.0.0.5 1 2\r\n'),
+    'bad-address',
+  ],
+  [
+    'octet over 255, then a letter (not bad-v1-field)',
+    prefix('TCP4 10.0.0.256'),
+    text('x 10.0.0.5 1 2\r\n'),
+    'bad-address',
+  ],
+  [
+    'a dot first, then a letter (not bad-v1-field)',
+    prefix('TCP4 .'),
+    text('P0.0.0 10.0.0.5 1 2\r\n'),
+    'bad-address',
+  ],
+  [
+    'a colon after a dotted start under TCP4, then a stray byte (not bad-v1-field)',
+    prefix('TCP4 10.0:'),
+    text('& 10.0.0.5 1 2\r\n'),
+    'bad-address',
+  ],
+  [
+    'an IPv6 address with letters under TCP4 (not bad-v1-field)',
+    prefix('TCP4 1:'),
+    text('db8::1 10.0.0.5 1 2\r\n'),
+    'family-mismatch',
+  ],
+  [
+    'a five-digit run under TCP6, then a colon (not family-mismatch)',
+    prefix('TCP6 20010'),
+    text(':db8::1 ::1 1 2\r\n'),
+    'bad-address',
+  ],
+  [
+    'a five-digit run under TCP6, then a stray byte (not bad-v1-field)',
+    prefix('TCP6 20010'),
+    text('/db8::1 ::1 1 2\r\n'),
+    'bad-address',
+  ],
+  [
+    'a dot first under TCP6 (not family-mismatch)',
+    prefix('TCP6 .'),
+    text('::ffff:192.0.2.1 ::1 1 2\r\n'),
+    'bad-address',
+  ],
+  [
+    'a port with a leading zero, then a lone LF (not bad-v1-field)',
+    prefix('TCP4 203.0.113.7 10.0.0.5 51000 00'),
+    text('\n'),
+    'bad-port',
+  ],
+  [
+    'a port over 65535, then a stray byte (not bad-v1-field)',
+    prefix('TCP4 1.2.3.4 5.6.7.8 1 65536'),
+    text('!\r\n'),
+    'bad-port',
+  ],
+  [
+    'no room left for the ports, then one port missing (not bad-v1-field)',
+    prefix(`TCP6 ${LONG_FORM} ${LONG_FORM}`),
+    text(' 1\r\n'),
+    'line-too-long',
+  ],
+  [
+    'no room left for the ports, then the address goes on (not bad-address)',
+    prefix(`TCP6 ${LONG_FORM} ${LONG_FORM}`),
+    text('1 1 1\r\n'),
+    'line-too-long',
+  ],
 ];
 
 const aws = `01${Buffer.from('vpce-08d2bf15fefb1a2fa').toString('hex')}`;

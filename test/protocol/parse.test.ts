@@ -7,6 +7,7 @@ import {
   V1_CASES,
   V1_IMPOSSIBLE_STARTS,
   V1_INVALID,
+  V1_SPLIT_CASES,
   V2_CASES,
   V2_SIG,
   concat,
@@ -231,6 +232,13 @@ for (const [name, bytes, code, reason] of V1_IMPOSSIBLE_STARTS) {
       'incomplete',
       'one byte less is still a valid start',
     );
+  });
+}
+for (const [name, start, rest, code] of V1_SPLIT_CASES) {
+  early(`the whole line has the code of its shortest invalid prefix: ${name}`, () => {
+    assert.is(parseProxyHeader(start.subarray(0, start.length - 1)).status, 'incomplete');
+    rejects(start, code);
+    rejects(concat(start, rest), code);
   });
 }
 early('starts of fields that can still become valid wait', () => {

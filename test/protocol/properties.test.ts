@@ -4,11 +4,19 @@ import * as assert from 'uvu/assert';
 import { formatIPv4 } from '../../src/protocol/ipv4.ts';
 import { formatIPv6 } from '../../src/protocol/ipv6.ts';
 import { PARSE_ERROR_CODES, buildProxyHeader, parseProxyHeader } from '../../src/protocol/index.ts';
-import type { Protocol, ProxyHeader, Tlv } from '../../src/protocol/index.ts';
+import type {
+  ParseErrorCode,
+  ParseResult,
+  Protocol,
+  ProxyHeader,
+  Tlv,
+} from '../../src/protocol/index.ts';
 import {
   V1_CASES,
   V1_IMPOSSIBLE_STARTS,
+  LONG_FORM,
   V1_INVALID,
+  V1_SPLIT_CASES,
   VALID_CASES,
   V2_SIG,
   concat,
@@ -185,28 +193,59 @@ fuzz(`100k inputs never throw and never pass a non-header as ok ${context}`, () 
   }
   assert.ok(ok > 100, `the mutations should also reach valid headers (got ${ok})`);
 });
-fuzz(`streaming holds for mutated input too: invalid is final, ok is stable ${context}`, () => {
-  const random = new Random(seed ^ 0xf1e1d);
-  for (let n = 0; n < 3000; n++) {
-    const input = mutate(random, random.pick(VALID_CASES).bytes);
-    const whole = parseProxyHeader(input);
-    let seenInvalid = false;
-    for (let cut = 0; cut <= input.length; cut++) {
-      const part = parseProxyHeader(input.subarray(0, cut));
-      const shown = `${Buffer.from(input).toString('hex')} cut at ${cut} ${context}`;
-      if (seenInvalid) assert.is(part.status, 'invalid', `invalid must stay invalid: ${shown}`);
-      if (part.status === 'invalid') {
-        seenInvalid = true;
-        assert.is(whole.status, 'invalid', `a prefix was invalid, the whole must be: ${shown}`);
+/**
+ * Valid lines written long (leading zeros, dotted tails) so that they end at or near the 107-byte
+ * limit: mutated, the room left for the CRLF decides as often as the bytes do.
+ */
+const LONG_V1_LINES = [
+  text(`PROXY TCP6 ${LONG_FORM} ${LONG_FORM.slice(0, 44)} 1 1\r\n`),
+  text(`PROXY TCP6 ${LONG_FORM.slice(0, 43)} ${LONG_FORM.slice(0, 40)} 12 345\r\n`),
+  text(`PROXY TCP4 255.255.255.255 255.255.255.255 65535 65535\r\n`),
+];
+
+fuzz(
+  `streaming holds for mutated and random input: invalid is final, with the same code ${context}`,
+  () => {
+    const random = new Random(seed ^ 0xf1e1d);
+    let invalid = 0;
+    for (let n = 0; n < 6000; n++) {
+      const input =
+        n % 3 === 0
+          ? mutate(random, random.pick(VALID_CASES).bytes)
+          : n % 3 === 1
+            ? mutate(random, random.pick(LONG_V1_LINES))
+            : randomInput(random);
+      const whole = parseProxyHeader(input);
+      let first: ParseResult | null = null; // the shortest invalid prefix's result
+      for (let cut = 0; cut <= input.length; cut++) {
+        const part = parseProxyHeader(input.subarray(0, cut));
+        const shown = `${Buffer.from(input).toString('hex')} cut at ${cut} ${context}`;
+        if (first !== null) {
+          // Once invalid, every longer input is invalid with the same code, whole input included:
+          // the code a server logs cannot depend on how TCP split the header.
+          assert.is(part.status, 'invalid', `invalid must stay invalid: ${shown}`);
+          assert.is(code(part), code(first), `the code must not change: ${shown}`);
+        } else if (part.status === 'invalid') {
+          first = part;
+          invalid++;
+          assert.is(
+            code(whole),
+            code(part),
+            `the whole input must have the prefix's code: ${shown}`,
+          );
+        }
+        if (whole.status === 'ok') {
+          if (cut < whole.length) assert.is(part.status, 'incomplete', shown);
+          else assert.is(part.status === 'ok' && part.length, whole.length, shown);
+        }
+        if (whole.status === 'incomplete') assert.is(part.status, 'incomplete', shown);
       }
-      if (whole.status === 'ok') {
-        if (cut < whole.length) assert.is(part.status, 'incomplete', shown);
-        else assert.is(part.status === 'ok' && part.length, whole.length, shown);
-      }
-      if (whole.status === 'incomplete') assert.is(part.status, 'incomplete', shown);
     }
-  }
-});
+    assert.ok(invalid > 3000, `most inputs should turn invalid somewhere (got ${invalid})`);
+  },
+);
+
+const code = (result: ParseResult) => (result.status === 'invalid' ? result.code : result.status);
 fuzz.run();
 
 // Whether a text can still begin a v1 line, told apart from the parser: the spec's grammar on
@@ -235,13 +274,15 @@ function addressEnding(field: string, v6: boolean): number {
 
 const portEnding = (field: string) => (field === '' ? 1 : isPort(field) ? 0 : -1);
 
-function canBeginV1(line: string): boolean {
+/** Whether `line` can begin a v1 line; with `room` false, whatever its length. */
+function canBeginV1(line: string, room = true): boolean {
+  const limit = room ? 107 : Number.POSITIVE_INFINITY;
   if (line.length <= 6) return 'PROXY '.startsWith(line);
   if (!line.startsWith('PROXY ')) return false;
   const rest = line.slice(6);
   const missingLineEnd = line.endsWith('\r\n') ? 0 : line.endsWith('\r') ? 1 : 2;
   if (rest.startsWith('UNKNOWN'))
-    return /^UNKNOWN(?: [^\r\n]*)?(?:\r\n?)?$/.test(rest) && line.length + missingLineEnd <= 107;
+    return /^UNKNOWN(?: [^\r\n]*)?(?:\r\n?)?$/.test(rest) && line.length + missingLineEnd <= limit;
   if (['UNKNOWN', 'TCP4 ', 'TCP6 '].some((word) => word.startsWith(rest))) return true;
   if (!/^TCP[46] /.test(rest)) return false;
   const v6 = rest[3] === '6';
@@ -257,7 +298,31 @@ function canBeginV1(line: string): boolean {
   }
   for (let later = fields.length; later < 4; later++)
     missing += 1 + (later >= 2 ? 1 : v6 ? '::'.length : '0.0.0.0'.length);
-  return line.length + missing <= 107;
+  return line.length + missing <= limit;
+}
+
+/**
+ * The code for `line`, whose last character is the first that cannot begin a v1 line, told
+ * from that character and what precedes it alone: no room left, or what the character is
+ * where it stands.
+ */
+function expectedCode(line: string): ParseErrorCode {
+  if (canBeginV1(line, false)) return 'line-too-long';
+  const c = line[line.length - 1];
+  const rest = line.slice(6, -1); // what came after "PROXY " before it
+  if (line.length <= 6) return 'not-proxy';
+  if (rest === 'UNKNOWN' || rest === 'TCP4' || rest === 'TCP6') return 'bad-v1-field'; // no space
+  if (rest.startsWith('UNKNOWN')) return 'bad-line-end'; // a CR or LF out of place
+  if (!/^TCP[46] /.test(rest)) return 'bad-v1-protocol';
+  if (rest.endsWith('\r')) return 'bad-line-end';
+  const v6 = rest[3] === '6';
+  const fields = rest.slice(5).split(' ');
+  const field = fields.length - 1;
+  const text = fields[field];
+  if (c === (field === 3 ? '\r' : ' ')) return text === '' ? 'bad-v1-field' : 'bad-address';
+  if (field >= 2) return /[0-9]/.test(c) ? 'bad-port' : 'bad-v1-field';
+  if (c === (v6 ? '.' : ':') && addressEnding(text + c, !v6) >= 0) return 'family-mismatch';
+  return (v6 ? /[0-9a-fA-F:.]/ : /[0-9:.]/).test(c) ? 'bad-address' : 'bad-v1-field';
 }
 
 const latin1 = (bytes: Uint8Array) => Buffer.from(bytes).toString('latin1');
@@ -278,29 +343,37 @@ early('the checker in this test accepts every prefix of every valid v1 case', ()
 early(
   'every invalid v1 case in the tables is refused at the first byte the checker refuses',
   () => {
-    for (const [name, bytes] of [...V1_INVALID, ...V1_IMPOSSIBLE_STARTS]) {
+    const splitLines = V1_SPLIT_CASES.map(
+      ([name, start, rest, code]) => [name, concat(start, rest), code] as const,
+    );
+    for (const [name, bytes, code] of [...V1_INVALID, ...V1_IMPOSSIBLE_STARTS, ...splitLines]) {
       const line = latin1(bytes);
       let expected = -1;
       for (let cut = 0; cut <= line.length && expected < 0; cut++)
         if (!canBeginV1(line.slice(0, cut))) expected = cut;
       assert.ok(expected > 0, `${name}: the checker finds nothing wrong`);
       assert.is(firstInvalidPrefix(bytes), expected, `${name}: ${JSON.stringify(line)}`);
+      assert.is(expectedCode(line.slice(0, expected)), code, `${name}: the checker's code`);
     }
   },
 );
+const V1_STARTS = [...V1_CASES.map((c) => c.bytes), ...LONG_V1_LINES];
 early(
-  `mutated v1 lines: every prefix is invalid exactly when the checker says it cannot begin a line ${context}`,
+  `mutated v1 lines: every prefix is invalid exactly when the checker says it cannot begin a line, with the checker's code ${context}`,
   () => {
     const random = new Random(seed ^ 0xea51);
     let invalid = 0;
     for (let n = 0; n < 3000; n++) {
-      const input = mutate(random, random.pick(V1_CASES).bytes);
+      const input = mutate(random, random.pick(V1_STARTS));
       if (input[0] !== 0x50) continue; // 'P': anything else is not (only) a v1 start
       for (let cut = 1; cut <= input.length; cut++) {
         const result = parseProxyHeader(input.subarray(0, cut));
         const shown = `${JSON.stringify(latin1(input.subarray(0, cut)))} ${context}`;
         assert.is(result.status === 'invalid', !canBeginV1(latin1(input.subarray(0, cut))), shown);
-        if (result.status === 'invalid') invalid++;
+        if (result.status === 'invalid') {
+          invalid++;
+          assert.is(result.code, expectedCode(latin1(input.subarray(0, cut))), shown);
+        }
         if (result.status !== 'incomplete') break; // an ok line is followed by payload
       }
     }
