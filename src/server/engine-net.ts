@@ -88,6 +88,8 @@ class NetTransport implements Transport {
     socket.off('close', onClose);
     socket.off('drain', onDrain);
     this.events = null;
+    // The new owner decides what the peer's FIN means (node:http answers what came before it).
+    socket.allowHalfOpen = true;
     if (unread !== undefined && unread.length > 0) socket.unshift(unread);
     // As a fresh socket would, it flows again once someone listens for its data.
     socket.on('newListener', resumeOnData);

@@ -284,6 +284,8 @@ class UvTransport implements Transport {
       handle,
       readable: true,
       writable: true,
+      // The new owner decides what the peer's FIN means (node:http answers what came before it).
+      allowHalfOpen: true,
       onread: {
         buffer: shared,
         callback: (n: number, buffer: Uint8Array) =>

@@ -27,6 +27,8 @@ export class RequestGate extends Duplex {
   readonly #mayFeed: () => boolean;
   #wanted = false;
   #stopped = false;
+  /** The peer sent FIN: node:http gets the end once every piece before it is handed on. */
+  #ended = false;
 
   constructor(socket: net.Socket, mayFeed: () => boolean = always) {
     // One piece at a time: a push returns false as soon as a piece waits unread.
@@ -35,7 +37,8 @@ export class RequestGate extends Duplex {
     this.#mayFeed = mayFeed;
     socket.on('data', (chunk: Buffer) => this.#take(chunk));
     socket.on('end', () => {
-      if (!this.#stopped) this.push(null);
+      this.#ended = true;
+      this.#feed();
     });
     socket.on('timeout', () => this.emit('timeout'));
     socket.on('error', (error) => this.destroy(error));
@@ -101,7 +104,13 @@ export class RequestGate extends Duplex {
       this.#pending = this.#pending.subarray(cut);
       this.#wanted = this.push(piece);
     }
+    if (this.#pending.length > 0) return;
     // Read on only when nothing waits: then at most one read's bytes are ever held.
-    if (this.#pending.length === 0) this.#socket.resume();
+    if (!this.#ended) this.#socket.resume();
+    else if (!this.#stopped && this.#wanted && this.#mayFeed()) {
+      // Requests pipelined before a FIN are all answered before node:http sees the end.
+      this.#stopped = true;
+      this.push(null);
+    }
   }
 }

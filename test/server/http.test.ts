@@ -442,6 +442,18 @@ bounds('only the first requests are logged; the close line has them all', () =>
   }),
 );
 
+bounds('requests pipelined before the client half-closes are all answered, then the close', () =>
+  withEcho({}, async ({ port, logged }) => {
+    const client = await TestClient.connect(port);
+    client.write(Buffer.concat([v1(), b(PIPELINED.repeat(10))]));
+    client.socket.end();
+    const all = (await client.waitClose()).toString('latin1');
+    assert.is(all.match(/HTTP\/1\.1 200 OK/g)?.length, 10);
+    await eventually(() => logged('close').length === 1, 'the close line');
+    assert.is(logged('close')[0].requests, 10);
+  }),
+);
+
 bounds('reflected values are cut with their length said; headers shown are bounded', () =>
   withEcho({}, async ({ port }) => {
     const header = v2Authority('a'.repeat(3000));
