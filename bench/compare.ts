@@ -18,10 +18,10 @@ import {
   progressWriter,
   selfCommand,
   serverArgs,
-} from '../src/bench/harness.ts';
-import { runBench } from '../src/bench/run.ts';
-import { type ServerHandle, startCommand } from '../src/bench/servers.ts';
-import type { SelfCommand } from '../src/bench/spread.ts';
+} from '../src/loadgen/harness.ts';
+import { runBench } from '../src/loadgen/run.ts';
+import { type ServerHandle, startCommand } from '../src/loadgen/servers.ts';
+import type { SelfCommand } from '../src/loadgen/spread.ts';
 import { formatOptions, integer, parseOptions, UsageError } from '../src/options.ts';
 import { errorText } from '../src/error-text.ts';
 import { idleMemory } from './idle.ts';

@@ -60,7 +60,7 @@ export async function main(
       return await (await import('./install/command.ts')).installCommand(rest, env);
     else if (first === 'uninstall')
       return await (await import('./install/command.ts')).uninstallCommand(rest, env);
-    else if (first === 'bench') return await (await import('./bench/index.ts')).bench(rest, env);
+    else if (first === 'bench') return await (await import('./loadgen/index.ts')).bench(rest, env);
     else throw new UsageError(unknownCommand(first));
   } catch (error) {
     if (!isSettingError(error)) throw error;

@@ -24,7 +24,7 @@ import {
   UsageError,
   withEnv,
 } from './options.ts';
-import { runPrimary } from './server/primary.ts';
+import { runPrimary } from './server/process/primary.ts';
 import {
   type Binding,
   runWorker,
@@ -33,15 +33,15 @@ import {
   WORKER_FD,
   WORKER_PORT,
   workerBinding,
-} from './server/process.ts';
-import { type ConnectionBudget, readConnectionBudget } from './server/descriptors.ts';
-import { METRICS_LIMITS } from './server/metrics-limits.ts';
+} from './server/process/worker.ts';
+import { type ConnectionBudget, readConnectionBudget } from './server/process/descriptors.ts';
+import { METRICS_LIMITS } from './server/metrics/limits.ts';
 import {
   ENGINE_CHOICES,
   type EngineChoice,
   type PickedEngine,
   pickEngine,
-} from './server/engine.ts';
+} from './server/engine/pick.ts';
 import { POLICIES } from './server/policy.ts';
 import { ECHO_DEFAULTS } from './server/server.ts';
 import { parseTrustList, type TrustList } from './server/trust.ts';

@@ -15,7 +15,7 @@ import {
   UsageError,
 } from '../options.ts';
 import { serveOptions, toConfig } from '../serve.ts';
-import { connectionBudget } from '../server/descriptors.ts';
+import { connectionBudget } from '../server/process/descriptors.ts';
 import { ECHO_DEFAULTS } from '../server/server.ts';
 import { type Host, install, type SocketListen, SYSTEM_PATHS, uninstall } from './install.ts';
 import { errorText } from '../error-text.ts';

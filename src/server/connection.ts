@@ -1,7 +1,7 @@
 // One connection's life: awaiting its PROXY header → echoing lines → closing.
 //
 // Per-connection state is one small `Connection` object, written against the transport seam
-// (transport.ts): it is the transport's event target itself, so a connection costs no closures.
+// (engine/transport.ts): it is the transport's event target itself, so a connection costs no closures.
 // Timeouts are not per-connection timers: the server's one sweep (`sweep`) checks deadlines.
 //
 // Deadlines: a connection that has sent nothing yet is held to the idle timeout (an NLB opens
@@ -11,7 +11,7 @@
 //
 // The first line after the header decides what the connection is: an HTTP/1.x request line
 // makes it HTTP, anything else is echoed. An HTTP request's head is gathered here, under the
-// header timeout, and only once complete is the connection handed to node:http (http-handoff.ts;
+// header timeout, and only once complete is the connection handed to node:http (answer/http-handoff.ts;
 // it leaves the transport): a client that stalls in its head costs what a stalled echo costs,
 // not a node:http connection. `--greeting` sends its line before the first echo; while HTTP is
 // possible it waits for that first line (or a short silence), so an HTTP client never sees it.
@@ -21,16 +21,16 @@ import { parseProxyHeader } from '../protocol/index.ts';
 import type { ParseErrorCode, ParseOptions, ProxyHeader } from '../protocol/types.ts';
 import type { Logger } from '../log.ts';
 import { formatEndpoint, plainAddress } from './address-text.ts';
-import { backendView } from './backend-view.ts';
-import { greetingLine } from './greeting.ts';
-import { httpRefusal } from './http-answer.ts';
-import type { HttpAnswerer, HttpSession } from './http-handoff.ts';
-import { isHttpRequestLine } from './http-detect.ts';
-import type { Metrics } from './metrics.ts';
+import { backendView } from './answer/backend-view.ts';
+import { greetingLine } from './answer/greeting.ts';
+import { httpRefusal } from './answer/http-answer.ts';
+import type { HttpAnswerer, HttpSession } from './answer/http-handoff.ts';
+import { isHttpRequestLine } from './answer/http-detect.ts';
+import type { Metrics } from './metrics/metrics.ts';
 import { HEADER_MAYBE, HEADER_NO, type Policy, startsLikeHeader } from './policy.ts';
 import type { TrustList } from './trust.ts';
 import { type Scan, scanLines, STOP_NONE, STOP_QUIT, upperCaseInPlace } from './lines.ts';
-import type { Transport, TransportEvents } from './transport.ts';
+import type { Transport, TransportEvents } from './engine/transport.ts';
 
 /** Settings and shared state of one server, as its connections see them. */
 export interface ServerContext {

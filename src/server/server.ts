@@ -20,12 +20,12 @@ import net from 'node:net';
 import { hostname } from 'node:os';
 import { silentLogger, type Logger } from '../log.ts';
 import { accept, closeAll, type Connection, type ServerContext, sweep } from './connection.ts';
-import { type EngineChoice, pickEngine, warnFallback } from './engine.ts';
-import { createHttpAnswerer } from './http-handoff.ts';
+import { type EngineChoice, pickEngine, warnFallback } from './engine/pick.ts';
+import { createHttpAnswerer } from './answer/http-handoff.ts';
 import { checkNoOtherListener, listenOn } from './listen.ts';
-import { Metrics } from './metrics.ts';
+import { Metrics } from './metrics/metrics.ts';
 import type { Policy } from './policy.ts';
-import type { AcceptHooks, Engine, EngineName } from './transport.ts';
+import type { AcceptHooks, Engine, EngineName } from './engine/transport.ts';
 import { trustListOf, type TrustList } from './trust.ts';
 
 export interface EchoServerOptions {
@@ -55,7 +55,7 @@ export interface EchoServerOptions {
   /**
    * uv: the runtime's libuv handles; net: node:net sockets; auto (default): uv when the
    * runtime's bindings are as expected, else net with a warning saying why. Or an Engine of
-   * one's own (transport.ts).
+   * one's own (engine/transport.ts).
    */
   readonly engine?: EngineChoice | Engine;
 }
@@ -63,7 +63,7 @@ export interface EchoServerOptions {
 export interface EchoServer {
   readonly server: net.Server;
   readonly metrics: Metrics;
-  /** The engine serving connections (see transport.ts). */
+  /** The engine serving connections (see engine/transport.ts). */
   readonly engine: EngineName;
   /** Listens (port 0: an ephemeral port; `{ fd }`: an inherited socket); resolves with the address. */
   listen(options: net.ListenOptions | { readonly fd: number }): Promise<net.AddressInfo>;

@@ -10,7 +10,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { parseAllDocuments } from 'yaml';
 import pkg from '../../package.json' with { type: 'json' };
-import { benchOptions } from '../../src/bench/options.ts';
+import { benchOptions } from '../../src/loadgen/options.ts';
 import { envName, parseOptions } from '../../src/options.ts';
 import { serveOptions, toConfig } from '../../src/serve.ts';
 

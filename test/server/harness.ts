@@ -16,8 +16,8 @@ import {
 } from '../../src/index.ts';
 import type net from 'node:net';
 import { MemorySink } from '../../src/log.ts';
-import { ENGINE_CHOICES, type EngineChoice, pickEngine } from '../../src/server/engine.ts';
-import type { Engine, Transport } from '../../src/server/transport.ts';
+import { ENGINE_CHOICES, type EngineChoice, pickEngine } from '../../src/server/engine/pick.ts';
+import type { Engine, Transport } from '../../src/server/engine/transport.ts';
 
 const chosen = process.env.ELB_PROXY_ECHO_ENGINE ?? 'uv';
 if (!(ENGINE_CHOICES as readonly string[]).includes(chosen))

@@ -1,0 +1,197 @@
+// What the backend saw of one connection: who the client is, which balancer node it came
+// through, what it connected to, and what the PROXY header said. A plain object of strings,
+// made once from the parsed header (whose lazy fields read the received bytes), so it can
+// outlive those bytes; the greeting and the HTTP answers render it.
+//
+// Every value a peer chose (TLV text, and in the answers the request's parts) is shown cut to
+// MAX_SHOWN characters with its full length said (`shown`), and lists to MAX_LISTED entries: a
+// view, and so an answer or a greeting, stays small whatever the header carried.
+import { TLV_TYPE } from '../../protocol/constants.ts';
+import {
+  getAlpn,
+  getAuthority,
+  getAwsVpcEndpointId,
+  getNetns,
+  getSsl,
+  getUniqueId,
+} from '../../protocol/tlv-helpers.ts';
+import type { ProxyHeader } from '../../protocol/types.ts';
+import { formatEndpoint } from '../address-text.ts';
+
+export interface SslView {
+  /** The client flags as words: `ssl`, `cert-conn`, `cert-sess`. */
+  readonly client: readonly string[];
+  /** True when the client presented a certificate and it was verified (verify field 0). */
+  readonly verified: boolean;
+  readonly version?: string;
+  readonly cipher?: string;
+  readonly commonName?: string;
+  readonly signatureAlgorithm?: string;
+  readonly keyAlgorithm?: string;
+}
+
+/** The TLVs a person checking a balancer cares about; absent ones are left out. */
+export interface TlvView {
+  readonly vpcEndpointId?: string;
+  readonly authority?: string;
+  readonly alpn?: string;
+  /** The balancer's connection id, in hex. */
+  readonly uniqueId?: string;
+  readonly netns?: string;
+  readonly ssl?: SslView;
+  /** True when a CRC32C TLV was present (the parser has checked it). */
+  readonly crc32c?: boolean;
+  /** Types of the TLVs not decoded above, as `0xNN`. */
+  readonly other?: readonly string[];
+}
+
+export interface ProxyView {
+  readonly version: 1 | 2;
+  readonly command: 'proxy' | 'local';
+  readonly protocol: string;
+  readonly tlvs: TlvView;
+}
+
+export interface BackendView {
+  /** This server's host name. */
+  readonly server: string;
+  /** The real client: the header's source, else the TCP peer. */
+  readonly client: string;
+  /** The TCP peer (the balancer node when a header is used). */
+  readonly peer: string;
+  /** What the client connected to: the header's destination, else this socket's own address. */
+  readonly destination: string | null;
+  /** null: the connection had no PROXY header. */
+  readonly proxy: ProxyView | null;
+}
+
+/** Longest value shown as received; a longer one is cut and its length said. */
+export const MAX_SHOWN = 256;
+/** Most entries of a list shown (TLV types, request headers); the rest are counted. */
+export const MAX_LISTED = 32;
+
+/**
+ * `value` as shown to a client: as is up to MAX_SHOWN characters, else its start and its full
+ * length. (Not yet escaped: each rendering escapes in its own way, at most 6 characters each.)
+ */
+export function shown(value: string): string {
+  if (value.length <= MAX_SHOWN) return value;
+  // Never half of a surrogate pair at the cut.
+  const cut = isHighSurrogate(value.charCodeAt(MAX_SHOWN - 1)) ? MAX_SHOWN - 1 : MAX_SHOWN;
+  return `${value.slice(0, cut)}... (${value.length} characters)`;
+}
+
+function isHighSurrogate(code: number): boolean {
+  return code >= 0xd800 && code <= 0xdbff;
+}
+
+/** The first MAX_LISTED of `items`, and how many more there were. */
+export function listed<T>(items: readonly T[]): {
+  readonly head: readonly T[];
+  readonly more: number;
+} {
+  return items.length <= MAX_LISTED
+    ? { head: items, more: 0 }
+    : { head: items.slice(0, MAX_LISTED), more: items.length - MAX_LISTED };
+}
+
+export interface ViewInput {
+  readonly server: string;
+  readonly header: ProxyHeader | null;
+  /** The TCP peer as text. */
+  readonly peer: string;
+  /** This socket's local address as text, when known. */
+  readonly local: string | null;
+}
+
+export function backendView({ server, header, peer, local }: ViewInput): BackendView {
+  const source = header?.source ?? null;
+  const destination = header?.destination ?? null;
+  const unix = header?.protocol.startsWith('UNIX') === true;
+  return {
+    server,
+    client: source === null ? peer : formatEndpoint(source.address, source.port, unix),
+    peer,
+    destination:
+      destination === null ? local : formatEndpoint(destination.address, destination.port, unix),
+    proxy:
+      header === null
+        ? null
+        : {
+            version: header.version,
+            command: header.command,
+            protocol: header.protocol,
+            tlvs: tlvView(header),
+          },
+  };
+}
+
+const DECODED: ReadonlySet<number> = new Set([
+  TLV_TYPE.ALPN,
+  TLV_TYPE.AUTHORITY,
+  TLV_TYPE.CRC32C,
+  TLV_TYPE.NOOP,
+  TLV_TYPE.UNIQUE_ID,
+  TLV_TYPE.SSL,
+  TLV_TYPE.NETNS,
+]);
+
+function tlvView(header: ProxyHeader): TlvView {
+  if (header.tlvs.length === 0) return {};
+  const view: Record<string, unknown> = {};
+  const put = (key: string, value: string | SslView | null) => {
+    if (value !== null) view[key] = typeof value === 'string' ? shown(value) : value;
+  };
+  const vpce = getAwsVpcEndpointId(header);
+  put('vpcEndpointId', vpce);
+  put('authority', getAuthority(header));
+  put('alpn', getAlpn(header));
+  const id = getUniqueId(header);
+  put('uniqueId', id === null ? null : Buffer.from(id).toString('hex'));
+  put('netns', getNetns(header));
+  put('ssl', sslView(header));
+  if (header.tlvs.some((tlv) => tlv.type === TLV_TYPE.CRC32C)) view.crc32c = true;
+  const other = header.tlvs
+    .filter((tlv) => !DECODED.has(tlv.type) && !(tlv.type === TLV_TYPE.AWS && vpce !== null))
+    .map((tlv) => `0x${tlv.type.toString(16).padStart(2, '0')}`);
+  if (other.length > 0) {
+    const { head, more } = listed(other);
+    view.other = more === 0 ? head : [...head, `... ${more} more`];
+  }
+  return view as TlvView;
+}
+
+const SSL_FLAGS: ReadonlyArray<[number, string]> = [
+  [0x01, 'ssl'],
+  [0x02, 'cert-conn'],
+  [0x04, 'cert-sess'],
+];
+
+function sslView(header: ProxyHeader): SslView | null {
+  const ssl = getSsl(header);
+  if (ssl === null) return null;
+  const view: Record<string, unknown> = {
+    client: SSL_FLAGS.filter(([bit]) => ssl.client & bit).map(([, name]) => name),
+    verified: (ssl.client & 0x06) !== 0 && ssl.verify === 0,
+  };
+  for (const key of [
+    'version',
+    'cipher',
+    'commonName',
+    'signatureAlgorithm',
+    'keyAlgorithm',
+  ] as const) {
+    const value = ssl[key];
+    if (value !== null) view[key] = shown(value);
+  }
+  return view as unknown as SslView;
+}
+
+/** One line per TLV for a person: `VPC endpoint vpce-…`, `ALPN h2`… (values not yet escaped). */
+export function tlvPhrases(tlvs: TlvView): string[] {
+  const out: string[] = [];
+  if (tlvs.vpcEndpointId !== undefined) out.push(`VPC endpoint ${tlvs.vpcEndpointId}`);
+  if (tlvs.authority !== undefined) out.push(`authority ${tlvs.authority}`);
+  if (tlvs.alpn !== undefined) out.push(`ALPN ${tlvs.alpn}`);
+  return out;
+}

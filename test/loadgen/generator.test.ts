@@ -1,0 +1,99 @@
+// The load generator on its own, against a recording server on loopback.
+import net from 'node:net';
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { Generator, type GeneratorConfig } from '../../src/loadgen/generator.ts';
+import { V2_SIGNATURE } from '../../src/protocol/index.ts';
+import { createEchoServer } from '../../src/server/server.ts';
+
+test('a client that connects after the stop still sends its PROXY header before q', async () => {
+  const firstBytes: Buffer[] = [];
+  const server = net.createServer((socket) => {
+    let seen = Buffer.alloc(0);
+    socket.on('data', (chunk: Buffer) => void (seen = Buffer.concat([seen, chunk])));
+    socket.on('end', () => {
+      firstBytes.push(seen);
+      socket.end();
+    });
+    socket.on('error', () => socket.destroy());
+  });
+  await new Promise<void>((resolve) => server.listen({ port: 0, host: '127.0.0.1' }, resolve));
+  try {
+    const { port } = server.address() as net.AddressInfo;
+    const generator = new Generator({
+      scenario: 'connect',
+      host: '127.0.0.1',
+      port,
+      clients: 5,
+      firstClient: 0,
+      totalClients: 5,
+      header: 'v2',
+      lineBytes: 16,
+      thinkMs: 0,
+      timeoutMs: 5000,
+      maxConnecting: 5,
+    });
+    generator.start();
+    // Stopped before any connection is up: each one connects during the stop, and quits at once.
+    const report = await generator.stop();
+    assert.equal(report.totals.errors, {});
+    assert.is(report.totals.completed, 5, 'every client ended with q and saw the close');
+    assert.is(firstBytes.length, 5);
+    for (const bytes of firstBytes) {
+      assert.equal([...bytes.subarray(0, 12)], [...V2_SIGNATURE], 'the header comes first');
+      assert.is(bytes.subarray(-3).toString('latin1'), 'q\r\n', 'then q');
+    }
+  } finally {
+    server.close();
+  }
+});
+
+/** A short pingpong run against `port`; resolves with its report. */
+async function pingpong(port: number, clients = 4) {
+  const config: GeneratorConfig = {
+    scenario: 'pingpong',
+    host: '127.0.0.1',
+    port,
+    clients,
+    firstClient: 0,
+    totalClients: clients,
+    header: 'v1',
+    lineBytes: 32,
+    thinkMs: 0,
+    timeoutMs: 5000,
+    maxConnecting: clients,
+  };
+  const generator = new Generator(config);
+  generator.start();
+  await new Promise((r) => setTimeout(r, 300));
+  return generator.stop();
+}
+
+test('a server that greets: the greeting is not taken for an echo', async () => {
+  const echo = createEchoServer({ greeting: true });
+  const { port } = await echo.listen({ port: 0, host: '127.0.0.1' });
+  try {
+    const report = await pingpong(port);
+    assert.equal(report.totals.errors, {});
+    assert.ok(report.totals.echoesVerified > 4, `${report.totals.echoesVerified} echoes`);
+    assert.is(report.totals.completed, 4);
+  } finally {
+    await echo.close(0);
+  }
+});
+
+test('a first line that only begins like a greeting is a wrong echo', async () => {
+  const server = net.createServer((socket) => {
+    socket.on('data', () => socket.write('elb-proxy-XXXX\n'));
+    socket.on('error', () => socket.destroy());
+  });
+  await new Promise<void>((resolve) => server.listen({ port: 0, host: '127.0.0.1' }, resolve));
+  try {
+    const report = await pingpong((server.address() as net.AddressInfo).port, 2);
+    assert.equal(report.totals.errors, { 'wrong-echo': 2 });
+  } finally {
+    server.close();
+  }
+});
+
+test.run();

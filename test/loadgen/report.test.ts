@@ -1,0 +1,112 @@
+// The one-run report a user reads after `elb-proxy-echo bench`: which lines appear for which
+// scenario, in which order, and what they say.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { emptyCounters } from '../../src/loadgen/counters.ts';
+import { Histogram } from '../../src/loadgen/histogram.ts';
+import { formatRun } from '../../src/loadgen/report.ts';
+import type { RunResult } from '../../src/loadgen/run.ts';
+
+function run(changes: Partial<RunResult>): RunResult {
+  const totals = {
+    ...emptyCounters(),
+    answered: 4,
+    linesSent: 120,
+    echoesVerified: 120,
+    completed: 4,
+  };
+  return {
+    scenario: 'pingpong',
+    server: 'ours (in-process)',
+    clients: 4,
+    procs: 1,
+    header: 'v2',
+    lineBytes: 16,
+    seconds: 2,
+    up: 4,
+    linesPerSecond: 60,
+    megabytesPerSecond: 0.001,
+    connectionsPerSecond: 0,
+    latencyMs: { p50: 0.5, p90: 0.9, p99: 1.5, max: 3, samples: 120 },
+    memory: null,
+    serverBusy: 0.25,
+    serverCpuMicrosPerUnit: 41,
+    generatorBusy: [0.5],
+    totals,
+    errors: {},
+    wrongEchoes: 0,
+    notes: [],
+    window: { start: 0, end: 2000 },
+    windowCounts: totals,
+    latencyHistogram: new Histogram().toData(),
+    ...changes,
+  };
+}
+
+const labels = (text: string) => text.split('\n').map((line) => line.slice(0, line.indexOf('  ')));
+
+test('pingpong: what ran, the rates, the costs, then what was checked, values lined up', () => {
+  const text = formatRun(run({ notes: ['a note'] }), ['server pinned to CPU 0']);
+  assert.equal(labels(text), [
+    'scenario',
+    'server',
+    '',
+    'measured',
+    'lines/s',
+    'latency ms',
+    'server CPU',
+    'generator CPU',
+    'checked',
+    'errors',
+    'note',
+  ]);
+  const lines = text.split('\n');
+  assert.is(lines[0], 'scenario       pingpong: 4 clients, PROXY v2 headers, 16-byte lines');
+  assert.is(lines[2], '               server pinned to CPU 0');
+  assert.is(lines[6], 'server CPU     25% of one core, 41.0 µs per line');
+  assert.is(lines[7], 'generator CPU  50% of one core (1 process)');
+  assert.is(lines[9], 'errors         none');
+});
+
+test('connect counts connections; hold shows memory and how many clients were held', () => {
+  const connect = formatRun(run({ scenario: 'connect', connectionsPerSecond: 500, procs: 0 }), []);
+  assert.equal(labels(connect), [
+    'scenario',
+    'server',
+    'measured',
+    'connections/s',
+    'lines/s',
+    'connect→echo ms',
+    'server CPU',
+    'generator CPU',
+    'checked',
+    'errors',
+  ]);
+  assert.match(connect, /µs per connection/);
+  assert.match(connect, /of one core \(inside this process\)/);
+  const memory = {
+    beforeBytes: 40 * 1024 * 1024,
+    halfBytes: 41 * 1024 * 1024,
+    halfClients: 2,
+    afterBytes: 42 * 1024 * 1024,
+    perConnectionBytes: 2048,
+  };
+  const hold = formatRun(run({ scenario: 'hold', memory, serverBusy: null, header: 'none' }), []);
+  assert.equal(labels(hold), [
+    'scenario',
+    'server',
+    'measured',
+    'lines/s',
+    'latency ms',
+    'server memory',
+    'generator CPU',
+    'held',
+    'checked',
+    'errors',
+  ]);
+  assert.match(hold, /no PROXY header/);
+  assert.match(hold, /2.00 KiB per connection \(RSS 40.0 MiB with no client, 41.0 MiB with 2/);
+  assert.match(hold, /held +4 of 4 clients up at the end; 4 connections had their first line/);
+});
+
+test.run();
