@@ -141,7 +141,7 @@ function capped(value: string, render: (value: string) => string, quoted: boolea
 }
 
 /**
- * As much of `value` as fits in `VALUE_BYTES` of UTF-8 once escaped, then `…(+N chars)`: N is the
+ * As much of `value` as fits in `VALUE_BYTES` of UTF-8 once escaped, then `...(+N chars)`: N is the
  * number of code points left out. The cut falls between whole code points of `value`, so it
  * never splits an escape or a surrogate pair. Quoted: a JSON string literal (`quote`); else as
  * `logText`.
@@ -154,8 +154,14 @@ function cut(value: string, quoted: boolean): string {
   return quoted ? `${quote(shown).slice(0, -1)}${mark}"` : logText(shown) + mark;
 }
 
+/** What stands after a value cut short, in logs and answers alike: how much was left out. */
 function cutMark(left: number): string {
-  return `…(+${left} chars)`;
+  return `...(+${left} chars)`;
+}
+
+/** `value`'s first `end` UTF-16 units and the mark saying how many characters were left out. */
+export function cutAt(value: string, end: number): string {
+  return value.slice(0, end) + cutMark(codePoints(value, end));
 }
 
 /**

@@ -175,7 +175,7 @@ test('property: any string logs as exactly one line, and JSON (and quoted text) 
 /** The text of a value as logged: the value itself, or its start and the count of the rest. */
 function assertShown(shown: string, value: string, where: string): void {
   if (shown === value) return;
-  const cut = /^([\s\S]*)…\(\+(\d+) chars\)$/.exec(shown);
+  const cut = /^([\s\S]*)\.\.\.\(\+(\d+) chars\)$/.exec(shown);
   assert.ok(cut, `neither the value nor a cut one: ${where}`);
   const [, start, left] = cut;
   assert.ok(value.startsWith(start), `the start of the value: ${where}`);
@@ -205,7 +205,7 @@ for (const format of ['text', 'json'] as const)
         format === 'json'
           ? JSON.parse(line.slice(journal ? 3 : 0)).line
           : JSON.parse(/ line=(".*")\n$/.exec(line)?.[1] ?? '""');
-      assert.is(shown, `${'\u0001'.repeat(167)}…(+8051 chars)`);
+      assert.is(shown, `${'\u0001'.repeat(167)}...(+8051 chars)`);
       assertShown(shown, ATTACK, 'attack');
     });
 

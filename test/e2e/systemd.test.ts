@@ -239,7 +239,7 @@ it('at debug, a client line of control bytes with a forged `<0>` is one entry, c
     await eventually(`the close line of ${who}`, () =>
       stdoutEntries().some((e) => e.message.includes(who) && e.message.includes('close')),
     );
-    const shown = `${'\\u0001'.repeat(167)}…(+8051 chars)`;
+    const shown = `${'\\u0001'.repeat(167)}...(+8051 chars)`;
     const line = data().filter((e) => e.message.includes('\\u0001'));
     assert.is(line.length, 1, `one entry for the line:\n${line.map((e) => e.message).join('\n')}`);
     assert.is(line[0].priority, 7);

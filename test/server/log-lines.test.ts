@@ -81,8 +81,9 @@ for (const format of ['text', 'json'] as const)
         if (format === 'json') return JSON.parse(line.slice(3))[key];
         return JSON.parse(new RegExp(` ${key}=("(?:[^"\\\\]|\\\\.)*")`).exec(line)?.[1] ?? '""');
       };
-      assert.is(value('data', 'line'), `${'\u0001'.repeat(167)}…(+8051 chars)`);
-      assert.is(value('http', 'path'), `/${'a'.repeat(1005)}…(+7999 chars)`);
+      assert.is(value('data', 'line'), `${'\u0001'.repeat(167)}...(+8051 chars)`);
+      // The answer layer cut the path already (to 256 characters), in the same words.
+      assert.is(value('http', 'path'), `/${'a'.repeat(255)}...(+8749 chars)`);
       client.destroy();
       web.destroy();
     } finally {

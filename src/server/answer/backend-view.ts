@@ -16,6 +16,7 @@ import {
   getUniqueId,
 } from '../../protocol/tlv-helpers.ts';
 import type { ProxyHeader } from '../../protocol/types.ts';
+import { cutAt } from '../../log-escape.ts';
 import { formatEndpoint } from '../address-text.ts';
 
 export interface SslView {
@@ -71,14 +72,14 @@ export const MAX_SHOWN = 256;
 export const MAX_LISTED = 32;
 
 /**
- * `value` as shown to a client: as is up to MAX_SHOWN characters, else its start and its full
- * length. (Not yet escaped: each rendering escapes in its own way, at most 6 characters each.)
+ * `value` as shown to a client: as is up to MAX_SHOWN characters, else its start and how many
+ * characters were left out, marked as the log marks a value it cuts. (Not yet escaped: each rendering escapes in its own way, at most 6 characters each.)
  */
 export function shown(value: string): string {
   if (value.length <= MAX_SHOWN) return value;
   // Never half of a surrogate pair at the cut.
   const cut = isHighSurrogate(value.charCodeAt(MAX_SHOWN - 1)) ? MAX_SHOWN - 1 : MAX_SHOWN;
-  return `${value.slice(0, cut)}... (${value.length} characters)`;
+  return cutAt(value, cut);
 }
 
 function isHighSurrogate(code: number): boolean {
