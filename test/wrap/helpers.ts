@@ -1,53 +1,11 @@
 // What the wrap tests share: a self-signed certificate made for the run, clients that send a
 // PROXY header before their protocol, and a listening helper.
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import net from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import tls from 'node:tls';
 import { buildProxyHeader } from '../../src/protocol/index.ts';
 import type { ProxyHeaderInit } from '../../src/protocol/types.ts';
 
-export interface Certificate {
-  readonly key: string;
-  readonly cert: string;
-}
-
-/** A key and a self-signed certificate for 127.0.0.1 and localhost, made by openssl now. */
-export function selfSigned(): Certificate {
-  const dir = mkdtempSync(join(tmpdir(), 'wrap-cert-'));
-  try {
-    const key = join(dir, 'key.pem');
-    const cert = join(dir, 'cert.pem');
-    execFileSync(
-      'openssl',
-      [
-        'req',
-        '-x509',
-        '-newkey',
-        'ec',
-        '-pkeyopt',
-        'ec_paramgen_curve:prime256v1',
-        '-nodes',
-        '-keyout',
-        key,
-        '-out',
-        cert,
-        '-days',
-        '1',
-        '-subj',
-        '/CN=localhost',
-        '-addext',
-        'subjectAltName=DNS:localhost,IP:127.0.0.1',
-      ],
-      { stdio: 'ignore' },
-    );
-    return { key: readFileSync(key, 'utf8'), cert: readFileSync(cert, 'utf8') };
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-}
+export { selfSigned } from '../helpers/certificate.ts';
 
 /** Listens on an ephemeral loopback port; resolves with it. */
 export function listen(server: net.Server, host = '127.0.0.1'): Promise<number> {
