@@ -15,6 +15,7 @@ import type { ParseOptions, ProxyHeader } from '../protocol/types.ts';
 import { V2_MAX_HEADER_SIZE } from '../protocol/constants.ts';
 import { HEADER_MAYBE, HEADER_NO, startsLikeHeader } from '../server/policy.ts';
 import { handOver } from './hand-over.ts';
+import type { TrustList } from '../server/trust.ts';
 import type { RejectCode, Settings } from './options.ts';
 import { adoptHeader } from './real-client.ts';
 
@@ -55,7 +56,7 @@ export function awaitHeader(socket: net.Socket, settings: Settings, deliver: Del
     return;
   }
   const { trust } = settings;
-  const trusted = trust === null || isTrusted(socket, trust.allows);
+  const trusted = trust === null || isTrusted(socket, trust);
   if (settings.policy === 'require' && !trusted) {
     refuse(socket, settings, 'untrusted', `${describePeer(socket)} is not in trust`);
     return;
@@ -67,9 +68,9 @@ export function awaitHeader(socket: net.Socket, settings: Settings, deliver: Del
   socket.on('close', onClose);
 }
 
-function isTrusted(socket: net.Socket, allows: (address: string) => boolean): boolean {
+function isTrusted(socket: net.Socket, trust: TrustList): boolean {
   const address = socket.remoteAddress;
-  return address !== undefined && allows(address);
+  return address !== undefined && trust.allows(address);
 }
 
 function onData(this: net.Socket, chunk: Buffer): void {
