@@ -160,6 +160,12 @@ async function get(kind: Kind, port: number, header: Uint8Array): Promise<[strin
   const raw = await connect(port);
   const local = raw.localPort!;
   raw.write(header);
+  const [body] = await getOver(kind, raw);
+  return [body, local];
+}
+
+/** One GET of `kind` over `raw`, a connection whose header has been written. */
+async function getOver(kind: Kind, raw: net.Socket): Promise<[string]> {
   if (kind === 'http' || kind === 'https') {
     const socket = kind === 'http' ? raw : tls.connect({ socket: raw, rejectUnauthorized: false });
     const req = http.request({ createConnection: () => socket, path: '/' });
@@ -168,7 +174,7 @@ async function get(kind: Kind, port: number, header: Uint8Array): Promise<[strin
     let body = '';
     for await (const chunk of res) body += chunk;
     socket.destroy();
-    return [body, local];
+    return [body];
   }
   const session = http2.connect(kind === 'http2' ? 'http://localhost' : 'https://localhost', {
     createConnection: () =>
@@ -181,7 +187,7 @@ async function get(kind: Kind, port: number, header: Uint8Array): Promise<[strin
   stream.setEncoding('utf8');
   for await (const chunk of stream) body += chunk;
   session.close();
-  return [body, local];
+  return [body];
 }
 
 const web = suite('http, https, http2');
@@ -197,3 +203,49 @@ for (const kind of ['http', 'https', 'http2', 'http2 secure'] as const) {
   }
 }
 web.run();
+
+// ---- Splits on real sockets: the header cut at every byte (and, for HTTP, into the request).
+const cuts = suite('splits on real sockets');
+
+/** Writes `first`, waits until the server has surely read it, then hands the socket on. */
+async function cutConnection(port: number, first: Uint8Array): Promise<net.Socket> {
+  const raw = await connect(port);
+  raw.setNoDelay(true);
+  raw.write(first);
+  await new Promise((resolve) => setTimeout(resolve, 2));
+  return raw;
+}
+
+cuts('http: v1 and v2 headers cut at every byte and into the request line', async () => {
+  const server = acceptProxyProtocol(makeServer('http'));
+  const port = await listen(server);
+  for (const [name, header, expected] of HEADERS.slice(0, 2)) {
+    const request = Buffer.from('GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n');
+    const whole = Buffer.concat([header(), request]);
+    for (let cut = 1; cut <= header().length + 8; cut++) {
+      const raw = await cutConnection(port, whole.subarray(0, cut));
+      raw.end(whole.subarray(cut));
+      let answer = '';
+      for await (const chunk of raw) answer += chunk;
+      const body = answer.slice(answer.indexOf('\r\n\r\n') + 4);
+      assert.equal(JSON.parse(body), expected(0), `${name}, cut at ${cut}`);
+    }
+  }
+  await close(server);
+});
+
+cuts('https and http2: a v2 header cut at every byte, then TLS', async () => {
+  for (const kind of ['https', 'http2 secure'] as const) {
+    const server = acceptProxyProtocol(makeServer(kind));
+    const port = await listen(server);
+    const header = v2Client();
+    for (let cut = 1; cut < header.length; cut++) {
+      const raw = await cutConnection(port, header.subarray(0, cut));
+      raw.write(header.subarray(cut));
+      const [body] = await getOver(kind, raw);
+      assert.equal(JSON.parse(body), V2_SEEN, `${kind}, cut at ${cut}`);
+    }
+    await close(server);
+  }
+});
+cuts.run();
