@@ -10,7 +10,7 @@
 //
 // `node build.mjs --lib` (npm run build:lib, and npm pack through prepack) builds instead the
 // library that `import … from 'elb-proxy-echo'` loads: dist/lib/**/*.js and .d.ts, compiled by tsc
-// from src/index.ts and what it imports. Node does not strip types under node_modules, so the
+// from its entries (src/index.ts, src/wrap/index.ts) and what they import. Node does not strip types under node_modules, so the
 // published package needs JavaScript.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -174,11 +174,14 @@ function mb(path) {
   return `${(statSync(path).size / 1e6).toFixed(1)} MB`;
 }
 
+/** The package's entries under src/ ("exports" in package.json); /protocol comes with the first. */
+const LIBRARY_ENTRIES = ['index.ts', join('wrap', 'index.ts')];
+
 function buildLibrary() {
   const out = join(dist, 'lib');
   rmSync(out, { recursive: true, force: true });
-  // tsconfig.json's compiler options as flags, emitting this time, for the library entry alone
-  // (the file's `include` also covers the tests, hence --ignoreConfig and the entry by name).
+  // tsconfig.json's compiler options as flags, emitting this time, for the library entries alone
+  // (the file's `include` also covers the tests, hence --ignoreConfig and the entries by name).
   const { compilerOptions } = JSON.parse(readFileSync(join(root, 'tsconfig.json'), 'utf8'));
   const settings = {
     ...compilerOptions,
@@ -195,7 +198,7 @@ function buildLibrary() {
   ]);
   execFileSync(
     join(root, 'node_modules', '.bin', 'tsc'),
-    ['--ignoreConfig', ...flags, join(root, 'src', 'index.ts')],
+    ['--ignoreConfig', ...flags, ...LIBRARY_ENTRIES.map((entry) => join(root, 'src', entry))],
     { stdio: 'inherit', cwd: root },
   );
   // tsc rewrites `./x.ts` to `./x.js` in the JavaScript it emits but not in declarations; older

@@ -12,6 +12,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import net from 'node:net';
 import { parseArgs } from 'node:util';
+import { cpuSeconds } from './proc-stat.ts';
 
 const { values } = parseArgs({
   options: {
@@ -32,12 +33,6 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 function rssMb(pid: number): number {
   const line = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'latin1'));
   return Number(line?.[1] ?? Number.NaN) / 1024;
-}
-
-/** User + system CPU of the process so far, seconds (clock ticks of 1/100 s). */
-function cpuSeconds(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'latin1').split(') ')[1].split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / 100;
 }
 
 function startServer(): Promise<{ child: ChildProcess; echo: number; metrics: number }> {

@@ -45,6 +45,8 @@ test('npm pack ships the built library and nothing else of ours', () => {
   assert.ok(paths.includes('dist/lib/index.js'), 'dist/lib/index.js');
   assert.ok(paths.includes('dist/lib/index.d.ts'), 'dist/lib/index.d.ts');
   assert.ok(paths.includes('dist/lib/protocol/v1.js'));
+  assert.ok(paths.includes('dist/lib/wrap/index.js'), 'dist/lib/wrap/index.js');
+  assert.ok(paths.includes('dist/lib/wrap/index.d.ts'), 'dist/lib/wrap/index.d.ts');
   assert.equal(
     paths.filter(
       (p) =>
@@ -159,6 +161,81 @@ console.log(JSON.stringify([r.status, r.header.source.address]));
   const run = spawnSync(process.execPath, ['parser.mjs'], { cwd: project, encoding: 'utf8' });
   assert.is(run.status, 0, run.stderr);
   assert.equal(JSON.parse(run.stdout), ['ok', '2001:db8::1']);
+});
+
+test('elb-proxy-echo/wrap: a wrapped node:http server from plain JavaScript reports the header client', () => {
+  writeFileSync(
+    join(project, 'wrap.mjs'),
+    `import http from 'node:http';
+import net from 'node:net';
+import { acceptProxyProtocol, proxyHeader } from 'elb-proxy-echo/wrap';
+const server = acceptProxyProtocol(http.createServer((req, res) =>
+  res.end(JSON.stringify([req.socket.remoteAddress, req.socket.remotePort, proxyHeader(req.socket).version]))));
+server.listen(0, '127.0.0.1', () => {
+  const socket = net.connect(server.address().port, '127.0.0.1', () =>
+    socket.end('PROXY TCP4 203.0.113.7 10.0.0.5 51000 80\\r\\nGET / HTTP/1.1\\r\\nHost: x\\r\\nConnection: close\\r\\n\\r\\n'));
+  let answer = '';
+  socket.on('data', (chunk) => (answer += chunk));
+  socket.on('close', () => { console.log(answer.slice(answer.indexOf('\\r\\n\\r\\n') + 4)); server.close(); });
+});
+`,
+  );
+  const run = spawnSync(process.execPath, ['wrap.mjs'], {
+    cwd: project,
+    encoding: 'utf8',
+    timeout: 10_000,
+  });
+  assert.is(run.status, 0, run.stderr);
+  assert.equal(JSON.parse(run.stdout), ['203.0.113.7', 51000, 1]);
+});
+
+test('elb-proxy-echo/wrap: a TypeScript consumer type-checks for every server kind, and a misuse does not', () => {
+  writeFileSync(
+    join(project, 'tsconfig.wrap.json'),
+    consumerConfig(['wrap.ts'], {
+      types: ['node'],
+      typeRoots: [join(ROOT, 'node_modules', '@types')],
+    }),
+  );
+  writeFileSync(
+    join(project, 'wrap.ts'),
+    `import http from 'node:http';
+import http2 from 'node:http2';
+import https from 'node:https';
+import net from 'node:net';
+import tls from 'node:tls';
+import { acceptProxyProtocol, proxyHeader } from 'elb-proxy-echo/wrap';
+import type { ProxyHeader, ProxyProtocolOptions, RejectCode, Rejection } from 'elb-proxy-echo/wrap';
+const options: ProxyProtocolOptions = {
+  trust: ['10.0.0.0/16'], policy: 'optional', headerTimeout: 3000, maxHeaderSize: 4096,
+  onReject: (rejection: Rejection) => { const code: RejectCode = rejection.code; console.log(code, rejection.remoteAddress); },
+};
+export const web: http.Server = acceptProxyProtocol(http.createServer((req, res) => {
+  const header: ProxyHeader | null = proxyHeader(req.socket);
+  res.end(header?.source?.address ?? req.socket.remoteAddress);
+}), options);
+export const secure: https.Server = acceptProxyProtocol(https.createServer({}), { trust: '10.0.0.0/16' });
+export const h2: http2.Http2SecureServer = acceptProxyProtocol(http2.createSecureServer({}));
+export const h2c: http2.Http2Server = acceptProxyProtocol(http2.createServer());
+export const raw: tls.Server = acceptProxyProtocol(tls.createServer({}));
+export const plain: net.Server = acceptProxyProtocol(net.createServer(), { policy: 'off' });
+`,
+  );
+  const config = join(project, 'tsconfig.wrap.json');
+  const good = spawnSync(TSC, ['-p', config], { encoding: 'utf8' });
+  assert.is(good.status, 0, good.stdout + good.stderr);
+  writeFileSync(
+    join(project, 'wrap.ts'),
+    `import http from 'node:http';
+import { acceptProxyProtocol } from 'elb-proxy-echo/wrap';
+export const a = acceptProxyProtocol(http.createServer(), { policy: 'sometimes' });
+export const b = acceptProxyProtocol({ listen() {} });
+`,
+  );
+  const bad = spawnSync(TSC, ['-p', config, '--pretty', 'false'], { encoding: 'utf8' });
+  assert.is.not(bad.status, 0, 'an unknown policy and a non-server must not type-check');
+  assert.match(bad.stdout, /wrap\.ts\(3,/);
+  assert.match(bad.stdout, /wrap\.ts\(4,/);
 });
 
 test.run();
