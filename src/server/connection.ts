@@ -25,6 +25,8 @@ import { backendView } from './answer/backend-view.ts';
 import { greetingLine } from './answer/greeting.ts';
 import { httpRefusal } from './answer/http-answer.ts';
 import type { HttpAnswerer, HttpSession } from './answer/http-handoff.ts';
+import type { TlsView } from './answer/backend-view.ts';
+import { TLS_HANDSHAKE_RECORD, type TlsHandoff, type TlsOwner } from './answer/tls-handoff.ts';
 import { isHttpRequestLine } from './answer/http-detect.ts';
 import type { Metrics } from './metrics/metrics.ts';
 import { HEADER_MAYBE, HEADER_NO, type Policy, startsLikeHeader } from './policy.ts';
@@ -48,6 +50,8 @@ export interface ServerContext {
   readonly metrics: Metrics;
   /** Answers connections whose first line is an HTTP request; null: --http off. */
   readonly http: HttpAnswerer | null;
+  /** Serves connections that begin TLS after the header; null: no --tls-cert. */
+  readonly tls: TlsHandoff | null;
   /** --greeting: a line telling the client what the server saw, before any echo. */
   readonly greeting: boolean;
   /** This machine's host name, for the greeting and the HTTP answers. */
@@ -64,6 +68,7 @@ const ECHO = 1;
 const CLOSING = 2;
 const HTTP = 3; // handed to node:http: its timeouts apply, not the sweep's
 const HTTP_HEAD = 4; // an HTTP request's head is still coming: gathered in `pending`
+const TLS_HANDSHAKE = 5; // handed to node:tls, its handshake under the header timeout
 
 /**
  * A greeting owed while HTTP is possible goes out after this much silence after the header
@@ -85,6 +90,7 @@ const HEALTH_CHECK = 4; // a v2 LOCAL header
 const UNTRUSTED = 8; // the peer is outside --trust
 const FIRST_LINE = 16; // the first line after the header is still to come: HTTP or echo?
 const GREET = 32; // the greeting is owed
+const TLS_FIRST = 64; // the first byte after the header is still to come: TLS or clear?
 
 /**
  * What few connections need: the header kept over bytes of its own while the first line is
@@ -95,14 +101,17 @@ interface Extra {
   headerBytes: Buffer | null;
   socket: net.Socket | null;
   http: HttpSession | null;
+  /** What the TLS handshake settled, for the greeting and the HTTP answers. */
+  tls?: TlsView;
 }
 
 // The header being opened, during the read that completed it (its bytes are only lent for that
 // read): the first line in the same read, the usual case, is judged without keeping anything.
 let liveHeader: ProxyHeader | null = null;
 
-export class Connection implements TransportEvents {
-  readonly transport: Transport;
+export class Connection implements TransportEvents, TlsOwner {
+  /** Replaced once when the connection switches to TLS: then the decrypted stream. */
+  transport: Transport;
   readonly ctx: ServerContext;
   readonly openedAt: number;
   state = AWAIT_HEADER;
@@ -144,6 +153,14 @@ export class Connection implements TransportEvents {
   onClose(error: string | null): void {
     if (error !== null) this.error = error;
     closed(this);
+  }
+
+  onSecure(view: TlsView): void {
+    secured(this, view);
+  }
+
+  onTlsFailure(reason: string, code: string): void {
+    if (this.state === TLS_HANDSHAKE) reject(this, 'tls-handshake', reason, reason, code);
   }
 }
 
@@ -193,7 +210,7 @@ function received(conn: Connection, chunk: Buffer): void {
   if (conn.state === ECHO || !(conn.flags & RECEIVED)) conn.active = conn.ctx.now;
   conn.flags |= RECEIVED;
   try {
-    if (conn.state === ECHO) echo(conn, chunk);
+    if (conn.state === ECHO || conn.state === TLS_HANDSHAKE) echo(conn, chunk);
     else if (conn.state === HTTP_HEAD) moreHead(conn, chunk);
     else header(conn, chunk);
   } catch (error) {
@@ -281,7 +298,11 @@ function header(conn: Connection, chunk: Buffer): void {
   } finally {
     liveHeader = null;
   }
-  if ((conn.state === ECHO && conn.flags & FIRST_LINE) || conn.state === HTTP_HEAD)
+  if (
+    (conn.state === ECHO && conn.flags & FIRST_LINE) ||
+    conn.state === HTTP_HEAD ||
+    conn.state === TLS_HANDSHAKE
+  )
     keepHeader(conn, bytes, result.length);
 }
 
@@ -338,10 +359,11 @@ function open(conn: Connection, header: ProxyHeader | null): void {
   ctx.metrics.headers[kind]++;
   if (kind === 'v2-local') conn.flags |= HEALTH_CHECK;
   conn.flags |= OPENED;
-  if (ctx.http !== null) conn.flags |= FIRST_LINE;
+  if (ctx.http !== null || ctx.tls !== null) conn.flags |= FIRST_LINE;
+  if (ctx.tls !== null) conn.flags |= TLS_FIRST;
   if (ctx.greeting) {
     conn.flags |= GREET;
-    if (ctx.http === null) greet(conn);
+    if (!(conn.flags & FIRST_LINE)) greet(conn);
   }
   if (!ctx.logger.infoEnabled) return; // who it is matters only to the log lines
   const source = header?.source ?? null;
@@ -362,6 +384,7 @@ function open(conn: Connection, header: ProxyHeader | null): void {
 
 function echo(conn: Connection, chunk: Buffer): void {
   const { ctx } = conn;
+  if (conn.flags & TLS_FIRST && firstByte(conn, chunk)) return;
   const carried = conn.pending;
   scanLines(chunk, carried, ctx.maxLine, scan);
   const { end, lines, stop } = scan;
@@ -464,6 +487,7 @@ function greet(conn: Connection): void {
     header: headerOf(conn),
     peer: peerOf(conn),
     local: null,
+    tls: conn.extra?.tls,
   });
   conn.flags &= ~(GREET | FIRST_LINE);
   conn.extra = null;
@@ -516,6 +540,7 @@ function toHttp(conn: Connection): void {
   conn.pending = null;
   const header = headerOf(conn);
   const peer = peerOf(conn);
+  const tls = conn.extra?.tls;
   conn.state = HTTP;
   const socket = conn.transport.detach(head);
   const view = backendView({
@@ -526,6 +551,7 @@ function toHttp(conn: Connection): void {
       socket.localAddress === undefined
         ? null
         : formatEndpoint(plainAddress(socket.localAddress), socket.localPort ?? 0),
+    tls,
   });
   const session: HttpSession = { requests: 0, reason: null };
   conn.extra = { headerBytes: null, socket, http: session };
@@ -600,7 +626,7 @@ function reject(
   reason: string,
   detail: string,
   tellClient: string,
-  code?: ParseErrorCode,
+  code?: ParseErrorCode | string,
   httpStatus = 0,
 ): void {
   const { ctx } = conn;
@@ -642,6 +668,8 @@ export function sweep(ctx: ServerContext): void {
       if (now - conn.active >= ctx.idleTimeoutMs) idle(conn);
     } else if (conn.state === HTTP_HEAD && now - conn.active >= ctx.headerTimeoutMs) {
       headTimeout(conn);
+    } else if (conn.state === TLS_HANDSHAKE && now - conn.active >= ctx.headerTimeoutMs) {
+      handshakeTimeout(conn);
     } else if (conn.state === CLOSING && now - conn.active >= ctx.lingerMs) {
       conn.transport.destroy();
     }
@@ -692,4 +720,67 @@ export function closeAll(ctx: ServerContext): void {
     }
     conn.transport.destroy();
   }
+}
+
+// TLS after the header (answer/tls-handoff.ts). The first byte after the header decides: a TLS
+// handshake record hands the connection to node:tls, and once the handshake is done it goes on
+// over the decrypted stream as a fresh transport, in the same state (the first line still to
+// come, the greeting still owed); any other byte is served in clear, unless --tls require.
+
+/** The first bytes after the header: true when they are not for the clear echo path. */
+function firstByte(conn: Connection, chunk: Buffer): boolean {
+  conn.flags &= ~TLS_FIRST;
+  const tls = conn.ctx.tls!;
+  if (chunk[0] === TLS_HANDSHAKE_RECORD) {
+    conn.state = TLS_HANDSHAKE;
+    conn.active = conn.ctx.now;
+    // A copy: the read's bytes are only lent, and node:tls reads them later.
+    const socket = conn.transport.detach(Buffer.from(chunk));
+    conn.transport = tls.take(socket, conn);
+    conn.transport.start(conn);
+    return true;
+  }
+  if (!tls.required) return false;
+  conn.pending = null;
+  reject(
+    conn,
+    'tls-required',
+    'the connection did not begin TLS after its header (--tls require)',
+    'this port expects TLS after the PROXY header',
+  );
+  return true;
+}
+
+/** The handshake is done: the connection is what it was before it, over the decrypted stream. */
+function secured(conn: Connection, view: TlsView): void {
+  if (conn.state !== TLS_HANDSHAKE) return;
+  conn.state = ECHO;
+  conn.active = conn.ctx.now;
+  if (conn.extra === null) conn.extra = { headerBytes: null, socket: null, http: null, tls: view };
+  else conn.extra.tls = view;
+  const { logger } = conn.ctx;
+  if (!logger.infoEnabled) return;
+  logger.info('tls', {
+    client: conn.client ?? undefined,
+    version: view.version,
+    cipher: view.cipher,
+    sni: view.sni,
+    alpn: view.alpn,
+    client_cert: view.clientCertificate?.subject,
+    client_cert_sha256: view.clientCertificate?.sha256,
+    client_cert_verified: view.clientCertificate?.verified,
+  });
+}
+
+/** A handshake not done within the header timeout (a stalled or silent TLS client). */
+function handshakeTimeout(conn: Connection): void {
+  const secs = conn.ctx.headerTimeoutMs / 1000;
+  reject(
+    conn,
+    'tls-handshake-timeout',
+    `no complete TLS handshake within ${secs}s`,
+    `no complete TLS handshake within ${secs} s`,
+  );
+  // Nothing can reach a client whose handshake is not done: no linger.
+  conn.transport.destroy();
 }

@@ -22,6 +22,7 @@ import { silentLogger, type Logger } from '../log.ts';
 import { accept, closeAll, type Connection, type ServerContext, sweep } from './connection.ts';
 import { type EngineChoice, pickEngine, warnFallback } from './engine/pick.ts';
 import { createHttpAnswerer } from './answer/http-handoff.ts';
+import { createTlsHandoff, type TlsOptions } from './answer/tls-handoff.ts';
 import { checkNoOtherListener, listenOn } from './listen.ts';
 import { Metrics } from './metrics/metrics.ts';
 import type { Policy } from './policy.ts';
@@ -51,6 +52,11 @@ export interface EchoServerOptions {
   readonly http?: 'auto' | 'off';
   /** Send each client a line saying what the server saw, before any echo. Default false. */
   readonly greeting?: boolean;
+  /**
+   * TLS after the header: a connection whose first byte after it is a TLS handshake record is
+   * served over TLS with these files (read now: a bad one throws). Default: none (all in clear).
+   */
+  readonly tls?: TlsOptions | null;
   readonly logger?: Logger;
   /**
    * uv: the runtime's libuv handles; net: node:net sockets; auto (default): uv when the
@@ -71,6 +77,11 @@ export interface EchoServer {
   close(drainMs?: number): Promise<void>;
   /** Connections open now. */
   readonly connectionCount: number;
+  /**
+   * Reads the TLS files again (SIGHUP): null when new connections get them, else why not (the
+   * credentials in use stay). Open connections keep theirs.
+   */
+  reloadTls(): string | null;
 }
 
 /** What every setting left out of EchoServerOptions is; `serve`'s defaults come from here too. */
@@ -105,6 +116,9 @@ export function createEchoServer(options: EchoServerOptions = {}): EchoServer {
     engine: engine.name,
     get connectionCount() {
       return ctx.connections.size;
+    },
+    reloadTls() {
+      return ctx.tls === null ? 'no --tls-cert set' : ctx.tls.reload();
     },
     async listen(listenOptions) {
       const group = acceptGroup(listenOptions);
@@ -182,6 +196,7 @@ function contextOf(options: EchoServerOptions): ServerContext {
       options.http === 'off'
         ? null
         : createHttpAnswerer({ logger, metrics, headersTimeoutMs: headerTimeoutMs, idleTimeoutMs }),
+    tls: options.tls == null ? null : createTlsHandoff(options.tls, logger),
     greeting: options.greeting === true,
     hostname: hostname(),
     connections: new Set<Connection>(),

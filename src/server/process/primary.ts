@@ -72,6 +72,11 @@ export async function runPrimary(
     const collect = reportCollector(cluster, liveWorkers);
     metrics = await serveMetrics(config, logger, collect);
   }
+  // A reload (new TLS files) is each worker's to do.
+  if (config.echo.tls != null)
+    process.on('SIGHUP', () => {
+      for (const worker of liveWorkers()) worker.process.kill('SIGHUP');
+    });
   onStopSignal(async (signal) => {
     fleet.stopping = true;
     await drainWorkers(config, logger, signal);

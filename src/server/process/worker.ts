@@ -116,6 +116,8 @@ export async function runWorker(
     if (config.metricsPort !== null)
       metrics = await serveMetrics(config, logger, async () => [report()]);
   }
+  // The primary passes SIGHUP on to its workers; each reads the files itself.
+  if (config.echo.tls != null) process.on('SIGHUP', () => echo.reloadTls());
   onStopSignal(async (signal) => {
     if (!inCluster)
       logger.notice(`${signal}: draining`, {
