@@ -3,6 +3,7 @@
 // again on SIGHUP, where a bad file is logged and the credentials in use stay.
 import { readFileSync } from 'node:fs';
 import tls from 'node:tls';
+import { ServerConfigError } from '../errors.ts';
 
 export interface TlsFiles {
   /** PEM certificate (chain) presented to clients. */
@@ -16,7 +17,10 @@ export interface TlsFiles {
 /** The oldest version offered: TLS 1.0 and 1.1 are refused in the handshake. */
 export const TLS_MIN_VERSION = 'TLSv1.2';
 
-/** A secure context from the files as they are now; throws an Error naming the file at fault. */
+/**
+ * A secure context from the files as they are now; throws a ServerConfigError naming the file
+ * at fault (at start: one line and exit status 2).
+ */
 export function loadSecureContext(files: TlsFiles): tls.SecureContext {
   const cert = readPem(files.cert, '--tls-cert');
   const key = readPem(files.key, '--tls-key');
@@ -25,7 +29,7 @@ export function loadSecureContext(files: TlsFiles): tls.SecureContext {
     return tls.createSecureContext({ cert, key, ca, minVersion: TLS_MIN_VERSION });
   } catch (error) {
     const reason = (error as { reason?: string }).reason ?? (error as Error).message;
-    throw new Error(`--tls-cert ${files.cert} with --tls-key ${files.key}: ${reason}`);
+    throw new ServerConfigError(`--tls-cert ${files.cert} with --tls-key ${files.key}: ${reason}`);
   }
 }
 
@@ -33,6 +37,8 @@ function readPem(path: string, flag: string): Buffer {
   try {
     return readFileSync(path);
   } catch (error) {
-    throw new Error(`${flag} ${path}: ${(error as NodeJS.ErrnoException).code ?? error}`);
+    throw new ServerConfigError(
+      `${flag} ${path}: ${(error as NodeJS.ErrnoException).code ?? error}`,
+    );
   }
 }

@@ -47,7 +47,12 @@ export const TLS_HANDSHAKE_RECORD = 0x16;
 
 const ALPN = ['http/1.1'];
 const kOwner = Symbol('tls owner');
-type Owned = tls.TLSSocket & { [kOwner]: TlsOwner | null };
+/** The socket's internals that tls.Server reads to verify a client certificate, as we do. */
+interface Verifiable {
+  _requestCert?: boolean;
+  _handle?: { verifyError(): (Error & { code?: string }) | null } | null;
+}
+type Owned = tls.TLSSocket & Verifiable & { [kOwner]: TlsOwner | null };
 
 /** Reads the files now: a bad one throws (at start, a bad setting). */
 export function createTlsHandoff(options: TlsOptions, logger: Logger): TlsHandoff {
@@ -89,7 +94,18 @@ function onSecure(this: Owned): void {
   const owner = this[kOwner];
   this[kOwner] = null;
   this.disableRenegotiation();
+  if (this._requestCert) checkClientCertificate(this);
   owner?.onSecure(tlsView(this));
+}
+
+/**
+ * What tls.Server does for its own sockets when they become secure (it sets `authorized` and
+ * `authorizationError`), which a socket made without a server must do itself.
+ */
+function checkClientCertificate(socket: Owned): void {
+  const error = socket._handle?.verifyError() ?? null;
+  if (error === null) socket.authorized = true;
+  else socket.authorizationError = error;
 }
 
 /** A failed handshake: node:tls destroys the socket after this; the owner hears why first. */
@@ -137,7 +153,9 @@ function certificateView(
     issuer: shown(distinguishedName(certificate.issuer)),
     sha256: certificate.fingerprint256,
     verified: socket.authorized,
-    ...(problem === null || problem === undefined ? {} : { problem: String(problem) }),
+    ...(problem == null
+      ? {}
+      : { problem: (problem as Error & { code?: string }).code ?? String(problem) }),
   };
 }
 
