@@ -14,7 +14,14 @@ import {
   stalled,
 } from './attacks.ts';
 import { type Bound, DEFAULT_BOUND } from './bounds.ts';
-import { greetingThenHttp, loudLogs, secondServer, smuggling } from './special.ts';
+import {
+  greetingThenHttp,
+  helloFlood,
+  loudLogs,
+  secondServer,
+  smuggling,
+  tlsNotReading,
+} from './special.ts';
 import { SURFACES, type Surface } from './surfaces.ts';
 
 export interface Case {
@@ -26,7 +33,7 @@ export interface Case {
   readonly args: readonly string[];
 }
 
-const { header, echo, http, greeting, metrics } = SURFACES;
+const { header, echo, http, greeting, metrics, tls } = SURFACES;
 const MiB = 1024 * 1024;
 const DEBUG = ['--log-level', 'debug'];
 const n = (connections: number, seconds?: number): Scale => ({ connections, seconds });
@@ -111,4 +118,15 @@ export const CASES: readonly Case[] = [
   row(greeting, halfClose, heavy(50), closes(2000)),
   row(http, halfClose, heavy(20), closes(2000)),
   row(metrics, halfClose, heavy(8), closes(2000)),
+  // TLS after the header: handshakes cost CPU, and nothing reaches a client before one is done.
+  row(tls, helloFlood, both(n(20, 1), n(100, 10))),
+  row(tls, tlsNotReading, heavy(10, 2), NOT_READ),
+  row(tls, pipelining, heavy(60, 10)),
+  row(tls, slowloris, heavy(250), closes(HEADER_CUT, NOTHING)),
+  row(tls, stalled, heavy(1000), closes(HEADER_CUT + 1000, NOTHING)),
+  row(tls, endless, heavy(2), closes(1000)),
+  row(tls, random, heavy(50), closes(1000)),
+  row(tls, resets, heavy(1000)),
+  row(tls, halfClose, heavy(20), closes(2000)),
+  row(tls, loudLogs, heavy(1), {}, DEBUG),
 ];
