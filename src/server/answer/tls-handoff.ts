@@ -108,11 +108,15 @@ function checkClientCertificate(socket: Owned): void {
   else socket.authorizationError = error;
 }
 
-/** A failed handshake: node:tls destroys the socket after this; the owner hears why first. */
+/**
+ * A failed handshake: node:tls destroys the socket after this; the owner hears why first. A
+ * client that went away (reset) is not a refusal: its close line says so.
+ */
 function onHandshakeError(this: Owned, error: NodeJS.ErrnoException & { reason?: string }): void {
   this.off('error', onHandshakeError);
   const owner = this[kOwner];
   this[kOwner] = null;
+  if (error.code === 'ECONNRESET' || error.code === 'EPIPE') return;
   owner?.onTlsFailure(error.reason ?? error.message, tlsErrorCode(error.code));
 }
 
