@@ -89,12 +89,14 @@ async function load(scenario: Scenario, server: Server, port: number, ms: number
 function open(port: number, header: string, secure: boolean): Promise<net.Socket> {
   return new Promise((resolve, reject) => {
     const raw = net.connect({ port, host: '127.0.0.1', noDelay: true });
+    // Bounded: a server that does not answer ends the attempt, not the benchmark.
+    raw.setTimeout(5000, () => raw.destroy(new Error('no answer in 5 s')));
     raw.on('error', reject);
     raw.on('connect', () => {
       if (header !== '') raw.write(header);
-      if (!secure) return resolve(raw);
+      if (!secure) return resolve(raw.setTimeout(0));
       const socket = tls.connect({ socket: raw, rejectUnauthorized: false });
-      socket.on('secureConnect', () => resolve(socket));
+      socket.on('secureConnect', () => resolve(raw.setTimeout(0) && socket));
       socket.on('error', reject);
     });
   });
