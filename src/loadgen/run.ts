@@ -21,6 +21,8 @@ export interface RunPlan {
   readonly thinkMs: number;
   readonly header: HeaderKind;
   readonly timeoutMs: number;
+  /** TLS after the header (`--tls`); null or absent: clear. */
+  readonly tls?: GeneratorConfig['tls'];
   /** Generator processes; 0 runs the clients on this process's event loop. */
   readonly procs: number;
   /** CPU list (taskset syntax) for the generator processes, or undefined for no pinning. */
@@ -314,6 +316,7 @@ async function startGenerators(
     thinkMs: plan.thinkMs,
     timeoutMs: plan.timeoutMs,
     maxConnecting: MAX_CONNECTING,
+    tls: plan.tls ?? null,
   });
   const initial = (count: number) => (staged ? Math.floor(count / 2) : count);
   if (procs === 0) return [inProcessGenerator(config(plan.clients, 0), initial(plan.clients))];

@@ -1,10 +1,12 @@
 // The load generator on its own, against a recording server on loopback.
+import { readFileSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { Generator, type GeneratorConfig } from '../../src/loadgen/generator.ts';
 import { V2_SIGNATURE } from '../../src/protocol/index.ts';
 import { createEchoServer } from '../../src/server/server.ts';
+import { certificateDir, selfSignedFiles } from '../helpers/certificate.ts';
 
 test('a client that connects after the stop still sends its PROXY header before q', async () => {
   const firstBytes: Buffer[] = [];
@@ -32,6 +34,7 @@ test('a client that connects after the stop still sends its PROXY header before 
       thinkMs: 0,
       timeoutMs: 5000,
       maxConnecting: 5,
+      tls: null,
     });
     generator.start();
     // Stopped before any connection is up: each one connects during the stop, and quits at once.
@@ -49,7 +52,7 @@ test('a client that connects after the stop still sends its PROXY header before 
 });
 
 /** A short pingpong run against `port`; resolves with its report. */
-async function pingpong(port: number, clients = 4) {
+async function pingpong(port: number, clients = 4, tls: GeneratorConfig['tls'] = null) {
   const config: GeneratorConfig = {
     scenario: 'pingpong',
     host: '127.0.0.1',
@@ -62,6 +65,7 @@ async function pingpong(port: number, clients = 4) {
     thinkMs: 0,
     timeoutMs: 5000,
     maxConnecting: clients,
+    tls,
   };
   const generator = new Generator(config);
   generator.start();
@@ -93,6 +97,33 @@ test('a first line that only begins like a greeting is a wrong echo', async () =
     assert.equal(report.totals.errors, { 'wrong-echo': 2 });
   } finally {
     server.close();
+  }
+});
+
+test('--tls: the header in clear, then lines over TLS; handshakes counted and timed', async () => {
+  const dir = certificateDir();
+  const files = selfSignedFiles(dir);
+  const echo = createEchoServer({
+    tls: { files: { ...files, clientCa: null }, require: true },
+  });
+  const { port } = await echo.listen({ port: 0, host: '127.0.0.1' });
+  try {
+    for (const ca of [null, readFileSync(files.cert, 'utf8')]) {
+      const report = await pingpong(port, 4, { ca });
+      assert.equal(report.totals.errors, {});
+      assert.ok(report.totals.echoesVerified > 4, `${report.totals.echoesVerified} echoes`);
+      assert.is(report.totals.handshakes, 4);
+      assert.ok(report.totals.handshakeMicros > 0);
+      assert.ok(report.totals.firstEchoMicros > report.totals.handshakeMicros);
+    }
+    // Verification on: a certificate from no known CA is an error, not an echo.
+    const other = selfSignedFiles(dir, 'other');
+    const refused = await pingpong(port, 2, { ca: readFileSync(other.cert, 'utf8') });
+    assert.is(refused.totals.handshakes, 0);
+    assert.ok(Object.keys(refused.totals.errors).length > 0);
+  } finally {
+    await echo.close(0);
+    rmSync(dir, { recursive: true, force: true });
   }
 });
 
