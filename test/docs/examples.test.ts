@@ -9,6 +9,7 @@
 // command are its output. Any other block is either a server's log (each of its lines must
 // appear in the server's output, in order) or what one connection received.
 import net from 'node:net';
+import type { ChildProcess } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -40,6 +41,11 @@ function asDocs(text: string, port: number | string): string[] {
   const lines = text.replace(new RegExp(`\\b${port}\\b`, 'g'), DOC_PORT).split(/\r?\n/);
   if (lines.at(-1) === '') lines.pop();
   return lines;
+}
+
+function markdownFiles(): string[] {
+  const docs = readdirSync(new URL('docs/', ROOT)).filter((name) => name.endsWith('.md'));
+  return ['README.md', ...docs.map((name) => `docs/${name}`)];
 }
 
 function exampleBlocks(file: string): Map<string, CodeBlock> {
@@ -143,17 +149,25 @@ async function replay(command: string, port: number): Promise<string[]> {
   if (command === 'curl -i http://localhost:5000/')
     return asDocs(await exchange(port, curlRequest('localhost:5000')), port);
   if (/^telnet \S+ 5000$/.test(command)) return asDocs(await firstLine(port, v1Balancer), port);
-  const bench = /^elb-proxy-echo bench --target localhost:(\d+)$/.exec(command);
-  if (bench) {
-    const closed = await closedPort();
-    const ran = await runCli(['bench', '--target', `localhost:${closed}`]);
-    return asDocs(ran.stdout + ran.stderr, closed).map((line) =>
-      line.replaceAll(DOC_PORT, bench[1] ?? ''),
-    );
-  }
+  const cli = /^elb-proxy-echo ([^|]+)$/.exec(command);
+  if (cli) return runOnce((cli[1] ?? '').trim().split(/\s+/));
   throw new Error(
     `no way to replay \`${command}\`: teach examples.test.ts or leave the block unmarked`,
   );
+}
+
+/**
+ * A command that runs and exits (`--help`, `bench --target …`). A `--target localhost:N` is
+ * pointed at a port nothing listens on, and written back as N.
+ */
+async function runOnce(args: string[]): Promise<string[]> {
+  const target = args.findIndex((arg) => /^localhost:\d+$/.test(arg));
+  const shown = args[target] ?? '';
+  const closed = target < 0 ? null : await closedPort();
+  if (closed !== null) args[target] = `localhost:${closed}`;
+  const ran = await runCli(args);
+  const text = ran.stdout + ran.stderr;
+  return (closed === null ? text : text.replaceAll(`localhost:${closed}`, shown)).split('\n');
 }
 
 /** Replays a transcript block: each command's output lines against what it really printed. */
@@ -181,7 +195,7 @@ type Check = {
   readonly example: string;
   readonly args?: readonly string[];
   /** What produced the block's lines; a transcript block needs none. */
-  readonly produce?: (port: number, output: () => string) => Promise<string[]>;
+  readonly produce?: (port: number, output: () => string, child: ChildProcess) => Promise<string[]>;
 };
 
 const log = async (port: number, output: () => string): Promise<string[]> => {
@@ -202,7 +216,20 @@ const CHECKS: readonly Check[] = [
     produce: async (port) => asDocs(await firstLine(port, v1Balancer), port),
   },
   { file: 'docs/server.md', example: 'http-without-header' },
+  {
+    file: 'docs/server.md',
+    example: 'log-lines',
+    args: ['--trust', '127.0.0.2/32,127.0.0.3/32', '--host', '127.0.0.1'],
+    produce: logExampleSessions,
+  },
   { file: 'docs/benchmark.md', example: 'target-refused' },
+  { file: 'docs/benchmark.md', example: 'help' },
+  {
+    file: 'docs/server.md',
+    example: 'long-data-line',
+    args: ['--log-level', 'debug'],
+    produce: longDataLine,
+  },
   { file: 'docs/deploy-aws.md', example: 'start-up', produce: log },
   {
     file: 'docs/deploy-aws.md',
@@ -226,6 +253,60 @@ const CHECKS: readonly Check[] = [
   },
 ];
 
+/**
+ * server.md's log example: its sessions one after another from the addresses it names (a Classic
+ * ELB, an NLB over IPv6, an NLB health check, no header, an untrusted peer, a TCP health check),
+ * then SIGTERM; what the server printed until it stopped.
+ */
+async function logExampleSessions(
+  port: number,
+  output: () => string,
+  child: ChildProcess,
+): Promise<string[]> {
+  const classic = await TestClient.connect(port, '127.0.0.1', '127.0.0.2');
+  classic.write(`${v1Balancer}hello\nworld\nq\n`);
+  await classic.waitClose();
+  const nlb = await TestClient.connect(port, '127.0.0.1', '127.0.0.3');
+  nlb.write(Buffer.concat([nlbIpv6, Buffer.from('1234\n')]));
+  await nlb.readBytes(5);
+  nlb.socket.end();
+  await nlb.waitClose();
+  const local = buildProxyHeader({ version: 2, command: 'local', protocol: 'UNKNOWN' });
+  const check = await TestClient.connect(port, '127.0.0.1', '127.0.0.3');
+  check.write(local);
+  check.socket.end();
+  await check.waitClose();
+  await exchange(port, 'hi\r\n', '127.0.0.2');
+  await exchange(port, v1Balancer, '127.0.0.9');
+  const silent = await TestClient.connect(port, '127.0.0.1', '127.0.0.2');
+  silent.socket.end();
+  await silent.waitClose();
+  const stopped = new Promise((resolve) => child.once('exit', resolve));
+  child.kill('SIGTERM');
+  await stopped;
+  return asDocs(output(), port);
+}
+
+const nlbIpv6 = buildProxyHeader({
+  version: 2,
+  command: 'proxy',
+  protocol: 'TCP6',
+  source: { address: '2001:db8:85a3::8a2e:370:7334', port: 51724 },
+  destination: { address: '2001:db8:1::10', port: 5000 },
+});
+
+/**
+ * server.md's cut example: a client line of 8184 control bytes and 34 more characters at
+ * `--log-level debug`, its `data` line through `cut -c 1-85,1058-`.
+ */
+async function longDataLine(port: number, output: () => string): Promise<string[]> {
+  const client = 'PROXY TCP4 203.0.113.7 10.0.0.5 46001 5000\r\n';
+  await exchange(port, `${client}${'\x01'.repeat(8184)}${'x'.repeat(34)}\nq\n`);
+  const lines = await log(port, output);
+  const data = lines.filter((line) => line.includes(' data '));
+  return data.map((line) => line.slice(0, 85) + line.slice(1057));
+}
+
 /** One HTTP answer on a keep-alive connection: the head and as many body bytes as it announces. */
 async function firstAnswer(port: number, bytes: Uint8Array): Promise<string> {
   const client = await TestClient.connect(port);
@@ -243,25 +324,65 @@ for (const check of CHECKS)
   test(`${check.file}: the example \`${check.example}\` is what the program prints`, async () => {
     const block = exampleBlocks(check.file).get(check.example);
     assert.ok(block, `${check.file} has no block marked <!-- example: ${check.example} -->`);
-    const { port, output } = await server(check.args ?? []);
+    const { port, output, child } = await server(check.args ?? []);
     const what = `${check.file} example ${check.example}`;
     if (check.produce === undefined) await checkTranscript(block, port, what);
-    else
-      assertInOrder(
-        await check.produce(port, output),
-        block.lines.filter((l) => l.trim() !== ''),
-        what,
-      );
+    else {
+      const shown = block.lines.filter((line) => line.trim() !== '' && !line.startsWith('$ '));
+      assertInOrder(await check.produce(port, output, child), shown, what);
+    }
   });
 
 test('every block marked as an example in README.md and docs/ is checked here', () => {
-  const docs = readdirSync(new URL('docs/', ROOT)).filter((name) => name.endsWith('.md'));
-  for (const file of ['README.md', ...docs.map((name) => `docs/${name}`)])
+  for (const file of markdownFiles())
     for (const name of exampleBlocks(file).keys())
       assert.ok(
         CHECKS.some((check) => check.file === file && check.example === name),
         `${file}: <!-- example: ${name} --> has no check in examples.test.ts`,
       );
+});
+
+/**
+ * Output blocks left unchecked, each with why: the first line of the block, by file. Any other
+ * block that shows output (a `$ ` transcript, a log line, a line the program prints) must be
+ * marked and checked.
+ */
+const UNCHECKED: Readonly<Record<string, Readonly<Record<string, string>>>> = {
+  'docs/deploy-aws.md': { '$ telnet $LB_DNS 5000': 'typed lines and output interleave' },
+  'docs/library.md': {
+    '$ curl -s --haproxy-protocol http://localhost:8080/': "the reader's own server",
+  },
+  'docs/load-test-fleet.md': {
+    '$ elb-proxy-echo bench merge gen-a.json gen-b.json gen-c.json': 'the figures of one run',
+  },
+  'docs/server.md': {
+    'elb-proxy-echo: cannot listen on [::]:5000: port 5000 is already in use by pid 29418 (node src/cli.ts); stop it or pick another --port':
+      'the port-80 line needs a user without CAP_NET_BIND_SERVICE',
+  },
+};
+
+/** A transcript, or (outside a shell block of commands) a log line or a line the program prints. */
+function showsOutput(block: CodeBlock): boolean {
+  const commands = ['sh', 'bash', 'shell'].includes(block.language);
+  return block.lines.some(
+    (line) =>
+      line.startsWith('$ ') ||
+      (!commands &&
+        (line.startsWith('elb-proxy-echo') ||
+          /^(\S+Z )?(debug|info|warn|error) {1,2}\S/.test(line))),
+  );
+}
+
+test('every output block in README.md and docs/ is checked here, or listed with why not', () => {
+  for (const file of markdownFiles())
+    for (const block of splitFences(readFileSync(new URL(file, ROOT), 'utf8')).blocks) {
+      if (block.example !== undefined || !showsOutput(block)) continue;
+      const first = block.lines[0] ?? '';
+      assert.ok(
+        UNCHECKED[file]?.[first] !== undefined,
+        `${file}: the output block starting \`${first}\` is not marked <!-- example: NAME --> nor listed in UNCHECKED`,
+      );
+    }
 });
 
 test('the masks hide times, durations and loopback ports, not what a line says', () => {
