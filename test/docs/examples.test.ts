@@ -213,56 +213,6 @@ const log = async (port: number, output: () => string): Promise<string[]> => {
   return asDocs(seen, port);
 };
 
-const CHECKS: readonly Check[] = [
-  { file: 'README.md', example: 'first-session' },
-  { file: 'README.md', example: 'refusal' },
-  { file: 'README.md', example: 'first-session-log', produce: log },
-  { file: 'README.md', example: 'greeting', args: ['--greeting'] },
-  { file: 'docs/server.md', example: 'max-connections-auto', produce: log },
-  {
-    file: 'docs/server.md',
-    example: 'greeting',
-    args: ['--greeting'],
-    produce: async (port) => asDocs(await firstLine(port, v1Balancer), port),
-  },
-  { file: 'docs/server.md', example: 'http-without-header' },
-  {
-    file: 'docs/server.md',
-    example: 'log-lines',
-    args: ['--trust', '127.0.0.2/32,127.0.0.3/32', '--host', '127.0.0.1'],
-    produce: logExampleSessions,
-  },
-  { file: 'docs/benchmark.md', example: 'target-refused' },
-  { file: 'docs/benchmark.md', example: 'help' },
-  {
-    file: 'docs/server.md',
-    example: 'long-data-line',
-    args: ['--log-level', 'debug'],
-    produce: longDataLine,
-  },
-  { file: 'docs/deploy-aws.md', example: 'start-up', produce: log },
-  {
-    file: 'docs/deploy-aws.md',
-    example: 'session-log',
-    produce: async (port, output) => {
-      await exchange(port, Buffer.concat([v2Balancer, Buffer.from('hello\nq\n')]));
-      return log(port, output);
-    },
-  },
-  {
-    file: 'docs/deploy-aws.md',
-    example: 'http-answer',
-    produce: async (port) => {
-      const host = 'elb-proxy-echo-0123456789abcdef.elb.eu-west-1.amazonaws.com:5000';
-      const answer = await firstAnswer(
-        port,
-        Buffer.concat([v2Balancer, Buffer.from(curlRequest(host))]),
-      );
-      return asDocs(answer.slice(answer.indexOf('\r\n\r\n') + 4), port);
-    },
-  },
-];
-
 /**
  * server.md's log example: its sessions one after another from the addresses it names (a Classic
  * ELB, an NLB over IPv6, an NLB health check, no header, an untrusted peer, a TCP health check),
@@ -329,6 +279,56 @@ async function firstAnswer(port: number, bytes: Uint8Array): Promise<string> {
   client.destroy();
   return whole.toString('utf8');
 }
+
+const CHECKS: readonly Check[] = [
+  { file: 'README.md', example: 'first-session' },
+  { file: 'README.md', example: 'refusal' },
+  { file: 'README.md', example: 'first-session-log', produce: log },
+  { file: 'README.md', example: 'greeting', args: ['--greeting'] },
+  { file: 'docs/server.md', example: 'max-connections-auto', produce: log },
+  {
+    file: 'docs/server.md',
+    example: 'greeting',
+    args: ['--greeting'],
+    produce: async (port) => asDocs(await firstLine(port, v1Balancer), port),
+  },
+  { file: 'docs/server.md', example: 'http-without-header' },
+  {
+    file: 'docs/server.md',
+    example: 'log-lines',
+    args: ['--trust', '127.0.0.2/32,127.0.0.3/32', '--host', '127.0.0.1'],
+    produce: logExampleSessions,
+  },
+  {
+    file: 'docs/server.md',
+    example: 'long-data-line',
+    args: ['--log-level', 'debug'],
+    produce: longDataLine,
+  },
+  { file: 'docs/benchmark.md', example: 'target-refused' },
+  { file: 'docs/benchmark.md', example: 'help' },
+  { file: 'docs/deploy-aws.md', example: 'start-up', produce: log },
+  {
+    file: 'docs/deploy-aws.md',
+    example: 'session-log',
+    produce: async (port, output) => {
+      await exchange(port, Buffer.concat([v2Balancer, Buffer.from('hello\nq\n')]));
+      return log(port, output);
+    },
+  },
+  {
+    file: 'docs/deploy-aws.md',
+    example: 'http-answer',
+    produce: async (port) => {
+      const host = 'elb-proxy-echo-0123456789abcdef.elb.eu-west-1.amazonaws.com:5000';
+      const answer = await firstAnswer(
+        port,
+        Buffer.concat([v2Balancer, Buffer.from(curlRequest(host))]),
+      );
+      return asDocs(answer.slice(answer.indexOf('\r\n\r\n') + 4), port);
+    },
+  },
+];
 
 for (const check of CHECKS)
   test(`${check.file}: the example \`${check.example}\` is what the program prints`, async () => {
