@@ -3,7 +3,7 @@
 // Written as is, or inside a minimal HTML page.
 import { writeFileSync } from 'node:fs';
 import { headline, num } from './report.ts';
-import type { RunResult } from './run.ts';
+import type { RunResult } from './result.ts';
 
 export interface Panel {
   readonly title: string;

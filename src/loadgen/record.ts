@@ -4,7 +4,7 @@
 import { VERSION } from '../version.ts';
 import type { Counters } from './counters.ts';
 import { isHistogramData } from './histogram.ts';
-import type { RunResult } from './run.ts';
+import type { RunResult } from './result.ts';
 
 export const FORMAT = 'elb-proxy-echo-bench';
 /** Raised when a field a merge reads changes meaning or goes away. */

@@ -1,6 +1,6 @@
 // Turning results into what people read: one run as a table of figures, several runs as a
 // comparison table, and the number formats both use.
-import type { RunResult } from './run.ts';
+import type { RunResult } from './result.ts';
 
 /** 12345.6 → "12,346"; small values keep a decimal or two. */
 export function num(value: number): string {

@@ -5,7 +5,7 @@ import * as assert from 'uvu/assert';
 import { emptyCounters } from '../../src/loadgen/counters.ts';
 import { Histogram } from '../../src/loadgen/histogram.ts';
 import { formatRun } from '../../src/loadgen/report.ts';
-import type { RunResult } from '../../src/loadgen/run.ts';
+import type { RunResult } from '../../src/loadgen/result.ts';
 
 function run(changes: Partial<RunResult>): RunResult {
   const totals = {
