@@ -2,7 +2,8 @@
 // per connection, …), one horizontal bar per server, the value printed at the end of each bar.
 // Written as is, or inside a minimal HTML page.
 import { writeFileSync } from 'node:fs';
-import { headline, num } from './report.ts';
+import { type BackendResult, backendParts, UNNAMED } from './backends.ts';
+import { headline, num, percent } from './report.ts';
 import type { RunResult } from './result.ts';
 
 export interface Panel {
@@ -90,5 +91,20 @@ export function panelsFor(
         bars: of.map((r) => ({ label: r.server, value: r.latencyMs.p99, highlight: highlight(r) })),
       });
   }
+  const backends = results[0]?.backends ?? [];
+  if (backends.length > 0) panels.push(spreadPanel(backends));
   return panels;
+}
+
+/** How the connections spread over the backends (of the first result: the run, or the merge). */
+function spreadPanel(backends: readonly BackendResult[]): Panel {
+  const total = backends.reduce((n, b) => n + b.connections, 0);
+  return {
+    title: `connections per backend (${total} in all; an even spread has bars of one length)`,
+    bars: backends.map((b) => ({
+      label: `${b.backend === UNNAMED ? '(no greeting)' : backendParts(b.backend).host} ${percent(b.connections / total)}`,
+      value: b.connections,
+      highlight: b.mismatched > 0,
+    })),
+  };
 }

@@ -1,5 +1,6 @@
 // `elb-proxy-echo bench` options, described with the shared option table (src/options.ts).
 // No environment variables here: a benchmark is run by hand, with its flags in view.
+import { isIP } from 'node:net';
 import {
   duration,
   durationText,
@@ -36,6 +37,14 @@ export function startTime(raw: string): number {
       `"${raw}" is not a time: RFC 3339 with an offset (2026-11-30T08:00:00Z) or epoch seconds`,
     );
   return at;
+}
+
+/** `--expect-client`: an IPv4 or IPv6 address (brackets allowed), as text. */
+export function clientAddress(raw: string): string {
+  const address = raw.replace(/^\[(.*)\]$/, '$1');
+  if (isIP(address) === 0)
+    throw new UsageError(`"${raw}" is not an IP address (e.g. 203.0.113.7 or 2001:db8::7)`);
+  return address;
 }
 
 /** `auto`, or a whole number in range. */
@@ -92,6 +101,13 @@ export const benchOptions = {
     'drive this endpoint (a load balancer) instead of starting a server',
     null as { host: string; port: number } | null,
     hostPort,
+  ),
+  expectClient: option(
+    'expect-client',
+    'ADDR',
+    "the client address every backend should name (this machine's public address behind a NAT); default: each connection's own source address and port, or the client its PROXY header named",
+    null as string | null,
+    clientAddress,
   ),
   server: option(
     'server',

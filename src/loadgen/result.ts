@@ -5,6 +5,7 @@ import { errorCount, type Counters } from './counters.ts';
 import type { Histogram, HistogramData } from './histogram.ts';
 import type { Scenario } from './generator.ts';
 import type { HeaderKind } from './addresses.ts';
+import type { BackendResult } from './backends.ts';
 
 export interface Latency {
   readonly p50: number;
@@ -62,6 +63,11 @@ export interface RunResult {
   readonly windowCounts: Counters;
   /** The latency histogram the percentiles come from, in buckets that merge by adding counts. */
   readonly latencyHistogram: HistogramData;
+  /**
+   * Connections by the backend that served them (from each connection's greeting), with the
+   * check that each backend named the generator as the client; empty when no greeting came.
+   */
+  readonly backends: readonly BackendResult[];
 }
 
 /** The report's percentiles, in milliseconds, from a histogram in microseconds. */
@@ -75,9 +81,15 @@ export function latencyOf(latency: Histogram): Latency {
   };
 }
 
-/** Exit status of a run: 1 for any wrong echo, or for more other errors than allowed. */
+/**
+ * Exit status of a run: 1 for any wrong echo, any backend that named another client than the
+ * generator, or more other errors than allowed.
+ */
 export function exitStatus(result: RunResult, maxErrors: number): number {
-  return result.wrongEchoes > 0 || errorCount(result.totals) - result.wrongEchoes > maxErrors
+  const wrongClient = result.backends.some((b) => b.mismatched > 0);
+  return wrongClient ||
+    result.wrongEchoes > 0 ||
+    errorCount(result.totals) - result.wrongEchoes > maxErrors
     ? 1
     : 0;
 }

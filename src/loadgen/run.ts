@@ -13,6 +13,7 @@ import type { GeneratorConfig, GeneratorReport, Scenario } from './generator.ts'
 import type { HeaderKind } from './addresses.ts';
 import type { ServerHandle } from './servers.ts';
 import { latencyOf, type RunResult } from './result.ts';
+import { sumBackends } from './backends.ts';
 
 export interface RunPlan {
   readonly scenario: Scenario;
@@ -22,6 +23,8 @@ export interface RunPlan {
   readonly thinkMs: number;
   readonly header: HeaderKind;
   readonly timeoutMs: number;
+  /** The client address every backend should name (--expect-client); null or absent: see Generator.expectedClient. */
+  readonly expectClient?: string | null;
   /** Generator processes; 0 runs the clients on this process's event loop. */
   readonly procs: number;
   /** CPU list (taskset syntax) for the generator processes, or undefined for no pinning. */
@@ -257,6 +260,7 @@ async function startGenerators(
     thinkMs: plan.thinkMs,
     timeoutMs: plan.timeoutMs,
     maxConnecting: MAX_CONNECTING,
+    expectClient: plan.expectClient ?? null,
   });
   const initial = (count: number) => (staged ? Math.floor(count / 2) : count);
   if (procs === 0) return [inProcessGenerator(config(plan.clients, 0), initial(plan.clients))];
@@ -319,6 +323,7 @@ function summarise(
     window: { start: window.start, end: window.end },
     windowCounts: inWindow,
     latencyHistogram: latency.toData(),
+    backends: sumBackends(reports.map((r) => r.backends)),
   };
 }
 

@@ -32,6 +32,7 @@ test('a client that connects after the stop still sends its PROXY header before 
       thinkMs: 0,
       timeoutMs: 5000,
       maxConnecting: 5,
+      expectClient: null,
     });
     generator.start();
     // Stopped before any connection is up: each one connects during the stop, and quits at once.
@@ -62,6 +63,7 @@ async function pingpong(port: number, clients = 4) {
     thinkMs: 0,
     timeoutMs: 5000,
     maxConnecting: clients,
+    expectClient: null,
   };
   const generator = new Generator(config);
   generator.start();

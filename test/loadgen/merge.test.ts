@@ -47,6 +47,7 @@ function record(
     window: { start, end },
     windowCounts: counts,
     latencyHistogram: latency.toData(),
+    backends: [],
   };
   return toRecord(result, label, []);
 }

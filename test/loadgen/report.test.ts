@@ -39,6 +39,7 @@ function run(changes: Partial<RunResult>): RunResult {
     window: { start: 0, end: 2000 },
     windowCounts: totals,
     latencyHistogram: new Histogram().toData(),
+    backends: [],
     ...changes,
   };
 }
