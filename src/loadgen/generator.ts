@@ -45,6 +45,8 @@ export interface GeneratorConfig {
   readonly maxConnecting: number;
   /** The client address every backend should name (--expect-client), or null: see expectedClient. */
   readonly expectClient: string | null;
+  /** TCP keepalive idle time on each connection, ms; 0: off. */
+  readonly keepaliveMs: number;
 }
 
 export interface GeneratorReport {
@@ -319,6 +321,8 @@ class Client {
       port: config.port,
       localAddress: sourceAddress(config.host, this.slot + config.firstClient, config.totalClients),
       noDelay: true,
+      keepAlive: config.keepaliveMs > 0,
+      keepAliveInitialDelay: config.keepaliveMs,
       onread: {
         buffer: READ_BUFFER,
         callback: (bytes: number) => {

@@ -82,6 +82,7 @@ export async function bench(
     header: values.proxyHeader === 'auto' ? autoHeader(values.target) : values.proxyHeader,
     timeoutMs: ms(values.timeout),
     expectClient: values.expectClient,
+    keepaliveMs: values.keepalive === 'off' ? 0 : ms(values.keepalive),
     procs,
     generatorCpus,
     self,
@@ -89,6 +90,8 @@ export async function bench(
     progress: values.quiet ? undefined : progressWriter(),
   };
   if (values.target !== null) setup.push(headerSetup(plan.header));
+  if (values.keepalive !== 'off')
+    setup.push(`TCP keepalive on every connection after ${values.keepalive} idle`);
   let result: RunResult;
   try {
     result = await runBench(plan, server);

@@ -47,6 +47,18 @@ export function clientAddress(raw: string): string {
   return address;
 }
 
+/** Shortest and longest keepalive idle time Linux takes (TCP_KEEPIDLE, whole seconds). */
+const KEEPALIVE_MIN_MS = 1000;
+const KEEPALIVE_MAX_MS = 32_767_000;
+
+/** `--keepalive`: `off`, or an idle time from 1s to 32767s. */
+function keepaliveTime(raw: string): string {
+  if (raw === 'off') return raw;
+  const idle = duration(KEEPALIVE_MAX_MS)(raw);
+  if (idle < KEEPALIVE_MIN_MS) throw new UsageError(`${raw} is shorter than 1s`);
+  return raw;
+}
+
 /** `auto`, or a whole number in range. */
 function countOrAuto(min: number, max: number): (raw: string) => number | 'auto' {
   return (raw) => (raw === 'auto' ? raw : integer(min, max)(raw));
@@ -108,6 +120,13 @@ export const benchOptions = {
     "the client address every backend should name (this machine's public address behind a NAT); default: each connection's own source address and port, or the client its PROXY header named",
     null as string | null,
     clientAddress,
+  ),
+  keepalive: option(
+    'keepalive',
+    'TIME|off',
+    'TCP keepalive probes on each connection after TIME idle (under 350s for long sessions through an NLB, which drops flows idle that long)',
+    'off',
+    keepaliveTime,
   ),
   server: option(
     'server',

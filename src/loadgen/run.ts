@@ -25,6 +25,8 @@ export interface RunPlan {
   readonly timeoutMs: number;
   /** The client address every backend should name (--expect-client); null or absent: see Generator.expectedClient. */
   readonly expectClient?: string | null;
+  /** TCP keepalive idle time on the clients' connections, ms (--keepalive); 0 or absent: off. */
+  readonly keepaliveMs?: number;
   /** Generator processes; 0 runs the clients on this process's event loop. */
   readonly procs: number;
   /** CPU list (taskset syntax) for the generator processes, or undefined for no pinning. */
@@ -261,6 +263,7 @@ async function startGenerators(
     timeoutMs: plan.timeoutMs,
     maxConnecting: MAX_CONNECTING,
     expectClient: plan.expectClient ?? null,
+    keepaliveMs: plan.keepaliveMs ?? 0,
   });
   const initial = (count: number) => (staged ? Math.floor(count / 2) : count);
   if (procs === 0) return [inProcessGenerator(config(plan.clients, 0), initial(plan.clients))];
