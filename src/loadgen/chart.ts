@@ -3,7 +3,7 @@
 // Written as is, or inside a minimal HTML page.
 import { writeFileSync } from 'node:fs';
 import { type BackendResult, backendParts, UNNAMED } from './backends.ts';
-import { headline, num, percent } from './report.ts';
+import { headline, num, sharesOf } from './report.ts';
 import type { RunResult } from './result.ts';
 
 export interface Panel {
@@ -98,11 +98,12 @@ export function panelsFor(
 
 /** How the connections spread over the backends (of the first result: the run, or the merge). */
 function spreadPanel(backends: readonly BackendResult[]): Panel {
-  const total = backends.reduce((n, b) => n + b.connections, 0);
+  const shares = sharesOf(backends.map((b) => b.connections));
   return {
-    title: `connections per backend (${total} in all; an even spread has bars of one length)`,
-    bars: backends.map((b) => ({
-      label: `${b.backend === UNNAMED ? '(no greeting)' : backendParts(b.backend).host} ${percent(b.connections / total)}`,
+    title:
+      'connections per backend, share of all (orange: named another client than the generator)',
+    bars: backends.map((b, i) => ({
+      label: `${b.backend === UNNAMED ? '(no greeting)' : backendParts(b.backend).host} ${shares[i]}`,
       value: b.connections,
       highlight: b.mismatched > 0,
     })),

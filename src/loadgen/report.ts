@@ -69,7 +69,7 @@ export function formatRun(r: RunResult, setup: readonly string[]): string {
 
 /** A row per backend: its connections and share of them, its echo latency, the clients it named. */
 export function formatBackends(backends: readonly BackendResult[]): string {
-  const total = backends.reduce((n, b) => n + b.connections, 0);
+  const shares = sharesOf(backends.map((b) => b.connections));
   const parts = backends.map((b) => backendParts(b.backend));
   const detail = parts.some((p) => p.detail !== '');
   const rows = [
@@ -88,13 +88,34 @@ export function formatBackends(backends: readonly BackendResult[]): string {
       b.backend === UNNAMED ? '(no greeting)' : parts[i].host,
       ...(detail ? [parts[i].detail] : []),
       String(b.connections),
-      total === 0 ? '-' : percent(b.connections / total),
+      shares[i],
       num(b.latencyMs.p50),
       num(b.latencyMs.p99),
       namedClients(b),
     ]);
   // Text columns (backend, detail, clients) read from the left; figures line up on the right.
   return table(rows, detail ? [0, 1, 6] : [0, 5]);
+}
+
+/**
+ * Each count's share of the total in percent with one decimal, rounded so that the shares add up
+ * to exactly 100.0 (largest remainders first), as a reader adding up the column expects.
+ */
+export function sharesOf(counts: readonly number[]): string[] {
+  const total = counts.reduce((n, c) => n + c, 0);
+  if (total === 0) return counts.map(() => '-');
+  const exact = counts.map((c) => (c * 1000) / total); // tenths of a percent
+  const tenths = exact.map(Math.floor);
+  let left = 1000 - tenths.reduce((n, t) => n + t, 0);
+  const byRemainder = counts
+    .map((_, i) => i)
+    .sort((a, b) => exact[b] - tenths[b] - (exact[a] - tenths[a]));
+  for (const i of byRemainder) {
+    if (left === 0) break;
+    tenths[i]++;
+    left--;
+  }
+  return tenths.map((t) => `${(t / 10).toFixed(1)}%`);
 }
 
 /** The first clients a backend named, after how many connections named someone else. */

@@ -4,7 +4,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { emptyCounters } from '../../src/loadgen/counters.ts';
 import { Histogram } from '../../src/loadgen/histogram.ts';
-import { formatRun } from '../../src/loadgen/report.ts';
+import { formatRun, sharesOf } from '../../src/loadgen/report.ts';
 import type { RunResult } from '../../src/loadgen/result.ts';
 
 function run(changes: Partial<RunResult>): RunResult {
@@ -108,6 +108,26 @@ test('connect counts connections; hold shows memory and how many clients were he
   assert.match(hold, /no PROXY header/);
   assert.match(hold, /2.00 KiB per connection \(RSS 40.0 MiB with no client, 41.0 MiB with 2/);
   assert.match(hold, /held +4 of 4 clients up at the end; 4 connections had their first line/);
+});
+
+test('backend shares add up to exactly 100.0% and stay within 0.1 of the exact share (random counts)', () => {
+  let seed = 11;
+  const next = (n: number) => {
+    seed = (seed * 1103515245 + 12345) & 0x7fffffff;
+    return seed % n;
+  };
+  assert.equal(sharesOf([10, 10, 10]), ['33.4%', '33.3%', '33.3%']);
+  assert.equal(sharesOf([1, 0]), ['100.0%', '0.0%']);
+  assert.equal(sharesOf([0, 0]), ['-', '-']);
+  for (let round = 0; round < 2000; round++) {
+    const counts = Array.from({ length: 1 + next(12) }, () => (next(5) === 0 ? 0 : next(100_000)));
+    const total = counts.reduce((n, c) => n + c, 0);
+    if (total === 0) continue;
+    const shares = sharesOf(counts).map((text) => Number.parseFloat(text));
+    assert.is(Math.round(shares.reduce((n, x) => n + x, 0) * 10), 1000, counts.join(' '));
+    for (const [i, share] of shares.entries())
+      assert.ok(Math.abs(share - (counts[i] * 100) / total) < 0.1 + 1e-9, counts.join(' '));
+  }
 });
 
 test.run();
