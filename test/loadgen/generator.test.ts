@@ -101,6 +101,66 @@ test('a first line that only begins like a greeting is a wrong echo', async () =
   }
 });
 
+test('a greeting cut at every byte: each connection counted for its backend, the client checked', async () => {
+  const greeting = (peer: string) =>
+    Buffer.from(
+      `elb-proxy-echo on web-7 [i-0abc us-east-1a]: you are ${peer} (no PROXY header); lines come back, q quits\r\n`,
+    );
+  const length = greeting('127.0.0.1:65535').length;
+  let connections = 0;
+  const server = net.createServer((socket) => {
+    // Connection k gets the greeting in two writes cut at byte k, a few ms apart.
+    const line = greeting(`${socket.remoteAddress}:${socket.remotePort}`);
+    const cut = connections++ % (length + 1);
+    const pending: Buffer[] = [];
+    let greeted = false;
+    const echo = (chunk: Buffer) => {
+      if (chunk.toString('latin1').startsWith('q\r\n')) socket.end();
+      else socket.write(chunk);
+    };
+    socket.setNoDelay(true);
+    socket.write(line.subarray(0, cut));
+    setTimeout(() => {
+      socket.write(line.subarray(cut));
+      greeted = true;
+      for (const chunk of pending.splice(0)) echo(chunk);
+    }, 5);
+    socket.on('data', (chunk: Buffer) => (greeted ? echo(chunk) : pending.push(chunk)));
+    socket.on('error', () => socket.destroy());
+  });
+  await new Promise<void>((resolve) => server.listen({ port: 0, host: '127.0.0.1' }, resolve));
+  try {
+    const clients = length + 1;
+    const generator = new Generator({
+      scenario: 'pingpong',
+      host: '127.0.0.1',
+      port: (server.address() as net.AddressInfo).port,
+      clients,
+      firstClient: 0,
+      totalClients: clients,
+      header: 'none',
+      lineBytes: 16,
+      thinkMs: 0,
+      timeoutMs: 5000,
+      maxConnecting: clients,
+      expectClient: null,
+      keepaliveMs: 0,
+    });
+    generator.start();
+    for (let i = 0; i < 100 && generator.counters.answered < clients; i++)
+      await new Promise((r) => setTimeout(r, 20));
+    const report = await generator.stop();
+    assert.equal(report.totals.errors, {});
+    assert.is(connections, clients);
+    assert.equal(
+      report.backends.map((b) => [b.backend, b.connections, b.sawGenerator, b.mismatched]),
+      [['web-7 [i-0abc us-east-1a]', clients, clients, 0]],
+    );
+  } finally {
+    server.close();
+  }
+});
+
 /** The timer column `ss` shows for each client socket connected to `port` (`keepalive,4.9sec,0`, or none). */
 function clientTimers(port: number): string[] {
   const out = execFileSync('ss', ['-tnoH', 'state', 'established', `dport = :${port}`], {
