@@ -110,6 +110,37 @@ test('connect counts connections; hold shows memory and how many clients were he
   assert.match(hold, /held +4 of 4 clients up at the end; 4 connections had their first line/);
 });
 
+test('with backends: the client check and its mismatches, then a row per backend', () => {
+  const latency = new Histogram();
+  latency.record(1500);
+  const backend = (name: string, saw: number, wrong: number) => ({
+    backend: name,
+    connections: saw + wrong,
+    sawGenerator: saw,
+    mismatched: wrong,
+    mismatches: wrong === 0 ? [] : [{ expected: '192.0.2.1:1024', reported: '198.51.100.9:4242' }],
+    clients: wrong === 0 ? ['192.0.2.1:1024'] : ['198.51.100.9:4242'],
+    latencyHistogram: latency.toData(),
+    latencyMs: { p50: 1.5, p90: 1.5, p99: 1.5, max: 1.5, samples: 1 },
+  });
+  const text = formatRun(
+    run({ backends: [backend('web-1 [i-0abc us-east-1a]', 2, 0), backend('web-2', 0, 1)] }),
+    [],
+  );
+  const [lines, rows] = text.split('\n\n');
+  assert.equal(labels(lines).slice(-3), ['errors', 'client check', 'mismatch']);
+  assert.match(
+    lines,
+    /^client check +MISMATCH: 1 connection on 1 of 2 backends named another client$/m,
+  );
+  assert.match(lines, /^mismatch +web-2 named 198\.51\.100\.9:4242, expected 192\.0\.2\.1:1024$/m);
+  assert.equal(rows.split('\n'), [
+    'backend  detail               connections  share  p50 ms  p99 ms  clients named',
+    'web-1    [i-0abc us-east-1a]            2  66.7%    1.50    1.50  192.0.2.1:1024',
+    'web-2                                   1  33.3%    1.50    1.50  1 WRONG; 198.51.100.9:4242',
+  ]);
+});
+
 test('backend shares add up to exactly 100.0% and stay within 0.1 of the exact share (random counts)', () => {
   let seed = 11;
   const next = (n: number) => {
