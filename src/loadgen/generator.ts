@@ -449,14 +449,13 @@ class Client {
     }
     gen.counters.bytesVerified += this.line.length;
     const { scenario, thinkMs } = gen.config;
+    const micros = (now - (scenario === 'connect' ? this.connectedAt : this.since)) * 1000;
+    gen.latency.record(micros);
+    this.backend?.latency.record(micros);
     if (scenario === 'connect') {
-      gen.latency.record((now - this.connectedAt) * 1000);
-      this.backend?.latency.record((now - this.connectedAt) * 1000);
       this.quit();
       return;
     }
-    gen.latency.record((now - this.since) * 1000);
-    this.backend?.latency.record((now - this.since) * 1000);
     if (gen.stopping) {
       this.quit();
       return;
