@@ -257,6 +257,8 @@ test('bench --help lists the scenarios and the options', async () => {
   assert.is(ran.code, 0);
   assert.match(ran.stdout, /--scenario NAME/);
   assert.match(ran.stdout, /--target HOST:PORT/);
+  assert.match(ran.stdout, /--expect-client ADDR/);
+  assert.match(ran.stdout, /--keepalive TIME\|off/);
 });
 
 test.run();
