@@ -51,6 +51,8 @@ export interface EchoServerOptions {
   readonly http?: 'auto' | 'off';
   /** Send each client a line saying what the server saw, before any echo. Default false. */
   readonly greeting?: boolean;
+  /** The name the greeting and the HTTP answers give this server. Default: the host name (os.hostname()). */
+  readonly hostname?: string;
   readonly logger?: Logger;
   /**
    * uv: the runtime's libuv handles; net: node:net sockets; auto (default): uv when the
@@ -183,7 +185,7 @@ function contextOf(options: EchoServerOptions): ServerContext {
         ? null
         : createHttpAnswerer({ logger, metrics, headersTimeoutMs: headerTimeoutMs, idleTimeoutMs }),
     greeting: options.greeting === true,
-    hostname: hostname(),
+    hostname: options.hostname ?? hostname(),
     connections: new Set<Connection>(),
     now: Date.now(),
     onClosed: () => {},
