@@ -358,12 +358,20 @@ test('every block marked as an example in README.md and docs/ is checked here', 
  * marked and checked.
  */
 const UNCHECKED: Readonly<Record<string, Readonly<Record<string, string>>>> = {
+  'docs/benchmark.md': {
+    '$ elb-proxy-echo bench --target 127.0.0.1:47100 --proxy-header none --clients 300 --duration 5s --quiet':
+      'three backends behind HAProxy; test/loadgen/balance.test.ts checks the same report',
+    '$ elb-proxy-echo bench --target 127.0.0.1:47100 --proxy-header none --clients 30 --duration 1s --quiet --expect-client 192.0.2.1':
+      'three backends behind HAProxy; test/loadgen/balance.test.ts checks the same mismatch',
+  },
   'docs/deploy-aws.md': { '$ telnet $LB_DNS 5000': 'typed lines and output interleave' },
   'docs/library.md': {
     '$ curl -s --haproxy-protocol http://localhost:8080/': "the reader's own server",
   },
   'docs/load-test-fleet.md': {
     '$ elb-proxy-echo bench merge gen-a.json gen-b.json gen-c.json': 'the figures of one run',
+    '$ elb-proxy-echo bench merge gen-a.json gen-b.json':
+      'generators through HAProxy; test/loadgen/balance.test.ts checks the merged backends',
   },
   'docs/server.md': {
     'elb-proxy-echo: cannot listen on [::]:5000: port 5000 is already in use by pid 29418 (node src/cli.ts); stop it or pick another --port':
