@@ -25,15 +25,9 @@ import {
   withEnv,
 } from './options.ts';
 import { runPrimary } from './server/process/primary.ts';
-import {
-  type Binding,
-  runWorker,
-  type ServeConfig,
-  startWorker,
-  WORKER_FD,
-  WORKER_PORT,
-  workerBinding,
-} from './server/process/worker.ts';
+import type { ServeConfig } from './server/process/config.ts';
+import { type Binding, WORKER_FD, WORKER_PORT, workerBinding } from './server/process/messages.ts';
+import { runWorker, startWorker } from './server/process/worker.ts';
 import { type ConnectionBudget, readConnectionBudget } from './server/process/descriptors.ts';
 import { METRICS_LIMITS } from './server/metrics/limits.ts';
 import {

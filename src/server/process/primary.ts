@@ -5,27 +5,25 @@ import type net from 'node:net';
 import { isSea } from 'node:sea';
 import type { FdSink, Logger } from '../../log.ts';
 import type { ProcessReport } from '../metrics/port.ts';
+import type { ServeConfig } from './config.ts';
+import { checkEchoPort } from './echo-port.ts';
 import {
   type Binding,
-  checkEchoPort,
   type Failure,
   FAILED,
   type FailedMessage,
   LISTENING,
   type ListeningMessage,
-  listenFields,
   METRICS_REPLY,
   METRICS_REQUEST,
   type MetricsReply,
-  noteConnectionBudget,
-  onStopSignal,
-  type ServeConfig,
-  serveMetrics,
   WORKER_FD,
   WORKER_JOIN,
   WORKER_PORT,
-  warnAtStart,
-} from './worker.ts';
+} from './messages.ts';
+import { serveMetrics } from './metrics-port.ts';
+import { onStopSignal } from './signals.ts';
+import { listenFields, noteConnectionBudget, warnAtStart } from './startup.ts';
 
 /** What the primary knows about its workers while it runs. */
 interface Fleet {
