@@ -151,6 +151,13 @@ export const serveOptions = withEnv({
     'auto' as EngineChoice,
     oneOf(ENGINE_CHOICES),
   ),
+  drainDelay: option(
+    'drain-delay',
+    'TIME',
+    'on SIGTERM/SIGINT, first keep accepting and serving this long while HTTP health checks fail (503), so the balancer stops sending clients; then the drain',
+    '0',
+    durationText(3600_000, true),
+  ),
   drainTimeout: option(
     'drain-timeout',
     'TIME',
@@ -223,6 +230,7 @@ export function toConfig(
     metricsPort: values.metricsPort === 'off' ? null : Number(values.metricsPort),
     metricsHost: values.metricsHost,
     workers: values.workers === 'auto' ? Math.max(1, cpus) : Number(values.workers),
+    drainDelayMs: ms(values.drainDelay),
     drainTimeoutMs: ms(values.drainTimeout),
     connectionBudget,
   });

@@ -19,6 +19,8 @@ export interface ServeConfig {
   /** Where the metrics port listens (loopback unless told otherwise: it has no authentication). */
   readonly metricsHost: string;
   readonly workers: number;
+  /** On SIGTERM, how long health checks fail while connections are still accepted, ms. */
+  readonly drainDelayMs: number;
   readonly drainTimeoutMs: number;
   /** Why `--engine auto` could not use uv (null: it did, or another engine was asked for). */
   readonly engineFallback: string | null;

@@ -1,5 +1,7 @@
 // What the primary and its workers tell each other: a worker's binding (in its environment at
-// fork), then IPC messages: listening or failed at start, metrics asked for and sent back.
+// fork), then IPC messages: listening or failed at start, metrics asked for and sent back, the
+// health switched on the primary's metrics port.
+import type { HealthState } from '../health.ts';
 import type { ProcessReport } from '../metrics/port.ts';
 
 /**
@@ -48,4 +50,11 @@ export interface MetricsReply {
   readonly type: typeof METRICS_REPLY;
   readonly id: number;
   readonly report: ProcessReport;
+}
+
+/** The primary's health changed (the switch on its metrics port): workers answer the same. */
+export const HEALTH = 'elb-proxy-echo:health';
+export interface HealthMessage {
+  readonly type: typeof HEALTH;
+  readonly state: HealthState;
 }

@@ -4,14 +4,18 @@ import cluster from 'node:cluster';
 import type net from 'node:net';
 import type { FdSink, Logger } from '../../log.ts';
 import { errorText } from '../../error-text.ts';
+import { Health, type HealthState } from '../health.ts';
 import { startLoopDelayMonitor } from '../metrics/loop-delay.ts';
 import type { ProcessReport } from '../metrics/port.ts';
 import { createEchoServer, type EchoServer } from '../server.ts';
 import type { ServeConfig } from './config.ts';
+import { drainDelay } from './drain-delay.ts';
 import { listenEcho } from './echo-port.ts';
+import { healthSwitch } from './health-switch.ts';
 import {
   type Binding,
   FAILED,
+  HEALTH,
   type FailedMessage,
   LISTENING,
   type ListeningMessage,
@@ -32,7 +36,8 @@ export async function runWorker(
 ): Promise<void> {
   const inCluster = cluster.isWorker;
   if (!inCluster) warnAtStart(config, logger);
-  const echo = createEchoServer({ ...config.echo, logger });
+  const health = new Health();
+  const echo = createEchoServer({ ...config.echo, logger, health });
   const address = await listenEcho(echo, config, binding);
   const monitor = startLoopDelayMonitor();
   const report = (): ProcessReport => ({
@@ -41,15 +46,27 @@ export async function runWorker(
   });
   let metrics: net.Server | null = null;
   if (inCluster) {
-    joinPrimary(echo, address, report);
+    joinPrimary(echo, address, report, health);
     logger.debug('worker listening', { pid: process.pid, port: address.port });
   } else {
     noteConnectionBudget(config, logger);
     logger.notice(`listening on port ${address.port}`, listenFields(config, address, binding));
     if (config.metricsPort !== null)
-      metrics = await serveMetrics(config, logger, async () => [report()]);
+      metrics = await serveMetrics(
+        config,
+        logger,
+        async () => [report()],
+        healthSwitch(health, logger),
+      );
   }
   onStopSignal(async (signal) => {
+    // A worker says nothing at notice: its primary logs each step once for all of them.
+    const sayDelay = () =>
+      logger.notice(`${signal}: failing health checks before draining`, {
+        delay: `${config.drainDelayMs / 1000}s`,
+        connections: echo.connectionCount,
+      });
+    await drainDelay(health, config.drainDelayMs, inCluster ? null : sayDelay);
     if (!inCluster)
       logger.notice(`${signal}: draining`, {
         connections: echo.connectionCount,
@@ -68,14 +85,19 @@ export async function runWorker(
   });
 }
 
-/** A worker's side of the channel: answer metrics requests, leave with the primary, say ready. */
+/**
+ * A worker's side of the channel: answer metrics requests, take the primary's health, leave
+ * with the primary, say ready.
+ */
 function joinPrimary(
   echo: EchoServer,
   address: net.AddressInfo,
   report: () => ProcessReport,
+  health: Health,
 ): void {
-  process.on('message', (message: { type?: string; id?: number }) => {
-    if (message?.type === METRICS_REQUEST)
+  process.on('message', (message: { type?: string; id?: number; state?: HealthState }) => {
+    if (message?.type === HEALTH && message.state !== undefined) health.set(message.state);
+    else if (message?.type === METRICS_REQUEST)
       process.send?.({
         type: METRICS_REPLY,
         id: message.id ?? 0,

@@ -6,8 +6,13 @@ import v8 from 'node:v8';
 import vm from 'node:vm';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { Health } from '../../../src/server/health.ts';
 import { Metrics } from '../../../src/server/metrics/metrics.ts';
-import { type ProcessReport, startMetricsServer } from '../../../src/server/metrics/port.ts';
+import {
+  type HealthSwitch,
+  type ProcessReport,
+  startMetricsServer,
+} from '../../../src/server/metrics/port.ts';
 import { METRICS_LIMITS, type MetricsLimits } from '../../../src/server/metrics/limits.ts';
 import { TestClient } from '../../helpers/socket.ts';
 
@@ -17,17 +22,31 @@ const REPORT: ProcessReport = {
   loopDelay: { p50: 0, p99: 0, max: 0, sum: 0, count: 0 },
 };
 
+/** A switch over `health` that notes who asked for what. */
+function switchOver(health: Health, asked: string[]): HealthSwitch {
+  return {
+    get state() {
+      return health.state;
+    },
+    switchTo(state, by) {
+      asked.push(`${state} by ${by}`);
+      return health.set(state);
+    },
+  };
+}
+
 async function withServer(
   run: (port: number, scrapes: () => number) => Promise<void>,
   limits = LIMITS,
   gather: () => Promise<ProcessReport[]> = async () => [REPORT],
+  health: HealthSwitch = switchOver(new Health(), []),
 ): Promise<void> {
   let scrapes = 0;
   const collect = () => {
     scrapes++;
     return gather();
   };
-  const server = await startMetricsServer(0, '127.0.0.1', collect, limits);
+  const server = await startMetricsServer(0, '127.0.0.1', collect, health, limits);
   try {
     await run((server.address() as net.AddressInfo).port, () => scrapes);
   } finally {
