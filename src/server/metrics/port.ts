@@ -115,8 +115,9 @@ async function answer(
   if (wanted !== undefined) {
     if (request.method !== 'POST')
       return { status: 405, body: 'method not allowed: POST\n', allow: 'POST' };
-    if (health.switchTo(wanted, peer)) return stateReply(health.state);
-    return { status: 409, body: `${health.state}: the server is stopping; it stays so\n` };
+    // Done: 200; refused (a stopping server stays draining): 409. Either way, the state now.
+    const done = health.switchTo(wanted, peer);
+    return { status: done ? 200 : 409, body: `${health.state}\n` };
   }
   if (request.method !== 'GET' && request.method !== 'HEAD')
     return { status: 405, body: 'method not allowed\n', allow: 'GET, HEAD' };

@@ -42,6 +42,13 @@ test('the delay is a Prometheus summary with _sum and _count; workers: worst qua
   assert.match(text, /^elb_proxy_echo_event_loop_delay_seconds_count 15$/m);
 });
 
+test('the health gauge: 1 while ok, 0 while failing or draining', () => {
+  const snapshot = new Metrics().snapshot();
+  assert.match(renderMetrics(snapshot, null), /^# TYPE elb_proxy_echo_health gauge$/m);
+  assert.match(renderMetrics(snapshot, null, 1, true), /^elb_proxy_echo_health 1$/m);
+  assert.match(renderMetrics(snapshot, null, 1, false), /^elb_proxy_echo_health 0$/m);
+});
+
 /** Workers that answer a metrics request on the next tick, through one shared emitter. */
 function fakeWorkers(count: number, source: EventEmitter, silent: number[] = []) {
   return Array.from({ length: count }, (_, i): ReportingWorker => {
