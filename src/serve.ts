@@ -130,7 +130,7 @@ export const serveOptions = withEnv({
   metricsPort: option(
     'metrics-port',
     'N',
-    'serve /healthz and Prometheus /metrics on this port (off: none)',
+    'serve /healthz, the health switch (/health) and Prometheus /metrics on this port (off: none)',
     'off',
     (raw) => (raw === 'off' ? 'off' : String(integer(0, 65535)(raw))),
   ),
