@@ -41,7 +41,7 @@ const ACTIONS: Readonly<Record<string, { readonly method: string; readonly path:
 };
 
 /** How long the server gets to answer, connecting included. */
-const WAIT_MS = 1500;
+const WAIT_MS = 1000;
 
 export const HEALTH_HELP = `Usage: elb-proxy-echo health fail|ok|status [--metrics-port N] [--metrics-host ADDR]
 

@@ -78,7 +78,7 @@ command('against nothing: exit 2 within 2 s, one line on stderr', async () => {
   );
 });
 
-command('a silent listener: exit 2 within 2 s', async () => {
+command('a silent listener: exit 2 after the 1 s wait', async () => {
   const held: net.Socket[] = [];
   const silent = net.createServer((socket) => void held.push(socket)).listen(0, '127.0.0.1');
   await new Promise((r) => silent.once('listening', r));
@@ -86,9 +86,11 @@ command('a silent listener: exit 2 within 2 s', async () => {
     const port = String((silent.address() as net.AddressInfo).port);
     const started = Date.now();
     const ran = await runCli(['health', 'fail', '--metrics-port', port]);
-    assert.ok(Date.now() - started < 2000 + 500, `took ${Date.now() - started} ms`);
+    // The command's own wait is 1 s; the rest is Node starting, slow on a loaded machine.
+    const took = Date.now() - started;
+    assert.ok(took >= 1000 && took < 4000, `took ${took} ms`);
     assert.is(ran.code, 2);
-    assert.match(ran.stderr, /no answer within 1\.5 s/);
+    assert.match(ran.stderr, /no answer within 1 s/);
   } finally {
     for (const socket of held) socket.destroy();
     silent.close();
