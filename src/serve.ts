@@ -25,15 +25,9 @@ import {
   withEnv,
 } from './options.ts';
 import { runPrimary } from './server/process/primary.ts';
-import {
-  type Binding,
-  runWorker,
-  type ServeConfig,
-  startWorker,
-  WORKER_FD,
-  WORKER_PORT,
-  workerBinding,
-} from './server/process/worker.ts';
+import type { ServeConfig } from './server/process/config.ts';
+import { type Binding, WORKER_FD, WORKER_PORT, workerBinding } from './server/process/messages.ts';
+import { runWorker, startWorker } from './server/process/worker.ts';
 import { type ConnectionBudget, readConnectionBudget } from './server/process/descriptors.ts';
 import { METRICS_LIMITS } from './server/metrics/limits.ts';
 import {
@@ -136,7 +130,7 @@ export const serveOptions = withEnv({
   metricsPort: option(
     'metrics-port',
     'N',
-    'serve /healthz and Prometheus /metrics on this port (off: none)',
+    'serve /healthz, the health switch (/health) and Prometheus /metrics on this port (off: none)',
     'off',
     (raw) => (raw === 'off' ? 'off' : String(integer(0, 65535)(raw))),
   ),
@@ -156,6 +150,13 @@ export const serveOptions = withEnv({
     "uv (the runtime's libuv TCP handles), net (node:net sockets) or auto: uv when this runtime's bindings pass a check at start, else net",
     'auto' as EngineChoice,
     oneOf(ENGINE_CHOICES),
+  ),
+  drainDelay: option(
+    'drain-delay',
+    'TIME',
+    'on SIGTERM/SIGINT, first keep accepting and serving this long while HTTP health checks fail (503), so the balancer stops sending clients; then the drain',
+    '0',
+    durationText(3600_000, true),
   ),
   drainTimeout: option(
     'drain-timeout',
@@ -229,6 +230,7 @@ export function toConfig(
     metricsPort: values.metricsPort === 'off' ? null : Number(values.metricsPort),
     metricsHost: values.metricsHost,
     workers: values.workers === 'auto' ? Math.max(1, cpus) : Number(values.workers),
+    drainDelayMs: ms(values.drainDelay),
     drainTimeoutMs: ms(values.drainTimeout),
     connectionBudget,
   });

@@ -24,6 +24,7 @@ import { type EngineChoice, pickEngine, warnFallback } from './engine/pick.ts';
 import { createHttpAnswerer } from './answer/http-handoff.ts';
 import { checkNoOtherListener, listenOn } from './listen.ts';
 import { Metrics } from './metrics/metrics.ts';
+import type { HealthView } from './health.ts';
 import type { Policy } from './policy.ts';
 import type { AcceptHooks, Engine, EngineName } from './engine/transport.ts';
 import { trustListOf, type TrustList } from './trust.ts';
@@ -53,6 +54,8 @@ export interface EchoServerOptions {
   readonly greeting?: boolean;
   /** The name the greeting and the HTTP answers give this server. Default: the host name (os.hostname()). */
   readonly hostname?: string;
+  /** While not ok, HTTP answers are 503 with the state (health checks fail). Default: always ok. */
+  readonly health?: HealthView;
   readonly logger?: Logger;
   /**
    * uv: the runtime's libuv handles; net: node:net sockets; auto (default): uv when the
@@ -183,7 +186,13 @@ function contextOf(options: EchoServerOptions): ServerContext {
     http:
       options.http === 'off'
         ? null
-        : createHttpAnswerer({ logger, metrics, headersTimeoutMs: headerTimeoutMs, idleTimeoutMs }),
+        : createHttpAnswerer({
+            logger,
+            metrics,
+            headersTimeoutMs: headerTimeoutMs,
+            idleTimeoutMs,
+            health: options.health,
+          }),
     greeting: options.greeting === true,
     hostname: options.hostname ?? hostname(),
     connections: new Set<Connection>(),

@@ -15,6 +15,7 @@
 import type http from 'node:http';
 import type net from 'node:net';
 import type { Logger } from '../../log.ts';
+import type { HealthState, HealthView } from '../health.ts';
 import { type BackendView, shown } from './backend-view.ts';
 import {
   renderJson,
@@ -36,6 +37,8 @@ export interface HttpAnswererOptions {
   readonly idleTimeoutMs: number;
   /** Largest request body read (and dropped); a larger one gets 413 and a close. Default 64 KiB. */
   readonly maxBodyBytes?: number;
+  /** While not ok, every request gets 503 and the state (health checks fail). Default: always ok. */
+  readonly health?: HealthView;
 }
 
 /** What the connection's close line says of its HTTP part; written by the answerer. */
@@ -188,7 +191,9 @@ function onRequest(
   req.once('end', () => {
     if (res.headersSent) return;
     try {
-      answer(req, res, seen);
+      const health = options.health?.state ?? 'ok';
+      if (health === 'ok') answer(req, res, seen);
+      else unhealthy(res, health);
     } catch (error) {
       // Only a bug gets here: it costs this connection, never the process and its other clients.
       options.logger.error('internal error; connection closed', {
@@ -302,6 +307,17 @@ function answer(req: http.IncomingMessage, res: http.ServerResponse, seen: Seen)
     'Content-Length': Buffer.byteLength(body),
     'Cache-Control': 'no-store',
     'X-Content-Type-Options': 'nosniff',
+  });
+  res.end(body);
+}
+
+/** Not asking for traffic: 503 for every request, so that any HTTP health check fails. */
+function unhealthy(res: http.ServerResponse, state: HealthState): void {
+  const body = `${state}\n`;
+  res.writeHead(503, {
+    'Content-Type': 'text/plain; charset=utf-8',
+    'Content-Length': Buffer.byteLength(body),
+    'Cache-Control': 'no-store',
   });
   res.end(body);
 }
