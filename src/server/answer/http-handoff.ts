@@ -14,7 +14,9 @@
 //   over the limit) is its `reason` in the close line, counted among the rejects.
 import type http from 'node:http';
 import type net from 'node:net';
+import { errorText } from '../../error-text.ts';
 import type { Logger } from '../../log.ts';
+import { checkPeriod } from '../check-period.ts';
 import { type BackendView, shown } from './backend-view.ts';
 import {
   renderJson,
@@ -110,11 +112,8 @@ function startServer(options: HttpAnswererOptions): http.Server {
     {
       // Health checkers and people typing by hand often send no Host.
       requireHostHeader: false,
-      // How often node:http looks for requests over their time; a fifth of the shortest.
-      connectionsCheckingInterval: Math.min(
-        1000,
-        Math.max(20, Math.floor(options.headersTimeoutMs / 5)),
-      ),
+      // How often node:http looks for requests over their time, as the sweep's.
+      connectionsCheckingInterval: checkPeriod(options.headersTimeoutMs),
     },
     (req, res) => onRequest(req, res, options, maxBody),
   );
@@ -193,7 +192,7 @@ function onRequest(
       // Only a bug gets here: it costs this connection, never the process and its other clients.
       options.logger.error('internal error; connection closed', {
         client: seen.view.client,
-        error: error instanceof Error ? (error.stack ?? error.message) : String(error),
+        error: errorText(error, 'stack'),
       });
       seen.session.reason = 'internal-error';
       gate.destroy();
