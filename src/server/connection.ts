@@ -18,12 +18,13 @@ import { errorText } from '../error-text.ts';
 import type { Logger } from '../log.ts';
 import { formatEndpoint, plainAddress } from './address-text.ts';
 import type { HttpAnswerer, HttpSession } from './answer/http-handoff.ts';
-import { echoScanned, scanChunk } from './echo.ts';
+import { echo } from './echo.ts';
 import type { Transport, TransportEvents } from './engine/transport.ts';
 import { refuse, stopped } from './ending.ts';
 import { firstLine, greet, phaseAfterHeader } from './first-line.ts';
 import { moreHead, startsWithRequestLine } from './http-head.ts';
 import { keepHeader } from './kept-header.ts';
+import { STOP_NONE } from './lines.ts';
 import type { Metrics } from './metrics/metrics.ts';
 import {
   AWAIT_HEADER,
@@ -165,8 +166,10 @@ function received(conn: Connection, chunk: Buffer): void {
     conn.active = conn.ctx.now;
   conn.flags |= RECEIVED;
   try {
-    if (state === ECHO) stopped(conn, echoScanned(conn, chunk, scanChunk(conn, chunk)));
-    else if (state === FIRST_LINE) stopped(conn, firstLine(conn, chunk, undefined));
+    if (state === ECHO) {
+      const stop = echo(conn, chunk);
+      if (stop !== STOP_NONE) stopped(conn, stop);
+    } else if (state === FIRST_LINE) stopped(conn, firstLine(conn, chunk, undefined));
     else if (state === HTTP_HEAD) moreHead(conn, chunk);
     else awaitingHeader(conn, chunk);
   } catch (error) {
@@ -272,7 +275,7 @@ function opened(conn: Connection, header: ProxyHeader | null, data: Buffer): voi
   open(conn, header);
   if (data.length === 0) return;
   if (conn.state === FIRST_LINE) stopped(conn, firstLine(conn, data, header));
-  else stopped(conn, echoScanned(conn, data, scanChunk(conn, data)));
+  else stopped(conn, echo(conn, data));
 }
 
 /** The connection is ready for its first line: one log line with who it really is. */

@@ -14,18 +14,14 @@ import { appendToPartial } from './partial.ts';
 // One scan result reused by every chunk of every connection.
 const scan: Scan = { end: 0, lines: 0, stop: STOP_NONE };
 
-/** Finds the lines of `chunk` after the connection's partial line; valid until the next call. */
-export function scanChunk(conn: Connection, chunk: Buffer): Scan {
-  return scanLines(chunk, conn.pending, conn.ctx.maxLine, scan);
-}
-
 /**
- * Acts on `found` (scanChunk of this chunk): echoes the complete lines and keeps the partial one.
- * Returns what stopped the echo: STOP_QUIT, STOP_TOO_LONG or STOP_NONE (go on reading).
+ * Echoes the complete lines of `chunk` (after the connection's partial line) and keeps the
+ * partial one. Returns what stopped the echo: STOP_QUIT, STOP_TOO_LONG or STOP_NONE (go on).
  */
-export function echoScanned(conn: Connection, chunk: Buffer, found: Scan): Stop {
+export function echo(conn: Connection, chunk: Buffer): Stop {
   const carried = conn.pending;
-  const { end, lines, stop } = found;
+  scanLines(chunk, carried, conn.ctx.maxLine, scan);
+  const { end, lines, stop } = scan;
   if (lines > 0) sendLines(conn, carried, chunk, end, lines);
   if (stop !== STOP_NONE) {
     conn.pending = null;

@@ -8,10 +8,10 @@ import { backendView } from './answer/backend-view.ts';
 import { greetingLine } from './answer/greeting.ts';
 import { isHttpRequestLine } from './answer/http-detect.ts';
 import type { Connection, ServerContext } from './connection.ts';
-import { echoScanned, scanChunk } from './echo.ts';
+import { echo } from './echo.ts';
 import { beginHead } from './http-head.ts';
 import { headerAt } from './kept-header.ts';
-import { type Scan, STOP_NONE, type Stop } from './lines.ts';
+import { firstLineLength, STOP_NONE, type Stop } from './lines.ts';
 import { ECHO, FIRST_LINE } from './phase.ts';
 
 /**
@@ -34,15 +34,14 @@ export function phaseAfterHeader(ctx: ServerContext): number {
 
 /**
  * Data in the FIRST_LINE phase. `header`: the one parsed in this same read (null: none), or
- * undefined when it came in an earlier read. Returns what stopped the echo, as echoScanned.
+ * undefined when it came in an earlier read. Returns what stopped the echo, as echo does.
  */
 export function firstLine(
   conn: Connection,
   chunk: Buffer,
   header: ProxyHeader | null | undefined,
 ): Stop {
-  const found = scanChunk(conn, chunk);
-  const becomes = decide(conn, chunk, found);
+  const becomes = decide(conn, chunk);
   if (becomes === AS_HTTP) {
     beginHead(conn, chunk, header);
     return STOP_NONE;
@@ -52,18 +51,25 @@ export function firstLine(
     if (conn.ctx.greeting) greet(conn, headerAt(conn, header));
     conn.extra = null;
   }
-  return echoScanned(conn, chunk, found);
+  // Undecided: the echo keeps the line's start (or refuses it, over --max-line).
+  return echo(conn, chunk);
 }
 
 /**
- * What the first bytes after the header (`pending`, then `chunk`, scanned into `found`) make of
- * the connection: once its first line has ended, HTTP for an HTTP/1.x request line within
- * --max-line, else echo (a `q` or an over-long first line is the echo's to act on).
+ * What the first bytes after the header (`pending`, then `chunk`) make of the connection: once
+ * its first line has ended, HTTP for an HTTP/1.x request line within --max-line, else echo
+ * (a `q` or an over-long first line is the echo's to act on).
  */
-function decide(conn: Connection, chunk: Buffer, found: Scan): number {
-  if (found.lines === 0 && found.stop === STOP_NONE) return UNDECIDED;
-  const { http } = conn.ctx;
-  if (found.lines > 0 && http !== null && isHttpRequestLine(conn.pending, chunk, chunk.indexOf(LF)))
+function decide(conn: Connection, chunk: Buffer): number {
+  const lf = chunk.indexOf(LF);
+  if (lf === -1) return UNDECIDED;
+  const { http, maxLine } = conn.ctx;
+  const carried = conn.pending;
+  if (
+    http !== null &&
+    firstLineLength(carried, chunk, lf) <= maxLine &&
+    isHttpRequestLine(carried, chunk, lf)
+  )
     return AS_HTTP;
   return AS_ECHO;
 }

@@ -12,7 +12,12 @@ import {
   HTTP,
   HTTP_HEAD,
 } from '../../src/server/phase.ts';
-import { type FakeOptions, type FakeServer, fakeServer } from './fake-transport.ts';
+import {
+  type FakeOptions,
+  type FakeServer,
+  type FakeTransport,
+  fakeServer,
+} from './fake-transport.ts';
 import { v1, v2, v2Local, v2PrivateLink } from './harness.ts';
 
 const b = (text: string) => Buffer.from(text, 'latin1');
@@ -457,6 +462,17 @@ first('--http off, or a first line that is not a request line: echoed', () => {
   assert.is(plain.handedOver, null);
 });
 
+first('a request line longer than --max-line is refused, not handed over', () => {
+  const line = 'GET /0123456789 HTTP/1.1';
+  for (const chunks of [[`${line}\r\n`], ['GET /0123', `456789 HTTP/1.1\r\n`]]) {
+    const out = run({ maxLine: line.length - 1 }, [V1, ...chunks.map(b)]);
+    assert.is(out.written, told(`line longer than ${line.length - 1} bytes`));
+    assert.is(out.handedOver, null);
+    const fits = run({ maxLine: line.length }, [V1, ...chunks.map(b)]);
+    assert.is(fits.state, HTTP_HEAD);
+  }
+});
+
 first('phases: header → first line → echo', () => {
   const server = fakeServer();
   const { transport, conn } = server.connect();
@@ -533,17 +549,27 @@ deadlines('the header timeout counts from the first byte, not from the connect',
   assert.equal(server.metrics.rejects, { 'header-timeout': 1 });
 });
 
-deadlines('echo data and a drained echo put off the idle timeout', () => {
-  const server = fakeServer({ idleTimeoutMs: 10_000 });
-  const { transport, conn } = server.connect();
-  transport.send(Buffer.concat([V1, b('a\n')]));
-  server.advance(9000);
-  transport.send(b('b\n'));
-  server.advance(9000);
-  assert.is(conn.state, ECHO);
-  server.advance(1000);
-  assert.is(conn.state, CLOSING);
-});
+// Progress puts off the idle timeout: [what, opening bytes, progress, the phase it keeps].
+const PROGRESS: ReadonlyArray<readonly [string, string, (t: FakeTransport) => void, number]> = [
+  ['an echoed line', 'a\n', (t) => t.send(b('b\n')), ECHO],
+  ['a drained echo', 'a\n', (t) => t.events!.onDrain(), ECHO],
+  ['a first line coming in pieces', 'GET', (t) => t.send(b(' / HT')), FIRST_LINE],
+];
+
+for (const [what, opening, progress, phase] of PROGRESS) {
+  deadlines(`${what} puts off the idle timeout`, () => {
+    const server = fakeServer({ idleTimeoutMs: 10_000 });
+    const { transport, conn } = server.connect();
+    transport.send(Buffer.concat([V1, b(opening)]));
+    server.advance(9000);
+    progress(transport);
+    server.advance(9000);
+    assert.is(conn.state, phase);
+    server.advance(1000);
+    assert.is(conn.state, CLOSING);
+    assert.equal(server.metrics.rejects, { 'idle-timeout': 1 });
+  });
+}
 
 deadlines('a refused connection that lingers is destroyed after --linger', () => {
   const server = fakeServer({ lingerMs: 2000 });

@@ -1,5 +1,5 @@
 // HTTP on the echo port: a connection whose first line is an HTTP/1.x request line is handed to
-// node:http once that request's head is complete (connection.ts gathers it), fed the bytes
+// node:http once that request's head is complete (http-head.ts gathers it), fed the bytes
 // already read, and every request on it gets what the backend saw. node:http does all the
 // parsing, keep-alive, HEAD, HTTP/1.0 and its error answers; this file answers requests, logs
 // them, and bounds what one connection may cost:
