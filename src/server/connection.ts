@@ -244,7 +244,7 @@ function awaitingHeader(conn: Connection, chunk: Buffer): void {
     return;
   }
   // Bytes after the header in the same read are data: judged from a view.
-  opened(conn, result.header, bytes.subarray(result.length));
+  opened(conn, result.header, result.length < bytes.length ? bytes.subarray(result.length) : null);
   if (conn.state === FIRST_LINE || conn.state === HTTP_HEAD) keepHeader(conn, bytes, result.length);
 }
 
@@ -270,10 +270,10 @@ function optionalHeader(conn: Connection, chunk: Buffer, bytes: Buffer): boolean
   return true;
 }
 
-/** The connection opens with `header` (null: none), then `data`, the rest of this read. */
-function opened(conn: Connection, header: ProxyHeader | null, data: Buffer): void {
+/** The connection opens with `header` (null: none), then `data`, the rest of this read (if any). */
+function opened(conn: Connection, header: ProxyHeader | null, data: Buffer | null): void {
   open(conn, header);
-  if (data.length === 0) return;
+  if (data === null) return;
   if (conn.state === FIRST_LINE) stopped(conn, firstLine(conn, data, header));
   else stopped(conn, echo(conn, data));
 }
