@@ -19,9 +19,11 @@
 import net from 'node:net';
 import { hostname } from 'node:os';
 import { silentLogger, type Logger } from '../log.ts';
-import { accept, closeAll, type Connection, type ServerContext, sweep } from './connection.ts';
+import { accept, type Connection, type ServerContext } from './connection.ts';
+import { checkPeriod } from './check-period.ts';
 import { type EngineChoice, pickEngine, warnFallback } from './engine/pick.ts';
 import { createHttpAnswerer } from './answer/http-handoff.ts';
+import { closeAll, sweep } from './sweep.ts';
 import { checkNoOtherListener, listenOn } from './listen.ts';
 import { Metrics } from './metrics/metrics.ts';
 import type { HealthView } from './health.ts';
@@ -228,13 +230,12 @@ function acceptGroup(
 }
 
 /**
- * One timer for every deadline, its period a fifth of the shortest timeout (20 ms..1 s). A
+ * One timer for every deadline, its period from the shortest timeout (checkPeriod). A
  * deadline is met within one period either way: the sweep may come a period late, and the
  * coarse clock a connection's time is read from may be a period old (so it may also be early).
  */
 function deadlineTicker(ctx: ServerContext) {
-  const shortest = Math.min(ctx.headerTimeoutMs, ctx.idleTimeoutMs, ctx.lingerMs);
-  const period = Math.max(20, Math.min(1000, Math.floor(shortest / 5)));
+  const period = checkPeriod(Math.min(ctx.headerTimeoutMs, ctx.idleTimeoutMs, ctx.lingerMs));
   let timer: NodeJS.Timeout | null = null;
   const tick = () => {
     ctx.now = Date.now();
