@@ -374,6 +374,8 @@ const UNCHECKED: Readonly<Record<string, Readonly<Record<string, string>>>> = {
       'generators through HAProxy; test/loadgen/balance.test.ts checks the merged backends',
   },
   'docs/server.md': {
+    '2026-12-06T08:50:29.429Z info  SIGTERM: failing health checks before draining delay=3s connections=0':
+      'a stop with --drain-delay; test/server/process/drain.test.ts checks each of these lines',
     'elb-proxy-echo: cannot listen on [::]:5000: port 5000 is already in use by pid 29418 (node src/cli.ts); stop it or pick another --port':
       'the port-80 line needs a user without CAP_NET_BIND_SERVICE',
   },
