@@ -374,6 +374,10 @@ const UNCHECKED: Readonly<Record<string, Readonly<Record<string, string>>>> = {
       'generators through HAProxy; test/loadgen/balance.test.ts checks the merged backends',
   },
   'docs/server.md': {
+    '2026-12-06T08:50:26.556Z info  health: failing was=ok by=127.0.0.1:60368':
+      "the switch's log lines; test/server/process/drain.test.ts checks them",
+    '$ elb-proxy-echo health fail --metrics-port 9100':
+      'the health switch; test/health-command.test.ts runs the same commands against a server',
     '2026-12-06T08:50:29.429Z info  SIGTERM: failing health checks before draining delay=3s connections=0':
       'a stop with --drain-delay; test/server/process/drain.test.ts checks each of these lines',
     'elb-proxy-echo: cannot listen on [::]:5000: port 5000 is already in use by pid 29418 (node src/cli.ts); stop it or pick another --port':
