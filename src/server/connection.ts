@@ -21,9 +21,10 @@ import { parseProxyHeader } from '../protocol/index.ts';
 import type { ParseErrorCode, ParseOptions, ProxyHeader } from '../protocol/types.ts';
 import type { Logger } from '../log.ts';
 import { formatEndpoint, plainAddress } from './address-text.ts';
-import { backendView } from './answer/backend-view.ts';
+import { backendView, tlvLogFields } from './answer/backend-view.ts';
 import { greetingLine } from './answer/greeting.ts';
 import { httpRefusal } from './answer/http-answer.ts';
+import type { ServerIdentity } from './answer/identity.ts';
 import type { HttpAnswerer, HttpSession } from './answer/http-handoff.ts';
 import { isHttpRequestLine } from './answer/http-detect.ts';
 import type { Metrics } from './metrics/metrics.ts';
@@ -50,8 +51,8 @@ export interface ServerContext {
   readonly http: HttpAnswerer | null;
   /** --greeting: a line telling the client what the server saw, before any echo. */
   readonly greeting: boolean;
-  /** This machine's host name, for the greeting and the HTTP answers. */
-  readonly hostname: string;
+  /** Which backend this is, for the greeting and the HTTP answers. */
+  readonly identity: ServerIdentity;
   readonly connections: Set<Connection>;
   /** Coarse clock (ms), advanced by the sweep; cheap to read on every chunk. */
   now: number;
@@ -357,6 +358,7 @@ function open(conn: Connection, header: ProxyHeader | null): void {
         ? undefined
         : formatEndpoint(destination.address, destination.port, unix),
     header: kind,
+    ...tlvLogFields(header),
   });
 }
 
@@ -460,7 +462,7 @@ function headerOf(conn: Connection): ProxyHeader | null {
  */
 function greet(conn: Connection): void {
   const view = backendView({
-    server: conn.ctx.hostname,
+    server: conn.ctx.identity,
     header: headerOf(conn),
     peer: peerOf(conn),
     local: null,
@@ -519,7 +521,7 @@ function toHttp(conn: Connection): void {
   conn.state = HTTP;
   const socket = conn.transport.detach(head);
   const view = backendView({
-    server: conn.ctx.hostname,
+    server: conn.ctx.identity,
     header,
     peer,
     local:

@@ -17,11 +17,11 @@
 // `server` is the underlying net.Server. Logging: pass `logger` (from src/log.ts
 // `createLogger`); the default is `silentLogger`, which writes nothing.
 import net from 'node:net';
-import { hostname } from 'node:os';
 import { silentLogger, type Logger } from '../log.ts';
 import { accept, closeAll, type Connection, type ServerContext, sweep } from './connection.ts';
 import { type EngineChoice, pickEngine, warnFallback } from './engine/pick.ts';
 import { createHttpAnswerer } from './answer/http-handoff.ts';
+import { hostIdentity, type ServerIdentity } from './answer/identity.ts';
 import { checkNoOtherListener, listenOn } from './listen.ts';
 import { Metrics } from './metrics/metrics.ts';
 import type { Policy } from './policy.ts';
@@ -51,6 +51,10 @@ export interface EchoServerOptions {
   readonly http?: 'auto' | 'off';
   /** Send each client a line saying what the server saw, before any echo. Default false. */
   readonly greeting?: boolean;
+  /** How the greeting and the HTTP answers name this backend. Default: the host name alone. */
+  readonly identity?: ServerIdentity;
+  /** TCP keepalive on accepted connections: idle time before the first probe, ms; 0: off. Default: ECHO_DEFAULTS. */
+  readonly keepAliveMs?: number;
   readonly logger?: Logger;
   /**
    * uv: the runtime's libuv handles; net: node:net sockets; auto (default): uv when the
@@ -183,7 +187,7 @@ function contextOf(options: EchoServerOptions): ServerContext {
         ? null
         : createHttpAnswerer({ logger, metrics, headersTimeoutMs: headerTimeoutMs, idleTimeoutMs }),
     greeting: options.greeting === true,
-    hostname: hostname(),
+    identity: options.identity ?? hostIdentity(),
     connections: new Set<Connection>(),
     now: Date.now(),
     onClosed: () => {},
