@@ -83,6 +83,11 @@ export const ECHO_DEFAULTS = Object.freeze({
   maxLine: 16384,
   headerTimeoutMs: 5000,
   idleTimeoutMs: 300_000,
+  /**
+   * TCP keepalive's first probe after this much idle time: well inside the 350 s an NLB keeps
+   * an idle flow, so a session --idle-timeout lets live longer is not forgotten on the way.
+   */
+  keepAliveMs: 60_000,
   maxConnections: 10_000,
   lingerMs: 2000,
   /** How long `close()` lets open connections finish. */
@@ -92,11 +97,15 @@ export const ECHO_DEFAULTS = Object.freeze({
 export function createEchoServer(options: EchoServerOptions = {}): EchoServer {
   const ctx = contextOf(options);
   const engine = engineOf(options.engine, ctx.logger);
-  const maxConnections = options.maxConnections ?? ECHO_DEFAULTS.maxConnections;
-  const hooks = acceptHooks(ctx, maxConnections);
+  const settings = {
+    maxConnections: options.maxConnections ?? ECHO_DEFAULTS.maxConnections,
+    // The kernel counts keepalive time in whole seconds, at least one.
+    keepAliveMs: wholeSeconds(options.keepAliveMs ?? ECHO_DEFAULTS.keepAliveMs),
+  };
+  const hooks = acceptHooks(ctx, settings.maxConnections);
   const newListener = () => {
     const listener = net.createServer({ noDelay: true });
-    engine.adopt(listener, maxConnections, () => ctx.connections.size, hooks);
+    engine.adopt(listener, settings, () => ctx.connections.size, hooks);
     return listener;
   };
   const server = newListener();
@@ -130,6 +139,10 @@ export function createEchoServer(options: EchoServerOptions = {}): EchoServer {
       return closing;
     },
   };
+}
+
+function wholeSeconds(ms: number): number {
+  return ms <= 0 ? 0 : Math.max(1000, Math.round(ms / 1000) * 1000);
 }
 
 /** The engine asked for (a name, `auto`, or an engine itself); a fallback from uv is logged. */

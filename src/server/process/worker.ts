@@ -20,6 +20,7 @@ import {
   type EchoServerOptions,
 } from '../server.ts';
 import { errorText } from '../../error-text.ts';
+import { hostIdentity, identityFields } from '../answer/identity.ts';
 
 export interface ServeConfig {
   readonly port: number;
@@ -264,7 +265,7 @@ export function listenFields(
   config: ServeConfig,
   address: { address: string | null; port: number },
   binding: Binding,
-): Record<string, string | number> {
+): Record<string, string | number | undefined> {
   return {
     address:
       'fd' in binding
@@ -273,6 +274,7 @@ export function listenFields(
     proxy_protocol: config.echo.proxyProtocol ?? ECHO_DEFAULTS.proxyProtocol,
     workers: config.workers,
     engine: config.echo.engine,
+    ...identityFields(config.echo.identity ?? hostIdentity()),
   };
 }
 
