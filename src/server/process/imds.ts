@@ -26,34 +26,40 @@ const MAX_ANSWER = 512;
 /** Instance ids, zone and region names: lower-case letters, digits and dashes. */
 const VALUE = /^[a-z0-9-]{1,64}$/;
 
-const PATHS = {
-  instanceId: '/latest/meta-data/instance-id',
-  availabilityZone: '/latest/meta-data/placement/availability-zone',
-  region: '/latest/meta-data/placement/region',
-} as const;
+/** What is asked with the token, in the order of InstanceMetadata's fields. */
+const VALUE_PATHS = [
+  '/latest/meta-data/instance-id',
+  '/latest/meta-data/placement/availability-zone',
+  '/latest/meta-data/placement/region',
+] as const;
 
 /** The instance's id, zone and region from the service at `endpoint`, or why not. */
 export async function readInstanceMetadata(
   endpoint: string,
   deadlineMs = IMDS_DEADLINE_MS,
 ): Promise<MetadataResult> {
-  const signal = AbortSignal.timeout(deadlineMs);
+  const deadline = AbortSignal.timeout(deadlineMs);
+  // One failed question ends the others at once, not at the deadline.
+  const done = new AbortController();
+  const signal = AbortSignal.any([deadline, done.signal]);
   try {
     const token = await ask(endpoint, 'PUT', '/latest/api/token', signal, {
       'X-aws-ec2-metadata-token-ttl-seconds': String(TOKEN_TTL_SECONDS),
     });
     const headers = { 'X-aws-ec2-metadata-token': token };
     const [instanceId, availabilityZone, region] = await Promise.all(
-      [PATHS.instanceId, PATHS.availabilityZone, PATHS.region].map(async (path) =>
+      VALUE_PATHS.map(async (path) =>
         checked(path, await ask(endpoint, 'GET', path, signal, headers)),
       ),
     );
     return { ok: true, metadata: { instanceId, availabilityZone, region } };
   } catch (error) {
-    const reason = signal.aborted
+    const reason = deadline.aborted
       ? `no answer within ${deadlineMs} ms`
       : ((error as NodeJS.ErrnoException).code ?? (error as Error).message);
     return { ok: false, reason: `instance metadata at ${endpoint}: ${reason}` };
+  } finally {
+    done.abort();
   }
 }
 
