@@ -12,6 +12,8 @@ export interface StandIn {
   readonly endpoint: string;
   /** Every request as `METHOD path`. */
   readonly requests: string[];
+  /** Connections open now. */
+  openConnections(): number;
   close(): Promise<void>;
 }
 
@@ -24,7 +26,9 @@ export type Behaviour =
   /** Answers the instance id with something that is not one. */
   | 'garbage'
   /** Answers the instance id with a body that never ends. */
-  | 'endless';
+  | 'endless'
+  /** Has no instance id (404) and never answers the zone and region. */
+  | 'partial';
 
 const VALUES: Readonly<Record<string, string>> = {
   '/latest/meta-data/instance-id': 'i-0f1e2d3c4b5a69788',
@@ -47,6 +51,8 @@ export async function startImds(behaviour: Behaviour = 'imdsv2'): Promise<StandI
     // IMDSv2: without the token, no answer.
     if (request.headers['x-aws-ec2-metadata-token'] !== TOKEN)
       return void response.writeHead(401).end();
+    if (behaviour === 'partial')
+      return void (request.url!.endsWith('instance-id') && response.writeHead(404).end());
     const value = VALUES[request.url ?? ''];
     if (value === undefined) return void response.writeHead(404).end();
     if (behaviour === 'endless' && request.url!.endsWith('instance-id')) {
@@ -69,6 +75,7 @@ export async function startImds(behaviour: Behaviour = 'imdsv2'): Promise<StandI
   return {
     endpoint: `http://127.0.0.1:${port}`,
     requests,
+    openConnections: () => sockets.size,
     close() {
       for (const socket of sockets) socket.destroy();
       return new Promise((resolve) => server.close(() => resolve()));

@@ -13,7 +13,7 @@ import { readInstanceMetadata } from '../../../src/server/process/imds.ts';
 import { startCli } from '../../helpers/cli.ts';
 import { type Behaviour, fakeSys, startImds } from '../../helpers/imds.ts';
 import { TestClient } from '../../helpers/socket.ts';
-import { ENGINE } from '../harness.ts';
+import { ENGINE, eventually } from '../harness.ts';
 
 const NITRO = {
   'class/dmi/id/sys_vendor': 'Amazon EC2',
@@ -147,6 +147,24 @@ asking('a refusing, lying or endless service: the host name and a reason', async
     const { identity, problem } = await identified('auto', NITRO, behaviour);
     assert.equal(identity, { host: hostname() });
     assert.match(problem ?? '', reason, behaviour);
+  }
+});
+
+asking('one failed question ends the others at once, not at the deadline', async () => {
+  const imds = await startImds('partial');
+  try {
+    const started = performance.now();
+    const result = await readInstanceMetadata(imds.endpoint, 5000);
+    const ms = performance.now() - started;
+    assert.equal(result, {
+      ok: false,
+      reason: `instance metadata at ${imds.endpoint}: GET /latest/meta-data/instance-id: HTTP 404`,
+    });
+    assert.ok(ms < 1000, `${ms} ms`);
+    // The zone and region questions, never answered, are given up too.
+    await eventually(() => imds.openConnections() === 0, 'connections closed', 1000);
+  } finally {
+    await imds.close();
   }
 });
 
