@@ -17,7 +17,9 @@ import type { ParseOptions, ProxyHeader } from '../protocol/types.ts';
 import { errorText } from '../error-text.ts';
 import type { Logger } from '../log.ts';
 import { formatEndpoint, plainAddress } from './address-text.ts';
+import { tlvLogFields } from './answer/backend-view.ts';
 import type { HttpAnswerer, HttpSession } from './answer/http-handoff.ts';
+import type { ServerIdentity } from './answer/identity.ts';
 import { echo } from './echo.ts';
 import type { Transport, TransportEvents } from './engine/transport.ts';
 import { refuse, stopped } from './ending.ts';
@@ -59,8 +61,8 @@ export interface ServerContext {
   readonly http: HttpAnswerer | null;
   /** --greeting: a line telling the client what the server saw, before any echo. */
   readonly greeting: boolean;
-  /** This machine's host name, for the greeting and the HTTP answers. */
-  readonly hostname: string;
+  /** Which backend this is, for the greeting and the HTTP answers. */
+  readonly identity: ServerIdentity;
   readonly connections: Set<Connection>;
   /** Coarse clock (ms), advanced by the sweep; cheap to read on every chunk. */
   now: number;
@@ -304,5 +306,6 @@ function open(conn: Connection, header: ProxyHeader | null): void {
         ? undefined
         : formatEndpoint(destination.address, destination.port, unix),
     header: kind,
+    ...tlvLogFields(header),
   });
 }

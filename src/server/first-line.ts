@@ -80,7 +80,7 @@ function decide(conn: Connection, chunk: Buffer): number {
  */
 export function greet(conn: Connection, header: ProxyHeader | null): void {
   const view = backendView({
-    server: conn.ctx.hostname,
+    server: conn.ctx.identity,
     header,
     peer: conn.peerText(),
     local: null,

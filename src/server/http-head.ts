@@ -77,7 +77,7 @@ function handOver(conn: Connection, header: ProxyHeader | null): void {
   conn.state = HTTP;
   const socket = conn.transport.detach(head);
   const view = backendView({
-    server: conn.ctx.hostname,
+    server: conn.ctx.identity,
     header,
     peer,
     local:

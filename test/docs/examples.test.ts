@@ -13,7 +13,7 @@ import type { ChildProcess } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { buildProxyHeader } from '../../src/index.ts';
+import { awsVpcEndpointTlv, buildProxyHeader } from '../../src/index.ts';
 import { runCli, type Started, startCli } from '../helpers/cli.ts';
 import { TestClient } from '../helpers/socket.ts';
 import { type CodeBlock, splitFences } from './markdown.ts';
@@ -31,7 +31,8 @@ const MASKS: ReadonlyArray<readonly [RegExp, string]> = [
   [/\bduration_s=[\d.]+/g, 'duration_s=<s>'],
   [/\bpid \d+/g, 'pid <pid>'],
   [/\bauto: \d+ per process open_file_limit=\d+/g, 'auto: <n> per process open_file_limit=<n>'],
-  [/^(elb-proxy-echo on )[\w.-]+(:| saw:)/, '$1<host>$2'],
+  [/^(elb-proxy-echo on )[\w.-]+( \([^)]*\))?(:| saw:)/, '$1<host>$2$3'], // the backend's name
+  [/ host=[\w.-]+/, ' host=<host>'],
 ];
 
 function mask(line: string): string {
@@ -253,6 +254,7 @@ const nlbIpv6 = buildProxyHeader({
   protocol: 'TCP6',
   source: { address: '2001:db8:85a3::8a2e:370:7334', port: 51724 },
   destination: { address: '2001:db8:1::10', port: 5000 },
+  tlvs: [awsVpcEndpointTlv('vpce-0a1b2c3d4e5f67890')],
 });
 
 /**
@@ -291,6 +293,13 @@ const CHECKS: readonly Check[] = [
     example: 'greeting',
     args: ['--greeting'],
     produce: async (port) => asDocs(await firstLine(port, v1Balancer), port),
+  },
+  {
+    file: 'docs/server.md',
+    example: 'greeting-label',
+    args: ['--greeting', '--identity', 'blue-a'],
+    produce: async (port) =>
+      asDocs(await firstLine(port, 'PROXY TCP4 203.0.113.7 10.0.0.5 51000 5000\r\n'), port),
   },
   { file: 'docs/server.md', example: 'http-without-header' },
   {
@@ -374,6 +383,10 @@ const UNCHECKED: Readonly<Record<string, Readonly<Record<string, string>>>> = {
       'generators through HAProxy; test/loadgen/balance.test.ts checks the merged backends',
   },
   'docs/server.md': {
+    '$ elb-proxy-echo --host 127.0.0.1 --port 0 --identity ec2 --imds-endpoint http://127.0.0.1:8999 --trust 10.0.0.0/16':
+      'needs a metadata stand-in; test/server/process/identify.test.ts runs the same against one',
+    'elb-proxy-echo on vm (blue-a) saw:':
+      'the text answer to a v2 header over IPv6; test/server/answer/http.test.ts checks its rows',
     '2026-12-06T08:50:26.556Z info  health: failing was=ok by=127.0.0.1:60368':
       "the switch's log lines; test/server/process/drain.test.ts checks them",
     '$ elb-proxy-echo health fail --metrics-port 9100':

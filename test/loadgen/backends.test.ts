@@ -50,7 +50,7 @@ test('the greeting our server sends for each made-up client the generator sends 
       assert.is(parsed.status, 'ok');
       if (parsed.status !== 'ok') return;
       const view = backendView({
-        server: 'backend-a',
+        server: { host: 'backend-a' },
         header: parsed.header,
         peer: '127.0.0.1:4000',
         local: null,
@@ -62,7 +62,7 @@ test('the greeting our server sends for each made-up client the generator sends 
       assert.ok(isExpectedClient(read?.client ?? '', made), `${line} vs ${made.address}`);
     }
   const plain = greetingLine(
-    backendView({ server: 'b', header: null, peer: '127.0.0.1:4000', local: null }),
+    backendView({ server: { host: 'b' }, header: null, peer: '127.0.0.1:4000', local: null }),
   );
   assert.equal(readGreeting(plain.trimEnd()), { backend: 'b', client: '127.0.0.1:4000' });
 });

@@ -64,8 +64,8 @@ async function balanced(
   run: (port: number) => Promise<void>,
   header?: (client: net.Socket) => string,
 ): Promise<void> {
-  const servers: EchoServer[] = NAMES.map((hostname) =>
-    createEchoServer({ greeting: true, hostname }),
+  const servers: EchoServer[] = NAMES.map((host) =>
+    createEchoServer({ greeting: true, identity: { host } }),
   );
   const ports = [];
   for (const server of servers)

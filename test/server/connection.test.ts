@@ -405,7 +405,7 @@ first('an HTTP request line: the head is handed to node:http as it came, nothing
   assert.is(server.handOffs.length, 1);
   const { view, healthCheck, session } = server.handOffs[0];
   assert.is(view.client, '203.0.113.7:51000');
-  assert.is(view.peer, '10.0.0.5:40000');
+  assert.is(view.via, '10.0.0.5:40000');
   assert.is(view.destination, '10.0.11.239:5000');
   assert.is(view.proxy?.version, 1);
   assert.not.ok(healthCheck);

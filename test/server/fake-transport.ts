@@ -159,7 +159,7 @@ export function fakeServer(options: FakeOptions = {}): FakeServer {
     metrics,
     http: options.http === false ? null : http,
     greeting: options.greeting === true,
-    hostname: 'test-host',
+    identity: { host: 'test-host' },
     connections: new Set<Connection>(),
     now: 1_000_000,
     onClosed: () => {},

@@ -15,7 +15,13 @@
 // workers: all as on the `net` engine); only what happens at accept differs.
 import net from 'node:net';
 import { getSystemErrorName } from 'node:util';
-import type { AcceptHooks, Engine, Transport, TransportEvents } from './transport.ts';
+import type {
+  AcceptHooks,
+  AcceptSettings,
+  Engine,
+  Transport,
+  TransportEvents,
+} from './transport.ts';
 
 /** The parts of a libuv TCP handle (tcp_wrap `TCP`) this engine uses. */
 interface TcpHandle {
@@ -29,6 +35,8 @@ interface TcpHandle {
   /** `callback` runs with the handle as `this`. */
   close(callback: (this: TcpHandle) => void): void;
   setNoDelay(on: boolean): number;
+  /** `delay` in seconds (TCP_KEEPIDLE). */
+  setKeepAlive(on: boolean, delay: number): number;
   getpeername(out: { address?: string; port?: number }): number;
   /** Bytes libuv holds for writes not yet taken by the kernel. */
   readonly writeQueueSize: number;
@@ -64,6 +72,7 @@ const HANDLE_METHODS = [
   'shutdown',
   'close',
   'setNoDelay',
+  'setKeepAlive',
   'getpeername',
 ] as const;
 
@@ -351,7 +360,8 @@ interface ListenHandle {
 
 export const uvEngine: Engine = {
   name: 'uv',
-  adopt(server: net.Server, maxConnections: number, open: () => number, hooks: AcceptHooks) {
+  adopt(server: net.Server, settings: AcceptSettings, open: () => number, hooks: AcceptHooks) {
+    const { maxConnections, keepAliveMs } = settings;
     const problem = uvBindingsProblem();
     if (problem !== null) throw new Error(`the uv engine cannot run here: ${problem}`);
     // node:net listens (and, in a cluster worker, receives connections from the primary);
@@ -369,6 +379,7 @@ export const uvEngine: Engine = {
           return hooks.refused();
         }
         client.setNoDelay(true);
+        if (keepAliveMs > 0) client.setKeepAlive(true, keepAliveMs / 1000);
         hooks.accept(new UvTransport(client));
       };
     });

@@ -2,6 +2,7 @@
 // worker) and the fields of its `listening` line.
 import type { Logger } from '../../log.ts';
 import { bracketed } from '../address-text.ts';
+import { hostIdentity, identityFields } from '../answer/identity.ts';
 import { warnFallback } from '../engine/pick.ts';
 import { ECHO_DEFAULTS } from '../server.ts';
 import type { ServeConfig } from './config.ts';
@@ -11,7 +12,7 @@ export function listenFields(
   config: ServeConfig,
   address: { address: string | null; port: number },
   binding: Binding,
-): Record<string, string | number> {
+): Record<string, string | number | undefined> {
   return {
     address:
       'fd' in binding
@@ -20,6 +21,7 @@ export function listenFields(
     proxy_protocol: config.echo.proxyProtocol ?? ECHO_DEFAULTS.proxyProtocol,
     workers: config.workers,
     engine: config.echo.engine,
+    ...identityFields(config.echo.identity ?? hostIdentity()),
   };
 }
 
