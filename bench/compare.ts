@@ -16,12 +16,13 @@ import {
   exitOnSignals,
   pinning,
   progressWriter,
+  runBench,
+  type SelfCommand,
+  type ServerHandle,
   selfCommand,
   serverArgs,
-} from '../src/loadgen/harness.ts';
-import { runBench } from '../src/loadgen/run.ts';
-import { type ServerHandle, startCommand } from '../src/loadgen/servers.ts';
-import type { SelfCommand } from '../src/loadgen/spread.ts';
+  startCommand,
+} from '../src/loadgen/for-benchmarks.ts';
 import { formatOptions, integer, parseOptions, UsageError } from '../src/options.ts';
 import { errorText } from '../src/error-text.ts';
 import { idleMemory } from './idle.ts';

@@ -2,7 +2,7 @@
 // each generator holding its half (two C generators, so each stays well under the descriptor
 // limit). The growth from half to all, per connection added, leaves out what a fresh process
 // pays once (code compiled, buffers pooled, the heap grown) and counts what a connection keeps.
-import type { ServerHandle } from '../src/loadgen/servers.ts';
+import type { ServerHandle } from '../src/loadgen/for-benchmarks.ts';
 import { type LoadReport, startLoad } from './load.ts';
 
 export interface IdleResult {

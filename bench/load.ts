@@ -5,7 +5,7 @@ import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import type { ServerHandle } from '../src/loadgen/servers.ts';
+import type { ServerHandle } from '../src/loadgen/for-benchmarks.ts';
 
 export type LoadScenario = 'pingpong' | 'connect' | 'hold';
 

@@ -1,6 +1,6 @@
 // The comparison's verdict: one row per server (medians over rounds with their spread), the
 // generators side by side, and the goals as met / NOT met. Pure: measurements in, text out.
-import { errorsText, kib, num, percent, table } from '../src/loadgen/report.ts';
+import { errorsText, kib, num, percent, table } from '../src/loadgen/for-benchmarks.ts';
 import type { IdleResult } from './idle.ts';
 import type { LoadResult } from './load.ts';
 

@@ -18,6 +18,7 @@ Commands:
   uninstall       (root) stop and remove everything install put in place
   bench           many telnet-like clients against our server or a --target
   bench merge     one report from the --json results of several bench machines
+  health          fail, ok or status: switch a running server's health checks (its metrics port)
   COMMAND --help  that command's own help
 `;
 
@@ -30,6 +31,7 @@ async function helpFor(argv: readonly string[]): Promise<string | null> {
   const [first] = argv;
   if (first === 'bench') return null;
   if (first !== 'help' && !argv.includes('--help') && !argv.includes('-h')) return null;
+  if (first === 'health') return (await import('./health-command.ts')).HEALTH_HELP;
   if (first === 'install' || first === 'uninstall')
     return (await import('./install/command.ts')).installHelp(first);
   const { serveHelp } = await import('./serve.ts');
@@ -61,6 +63,8 @@ export async function main(
     else if (first === 'uninstall')
       return await (await import('./install/command.ts')).uninstallCommand(rest, env);
     else if (first === 'bench') return await (await import('./loadgen/index.ts')).bench(rest, env);
+    else if (first === 'health')
+      return await (await import('./health-command.ts')).healthCommand(rest, env);
     else throw new UsageError(unknownCommand(first));
   } catch (error) {
     if (!isSettingError(error)) throw error;
@@ -74,7 +78,7 @@ export async function main(
 }
 
 function unknownCommand(name: string): string {
-  const near = closest(name, ['serve', 'install', 'uninstall', 'bench', 'help']);
+  const near = closest(name, ['serve', 'install', 'uninstall', 'bench', 'health', 'help']);
   return near === null
     ? `unknown command "${name}" (see elb-proxy-echo --help)`
     : `unknown command "${name}"; did you mean ${near}?`;

@@ -3,6 +3,7 @@ export * from './protocol/index.ts';
 // The echo server, to start in-process (tests, benchmarks): see src/server/server.ts.
 export { createEchoServer, ECHO_DEFAULTS } from './server/server.ts';
 export type { EchoServer, EchoServerOptions } from './server/server.ts';
+export type { ServerIdentity } from './server/answer/identity.ts';
 export { ServerConfigError } from './server/errors.ts';
 export { createLogger, silentLogger } from './log.ts';
 export type { Logger, LogFormat, Level } from './log.ts';

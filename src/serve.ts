@@ -25,15 +25,9 @@ import {
   withEnv,
 } from './options.ts';
 import { runPrimary } from './server/process/primary.ts';
-import {
-  type Binding,
-  runWorker,
-  type ServeConfig,
-  startWorker,
-  WORKER_FD,
-  WORKER_PORT,
-  workerBinding,
-} from './server/process/worker.ts';
+import type { ServeConfig } from './server/process/config.ts';
+import { type Binding, WORKER_FD, WORKER_PORT, workerBinding } from './server/process/messages.ts';
+import { runWorker, startWorker } from './server/process/worker.ts';
 import { type ConnectionBudget, readConnectionBudget } from './server/process/descriptors.ts';
 import { METRICS_LIMITS } from './server/metrics/limits.ts';
 import {
@@ -42,6 +36,13 @@ import {
   type PickedEngine,
   pickEngine,
 } from './server/engine/pick.ts';
+import { hostIdentity, type ServerIdentity } from './server/answer/identity.ts';
+import {
+  type IdentityChoice,
+  IMDS_ENDPOINT,
+  identify,
+  parseIdentity,
+} from './server/process/identify.ts';
 import { POLICIES } from './server/policy.ts';
 import type { TlsOptions } from './server/answer/tls-handoff.ts';
 import { ECHO_DEFAULTS } from './server/server.ts';
@@ -85,6 +86,13 @@ export const serveOptions = withEnv({
     timeText(ECHO_DEFAULTS.idleTimeoutMs),
     durationText(24 * 3600_000, false),
   ),
+  keepalive: option(
+    'keepalive',
+    'TIME',
+    'TCP keepalive on accepted connections: idle time before the first probe, whole seconds (an NLB forgets a flow idle for 350s; 0 or off: none)',
+    timeText(ECHO_DEFAULTS.keepAliveMs),
+    keepAliveText,
+  ),
   maxLine: option(
     'max-line',
     'BYTES',
@@ -113,6 +121,20 @@ export const serveOptions = withEnv({
     default: false,
     parse: flag,
   },
+  identity: option(
+    'identity',
+    'auto|ec2|host|TEXT',
+    'how answers name this backend: auto (instance id, zone and region from the instance metadata on EC2, else the host name), ec2 (ask the metadata service anyway), host, or a label of your own',
+    'auto' as IdentityChoice,
+    parseIdentity,
+  ),
+  imdsEndpoint: option(
+    'imds-endpoint',
+    'URL',
+    'the instance metadata service --identity asks (IPv6-only instances: http://[fd00:ec2::254])',
+    IMDS_ENDPOINT,
+    httpUrl,
+  ),
   http: option(
     'http',
     'MODE',
@@ -159,7 +181,7 @@ export const serveOptions = withEnv({
   metricsPort: option(
     'metrics-port',
     'N',
-    'serve /healthz and Prometheus /metrics on this port (off: none)',
+    'serve /healthz, the health switch (/health) and Prometheus /metrics on this port (off: none)',
     'off',
     (raw) => (raw === 'off' ? 'off' : String(integer(0, 65535)(raw))),
   ),
@@ -180,6 +202,13 @@ export const serveOptions = withEnv({
     'auto' as EngineChoice,
     oneOf(ENGINE_CHOICES),
   ),
+  drainDelay: option(
+    'drain-delay',
+    'TIME',
+    'on SIGTERM/SIGINT, first keep accepting and serving this long while HTTP health checks fail (503), so the balancer stops sending clients; then the drain',
+    '0',
+    durationText(3600_000, true),
+  ),
   drainTimeout: option(
     'drain-timeout',
     'TIME',
@@ -188,6 +217,21 @@ export const serveOptions = withEnv({
     durationText(3600_000, true),
   ),
 } satisfies OptionTable);
+
+/** `--keepalive`: `off`, 0, or whole seconds up to two hours (TCP_KEEPIDLE counts seconds). */
+function keepAliveText(raw: string): string {
+  if (raw === 'off') return raw;
+  const ms = duration(7200_000)(raw);
+  if (ms % 1000 !== 0) throw new UsageError(`${raw} is not a whole number of seconds`);
+  return raw;
+}
+
+function httpUrl(raw: string): string {
+  const url = URL.parse(raw);
+  if (url?.protocol !== 'http:' || url.pathname !== '/' || url.search !== '')
+    throw new UsageError(`"${raw}" is not an http:// address without a path`);
+  return raw;
+}
 
 const SERVE_ABOUT = `A TCP echo server for the backends of AWS load balancers: it reads the PROXY protocol
 header (v1 from Classic ELB, v2 from NLB), logs the real client, then echoes every line
@@ -239,6 +283,7 @@ export function toConfig(
       trust: values.trust,
       headerTimeoutMs: ms(values.headerTimeout),
       idleTimeoutMs: ms(values.idleTimeout),
+      keepAliveMs: values.keepalive === 'off' ? 0 : ms(values.keepalive),
       maxLine: values.maxLine,
       maxConnections: connectionBudget?.maxConnections ?? Number(values.maxConnections),
       transform: values.transform,
@@ -253,6 +298,7 @@ export function toConfig(
     metricsPort: values.metricsPort === 'off' ? null : Number(values.metricsPort),
     metricsHost: values.metricsHost,
     workers: values.workers === 'auto' ? Math.max(1, cpus) : Number(values.workers),
+    drainDelayMs: ms(values.drainDelay),
     drainTimeoutMs: ms(values.drainTimeout),
     connectionBudget,
   });
@@ -331,16 +377,43 @@ async function start(
     journal: isJournal(env.JOURNAL_STREAM, 1),
   });
   if (config.echo.tls === null) process.on('SIGHUP', () => logger.info('SIGHUP ignored'));
-  // A worker learns its socket from its primary.
-  if (cluster.isWorker) return runWorker(config, logger, sink, workerBinding(env));
-  for (const line of unknownVariables(serveOptions, env, [WORKER_FD, WORKER_PORT]))
+  // A worker learns its socket and identity from its primary.
+  if (cluster.isWorker)
+    return runWorker(withIdentity(config, workerIdentity(env)), logger, sink, workerBinding(env));
+  for (const line of unknownVariables(serveOptions, env, [
+    WORKER_FD,
+    WORKER_PORT,
+    WORKER_IDENTITY,
+    SYS_DIR,
+  ]))
     logger.warn(line);
+  const { identity, problem } = await identify(values.identity, {
+    endpoint: values.imdsEndpoint,
+    sysDir: env[SYS_DIR] || '/sys',
+  });
+  if (problem !== null) logger.warn(problem);
   const fd = activatedFd(env, process.pid);
   if (fd !== null) {
     // Children (workers) must not take the activation variables as theirs.
     for (const name of ['LISTEN_PID', 'LISTEN_FDS', 'LISTEN_FDNAMES']) delete process.env[name];
   }
   const binding: Binding = fd !== null ? { fd } : { port: config.port, join: false };
-  if (config.workers > 1) await runPrimary(config, logger, sink, binding, argv);
-  else await runWorker(config, logger, sink, binding);
+  const identified = withIdentity(config, identity);
+  if (config.workers > 1) {
+    process.env[WORKER_IDENTITY] = JSON.stringify(identity);
+    await runPrimary(identified, logger, sink, binding, argv);
+  } else await runWorker(identified, logger, sink, binding);
+}
+
+/** Where sysfs is read from to tell an EC2 instance (internal: tests give a tree of their own). */
+const SYS_DIR = 'ELB_PROXY_ECHO_SYS_DIR';
+/** How the primary hands its identity to its workers, which ask no metadata service themselves. */
+const WORKER_IDENTITY = 'ELB_PROXY_ECHO_WORKER_IDENTITY';
+
+function workerIdentity(env: Readonly<Record<string, string | undefined>>): ServerIdentity {
+  return JSON.parse(env[WORKER_IDENTITY] ?? 'null') ?? hostIdentity();
+}
+
+function withIdentity(config: ServeConfig, identity: ServerIdentity): ServeConfig {
+  return Object.freeze({ ...config, echo: Object.freeze({ ...config.echo, identity }) });
 }

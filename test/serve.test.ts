@@ -42,6 +42,47 @@ test('with no options, the config has the echo server library defaults (ECHO_DEF
   assert.is(config.echo.headerTimeoutMs, ECHO_DEFAULTS.headerTimeoutMs);
   assert.is(config.echo.idleTimeoutMs, ECHO_DEFAULTS.idleTimeoutMs);
   assert.is(config.drainTimeoutMs, ECHO_DEFAULTS.drainMs);
+  assert.is(config.echo.keepAliveMs, ECHO_DEFAULTS.keepAliveMs);
+});
+
+/** The config `argv` gives (a fixed connection budget). */
+function configOf(argv: string[]) {
+  return toConfig(parseOptions(serveOptions, argv).values, 1, () => ({
+    maxConnections: 10,
+    limit: null,
+    reserved: 0,
+    cap: 10,
+  }));
+}
+
+test('--keepalive: whole seconds up to 2h; 0 and off turn it off; bad values name the flag', () => {
+  for (const [raw, ms] of [
+    ['90s', 90_000],
+    ['400', 400_000],
+    ['2h', 7_200_000],
+    ['0', 0],
+    ['off', 0],
+  ] as const)
+    assert.is(configOf(['--keepalive', raw]).echo.keepAliveMs, ms, raw);
+  for (const [raw, reason] of [
+    ['500ms', /^--keepalive: 500ms is not a whole number of seconds$/],
+    ['3h', /^--keepalive: 3h is longer than 7200s$/],
+    ['soon', /^--keepalive: "soon" is not a duration/],
+  ] as const)
+    assert.throws(() => configOf(['--keepalive', raw]), reason, raw);
+});
+
+test('--identity and --imds-endpoint: what is refused, with the flag named', () => {
+  assert.equal(parseOptions(serveOptions, ['--identity', 'blue']).values.identity, {
+    label: 'blue',
+  });
+  assert.throws(() => parseOptions(serveOptions, ['--identity', 'a b']), /^--identity: a label/);
+  const endpoint = (raw: string) =>
+    parseOptions(serveOptions, ['--imds-endpoint', raw]).values.imdsEndpoint;
+  assert.is(endpoint('http://[fd00:ec2::254]'), 'http://[fd00:ec2::254]');
+  assert.is(endpoint('http://127.0.0.1:8080/'), 'http://127.0.0.1:8080/');
+  for (const bad of ['https://169.254.169.254', 'http://169.254.169.254/latest', '169.254.169.254'])
+    assert.throws(() => endpoint(bad), /^--imds-endpoint: ".*" is not an http:\/\/ address/, bad);
 });
 
 /** The rows of docs/server.md's option table: flag, variable, default as written. */

@@ -33,8 +33,10 @@ const INSTALL_HELP = `Usage: elb-proxy-echo install [options]      (as root, fro
 
 Copies this executable to /usr/local/bin/elb-proxy-echo, installs the hardened systemd unit,
 writes the options given to /etc/default/elb-proxy-echo (as their variables), then enables and
-starts the service. Run it again with a new executable to upgrade; without options the options
-file and the way of listening stay as they are. The installer's own environment is not read.
+starts the service. systemd's stop timeout (TimeoutStopSec=, in a drop-in) covers --drain-delay
+and --drain-timeout with a margin. Run it again with a new executable to upgrade; without
+options the options file, the way of listening and the stop timeout stay as they are. The
+installer's own environment is not read.
 
 Options: every option of serve (elb-proxy-echo serve --help), and:
 ${formatOptions(installOptions)}
@@ -68,13 +70,16 @@ export async function installCommand(argv: readonly string[], _env: Env): Promis
   // The same cross-checks as serve (--metrics-port equal to --port…), before anything is
   // written: the service would otherwise fail at every start. The descriptor budget is the
   // service's business (its LimitNOFILE=), not this process's.
-  toConfig(values, 1, (extra) => connectionBudget(null, 0, ECHO_DEFAULTS.maxConnections, extra));
+  const config = toConfig(values, 1, (extra) =>
+    connectionBudget(null, 0, ECHO_DEFAULTS.maxConnections, extra),
+  );
   requireBindablePort(values.port, values.socket, unprivilegedPortStart());
   const listen = values.socket ? socketListen(values.host, values.port, values.backlog) : null;
   const source = builtExecutable('install');
   // No arguments at all is an upgrade: the options file and the way of listening stay as they are.
   const activation = argv.length === 0 ? null : { socket: listen };
-  return runOnHost((host) => install({ source, variables, activation }, host));
+  const stop = argv.length === 0 ? null : config;
+  return runOnHost((host) => install({ source, variables, activation, stop }, host));
 }
 
 export async function uninstallCommand(argv: readonly string[], _env: Env): Promise<number> {

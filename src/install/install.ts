@@ -14,12 +14,14 @@ import {
   removeIfOurs,
   writeNewFile,
 } from './files.ts';
+import { type StopTimes, stopDropInText } from './stop-timeout.ts';
 import { SERVICE_UNIT, SOCKET_UNIT } from './units.ts';
 import { errorText } from '../error-text.ts';
 
 const SERVICE = 'elb-proxy-echo.service';
 const SOCKET = 'elb-proxy-echo.socket';
 const SOCKET_PORT_FILE = 'port.conf';
+const SERVICE_STOP_FILE = 'stop.conf';
 const TEXT_MODE = 0o644;
 const EXECUTABLE_MODE = 0o755;
 
@@ -65,6 +67,8 @@ export interface InstallRequest {
    * installed (an upgrade).
    */
   readonly activation: { readonly socket: SocketListen | null } | null;
+  /** The drain times the service gets, for its TimeoutStopSec=; null keeps what is installed. */
+  readonly stop: StopTimes | null;
 }
 
 /** The socket unit's drop-in: its one listening address replaces the unit's, with the backlog. */
@@ -88,6 +92,14 @@ export function install(request: InstallRequest, host: Host): void {
   writeFile(join(paths.unitDir, SERVICE), SERVICE_UNIT, host);
   writeFile(join(paths.unitDir, SOCKET), SOCKET_UNIT, host);
   const socket = writeActivation(request.activation, paths, host);
+  if (request.stop !== null) {
+    mkdirSync(dropInDir(paths, SERVICE), { recursive: true });
+    writeFile(
+      join(dropInDir(paths, SERVICE), SERVICE_STOP_FILE),
+      stopDropInText(request.stop),
+      host,
+    );
+  }
   if (request.variables.size > 0 || lstatOrNull(paths.envFile) === null) {
     mkdirSync(join(paths.envFile, '..'), { recursive: true });
     writeFile(paths.envFile, envFileText(request.variables), host);
@@ -123,13 +135,13 @@ function writeActivation(
   paths: InstallPaths,
   host: Host,
 ): boolean {
-  const portFile = join(socketDropInDir(paths), SOCKET_PORT_FILE);
+  const portFile = join(dropInDir(paths, SOCKET), SOCKET_PORT_FILE);
   if (activation === null) return lstatOrNull(portFile) !== null;
   if (activation.socket === null) {
     removePortDropIn(paths, host);
     return false;
   }
-  mkdirSync(socketDropInDir(paths), { recursive: true });
+  mkdirSync(dropInDir(paths, SOCKET), { recursive: true });
   writeFile(portFile, socketDropInText(activation.socket), host);
   return true;
 }
@@ -156,7 +168,8 @@ export function uninstall(host: Host): void {
   for (const path of [
     join(paths.unitDir, SERVICE),
     join(paths.unitDir, SOCKET),
-    join(socketDropInDir(paths), SOCKET_PORT_FILE),
+    join(dropInDir(paths, SOCKET), SOCKET_PORT_FILE),
+    join(dropInDir(paths, SERVICE), SERVICE_STOP_FILE),
     paths.envFile,
     paths.executable,
   ]) {
@@ -165,7 +178,10 @@ export function uninstall(host: Host): void {
       if (outcome !== null) host.say(outcome);
     });
   }
-  attempt('remove the empty drop-in folder', () => removeEmptyDropInDir(paths));
+  attempt('remove the empty drop-in folders', () => {
+    removeEmptyDropInDir(paths, SOCKET);
+    removeEmptyDropInDir(paths, SERVICE);
+  });
   attempt('reload systemd', () => host.systemctl(['daemon-reload']));
   if (failures.length > 0)
     throw new InstallFileError(`uninstall left work undone: ${failures.join('; ')}`);
@@ -180,20 +196,20 @@ function isOurs(path: string): boolean {
   }
 }
 
-function socketDropInDir(paths: InstallPaths): string {
-  return join(paths.unitDir, `${SOCKET}.d`);
+function dropInDir(paths: InstallPaths, unit: string): string {
+  return join(paths.unitDir, `${unit}.d`);
 }
 
 /** Removes our port drop-in (when ours), and its folder if nothing else is in it. */
 function removePortDropIn(paths: InstallPaths, host: Host): void {
-  const outcome = removeIfOurs(join(socketDropInDir(paths), SOCKET_PORT_FILE));
+  const outcome = removeIfOurs(join(dropInDir(paths, SOCKET), SOCKET_PORT_FILE));
   if (outcome !== null) host.say(outcome);
-  removeEmptyDropInDir(paths);
+  removeEmptyDropInDir(paths, SOCKET);
 }
 
-function removeEmptyDropInDir(paths: InstallPaths): void {
+function removeEmptyDropInDir(paths: InstallPaths, unit: string): void {
   try {
-    rmdirSync(socketDropInDir(paths));
+    rmdirSync(dropInDir(paths, unit));
   } catch {
     // Missing, or holding an administrator's own drop-ins: either way, left as it is.
   }

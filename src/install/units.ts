@@ -28,10 +28,12 @@ StandardOutput=journal
 StandardError=journal
 SyslogIdentifier=elb-proxy-echo
 
-# SIGTERM makes the server stop accepting and drain open connections for at most
-# --drain-timeout (ELB_PROXY_ECHO_DRAIN_TIMEOUT, default 10s), then exit. systemd sends SIGKILL
-# after TimeoutStopSec: keep it above the drain timeout (raise both together). SIGHUP is
-# ignored by the server, so a closing terminal or \`systemctl kill -s HUP\` does not stop it.
+# SIGTERM makes the server fail its HTTP health checks for --drain-delay (default 0) while it
+# still serves, then stop accepting and drain open connections for at most --drain-timeout
+# (default 10s), then exit. systemd sends SIGKILL after TimeoutStopSec: \`install\` writes a
+# drop-in (elb-proxy-echo.service.d/stop.conf) that covers both with a margin; without it, keep
+# this above their sum. SIGHUP is ignored by the server, so a closing terminal or
+# \`systemctl kill -s HUP\` does not stop it.
 KillSignal=SIGTERM
 TimeoutStopSec=90s
 Restart=on-failure

@@ -2,8 +2,9 @@
 // per connection, …), one horizontal bar per server, the value printed at the end of each bar.
 // Written as is, or inside a minimal HTML page.
 import { writeFileSync } from 'node:fs';
-import { headline, num } from './report.ts';
-import type { RunResult } from './run.ts';
+import { type BackendResult, backendParts, UNNAMED } from './backends.ts';
+import { headline, num, sharesOf } from './report.ts';
+import type { RunResult } from './result.ts';
 
 export interface Panel {
   readonly title: string;
@@ -90,5 +91,21 @@ export function panelsFor(
         bars: of.map((r) => ({ label: r.server, value: r.latencyMs.p99, highlight: highlight(r) })),
       });
   }
+  const backends = results[0]?.backends ?? [];
+  if (backends.length > 0) panels.push(spreadPanel(backends));
   return panels;
+}
+
+/** How the connections spread over the backends (of the first result: the run, or the merge). */
+function spreadPanel(backends: readonly BackendResult[]): Panel {
+  const shares = sharesOf(backends.map((b) => b.connections));
+  return {
+    title:
+      'connections per backend, share of all (orange: named another client than the generator)',
+    bars: backends.map((b, i) => ({
+      label: `${b.backend === UNNAMED ? '(no greeting)' : backendParts(b.backend).host} ${shares[i]}`,
+      value: b.connections,
+      highlight: b.mismatched > 0,
+    })),
+  };
 }

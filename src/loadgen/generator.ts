@@ -11,10 +11,19 @@
 // than a timer per line), and the run itself (the caller stops it).
 //
 // A server started with --greeting sends one line `elb-proxy-echo …` before the first echo: a
-// client skips it (an echo of ours starts with a digit, never with that text).
+// client reads it (an echo of ours starts with a digit, never with that text) for the backend
+// that served it and the client that backend saw (backends.ts), then checks echoes as usual.
 import net from 'node:net';
 import tls from 'node:tls';
-import { headerFor, type HeaderKind, sourceAddress } from './addresses.ts';
+import { clientEndpoint, headerFor, type HeaderKind, sourceAddress } from './addresses.ts';
+import {
+  type BackendCounts,
+  type BackendTally,
+  BackendTallies,
+  type ExpectedClient,
+  readGreeting,
+  UNNAMED,
+} from './backends.ts';
 import { copyCounters, countersSince, emptyCounters, type Counters } from './counters.ts';
 import { Histogram, type HistogramData } from './histogram.ts';
 
@@ -37,6 +46,10 @@ export interface GeneratorConfig {
   readonly maxConnecting: number;
   /** TLS after the header (`--tls`); `ca`: PEM to verify the server with, null: not verified. */
   readonly tls: { readonly ca: string | null } | null;
+  /** The client address every backend should name (--expect-client), or null: see expectedClient. */
+  readonly expectClient: string | null;
+  /** TCP keepalive idle time on each connection, ms; 0: off. */
+  readonly keepaliveMs: number;
 }
 
 export interface GeneratorReport {
@@ -48,6 +61,8 @@ export interface GeneratorReport {
   readonly cpuMicros: number;
   /** Echo latency (pingpong, hold) or connect-to-echo time (connect), in microseconds, over the window. */
   readonly latency: HistogramData;
+  /** Connections by the backend that served them, as their greetings said. */
+  readonly backends: readonly BackendCounts[];
 }
 
 const CR = 0x0d;
@@ -93,6 +108,7 @@ export class Generator {
   readonly config: GeneratorConfig;
   readonly counters = emptyCounters();
   readonly latency = new Histogram();
+  readonly backends = new BackendTallies();
   #stopping = false;
   #open = new Set<Client>();
   /** Clients waiting for their turn to connect: a queue read from `#head` (no shift() per client). */
@@ -129,6 +145,7 @@ export class Generator {
   /** Starts the measured window: rates, latency and CPU count from here. */
   measure(): void {
     this.latency.reset();
+    this.backends.resetLatency();
     this.#windowStart = copyCounters(this.counters);
     this.#windowAt = performance.now();
     this.#cpuAt = process.cpuUsage();
@@ -144,6 +161,7 @@ export class Generator {
     const cpu = process.cpuUsage(this.#cpuAt);
     const window = countersSince(this.counters, this.#windowStart);
     const latency = this.latency.toData();
+    const backends = this.backends.toCounts();
     this.#stopping = true;
     this.#waiting = [];
     this.#head = 0;
@@ -158,6 +176,7 @@ export class Generator {
           windowMs,
           cpuMicros: cpu.user + cpu.system,
           latency,
+          backends,
         });
       };
       const deadline = setTimeout(() => {
@@ -167,6 +186,21 @@ export class Generator {
       if (this.#open.size === 0) finish();
       else this.#onIdle = finish;
     });
+  }
+
+  /**
+   * The client a backend should name for `client`'s connection: the address given with
+   * --expect-client (any port: a NAT on the way may change it), else the made-up client of the
+   * PROXY header this generator sent, else the connection's own source address and port.
+   */
+  expectedClient(client: Client): ExpectedClient {
+    const { expectClient, header } = this.config;
+    if (expectClient !== null) return { address: expectClient, port: null };
+    if (header !== 'none') {
+      const made = clientEndpoint(client.index);
+      return { address: made.address, port: made.port };
+    }
+    return { address: client.socket?.localAddress ?? '', port: client.socket?.localPort ?? 0 };
   }
 
   error(kind: string): void {
@@ -243,6 +277,10 @@ class Client {
   matched = -1;
   /** Bytes of a greeting seen so far; NO_GREETING once the first echo byte or the greeting's LF came. */
   greeting = 0;
+  /** The greeting's bytes while it arrives (copied: reads land in the shared buffer). */
+  greetingBytes: Buffer[] = [];
+  /** The backend that served this connection, once its greeting (or first echo) came. */
+  backend: BackendTally | null = null;
   /** When the current wait began (connect, line sent, or q sent), for latency and timeouts. */
   since = 0;
   connectedAt = 0;
@@ -294,6 +332,8 @@ class Client {
       localAddress: sourceAddress(config.host, this.slot + config.firstClient, config.totalClients),
       noDelay: true,
       onread: config.tls === null ? onread : undefined,
+      keepAlive: config.keepaliveMs > 0,
+      keepAliveInitialDelay: config.keepaliveMs,
     });
     this.socket = tcp;
     this.gen.opened(this);
@@ -407,17 +447,31 @@ class Client {
         continue;
       if (seen === 0) {
         this.greeting = NO_GREETING; // no greeting: the echo starts here
+        this.#served(null);
         return i;
       }
       if (seen >= GREETING.length && byte === LF) {
         this.greeting = NO_GREETING; // the greeting's end: the echo starts after it
+        this.greetingBytes.push(Buffer.from(chunk.subarray(0, i)));
+        this.#served(Buffer.concat(this.greetingBytes).toString('latin1').trimEnd());
+        this.greetingBytes = [];
         return i + 1;
       }
       this.fail('wrong-echo'); // began like a greeting and is none, or never ends
       return n;
     }
     this.greeting = seen;
+    this.greetingBytes.push(Buffer.from(chunk.subarray(0, n)));
     return n;
+  }
+
+  /** Counts this connection for the backend its greeting line names (null: no greeting). */
+  #served(line: string | null): void {
+    const greeting = line === null ? null : readGreeting(line);
+    const tally = this.gen.backends.of(greeting?.backend ?? UNNAMED);
+    const reported = greeting?.client ?? null;
+    tally.served(reported, reported === null ? null : this.gen.expectedClient(this));
+    this.backend = tally;
   }
 
   #echoed(): void {
@@ -431,12 +485,13 @@ class Client {
     }
     gen.counters.bytesVerified += this.line.length;
     const { scenario, thinkMs } = gen.config;
+    const micros = (now - (scenario === 'connect' ? this.connectedAt : this.since)) * 1000;
+    gen.latency.record(micros);
+    this.backend?.latency.record(micros);
     if (scenario === 'connect') {
-      gen.latency.record((now - this.connectedAt) * 1000);
       this.quit();
       return;
     }
-    gen.latency.record((now - this.since) * 1000);
     if (gen.stopping) {
       this.quit();
       return;

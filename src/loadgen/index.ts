@@ -26,7 +26,8 @@ import { clockStatus } from './clock.ts';
 import { benchOptions, ms } from './options.ts';
 import { type BenchRecord, toRecord } from './record.ts';
 import { formatRun } from './report.ts';
-import { exitStatus, runBench, type RunPlan, type RunResult } from './run.ts';
+import { exitStatus, type RunResult } from './result.ts';
+import { runBench, type RunPlan } from './run.ts';
 import { remoteTarget, startCommand, startInProcess, type ServerHandle } from './servers.ts';
 import { runAsGenerator, type SelfCommand, socketsPerProcess } from './spread.ts';
 import { unreachableTarget } from './target-check.ts';
@@ -40,8 +41,12 @@ const USAGE = `Usage: elb-proxy-echo bench [options]
 Many telnet-like clients: each connects, sends a PROXY header as a load balancer would, types
 lines, checks every echo byte for byte, and ends with q. Without --target it starts our server
 on a loopback port; with --target it drives that endpoint (e.g. a load balancer's DNS name).
-Exit status 1 if any echo was wrong (or more errors than --max-errors), 2 for bad options
-or a --target that refuses or does not resolve (checked once before the run).
+A target started with --greeting names itself on each connection: the report then has a row
+per backend (connections, share, latency) and checks that every backend named the generator
+as the client.
+Exit status 1 if any echo was wrong, a backend named another client, or more errors than
+--max-errors; 2 for bad options or a --target that refuses or does not resolve (checked once
+before the run).
 For a fleet of generators: the same --start-at on each, --json to a file, then bench merge.
 
 Options:
@@ -78,6 +83,8 @@ export async function bench(
     header: values.proxyHeader === 'auto' ? autoHeader(values.target) : values.proxyHeader,
     timeoutMs: ms(values.timeout),
     tls: tlsOf(values),
+    expectClient: values.expectClient,
+    keepaliveMs: values.keepalive === 'off' ? 0 : ms(values.keepalive),
     procs,
     generatorCpus,
     self,
@@ -85,6 +92,8 @@ export async function bench(
     progress: values.quiet ? undefined : progressWriter(),
   };
   if (values.target !== null) setup.push(headerSetup(plan.header));
+  if (values.keepalive !== 'off')
+    setup.push(`TCP keepalive on every connection after ${values.keepalive} idle`);
   let result: RunResult;
   try {
     result = await runBench(plan, server);

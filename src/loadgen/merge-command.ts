@@ -9,7 +9,7 @@ import { merge, type Merged } from './merge.ts';
 import { benchOptions } from './options.ts';
 import { type BenchRecord, asRecord, jsonValues, toRecord } from './record.ts';
 import { formatGenerators, formatRun } from './report.ts';
-import { exitStatus } from './run.ts';
+import { exitStatus } from './result.ts';
 
 const mergeOptions = {
   json: benchOptions.json,

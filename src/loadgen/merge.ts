@@ -2,11 +2,12 @@
 // sum of the latency histograms (averaging percentiles would be wrong), and what makes the sum
 // doubtful (windows that do not overlap, other versions, mixed settings) becomes a warning.
 import { UsageError } from '../options.ts';
+import { sumBackends } from './backends.ts';
 import { sumCounters } from './counters.ts';
 import { Histogram } from './histogram.ts';
 import type { BenchRecord } from './record.ts';
 import { utc as clock } from './report.ts';
-import { latencyOf, type RunResult } from './run.ts';
+import { latencyOf, type RunResult } from './result.ts';
 
 export interface Merged {
   readonly result: RunResult;
@@ -76,6 +77,7 @@ function sum(
     window: { start, end },
     windowCounts: sumCounters(records.map((r) => r.windowCounts)),
     latencyHistogram: latency.toData(),
+    backends: sumBackends(records.map((r) => r.backends)),
   };
 }
 

@@ -1,5 +1,6 @@
 // `elb-proxy-echo bench` options, described with the shared option table (src/options.ts).
 // No environment variables here: a benchmark is run by hand, with its flags in view.
+import { isIP } from 'node:net';
 import {
   duration,
   durationText,
@@ -36,6 +37,26 @@ export function startTime(raw: string): number {
       `"${raw}" is not a time: RFC 3339 with an offset (2026-11-30T08:00:00Z) or epoch seconds`,
     );
   return at;
+}
+
+/** `--expect-client`: an IPv4 or IPv6 address (brackets allowed), as text. */
+export function clientAddress(raw: string): string {
+  const address = raw.replace(/^\[(.*)\]$/, '$1');
+  if (isIP(address) === 0)
+    throw new UsageError(`"${raw}" is not an IP address (e.g. 203.0.113.7 or 2001:db8::7)`);
+  return address;
+}
+
+/** Shortest and longest keepalive idle time Linux takes (TCP_KEEPIDLE, whole seconds). */
+const KEEPALIVE_MIN_MS = 1000;
+const KEEPALIVE_MAX_MS = 32_767_000;
+
+/** `--keepalive`: `off`, or an idle time from 1s to 32767s. */
+function keepaliveTime(raw: string): string {
+  if (raw === 'off') return raw;
+  const idle = duration(KEEPALIVE_MAX_MS)(raw);
+  if (idle < KEEPALIVE_MIN_MS) throw new UsageError(`${raw} is shorter than 1s`);
+  return raw;
 }
 
 /** `auto`, or a whole number in range. */
@@ -105,6 +126,20 @@ export const benchOptions = {
     'PEM CA certificates: verify the --tls target against them',
     '',
     text,
+  ),
+  expectClient: option(
+    'expect-client',
+    'ADDR',
+    "the client address every backend should name (this machine's public address behind a NAT); default: each connection's own source address and port, or the client its PROXY header named",
+    null as string | null,
+    clientAddress,
+  ),
+  keepalive: option(
+    'keepalive',
+    'TIME|off',
+    'TCP keepalive probes on each connection after TIME idle (under 350s for long sessions through an NLB, which drops flows idle that long)',
+    'off',
+    keepaliveTime,
   ),
   server: option(
     'server',

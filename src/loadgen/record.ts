@@ -4,7 +4,7 @@
 import { VERSION } from '../version.ts';
 import type { Counters } from './counters.ts';
 import { isHistogramData } from './histogram.ts';
-import type { RunResult } from './run.ts';
+import type { RunResult } from './result.ts';
 
 export const FORMAT = 'elb-proxy-echo-bench';
 /** Raised when a field a merge reads changes meaning or goes away. */
@@ -46,7 +46,9 @@ export function asRecord(value: unknown): BenchRecord | string {
   if (v.formatVersion > FORMAT_VERSION)
     return `a newer bench format (${v.formatVersion}; this version reads ${FORMAT_VERSION}): merge with the version that wrote it (${String(v.version)})`;
   const damaged = missingField(v);
-  return damaged === null ? (value as BenchRecord) : `a damaged result: ${damaged}`;
+  if (damaged !== null) return `a damaged result: ${damaged}`;
+  // Records written before backends were counted have none: they merge as runs without greetings.
+  return { ...(value as BenchRecord), backends: (v.backends as BenchRecord['backends']) ?? [] };
 }
 
 /** The first field a merge needs that is absent or of the wrong kind, or null. */
@@ -64,7 +66,21 @@ function missingField(v: Record<string, unknown>): string | null {
   if (!Array.isArray(v.generatorBusy) || !v.generatorBusy.every((b) => typeof b === 'number'))
     return '"generatorBusy" is not a list of numbers';
   if (!Array.isArray(v.notes) || !Array.isArray(v.setup)) return '"notes" or "setup" is not a list';
+  if (v.backends !== undefined && !(Array.isArray(v.backends) && v.backends.every(isBackend)))
+    return '"backends" is not a list of backends';
   return null;
+}
+
+function isBackend(value: unknown): boolean {
+  if (typeof value !== 'object' || value === null) return false;
+  const b = value as Record<string, unknown>;
+  return (
+    typeof b.backend === 'string' &&
+    ['connections', 'sawGenerator', 'mismatched'].every((key) => typeof b[key] === 'number') &&
+    Array.isArray(b.mismatches) &&
+    Array.isArray(b.clients) &&
+    isHistogramData(b.latencyHistogram)
+  );
 }
 
 function isCounters(value: unknown): value is Counters {

@@ -1,6 +1,7 @@
 // Turning results into what people read: one run as a table of figures, several runs as a
 // comparison table, and the number formats both use.
-import type { RunResult } from './run.ts';
+import { backendParts, clientCheckText, UNNAMED, type BackendResult } from './backends.ts';
+import type { RunResult } from './result.ts';
 
 /** 12345.6 → "12,346"; small values keep a decimal or two. */
 export function num(value: number): string {
@@ -22,15 +23,15 @@ export function percent(share: number): string {
   return `${Math.round(share * 100)}%`;
 }
 
-/** Columns padded to their widest cell; the first column left-aligned, the others right-aligned. */
-export function table(rows: readonly (readonly string[])[]): string {
+/** Columns padded to their widest cell; the `left` ones (the first by default) left-aligned, the others right-aligned. */
+export function table(rows: readonly (readonly string[])[], left: readonly number[] = [0]): string {
   const widths: number[] = [];
   for (const row of rows)
     for (const [i, cell] of row.entries()) widths[i] = Math.max(widths[i] ?? 0, cell.length);
   return rows
     .map((row) =>
       row
-        .map((cell, i) => (i === 0 ? cell.padEnd(widths[i]) : cell.padStart(widths[i])))
+        .map((cell, i) => (left.includes(i) ? cell.padEnd(widths[i]) : cell.padStart(widths[i])))
         .join('  ')
         .trimEnd(),
     )
@@ -57,9 +58,71 @@ export function headline(r: RunResult): { label: string; value: number; higherIs
 
 type Row = [string, string];
 
-/** One run, as labelled lines: what ran, how fast, what it cost, what was checked. */
+/**
+ * One run, as labelled lines: what ran, how fast, what it cost, what was checked; then, when
+ * the target greeted, a table of the backends that served the connections.
+ */
 export function formatRun(r: RunResult, setup: readonly string[]): string {
-  return labelled([...whatRan(r, setup), ...rates(r), ...costs(r), ...checks(r)]);
+  const lines = labelled([...whatRan(r, setup), ...rates(r), ...costs(r), ...checks(r)]);
+  return r.backends.length === 0 ? lines : `${lines}\n\n${formatBackends(r.backends)}`;
+}
+
+/** A row per backend: its connections and share of them, its echo latency, the clients it named. */
+export function formatBackends(backends: readonly BackendResult[]): string {
+  const shares = sharesOf(backends.map((b) => b.connections));
+  const parts = backends.map((b) => backendParts(b.backend));
+  const detail = parts.some((p) => p.detail !== '');
+  const rows = [
+    [
+      'backend',
+      ...(detail ? ['detail'] : []),
+      'connections',
+      'share',
+      'p50 ms',
+      'p99 ms',
+      'clients named',
+    ],
+  ];
+  for (const [i, b] of backends.entries())
+    rows.push([
+      b.backend === UNNAMED ? '(no greeting)' : parts[i].host,
+      ...(detail ? [parts[i].detail] : []),
+      String(b.connections),
+      shares[i],
+      num(b.latencyMs.p50),
+      num(b.latencyMs.p99),
+      namedClients(b),
+    ]);
+  // Text columns (backend, detail, clients) read from the left; figures line up on the right.
+  return table(rows, detail ? [0, 1, 6] : [0, 5]);
+}
+
+/**
+ * Each count's share of the total in percent with one decimal, rounded so that the shares add up
+ * to exactly 100.0 (largest remainders first), as a reader adding up the column expects.
+ */
+export function sharesOf(counts: readonly number[]): string[] {
+  const total = counts.reduce((n, c) => n + c, 0);
+  if (total === 0) return counts.map(() => '-');
+  const exact = counts.map((c) => (c * 1000) / total); // tenths of a percent
+  const tenths = exact.map(Math.floor);
+  let left = 1000 - tenths.reduce((n, t) => n + t, 0);
+  const byRemainder = counts
+    .map((_, i) => i)
+    .sort((a, b) => exact[b] - tenths[b] - (exact[a] - tenths[a]));
+  for (const i of byRemainder) {
+    if (left === 0) break;
+    tenths[i]++;
+    left--;
+  }
+  return tenths.map((t) => `${(t / 10).toFixed(1)}%`);
+}
+
+/** The first clients a backend named, after how many connections named someone else. */
+function namedClients(b: BackendResult): string {
+  if (b.backend === UNNAMED) return '-';
+  const wrong = b.mismatched === 0 ? '' : `${b.mismatched} WRONG; `;
+  return `${wrong}${b.clients.join(' ')}`;
 }
 
 /** Label and value per line, the values lined up after the widest label. */
@@ -142,6 +205,15 @@ function checks(r: RunResult): Row[] {
     `${t.linesSent} lines sent, ${t.echoesVerified} echoes verified byte for byte, ${t.completed} connections closed after q`,
   ]);
   rows.push(['errors', errorsText(r.errors)]);
+  if (r.backends.length > 0) {
+    rows.push(['client check', clientCheckText(r.backends)]);
+    for (const b of r.backends)
+      for (const m of b.mismatches)
+        rows.push([
+          'mismatch',
+          `${backendParts(b.backend).host} named ${m.reported}, expected ${m.expected}`,
+        ]);
+  }
   for (const note of r.notes) rows.push(['note', note]);
   return rows;
 }

@@ -7,11 +7,13 @@ import {
   type SelfCommand,
   socketsPerProcess,
 } from './spread.ts';
-import { Histogram, type HistogramData } from './histogram.ts';
+import { Histogram } from './histogram.ts';
 import { errorCount, sumCounters, type Counters } from './counters.ts';
 import type { GeneratorConfig, GeneratorReport, Scenario } from './generator.ts';
 import type { HeaderKind } from './addresses.ts';
 import type { ServerHandle } from './servers.ts';
+import { latencyOf, type RunResult } from './result.ts';
+import { sumBackends } from './backends.ts';
 
 export interface RunPlan {
   readonly scenario: Scenario;
@@ -23,6 +25,10 @@ export interface RunPlan {
   readonly timeoutMs: number;
   /** TLS after the header (`--tls`); null or absent: clear. */
   readonly tls?: GeneratorConfig['tls'];
+  /** The client address every backend should name (--expect-client); null or absent: see Generator.expectedClient. */
+  readonly expectClient?: string | null;
+  /** TCP keepalive idle time on the clients' connections, ms (--keepalive); 0 or absent: off. */
+  readonly keepaliveMs?: number;
   /** Generator processes; 0 runs the clients on this process's event loop. */
   readonly procs: number;
   /** CPU list (taskset syntax) for the generator processes, or undefined for no pinning. */
@@ -32,64 +38,6 @@ export interface RunPlan {
   readonly startAt?: number | null;
   /** Writes the live progress line; undefined for none. */
   readonly progress: ((line: string, final: boolean) => void) | undefined;
-}
-
-export interface Latency {
-  readonly p50: number;
-  readonly p90: number;
-  readonly p99: number;
-  readonly max: number;
-  readonly samples: number;
-}
-
-export interface RunResult {
-  readonly scenario: Scenario;
-  readonly server: string;
-  readonly clients: number;
-  readonly procs: number;
-  readonly header: HeaderKind;
-  readonly lineBytes: number;
-  readonly seconds: number;
-  /** Clients connected when the measured window ended. */
-  readonly up: number;
-  readonly linesPerSecond: number;
-  readonly megabytesPerSecond: number;
-  readonly connectionsPerSecond: number;
-  /** Milliseconds: per echo (pingpong, hold) or per connection from connect to its echo (connect). */
-  readonly latencyMs: Latency;
-  /**
-   * Hold: server RSS before any client, with the first half of the clients, and with all of them
-   * (the highest of samples every 100 ms over a second or more of each). Per connection is the
-   * growth from half to all, divided by the connections added: what a fresh process pays once
-   * (code compiled, buffers pooled, the young heap grown) falls in the first half and is left out.
-   */
-  readonly memory: {
-    readonly beforeBytes: number;
-    readonly halfBytes: number;
-    readonly halfClients: number;
-    readonly afterBytes: number;
-    readonly perConnectionBytes: number;
-  } | null;
-  /** Server CPU over the window, as a share of one core (1 = one core fully busy), or null. */
-  readonly serverBusy: number | null;
-  /**
-   * Server CPU time per unit of work over the window, in microseconds: per echoed line (pingpong,
-   * hold) or per connection (connect). Unlike rates, this does not depend on how fast the two
-   * processes wake each other up, so it compares servers fairly on a busy or virtual machine.
-   */
-  readonly serverCpuMicrosPerUnit: number | null;
-  /** Each generator process's CPU over the window, as a share of one core. */
-  readonly generatorBusy: readonly number[];
-  readonly totals: Counters;
-  readonly errors: Readonly<Record<string, number>>;
-  readonly wrongEchoes: number;
-  readonly notes: readonly string[];
-  /** The measured window, wall clock (epoch milliseconds): what a merge checks for overlap. */
-  readonly window: { readonly start: number; readonly end: number };
-  /** Counts in the window: the rates above come from these. */
-  readonly windowCounts: Counters;
-  /** The latency histogram the percentiles come from, in buckets that merge by adding counts. */
-  readonly latencyHistogram: HistogramData;
 }
 
 const TICK_MS = 100;
@@ -317,6 +265,8 @@ async function startGenerators(
     timeoutMs: plan.timeoutMs,
     maxConnecting: MAX_CONNECTING,
     tls: plan.tls ?? null,
+    expectClient: plan.expectClient ?? null,
+    keepaliveMs: plan.keepaliveMs ?? 0,
   });
   const initial = (count: number) => (staged ? Math.floor(count / 2) : count);
   if (procs === 0) return [inProcessGenerator(config(plan.clients, 0), initial(plan.clients))];
@@ -379,6 +329,7 @@ function summarise(
     window: { start: window.start, end: window.end },
     windowCounts: inWindow,
     latencyHistogram: latency.toData(),
+    backends: sumBackends(reports.map((r) => r.backends)),
   };
 }
 
@@ -391,17 +342,6 @@ export function rates(
     linesPerSecond: inWindow.echoesVerified / seconds,
     megabytesPerSecond: inWindow.bytesVerified / seconds / 1e6,
     connectionsPerSecond: inWindow.completed / seconds,
-  };
-}
-
-/** The report's percentiles, in milliseconds, from a histogram in microseconds. */
-export function latencyOf(latency: Histogram): Latency {
-  return {
-    p50: latency.percentile(0.5) / 1000,
-    p90: latency.percentile(0.9) / 1000,
-    p99: latency.percentile(0.99) / 1000,
-    max: latency.max / 1000,
-    samples: latency.count,
   };
 }
 
@@ -452,11 +392,4 @@ async function waitFor(done: () => boolean, limitMs: number): Promise<boolean> {
     await sleep(TICK_MS);
   }
   return true;
-}
-
-/** Exit status of a run: 1 for any wrong echo, or for more other errors than allowed. */
-export function exitStatus(result: RunResult, maxErrors: number): number {
-  return result.wrongEchoes > 0 || errorCount(result.totals) - result.wrongEchoes > maxErrors
-    ? 1
-    : 0;
 }

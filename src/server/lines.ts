@@ -42,10 +42,7 @@ export function scanLines(
   let lf = chunk.indexOf(LF);
   if (lf !== -1 && carried !== null) {
     // The first line began earlier: judge it on the joined bytes without joining them.
-    const length =
-      carried.length +
-      lf -
-      (lf > 0 ? (chunk[lf - 1] === CR ? 1 : 0) : carried[carried.length - 1] === CR ? 1 : 0);
+    const length = firstLineLength(carried, chunk, lf);
     if (length > maxLine) return stop(out, 0, STOP_TOO_LONG);
     // `carried` is never empty, so the one byte of a one-byte line is its first.
     if (length === 1 && isQ(carried[0])) return stop(out, 0, STOP_QUIT);
@@ -67,6 +64,16 @@ export function scanLines(
   }
   out.end = start;
   return out;
+}
+
+/**
+ * The length (without its CR LF) of the line made of `carried` (null: none) and chunk[0, lf), lf
+ * being the index of its LF in `chunk`.
+ */
+export function firstLineLength(carried: Uint8Array | null, chunk: Uint8Array, lf: number): number {
+  if (carried === null) return lf > 0 && chunk[lf - 1] === CR ? lf - 1 : lf;
+  const cr = lf > 0 ? chunk[lf - 1] === CR : carried[carried.length - 1] === CR;
+  return carried.length + lf - (cr ? 1 : 0);
 }
 
 function stop(out: Scan, end: number, why: Stop): Scan {

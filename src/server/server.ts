@@ -17,14 +17,17 @@
 // `server` is the underlying net.Server. Logging: pass `logger` (from src/log.ts
 // `createLogger`); the default is `silentLogger`, which writes nothing.
 import net from 'node:net';
-import { hostname } from 'node:os';
 import { silentLogger, type Logger } from '../log.ts';
-import { accept, closeAll, type Connection, type ServerContext, sweep } from './connection.ts';
+import { accept, type Connection, type ServerContext } from './connection.ts';
+import { checkPeriod } from './check-period.ts';
 import { type EngineChoice, pickEngine, warnFallback } from './engine/pick.ts';
 import { createHttpAnswerer } from './answer/http-handoff.ts';
 import { createTlsHandoff, type TlsOptions } from './answer/tls-handoff.ts';
+import { closeAll, sweep } from './sweep.ts';
+import { hostIdentity, type ServerIdentity } from './answer/identity.ts';
 import { checkNoOtherListener, listenOn } from './listen.ts';
 import { Metrics } from './metrics/metrics.ts';
+import type { HealthView } from './health.ts';
 import type { Policy } from './policy.ts';
 import type { AcceptHooks, Engine, EngineName } from './engine/transport.ts';
 import { trustListOf, type TrustList } from './trust.ts';
@@ -57,6 +60,12 @@ export interface EchoServerOptions {
    * served over TLS with these files (read now: a bad one throws). Default: none (all in clear).
    */
   readonly tls?: TlsOptions | null;
+  /** While not ok, HTTP answers are 503 with the state (health checks fail). Default: always ok. */
+  readonly health?: HealthView;
+  /** How the greeting and the HTTP answers name this backend. Default: the host name alone. */
+  readonly identity?: ServerIdentity;
+  /** TCP keepalive on accepted connections: idle time before the first probe, ms; 0: off. Default: ECHO_DEFAULTS. */
+  readonly keepAliveMs?: number;
   readonly logger?: Logger;
   /**
    * uv: the runtime's libuv handles; net: node:net sockets; auto (default): uv when the
@@ -90,6 +99,11 @@ export const ECHO_DEFAULTS = Object.freeze({
   maxLine: 16384,
   headerTimeoutMs: 5000,
   idleTimeoutMs: 300_000,
+  /**
+   * TCP keepalive's first probe after this much idle time: well inside the 350 s an NLB keeps
+   * an idle flow, so a session --idle-timeout lets live longer is not forgotten on the way.
+   */
+  keepAliveMs: 60_000,
   maxConnections: 10_000,
   lingerMs: 2000,
   /** How long `close()` lets open connections finish. */
@@ -99,11 +113,15 @@ export const ECHO_DEFAULTS = Object.freeze({
 export function createEchoServer(options: EchoServerOptions = {}): EchoServer {
   const ctx = contextOf(options);
   const engine = engineOf(options.engine, ctx.logger);
-  const maxConnections = options.maxConnections ?? ECHO_DEFAULTS.maxConnections;
-  const hooks = acceptHooks(ctx, maxConnections);
+  const settings = {
+    maxConnections: options.maxConnections ?? ECHO_DEFAULTS.maxConnections,
+    // The kernel counts keepalive time in whole seconds, at least one.
+    keepAliveMs: wholeSeconds(options.keepAliveMs ?? ECHO_DEFAULTS.keepAliveMs),
+  };
+  const hooks = acceptHooks(ctx, settings.maxConnections);
   const newListener = () => {
     const listener = net.createServer({ noDelay: true });
-    engine.adopt(listener, maxConnections, () => ctx.connections.size, hooks);
+    engine.adopt(listener, settings, () => ctx.connections.size, hooks);
     return listener;
   };
   const server = newListener();
@@ -140,6 +158,10 @@ export function createEchoServer(options: EchoServerOptions = {}): EchoServer {
       return closing;
     },
   };
+}
+
+function wholeSeconds(ms: number): number {
+  return ms <= 0 ? 0 : Math.max(1000, Math.round(ms / 1000) * 1000);
 }
 
 /** The engine asked for (a name, `auto`, or an engine itself); a fallback from uv is logged. */
@@ -195,10 +217,16 @@ function contextOf(options: EchoServerOptions): ServerContext {
     http:
       options.http === 'off'
         ? null
-        : createHttpAnswerer({ logger, metrics, headersTimeoutMs: headerTimeoutMs, idleTimeoutMs }),
+        : createHttpAnswerer({
+            logger,
+            metrics,
+            headersTimeoutMs: headerTimeoutMs,
+            idleTimeoutMs,
+            health: options.health,
+          }),
     tls: options.tls == null ? null : createTlsHandoff(options.tls, logger),
     greeting: options.greeting === true,
-    hostname: hostname(),
+    identity: options.identity ?? hostIdentity(),
     connections: new Set<Connection>(),
     now: Date.now(),
     onClosed: () => {},
@@ -232,13 +260,12 @@ function acceptGroup(
 }
 
 /**
- * One timer for every deadline, its period a fifth of the shortest timeout (20 ms..1 s). A
+ * One timer for every deadline, its period from the shortest timeout (checkPeriod). A
  * deadline is met within one period either way: the sweep may come a period late, and the
  * coarse clock a connection's time is read from may be a period old (so it may also be early).
  */
 function deadlineTicker(ctx: ServerContext) {
-  const shortest = Math.min(ctx.headerTimeoutMs, ctx.idleTimeoutMs, ctx.lingerMs);
-  const period = Math.max(20, Math.min(1000, Math.floor(shortest / 5)));
+  const period = checkPeriod(Math.min(ctx.headerTimeoutMs, ctx.idleTimeoutMs, ctx.lingerMs));
   let timer: NodeJS.Timeout | null = null;
   const tick = () => {
     ctx.now = Date.now();

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { compileC, runLoad } from '../../bench/load.ts';
-import type { ServerHandle } from '../../src/loadgen/servers.ts';
+import type { ServerHandle } from '../../src/loadgen/for-benchmarks.ts';
 
 /** An echo that skips the v1 header line, then echoes what `mangle` makes of each chunk. */
 async function echo(mangle: (chunk: Buffer, count: number) => Buffer = (c) => c) {

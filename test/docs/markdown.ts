@@ -4,15 +4,20 @@
 
 const SHELL_LANGUAGES = new Set(['sh', 'bash', 'shell', 'console', 'zsh']);
 const FENCE = /^(\s*)(`{3,})\s*([\w-]*)/;
+const EXAMPLE_MARK = /^\s*<!-- example: ([\w-]+) -->\s*$/;
 
-/** One fenced code block: its language (info string, '' if none) and its lines, de-indented. */
-export type CodeBlock = { language: string; lines: string[] };
+/**
+ * One fenced code block: its language (info string, '' if none), its lines, de-indented, and
+ * the name of a `<!-- example: NAME -->` line just before its fence (blank lines between allowed).
+ */
+export type CodeBlock = { language: string; lines: string[]; example?: string };
 
 /** A file split into its fenced code blocks and the prose around them (fences in list items too). */
 export function splitFences(markdown: string): { blocks: CodeBlock[]; prose: string } {
   const blocks: CodeBlock[] = [];
   const prose: string[] = [];
   let open: (CodeBlock & { indent: number; fence: string }) | null = null;
+  let example: string | undefined;
   for (const line of markdown.split('\n')) {
     const fence = FENCE.exec(line);
     if (open === null) {
@@ -22,11 +27,21 @@ export function splitFences(markdown: string): { blocks: CodeBlock[]; prose: str
           lines: [],
           indent: fence[1]?.length ?? 0,
           fence: fence[2] ?? '',
+          example,
         };
-      else prose.push(line);
+      else {
+        prose.push(line);
+        if (line.trim() !== '') example = EXAMPLE_MARK.exec(line)?.[1];
+      }
     } else if (fence && line.trim() === open.fence) {
-      blocks.push({ language: open.language, lines: open.lines });
+      const { language, lines } = open;
+      blocks.push(
+        open.example === undefined
+          ? { language, lines }
+          : { language, lines, example: open.example },
+      );
       open = null;
+      example = undefined;
     } else {
       open.lines.push(line.slice(Math.min(open.indent, line.length - line.trimStart().length)));
     }

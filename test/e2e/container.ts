@@ -33,7 +33,10 @@ const INCLUDE = 'systemd,systemd-sysv,dbus';
 const PREFIX = 'sd-e2e-';
 const NETNS_DIR = '/run/netns';
 
-/** The Debian mirror apt uses here (deb822 `URIs:` or a one-line `deb` source), for debootstrap. */
+/**
+ * The Debian mirror apt uses here (deb822 `URIs:` or a one-line `deb` source), for debootstrap.
+ * Read from the machine's apt configuration only: no host is named here.
+ */
 export function aptMirror(): string {
   const files = ['/etc/apt/sources.list'];
   for (const dir of ['/etc/apt/sources.list.d']) {
@@ -50,7 +53,9 @@ export function aptMirror(): string {
       if (m && /debian/.test(m[1])) return m[1];
     }
   }
-  return 'http://deb.debian.org/debian';
+  throw new Error(
+    `no apt source for Debian ${SUITE} in /etc/apt/sources.list or /etc/apt/sources.list.d: debootstrap needs the mirror apt uses`,
+  );
 }
 
 /**

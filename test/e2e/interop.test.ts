@@ -361,7 +361,7 @@ test('curl from the client machine through HAProxy send-proxy-v2: JSON names the
   assert.match(out, /^HTTP\/1\.1 200 OK\r\n/);
   const json = JSON.parse(out.slice(out.indexOf('\r\n\r\n') + 4));
   assert.is(json.client, `10.71.1.2:${port}`);
-  assert.ok(String(json.peer).startsWith('10.71.2.1:'), `peer ${json.peer}: the balancer`);
+  assert.ok(String(json.via).startsWith('10.71.2.1:'), `via ${json.via}: the balancer`);
   assert.equal([json.proxy.version, json.proxy.command], [2, 'proxy']);
 });
 

@@ -1,6 +1,7 @@
 // The built x64 executable under a real systemd (a Debian container, see container.ts): the
 // docs/systemd.md's install steps, PROXY v1/v2 connections from outside, the journal, the hardening
-// score, restart after SIGKILL, draining stop, --workers, install/uninstall, socket activation.
+// score, restart after SIGKILL, draining stop (with a drain delay and its stop timeout), the
+// health switch, --workers, install/uninstall, socket activation.
 // Needs root (namespaces, nspawn); without it every case is reported as skipped.
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
@@ -373,6 +374,84 @@ it('install (and install again: an upgrade) and uninstall, as a user runs them',
     assert.not.ok(box.exists(path), `${path} removed`);
   }
   assert.ok(await refused(box.address, 5002), 'nothing listens any more');
+});
+
+it('install sets TimeoutStopSec over --drain-delay + --drain-timeout; stop with a delay fails health checks while serving, then drains; the health switch', async () => {
+  box.check([
+    '/root/elb-proxy-echo-linux-x64',
+    'install',
+    '--port',
+    '5004',
+    '--drain-delay',
+    '3s',
+    '--drain-timeout',
+    '100s',
+  ]);
+  // 3 + 100 + a 15 s margin. (A long delay here would hold the next install's restart for it.)
+  assert.is(show('TimeoutStopUSec'), '1min 58s');
+  const delay = 3;
+  box.check([
+    '/usr/local/bin/elb-proxy-echo',
+    'install',
+    '--port',
+    '5004',
+    '--metrics-port',
+    '9100',
+    '--drain-delay',
+    `${delay}s`,
+    '--drain-timeout',
+    `${DRAIN_SECONDS}s`,
+  ]);
+  assert.is(show('TimeoutStopUSec'), '1min 30s', "never below the unit's own");
+  await assertStaysActive();
+  const httpStatus = async () => {
+    const http = await TestClient.connect(5004, box.address);
+    http.write(Buffer.concat([proxyHeader(2, 5004), Buffer.from('GET /health HTTP/1.0\r\n\r\n')]));
+    return (await http.waitClose()).toString('latin1').split(' ')[1];
+  };
+  const health = (action: string) => {
+    const r = box.exec([
+      '/usr/local/bin/elb-proxy-echo',
+      'health',
+      action,
+      '--metrics-port',
+      '9100',
+    ]);
+    return [r.status, r.stdout];
+  };
+
+  // The switch, from a shell on the machine.
+  assert.is(await httpStatus(), '200');
+  assert.equal(health('fail'), [0, 'failing\n']);
+  assert.is(await httpStatus(), '503');
+  await assertProxyEcho(box.address, 5004, 1);
+  assert.equal(health('status'), [1, 'failing\n']);
+  assert.equal(health('ok'), [0, 'ok\n']);
+  assert.is(await httpStatus(), '200');
+  assert.match(journal(), /health: failing was=ok by=127\.0\.0\.1:\d+/);
+
+  // The stop: health checks fail for the delay while clients are still served, then the drain.
+  const started = Date.now();
+  const stop = box.spawn(['systemctl', 'stop', UNIT]);
+  const stopped = new Promise<number | null>((resolve) => stop.once('exit', resolve));
+  await eventually('deactivating', () => show('ActiveState') === 'deactivating', 2000);
+  assert.is(await httpStatus(), '503');
+  await assertProxyEcho(box.address, 5004, 2);
+  assert.ok((Date.now() - started) / 1000 < delay, 'served within the delay');
+  const code = await Promise.race([
+    stopped,
+    sleep((delay + DRAIN_SECONDS + 5) * 1000).then(() => 'timeout'),
+  ]);
+  const elapsed = (Date.now() - started) / 1000;
+  if (code === 'timeout') stop.kill('SIGKILL');
+  assert.is(code, 0, 'systemctl stop returned');
+  assert.ok(elapsed >= delay - 0.5, `the delay ran (${elapsed.toFixed(1)} s)`);
+  assert.ok(elapsed < delay + DRAIN_SECONDS + 1.5, `stopped after ${elapsed.toFixed(1)} s`);
+  assert.is(show('Result'), 'success', 'it exited by itself, not killed at TimeoutStopSec');
+  assert.match(journal(), /SIGTERM: failing health checks before draining delay=3s/);
+
+  box.check(['/usr/local/bin/elb-proxy-echo', 'uninstall']);
+  assert.not.ok(box.exists('/etc/systemd/system/elb-proxy-echo.service.d'), 'the drop-in is gone');
 });
 
 it('install --greeting: the service greets a telnet client and answers HTTP on the same port', async () => {

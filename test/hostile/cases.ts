@@ -20,6 +20,7 @@ import {
   loudLogs,
   secondServer,
   smuggling,
+  switchFlood,
   tlsNotReading,
 } from './special.ts';
 import { SURFACES, type Surface } from './surfaces.ts';
@@ -33,7 +34,7 @@ export interface Case {
   readonly args: readonly string[];
 }
 
-const { header, echo, http, greeting, metrics, tls } = SURFACES;
+const { header, echo, http, greeting, metrics, health, tls } = SURFACES;
 const MiB = 1024 * 1024;
 const DEBUG = ['--log-level', 'debug'];
 const n = (connections: number, seconds?: number): Scale => ({ connections, seconds });
@@ -83,6 +84,9 @@ export const CASES: readonly Case[] = [
   row(http, loudLogs, both(n(1), n(1)), {}, DEBUG),
   row(header, loudLogs, heavy(1), {}, DEBUG),
   row(metrics, loudLogs, heavy(1), {}, DEBUG),
+  row(health, switchFlood, both(n(200), n(4000))),
+  row(health, pipelining, both(n(8, 1), n(60, 10)), PROMPT),
+  row(health, loudLogs, heavy(1), {}, DEBUG),
   row(greeting, greetingThenHttp, both(n(4), n(40))),
   row(echo, secondServer, both(n(10), n(100))),
   // Clients that never read: backpressure holds each to what the kernel buffers.
@@ -92,6 +96,7 @@ export const CASES: readonly Case[] = [
   row(header, slowloris, heavy(250), closes(HEADER_CUT, NO_HEADER)),
   row(http, slowloris, heavy(50), closes(HEADER_CUT, status(408))),
   row(metrics, slowloris, heavy(8), closes(METRICS_LIFE, NOTHING)),
+  row(health, slowloris, heavy(8), closes(METRICS_LIFE, NOTHING)),
   row(header, silent, heavy(250), closes(HEADER_CUT, /nothing received for 1 s/), IDLE_1S),
   row(metrics, silent, heavy(12), closes(METRICS_LIFE, NOTHING)),
   row(header, stalled, heavy(2000), closes(HEADER_CUT + 1000, NO_HEADER)),
@@ -103,21 +108,25 @@ export const CASES: readonly Case[] = [
   row(echo, endless, heavy(2), closes(1000, /line longer than 65536 bytes/), LINE_64K),
   row(http, endless, heavy(2), closes(1000, status(431))),
   row(metrics, endless, heavy(2), closes(1000, status(431))),
+  row(health, endless, heavy(2), closes(1000, status(431))),
   // Garbage.
   row(header, random, heavy(100), closes(HEADER_CUT, NO_HEADER)),
   row(echo, random, heavy(50)),
   row(http, random, heavy(60), closes(1000, status(400))),
   row(metrics, random, heavy(8), closes(1000, status(400))),
+  row(health, random, heavy(8), closes(1000, status(400))),
   row(http, smuggling, heavy(1), closes(1000)),
   row(metrics, smuggling, heavy(1), closes(1000)),
   // Clients that go away rudely or half way.
   row(echo, resets, heavy(2000)),
   row(http, resets, heavy(1000)),
   row(metrics, resets, heavy(200)),
+  row(health, resets, heavy(200)),
   row(echo, halfClose, heavy(50), closes(2000)),
   row(greeting, halfClose, heavy(50), closes(2000)),
   row(http, halfClose, heavy(20), closes(2000)),
   row(metrics, halfClose, heavy(8), closes(2000)),
+  row(health, halfClose, heavy(8), closes(2000)),
   // TLS after the header: handshakes cost CPU, and nothing reaches a client before one is done.
   // A full handshake is about a millisecond of CPU in one turn of the event loop: a round of 50
   // ClientHellos holds the others' echo for up to that many milliseconds.

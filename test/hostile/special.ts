@@ -1,5 +1,6 @@
 // Attacks that only make sense on some surfaces: request smuggling shapes on HTTP, the log's
-// longest line, the greeting in front of an HTTP answer, a second server on the same port.
+// longest line, the greeting in front of an HTTP answer, a second server on the same port, the
+// health switch flipped by a flood of clients.
 import { logLines, sleep } from '../helpers/resilience.ts';
 import { classicElbSession } from '../helpers/socket.ts';
 import type { Attack } from './attacks.ts';
@@ -184,6 +185,46 @@ export const tlsNotReading: Attack = {
       detail: `${connections} TLS connections sending lines for ${seconds} s without reading`,
       queuedBytes: Math.max(...held),
       problems: [],
+    };
+  },
+};
+
+/**
+ * Complete switch requests on connection after connection, fail and ok by turns, as fast as the
+ * metrics port's connection cap lets them in: each is answered (200 and the state) or refused
+ * at the cap, and the server ends up in the state the last request asked for.
+ */
+export const switchFlood: Attack = {
+  name: 'switch flood',
+  async run(target, surface, { connections }) {
+    const port = surface.port(target);
+    const problems: string[] = [];
+    let answered = 0;
+    const wave = 8; // the metrics port's connection cap
+    for (let done = 0; done < connections; done += wave) {
+      const all = await attackers(port, Math.min(wave, connections - done));
+      all.forEach((a, i) => {
+        const path = (done + i) % 2 === 0 ? '/health/fail' : '/health/ok';
+        a.socket.write(`POST ${path} HTTP/1.1\r\ncontent-length: 2\r\n\r\nhi`);
+      });
+      await closedWithin(all, 2000);
+      hangUp(all);
+      for (const a of all) {
+        if (/^HTTP\/1\.1 200 OK\r\n[\s\S]*\r\n\r\n(ok|failing)\n$/.test(a.received)) answered++;
+        else if (a.received !== '')
+          problems.push(`an unexpected answer: ${JSON.stringify(a.received.slice(0, 60))}`);
+      }
+    }
+    const [last] = await attackers(port, 1);
+    last.socket.write('POST /health/ok HTTP/1.1\r\n\r\n');
+    await closedWithin([last], 2000);
+    if (!/\r\n\r\nok\n$/.test(last.received))
+      problems.push(`the last switch got ${JSON.stringify(last.received.slice(0, 60))}`);
+    if (answered < connections / 2) problems.push(`only ${answered} of ${connections} answered`);
+    return {
+      connections: connections + 1,
+      detail: `${connections} switch requests in waves of ${wave}; ${answered} answered`,
+      problems: problems.slice(0, 3),
     };
   },
 };

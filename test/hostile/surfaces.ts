@@ -155,4 +155,16 @@ const tlsSurface: Surface = {
   ],
 };
 
-export const SURFACES = { header, echo, http, greeting, metrics, tls: tlsSurface } as const;
+/** The health switch on the metrics port: a POST with a body, one answered per connection. */
+const health: Surface = {
+  ...metrics,
+  name: 'health switch',
+  request: b(`POST /health/fail HTTP/1.1\r\ncontent-length: 64\r\n\r\n${'x'.repeat(64)}`),
+  inside: b('POST /health/fail HTTP/1.1\r\n'),
+  loud: () => [
+    b(`POST /health/ok?${'%01'.repeat(2500)} HTTP/1.1\r\n\r\n`),
+    Buffer.concat([b('POST /health/fail HTTP/1.1\r\ncontent-length: 16384\r\n\r\n'), CONTROL]),
+  ],
+};
+
+export const SURFACES = { header, echo, http, greeting, metrics, health, tls: tlsSurface } as const;

@@ -26,6 +26,7 @@ import {
   uninstall,
 } from '../../src/install/install.ts';
 import { OWNED_MARKER } from '../../src/install/files.ts';
+import { stopDropInText } from '../../src/install/stop-timeout.ts';
 import { SERVICE_UNIT, SOCKET_UNIT } from '../../src/install/units.ts';
 
 interface Machine {
@@ -60,6 +61,7 @@ function request(m: Machine, extra: Partial<InstallRequest> = {}): InstallReques
     source: m.source,
     variables: new Map(),
     activation: { socket: null },
+    stop: null,
     ...extra,
   };
 }
@@ -178,11 +180,26 @@ Install('an install without arguments keeps the plain service', () => {
   ]);
 });
 
+Install(
+  "the service's stop timeout goes in its drop-in; an install without arguments keeps it",
+  () => {
+    const stopFile = join(m.host.paths.unitDir, 'elb-proxy-echo.service.d/stop.conf');
+    const times = { drainDelayMs: 120_000, drainTimeoutMs: 30_000 };
+    install(request(m, { stop: times }), m.host);
+    assert.is(read(stopFile), stopDropInText(times));
+    assert.match(read(stopFile), /^TimeoutStopSec=165s$/m);
+    install(request(m, { activation: null, stop: null }), m.host);
+    assert.is(read(stopFile), stopDropInText(times), 'an upgrade keeps it');
+    assert.is(read(join(m.host.paths.unitDir, 'elb-proxy-echo.service')), SERVICE_UNIT);
+  },
+);
+
 Install('uninstall stops, disables and removes everything install wrote', () => {
   install(
     request(m, {
       activation: { socket: listen(8080) },
       variables: new Map([['ELB_PROXY_ECHO_PORT', '8080']]),
+      stop: { drainDelayMs: 0, drainTimeoutMs: 10_000 },
     }),
     m.host,
   );
@@ -199,6 +216,7 @@ Install('uninstall stops, disables and removes everything install wrote', () => 
     join(paths.unitDir, 'elb-proxy-echo.service'),
     join(paths.unitDir, 'elb-proxy-echo.socket'),
     join(paths.unitDir, 'elb-proxy-echo.socket.d'),
+    join(paths.unitDir, 'elb-proxy-echo.service.d'),
   ]) {
     assert.not.ok(existsSync(path), `${path} removed`);
   }

@@ -3,6 +3,12 @@ import { spawnSync } from 'node:child_process';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { readUnitFiles, unitsModule } from '../../src/install/embed-units.ts';
+import {
+  STOP_MARGIN_S,
+  stopDropInText,
+  stopTimeoutSec,
+  UNIT_STOP_TIMEOUT_S,
+} from '../../src/install/stop-timeout.ts';
 import { SERVICE_UNIT, SOCKET_UNIT } from '../../src/install/units.ts';
 
 const files = readUnitFiles();
@@ -41,6 +47,27 @@ test('the service runs the installed executable as a dynamic user, restarts on f
   assert.equal(d.get('Restart'), ['on-failure']);
   assert.equal(d.get('EnvironmentFile'), ['-/etc/default/elb-proxy-echo']);
   assert.ok(Number(d.get('LimitNOFILE')?.[0]) >= 65536, 'LimitNOFILE is high');
+});
+
+test("the unit's own TimeoutStopSec is the floor the installer's drop-in starts from", () => {
+  assert.equal(directives(SERVICE_UNIT).get('TimeoutStopSec'), [`${UNIT_STOP_TIMEOUT_S}s`]);
+});
+
+test('TimeoutStopSec covers --drain-delay + --drain-timeout + a margin, never below the unit', () => {
+  const rows: Array<[delayMs: number, timeoutMs: number, seconds: number]> = [
+    [0, 10_000, UNIT_STOP_TIMEOUT_S], // the defaults: the unit's own
+    [0, 0, UNIT_STOP_TIMEOUT_S],
+    [60_000, 30_000, 90 + STOP_MARGIN_S],
+    [120_000, 30_000, 150 + STOP_MARGIN_S],
+    [500, 3600_000, 3601 + STOP_MARGIN_S], // a part of a second counts whole
+    [3600_000, 3600_000, 7200 + STOP_MARGIN_S],
+  ];
+  for (const [drainDelayMs, drainTimeoutMs, seconds] of rows) {
+    const times = { drainDelayMs, drainTimeoutMs };
+    assert.is(stopTimeoutSec(times), seconds, `${drainDelayMs} + ${drainTimeoutMs} ms`);
+    assert.equal(directives(stopDropInText(times)).get('TimeoutStopSec'), [`${seconds}s`]);
+  }
+  assert.ok(STOP_MARGIN_S > 5, 'more than the 5 s the primary gives a worker past both');
 });
 
 test('MemoryDenyWriteExecute stays off (V8 needs it) and the unit says why', () => {

@@ -240,6 +240,16 @@ test('bad options exit 2 with a one-line reason', async () => {
   );
   const target = await runCli(['bench', '--target', 'no-port-here']);
   assert.is(target.code, 2);
+  const refused: [string[], string][] = [
+    [['--keepalive', '500ms'], '--keepalive: 500ms is shorter than 1s'],
+    [['--keepalive', '10h'], '--keepalive: 10h is longer than 32767s'],
+    [['--expect-client', 'my-laptop'], '--expect-client: "my-laptop" is not an IP address'],
+  ];
+  for (const [args, reason] of refused) {
+    const ran = await runCli(['bench', ...args]);
+    assert.is(ran.code, 2, args.join(' '));
+    assert.ok(ran.stderr.startsWith(`elb-proxy-echo: ${reason}`), ran.stderr);
+  }
 });
 
 test('bench --help lists the scenarios and the options', async () => {
@@ -247,6 +257,8 @@ test('bench --help lists the scenarios and the options', async () => {
   assert.is(ran.code, 0);
   assert.match(ran.stdout, /--scenario NAME/);
   assert.match(ran.stdout, /--target HOST:PORT/);
+  assert.match(ran.stdout, /--expect-client ADDR/);
+  assert.match(ran.stdout, /--keepalive TIME\|off/);
 });
 
 test.run();

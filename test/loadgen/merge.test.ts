@@ -9,7 +9,7 @@ import { startAtSetup } from '../../src/loadgen/index.ts';
 import { merge } from '../../src/loadgen/merge.ts';
 import { startTime } from '../../src/loadgen/options.ts';
 import { asRecord, type BenchRecord, jsonValues, toRecord } from '../../src/loadgen/record.ts';
-import { latencyOf, type RunResult } from '../../src/loadgen/run.ts';
+import { latencyOf, type RunResult } from '../../src/loadgen/result.ts';
 import { UsageError } from '../../src/options.ts';
 
 /** A generator's record with these latency samples (µs) and this window (epoch ms). */
@@ -47,6 +47,7 @@ function record(
     window: { start, end },
     windowCounts: counts,
     latencyHistogram: latency.toData(),
+    backends: [],
   };
   return toRecord(result, label, []);
 }
@@ -169,12 +170,40 @@ test('records: what is not one of ours is refused with a reason', () => {
     [{ ...good, window: { start: 1 } }, /^a damaged result: "window"/],
     [{ ...good, windowCounts: { up: 1 } }, /^a damaged result: "windowCounts"/],
     [{ ...good, label: 7 }, /^a damaged result: "label" is not text/],
+    [{ ...good, backends: {} }, /^a damaged result: "backends" is not a list of backends/],
+    [{ ...good, backends: [{ backend: 'web-1' }] }, /^a damaged result: "backends"/],
   ];
   for (const [value, reason] of refused) {
     const got = asRecord(value);
     assert.type(got, 'string', JSON.stringify(value).slice(0, 80));
     assert.match(got as string, reason);
   }
+});
+
+test('records written before backends were counted merge as runs without greetings', () => {
+  const withBackends = JSON.parse(JSON.stringify(record('new', [100, 200], 0, 1000)));
+  const latency = new Histogram();
+  latency.record(300);
+  withBackends.backends = [
+    {
+      backend: 'web-1',
+      connections: 10,
+      sawGenerator: 10,
+      mismatched: 0,
+      mismatches: [],
+      clients: ['192.0.2.1:1024'],
+      latencyHistogram: latency.toData(),
+    },
+  ];
+  const old = JSON.parse(JSON.stringify(record('old', [100, 200], 0, 1000)));
+  delete old.backends;
+  const read = [withBackends, old].map((value) => asRecord(value) as BenchRecord);
+  assert.equal(read[1].backends, []);
+  const merged = merge(read).result;
+  assert.equal(
+    merged.backends.map((b) => [b.backend, b.connections, b.sawGenerator]),
+    [['web-1', 10, 10]],
+  );
 });
 
 test('JSON streams: one value, several back to back or on lines, braces inside strings; garbage named', () => {

@@ -4,8 +4,8 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { emptyCounters } from '../../src/loadgen/counters.ts';
 import { Histogram } from '../../src/loadgen/histogram.ts';
-import { formatRun } from '../../src/loadgen/report.ts';
-import type { RunResult } from '../../src/loadgen/run.ts';
+import { formatRun, sharesOf } from '../../src/loadgen/report.ts';
+import type { RunResult } from '../../src/loadgen/result.ts';
 
 function run(changes: Partial<RunResult>): RunResult {
   const totals = {
@@ -39,6 +39,7 @@ function run(changes: Partial<RunResult>): RunResult {
     window: { start: 0, end: 2000 },
     windowCounts: totals,
     latencyHistogram: new Histogram().toData(),
+    backends: [],
     ...changes,
   };
 }
@@ -107,6 +108,57 @@ test('connect counts connections; hold shows memory and how many clients were he
   assert.match(hold, /no PROXY header/);
   assert.match(hold, /2.00 KiB per connection \(RSS 40.0 MiB with no client, 41.0 MiB with 2/);
   assert.match(hold, /held +4 of 4 clients up at the end; 4 connections had their first line/);
+});
+
+test('with backends: the client check and its mismatches, then a row per backend', () => {
+  const latency = new Histogram();
+  latency.record(1500);
+  const backend = (name: string, saw: number, wrong: number) => ({
+    backend: name,
+    connections: saw + wrong,
+    sawGenerator: saw,
+    mismatched: wrong,
+    mismatches: wrong === 0 ? [] : [{ expected: '192.0.2.1:1024', reported: '198.51.100.9:4242' }],
+    clients: wrong === 0 ? ['192.0.2.1:1024'] : ['198.51.100.9:4242'],
+    latencyHistogram: latency.toData(),
+    latencyMs: { p50: 1.5, p90: 1.5, p99: 1.5, max: 1.5, samples: 1 },
+  });
+  const text = formatRun(
+    run({ backends: [backend('web-1 [i-0abc us-east-1a]', 2, 0), backend('web-2', 0, 1)] }),
+    [],
+  );
+  const [lines, rows] = text.split('\n\n');
+  assert.equal(labels(lines).slice(-3), ['errors', 'client check', 'mismatch']);
+  assert.match(
+    lines,
+    /^client check +MISMATCH: 1 connection on 1 of 2 backends named another client$/m,
+  );
+  assert.match(lines, /^mismatch +web-2 named 198\.51\.100\.9:4242, expected 192\.0\.2\.1:1024$/m);
+  assert.equal(rows.split('\n'), [
+    'backend  detail               connections  share  p50 ms  p99 ms  clients named',
+    'web-1    [i-0abc us-east-1a]            2  66.7%    1.50    1.50  192.0.2.1:1024',
+    'web-2                                   1  33.3%    1.50    1.50  1 WRONG; 198.51.100.9:4242',
+  ]);
+});
+
+test('backend shares add up to exactly 100.0% and stay within 0.1 of the exact share (random counts)', () => {
+  let seed = 11;
+  const next = (n: number) => {
+    seed = (seed * 1103515245 + 12345) & 0x7fffffff;
+    return seed % n;
+  };
+  assert.equal(sharesOf([10, 10, 10]), ['33.4%', '33.3%', '33.3%']);
+  assert.equal(sharesOf([1, 0]), ['100.0%', '0.0%']);
+  assert.equal(sharesOf([0, 0]), ['-', '-']);
+  for (let round = 0; round < 2000; round++) {
+    const counts = Array.from({ length: 1 + next(12) }, () => (next(5) === 0 ? 0 : next(100_000)));
+    const total = counts.reduce((n, c) => n + c, 0);
+    if (total === 0) continue;
+    const shares = sharesOf(counts).map((text) => Number.parseFloat(text));
+    assert.is(Math.round(shares.reduce((n, x) => n + x, 0) * 10), 1000, counts.join(' '));
+    for (const [i, share] of shares.entries())
+      assert.ok(Math.abs(share - (counts[i] * 100) / total) < 0.1 + 1e-9, counts.join(' '));
+  }
 });
 
 test.run();

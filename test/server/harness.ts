@@ -163,8 +163,8 @@ export function watchedEngine(): { engine: Engine; side: ServerSide } {
   };
   const engine: Engine = {
     name: base.name,
-    adopt: (server, max, open, hooks) =>
-      base.adopt(server, max, open, {
+    adopt: (server, settings, open, hooks) =>
+      base.adopt(server, settings, open, {
         ...hooks,
         accept(transport) {
           side.transport = transport;

@@ -1,6 +1,7 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import {
+  firstLineLength,
   type Scan,
   scanLines,
   STOP_NONE,
@@ -62,6 +63,25 @@ lines('upperCaseInPlace changes ASCII letters only, within the range', () => {
   const partial = b('abcd');
   upperCaseInPlace(partial, 1, 3);
   assert.is(partial.toString('latin1'), 'aBCd');
+});
+
+lines('firstLineLength: without CR LF, the CR found in the carried part too', () => {
+  const rows: Array<[string | null, string, number]> = [
+    [null, 'abc\n', 3],
+    [null, 'abc\r\n', 3],
+    [null, '\n', 0],
+    [null, '\r\n', 0],
+    ['ab', 'c\n', 3],
+    ['ab', 'c\r\n', 3],
+    ['ab\r', '\n', 2],
+    ['ab', '\n', 2],
+    ['a\rb', '\n', 3],
+  ];
+  for (const [carried, chunk, length] of rows) {
+    const lf = chunk.indexOf('\n');
+    const got = firstLineLength(carried === null ? null : b(carried), b(chunk), lf);
+    assert.is(got, length, JSON.stringify([carried, chunk]));
+  }
 });
 
 lines.run();

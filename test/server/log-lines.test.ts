@@ -1,10 +1,17 @@
 // What the server's log lines say about a client, as text and JSON lines would show it.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { buildProxyHeader, createEchoServer, createLogger } from '../../src/index.ts';
+import {
+  awsVpcEndpointTlv,
+  buildProxyHeader,
+  createEchoServer,
+  createLogger,
+  TLV_TYPE,
+  textTlv,
+} from '../../src/index.ts';
 import { LINE_BYTES, MemorySink } from '../../src/log.ts';
 import { TestClient } from '../helpers/socket.ts';
-import { eventually, v1 } from './harness.ts';
+import { ENGINE, eventually, v1 } from './harness.ts';
 
 /** A v2 header for a client on a UNIX socket (paths as a sender would put them). */
 function unixHeader(source: string, destination: string): Buffer {
@@ -46,6 +53,34 @@ for (const format of ['text', 'json'] as const)
       await echo.close(0);
     }
   });
+
+test('the open line names the VPC endpoint and the authority (cut as the answers cut it)', async () => {
+  const sink = new MemorySink();
+  const echo = createEchoServer({ logger: createLogger({ format: 'json', sink }), engine: ENGINE });
+  const { port } = await echo.listen({ port: 0, host: '127.0.0.1' });
+  const authority = `${'a'.repeat(300)}.example.com`;
+  try {
+    const client = await TestClient.connect(port);
+    const header = buildProxyHeader({
+      version: 2,
+      command: 'proxy',
+      protocol: 'TCP4',
+      source: { address: '198.51.100.7', port: 40000 },
+      destination: { address: '10.0.1.5', port: 5000 },
+      tlvs: [awsVpcEndpointTlv('vpce-0123456789abcdef0'), textTlv(TLV_TYPE.AUTHORITY, authority)],
+    });
+    client.write(Buffer.concat([header, Buffer.from('ping\n')]));
+    assert.is((await client.readBytes(5)).toString(), 'ping\n');
+    await eventually(() => sink.lines.some((l) => l.includes('"msg":"open"')), 'open line');
+    const open = JSON.parse(sink.lines.find((l) => l.includes('"msg":"open"'))!);
+    assert.is(open.client, '198.51.100.7:40000');
+    assert.is(open.vpce, 'vpce-0123456789abcdef0');
+    assert.is(open.authority, `${authority.slice(0, 256)}...(+${authority.length - 256} chars)`);
+    client.destroy();
+  } finally {
+    await echo.close(0);
+  }
+});
 
 // journald reads `<N>` at the start of a line as its priority, and cuts a line at 48 KiB: the
 // rest would be a line of its own. A client's line of control bytes once made one data line

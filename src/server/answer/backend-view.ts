@@ -11,13 +11,16 @@ import {
   getAlpn,
   getAuthority,
   getAwsVpcEndpointId,
+  getAzureLinkId,
+  getGcpPscConnectionId,
   getNetns,
   getSsl,
   getUniqueId,
 } from '../../protocol/tlv-helpers.ts';
-import type { ProxyHeader } from '../../protocol/types.ts';
+import type { ProxyHeader, Tlv } from '../../protocol/types.ts';
 import { cutAt } from '../../log-escape.ts';
 import { formatEndpoint } from '../address-text.ts';
+import type { ServerIdentity } from './identity.ts';
 
 export interface SslView {
   /** The client flags as words: `ssl`, `cert-conn`, `cert-sess`. */
@@ -42,8 +45,23 @@ export interface TlvView {
   readonly ssl?: SslView;
   /** True when a CRC32C TLV was present (the parser has checked it). */
   readonly crc32c?: boolean;
-  /** Types of the TLVs not decoded above, as `0xNN`. */
-  readonly other?: readonly string[];
+  /** Azure Private Link: the LinkID of the client's private endpoint. */
+  readonly azureLinkId?: number;
+  /** Google Cloud Private Service Connect: the connection id, in decimal (64 bits). */
+  readonly gcpPscConnectionId?: string;
+  /** The TLVs not decoded above, their values in hex (the first MAX_HEX_BYTES bytes). */
+  readonly other?: readonly OtherTlv[];
+  /** How many more TLVs were not decoded, beyond the MAX_LISTED in `other`. */
+  readonly otherNotShown?: number;
+}
+
+export interface OtherTlv {
+  /** `0xNN`. */
+  readonly type: string;
+  /** The value's length in bytes. */
+  readonly length: number;
+  /** The value in hex, cut after MAX_HEX_BYTES bytes (with `...(+N bytes)`). */
+  readonly hex: string;
 }
 
 export interface ProxyView {
@@ -80,12 +98,12 @@ export interface TlsView {
 }
 
 export interface BackendView {
-  /** This server's host name. */
-  readonly server: string;
+  /** Which backend answered. */
+  readonly server: ServerIdentity;
   /** The real client: the header's source, else the TCP peer. */
   readonly client: string;
   /** The TCP peer (the balancer node when a header is used). */
-  readonly peer: string;
+  readonly via: string;
   /** What the client connected to: the header's destination, else this socket's own address. */
   readonly destination: string | null;
   /** null: the connection had no PROXY header. */
@@ -98,6 +116,8 @@ export interface BackendView {
 export const MAX_SHOWN = 256;
 /** Most entries of a list shown (TLV types, request headers); the rest are counted. */
 export const MAX_LISTED = 32;
+/** Most bytes of an undecoded TLV's value shown in hex (twice as many characters). */
+export const MAX_HEX_BYTES = 64;
 
 /**
  * `value` as shown to a client: as is up to MAX_SHOWN characters, else its start and how many
@@ -125,7 +145,7 @@ export function listed<T>(items: readonly T[]): {
 }
 
 export interface ViewInput {
-  readonly server: string;
+  readonly server: ServerIdentity;
   readonly header: ProxyHeader | null;
   /** The TCP peer as text. */
   readonly peer: string;
@@ -142,7 +162,7 @@ export function backendView({ server, header, peer, local, tls }: ViewInput): Ba
   return {
     server,
     client: source === null ? peer : formatEndpoint(source.address, source.port, unix),
-    peer,
+    via: peer,
     destination:
       destination === null ? local : formatEndpoint(destination.address, destination.port, unix),
     proxy:
@@ -183,14 +203,37 @@ function tlvView(header: ProxyHeader): TlvView {
   put('netns', getNetns(header));
   put('ssl', sslView(header));
   if (header.tlvs.some((tlv) => tlv.type === TLV_TYPE.CRC32C)) view.crc32c = true;
-  const other = header.tlvs
-    .filter((tlv) => !DECODED.has(tlv.type) && !(tlv.type === TLV_TYPE.AWS && vpce !== null))
-    .map((tlv) => `0x${tlv.type.toString(16).padStart(2, '0')}`);
+  const linkId = getAzureLinkId(header);
+  if (linkId !== null) view.azureLinkId = linkId;
+  const psc = getGcpPscConnectionId(header);
+  if (psc !== null) view.gcpPscConnectionId = psc.toString();
+  // A vendor TLV counts as decoded only when its getter found its shape.
+  const decoded = (type: number) =>
+    DECODED.has(type) ||
+    (type === TLV_TYPE.AWS && vpce !== null) ||
+    (type === TLV_TYPE.AZURE && linkId !== null) ||
+    (type === TLV_TYPE.GCP && psc !== null);
+  const other = header.tlvs.filter((tlv) => !decoded(tlv.type));
   if (other.length > 0) {
     const { head, more } = listed(other);
-    view.other = more === 0 ? head : [...head, `... ${more} more`];
+    view.other = head.map(otherTlv);
+    if (more > 0) view.otherNotShown = more;
   }
   return view as TlvView;
+}
+
+function otherTlv(tlv: Tlv): OtherTlv {
+  const { value } = tlv;
+  const hex = Buffer.from(
+    value.buffer,
+    value.byteOffset,
+    Math.min(value.length, MAX_HEX_BYTES),
+  ).toString('hex');
+  return {
+    type: `0x${tlv.type.toString(16).padStart(2, '0')}`,
+    length: value.length,
+    hex: value.length > MAX_HEX_BYTES ? `${hex}...(+${value.length - MAX_HEX_BYTES} bytes)` : hex,
+  };
 }
 
 const SSL_FLAGS: ReadonlyArray<[number, string]> = [
@@ -235,11 +278,36 @@ export function certificatePhrase(cert: ClientCertificateView): string {
   return `client certificate ${cert.subject} from ${cert.issuer}, sha256 ${cert.sha256}, ${verdict}`;
 }
 
+export interface TlvLogFields {
+  readonly vpce?: string;
+  readonly authority?: string;
+}
+
+const NO_TLV_FIELDS: TlvLogFields = {};
+
+/**
+ * What the `open` log line names of the TLVs: the VPC endpoint (PrivateLink traffic through an
+ * NLB) and the authority (TLS SNI), cut as the answers cut them.
+ */
+export function tlvLogFields(header: ProxyHeader | null): TlvLogFields {
+  if (header === null || header.tlvs.length === 0) return NO_TLV_FIELDS;
+  const vpce = getAwsVpcEndpointId(header);
+  const authority = getAuthority(header);
+  if (vpce === null && authority === null) return NO_TLV_FIELDS;
+  return {
+    vpce: vpce === null ? undefined : shown(vpce),
+    authority: authority === null ? undefined : shown(authority),
+  };
+}
+
 /** One line per TLV for a person: `VPC endpoint vpce-…`, `ALPN h2`… (values not yet escaped). */
 export function tlvPhrases(tlvs: TlvView): string[] {
   const out: string[] = [];
   if (tlvs.vpcEndpointId !== undefined) out.push(`VPC endpoint ${tlvs.vpcEndpointId}`);
   if (tlvs.authority !== undefined) out.push(`authority ${tlvs.authority}`);
   if (tlvs.alpn !== undefined) out.push(`ALPN ${tlvs.alpn}`);
+  if (tlvs.azureLinkId !== undefined) out.push(`Azure LinkID ${tlvs.azureLinkId}`);
+  if (tlvs.gcpPscConnectionId !== undefined)
+    out.push(`GCP PSC connection ${tlvs.gcpPscConnectionId}`);
   return out;
 }

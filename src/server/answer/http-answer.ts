@@ -11,6 +11,7 @@ import {
   type TlsView,
   type TlvView,
 } from './backend-view.ts';
+import { identityPhrase } from './identity.ts';
 import { escapeText, jsonText } from '../../log-escape.ts';
 
 /** The request as node:http received it: request line parts and the headers in order. */
@@ -68,7 +69,7 @@ export interface TextTop {
 export function textTop(view: BackendView): TextTop {
   const rows: Array<[string, string]> = [
     ['client', view.client],
-    ['via', view.proxy === null ? `${view.peer} (no PROXY header)` : view.peer],
+    ['via', view.proxy === null ? `${view.via} (no PROXY header)` : view.via],
     ['destination', view.destination ?? 'unknown'],
   ];
   const proxy = view.proxy;
@@ -80,7 +81,7 @@ export function textTop(view: BackendView): TextTop {
   if (view.tls !== undefined) rows.push(...tlsRows(view.tls));
   // (Wide enough for the request row too: `destination` is longer than `request`.)
   const width = Math.max(...rows.map(([key]) => key.length)) + 2;
-  const lines = [`elb-proxy-echo on ${view.server} saw:`];
+  const lines = [`elb-proxy-echo on ${identityPhrase(view.server)} saw:`];
   for (const [key, value] of rows) lines.push(`${`${key}:`.padEnd(width)}${value}`);
   return { text: `${lines.map(escapeText).join('\n')}\n`, width };
 }
@@ -123,8 +124,13 @@ function tlvRows(tlvs: TlvView): Array<[string, string]> {
   if (tlvs.uniqueId !== undefined) rows.push(['unique-id', tlvs.uniqueId]);
   if (tlvs.netns !== undefined) rows.push(['netns', tlvs.netns]);
   if (tlvs.ssl !== undefined) rows.push(['ssl', sslText(tlvs.ssl)]);
+  if (tlvs.azureLinkId !== undefined) rows.push(['azure-link-id', String(tlvs.azureLinkId)]);
+  if (tlvs.gcpPscConnectionId !== undefined) rows.push(['gcp-psc-id', tlvs.gcpPscConnectionId]);
   if (tlvs.crc32c) rows.push(['crc32c', 'present, checked']);
-  if (tlvs.other !== undefined) rows.push(['other-tlvs', tlvs.other.join(' ')]);
+  for (const tlv of tlvs.other ?? [])
+    rows.push([`tlv ${tlv.type}`, `${tlv.hex} (${tlv.length} bytes)`]);
+  if (tlvs.otherNotShown !== undefined)
+    rows.push(['tlvs', `... ${tlvs.otherNotShown} more not shown`]);
   return rows;
 }
 

@@ -1,5 +1,5 @@
 // HTTP on the echo port: a connection whose first line is an HTTP/1.x request line is handed to
-// node:http once that request's head is complete (connection.ts gathers it), fed the bytes
+// node:http once that request's head is complete (http-head.ts gathers it), fed the bytes
 // already read, and every request on it gets what the backend saw. node:http does all the
 // parsing, keep-alive, HEAD, HTTP/1.0 and its error answers; this file answers requests, logs
 // them, and bounds what one connection may cost:
@@ -14,7 +14,10 @@
 //   over the limit) is its `reason` in the close line, counted among the rejects.
 import type http from 'node:http';
 import type net from 'node:net';
+import { errorText } from '../../error-text.ts';
 import type { Logger } from '../../log.ts';
+import { checkPeriod } from '../check-period.ts';
+import type { HealthState, HealthView } from '../health.ts';
 import { type BackendView, shown } from './backend-view.ts';
 import {
   renderJson,
@@ -36,6 +39,8 @@ export interface HttpAnswererOptions {
   readonly idleTimeoutMs: number;
   /** Largest request body read (and dropped); a larger one gets 413 and a close. Default 64 KiB. */
   readonly maxBodyBytes?: number;
+  /** While not ok, every request gets 503 and the state (health checks fail). Default: always ok. */
+  readonly health?: HealthView;
 }
 
 /** What the connection's close line says of its HTTP part; written by the answerer. */
@@ -110,11 +115,8 @@ function startServer(options: HttpAnswererOptions): http.Server {
     {
       // Health checkers and people typing by hand often send no Host.
       requireHostHeader: false,
-      // How often node:http looks for requests over their time; a fifth of the shortest.
-      connectionsCheckingInterval: Math.min(
-        1000,
-        Math.max(20, Math.floor(options.headersTimeoutMs / 5)),
-      ),
+      // How often node:http looks for requests over their time, as the sweep's.
+      connectionsCheckingInterval: checkPeriod(options.headersTimeoutMs),
     },
     (req, res) => onRequest(req, res, options, maxBody),
   );
@@ -188,12 +190,14 @@ function onRequest(
   req.once('end', () => {
     if (res.headersSent) return;
     try {
-      answer(req, res, seen);
+      const health = options.health?.state ?? 'ok';
+      if (health === 'ok') answer(req, res, seen);
+      else unhealthy(res, health);
     } catch (error) {
       // Only a bug gets here: it costs this connection, never the process and its other clients.
       options.logger.error('internal error; connection closed', {
         client: seen.view.client,
-        error: error instanceof Error ? (error.stack ?? error.message) : String(error),
+        error: errorText(error, 'stack'),
       });
       seen.session.reason = 'internal-error';
       gate.destroy();
@@ -302,6 +306,17 @@ function answer(req: http.IncomingMessage, res: http.ServerResponse, seen: Seen)
     'Content-Length': Buffer.byteLength(body),
     'Cache-Control': 'no-store',
     'X-Content-Type-Options': 'nosniff',
+  });
+  res.end(body);
+}
+
+/** Not asking for traffic: 503 for every request, so that any HTTP health check fails. */
+function unhealthy(res: http.ServerResponse, state: HealthState): void {
+  const body = `${state}\n`;
+  res.writeHead(503, {
+    'Content-Type': 'text/plain; charset=utf-8',
+    'Content-Length': Buffer.byteLength(body),
+    'Cache-Control': 'no-store',
   });
   res.end(body);
 }

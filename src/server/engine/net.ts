@@ -5,7 +5,13 @@
 // connection costs no closures.
 import type net from 'node:net';
 import { putBack } from '../../wrap/hand-over.ts';
-import type { AcceptHooks, Engine, Transport, TransportEvents } from './transport.ts';
+import type {
+  AcceptHooks,
+  AcceptSettings,
+  Engine,
+  Transport,
+  TransportEvents,
+} from './transport.ts';
 
 const kTransport = Symbol('transport');
 type Tagged = net.Socket & { [kTransport]: NetTransport };
@@ -123,13 +129,17 @@ function onClose(this: net.Socket): void {
 
 export const netEngine: Engine = {
   name: 'net',
-  adopt(server: net.Server, maxConnections: number, open: () => number, hooks: AcceptHooks) {
+  adopt(server: net.Server, settings: AcceptSettings, open: () => number, hooks: AcceptHooks) {
+    const { maxConnections, keepAliveMs } = settings;
     // Over the limit, Node closes the new socket before building anything for it; but it
     // counts per net.Server, and a server may listen on several (server.ts): the limit on all
     // of them together is checked here.
     server.maxConnections = maxConnections;
     server.on('connection', (socket: net.Socket) => {
-      if (open() < maxConnections) return hooks.accept(new NetTransport(socket));
+      if (open() < maxConnections) {
+        if (keepAliveMs > 0) socket.setKeepAlive(true, keepAliveMs);
+        return hooks.accept(new NetTransport(socket));
+      }
       socket.destroy();
       hooks.refused();
     });

@@ -63,6 +63,14 @@ export interface AcceptHooks {
   acceptFailed(code: string): void;
 }
 
+/** What an engine applies to every connection it accepts. */
+export interface AcceptSettings {
+  /** Connections beyond this are refused at once. */
+  readonly maxConnections: number;
+  /** TCP keepalive: idle time before the first probe, ms (whole seconds); 0: off. */
+  readonly keepAliveMs: number;
+}
+
 /** How an engine accepts on a listening `net.Server`. */
 export interface Engine {
   readonly name: EngineName;
@@ -70,7 +78,7 @@ export interface Engine {
    * Wires `server` (not yet listening) so that its connections go to `hooks` as transports;
    * `open()` counts the connections open now, for the `maxConnections` check.
    */
-  adopt(server: net.Server, maxConnections: number, open: () => number, hooks: AcceptHooks): void;
+  adopt(server: net.Server, settings: AcceptSettings, open: () => number, hooks: AcceptHooks): void;
 }
 
 export const ENGINES = ['uv', 'net'] as const;

@@ -16,7 +16,13 @@
 import net from 'node:net';
 import { getSystemErrorName } from 'node:util';
 import { putBack } from '../../wrap/hand-over.ts';
-import type { AcceptHooks, Engine, Transport, TransportEvents } from './transport.ts';
+import type {
+  AcceptHooks,
+  AcceptSettings,
+  Engine,
+  Transport,
+  TransportEvents,
+} from './transport.ts';
 
 /** The parts of a libuv TCP handle (tcp_wrap `TCP`) this engine uses. */
 interface TcpHandle {
@@ -30,6 +36,8 @@ interface TcpHandle {
   /** `callback` runs with the handle as `this`. */
   close(callback: (this: TcpHandle) => void): void;
   setNoDelay(on: boolean): number;
+  /** `delay` in seconds (TCP_KEEPIDLE). */
+  setKeepAlive(on: boolean, delay: number): number;
   getpeername(out: { address?: string; port?: number }): number;
   /** Bytes libuv holds for writes not yet taken by the kernel. */
   readonly writeQueueSize: number;
@@ -65,6 +73,7 @@ const HANDLE_METHODS = [
   'shutdown',
   'close',
   'setNoDelay',
+  'setKeepAlive',
   'getpeername',
 ] as const;
 
@@ -352,7 +361,8 @@ interface ListenHandle {
 
 export const uvEngine: Engine = {
   name: 'uv',
-  adopt(server: net.Server, maxConnections: number, open: () => number, hooks: AcceptHooks) {
+  adopt(server: net.Server, settings: AcceptSettings, open: () => number, hooks: AcceptHooks) {
+    const { maxConnections, keepAliveMs } = settings;
     const problem = uvBindingsProblem();
     if (problem !== null) throw new Error(`the uv engine cannot run here: ${problem}`);
     // node:net listens (and, in a cluster worker, receives connections from the primary);
@@ -370,6 +380,7 @@ export const uvEngine: Engine = {
           return hooks.refused();
         }
         client.setNoDelay(true);
+        if (keepAliveMs > 0) client.setKeepAlive(true, keepAliveMs / 1000);
         hooks.accept(new UvTransport(client));
       };
     });

@@ -139,12 +139,14 @@ interface Family {
   readonly after?: readonly string[];
 }
 
+/** `healthy`: the health gauge (false while failing or draining). */
 export function renderMetrics(
   s: MetricsSnapshot,
   loopDelay: LoopDelay | null,
   workers = 1,
+  healthy = true,
 ): string {
-  const families = [...trafficFamilies(s), workersFamily(workers)];
+  const families = [...trafficFamilies(s), workersFamily(workers), healthFamily(healthy)];
   if (loopDelay !== null) families.push(loopDelayFamily(loopDelay));
   return families.map(formatFamily).join('');
 }
@@ -208,6 +210,15 @@ function workersFamily(workers: number): Family {
     type: 'gauge',
     help: 'Server processes serving connections.',
     rows: [['', workers]],
+  };
+}
+
+function healthFamily(healthy: boolean): Family {
+  return {
+    name: 'elb_proxy_echo_health',
+    type: 'gauge',
+    help: 'Whether the server asks for traffic: 1 ok, 0 failing or draining (health checks get 503).',
+    rows: [['', healthy ? 1 : 0]],
   };
 }
 

@@ -1,4 +1,6 @@
-// `--metrics-port`: /healthz and Prometheus /metrics on node:http, one request per connection.
+// `--metrics-port`: /healthz and Prometheus /metrics on node:http, one request per connection;
+// the health switch: `POST /health/fail` and `POST /health/ok`, `GET /health` (and /healthz) the
+// state, 200 while ok, else 503.
 //
 // node:http's own settings do not bound a connection on their own, so each bound is set here:
 // - at most `connections` sockets (`maxConnections`: more are closed at accept);
@@ -12,6 +14,8 @@
 import http from 'node:http';
 import net from 'node:net';
 import { RequestGate } from '../answer/request-gate.ts';
+import { hostPortText } from '../address-text.ts';
+import type { HealthState } from '../health.ts';
 import { renderMetrics, sumSnapshots, worstLoopDelay } from './metrics.ts';
 import type { LoopDelay, MetricsSnapshot } from './metrics.ts';
 import { METRICS_LIMITS, type MetricsLimits } from './limits.ts';
@@ -24,19 +28,41 @@ export interface ProcessReport {
 
 type Collect = () => Promise<readonly ProcessReport[]>;
 
-/** Listens on `port` (0: ephemeral) and answers scrapes with what `collect` gathers. */
+/** The server's health as the metrics port reads and switches it. */
+export interface HealthSwitch {
+  readonly state: HealthState;
+  /** Asked for by `by` (the peer's address and port); false: refused (the server is draining). */
+  switchTo(state: 'ok' | 'failing', by: string): boolean;
+}
+
+/** The paths that switch the health, and the state each asks for. */
+const SWITCHES: Readonly<Record<string, 'ok' | 'failing'>> = {
+  '/health/ok': 'ok',
+  '/health/fail': 'failing',
+};
+
+const kPeer = Symbol('peer');
+type PeerGate = RequestGate & { [kPeer]?: string };
+
+/**
+ * Listens on `port` (0: ephemeral), answers scrapes with what `collect` gathers and health
+ * requests with `health`.
+ */
 export function startMetricsServer(
   port: number,
   host: string,
   collect: Collect,
+  health: HealthSwitch,
   limits: MetricsLimits = METRICS_LIMITS,
 ): Promise<net.Server> {
-  const parser = httpOn(limits, collect);
+  const parser = httpOn(limits, collect, health);
   // node:http never listens: it is handed each connection, behind a `RequestGate`.
   const server = net.createServer({ noDelay: true, allowHalfOpen: true }, (socket) => {
     const deadline = setTimeout(() => socket.destroy(), limits.lifetimeMs);
     socket.on('close', () => clearTimeout(deadline));
-    parser.emit('connection', new RequestGate(socket));
+    const gate: PeerGate = new RequestGate(socket);
+    gate[kPeer] = hostPortText(socket.remoteAddress ?? '?', socket.remotePort ?? 0);
+    parser.emit('connection', gate);
   });
   server.maxConnections = limits.connections;
   return new Promise((resolve, reject) => {
@@ -51,15 +77,16 @@ export function startMetricsServer(
 }
 
 /** The node:http side: parses what it is handed and answers the one request. */
-function httpOn(limits: MetricsLimits, collect: Collect): http.Server {
+function httpOn(limits: MetricsLimits, collect: Collect, health: HealthSwitch): http.Server {
   const server = http.createServer({
     maxHeaderSize: limits.headBytes,
     // Scrapers and probes need not name a host; nothing here depends on it.
     requireHostHeader: false,
   });
   server.on('request', (request: http.IncomingMessage, response: http.ServerResponse) => {
-    (request.socket as unknown as RequestGate).stop();
-    answer(request, collect).then(
+    const gate = request.socket as unknown as PeerGate;
+    gate.stop();
+    answer(request, collect, health, gate[kPeer] ?? '?').then(
       (reply) => send(response, reply),
       (error: Error) =>
         send(response, { status: 500, body: `metrics unavailable: ${error.message}\n` }),
@@ -73,21 +100,43 @@ interface Reply {
   readonly status: number;
   readonly body: string;
   readonly type?: string;
+  /** The methods the path takes, when the request's was not one (405). */
+  readonly allow?: string;
 }
 
-async function answer(request: http.IncomingMessage, collect: Collect): Promise<Reply> {
-  if (request.method !== 'GET' && request.method !== 'HEAD')
-    return { status: 405, body: 'method not allowed\n' };
+async function answer(
+  request: http.IncomingMessage,
+  collect: Collect,
+  health: HealthSwitch,
+  peer: string,
+): Promise<Reply> {
   const path = (request.url ?? '').split('?')[0];
-  if (path === '/healthz') return { status: 200, body: 'ok\n' };
-  if (path !== '/metrics') return { status: 404, body: 'not found: try /metrics or /healthz\n' };
+  const wanted = SWITCHES[path];
+  if (wanted !== undefined) {
+    if (request.method !== 'POST')
+      return { status: 405, body: 'method not allowed: POST\n', allow: 'POST' };
+    // Done: 200; refused (a stopping server stays draining): 409. Either way, the state now.
+    const done = health.switchTo(wanted, peer);
+    return { status: done ? 200 : 409, body: `${health.state}\n` };
+  }
+  if (request.method !== 'GET' && request.method !== 'HEAD')
+    return { status: 405, body: 'method not allowed\n', allow: 'GET, HEAD' };
+  if (path === '/healthz' || path === '/health') return stateReply(health.state);
+  if (path !== '/metrics')
+    return { status: 404, body: 'not found: try /metrics, /healthz or /health\n' };
   const reports = await collect();
   const body = renderMetrics(
     sumSnapshots(reports.map((r) => r.snapshot)),
     worstLoopDelay(reports.map((r) => r.loopDelay)),
     reports.length,
+    health.state === 'ok',
   );
   return { status: 200, body, type: 'text/plain; version=0.0.4; charset=utf-8' };
+}
+
+/** The health as an answer: 200 while ok, else 503 (a probe takes it as failing); the state. */
+function stateReply(state: HealthState): Reply {
+  return { status: state === 'ok' ? 200 : 503, body: `${state}\n` };
 }
 
 /** Writes the one answer of this connection; node:http ends the socket after it. */
@@ -97,6 +146,7 @@ function send(response: http.ServerResponse, reply: Reply): void {
     'content-type': reply.type ?? 'text/plain; charset=utf-8',
     'content-length': Buffer.byteLength(reply.body),
     connection: 'close',
+    ...(reply.allow === undefined ? {} : { allow: reply.allow }),
   });
   response.end(reply.body); // node:http leaves the body out for HEAD
 }

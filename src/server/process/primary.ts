@@ -1,31 +1,35 @@
 // The primary of --workers N: fork the workers and wait until they all listen, restart one that
-// dies, gather their metrics for a scrape, drain them all on SIGTERM/SIGINT.
+// dies, gather their metrics for a scrape, pass the health switch on, drain them all on
+// SIGTERM/SIGINT.
 import cluster, { type Worker } from 'node:cluster';
 import type net from 'node:net';
 import { isSea } from 'node:sea';
 import type { FdSink, Logger } from '../../log.ts';
+import { Health, type HealthState } from '../health.ts';
 import type { ProcessReport } from '../metrics/port.ts';
+import type { ServeConfig } from './config.ts';
+import { drainDelay } from './drain-delay.ts';
+import { checkEchoPort } from './echo-port.ts';
+import { healthSwitch } from './health-switch.ts';
 import {
   type Binding,
-  checkEchoPort,
   type Failure,
   FAILED,
   type FailedMessage,
+  HEALTH,
+  type HealthMessage,
   LISTENING,
   type ListeningMessage,
-  listenFields,
   METRICS_REPLY,
   METRICS_REQUEST,
   type MetricsReply,
-  noteConnectionBudget,
-  onStopSignal,
-  type ServeConfig,
-  serveMetrics,
   WORKER_FD,
   WORKER_JOIN,
   WORKER_PORT,
-  warnAtStart,
-} from './worker.ts';
+} from './messages.ts';
+import { serveMetrics } from './metrics-port.ts';
+import { onStopSignal } from './signals.ts';
+import { listenFields, noteConnectionBudget, warnAtStart } from './startup.ts';
 
 /** What the primary knows about its workers while it runs. */
 interface Fleet {
@@ -65,12 +69,15 @@ export async function runPrimary(
   const started = await startWorkers(fleet);
   if (!('type' in started)) return giveUp(fleet, started, sink);
   restartWorkersThatDie(fleet);
+  const health = new Health();
+  keepNewWorkersInStep(health);
   noteConnectionBudget(config, logger);
   logger.notice(`listening on port ${started.port}`, listenFields(config, started, binding));
   let metrics: net.Server | null = null;
   if (config.metricsPort !== null) {
     const collect = reportCollector(cluster, liveWorkers);
-    metrics = await serveMetrics(config, logger, collect);
+    const toWorkers = healthSwitch(health, logger, tellWorkers);
+    metrics = await serveMetrics(config, logger, collect, toWorkers);
   }
   // A reload (new TLS files) is each worker's to do.
   if (config.echo.tls != null)
@@ -79,7 +86,7 @@ export async function runPrimary(
     });
   onStopSignal(async (signal) => {
     fleet.stopping = true;
-    await drainWorkers(config, logger, signal);
+    await drainWorkers(config, logger, signal, health);
     metrics?.close();
     logger.notice('stopped');
     await sink.flush();
@@ -190,24 +197,55 @@ function restartWorkersThatDie(fleet: Fleet): void {
   });
 }
 
-/** SIGTERM to every worker; each drains for the drain time, and is killed 5 s past it. */
-async function drainWorkers(config: ServeConfig, logger: Logger, signal: string): Promise<void> {
-  const workers = liveWorkers();
-  logger.notice(`${signal}: draining`, {
-    workers: workers.length,
-    timeout: `${config.drainTimeoutMs / 1000}s`,
+/** Every worker answers health checks as the primary's switch says. */
+function tellWorkers(state: HealthState): void {
+  const message: HealthMessage = { type: HEALTH, state };
+  for (const worker of liveWorkers()) if (worker.isConnected()) worker.send(message);
+}
+
+/** A worker started after a switch (one that replaces a dead one) learns it once it listens. */
+function keepNewWorkersInStep(health: Health): void {
+  cluster.on('message', (worker: Worker, message: { type?: string }) => {
+    if (message?.type === LISTENING && health.state !== 'ok')
+      worker.send({ type: HEALTH, state: health.state } satisfies HealthMessage);
   });
-  await Promise.all(
+}
+
+/**
+ * SIGTERM to every worker at once: each runs the drain delay itself (systemd and a terminal's
+ * Ctrl-C signal every process of the service, not only the primary), then drains for the drain
+ * time, and is killed 5 s past both. The primary logs the steps for all of them.
+ */
+async function drainWorkers(
+  config: ServeConfig,
+  logger: Logger,
+  signal: string,
+  health: Health,
+): Promise<void> {
+  const workers = liveWorkers();
+  const killAfter = config.drainDelayMs + config.drainTimeoutMs + 5000;
+  const exited = Promise.all(
     workers.map(
       (worker) =>
         new Promise<void>((resolve) => {
           if (worker.isDead()) return resolve();
           worker.once('exit', () => resolve());
           worker.process.kill('SIGTERM');
-          setTimeout(() => worker.process.kill('SIGKILL'), config.drainTimeoutMs + 5000).unref();
+          setTimeout(() => worker.process.kill('SIGKILL'), killAfter).unref();
         }),
     ),
   );
+  await drainDelay(health, config.drainDelayMs, () =>
+    logger.notice(`${signal}: failing health checks before draining`, {
+      workers: workers.length,
+      delay: `${config.drainDelayMs / 1000}s`,
+    }),
+  );
+  logger.notice(`${signal}: draining`, {
+    workers: workers.length,
+    timeout: `${config.drainTimeoutMs / 1000}s`,
+  });
+  await exited;
 }
 
 function liveWorkers(): Worker[] {

@@ -3,7 +3,9 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import {
   awsVpcEndpointTlv,
+  azureLinkIdTlv,
   buildProxyHeader,
+  gcpPscConnectionIdTlv,
   parseProxyHeader,
   type ProxyHeader,
   type ProxyHeaderInit,
@@ -12,7 +14,15 @@ import {
   textTlv,
 } from '../../../src/protocol/index.ts';
 import { escapeText } from '../../../src/log-escape.ts';
-import { backendView, MAX_SHOWN, shown } from '../../../src/server/answer/backend-view.ts';
+import {
+  backendView,
+  MAX_HEX_BYTES,
+  MAX_LISTED,
+  MAX_SHOWN,
+  shown,
+  tlvLogFields,
+} from '../../../src/server/answer/backend-view.ts';
+import type { ServerIdentity } from '../../../src/server/answer/identity.ts';
 import { greetingLine } from '../../../src/server/answer/greeting.ts';
 import { renderJson, renderText, wantsJson } from '../../../src/server/answer/http-answer.ts';
 
@@ -49,22 +59,32 @@ const V2_TLVS = parsed({
 });
 const LOCAL = parsed({ version: 2, command: 'local', protocol: 'UNKNOWN' });
 const PEER = '10.0.11.239:36921';
-const view = (header: ProxyHeader | null, local: string | null = '10.0.11.5:5000') =>
-  backendView({ server: 'ip-10-0-11-5', header, peer: PEER, local });
+const HOST: ServerIdentity = { host: 'ip-10-0-11-5' };
+const EC2: ServerIdentity = {
+  host: 'ip-10-0-11-5',
+  instanceId: 'i-0f1e2d3c4b5a69788',
+  availabilityZone: 'eu-west-1b',
+  region: 'eu-west-1',
+};
+const view = (
+  header: ProxyHeader | null,
+  local: string | null = '10.0.11.5:5000',
+  server: ServerIdentity = HOST,
+) => backendView({ server, header, peer: PEER, local });
 
 const views = suite('backendView');
 
 views('v1: client and destination from the header, the peer is the balancer', () => {
   assert.equal(view(V1), {
-    server: 'ip-10-0-11-5',
+    server: HOST,
     client: '54.222.152.163:45418',
-    peer: PEER,
+    via: PEER,
     destination: '10.0.11.239:5000',
     proxy: { version: 1, command: 'proxy', protocol: 'TCP4', tlvs: {} },
   });
 });
 
-views('v2: the TLVs that matter are decoded; unknown ones are listed by type', () => {
+views('v2: the TLVs that matter are decoded; unknown ones are listed with their bytes', () => {
   const seen = view(V2_TLVS);
   assert.is(seen.client, '[2001:db8::1]:443');
   assert.is(seen.destination, '[2001:db8::ffff]:5000');
@@ -79,8 +99,63 @@ views('v2: the TLVs that matter are decoded; unknown ones are listed by type', (
       version: 'TLSv1.3',
       cipher: 'TLS_AES_128_GCM_SHA256',
     },
-    other: ['0xe3'],
+    other: [{ type: '0xe3', length: 2, hex: '0102' }],
   });
+});
+
+views('v2: Azure LinkID and Google Cloud PSC connection id are decoded', () => {
+  const header = parsed({
+    ...tcp4Init(),
+    tlvs: [azureLinkIdTlv(0xfedcba98), gcpPscConnectionIdTlv(0xffff_ffff_ffff_fffen)],
+  });
+  assert.equal(view(header).proxy?.tlvs, {
+    azureLinkId: 0xfedcba98,
+    gcpPscConnectionId: '18446744073709551614',
+  });
+  // The same types in another shape are shown as bytes, not decoded.
+  const odd = parsed({
+    ...tcp4Init(),
+    tlvs: [
+      { type: TLV_TYPE.AZURE, value: Uint8Array.of(0x02, 1, 2, 3, 4) },
+      { type: TLV_TYPE.GCP, value: Uint8Array.of(1, 2, 3) },
+    ],
+  });
+  assert.equal(view(odd).proxy?.tlvs, {
+    other: [
+      { type: '0xee', length: 5, hex: '0201020304' },
+      { type: '0xe0', length: 3, hex: '010203' },
+    ],
+  });
+});
+
+views('undecoded TLVs: each value cut after MAX_HEX_BYTES, at most MAX_LISTED of them', () => {
+  const long = { type: 0xf0, value: new Uint8Array(MAX_HEX_BYTES + 10).fill(0xab) };
+  const many = Array.from({ length: MAX_LISTED + 3 }, () => ({
+    type: 0xf1,
+    value: Uint8Array.of(7),
+  }));
+  const tlvs = view(parsed({ ...tcp4Init(), tlvs: [long, ...many] })).proxy!.tlvs;
+  assert.is(tlvs.other?.length, MAX_LISTED);
+  assert.equal(tlvs.other?.[0], {
+    type: '0xf0',
+    length: MAX_HEX_BYTES + 10,
+    hex: `${'ab'.repeat(MAX_HEX_BYTES)}...(+10 bytes)`,
+  });
+  assert.equal(tlvs.other?.[1], { type: '0xf1', length: 1, hex: '07' });
+  assert.is(tlvs.otherNotShown, 4);
+});
+
+views('the open log line names the VPC endpoint and the authority, cut as answers cut', () => {
+  assert.equal(tlvLogFields(V2_TLVS), {
+    vpce: 'vpce-08d2bf15fefb1a2fa',
+    authority: 'shop.example.com',
+  });
+  assert.equal(tlvLogFields(null), {});
+  assert.equal(tlvLogFields(V1), {});
+  const huge = 'h'.repeat(MAX_SHOWN + 100);
+  const fields = tlvLogFields(parsed({ ...tcp4Init(), tlvs: [textTlv(TLV_TYPE.AUTHORITY, huge)] }));
+  assert.equal(fields, { vpce: undefined, authority: shown(huge) });
+  assert.ok(fields.authority!.endsWith('...(+100 chars)'));
 });
 
 views('no header, and v2 LOCAL: the client is the peer, the destination our own address', () => {
@@ -131,6 +206,22 @@ greeting('v2: the VPC endpoint, authority and ALPN follow', () => {
   );
 });
 
+greeting('on EC2: the instance, zone and region; a label of the user; Azure and GCP ids', () => {
+  assert.is(
+    greetingLine(view(V1, null, EC2)),
+    'elb-proxy-echo on ip-10-0-11-5 (i-0f1e2d3c4b5a69788, eu-west-1b, eu-west-1): you are 54.222.152.163:45418 (PROXY v1 from 10.0.11.239:36921); lines come back, q quits\r\n',
+  );
+  assert.match(
+    greetingLine(view(V1, null, { host: 'web-1', label: 'blue\r\nfleet' })),
+    /^elb-proxy-echo on web-1 \(blue\\r\\nfleet\): you are /,
+  );
+  const clouds = parsed({ ...tcp4Init(), tlvs: [azureLinkIdTlv(7), gcpPscConnectionIdTlv(9n)] });
+  assert.match(
+    greetingLine(view(clouds)),
+    /\(PROXY v2 from 10\.0\.11\.239:36921, Azure LinkID 7, GCP PSC connection 9\);/,
+  );
+});
+
 greeting('no header, LOCAL and UNKNOWN say so; upper case is announced', () => {
   assert.match(greetingLine(view(null)), /: you are 10\.0\.11\.239:36921 \(no PROXY header\);/);
   assert.match(greetingLine(view(LOCAL)), /\(PROXY v2 LOCAL from 10\.0\.11\.239:36921: /);
@@ -174,7 +265,7 @@ answers('text: one fact per line, then the request line and headers as received'
     /^alpn: +h2$/,
     /^unique-id: +deadbeef$/,
     /^ssl: +ssl, TLSv1\.3, TLS_AES_128_GCM_SHA256$/,
-    /^other-tlvs: +0xe3$/,
+    /^tlv 0xe3: +0102 \(2 bytes\)$/,
     /^request: +GET \/where\?x=1 HTTP\/1\.1$/,
     /^ {2}Host: my-nlb:5000$/,
     /^ {2}User-Agent: curl\/7\.88\.1$/,
@@ -187,10 +278,32 @@ answers('text: one fact per line, then the request line and headers as received'
   assert.match(renderText(view(null), REQUEST), /\nproxy: +none\n/);
 });
 
+answers('text: the backend named by its identity; Azure, GCP and what was not shown', () => {
+  assert.match(
+    renderText(view(V1, null, EC2), REQUEST),
+    /^elb-proxy-echo on ip-10-0-11-5 \(i-0f1e2d3c4b5a69788, eu-west-1b, eu-west-1\) saw:\n/,
+  );
+  const many = Array.from({ length: MAX_LISTED + 2 }, () => ({
+    type: 0xf1,
+    value: Uint8Array.of(7),
+  }));
+  const header = parsed({
+    ...tcp4Init(),
+    tlvs: [azureLinkIdTlv(42), gcpPscConnectionIdTlv(43n), ...many],
+  });
+  const text = renderText(view(header), REQUEST);
+  assert.match(text, /\nazure-link-id: +42\n/);
+  assert.match(text, /\ngcp-psc-id: +43\n/);
+  assert.match(text, /\ntlvs: +\.\.\. 2 more not shown\n/);
+});
+
 answers('JSON: the view and the request, parseable', () => {
   const json = JSON.parse(renderJson(view(V1), REQUEST));
   assert.is(json.client, '54.222.152.163:45418');
-  assert.is(json.peer, PEER);
+  assert.is(json.via, PEER);
+  assert.is(json.peer, undefined);
+  assert.equal(json.server, { host: 'ip-10-0-11-5' });
+  assert.equal(JSON.parse(renderJson(view(V1, null, EC2), REQUEST)).server, EC2);
   assert.equal(json.proxy, { version: 1, command: 'proxy', protocol: 'TCP4', tlvs: {} });
   assert.is(json.request.line, 'GET /where?x=1 HTTP/1.1');
   assert.equal(json.request.headers[0], ['Host', 'my-nlb:5000']);

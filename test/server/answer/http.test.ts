@@ -5,6 +5,7 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { buildProxyHeader, TLV_TYPE } from '../../../src/index.ts';
 import { LOGGED_REQUESTS } from '../../../src/server/answer/http-handoff.ts';
+import { Health } from '../../../src/server/health.ts';
 import { renderMetrics } from '../../../src/server/metrics/metrics.ts';
 import { TestClient } from '../../helpers/socket.ts';
 import { eventually, v1, v2Local, v2PrivateLink, watchedEngine, withEcho } from '../harness.ts';
@@ -66,6 +67,43 @@ answers('v1 + GET: 200 text/plain with the real client, the balancer and the req
     );
   }),
 );
+
+answers('while the health is not ok every request gets 503 and the state; ok again, 200', () => {
+  const health = new Health();
+  return withEcho({ health }, async ({ echo, port }) => {
+    const client = await TestClient.connect(port);
+    client.write(v1());
+    const ask = async (request: string) => {
+      const before = client.received.length;
+      client.write(request);
+      await eventually(
+        () => /\r\n\r\n[\s\S]*\n$/.test(client.received.subarray(before).toString('latin1')),
+        'an answer',
+      );
+      return response(client.received.subarray(before).toString('latin1'));
+    };
+    const rows: Array<[state: 'ok' | 'failing' | 'draining', request: string, status: number]> = [
+      ['ok', GET, 200],
+      ['failing', GET, 503],
+      ['failing', 'GET /healthz HTTP/1.1\r\nAccept: application/json\r\n\r\n', 503],
+      ['ok', GET, 200],
+      ['draining', 'POST /health HTTP/1.1\r\nContent-Length: 2\r\n\r\nhi', 503],
+      ['draining', GET, 503],
+    ];
+    for (const [state, request, status] of rows) {
+      health.set(state);
+      const answer = await ask(request);
+      assert.is(answer.status, status, `${state}: ${request}`);
+      if (status === 503) {
+        assert.is(answer.body, `${state}\n`);
+        assert.is(answer.headers['cache-control'], 'no-store');
+      } else assert.match(answer.body, /^client: +54\.222\.152\.163:45418$/m);
+    }
+    assert.is(health.state, 'draining', 'nothing leaves draining');
+    assert.equal(echo.metrics.http, { 200: 2, 503: 4 });
+    client.destroy();
+  });
+});
 
 answers('JSON for Accept: application/json and for ?format=json', () =>
   withEcho({}, async ({ port }) => {

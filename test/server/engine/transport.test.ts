@@ -42,7 +42,7 @@ async function firstRead(
 ): Promise<{ transport: Transport; chunk: Buffer; client: TestClient; server: net.Server }> {
   const server = net.createServer({ noDelay: true });
   const got = new Promise<{ transport: Transport; chunk: Buffer }>((resolve) => {
-    pickEngine(name).engine.adopt(server, 10, () => 0, {
+    pickEngine(name).engine.adopt(server, { maxConnections: 10, keepAliveMs: 0 }, () => 0, {
       accept(transport) {
         transport.start({
           // A copy: the read's memory is the engine's (uv: shared by every connection).

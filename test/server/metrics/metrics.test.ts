@@ -7,7 +7,7 @@ import { startLoopDelayMonitor } from '../../../src/server/metrics/loop-delay.ts
 import type { ProcessReport } from '../../../src/server/metrics/port.ts';
 import { Metrics, renderMetrics, worstLoopDelay } from '../../../src/server/metrics/metrics.ts';
 import { reportCollector, type ReportingWorker } from '../../../src/server/process/primary.ts';
-import { METRICS_REPLY, METRICS_REQUEST } from '../../../src/server/process/worker.ts';
+import { METRICS_REPLY, METRICS_REQUEST } from '../../../src/server/process/messages.ts';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -40,6 +40,13 @@ test('the delay is a Prometheus summary with _sum and _count; workers: worst qua
   assert.match(text, /^elb_proxy_echo_event_loop_delay_seconds\{quantile="0\.99"\} 0\.2$/m);
   assert.match(text, /^elb_proxy_echo_event_loop_delay_seconds_sum 3$/m);
   assert.match(text, /^elb_proxy_echo_event_loop_delay_seconds_count 15$/m);
+});
+
+test('the health gauge: 1 while ok, 0 while failing or draining', () => {
+  const snapshot = new Metrics().snapshot();
+  assert.match(renderMetrics(snapshot, null), /^# TYPE elb_proxy_echo_health gauge$/m);
+  assert.match(renderMetrics(snapshot, null, 1, true), /^elb_proxy_echo_health 1$/m);
+  assert.match(renderMetrics(snapshot, null, 1, false), /^elb_proxy_echo_health 0$/m);
 });
 
 /** Workers that answer a metrics request on the next tick, through one shared emitter. */

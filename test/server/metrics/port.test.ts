@@ -6,8 +6,13 @@ import v8 from 'node:v8';
 import vm from 'node:vm';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { Health } from '../../../src/server/health.ts';
 import { Metrics } from '../../../src/server/metrics/metrics.ts';
-import { type ProcessReport, startMetricsServer } from '../../../src/server/metrics/port.ts';
+import {
+  type HealthSwitch,
+  type ProcessReport,
+  startMetricsServer,
+} from '../../../src/server/metrics/port.ts';
 import { METRICS_LIMITS, type MetricsLimits } from '../../../src/server/metrics/limits.ts';
 import { TestClient } from '../../helpers/socket.ts';
 
@@ -17,17 +22,31 @@ const REPORT: ProcessReport = {
   loopDelay: { p50: 0, p99: 0, max: 0, sum: 0, count: 0 },
 };
 
+/** A switch over `health` that notes who asked for what. */
+function switchOver(health: Health, asked: string[]): HealthSwitch {
+  return {
+    get state() {
+      return health.state;
+    },
+    switchTo(state, by) {
+      asked.push(`${state} by ${by}`);
+      return health.set(state);
+    },
+  };
+}
+
 async function withServer(
   run: (port: number, scrapes: () => number) => Promise<void>,
   limits = LIMITS,
   gather: () => Promise<ProcessReport[]> = async () => [REPORT],
+  health: HealthSwitch = switchOver(new Health(), []),
 ): Promise<void> {
   let scrapes = 0;
   const collect = () => {
     scrapes++;
     return gather();
   };
-  const server = await startMetricsServer(0, '127.0.0.1', collect, limits);
+  const server = await startMetricsServer(0, '127.0.0.1', collect, health, limits);
   try {
     await run((server.address() as net.AddressInfo).port, () => scrapes);
   } finally {
@@ -80,6 +99,66 @@ test('/healthz, HEAD, an unknown path, a bad method and a request that is not HT
     assert.match(await ask('POST /metrics HTTP/1.1\r\n\r\n'), /^HTTP\/1\.1 405 /);
     assert.match(await ask('hello\n\n'), /^HTTP\/1\.1 400 /);
   });
+});
+
+test('the health switch: POST /health/fail and /health/ok, GET /health and /healthz say the state', async () => {
+  const health = new Health();
+  const asked: string[] = [];
+  await withServer(
+    async (port) => {
+      const rows: Array<[request: string, status: number, body: string, state: string]> = [
+        ['GET /health HTTP/1.1\r\n\r\n', 200, 'ok\n', 'ok'],
+        ['POST /health/fail HTTP/1.1\r\n\r\n', 200, 'failing\n', 'failing'],
+        ['GET /health HTTP/1.1\r\n\r\n', 503, 'failing\n', 'failing'],
+        ['GET /healthz HTTP/1.1\r\n\r\n', 503, 'failing\n', 'failing'],
+        ['POST /health/fail HTTP/1.1\r\n\r\n', 200, 'failing\n', 'failing'],
+        ['GET /health/ok HTTP/1.1\r\n\r\n', 405, 'method not allowed: POST\n', 'failing'],
+        ['POST /health HTTP/1.1\r\n\r\n', 405, 'method not allowed\n', 'failing'],
+        ['POST /health/ok HTTP/1.1\r\ncontent-length: 5\r\n\r\nhello', 200, 'ok\n', 'ok'],
+        ['GET /healthz HTTP/1.1\r\n\r\n', 200, 'ok\n', 'ok'],
+      ];
+      for (const [request, status, body, state] of rows) {
+        const client = await TestClient.connect(port);
+        client.write(request);
+        const text = (await client.waitClose()).toString();
+        assert.match(text, new RegExp(`^HTTP/1\\.1 ${status} `), request);
+        assert.ok(text.endsWith(`\r\n\r\n${body}`), `${request}: ${text}`);
+        if (status === 405) assert.match(text, /\r\nallow: /);
+        assert.is(health.state, state, request);
+      }
+      assert.equal(
+        asked.map((line) => line.replace(/:\d+$/, '')),
+        ['failing by 127.0.0.1', 'failing by 127.0.0.1', 'ok by 127.0.0.1'],
+        'each switch names its peer',
+      );
+      health.set('draining');
+      const client = await TestClient.connect(port);
+      client.write('POST /health/ok HTTP/1.1\r\n\r\n');
+      assert.match(
+        (await client.waitClose()).toString(),
+        /^HTTP\/1\.1 409 [\s\S]*\r\n\r\ndraining\n$/,
+      );
+      assert.is(health.state, 'draining');
+    },
+    LIMITS,
+    undefined,
+    switchOver(health, asked),
+  );
+});
+
+test('a scrape carries the health gauge', async () => {
+  const health = new Health();
+  await withServer(
+    async (port) => {
+      const scrape = async () => (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+      assert.match(await scrape(), /^elb_proxy_echo_health 1$/m);
+      health.set('failing');
+      assert.match(await scrape(), /^elb_proxy_echo_health 0$/m);
+    },
+    LIMITS,
+    undefined,
+    switchOver(health, []),
+  );
 });
 
 test('a silent connection is closed at the lifetime, not later', async () => {

@@ -1,0 +1,460 @@
+// Every output example in the docs is real output. A code block marked `<!-- example: NAME -->`
+// is produced again here by the program itself (`node src/cli.ts` on loopback, on a port the
+// kernel picks) and compared with the block, after masking only what differs from run to run:
+// times, durations, pids, ports the kernel picks, the host name and the address of whatever
+// connected (a balancer node in the docs, loopback here). Port 5000 in the docs stands for the
+// port the server really got.
+//
+// A transcript block (lines starting `$ `) is replayed command by command: the lines after a
+// command are its output. Any other block is either a server's log (each of its lines must
+// appear in the server's output, in order) or what one connection received.
+import net from 'node:net';
+import type { ChildProcess } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { awsVpcEndpointTlv, buildProxyHeader } from '../../src/index.ts';
+import { runCli, type Started, startCli } from '../helpers/cli.ts';
+import { TestClient } from '../helpers/socket.ts';
+import { type CodeBlock, splitFences } from './markdown.ts';
+
+const DOC_PORT = '5000';
+/** The engine the docs show is the one `auto` picks, whatever the test run's variable says. */
+const AS_DOCUMENTED = { ELB_PROXY_ECHO_ENGINE: 'auto' };
+const ROOT = new URL('../../', import.meta.url);
+
+/** What may differ between the docs and this run, masked the same way on both sides. */
+const MASKS: ReadonlyArray<readonly [RegExp, string]> = [
+  [/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z /, ''], // journal excerpts show no time
+  [/\b(via=|via: +|from )[\w.:[\]]+/g, '$1<peer>'], // who connected: a balancer node, or loopback
+  [/\b(127\.\d+\.\d+\.\d+):\d+/g, '$1:<port>'], // a loopback client's port, picked by the kernel
+  [/\bduration_s=[\d.]+/g, 'duration_s=<s>'],
+  [/\bpid \d+/g, 'pid <pid>'],
+  [/\bauto: \d+ per process open_file_limit=\d+/g, 'auto: <n> per process open_file_limit=<n>'],
+  [/^(elb-proxy-echo on )[\w.-]+( \([^)]*\))?(:| saw:)/, '$1<host>$2$3'], // the backend's name
+  [/ host=[\w.-]+/, ' host=<host>'],
+];
+
+function mask(line: string): string {
+  return MASKS.reduce((text, [pattern, by]) => text.replace(pattern, by), line.trimEnd());
+}
+
+/** A run's output as the docs would show it: its port written as 5000, CR LF as LF. */
+function asDocs(text: string, port: number | string): string[] {
+  const lines = text.replace(new RegExp(`\\b${port}\\b`, 'g'), DOC_PORT).split(/\r?\n/);
+  if (lines.at(-1) === '') lines.pop();
+  return lines;
+}
+
+function markdownFiles(): string[] {
+  const docs = readdirSync(new URL('docs/', ROOT)).filter((name) => name.endsWith('.md'));
+  return ['README.md', ...docs.map((name) => `docs/${name}`)];
+}
+
+function exampleBlocks(file: string): Map<string, CodeBlock> {
+  const markdown = readFileSync(new URL(file, ROOT), 'utf8');
+  const marked = splitFences(markdown).blocks.filter((block) => block.example !== undefined);
+  return new Map(marked.map((block) => [block.example ?? '', block]));
+}
+
+/** A log line as an excerpt in the docs may show it: without its time (masked) and level. */
+const withoutLevel = (line: string): string => line.replace(/^(debug|info|warn|error) +/, '');
+
+/** The first line of `want` missing from `got` (masked; in order, other lines may come between), or null. */
+function missingLine(got: readonly string[], want: readonly string[]): string | null {
+  const masked = got.map(mask);
+  let from = 0;
+  for (const line of want.map(mask)) {
+    const at = masked.findIndex(
+      (had, i) => i >= from && (had === line || withoutLevel(had) === line),
+    );
+    if (at < 0) return line;
+    from = at + 1;
+  }
+  return null;
+}
+
+function assertInOrder(got: readonly string[], want: readonly string[], what: string): void {
+  const missing = missingLine(got, want);
+  assert.is(
+    missing,
+    null,
+    `${what}: no line\n  ${missing}\nin what the program printed:\n  ${got.map(mask).join('\n  ')}`,
+  );
+}
+
+// ---- the servers the examples run against (one per set of options, stopped at the end) ----
+
+const servers = new Map<string, Promise<Started & { port: number }>>();
+
+function server(args: readonly string[]): Promise<Started & { port: number }> {
+  const key = args.join(' ');
+  let started = servers.get(key);
+  if (started === undefined) {
+    started = startCli(['--port', '0', ...args], /listening on port (\d+)/, AS_DOCUMENTED).then(
+      (s) => ({
+        ...s,
+        port: Number(s.match[1]),
+      }),
+    );
+    servers.set(key, started);
+  }
+  return started;
+}
+
+/** Everything a connection received: it sends `bytes`, then waits for the server to close. */
+async function exchange(
+  port: number,
+  bytes: string | Uint8Array,
+  localAddress?: string,
+): Promise<string> {
+  const client = await TestClient.connect(port, '127.0.0.1', localAddress);
+  client.write(bytes);
+  return (await client.waitClose()).toString('utf8');
+}
+
+/** The first line a connection received after sending `bytes` (it then leaves). */
+async function firstLine(port: number, bytes: string | Uint8Array): Promise<string> {
+  const client = await TestClient.connect(port);
+  client.write(bytes);
+  const text = await client.readUntil(/\n/);
+  client.destroy();
+  return text.slice(0, text.indexOf('\n') + 1);
+}
+
+/** A closed loopback port: one the kernel gave out and that nothing listens on now. */
+async function closedPort(): Promise<number> {
+  const probe = net.createServer().listen(0, '127.0.0.1');
+  await new Promise((resolve) => probe.once('listening', resolve));
+  const { port } = probe.address() as net.AddressInfo;
+  await new Promise((resolve) => probe.close(resolve));
+  return port;
+}
+
+const v1Balancer = 'PROXY TCP4 54.222.152.163 10.0.11.239 45418 5000\r\n';
+const v2Balancer = buildProxyHeader({
+  version: 2,
+  command: 'proxy',
+  protocol: 'TCP4',
+  source: { address: '198.51.100.23', port: 52814 },
+  destination: { address: '10.0.1.87', port: 5000 },
+});
+const curlRequest = (host: string): string =>
+  `GET / HTTP/1.1\r\nHost: ${host}\r\nUser-Agent: curl/7.88.1\r\nAccept: */*\r\n\r\n`;
+
+/** `printf 'TEXT'` as the shell expands it (the escapes the docs use). */
+function printfBytes(text: string): string {
+  return text.replace(/\\([rn\\])/g, (_, c: string) => ({ r: '\r', n: '\n', '\\': '\\' })[c] ?? c);
+}
+
+/** What one transcript command printed, against the server on `port`. */
+async function replay(command: string, port: number): Promise<string[]> {
+  const printf = /^printf '([^']*)' \| nc localhost 5000$/.exec(command);
+  if (printf) return asDocs(await exchange(port, printfBytes(printf[1] ?? '')), port);
+  if (command === 'curl -i http://localhost:5000/')
+    return asDocs(await exchange(port, curlRequest('localhost:5000')), port);
+  if (/^telnet \S+ 5000$/.test(command)) return asDocs(await firstLine(port, v1Balancer), port);
+  const cli = /^elb-proxy-echo ([^|]+)$/.exec(command);
+  if (cli) return runOnce((cli[1] ?? '').trim().split(/\s+/));
+  throw new Error(
+    `no way to replay \`${command}\`: teach examples.test.ts or leave the block unmarked`,
+  );
+}
+
+/**
+ * A command that runs and exits (`--help`, `bench --target …`). A `--target localhost:N` is
+ * pointed at a port nothing listens on, and written back as N.
+ */
+async function runOnce(args: string[]): Promise<string[]> {
+  const target = args.findIndex((arg) => /^localhost:\d+$/.test(arg));
+  const shown = args[target] ?? '';
+  const closed = target < 0 ? null : await closedPort();
+  if (closed !== null) args[target] = `localhost:${closed}`;
+  const ran = await runCli(args, AS_DOCUMENTED);
+  const text = ran.stdout + ran.stderr;
+  return (closed === null ? text : text.replaceAll(`localhost:${closed}`, shown)).split('\n');
+}
+
+/** Replays a transcript block: each command's output lines against what it really printed. */
+async function checkTranscript(block: CodeBlock, port: number, what: string): Promise<void> {
+  let command = '';
+  let wanted: string[] = [];
+  const flush = async () => {
+    if (command !== '')
+      assertInOrder(await replay(command, port), wanted, `${what} \`${command}\``);
+  };
+  for (const line of block.lines) {
+    if (line.startsWith('$ ')) {
+      await flush();
+      command = line.slice(2);
+      wanted = [];
+    } else if (line.trim() !== '') wanted.push(line);
+  }
+  await flush();
+}
+
+// ---- the examples: where each is, the server it needs, and what produces it ----
+
+type Check = {
+  readonly file: string;
+  readonly example: string;
+  readonly args?: readonly string[];
+  /** What produced the block's lines; a transcript block needs none. */
+  readonly produce?: (port: number, output: () => string, child: ChildProcess) => Promise<string[]>;
+};
+
+/** The server's output once it has been quiet for 100 ms (at most 2 s): a loaded machine lags. */
+const log = async (port: number, output: () => string): Promise<string[]> => {
+  let seen = output();
+  for (let waited = 0; waited < 2000; waited += 100) {
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    if (output() === seen) break;
+    seen = output();
+  }
+  return asDocs(seen, port);
+};
+
+/**
+ * server.md's log example: its sessions one after another from the addresses it names (a Classic
+ * ELB, an NLB over IPv6, an NLB health check, no header, an untrusted peer, a TCP health check),
+ * then SIGTERM; what the server printed until it stopped.
+ */
+async function logExampleSessions(
+  port: number,
+  output: () => string,
+  child: ChildProcess,
+): Promise<string[]> {
+  const classic = await TestClient.connect(port, '127.0.0.1', '127.0.0.2');
+  classic.write(`${v1Balancer}hello\nworld\nq\n`);
+  await classic.waitClose();
+  const nlb = await TestClient.connect(port, '127.0.0.1', '127.0.0.3');
+  nlb.write(Buffer.concat([nlbIpv6, Buffer.from('1234\n')]));
+  await nlb.readBytes(5);
+  nlb.socket.end();
+  await nlb.waitClose();
+  const local = buildProxyHeader({ version: 2, command: 'local', protocol: 'UNKNOWN' });
+  const check = await TestClient.connect(port, '127.0.0.1', '127.0.0.3');
+  check.write(local);
+  check.socket.end();
+  await check.waitClose();
+  await exchange(port, 'hi\r\n', '127.0.0.2');
+  await exchange(port, v1Balancer, '127.0.0.9');
+  const silent = await TestClient.connect(port, '127.0.0.1', '127.0.0.2');
+  silent.socket.end();
+  await silent.waitClose();
+  const stopped = new Promise((resolve) => child.once('exit', resolve));
+  child.kill('SIGTERM');
+  await stopped;
+  return asDocs(output(), port);
+}
+
+const nlbIpv6 = buildProxyHeader({
+  version: 2,
+  command: 'proxy',
+  protocol: 'TCP6',
+  source: { address: '2001:db8:85a3::8a2e:370:7334', port: 51724 },
+  destination: { address: '2001:db8:1::10', port: 5000 },
+  tlvs: [awsVpcEndpointTlv('vpce-0a1b2c3d4e5f67890')],
+});
+
+/**
+ * server.md's cut example: a client line of 8184 control bytes and 34 more characters at
+ * `--log-level debug`, its `data` line through `cut -c 1-85,1058-`.
+ */
+async function longDataLine(port: number, output: () => string): Promise<string[]> {
+  const client = 'PROXY TCP4 203.0.113.7 10.0.0.5 46001 5000\r\n';
+  await exchange(port, `${client}${'\x01'.repeat(8184)}${'x'.repeat(34)}\nq\n`);
+  const lines = await log(port, output);
+  const data = lines.filter((line) => line.includes(' data '));
+  return data.map((line) => line.slice(0, 85) + line.slice(1057));
+}
+
+/** One HTTP answer on a keep-alive connection: the head and as many body bytes as it announces. */
+async function firstAnswer(port: number, bytes: Uint8Array): Promise<string> {
+  const client = await TestClient.connect(port);
+  client.write(bytes);
+  const head = await client.readUntil(/\r\n\r\n/);
+  const length = Number(/content-length: (\d+)/i.exec(head)?.[1] ?? 0);
+  const whole = await client.readBytes(
+    Buffer.byteLength(head.slice(0, head.indexOf('\r\n\r\n') + 4)) + length,
+  );
+  client.destroy();
+  return whole.toString('utf8');
+}
+
+const CHECKS: readonly Check[] = [
+  { file: 'README.md', example: 'first-session' },
+  { file: 'README.md', example: 'refusal' },
+  { file: 'README.md', example: 'first-session-log', produce: log },
+  { file: 'README.md', example: 'greeting', args: ['--greeting'] },
+  { file: 'docs/server.md', example: 'max-connections-auto', produce: log },
+  {
+    file: 'docs/server.md',
+    example: 'greeting',
+    args: ['--greeting'],
+    produce: async (port) => asDocs(await firstLine(port, v1Balancer), port),
+  },
+  {
+    file: 'docs/server.md',
+    example: 'greeting-label',
+    args: ['--greeting', '--identity', 'blue-a'],
+    produce: async (port) =>
+      asDocs(await firstLine(port, 'PROXY TCP4 203.0.113.7 10.0.0.5 51000 5000\r\n'), port),
+  },
+  { file: 'docs/server.md', example: 'http-without-header' },
+  {
+    file: 'docs/server.md',
+    example: 'log-lines',
+    args: ['--trust', '127.0.0.2/32,127.0.0.3/32', '--host', '127.0.0.1'],
+    produce: logExampleSessions,
+  },
+  {
+    file: 'docs/server.md',
+    example: 'long-data-line',
+    args: ['--log-level', 'debug'],
+    produce: longDataLine,
+  },
+  { file: 'docs/benchmark.md', example: 'target-refused' },
+  { file: 'docs/benchmark.md', example: 'help' },
+  { file: 'docs/deploy-aws.md', example: 'start-up', produce: log },
+  {
+    file: 'docs/deploy-aws.md',
+    example: 'session-log',
+    produce: async (port, output) => {
+      await exchange(port, Buffer.concat([v2Balancer, Buffer.from('hello\nq\n')]));
+      return log(port, output);
+    },
+  },
+  {
+    file: 'docs/deploy-aws.md',
+    example: 'http-answer',
+    produce: async (port) => {
+      const host = 'elb-proxy-echo-0123456789abcdef.elb.eu-west-1.amazonaws.com:5000';
+      const answer = await firstAnswer(
+        port,
+        Buffer.concat([v2Balancer, Buffer.from(curlRequest(host))]),
+      );
+      return asDocs(answer.slice(answer.indexOf('\r\n\r\n') + 4), port);
+    },
+  },
+];
+
+for (const check of CHECKS)
+  test(`${check.file}: the example \`${check.example}\` is what the program prints`, async () => {
+    const block = exampleBlocks(check.file).get(check.example);
+    assert.ok(block, `${check.file} has no block marked <!-- example: ${check.example} -->`);
+    const { port, output, child } = await server(check.args ?? []);
+    const what = `${check.file} example ${check.example}`;
+    if (check.produce === undefined) await checkTranscript(block, port, what);
+    else {
+      const shown = block.lines.filter((line) => line.trim() !== '' && !line.startsWith('$ '));
+      assertInOrder(await check.produce(port, output, child), shown, what);
+    }
+  });
+
+test('every block marked as an example in README.md and docs/ is checked here', () => {
+  for (const file of markdownFiles())
+    for (const name of exampleBlocks(file).keys())
+      assert.ok(
+        CHECKS.some((check) => check.file === file && check.example === name),
+        `${file}: <!-- example: ${name} --> has no check in examples.test.ts`,
+      );
+});
+
+/**
+ * Output blocks left unchecked, each with why: the first line of the block, by file. Any other
+ * block that shows output (a `$ ` transcript, a log line, a line the program prints) must be
+ * marked and checked.
+ */
+const UNCHECKED: Readonly<Record<string, Readonly<Record<string, string>>>> = {
+  'docs/benchmark.md': {
+    '$ elb-proxy-echo bench --target 127.0.0.1:47100 --proxy-header none --clients 300 --duration 5s --quiet':
+      'three backends behind HAProxy; test/loadgen/balance.test.ts checks the same report',
+    '$ elb-proxy-echo bench --target 127.0.0.1:47100 --proxy-header none --clients 30 --duration 1s --quiet --expect-client 192.0.2.1':
+      'three backends behind HAProxy; test/loadgen/balance.test.ts checks the same mismatch',
+    '$ elb-proxy-echo bench --tls --target 127.0.0.1:5655 --proxy-header v1 --scenario connect --clients 8 --duration 2s --procs 1 -q':
+      'the figures of one run; test/loadgen/generator.test.ts checks the handshakes counted',
+  },
+  'docs/deploy-aws.md': { '$ telnet $LB_DNS 5000': 'typed lines and output interleave' },
+  'docs/library.md': {
+    '$ curl -s --haproxy-protocol http://localhost:8080/': "the reader's own server",
+  },
+  'docs/load-test-fleet.md': {
+    '$ elb-proxy-echo bench merge gen-a.json gen-b.json gen-c.json': 'the figures of one run',
+    '$ elb-proxy-echo bench merge gen-a.json gen-b.json':
+      'generators through HAProxy; test/loadgen/balance.test.ts checks the merged backends',
+  },
+  'docs/server.md': {
+    '2026-12-06T08:56:55.577Z info  tls client=127.0.0.1:39928 version=TLSv1.3 cipher=TLS_AES_256_GCM_SHA384 sni=localhost alpn=http/1.1':
+      "a TLS connection's tls line; test/server/answer/tls.test.ts checks its fields",
+    'elb-proxy-echo on vm saw:':
+      'the text answer over TLS (curl -k https://); test/server/answer/tls.test.ts checks its tls rows',
+    '$ elb-proxy-echo --host 127.0.0.1 --port 0 --identity ec2 --imds-endpoint http://127.0.0.1:8999 --trust 10.0.0.0/16':
+      'needs a metadata stand-in; test/server/process/identify.test.ts runs the same against one',
+    'elb-proxy-echo on vm (blue-a) saw:':
+      'the text answer to a v2 header over IPv6; test/server/answer/http.test.ts checks its rows',
+    '2026-12-06T08:50:26.556Z info  health: failing was=ok by=127.0.0.1:60368':
+      "the switch's log lines; test/server/process/drain.test.ts checks them",
+    '$ elb-proxy-echo health fail --metrics-port 9100':
+      'the health switch; test/health-command.test.ts runs the same commands against a server',
+    '2026-12-06T08:50:29.429Z info  SIGTERM: failing health checks before draining delay=3s connections=0':
+      'a stop with --drain-delay; test/server/process/drain.test.ts checks each of these lines',
+    'elb-proxy-echo: cannot listen on [::]:5000: port 5000 is already in use by pid 29418 (node src/cli.ts); stop it or pick another --port':
+      'the port-80 line needs a user without CAP_NET_BIND_SERVICE',
+  },
+};
+
+/** A transcript, or (outside a shell block of commands) a log line or a line the program prints. */
+function showsOutput(block: CodeBlock): boolean {
+  const commands = ['sh', 'bash', 'shell'].includes(block.language);
+  return block.lines.some(
+    (line) =>
+      line.startsWith('$ ') ||
+      (!commands &&
+        (line.startsWith('elb-proxy-echo') ||
+          /^(\S+Z )?(debug|info|warn|error) {1,2}\S/.test(line))),
+  );
+}
+
+test('every output block in README.md and docs/ is checked here, or listed with why not', () => {
+  for (const file of markdownFiles())
+    for (const block of splitFences(readFileSync(new URL(file, ROOT), 'utf8')).blocks) {
+      if (block.example !== undefined || !showsOutput(block)) continue;
+      const first = block.lines[0] ?? '';
+      assert.ok(
+        UNCHECKED[file]?.[first] !== undefined,
+        `${file}: the output block starting \`${first}\` is not marked <!-- example: NAME --> nor listed in UNCHECKED`,
+      );
+    }
+});
+
+test('the masks hide times, durations and loopback ports, not what a line says', () => {
+  const real = [
+    '2026-12-06T08:00:00.000Z info  open client=203.0.113.7:51000 via=127.0.0.1:40100 to=10.0.0.5:5000',
+    '2026-12-06T08:00:00.001Z info  close client=203.0.113.7:51000 duration_s=0.001 lines=1 bytes=4',
+  ];
+  const docs = [
+    '2026-11-30T07:38:54.209Z info  open client=203.0.113.7:51000 via=10.0.1.87:33012 to=10.0.0.5:5000',
+    '2026-11-30T07:38:54.210Z info  close client=203.0.113.7:51000 duration_s=4.1 lines=1 bytes=4',
+  ];
+  assert.is(missingLine(real, docs), null);
+  for (const [from, to] of [
+    ['bytes=4', 'bytes=5'],
+    [':51000', ':51001'],
+    ['203.0.113.7', '203.0.113.8'],
+    ['to=10', 'to=11'],
+  ]) {
+    const stale = docs.map((line) => line.replace(from ?? '', to ?? ''));
+    assert.is.not(missingLine(real, stale), null, `${from} changed to ${to} is seen`);
+  }
+  assert.is.not(missingLine(real, [...docs].reverse()), null, 'lines out of order are seen');
+});
+
+test.after(async () => {
+  for (const started of servers.values()) {
+    const { child } = await started;
+    child.kill('SIGTERM');
+  }
+});
+
+test.run();
