@@ -17,17 +17,9 @@ export function handOver<S extends Duplex>(
   unread: Uint8Array | null,
   deliver: (socket: S) => void,
 ): void {
-  putBack(socket, unread);
-  deliver(socket);
-}
-
-/**
- * The first half of `handOver`, for a caller that gives the socket on itself (a Transport's
- * `detach`): `unread` back in front, and flowing again on the first 'data' listener.
- */
-export function putBack(socket: Duplex, unread: Uint8Array | null | undefined): void {
-  if (unread != null && unread.length > 0) socket.unshift(unread);
+  if (unread !== null && unread.length > 0) socket.unshift(unread);
   socket.on('newListener', resumeOnData);
+  deliver(socket);
 }
 
 function resumeOnData(this: Duplex, event: string | symbol): void {

@@ -15,7 +15,6 @@
 // workers: all as on the `net` engine); only what happens at accept differs.
 import net from 'node:net';
 import { getSystemErrorName } from 'node:util';
-import { putBack } from '../../wrap/hand-over.ts';
 import type {
   AcceptHooks,
   AcceptSettings,
@@ -302,7 +301,7 @@ class UvTransport implements Transport {
           socket.push(Buffer.from(buffer.subarray(0, n))),
       },
     } as unknown as net.SocketConstructorOpts);
-    putBack(socket, unread);
+    if (unread !== undefined && unread.length > 0) socket.unshift(unread);
     return socket;
   }
 }

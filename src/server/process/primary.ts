@@ -79,11 +79,6 @@ export async function runPrimary(
     const toWorkers = healthSwitch(health, logger, tellWorkers);
     metrics = await serveMetrics(config, logger, collect, toWorkers);
   }
-  // A reload (new TLS files) is each worker's to do.
-  if (config.echo.tls != null)
-    process.on('SIGHUP', () => {
-      for (const worker of liveWorkers()) worker.process.kill('SIGHUP');
-    });
   onStopSignal(async (signal) => {
     fleet.stopping = true;
     await drainWorkers(config, logger, signal, health);
