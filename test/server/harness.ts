@@ -11,6 +11,7 @@ import {
   type EchoServer,
   type EchoServerOptions,
   type Level,
+  type ProxyHeaderInit,
   TLV_TYPE,
   textTlv,
 } from '../../src/index.ts';
@@ -100,8 +101,8 @@ export function v2(client = '2001:db8::1', clientPort = 443): Buffer {
   );
 }
 
-/** A v2 header as an NLB sends it for PrivateLink traffic: VPC endpoint, authority and ALPN TLVs. */
-export function v2PrivateLink(): Buffer {
+/** A v2 TCP4 header for the client 203.0.113.9:50000 carrying `tlvs`. */
+export function v2With(tlvs: NonNullable<ProxyHeaderInit['tlvs']>): Buffer {
   return Buffer.from(
     buildProxyHeader({
       version: 2,
@@ -109,13 +110,18 @@ export function v2PrivateLink(): Buffer {
       protocol: 'TCP4',
       source: { address: '203.0.113.9', port: 50000 },
       destination: { address: '10.0.0.5', port: 5000 },
-      tlvs: [
-        awsVpcEndpointTlv('vpce-08d2bf15fefb1a2fa'),
-        textTlv(TLV_TYPE.AUTHORITY, 'echo.example.com'),
-        textTlv(TLV_TYPE.ALPN, 'h2'),
-      ],
+      tlvs,
     }),
   );
+}
+
+/** A v2 header as an NLB sends it for PrivateLink traffic: VPC endpoint, authority and ALPN TLVs. */
+export function v2PrivateLink(): Buffer {
+  return v2With([
+    awsVpcEndpointTlv('vpce-08d2bf15fefb1a2fa'),
+    textTlv(TLV_TYPE.AUTHORITY, 'echo.example.com'),
+    textTlv(TLV_TYPE.ALPN, 'h2'),
+  ]);
 }
 
 /** A v2 LOCAL header: an NLB health check. */

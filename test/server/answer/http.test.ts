@@ -3,12 +3,20 @@
 import net from 'node:net';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { buildProxyHeader, TLV_TYPE } from '../../../src/index.ts';
+import { TLV_TYPE } from '../../../src/index.ts';
 import { LOGGED_REQUESTS } from '../../../src/server/answer/http-handoff.ts';
 import { Health } from '../../../src/server/health.ts';
 import { renderMetrics } from '../../../src/server/metrics/metrics.ts';
 import { TestClient } from '../../helpers/socket.ts';
-import { eventually, v1, v2Local, v2PrivateLink, watchedEngine, withEcho } from '../harness.ts';
+import {
+  eventually,
+  v1,
+  v2Local,
+  v2PrivateLink,
+  v2With,
+  watchedEngine,
+  withEcho,
+} from '../harness.ts';
 
 const GET = 'GET /hello?x=1 HTTP/1.1\r\nHost: my-nlb:5000\r\nUser-Agent: test\r\n\r\n';
 const b = (s: string) => Buffer.from(s, 'latin1');
@@ -408,21 +416,9 @@ const bounds = suite('HTTP bounds');
 
 /** A v2 header whose authority TLV is `value` (as UTF-8). */
 function v2Authority(value: string | Uint8Array): Buffer {
-  return Buffer.from(
-    buildProxyHeader({
-      version: 2,
-      command: 'proxy',
-      protocol: 'TCP4',
-      source: { address: '203.0.113.9', port: 50000 },
-      destination: { address: '10.0.0.5', port: 5000 },
-      tlvs: [
-        {
-          type: TLV_TYPE.AUTHORITY,
-          value: typeof value === 'string' ? Buffer.from(value) : value,
-        },
-      ],
-    }),
-  );
+  return v2With([
+    { type: TLV_TYPE.AUTHORITY, value: typeof value === 'string' ? Buffer.from(value) : value },
+  ]);
 }
 
 const PIPELINED = 'GET / HTTP/1.1\r\n\r\n';
