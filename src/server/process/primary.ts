@@ -66,28 +66,35 @@ export async function runPrimary(
     stopping: false,
     failStart: () => {},
   };
-  const started = await startWorkers(fleet);
-  if (!('type' in started)) return giveUp(fleet, started, sink);
-  restartWorkersThatDie(fleet);
   const health = new Health();
-  keepNewWorkersInStep(health);
-  noteConnectionBudget(config, logger);
-  logger.notice(`listening on port ${started.port}`, listenFields(config, started, binding));
   let metrics: net.Server | null = null;
-  if (config.metricsPort !== null) {
-    const collect = reportCollector(cluster, liveWorkers);
-    const toWorkers = healthSwitch(health, logger, tellWorkers);
-    metrics = await serveMetrics(config, logger, collect, toWorkers);
-  }
+  // Set before the workers start: a stop may come while they do (systemd stopping a slow start,
+  // a SIGTERM as soon as the port opens). The workers started so far then drain like any others.
   onStopSignal(async (signal) => {
     fleet.stopping = true;
+    fleet.failStart(STOPPED);
     await drainWorkers(config, logger, signal, health);
     metrics?.close();
     logger.notice('stopped');
     await sink.flush();
     process.exit(0);
   });
+  const started = await startWorkers(fleet);
+  if (fleet.stopping) return; // the stop above ends the process
+  if (!('type' in started)) return giveUp(fleet, started, sink);
+  restartWorkersThatDie(fleet);
+  keepNewWorkersInStep(health);
+  noteConnectionBudget(config, logger);
+  logger.notice(`listening on port ${started.port}`, listenFields(config, started, binding));
+  if (config.metricsPort !== null) {
+    const collect = reportCollector(cluster, liveWorkers);
+    const toWorkers = healthSwitch(health, logger, tellWorkers);
+    metrics = await serveMetrics(config, logger, collect, toWorkers);
+  }
 }
+
+/** How a start cut short by a stop ends (the stop, not the start, decides the exit). */
+const STOPPED: Failure = { reason: 'stopped while starting', status: 0 };
 
 /**
  * cluster starts `<node> <exec> <args>`. A single executable hands every argument to the app

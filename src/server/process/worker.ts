@@ -95,26 +95,40 @@ function joinPrimary(
   report: () => ProcessReport,
   health: Health,
 ): void {
+  // The channel closes when the primary is gone (SIGKILL, a crash, a stop while this worker
+  // started): nothing would restart, scrape or stop this worker any more, so it ends its
+  // connections and goes too, at once.
+  const leave = () => {
+    void echo.close(0).finally(() => process.exit(1));
+    setTimeout(() => process.exit(1), 200).unref();
+  };
+  if (!process.connected) {
+    leave();
+    return;
+  }
+  process.once('disconnect', leave);
   process.on('message', (message: { type?: string; id?: number; state?: HealthState }) => {
     if (message?.type === HEALTH && message.state !== undefined) health.set(message.state);
     else if (message?.type === METRICS_REQUEST)
-      process.send?.({
+      tellPrimary({
         type: METRICS_REPLY,
         id: message.id ?? 0,
         report: report(),
       } satisfies MetricsReply);
   });
-  // The channel closes when the primary is gone (SIGKILL, a crash): nothing would restart,
-  // scrape or stop this worker any more, so it ends its connections and goes too, at once.
-  process.once('disconnect', () => {
-    void echo.close(0).finally(() => process.exit(1));
-    setTimeout(() => process.exit(1), 200).unref();
-  });
-  process.send?.({
+  tellPrimary({
     type: LISTENING,
     address: address.address,
     port: address.port,
   } satisfies ListeningMessage);
+}
+
+/**
+ * Sends to the primary. A send can race the channel closing (EPIPE): with a callback the error
+ * is handed to it instead of crashing the worker, and 'disconnect' is what ends the worker.
+ */
+function tellPrimary(message: ListeningMessage | MetricsReply): void {
+  if (process.connected) process.send?.(message, () => {});
 }
 
 /**

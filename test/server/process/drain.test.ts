@@ -139,6 +139,26 @@ drain('--drain-delay 0 (the default): SIGTERM drains at once, as before', async 
   }
 });
 
+drain('--workers 2: SIGTERM while the workers start ends them all, exit 0, no error', async () => {
+  // The first worker listens (the port is open) while the second still starts: a stop then.
+  const { child, output, match } = await startCli(
+    ['--port', '0', '--host', '127.0.0.1', '--workers', '2', '--log-level', 'debug'],
+    /worker listening pid=\d+ port=(\d+)/,
+  );
+  try {
+    child.kill('SIGTERM');
+    assert.is(await exitOf(child, 5000), 0, output());
+    assert.not.match(output(), /Error|EPIPE|died/);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    await TestClient.connect(Number(match[1])).then(
+      (c) => (c.destroy(), assert.unreachable('a worker outlived its primary')),
+      (error: NodeJS.ErrnoException) => assert.is(error.code, 'ECONNREFUSED'),
+    );
+  } finally {
+    child.kill('SIGKILL');
+  }
+});
+
 drain.run();
 
 const health = suite('health switch');
