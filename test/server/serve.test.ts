@@ -844,7 +844,7 @@ const OVERLAPPING: Array<{ first: string[]; second: string[] }> = [
 
 for (const { first, second } of OVERLAPPING) {
   owner(
-    `a second server exits 2 within 2 s naming the first, which keeps every connection (${first.join(' ')} | ${second.join(' ')})`,
+    `a second server exits 2 within 5 s naming the first, which keeps every connection (${first.join(' ')} | ${second.join(' ')})`,
     async () => {
       const host = first[1];
       const workers = first.includes('--workers');
@@ -869,7 +869,8 @@ for (const { first, second } of OVERLAPPING) {
         assert.ok(line, stderr);
         assert.equal(line![1].split(', ').map(Number), servingPids(one.child, workers));
         assert.match(line![2], `${CLI} ${workers ? 'serve ' : ''}--port 0 `);
-        assert.ok(took < 2000, `the second server took ${took} ms to exit, more than 2 s`);
+        // Its whole life: a process start, the probe, the line. Loose enough for a busy machine.
+        assert.ok(took < 5000, `the second server took ${took} ms to exit, more than 5 s`);
       } finally {
         two?.kill('SIGKILL');
         one.child.kill('SIGKILL');
