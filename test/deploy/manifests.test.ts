@@ -2,7 +2,7 @@
 // and are valid requests to their APIs (api-check.ts; a broken copy of each is caught), the image
 // and user match what build-image.mjs makes, every ELB_PROXY_ECHO_* variable is a real option
 // with a valid value, the container is locked down, the probes ask the metrics port the variables
-// open, the grace period covers the drain, the Service
+// open, the grace period is the server's drain delay and drain timeout and a margin, the Service
 // asks the AWS Load Balancer Controller for an NLB with IP targets and PROXY protocol v2, and the
 // Job's arguments are valid bench options.
 import { readdirSync, readFileSync } from 'node:fs';
@@ -11,6 +11,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { parseAllDocuments } from 'yaml';
 import pkg from '../../package.json' with { type: 'json' };
+import { stopBudgetSec } from '../../src/install/stop-timeout.ts';
 import { benchOptions } from '../../src/loadgen/options.ts';
 import { envName, parseOptions } from '../../src/options.ts';
 import { serveOptions, toConfig } from '../../src/serve.ts';
@@ -20,6 +21,8 @@ const DEPLOY = fileURLToPath(new URL('../../deploy/', import.meta.url));
 const IMAGE = `REGISTRY/elb-proxy-echo:${pkg.version}`;
 const USER = 10001;
 const ECHO_PORT = 5000;
+/** The longest stopTimeout ECS takes (RegisterTaskDefinition). */
+const ECS_MAX_STOP_TIMEOUT_S = 120;
 
 // Shapes of the few fields read here (the files carry more).
 interface EnvVar {
@@ -37,7 +40,7 @@ interface Container {
   ports?: { name: string; containerPort: number; protocol: string }[];
   readinessProbe?: Probe;
   livenessProbe?: Probe;
-  lifecycle?: { preStop?: { sleep?: { seconds: number } } };
+  lifecycle?: unknown;
   resources?: { requests?: Record<string, string>; limits?: Record<string, string> };
   securityContext?: {
     allowPrivilegeEscalation?: boolean;
@@ -131,14 +134,11 @@ test('Deployment: the echo port is 5000 and the probes ask /healthz on the metri
     assert.equal(probe?.httpGet, { path: '/healthz', port: 'metrics' });
 });
 
-test('Deployment: the grace period covers the preStop sleep and the drain timeout', () => {
+test('Deployment: on SIGTERM the server itself serves on, then drains, within the grace period', () => {
   const config = serverConfig(server.env ?? []);
-  const preStop = server.lifecycle?.preStop?.sleep?.seconds ?? 0;
-  assert.ok(preStop > 0, 'a preStop sleep while the NLB deregisters the pod');
-  assert.ok(
-    (pod.terminationGracePeriodSeconds ?? 30) * 1000 > preStop * 1000 + config.drainTimeoutMs,
-    `${pod.terminationGracePeriodSeconds} s > ${preStop} s + ${config.drainTimeoutMs} ms`,
-  );
+  assert.ok(config.drainDelayMs > 0, 'a drain delay while the NLB stops sending new clients');
+  assert.is(server.lifecycle, undefined, 'no preStop hook: the drain delay is the pause');
+  assert.is(pod.terminationGracePeriodSeconds, stopBudgetSec(config), 'delay + drain + margin');
   assert.equal(deployment.spec.strategy.rollingUpdate, { maxUnavailable: 0, maxSurge: 1 });
 });
 
@@ -188,7 +188,7 @@ test('Job: Indexed, N generators whose arguments are valid bench options with on
   assert.is(values.quiet, true, 'nothing but the JSON in the pod log');
 });
 
-test('ECS task definition: awsvpc, user 10001, read-only, no capabilities, port 5000, stop timeout over the drain', () => {
+test('ECS task definition: awsvpc, user 10001, read-only, no capabilities, port 5000, stop timeout the drain delay and timeout', () => {
   const task = jsonFile('task-definition.json');
   assert.is(task.networkMode, 'awsvpc');
   assert.equal(task.containerDefinitions.length, 1);
@@ -200,7 +200,9 @@ test('ECS task definition: awsvpc, user 10001, read-only, no capabilities, port 
   assert.equal(c.portMappings, [{ name: 'echo', containerPort: ECHO_PORT, protocol: 'tcp' }]);
   const config = serverConfig(c.environment);
   assert.ok(trustOf(c.environment), '--trust is set (a bad range would have thrown above)');
-  assert.ok(c.stopTimeout * 1000 > config.drainTimeoutMs, 'SIGKILL comes after the drain');
+  assert.ok(config.drainDelayMs > 0, 'a drain delay while the NLB stops sending new clients');
+  assert.is(c.stopTimeout, stopBudgetSec(config), 'delay + drain + margin before SIGKILL');
+  assert.ok(c.stopTimeout <= ECS_MAX_STOP_TIMEOUT_S, 'within what ECS allows');
 });
 
 test('ECS service: the task behind an NLB target group on the container port', () => {
