@@ -21,8 +21,8 @@ const DEPLOY = fileURLToPath(new URL('../../deploy/', import.meta.url));
 const IMAGE = `REGISTRY/elb-proxy-echo:${pkg.version}`;
 const USER = 10001;
 const ECHO_PORT = 5000;
-/** The longest stopTimeout ECS takes (RegisterTaskDefinition). */
-const ECS_MAX_STOP_TIMEOUT_S = 120;
+/** The longest stopTimeout Fargate takes (the task definition asks for FARGATE and EC2). */
+const FARGATE_MAX_STOP_TIMEOUT_S = 120;
 
 // Shapes of the few fields read here (the files carry more).
 interface EnvVar {
@@ -202,7 +202,7 @@ test('ECS task definition: awsvpc, user 10001, read-only, no capabilities, port 
   assert.ok(trustOf(c.environment), '--trust is set (a bad range would have thrown above)');
   assert.ok(config.drainDelayMs > 0, 'a drain delay while the NLB stops sending new clients');
   assert.is(c.stopTimeout, stopBudgetSec(config), 'delay + drain + margin before SIGKILL');
-  assert.ok(c.stopTimeout <= ECS_MAX_STOP_TIMEOUT_S, 'within what ECS allows');
+  assert.ok(c.stopTimeout <= FARGATE_MAX_STOP_TIMEOUT_S, 'within what Fargate allows');
 });
 
 test('ECS service: the task behind an NLB target group on the container port', () => {
