@@ -1,7 +1,8 @@
 // How long systemd waits for the service to stop before SIGKILL (TimeoutStopSec=): long enough
 // for the drain delay and the drain timeout the service was given, and a margin (the primary of
 // --workers kills a worker 5 s past both; the log lines still go out). Never shorter than the
-// unit's own. Written as a drop-in, so the unit file stays as shipped.
+// unit's own. Written as a drop-in, so the unit file stays as shipped. The container manifests
+// in deploy/ give the same budget (terminationGracePeriodSeconds, stopTimeout).
 import { OWNED_MARKER } from './files.ts';
 
 /** The unit's own TimeoutStopSec=, in seconds (systemd/elb-proxy-echo.service). */
@@ -14,9 +15,13 @@ export interface StopTimes {
   readonly drainTimeoutMs: number;
 }
 
-export function stopTimeoutSec({ drainDelayMs, drainTimeoutMs }: StopTimes): number {
-  const needed = Math.ceil((drainDelayMs + drainTimeoutMs) / 1000) + STOP_MARGIN_S;
-  return Math.max(UNIT_STOP_TIMEOUT_S, needed);
+/** Seconds a stop may take: the drain delay, the drain timeout and the margin. */
+export function stopBudgetSec({ drainDelayMs, drainTimeoutMs }: StopTimes): number {
+  return Math.ceil((drainDelayMs + drainTimeoutMs) / 1000) + STOP_MARGIN_S;
+}
+
+export function stopTimeoutSec(times: StopTimes): number {
+  return Math.max(UNIT_STOP_TIMEOUT_S, stopBudgetSec(times));
 }
 
 /** The service's drop-in that sets TimeoutStopSec= for `times`. */

@@ -1,23 +1,28 @@
-// deploy/kubernetes/*.yaml and deploy/ecs/*.json as docs/deploy-eks.md promises them: they parse,
-// the image and user match what build-image.mjs makes, every ELB_PROXY_ECHO_* variable is a real
-// option with a valid value, the container is locked down, the probes ask the metrics port the
-// variables open, the grace period covers the drain, the Service asks the AWS Load Balancer
-// Controller for an NLB with IP targets and PROXY protocol v2, and the Job's arguments are valid
-// bench options.
-import { readFileSync } from 'node:fs';
+// deploy/kubernetes/*.yaml and deploy/ecs/*.json as docs/deploy-eks.md promises them: they parse
+// and are valid requests to their APIs (api-check.ts; a broken copy of each is caught), the image
+// and user match what build-image.mjs makes, every ELB_PROXY_ECHO_* variable is a real option
+// with a valid value, the container is locked down, the probes ask the metrics port the variables
+// open, the grace period is the server's drain delay and drain timeout and a margin, the Service
+// asks the AWS Load Balancer Controller for an NLB with IP targets and PROXY protocol v2, and the
+// Job's arguments are valid bench options.
+import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { parseAllDocuments } from 'yaml';
 import pkg from '../../package.json' with { type: 'json' };
+import { stopBudgetSec } from '../../src/install/stop-timeout.ts';
 import { benchOptions } from '../../src/loadgen/options.ts';
 import { envName, parseOptions } from '../../src/options.ts';
 import { serveOptions, toConfig } from '../../src/serve.ts';
+import { ECS, kubernetesType, schemaErrors, type Typed, typeErrors } from './api-check.ts';
 
 const DEPLOY = fileURLToPath(new URL('../../deploy/', import.meta.url));
 const IMAGE = `REGISTRY/elb-proxy-echo:${pkg.version}`;
 const USER = 10001;
 const ECHO_PORT = 5000;
+/** The longest stopTimeout Fargate takes (the task definition asks for FARGATE and EC2). */
+const FARGATE_MAX_STOP_TIMEOUT_S = 120;
 
 // Shapes of the few fields read here (the files carry more).
 interface EnvVar {
@@ -35,7 +40,7 @@ interface Container {
   ports?: { name: string; containerPort: number; protocol: string }[];
   readinessProbe?: Probe;
   livenessProbe?: Probe;
-  lifecycle?: { preStop?: { sleep?: { seconds: number } } };
+  lifecycle?: unknown;
   resources?: { requests?: Record<string, string>; limits?: Record<string, string> };
   securityContext?: {
     allowPrivilegeEscalation?: boolean;
@@ -129,14 +134,11 @@ test('Deployment: the echo port is 5000 and the probes ask /healthz on the metri
     assert.equal(probe?.httpGet, { path: '/healthz', port: 'metrics' });
 });
 
-test('Deployment: the grace period covers the preStop sleep and the drain timeout', () => {
+test('Deployment: on SIGTERM the server itself serves on, then drains, within the grace period', () => {
   const config = serverConfig(server.env ?? []);
-  const preStop = server.lifecycle?.preStop?.sleep?.seconds ?? 0;
-  assert.ok(preStop > 0, 'a preStop sleep while the NLB deregisters the pod');
-  assert.ok(
-    (pod.terminationGracePeriodSeconds ?? 30) * 1000 > preStop * 1000 + config.drainTimeoutMs,
-    `${pod.terminationGracePeriodSeconds} s > ${preStop} s + ${config.drainTimeoutMs} ms`,
-  );
+  assert.ok(config.drainDelayMs > 0, 'a drain delay while the NLB stops sending new clients');
+  assert.is(server.lifecycle, undefined, 'no preStop hook: the drain delay is the pause');
+  assert.is(pod.terminationGracePeriodSeconds, stopBudgetSec(config), 'delay + drain + margin');
   assert.equal(deployment.spec.strategy.rollingUpdate, { maxUnavailable: 0, maxSurge: 1 });
 });
 
@@ -186,7 +188,7 @@ test('Job: Indexed, N generators whose arguments are valid bench options with on
   assert.is(values.quiet, true, 'nothing but the JSON in the pod log');
 });
 
-test('ECS task definition: awsvpc, user 10001, read-only, no capabilities, port 5000, stop timeout over the drain', () => {
+test('ECS task definition: awsvpc, user 10001, read-only, no capabilities, port 5000, stop timeout the drain delay and timeout', () => {
   const task = jsonFile('task-definition.json');
   assert.is(task.networkMode, 'awsvpc');
   assert.equal(task.containerDefinitions.length, 1);
@@ -198,7 +200,9 @@ test('ECS task definition: awsvpc, user 10001, read-only, no capabilities, port 
   assert.equal(c.portMappings, [{ name: 'echo', containerPort: ECHO_PORT, protocol: 'tcp' }]);
   const config = serverConfig(c.environment);
   assert.ok(trustOf(c.environment), '--trust is set (a bad range would have thrown above)');
-  assert.ok(c.stopTimeout * 1000 > config.drainTimeoutMs, 'SIGKILL comes after the drain');
+  assert.ok(config.drainDelayMs > 0, 'a drain delay while the NLB stops sending new clients');
+  assert.is(c.stopTimeout, stopBudgetSec(config), 'delay + drain + margin before SIGKILL');
+  assert.ok(c.stopTimeout <= FARGATE_MAX_STOP_TIMEOUT_S, 'within what Fargate allows');
 });
 
 test('ECS service: the task behind an NLB target group on the container port', () => {
@@ -213,6 +217,131 @@ test('ECS service: the task behind an NLB target group on the container port', (
     },
   ]);
   assert.is(service.deploymentConfiguration.minimumHealthyPercent, 100);
+});
+
+// Every file against its API, and copies broken one way each, all type-checked in one tsc run.
+const KUBERNETES_FILES = readdirSync(`${DEPLOY}kubernetes`)
+  .filter((name) => name.endsWith('.yaml'))
+  .sort();
+const ECS_FILES = {
+  'task-definition.json': ECS.registerTaskDefinition,
+  'service.json': ECS.createService,
+};
+
+interface Broken {
+  readonly what: string;
+  readonly file: string;
+  // biome-ignore lint/suspicious/noExplicitAny: a copy of any file, broken by hand
+  readonly breakCopy: (copy: any) => void;
+  /** What the schema says (Kubernetes only); null: the schema lets it through. */
+  readonly schema?: RegExp | null;
+  readonly types: RegExp;
+}
+
+const BROKEN: readonly Broken[] = [
+  {
+    what: 'a port as a string',
+    file: 'deployment.yaml',
+    breakCopy: (d) => (d.spec.template.spec.containers[0].ports[0].containerPort = '5000'),
+    schema: /containerPort must be integer/,
+    types: /"containerPort": "5000",? TS2322: Type 'string' is not assignable to type 'number'/,
+  },
+  {
+    what: 'no selector',
+    file: 'deployment.yaml',
+    breakCopy: (d) => delete d.spec.selector,
+    schema: /^\/spec must have required property selector$/m,
+    types: /TS2741: Property '"?selector"?' is missing/,
+  },
+  {
+    what: 'an unknown field (a typo)',
+    file: 'deployment.yaml',
+    breakCopy: (d) => (d.spec.template.spec.terminationGracePeriodSecond = 105),
+    schema: null,
+    types: /TS2353: .*'"?terminationGracePeriodSecond"?' does not exist/,
+  },
+  {
+    what: 'a protocol that does not exist',
+    file: 'service.yaml',
+    breakCopy: (s) => (s.spec.ports[0].protocol = 'TPC'),
+    schema: /^\/spec\/ports\/0\/protocol must be equal to one of the allowed values$/m,
+    types: /"protocol": "TPC" TS2\d+: Type '"TPC"' is not assignable/,
+  },
+  {
+    what: 'an unknown field in a container',
+    file: 'bench-job.yaml',
+    breakCopy: (j) => (j.spec.template.spec.containers[0].arguments = ['bench']),
+    schema: null,
+    types: /TS2353: .*'"?arguments"?' does not exist/,
+  },
+  {
+    what: 'the CPU as a number',
+    file: 'task-definition.json',
+    breakCopy: (t) => (t.cpu = 256),
+    types: /"cpu": 256, TS2322: Type 'number' is not assignable to type 'string'/,
+  },
+  {
+    what: 'no family',
+    file: 'task-definition.json',
+    breakCopy: (t) => delete t.family,
+    types: /TS2741: Property '"?family"?' is missing/,
+  },
+  {
+    what: 'an unknown parameter (a typo)',
+    file: 'task-definition.json',
+    breakCopy: (t) => (t.containerDefinitions[0].stopTimeOut = 105),
+    types: /TS2353: .*'"?stopTimeOut"?' does not exist in type 'ContainerDefinition'/,
+  },
+  {
+    what: 'a launch type that does not exist',
+    file: 'service.json',
+    breakCopy: (s) => (s.launchType = 'FARGATE_SPOT'),
+    types: /"launchType": "FARGATE_SPOT", TS2\d+: Type '"FARGATE_SPOT"' is not assignable/,
+  },
+];
+
+function fileObject(file: string): Typed {
+  if (file.endsWith('.yaml')) {
+    const value = yamlFile(file);
+    return { value, type: kubernetesType(value) };
+  }
+  return { value: jsonFile(file), type: ECS_FILES[file as keyof typeof ECS_FILES] };
+}
+
+function brokenCopy({ file, breakCopy }: Broken): Typed {
+  const { value, type } = fileObject(file);
+  const copy = structuredClone(value);
+  breakCopy(copy);
+  return { value: copy, type };
+}
+
+const files = [...KUBERNETES_FILES, ...Object.keys(ECS_FILES)];
+const typeChecked = typeErrors([...files.map(fileObject), ...BROKEN.map(brokenCopy)]);
+
+test('every Kubernetes manifest is valid against the API schema (kubernetes-models)', () => {
+  assert.equal(KUBERNETES_FILES, ['bench-job.yaml', 'deployment.yaml', 'service.yaml']);
+  for (const name of KUBERNETES_FILES) assert.equal(schemaErrors(yamlFile(name)), [], name);
+});
+
+test('every file type-checks as its API request: Kubernetes objects, ECS RegisterTaskDefinition and CreateService', () => {
+  files.forEach((name, i) => assert.equal(typeChecked[i], [], name));
+});
+
+BROKEN.forEach((broken, i) => {
+  test(`a broken copy is caught: ${broken.file} with ${broken.what}`, () => {
+    const copy = brokenCopy(broken);
+    if (broken.schema !== undefined) {
+      const said = schemaErrors(copy.value as Manifest).join('\n');
+      if (broken.schema) assert.match(said, broken.schema);
+      else
+        assert.is(
+          said,
+          '',
+          'the OpenAPI schema allows unknown fields: the type check is what catches them',
+        );
+    }
+    assert.match(typeChecked[files.length + i].join('\n'), broken.types);
+  });
 });
 
 test.run();

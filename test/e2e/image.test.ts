@@ -12,13 +12,14 @@ import { fileURLToPath } from 'node:url';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import pkg from '../../package.json' with { type: 'json' };
-import { childPids } from '../helpers/resilience.ts';
+import { childPids, until } from '../helpers/resilience.ts';
 import { TestClient } from '../helpers/socket.ts';
 import { assertProxyEcho, openProxyConnection, proxyHeader } from './proxy-echo.ts';
 
 const DIST = fileURLToPath(new URL('../../dist/', import.meta.url));
 const BUILD = fileURLToPath(new URL('../../build-image.mjs', import.meta.url));
 const DRAIN_S = 2;
+const DELAY_S = 2;
 
 /** What each image holds, and nothing else (directories end in /). */
 const FILES = {
@@ -256,9 +257,10 @@ async function httpGet(portNumber: number, request: Uint8Array): Promise<string>
   }
 }
 
-test('x64 image: as 10001 on a read-only root it echoes after v1 and v2, answers HTTP and the probe, and exits 0 on SIGTERM within the drain', async () => {
+test('x64 image: as 10001 on a read-only root it echoes after v1 and v2, answers HTTP and the probe; on SIGTERM it fails the probe and serves through the drain delay, then exits 0 within delay and drain', async () => {
   // Options as arguments and as variables, as a pod spec gives them.
   const server = await runImage(['--port', '0', '--metrics-port', '0'], {
+    ELB_PROXY_ECHO_DRAIN_DELAY: `${DELAY_S}s`,
     ELB_PROXY_ECHO_DRAIN_TIMEOUT: `${DRAIN_S}s`,
   });
   try {
@@ -293,14 +295,25 @@ test('x64 image: as 10001 on a read-only root it echoes after v1 and v2, answers
     const probe = await httpGet(metrics, Buffer.from('GET /healthz HTTP/1.1\r\n\r\n'));
     assert.match(probe, /^HTTP\/1\.1 200 [\s\S]*\r\n\r\nok\n$/);
 
-    // A connection still open when SIGTERM comes: the drain waits for it, then closes it.
+    // SIGTERM as the kubelet sends it when the pod is deleted. During the delay the probe says
+    // 503 and new clients are still served; then the drain waits for the connection left open.
     const open = await openProxyConnection('127.0.0.1', echo, 2);
     const sentAt = Date.now();
     process.kill(server.pid, 'SIGTERM');
+    await until(
+      () => /SIGTERM: failing health checks before draining/.test(server.output()),
+      DELAY_S * 1000,
+      server.output,
+    );
+    const draining = await httpGet(metrics, Buffer.from('GET /healthz HTTP/1.1\r\n\r\n'));
+    assert.match(draining, /^HTTP\/1\.1 503 [\s\S]*\r\n\r\ndraining\n$/);
+    await assertProxyEcho('127.0.0.1', echo, 2);
     const { code, atMs } = await server.exited;
     open.destroy();
     assert.is(code, 0, server.output());
-    assert.ok(atMs - sentAt < DRAIN_S * 1000 + 2500, `exited ${atMs - sentAt} ms after SIGTERM`);
+    const tookMs = atMs - sentAt;
+    assert.ok(tookMs >= (DELAY_S + DRAIN_S) * 1000, `exited ${tookMs} ms after SIGTERM`);
+    assert.ok(tookMs < (DELAY_S + DRAIN_S) * 1000 + 2500, `exited ${tookMs} ms after SIGTERM`);
     assert.match(
       server.output(),
       new RegExp(`SIGTERM: draining connections=1 timeout=${DRAIN_S}s`),
