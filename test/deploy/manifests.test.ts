@@ -125,13 +125,15 @@ test('Deployment: its variables are valid options; trust is a CIDR list and the 
   assert.is(config.echo.greeting, true);
 });
 
-test('Deployment: the echo port is 5000 and the probes ask /healthz on the metrics port on the pod address', () => {
+test('Deployment: the echo port is 5000; readiness asks /healthz, liveness /metrics, on the pod address', () => {
   const config = serverConfig(server.env ?? []);
   const ports = Object.fromEntries((server.ports ?? []).map((p) => [p.name, p.containerPort]));
   assert.equal(ports, { echo: ECHO_PORT, metrics: config.metricsPort });
   assert.is(config.metricsHost, '0.0.0.0', 'the kubelet reaches the pod address, not loopback');
-  for (const probe of [server.readinessProbe, server.livenessProbe])
-    assert.equal(probe?.httpGet, { path: '/healthz', port: 'metrics' });
+  // Readiness follows the health switch and the drain delay; liveness must not, or a pod
+  // switched to failing by hand would be restarted.
+  assert.equal(server.readinessProbe?.httpGet, { path: '/healthz', port: 'metrics' });
+  assert.equal(server.livenessProbe?.httpGet, { path: '/metrics', port: 'metrics' });
 });
 
 test('Deployment: on SIGTERM the server itself serves on, then drains, within the grace period', () => {
