@@ -8,9 +8,8 @@
 // This file is the options' one import for a command: the table's shape (option-table.ts), the
 // value parsers (option-values.ts) and --help (option-help.ts) are re-exported from here.
 import { closest } from './closest.ts';
-import { ServerConfigError } from './server/errors.ts';
 import { ENV_PREFIX, type Option, type OptionTable, type OptionValues } from './option-table.ts';
-import { UsageError } from './usage-error.ts';
+import { isSettingError, UsageError } from './usage-error.ts';
 
 export { isSettingError, UsageError } from './usage-error.ts';
 export {
@@ -137,8 +136,7 @@ function parseOne(option: Option<unknown>, raw: string, where: string): unknown 
     return option.parse(raw);
   } catch (error) {
     // A value parser from below (the server's --trust) throws its own kind: same treatment.
-    if (error instanceof UsageError || error instanceof ServerConfigError)
-      throw new UsageError(`${where}: ${error.message}`);
+    if (isSettingError(error)) throw new UsageError(`${where}: ${error.message}`);
     throw error;
   }
 }
