@@ -76,7 +76,7 @@ export function summarise(
 }
 
 /** Rates over a window from the counts in it. */
-export function rates(
+function rates(
   inWindow: Counters,
   seconds: number,
 ): Pick<RunResult, 'linesPerSecond' | 'megabytesPerSecond' | 'connectionsPerSecond'> {

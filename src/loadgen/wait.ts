@@ -1,5 +1,6 @@
 // Waiting inside a run: a plain sleep, and polling a condition every tick up to a limit.
 
+/** How often a run polls its generators and samples the server. */
 export const TICK_MS = 100;
 
 export function sleep(ms: number): Promise<void> {
