@@ -1,8 +1,10 @@
 // HTTP on the echo port: a connection whose first line is an HTTP/1.x request line is handed to
 // node:http once that request's head is complete (http-head.ts gathers it), fed the bytes
 // already read, and every request on it gets what the backend saw. node:http does all the
-// parsing, keep-alive, HEAD, HTTP/1.0 and its error answers; this file answers requests, logs
-// them, and bounds what one connection may cost:
+// parsing, keep-alive, HEAD, HTTP/1.0 and its error answers. This file sets node:http up for the
+// connections it is handed; with the handlers beside it (http-request.ts for requests,
+// http-faults.ts for the rest node:http reports, http-connection.ts for what both share) it
+// answers requests, logs them, and bounds what one connection may cost:
 // - node:http sees one request at a time (request-gate.ts): the next request's bytes reach it
 //   only once the answer before has gone to the kernel, so a client that pipelines and never
 //   reads holds an answer (two at most) and a read or two, not one answer per request it sent;
