@@ -7,9 +7,8 @@
 // the runtime writes it at once when the socket takes it, and copies only the rest when it does
 // not (the next read, of any connection, overwrites the shared buffer).
 //
-// The bindings are internal to the runtime. The executable ships its own runtime, and
-// `uvBindingsProblem()` checks their shape before this engine is used (and a test checks it on
-// the pinned runtime), so a runtime that changed them falls back to the `net` engine.
+// The bindings are internal to the runtime: uv-bindings.ts describes them and checks their
+// shape before this engine is used.
 //
 // Listening stays with node:net (address, port, backlog, SO_REUSEPORT, an inherited fd, cluster
 // workers: all as on the `net` engine); only what happens at accept differs.
@@ -22,113 +21,28 @@ import type {
   Transport,
   TransportEvents,
 } from './transport.ts';
-
-/** The parts of a libuv TCP handle (tcp_wrap `TCP`) this engine uses. */
-interface TcpHandle {
-  onread: ((this: TcpHandle) => void) | null;
-  readStart(): number;
-  readStop(): number;
-  useUserBuffer(buffer: Uint8Array): void;
-  writeBuffer(req: Request, buffer: Uint8Array): number;
-  writeLatin1String(req: Request, text: string): number;
-  shutdown(req: Request): number;
-  /** `callback` runs with the handle as `this`. */
-  close(callback: (this: TcpHandle) => void): void;
-  setNoDelay(on: boolean): number;
-  /** `delay` in seconds (TCP_KEEPIDLE). */
-  setKeepAlive(on: boolean, delay: number): number;
-  getpeername(out: { address?: string; port?: number }): number;
-  /** Bytes libuv holds for writes not yet taken by the kernel. */
-  readonly writeQueueSize: number;
-  [kTransport]?: UvTransport;
-}
-
-/** A WriteWrap or ShutdownWrap: `oncomplete` runs with the request as `this`. */
-interface Request {
-  handle: TcpHandle;
-  oncomplete: (this: Request, status: number) => void;
-  /** Keeps a written buffer alive while libuv still points into it. */
-  buffer?: Uint8Array;
-}
-
-interface Bindings {
-  readonly WriteWrap: new () => Request;
-  readonly ShutdownWrap: new () => Request;
-  readonly state: Int32Array;
-  readonly kReadBytesOrError: number;
-  readonly kLastWriteWasAsync: number;
-  readonly UV_EOF: number;
-}
+import {
+  type Bindings,
+  checkedBindings,
+  type Request,
+  type TcpHandle,
+  uvBindingsProblem,
+} from './uv-bindings.ts';
 
 const kTransport = Symbol('transport');
 
-// What the bindings must offer; a missing one is named by uvBindingsProblem.
-const HANDLE_METHODS = [
-  'readStart',
-  'readStop',
-  'useUserBuffer',
-  'writeBuffer',
-  'writeLatin1String',
-  'shutdown',
-  'close',
-  'setNoDelay',
-  'setKeepAlive',
-  'getpeername',
-] as const;
+/** A handle that knows the transport it carries. */
+interface OwnedHandle extends TcpHandle {
+  [kTransport]?: UvTransport;
+}
 
+/** A write or shutdown request on such a handle. */
+interface OwnedRequest extends Request {
+  handle: OwnedHandle;
+}
+
+/** The bindings, from the engine once they are checked (adopt). */
 let bindings: Bindings | null = null;
-let problem: string | null | undefined;
-
-/** Why the `uv` engine cannot run on this runtime, or null when its bindings are as expected. */
-export function uvBindingsProblem(): string | null {
-  if (problem === undefined) {
-    try {
-      problem = loadBindings((process as unknown as { binding?: BindingLoader }).binding);
-    } catch (error) {
-      problem = `the runtime's libuv bindings cannot be loaded (${(error as Error).message})`;
-    }
-  }
-  return problem;
-}
-
-type BindingLoader = (name: string) => Record<string, unknown>;
-
-/**
- * Checks the shape of the bindings `binding` loads and, when it is as expected, keeps them for
- * the engine. Returns what differs, or null. (Exported for the test that feeds it changed shapes.)
- */
-export function loadBindings(binding: BindingLoader | undefined): string | null {
-  if (typeof binding !== 'function') return 'process.binding is missing';
-  const tcp = binding('tcp_wrap');
-  const stream = binding('stream_wrap');
-  const uv = binding('uv');
-  const TCP = tcp.TCP as (new (type: number) => object) | undefined;
-  const constants = tcp.constants as Record<string, number> | undefined;
-  if (typeof TCP !== 'function') return 'tcp_wrap has no TCP';
-  if (typeof constants?.SOCKET !== 'number') return 'tcp_wrap.constants has no SOCKET';
-  const proto = TCP.prototype as Record<string, unknown>;
-  for (const method of HANDLE_METHODS)
-    if (typeof proto[method] !== 'function') return `tcp_wrap.TCP has no ${method}()`;
-  for (const name of ['WriteWrap', 'ShutdownWrap'])
-    if (typeof stream[name] !== 'function') return `stream_wrap has no ${name}`;
-  const state = stream.streamBaseState;
-  if (!(state instanceof Int32Array)) return 'stream_wrap.streamBaseState is not an Int32Array';
-  for (const name of ['kReadBytesOrError', 'kLastWriteWasAsync']) {
-    const index = stream[name];
-    if (typeof index !== 'number' || index < 0 || index >= state.length)
-      return `stream_wrap.${name} is not an index into streamBaseState`;
-  }
-  if (typeof uv.UV_EOF !== 'number') return 'uv has no UV_EOF';
-  bindings = {
-    WriteWrap: stream.WriteWrap as Bindings['WriteWrap'],
-    ShutdownWrap: stream.ShutdownWrap as Bindings['ShutdownWrap'],
-    state,
-    kReadBytesOrError: stream.kReadBytesOrError as number,
-    kLastWriteWasAsync: stream.kLastWriteWasAsync as number,
-    UV_EOF: uv.UV_EOF,
-  };
-  return null;
-}
 
 /** Every connection's reads land here; a read's bytes are valid until the next read. */
 const READ_SIZE = 64 * 1024;
@@ -148,17 +62,17 @@ const DETACHED = 16; // handed to a net.Socket
 // The peer as getpeername last gave it, and whose it was: a connection asks for the address and
 // then the port (and the trust check asks first), which is then one system call, not several.
 const peer: { address?: string; port?: number } = {};
-let peerOf: TcpHandle | null = null;
+let peerOf: OwnedHandle | null = null;
 
 class UvTransport implements Transport {
-  readonly handle: TcpHandle;
+  readonly handle: OwnedHandle;
   events: TransportEvents | null = null;
   flags = 0;
   /** Writes not finished yet. */
   queued = 0;
   error: string | null = null;
 
-  constructor(handle: TcpHandle) {
+  constructor(handle: OwnedHandle) {
     this.handle = handle;
     handle[kTransport] = this;
   }
@@ -320,7 +234,7 @@ function writeRequest(handle: TcpHandle): Request {
   return req;
 }
 
-function onRead(this: TcpHandle): void {
+function onRead(this: OwnedHandle): void {
   const transport = this[kTransport];
   if (transport === undefined || transport.flags & (CLOSED | DETACHED)) return;
   const b = bindings as Bindings;
@@ -330,7 +244,7 @@ function onRead(this: TcpHandle): void {
   else if (n < 0) transport.fail(n);
 }
 
-function afterWrite(this: Request, status: number): void {
+function afterWrite(this: OwnedRequest, status: number): void {
   const transport = this.handle[kTransport];
   this.buffer = undefined;
   if (transport === undefined || transport.flags & (CLOSED | DETACHED)) return;
@@ -339,12 +253,12 @@ function afterWrite(this: Request, status: number): void {
   else if (transport.queued === 0) transport.events?.onDrain();
 }
 
-function afterShutdown(this: Request): void {
+function afterShutdown(this: OwnedRequest): void {
   const transport = this.handle[kTransport];
   if (transport !== undefined && !(transport.flags & (CLOSED | DETACHED))) transport.shut();
 }
 
-function onHandleClosed(this: TcpHandle): void {
+function onHandleClosed(this: OwnedHandle): void {
   const transport = this[kTransport];
   this[kTransport] = undefined;
   if (peerOf === this) peerOf = null;
@@ -364,6 +278,7 @@ export const uvEngine: Engine = {
     const { maxConnections, keepAliveMs } = settings;
     const problem = uvBindingsProblem();
     if (problem !== null) throw new Error(`the uv engine cannot run here: ${problem}`);
+    bindings = checkedBindings();
     // node:net listens (and, in a cluster worker, receives connections from the primary);
     // from its first connection on, accepts come here instead of becoming net.Sockets.
     server.on('listening', () => {

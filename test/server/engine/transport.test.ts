@@ -5,7 +5,7 @@ import net from 'node:net';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { pickEngine } from '../../../src/server/engine/pick.ts';
-import { loadBindings, uvBindingsProblem } from '../../../src/server/engine/uv.ts';
+import { loadBindings, uvBindingsProblem } from '../../../src/server/engine/uv-bindings.ts';
 import { ENGINES, type Transport } from '../../../src/server/engine/transport.ts';
 import { TestClient } from '../../helpers/socket.ts';
 
