@@ -52,6 +52,7 @@ const HANDLE_METHODS = [
   'setKeepAlive',
   'getpeername',
 ] as const;
+
 let loaded: Bindings | null = null;
 let problem: string | null | undefined;
 
