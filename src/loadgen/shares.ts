@@ -1,6 +1,6 @@
 // How a run's clients are dealt to its generator processes.
 
-/** Each generator's share of the clients: even, the first ones taking the remainder. */
+/** Generator `i`'s share of the clients: a range of them, the sizes within one of each other. */
 export function share(clients: number, procs: number, i: number): { first: number; count: number } {
   const first = Math.floor((clients * i) / procs);
   return { first, count: Math.floor((clients * (i + 1)) / procs) - first };
