@@ -11,6 +11,7 @@ export {
 } from './harness.ts';
 export { errorsText, kib, num, percent, table } from './report.ts';
 export type { RunResult } from './result.ts';
-export { runBench, type RunPlan } from './run.ts';
+export { runBench } from './run.ts';
+export type { RunPlan } from './run-plan.ts';
 export { type ServerHandle, startCommand } from './servers.ts';
 export type { SelfCommand } from './spread.ts';

@@ -2,7 +2,8 @@
 // shape is as expected, else `net`. `auto` picks `uv` when it can and says why when it cannot.
 import type { Logger } from '../../log.ts';
 import { netEngine } from './net.ts';
-import { uvBindingsProblem, uvEngine } from './uv.ts';
+import { uvEngine } from './uv.ts';
+import { uvBindingsProblem } from './uv-bindings.ts';
 import type { Engine, EngineName } from './transport.ts';
 
 export const ENGINE_CHOICES = ['auto', 'uv', 'net'] as const;

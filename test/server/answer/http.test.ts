@@ -4,7 +4,7 @@ import net from 'node:net';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { TLV_TYPE } from '../../../src/index.ts';
-import { LOGGED_REQUESTS } from '../../../src/server/answer/http-handoff.ts';
+import { LOGGED_REQUESTS } from '../../../src/server/answer/http-connection.ts';
 import { Health } from '../../../src/server/health.ts';
 import { renderMetrics } from '../../../src/server/metrics/metrics.ts';
 import { TestClient } from '../../helpers/socket.ts';
