@@ -63,11 +63,12 @@ async function freePort(): Promise<number> {
   return port;
 }
 
-command('against nothing: exit 2 within 2 s, one line on stderr', async () => {
+command('against nothing: exit 2 within 5 s, one line on stderr', async () => {
   const port = String(await freePort());
   const started = Date.now();
   const ran = await runCli(['health', 'status', '--metrics-port', port]);
-  assert.ok(Date.now() - started < 2000, `took ${Date.now() - started} ms`);
+  // A process start and a refused connect: loose enough for a busy machine, not for a hang.
+  assert.ok(Date.now() - started < 5000, `took ${Date.now() - started} ms`);
   assert.is(ran.code, 2);
   assert.is(ran.stdout, '');
   assert.match(
