@@ -23,6 +23,8 @@ export interface RunPlan {
   readonly thinkMs: number;
   readonly header: HeaderKind;
   readonly timeoutMs: number;
+  /** TLS after the header (`--tls`); null or absent: clear. */
+  readonly tls?: GeneratorConfig['tls'];
   /** The client address every backend should name (--expect-client); null or absent: see Generator.expectedClient. */
   readonly expectClient?: string | null;
   /** TCP keepalive idle time on the clients' connections, ms (--keepalive); 0 or absent: off. */
@@ -262,6 +264,7 @@ async function startGenerators(
     thinkMs: plan.thinkMs,
     timeoutMs: plan.timeoutMs,
     maxConnecting: MAX_CONNECTING,
+    tls: plan.tls ?? null,
     expectClient: plan.expectClient ?? null,
     keepaliveMs: plan.keepaliveMs ?? 0,
   });

@@ -15,6 +15,7 @@ import { collect, exchange, link, Netns, removeAll } from '../helpers/netns.ts';
 import { startHaproxy, startNginx, startServer, type Running } from '../helpers/peers.ts';
 import { logEndpoint, logLines, type LogLine } from '../helpers/resilience.ts';
 import { buildProxyHeader, TLV_TYPE, type ProxyHeaderInit } from '../../src/protocol/index.ts';
+import { certificateDir, selfSignedFiles } from '../helpers/certificate.ts';
 
 const SERVER_PORT = 5000;
 const SERVER = `10.71.2.2:${SERVER_PORT}`;
@@ -38,7 +39,13 @@ test.before(async () => {
   link(client, '10.71.3.2/24', serverNs, '10.71.3.1/24');
   // A second address on the balancer's server-side link, for curl (see its test).
   balancer.ip(['addr', 'add', '10.71.2.9/24', 'dev', toServer.a]);
+  // TLS after the header on the same port (the https curl case); certificates made now.
+  const certificate = selfSignedFiles(certificateDir());
   server = await startServer(serverNs, SERVER_PORT, [
+    '--tls-cert',
+    certificate.cert,
+    '--tls-key',
+    certificate.key,
     '--proxy-protocol',
     'require',
     '--trust',
@@ -321,6 +328,25 @@ test('curl --haproxy-protocol http://server/: 200 with what the server saw, one 
     (l) => l.msg === 'http' && l.client === `10.71.2.9:${port}`,
   )!;
   assert.equal([line.method, line.path, line.status], ['GET', '/proof?x=1', 200]);
+});
+
+test('curl --haproxy-protocol -k https://server/: the header before TLS, then our TLS shown', async () => {
+  const port = ++sourcePort;
+  const out = await curl(balancer, [
+    '--haproxy-protocol',
+    '-k',
+    '--interface',
+    '10.71.2.9',
+    '--local-port',
+    String(port),
+    `https://${SERVER}/tls`,
+  ]);
+  assert.match(out, /^HTTP\/1\.1 200 OK\r\n/);
+  assert.match(out, new RegExp(`\nclient: +10\\.71\\.2\\.9:${port}\n`));
+  assert.match(out, /\nproxy: +v1 PROXY TCP4\n/);
+  assert.match(out, /\ntls: +TLSv1\.[23] \S+\n/);
+  assert.match(out, /\ntls-alpn: +http\/1\.1\n/);
+  await server.waitFor(new RegExp(`"msg":"tls","client":"10\\.71\\.2\\.9:${port}"`), 3000);
 });
 
 test('curl from the client machine through HAProxy send-proxy-v2: JSON names the real client', async () => {

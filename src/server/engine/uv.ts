@@ -15,6 +15,7 @@
 // workers: all as on the `net` engine); only what happens at accept differs.
 import net from 'node:net';
 import { getSystemErrorName } from 'node:util';
+import { putBack } from '../../wrap/hand-over.ts';
 import type {
   AcceptHooks,
   AcceptSettings,
@@ -301,7 +302,7 @@ class UvTransport implements Transport {
           socket.push(Buffer.from(buffer.subarray(0, n))),
       },
     } as unknown as net.SocketConstructorOpts);
-    if (unread !== undefined && unread.length > 0) socket.unshift(unread);
+    putBack(socket, unread);
     return socket;
   }
 }
