@@ -2,8 +2,9 @@
 // connection there, one complete exchange, and bytes that leave it waiting. The attacks are
 // written against this shape, so a new surface is one more entry here and its rows in cases.ts.
 import { buildProxyHeader, TLV_TYPE, textTlv } from '../../src/index.ts';
+import { CLIENT_HELLO } from '../helpers/client-hello.ts';
 import type { Target } from './target.ts';
-import { CLIENT_HELLO, serverHellos, TLS_ARGS } from './tls-bytes.ts';
+import { serverHellos, TLS_ARGS } from './tls-bytes.ts';
 
 export interface Surface {
   readonly name: string;

@@ -1,8 +1,6 @@
 // What the `tls` surface is made of: a certificate for the server under attack (made by openssl
-// for the run), and a real ClientHello as bytes, so that raw attacking sockets can send it.
+// for the run), and how to count the ServerHellos it answers (the ClientHello: helpers/client-hello.ts).
 import { rmSync } from 'node:fs';
-import { Duplex } from 'node:stream';
-import tls from 'node:tls';
 import { certificateDir, selfSignedFiles } from '../helpers/certificate.ts';
 
 const dir = certificateDir();
@@ -11,19 +9,6 @@ process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
 
 /** The server flags that switch TLS on. */
 export const TLS_ARGS = ['--tls-cert', files.cert, '--tls-key', files.key] as const;
-
-/** The first flight of a default node:tls client: one record holding its ClientHello. */
-export const CLIENT_HELLO: Buffer = await new Promise((resolve) => {
-  const capture = new Duplex({
-    write(chunk: Buffer, _encoding, done) {
-      resolve(Buffer.from(chunk));
-      done();
-      capture.destroy();
-    },
-    read() {},
-  });
-  tls.connect({ socket: capture, rejectUnauthorized: false }).on('error', () => {});
-});
 
 /** How many ServerHello records (TLS 1.2 record version, handshake type 2) `text` holds. */
 export function serverHellos(text: string): number {

@@ -62,6 +62,10 @@ export function createTlsHandoff(options: TlsOptions, logger: Logger): TlsHandof
   return {
     required: options.require,
     take(socket, owner) {
+      // node:tls copies this from the socket it wraps. Half-open, a client that hangs up (in the
+      // handshake or after it) would leave its TLS state held until a timeout; closed instead,
+      // its FIN ends the connection as it ends a clear one.
+      socket.allowHalfOpen = false;
       const secure = new tls.TLSSocket(socket, {
         isServer: true,
         secureContext: context,

@@ -15,6 +15,7 @@ import {
   selfSignedFiles,
   signedBy,
 } from '../../helpers/certificate.ts';
+import { CLIENT_HELLO } from '../../helpers/client-hello.ts';
 import { TestClient } from '../../helpers/socket.ts';
 import { tlsWithHeader } from '../../wrap/helpers.ts';
 import { eventually, type Started, v1, withEcho } from '../harness.ts';
@@ -238,6 +239,44 @@ refusals('a handshake that stalls is closed after --header-timeout (tls-handshak
   }),
 );
 
+const hangUps = suite('TLS: clients that hang up');
+
+// Timeouts far beyond the test's wait: a connection closed in time was closed by the client's FIN.
+const patient = (): EchoServerOptions => ({
+  ...tlsOn(),
+  headerTimeoutMs: 30_000,
+  idleTimeoutMs: 30_000,
+});
+
+hangUps('a FIN in the handshake closes the connection at once; its close line says so', () =>
+  withEcho(patient(), async ({ echo: server, port, logged }) => {
+    const client = await TestClient.connect(port);
+    client.write(Buffer.concat([v1(), CLIENT_HELLO]));
+    await client.readBytes(1); // the ServerHello: the handshake is under way
+    client.socket.end();
+    await client.waitClose(2000);
+    await eventually(() => server.connectionCount === 0, 'no connection open', 2000);
+    assert.is(logged('close')[0].reason, 'client-closed');
+    assert.is(logged('reject').length, 0);
+  }),
+);
+
+hangUps('a FIN after the handshake closes the connection at once, as in clear', () =>
+  withEcho(patient(), async ({ echo: server, port, logged }) => {
+    const secure = await tlsWithHeader(port, v1());
+    secure.write('last words\n');
+    assert.is(await readUntil(secure, /\n/), 'last words\n');
+    secure.end();
+    await Promise.race([
+      closedBy(secure),
+      new Promise((_, reject) => setTimeout(() => reject(new Error('still open after 2 s')), 2000)),
+    ]);
+    await eventually(() => server.connectionCount === 0, 'no connection open', 2000);
+    assert.is(logged('close')[0].reason, 'client-closed');
+    assert.is(logged('close')[0].lines, 1);
+  }),
+);
+
 const certificates = suite('TLS: client certificates');
 
 const withClientCa = (): EchoServerOptions =>
@@ -418,6 +457,7 @@ reload(
 echo.run();
 http.run();
 refusals.run();
+hangUps.run();
 certificates.run();
 splits.run();
 reload.run();
