@@ -4,7 +4,7 @@
 import { logLines, sleep } from '../helpers/resilience.ts';
 import { classicElbSession } from '../helpers/socket.ts';
 import type { Attack } from './attacks.ts';
-import { attackers, closedWithin, hangUp } from './clients.ts';
+import { type Attacker, attackers, closedWithin, hangUp } from './clients.ts';
 import { launch } from './target.ts';
 import tls from 'node:tls';
 import { serverHellos } from './tls-bytes.ts';
@@ -122,15 +122,19 @@ function opens(output: string): number {
 
 /**
  * A ClientHello flood: rounds of connections that each send a header and a ClientHello, wait
- * for the ServerHello (the server has then done its key exchange and signed) and hang up, for
- * `seconds`. Each costs the server a handshake's CPU; the control client must stay served.
+ * for the ServerHello (the server has then done its key exchange and signed) and hang up with a
+ * FIN, for `seconds`. Each costs the server a handshake's CPU; the control client must stay
+ * served, and each hang-up must close its connection at once (a half-open one would hold its
+ * TLS state until the header timeout).
  */
 export const helloFlood: Attack = {
   name: 'ClientHello flood',
-  async run(target, surface, { connections, seconds = 1 }) {
+  async run(target, surface, { connections, seconds = 1 }, bound) {
     const deadline = performance.now() + seconds * 1000;
     let sent = 0;
     let answered = 0;
+    let closedAfterMs = 0;
+    const hungUp: Attacker[] = [];
     while (performance.now() < deadline) {
       const all = await attackers(surface.port(target), connections);
       all.forEach((a, i) =>
@@ -141,11 +145,23 @@ export const helloFlood: Attack = {
         await sleep(5);
       answered += all.filter((a) => serverHellos(a.received) > 0).length;
       sent += all.length;
-      hangUp(all);
+      for (const a of all) {
+        const finAt = performance.now();
+        a.socket.once('close', () => {
+          closedAfterMs = Math.max(closedAfterMs, Math.round(performance.now() - finAt));
+        });
+        a.socket.end();
+      }
+      hungUp.push(...all);
     }
+    // Past the bound by enough to show a miss as it is (the header timeout's close, say).
+    const cap = (bound.closedWithinMs ?? 0) + 2000;
+    const allClosed = Number.isFinite(await closedWithin(hungUp, cap));
+    hangUp(hungUp);
     return {
       connections: sent,
-      detail: `${sent} ClientHellos in rounds of ${connections} for ${seconds} s, ${answered} answered`,
+      detail: `${sent} ClientHellos in rounds of ${connections} for ${seconds} s, ${answered} answered, then a FIN`,
+      closedAfterMs: allClosed ? closedAfterMs : cap,
       problems: answered === sent ? [] : [`${sent - answered} ClientHellos got no ServerHello`],
     };
   },
