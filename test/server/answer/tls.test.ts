@@ -101,6 +101,23 @@ echo('--greeting over TLS says the header and our TLS (no SNI: none said)', () =
   }),
 );
 
+for (const delayMs of [0, 50]) {
+  echo(`--greeting, a ClientHello ${delayMs} ms after the header: nothing in clear`, () =>
+    withEcho({ ...tlsOn(), greeting: true }, async ({ port }) => {
+      const client = await TestClient.connect(port);
+      client.write(v1());
+      if (delayMs > 0) await new Promise((resolve) => setTimeout(resolve, delayMs));
+      client.write(CLIENT_HELLO);
+      await client.readBytes(1);
+      // Past the greeting's wait for silence and a sweep: still only the handshake's records.
+      await new Promise((resolve) => setTimeout(resolve, 1200));
+      assert.is(client.received[0], 0x16, 'a TLS handshake record first');
+      assert.not.match(client.received.toString('latin1'), /elb-proxy-echo/);
+      client.destroy();
+    }),
+  );
+}
+
 echo('the same port still echoes in clear', () =>
   withEcho(tlsOn(), async ({ port, logged }) => {
     const client = await TestClient.connect(port);
