@@ -12,13 +12,13 @@
 // The server (node:http, or node:tls) runs on --server-cpu and the load generators on --load-cpu
 // (taskset -c); a generator's own CPU is reported: over 90 % busy, a figure is the generator's.
 // The order of the two variants alternates by round. Bounded: at most 20 rounds of 10 s each.
-import { type ChildProcess, spawn } from 'node:child_process';
 import http from 'node:http';
 import net from 'node:net';
 import tls from 'node:tls';
 import { parseArgs } from 'node:util';
 import { acceptProxyProtocol } from '../src/wrap/index.ts';
 import { selfSigned } from '../test/helpers/certificate.ts';
+import { firstLine, median, pinned } from './children.ts';
 import { cpuSeconds } from './proc-stat.ts';
 
 const SCENARIOS = ['keepalive', 'setup', 'tls'] as const;
@@ -152,27 +152,7 @@ async function tlsClient(port: number, header: string, deadline: number): Promis
 
 // ---- driver: rounds of both variants, side by side.
 const self = new URL(import.meta.url).pathname;
-
-function pinned(cpu: string, args: string[]): ChildProcess {
-  return spawn('taskset', ['-c', cpu, process.execPath, self, ...args], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-}
-
-function firstLine(child: ChildProcess, what: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    let text = '';
-    const timer = setTimeout(() => reject(new Error(`${what}: no answer in 30 s`)), 30_000);
-    child.stdout!.on('data', (chunk: Buffer) => {
-      text += chunk;
-      const end = text.indexOf('\n');
-      if (end === -1) return;
-      clearTimeout(timer);
-      resolve(text.slice(0, end));
-    });
-    child.once('exit', (code) => reject(new Error(`${what} exited (${code}) before answering`)));
-  });
-}
+const pinnedHere = (cpu: string, args: string[]) => pinned(self, cpu, args);
 
 interface Measured {
   /** Operations per second. */
@@ -184,7 +164,7 @@ interface Measured {
 }
 
 async function measure(scenario: Scenario, wrapped: boolean, seconds: number, generators: number) {
-  const server = pinned(values['server-cpu'], [
+  const server = pinnedHere(values['server-cpu'], [
     '--role',
     'server',
     '--scenario',
@@ -196,7 +176,7 @@ async function measure(scenario: Scenario, wrapped: boolean, seconds: number, ge
     const port = await firstLine(server, 'server');
     const run = async (ms: number) => {
       const loads = Array.from({ length: generators }, () =>
-        pinned(values['load-cpu'], [
+        pinnedHere(values['load-cpu'], [
           '--role',
           'load',
           '--scenario',
@@ -231,10 +211,6 @@ async function measure(scenario: Scenario, wrapped: boolean, seconds: number, ge
   }
 }
 
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-};
 const fixed = (x: number, digits: number) => x.toFixed(digits);
 
 async function drive(): Promise<void> {

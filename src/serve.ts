@@ -44,6 +44,7 @@ import {
   parseIdentity,
 } from './server/process/identify.ts';
 import { POLICIES } from './server/policy.ts';
+import type { TlsOptions } from './server/answer/tls-handoff.ts';
 import { ECHO_DEFAULTS } from './server/server.ts';
 import { parseTrustList, type TrustList } from './server/trust.ts';
 
@@ -140,6 +141,28 @@ export const serveOptions = withEnv({
     'auto: a connection whose first line is an HTTP/1.x request gets HTTP answers with what the server saw; off: echo it',
     'auto' as 'auto' | 'off',
     oneOf(['auto', 'off']),
+  ),
+  tlsCert: option(
+    'tls-cert',
+    'FILE',
+    'PEM certificate: a connection that begins TLS after its header is served over TLS (read again on SIGHUP)',
+    null as string | null,
+    text,
+  ),
+  tlsKey: option('tls-key', 'FILE', 'PEM private key of --tls-cert', null as string | null, text),
+  tlsClientCa: option(
+    'tls-client-ca',
+    'FILE',
+    'PEM CA certificates: ask TLS clients for a certificate and show whether it verifies against them',
+    null as string | null,
+    text,
+  ),
+  tls: option(
+    'tls',
+    'MODE',
+    'with --tls-cert: auto (TLS and clear on one port) or require (refuse clear connections)',
+    'auto' as 'auto' | 'require',
+    oneOf(['auto', 'require']),
   ),
   logLevel: option(
     'log-level',
@@ -267,6 +290,7 @@ export function toConfig(
       engine: engine.engine.name,
       greeting: values.greeting,
       http: values.http,
+      tls: tlsOf(values),
     }),
     engineFallback: engine.fallback,
     logLevel: values.logLevel,
@@ -277,6 +301,25 @@ export function toConfig(
     drainDelayMs: ms(values.drainDelay),
     drainTimeoutMs: ms(values.drainTimeout),
     connectionBudget,
+  });
+}
+
+/** The TLS settings: both files or neither; the files themselves are read when the server starts. */
+function tlsOf(values: OptionValues<typeof serveOptions>): TlsOptions | null {
+  const { tlsCert: cert, tlsKey: key, tlsClientCa: clientCa } = values;
+  if (cert === null && key === null) {
+    if (clientCa !== null) throw new UsageError('--tls-client-ca needs --tls-cert and --tls-key');
+    if (values.tls === 'require')
+      throw new UsageError('--tls require needs --tls-cert and --tls-key');
+    return null;
+  }
+  if (cert === null || key === null)
+    throw new UsageError(
+      `${cert === null ? '--tls-key' : '--tls-cert'} needs ${cert === null ? '--tls-cert' : '--tls-key'} too`,
+    );
+  return Object.freeze({
+    files: Object.freeze({ cert, key, clientCa }),
+    require: values.tls === 'require',
   });
 }
 
@@ -333,7 +376,7 @@ async function start(
     sink,
     journal: isJournal(env.JOURNAL_STREAM, 1),
   });
-  process.on('SIGHUP', () => logger.info('SIGHUP ignored'));
+  if (config.echo.tls === null) process.on('SIGHUP', () => logger.info('SIGHUP ignored'));
   // A worker learns its socket and identity from its primary.
   if (cluster.isWorker)
     return runWorker(withIdentity(config, workerIdentity(env)), logger, sink, workerBinding(env));

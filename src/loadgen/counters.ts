@@ -12,6 +12,11 @@ export interface Counters {
   bytesVerified: number;
   /** Connections that ended the way a user ends them: `q`, then the server closed. */
   completed: number;
+  /** TLS handshakes done (`bench --tls`), and their time from the TCP connect, µs in all. */
+  handshakes: number;
+  handshakeMicros: number;
+  /** Time from the TCP connect to the first echo, µs, over the connections that had one. */
+  firstEchoMicros: number;
   /** Failures by kind: wrong-echo, timeout, refused, reset, closed-early, … */
   errors: Record<string, number>;
 }
@@ -25,6 +30,9 @@ export function emptyCounters(): Counters {
     echoesVerified: 0,
     bytesVerified: 0,
     completed: 0,
+    handshakes: 0,
+    handshakeMicros: 0,
+    firstEchoMicros: 0,
     errors: {},
   };
 }
@@ -48,6 +56,9 @@ export function countersSince(now: Counters, earlier: Counters): Counters {
     echoesVerified: now.echoesVerified - earlier.echoesVerified,
     bytesVerified: now.bytesVerified - earlier.bytesVerified,
     completed: now.completed - earlier.completed,
+    handshakes: now.handshakes - earlier.handshakes,
+    handshakeMicros: now.handshakeMicros - earlier.handshakeMicros,
+    firstEchoMicros: now.firstEchoMicros - earlier.firstEchoMicros,
     errors,
   };
 }
@@ -62,6 +73,10 @@ export function sumCounters(all: readonly Counters[]): Counters {
     sum.echoesVerified += c.echoesVerified;
     sum.bytesVerified += c.bytesVerified;
     sum.completed += c.completed;
+    // (Records written before TLS was measured have none of these.)
+    sum.handshakes += c.handshakes ?? 0;
+    sum.handshakeMicros += c.handshakeMicros ?? 0;
+    sum.firstEchoMicros += c.firstEchoMicros ?? 0;
     for (const [kind, n] of Object.entries(c.errors))
       sum.errors[kind] = (sum.errors[kind] ?? 0) + n;
   }

@@ -14,6 +14,7 @@
 // client reads it (an echo of ours starts with a digit, never with that text) for the backend
 // that served it and the client that backend saw (backends.ts), then checks echoes as usual.
 import net from 'node:net';
+import tls from 'node:tls';
 import { clientEndpoint, headerFor, type HeaderKind, sourceAddress } from './addresses.ts';
 import {
   type BackendCounts,
@@ -43,6 +44,8 @@ export interface GeneratorConfig {
   readonly thinkMs: number;
   readonly timeoutMs: number;
   readonly maxConnecting: number;
+  /** TLS after the header (`--tls`); `ca`: PEM to verify the server with, null: not verified. */
+  readonly tls: { readonly ca: string | null } | null;
   /** The client address every backend should name (--expect-client), or null: see expectedClient. */
   readonly expectClient: string | null;
   /** TCP keepalive idle time on each connection, ms; 0: off. */
@@ -316,36 +319,68 @@ class Client {
   connect(): void {
     const { config } = this.gen;
     this.since = performance.now();
-    const socket = net.connect({
+    const onread = {
+      buffer: READ_BUFFER,
+      callback: (bytes: number) => {
+        this.#onData(bytes);
+        return true; // keep reading: a client never pauses, one line is outstanding at a time
+      },
+    };
+    const tcp = net.connect({
       host: config.host,
       port: config.port,
       localAddress: sourceAddress(config.host, this.slot + config.firstClient, config.totalClients),
       noDelay: true,
+      onread: config.tls === null ? onread : undefined,
       keepAlive: config.keepaliveMs > 0,
       keepAliveInitialDelay: config.keepaliveMs,
-      onread: {
-        buffer: READ_BUFFER,
-        callback: (bytes: number) => {
-          this.#onData(bytes);
-          return true; // keep reading: a client never pauses, one line is outstanding at a time
-        },
-      },
     });
-    this.socket = socket;
+    this.socket = tcp;
     this.gen.opened(this);
-    socket.once('connect', () => this.#onConnect());
-    socket.on('error', (error: NodeJS.ErrnoException) => this.fail(errorKind(error)));
-    socket.once('close', () => this.#onClose());
+    if (config.tls === null) tcp.once('connect', () => this.#onConnect(true));
+    else tcp.once('connect', () => this.#startTls(tcp, config.tls!));
+    tcp.on('error', (error: NodeJS.ErrnoException) => this.fail(errorKind(error)));
+    tcp.once('close', () => this.#onClose());
   }
 
-  #onConnect(): void {
+  /** The header in clear, then the TLS handshake; the lines go over TLS once it is done. */
+  #startTls(tcp: net.Socket, options: { readonly ca: string | null }): void {
+    const header = headerFor(this.gen.config.header, this.index);
+    if (header !== null) tcp.write(header);
+    const host = this.gen.config.host;
+    const secure = tls.connect({
+      socket: tcp,
+      ca: options.ca ?? undefined,
+      rejectUnauthorized: options.ca !== null,
+      servername: net.isIP(host) === 0 ? host : undefined,
+    });
+    this.socket = secure;
+    // (tls.connect over a given socket has no `onread`: its chunks are checked from the shared
+    // buffer like a clear read.)
+    secure.on('data', (chunk: Buffer) => {
+      for (let at = 0; at < chunk.length && !this.failed; at += READ_BUFFER.length) {
+        const n = chunk.copy(READ_BUFFER, 0, at);
+        this.#onData(n);
+      }
+    });
+    secure.on('error', (error: NodeJS.ErrnoException) => this.fail(errorKind(error)));
+    secure.once('secureConnect', () => {
+      const counters = this.gen.counters;
+      counters.handshakes++;
+      counters.handshakeMicros += (performance.now() - this.since) * 1000;
+      this.#onConnect(false);
+    });
+  }
+
+  /** Connected (over TLS: handshake done); `sendHeader`: the header is still to go. */
+  #onConnect(sendHeader: boolean): void {
     const counters = this.gen.counters;
     this.connected = true;
     this.connectedAt = this.since;
     counters.connected++;
     counters.up++;
     const socket = this.socket!;
-    const header = headerFor(this.gen.config.header, this.index);
+    const header = sendHeader ? headerFor(this.gen.config.header, this.index) : null;
     // Header and first line in one segment, as a balancer forwarding a client's first packet would.
     // Stopping already: the header and `q` (a `q` alone would be a bad header to the server).
     socket.cork();
@@ -445,6 +480,7 @@ class Client {
     gen.counters.echoesVerified++;
     if (this.lineNo === 1) {
       gen.counters.answered++;
+      gen.counters.firstEchoMicros += (now - this.connectedAt) * 1000;
       this.#settle();
     }
     gen.counters.bytesVerified += this.line.length;

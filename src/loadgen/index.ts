@@ -1,6 +1,7 @@
 // `elb-proxy-echo bench`: options → server (ours in this process, ours as a child, or a target)
 // → one run → table or JSON (and a chart) → exit status (1 on any wrong echo or too many errors).
 import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { availableParallelism, hostname } from 'node:os';
 import { dirname, resolve } from 'node:path';
 import {
@@ -82,6 +83,7 @@ export async function bench(
     thinkMs: values.think === 'auto' ? (values.scenario === 'hold' ? 2000 : 0) : ms(values.think),
     header: values.proxyHeader === 'auto' ? autoHeader(values.target) : values.proxyHeader,
     timeoutMs: ms(values.timeout),
+    tls: tlsOf(values),
     expectClient: values.expectClient,
     keepaliveMs: values.keepalive === 'off' ? 0 : ms(values.keepalive),
     procs,
@@ -101,6 +103,24 @@ export async function bench(
   }
   report(values, toRecord(result, values.label === '' ? hostname() : values.label, setup));
   return exitStatus(result, values.maxErrors);
+}
+
+/** --tls: TLS after the header to a --target; --tls-ca verifies it (off: a self-signed target). */
+function tlsOf(values: OptionValues<typeof benchOptions>): RunPlan['tls'] {
+  if (!values.tls) {
+    if (values.tlsCa !== '') throw new UsageError('--tls-ca needs --tls');
+    return null;
+  }
+  if (values.target === null)
+    throw new UsageError(
+      '--tls needs --target: a server of yours started with --tls-cert (the bench starts its own in clear)',
+    );
+  if (values.tlsCa === '') return { ca: null };
+  try {
+    return { ca: readFileSync(values.tlsCa, 'utf8') };
+  } catch (error) {
+    throw new UsageError(`--tls-ca ${values.tlsCa}: ${(error as NodeJS.ErrnoException).code}`);
+  }
 }
 
 /**

@@ -114,6 +114,19 @@ export const benchOptions = {
     null as { host: string; port: number } | null,
     hostPort,
   ),
+  tls: {
+    flag: 'tls',
+    help: 'TLS after the header, to a --target serving it (its certificate is not verified unless --tls-ca)',
+    default: false,
+    parse: () => true,
+  },
+  tlsCa: option(
+    'tls-ca',
+    'FILE',
+    'PEM CA certificates: verify the --tls target against them',
+    '',
+    text,
+  ),
   expectClient: option(
     'expect-client',
     'ADDR',

@@ -155,6 +155,16 @@ function rates(r: RunResult): Row[] {
     r.scenario === 'connect' ? 'connect→echo ms' : 'latency ms',
     `p50 ${num(l.p50)}  p90 ${num(l.p90)}  p99 ${num(l.p99)}  max ${num(l.max)}  (${l.samples} samples)`,
   ]);
+  const c = r.windowCounts;
+  if (c.handshakes > 0) {
+    // The handshake's part of the time from the TCP connect to the first echo.
+    const share = c.firstEchoMicros > 0 ? c.handshakeMicros / c.firstEchoMicros : 0;
+    const mean = c.handshakeMicros / c.handshakes / 1000;
+    rows.push([
+      'TLS handshakes/s',
+      `${num(c.handshakes / r.seconds)} (mean ${num(mean)} ms, ${Math.round(share * 100)}% of connect→first echo)`,
+    ]);
+  }
   return rows;
 }
 

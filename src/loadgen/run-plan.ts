@@ -1,7 +1,7 @@
 // What one benchmark run is asked to do: the scenario, its clients and their generators, the
 // window and how progress is shown. `bench` and our own benchmarks each build one.
 import type { HeaderKind } from './addresses.ts';
-import type { Scenario } from './generator.ts';
+import type { GeneratorConfig, Scenario } from './generator.ts';
 import type { SelfCommand } from './spread.ts';
 
 export interface RunPlan {
@@ -12,6 +12,8 @@ export interface RunPlan {
   readonly thinkMs: number;
   readonly header: HeaderKind;
   readonly timeoutMs: number;
+  /** TLS after the header (`--tls`); null or absent: clear. */
+  readonly tls?: GeneratorConfig['tls'];
   /** The client address every backend should name (--expect-client); null or absent: see Generator.expectedClient. */
   readonly expectClient?: string | null;
   /** TCP keepalive idle time on the clients' connections, ms (--keepalive); 0 or absent: off. */

@@ -78,6 +78,7 @@ async function startGenerators(
     thinkMs: plan.thinkMs,
     timeoutMs: plan.timeoutMs,
     maxConnecting: MAX_CONNECTING,
+    tls: plan.tls ?? null,
     expectClient: plan.expectClient ?? null,
     keepaliveMs: plan.keepaliveMs ?? 0,
   });

@@ -1,6 +1,6 @@
 // One connection's life, one handler per phase (phase.ts): awaiting its PROXY header → the first
-// line (first-line.ts: HTTP or echo) → echoing lines (echo.ts) or an HTTP head (http-head.ts) →
-// closing.
+// line (first-line.ts: HTTP or echo; with --tls-cert, first TLS or clear: tls-start.ts) → echoing
+// lines (echo.ts) or an HTTP head (http-head.ts) → closing.
 //
 // Per-connection state is one small `Connection` object, written against the transport seam
 // (engine/transport.ts): it is the transport's event target itself, so a connection costs no closures.
@@ -17,9 +17,10 @@ import type { ParseOptions, ProxyHeader } from '../protocol/types.ts';
 import { errorText } from '../error-text.ts';
 import type { Logger } from '../log.ts';
 import { formatEndpoint, plainAddress } from './address-text.ts';
-import { tlvLogFields } from './answer/backend-view.ts';
+import { type TlsView, tlvLogFields } from './answer/backend-view.ts';
 import type { HttpAnswerer, HttpSession } from './answer/http-handoff.ts';
 import type { ServerIdentity } from './answer/identity.ts';
+import type { TlsHandoff, TlsOwner } from './answer/tls-handoff.ts';
 import { echo } from './echo.ts';
 import type { Transport, TransportEvents } from './engine/transport.ts';
 import { refuse, stopped } from './ending.ts';
@@ -38,9 +39,11 @@ import {
   OPENED,
   RECEIVED,
   SPEAKS_HTTP,
+  TLS_HANDSHAKE,
   UNTRUSTED,
 } from './phase.ts';
 import { HEADER_MAYBE, HEADER_NO, type Policy, startsLikeHeader } from './policy.ts';
+import { secured, tlsFailed, tookFirstByte } from './tls-start.ts';
 import type { TrustList } from './trust.ts';
 
 /** Settings and shared state of one server, as its connections see them. */
@@ -59,6 +62,8 @@ export interface ServerContext {
   readonly metrics: Metrics;
   /** Answers connections whose first line is an HTTP request; null: --http off. */
   readonly http: HttpAnswerer | null;
+  /** Serves connections that begin TLS after the header; null: no --tls-cert. */
+  readonly tls: TlsHandoff | null;
   /** --greeting: a line telling the client what the server saw, before any echo. */
   readonly greeting: boolean;
   /** Which backend this is, for the greeting and the HTTP answers. */
@@ -79,10 +84,13 @@ interface Extra {
   headerBytes: Buffer | null;
   socket: net.Socket | null;
   http: HttpSession | null;
+  /** What the TLS handshake settled, for the greeting and the HTTP answers. */
+  tls?: TlsView;
 }
 
-export class Connection implements TransportEvents {
-  readonly transport: Transport;
+export class Connection implements TransportEvents, TlsOwner {
+  /** Replaced once when the connection switches to TLS: then the decrypted stream. */
+  transport: Transport;
   readonly ctx: ServerContext;
   readonly openedAt: number;
   /** The phase (phase.ts). */
@@ -127,6 +135,14 @@ export class Connection implements TransportEvents {
     closed(this);
   }
 
+  onSecure(view: TlsView): void {
+    secured(this, view);
+  }
+
+  onTlsFailure(reason: string, code: string): void {
+    tlsFailed(this, reason, code);
+  }
+
   /**
    * The peer as text. Asked of the socket only when needed (a peer address costs memory for as
    * long as the connection lives), and at accept when info lines will want it after the close.
@@ -169,9 +185,13 @@ function received(conn: Connection, chunk: Buffer): void {
   conn.flags |= RECEIVED;
   try {
     if (state === ECHO) {
+      if (tookFirstByte(conn, chunk)) return;
       const stop = echo(conn, chunk);
       if (stop !== STOP_NONE) stopped(conn, stop);
-    } else if (state === FIRST_LINE) stopped(conn, firstLine(conn, chunk, undefined));
+    } else if (state === FIRST_LINE || state === TLS_HANDSHAKE)
+      // (node:tls says `secure` before the first decrypted bytes; should one come first, it is
+      // the first line all the same.)
+      stopped(conn, firstLine(conn, chunk, undefined));
     else if (state === HTTP_HEAD) moreHead(conn, chunk);
     else awaitingHeader(conn, chunk);
   } catch (error) {
@@ -247,7 +267,9 @@ function awaitingHeader(conn: Connection, chunk: Buffer): void {
   }
   // Bytes after the header in the same read are data: judged from a view.
   opened(conn, result.header, result.length < bytes.length ? bytes.subarray(result.length) : null);
-  if (conn.state === FIRST_LINE || conn.state === HTTP_HEAD) keepHeader(conn, bytes, result.length);
+  const { state } = conn;
+  if (state === FIRST_LINE || state === HTTP_HEAD || state === TLS_HANDSHAKE)
+    keepHeader(conn, bytes, result.length);
 }
 
 /**

@@ -1,6 +1,5 @@
 // How the server ends a connection: politely (`q`: our echo, then FIN), or on a rule, with the
 // words of refusals.ts: counted by reason, one warning naming the peer, one line to the client.
-import type { ParseErrorCode } from '../protocol/types.ts';
 import type { Connection } from './connection.ts';
 import { STOP_NONE, STOP_QUIT, type Stop } from './lines.ts';
 import { CLOSING, SPEAKS_HTTP } from './phase.ts';
@@ -21,15 +20,19 @@ export function finish(conn: Connection, reason: string): void {
   conn.transport.end();
 }
 
+/** What went wrong, when a refusal has more to say: a stable code and a human reason. */
+export interface Fault {
+  /** The parser's ParseErrorCode, or a failed TLS handshake's label (tls-handoff.ts). */
+  readonly code: string;
+  readonly reason: string;
+}
+
 /**
  * The server ends a connection on a rule (refusals.ts): counted by reason (a bad header also by
- * the parser's code), one warning naming the peer, and one line telling the client why.
+ * the parser's code, a failed TLS handshake by OpenSSL's), one warning naming the peer, and one
+ * line telling the client why.
  */
-export function refuse(
-  conn: Connection,
-  key: RefusalKey,
-  fault: { readonly code: ParseErrorCode; readonly reason: string } | null = null,
-): void {
+export function refuse(conn: Connection, key: RefusalKey, fault: Fault | null = null): void {
   const { ctx } = conn;
   const refusal = REFUSALS[key];
   const peer = conn.peerText();

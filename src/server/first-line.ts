@@ -2,7 +2,8 @@
 // makes it HTTP (http-head.ts), anything else is echoed. `--greeting` sends its line before the
 // first echo; while HTTP is possible it waits for that first line (or a short silence, see the
 // sweep), so an HTTP client never sees it. Once greeted, the connection is an echo session: a
-// request line after it is echoed.
+// request line after it is echoed. With --tls-cert the very first byte decides before that:
+// TLS or clear (tls-start.ts); after a handshake the first line is the decrypted stream's.
 import type { ProxyHeader } from '../protocol/types.ts';
 import { backendView } from './answer/backend-view.ts';
 import { greetingLine } from './answer/greeting.ts';
@@ -13,6 +14,7 @@ import { beginHead } from './http-head.ts';
 import { headerAt } from './kept-header.ts';
 import { firstLineLength, STOP_NONE, type Stop } from './lines.ts';
 import { ECHO, FIRST_LINE } from './phase.ts';
+import { tookFirstByte } from './tls-start.ts';
 
 /**
  * A greeting owed while HTTP is possible goes out after this much silence after the header
@@ -27,9 +29,12 @@ const UNDECIDED = 0; // the first line is still coming
 const AS_ECHO = 1;
 const AS_HTTP = 2;
 
-/** The phase after the header: FIRST_LINE when the first line decides, else straight to ECHO. */
+/**
+ * The phase after the header: FIRST_LINE when the first bytes decide (HTTP or echo, TLS or
+ * clear), else straight to ECHO.
+ */
 export function phaseAfterHeader(ctx: ServerContext): number {
-  return ctx.http !== null ? FIRST_LINE : ECHO;
+  return ctx.http !== null || ctx.tls !== null ? FIRST_LINE : ECHO;
 }
 
 /**
@@ -41,6 +46,7 @@ export function firstLine(
   chunk: Buffer,
   header: ProxyHeader | null | undefined,
 ): Stop {
+  if (tookFirstByte(conn, chunk)) return STOP_NONE;
   const becomes = decide(conn, chunk);
   if (becomes === AS_HTTP) {
     beginHead(conn, chunk, header);
@@ -84,6 +90,7 @@ export function greet(conn: Connection, header: ProxyHeader | null): void {
     header,
     peer: conn.peerText(),
     local: null,
+    tls: conn.extra?.tls,
   });
   conn.state = ECHO;
   conn.extra = null;

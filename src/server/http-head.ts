@@ -74,6 +74,7 @@ function handOver(conn: Connection, header: ProxyHeader | null): void {
   const head = conn.pending!;
   conn.pending = null;
   const peer = conn.peerText();
+  const tls = conn.extra?.tls;
   conn.state = HTTP;
   const socket = conn.transport.detach(head);
   const view = backendView({
@@ -84,6 +85,7 @@ function handOver(conn: Connection, header: ProxyHeader | null): void {
       socket.localAddress === undefined
         ? null
         : formatEndpoint(plainAddress(socket.localAddress), socket.localPort ?? 0),
+    tls,
   });
   const session: HttpSession = { requests: 0, reason: null };
   conn.extra = { headerBytes: null, socket, http: session };

@@ -11,6 +11,8 @@ export const HTTP_HEAD = 3;
 export const HTTP = 4;
 /** The server ended it: our last words go out, then FIN; whatever arrives is dropped. */
 export const CLOSING = 5;
+/** Handed to node:tls (tls-start.ts): its handshake is held to the header timeout by the sweep. */
+export const TLS_HANDSHAKE = 6;
 
 // Bits of Connection.flags (one number instead of several booleans: this object is per connection).
 export const RECEIVED = 1; // a byte has arrived
@@ -18,3 +20,4 @@ export const OPENED = 2; // open() ran: its close gets a log line
 export const HEALTH_CHECK = 4; // a v2 LOCAL header
 export const UNTRUSTED = 8; // the peer is outside --trust
 export const SPEAKS_HTTP = 16; // the client sent an HTTP request line: refusals answer in HTTP
+export const TLS_DECIDED = 32; // the first byte after the header was judged: TLS or clear, once

@@ -84,6 +84,27 @@ export const REFUSALS = {
     tell: (s) => `no complete HTTP request within ${secs(s.headerTimeoutMs)} s`,
     httpStatus: 408,
   },
+  /** A TLS handshake after the header failed: OpenSSL's reason. */
+  'tls-handshake': {
+    reason: 'tls-handshake',
+    detail: (_s, _p, why) => why,
+    tell: (_s, _p, why) => why,
+    httpStatus: 0,
+  },
+  /** A TLS handshake not done within the header timeout (a stalled or silent TLS client). */
+  'tls-handshake-timeout': {
+    reason: 'tls-handshake-timeout',
+    detail: (s) => `no complete TLS handshake within ${secs(s.headerTimeoutMs)}s`,
+    tell: (s) => `no complete TLS handshake within ${secs(s.headerTimeoutMs)} s`,
+    httpStatus: 0,
+  },
+  /** `--tls require`: the first byte after the header did not begin a TLS handshake. */
+  'tls-required': {
+    reason: 'tls-required',
+    detail: () => 'the connection did not begin TLS after its header (--tls require)',
+    tell: () => 'this port expects TLS after the PROXY header',
+    httpStatus: 0,
+  },
 } as const satisfies Record<string, Refusal>;
 
 export type RefusalKey = keyof typeof REFUSALS;

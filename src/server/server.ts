@@ -22,6 +22,7 @@ import { accept, type Connection, type ServerContext } from './connection.ts';
 import { checkPeriod } from './check-period.ts';
 import { type EngineChoice, pickEngine, warnFallback } from './engine/pick.ts';
 import { createHttpAnswerer } from './answer/http-handoff.ts';
+import { createTlsHandoff, type TlsOptions } from './answer/tls-handoff.ts';
 import { closeAll, sweep } from './sweep.ts';
 import { hostIdentity, type ServerIdentity } from './answer/identity.ts';
 import { checkNoOtherListener, listenOn } from './listen.ts';
@@ -54,6 +55,11 @@ export interface EchoServerOptions {
   readonly http?: 'auto' | 'off';
   /** Send each client a line saying what the server saw, before any echo. Default false. */
   readonly greeting?: boolean;
+  /**
+   * TLS after the header: a connection whose first byte after it is a TLS handshake record is
+   * served over TLS with these files (read now: a bad one throws). Default: none (all in clear).
+   */
+  readonly tls?: TlsOptions | null;
   /** While not ok, HTTP answers are 503 with the state (health checks fail). Default: always ok. */
   readonly health?: HealthView;
   /** How the greeting and the HTTP answers name this backend. Default: the host name alone. */
@@ -80,6 +86,11 @@ export interface EchoServer {
   close(drainMs?: number): Promise<void>;
   /** Connections open now. */
   readonly connectionCount: number;
+  /**
+   * Reads the TLS files again (SIGHUP): null when new connections get them, else why not (the
+   * credentials in use stay). Open connections keep theirs.
+   */
+  reloadTls(): string | null;
 }
 
 /** What every setting left out of EchoServerOptions is; `serve`'s defaults come from here too. */
@@ -123,6 +134,9 @@ export function createEchoServer(options: EchoServerOptions = {}): EchoServer {
     engine: engine.name,
     get connectionCount() {
       return ctx.connections.size;
+    },
+    reloadTls() {
+      return ctx.tls === null ? 'no --tls-cert set' : ctx.tls.reload();
     },
     async listen(listenOptions) {
       const group = acceptGroup(listenOptions);
@@ -210,6 +224,7 @@ function contextOf(options: EchoServerOptions): ServerContext {
             idleTimeoutMs,
             health: options.health,
           }),
+    tls: options.tls == null ? null : createTlsHandoff(options.tls, logger),
     greeting: options.greeting === true,
     identity: options.identity ?? hostIdentity(),
     connections: new Set<Connection>(),

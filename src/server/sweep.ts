@@ -4,8 +4,18 @@ import type { ServerContext } from './connection.ts';
 import { refuse } from './ending.ts';
 import { GREETING_WAIT_MS, greet } from './first-line.ts';
 import { headerAt } from './kept-header.ts';
-import { AWAIT_HEADER, CLOSING, ECHO, FIRST_LINE, HTTP, HTTP_HEAD, RECEIVED } from './phase.ts';
+import {
+  AWAIT_HEADER,
+  CLOSING,
+  ECHO,
+  FIRST_LINE,
+  HTTP,
+  HTTP_HEAD,
+  RECEIVED,
+  TLS_HANDSHAKE,
+} from './phase.ts';
 import { closingLine } from './refusals.ts';
+import { handshakeTimedOut } from './tls-start.ts';
 
 /** Checks every connection's deadline: run by the server's one timer. */
 export function sweep(ctx: ServerContext): void {
@@ -34,6 +44,9 @@ export function sweep(ctx: ServerContext): void {
           ctx.metrics.httpRequest(408);
           refuse(conn, 'http-timeout');
         }
+        break;
+      case TLS_HANDSHAKE:
+        if (waited >= ctx.headerTimeoutMs) handshakeTimedOut(conn);
         break;
       case CLOSING:
         if (waited >= ctx.lingerMs) conn.transport.destroy();

@@ -17,9 +17,17 @@ export function handOver<S extends Duplex>(
   unread: Uint8Array | null,
   deliver: (socket: S) => void,
 ): void {
-  if (unread !== null && unread.length > 0) socket.unshift(unread);
-  socket.on('newListener', resumeOnData);
+  putBack(socket, unread);
   deliver(socket);
+}
+
+/**
+ * The first half of `handOver`, for a caller that gives the socket on itself (a Transport's
+ * `detach`): `unread` back in front, and flowing again on the first 'data' listener.
+ */
+export function putBack(socket: Duplex, unread: Uint8Array | null | undefined): void {
+  if (unread != null && unread.length > 0) socket.unshift(unread);
+  socket.on('newListener', resumeOnData);
 }
 
 function resumeOnData(this: Duplex, event: string | symbol): void {

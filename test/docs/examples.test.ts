@@ -373,6 +373,8 @@ const UNCHECKED: Readonly<Record<string, Readonly<Record<string, string>>>> = {
       'three backends behind HAProxy; test/loadgen/balance.test.ts checks the same report',
     '$ elb-proxy-echo bench --target 127.0.0.1:47100 --proxy-header none --clients 30 --duration 1s --quiet --expect-client 192.0.2.1':
       'three backends behind HAProxy; test/loadgen/balance.test.ts checks the same mismatch',
+    '$ elb-proxy-echo bench --tls --target 127.0.0.1:5655 --proxy-header v1 --scenario connect --clients 8 --duration 2s --procs 1 -q':
+      'the figures of one run; test/loadgen/generator.test.ts checks the handshakes counted',
   },
   'docs/deploy-aws.md': { '$ telnet $LB_DNS 5000': 'typed lines and output interleave' },
   'docs/library.md': {
@@ -384,6 +386,10 @@ const UNCHECKED: Readonly<Record<string, Readonly<Record<string, string>>>> = {
       'generators through HAProxy; test/loadgen/balance.test.ts checks the merged backends',
   },
   'docs/server.md': {
+    '2026-12-06T08:56:55.577Z info  tls client=127.0.0.1:39928 version=TLSv1.3 cipher=TLS_AES_256_GCM_SHA384 sni=localhost alpn=http/1.1':
+      "a TLS connection's tls line; test/server/answer/tls.test.ts checks its fields",
+    'elb-proxy-echo on vm saw:':
+      'the text answer over TLS (curl -k https://); test/server/answer/tls.test.ts checks its tls rows',
     '$ elb-proxy-echo --host 127.0.0.1 --port 0 --identity ec2 --imds-endpoint http://127.0.0.1:8999 --trust 10.0.0.0/16':
       'needs a metadata stand-in; test/server/process/identify.test.ts runs the same against one',
     'elb-proxy-echo on vm (blue-a) saw:':

@@ -7,7 +7,8 @@
 // Our server runs in the server namespace with --trust 10.71.2.0/24 (the balancer's side only).
 // Every client connects from its own namespace address with a known source port, so the test
 // can check that the server logs the real client, not the balancer.
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -15,6 +16,8 @@ import { collect, exchange, link, Netns, removeAll } from '../helpers/netns.ts';
 import { startHaproxy, startNginx, startServer, type Running } from '../helpers/peers.ts';
 import { logEndpoint, logLines, type LogLine } from '../helpers/resilience.ts';
 import { buildProxyHeader, TLV_TYPE, type ProxyHeaderInit } from '../../src/protocol/index.ts';
+import { certificateDir, selfSignedFiles } from '../helpers/certificate.ts';
+import type { BackendView } from '../../src/server/answer/backend-view.ts';
 
 const SERVER_PORT = 5000;
 const SERVER = `10.71.2.2:${SERVER_PORT}`;
@@ -38,7 +41,19 @@ test.before(async () => {
   link(client, '10.71.3.2/24', serverNs, '10.71.3.1/24');
   // A second address on the balancer's server-side link, for curl (see its test).
   balancer.ip(['addr', 'add', '10.71.2.9/24', 'dev', toServer.a]);
+  // TLS after the header on the same port (the https curl case); certificates made now.
+  const certificate = selfSignedFiles(certificateDir());
+  // HAProxy reads a certificate and its key from one file.
+  const haproxyPem = join(certificate.dir, 'haproxy.pem');
+  writeFileSync(
+    haproxyPem,
+    Buffer.concat([readFileSync(certificate.cert), readFileSync(certificate.key)]),
+  );
   server = await startServer(serverNs, SERVER_PORT, [
+    '--tls-cert',
+    certificate.cert,
+    '--tls-key',
+    certificate.key,
     '--proxy-protocol',
     'require',
     '--trust',
@@ -97,6 +112,18 @@ test.before(async () => {
         server: SERVER,
         send: 'v2',
         httpCheck: { path: '/health', status: 404 },
+      },
+      // TLS through HAProxy: passed through as bytes after its v2 header (an NLB's TCP listener
+      // on 443), and ended at HAProxy then begun again to us, the client's TLS in the SSL TLV (an
+      // NLB's TLS listener with a TLS target group).
+      { bind: '10.71.1.1:7501', server: SERVER, send: 'v2' },
+      {
+        bind: '10.71.1.1:7502',
+        tlsCertificate: haproxyPem,
+        server: SERVER,
+        send: 'v2-ssl',
+        v2Options: ['ssl-cipher'],
+        tlsToServer: true,
       },
       // The shipped executable (see its test), with two workers.
       {
@@ -323,6 +350,25 @@ test('curl --haproxy-protocol http://server/: 200 with what the server saw, one 
   assert.equal([line.method, line.path, line.status], ['GET', '/proof?x=1', 200]);
 });
 
+test('curl --haproxy-protocol -k https://server/: the header before TLS, then our TLS shown', async () => {
+  const port = ++sourcePort;
+  const out = await curl(balancer, [
+    '--haproxy-protocol',
+    '-k',
+    '--interface',
+    '10.71.2.9',
+    '--local-port',
+    String(port),
+    `https://${SERVER}/tls`,
+  ]);
+  assert.match(out, /^HTTP\/1\.1 200 OK\r\n/);
+  assert.match(out, new RegExp(`\nclient: +10\\.71\\.2\\.9:${port}\n`));
+  assert.match(out, /\nproxy: +v1 PROXY TCP4\n/);
+  assert.match(out, /\ntls: +TLSv1\.[23] \S+\n/);
+  assert.match(out, /\ntls-alpn: +http\/1\.1\n/);
+  await server.waitFor(new RegExp(`"msg":"tls","client":"10\\.71\\.2\\.9:${port}"`), 3000);
+});
+
 test('curl from the client machine through HAProxy send-proxy-v2: JSON names the real client', async () => {
   const port = ++sourcePort;
   const out = await curl(client, [
@@ -337,6 +383,49 @@ test('curl from the client machine through HAProxy send-proxy-v2: JSON names the
   assert.is(json.client, `10.71.1.2:${port}`);
   assert.ok(String(json.via).startsWith('10.71.2.1:'), `via ${json.via}: the balancer`);
   assert.equal([json.proxy.version, json.proxy.command], [2, 'proxy']);
+});
+
+/** curl from the client machine to HAProxy's `port` over https, the answer's JSON body. */
+async function httpsThroughHaproxy(
+  port: number,
+  sourcePort: number,
+  args: readonly string[] = [],
+): Promise<BackendView> {
+  const out = await curl(client, [
+    '-k',
+    '--local-port',
+    String(sourcePort),
+    '-H',
+    'Accept: application/json',
+    ...args,
+    `https://10.71.1.1:${port}/`,
+  ]);
+  assert.match(out, /^HTTP\/1\.1 200 OK\r\n/);
+  return JSON.parse(out.slice(out.indexOf('\r\n\r\n') + 4));
+}
+
+test("curl https through HAProxy send-proxy-v2 (TLS passed through): the client's TLS is ours", async () => {
+  const port = ++sourcePort;
+  const json = await httpsThroughHaproxy(7501, port);
+  assert.is(json.client, `10.71.1.2:${port}`);
+  assert.ok(String(json.via).startsWith('10.71.2.1:'), `via ${json.via}: the balancer`);
+  assert.equal([json.proxy?.version, json.proxy?.command], [2, 'proxy']);
+  assert.is(json.proxy?.tlvs.ssl, undefined, 'HAProxy did not touch the TLS');
+  assert.is(json.tls?.version, 'TLSv1.3');
+  assert.is(json.tls?.alpn, 'http/1.1');
+});
+
+test("HAProxy ends TLS and begins it again (send-proxy-v2-ssl): the client's TLS apart from ours", async () => {
+  const port = ++sourcePort;
+  // The client's TLS 1.2 to HAProxy, HAProxy's TLS 1.3 to us: each shown where it belongs.
+  const json = await httpsThroughHaproxy(7502, port, ['--tls-max', '1.2']);
+  assert.is(json.client, `10.71.1.2:${port}`);
+  const ssl = json.proxy?.tlvs.ssl;
+  assert.equal([ssl?.client, ssl?.verified, ssl?.version], [['ssl'], false, 'TLSv1.2']);
+  assert.match(String(ssl?.cipher), /^ECDHE-/);
+  assert.is(json.tls?.version, 'TLSv1.3');
+  assert.match(String(json.tls?.cipher), /^TLS_/);
+  assert.is(json.tls?.alpn, undefined, 'HAProxy offered no ALPN to us');
 });
 
 test('HAProxy option httpchk with send-proxy-v2: the HTTP health check passes', async () => {

@@ -140,8 +140,15 @@ export interface HaproxyListener {
   readonly acceptProxy?: boolean;
   /** `address:port` of the server it forwards to. */
   readonly server: string;
-  /** Header HAProxy sends to the server: `send-proxy` (v1) or `send-proxy-v2`; none if absent. */
-  readonly send?: 'v1' | 'v2';
+  /**
+   * Header HAProxy sends to the server: `send-proxy` (v1), `send-proxy-v2`, or
+   * `send-proxy-v2-ssl` (v2 with the SSL TLV: the client's TLS at HAProxy); none if absent.
+   */
+  readonly send?: 'v1' | 'v2' | 'v2-ssl';
+  /** HAProxy ends the client's TLS here, with this PEM file (certificate and key together). */
+  readonly tlsCertificate?: string;
+  /** HAProxy speaks TLS to the server (its certificate not verified: a test's own). */
+  readonly tlsToServer?: boolean;
   /** `proxy-v2-options`, e.g. `['unique-id', 'authority', 'crc32c']`. */
   readonly v2Options?: readonly string[];
   /** One log line per connection on HAProxy's stdout, in HAProxy's log-format language. */
@@ -158,6 +165,8 @@ export interface HaproxyListener {
   readonly httpCheck?: { readonly path: string; readonly status: number };
 }
 
+const SEND = { v1: 'send-proxy', v2: 'send-proxy-v2', 'v2-ssl': 'send-proxy-v2-ssl' } as const;
+
 /** HAProxy configuration (TCP mode, logs on stdout) with one frontend/backend per listener. */
 export function haproxyConfig(listeners: readonly HaproxyListener[]): string {
   const lines = [
@@ -171,11 +180,15 @@ export function haproxyConfig(listeners: readonly HaproxyListener[]): string {
     '  timeout server 10s',
   ];
   listeners.forEach((l, i) => {
-    lines.push(`frontend fe${i}`, `  bind ${l.bind}${l.acceptProxy ? ' accept-proxy' : ''}`);
+    const bindTls = l.tlsCertificate === undefined ? '' : ` ssl crt ${l.tlsCertificate}`;
+    lines.push(
+      `frontend fe${i}`,
+      `  bind ${l.bind}${l.acceptProxy ? ' accept-proxy' : ''}${bindTls}`,
+    );
     if (l.v2Options?.includes('unique-id'))
       lines.push('  unique-id-format io-%{+X}o%ci:%cp-%Ts-%rt');
     if (l.logFormat !== undefined) lines.push(`  log-format "${l.logFormat}"`);
-    const send = l.send === 'v1' ? ' send-proxy' : l.send === 'v2' ? ' send-proxy-v2' : '';
+    const send = l.send === undefined ? '' : ` ${SEND[l.send]}`;
     const options = l.v2Options?.length ? ` proxy-v2-options ${l.v2Options.join(',')}` : '';
     lines.push(`  default_backend be${i}`, `backend be${i}`);
     if (l.check !== undefined)
@@ -191,7 +204,8 @@ export function haproxyConfig(listeners: readonly HaproxyListener[]): string {
       );
     const checked = l.check !== undefined || l.httpCheck !== undefined;
     const check = checked ? ' check inter 200ms fall 1 rise 1' : '';
-    lines.push(`  server s${i} ${l.server}${send}${options}${check}`);
+    const serverTls = l.tlsToServer ? ' ssl verify none' : '';
+    lines.push(`  server s${i} ${l.server}${send}${options}${serverTls}${check}`);
   });
   return `${lines.join('\n')}\n`;
 }

@@ -14,7 +14,15 @@ import {
   stalled,
 } from './attacks.ts';
 import { type Bound, DEFAULT_BOUND } from './bounds.ts';
-import { greetingThenHttp, loudLogs, secondServer, smuggling, switchFlood } from './special.ts';
+import {
+  greetingThenHttp,
+  helloFlood,
+  loudLogs,
+  secondServer,
+  smuggling,
+  switchFlood,
+  tlsNotReading,
+} from './special.ts';
 import { SURFACES, type Surface } from './surfaces.ts';
 
 export interface Case {
@@ -26,7 +34,7 @@ export interface Case {
   readonly args: readonly string[];
 }
 
-const { header, echo, http, greeting, metrics, health } = SURFACES;
+const { header, echo, http, greeting, metrics, health, tls } = SURFACES;
 const MiB = 1024 * 1024;
 const DEBUG = ['--log-level', 'debug'];
 const n = (connections: number, seconds?: number): Scale => ({ connections, seconds });
@@ -119,4 +127,18 @@ export const CASES: readonly Case[] = [
   row(http, halfClose, heavy(20), closes(2000)),
   row(metrics, halfClose, heavy(8), closes(2000)),
   row(health, halfClose, heavy(8), closes(2000)),
+  // TLS after the header: handshakes cost CPU, and nothing reaches a client before one is done.
+  // A full handshake is about a millisecond of CPU in one turn of the event loop: a round of 50
+  // ClientHellos holds the others' echo for up to that many milliseconds. Their FIN closes them
+  // at once, well before the header timeout.
+  row(tls, helloFlood, both(n(10, 1), n(50, 10)), { controlMedianMs: 60, ...closes(500) }),
+  row(tls, tlsNotReading, heavy(10, 2), NOT_READ),
+  row(tls, pipelining, heavy(60, 10)),
+  row(tls, slowloris, heavy(250), closes(HEADER_CUT, NOTHING)),
+  row(tls, stalled, heavy(250), closes(HEADER_CUT + 1000, NOTHING)),
+  row(tls, endless, heavy(2), closes(1000)),
+  row(tls, random, heavy(50), closes(1000)),
+  row(tls, resets, heavy(1000)),
+  row(tls, halfClose, heavy(20), closes(2000)),
+  row(tls, loudLogs, heavy(1), {}, DEBUG),
 ];

@@ -4,8 +4,10 @@
 import { logLines, sleep } from '../helpers/resilience.ts';
 import { classicElbSession } from '../helpers/socket.ts';
 import type { Attack } from './attacks.ts';
-import { attackers, closedWithin, hangUp } from './clients.ts';
+import { type Attacker, attackers, closedWithin, hangUp } from './clients.ts';
 import { launch } from './target.ts';
+import tls from 'node:tls';
+import { serverHellos } from './tls-bytes.ts';
 
 /** Requests one parser may read differently from another: each must get 400 and a close. */
 const SMUGGLING = [
@@ -117,6 +119,91 @@ function opens(output: string): number {
   return logLines(output).filter((l) => l.msg === 'open' && l.client === '54.222.152.163:45418')
     .length;
 }
+
+/**
+ * A ClientHello flood: rounds of connections that each send a header and a ClientHello, wait
+ * for the ServerHello (the server has then done its key exchange and signed) and hang up with a
+ * FIN, for `seconds`. Each costs the server a handshake's CPU; the control client must stay
+ * served, and each hang-up must close its connection at once (a half-open one would hold its
+ * TLS state until the header timeout).
+ */
+export const helloFlood: Attack = {
+  name: 'ClientHello flood',
+  async run(target, surface, { connections, seconds = 1 }, bound) {
+    const deadline = performance.now() + seconds * 1000;
+    let sent = 0;
+    let answered = 0;
+    let closedAfterMs = 0;
+    const hungUp: Attacker[] = [];
+    while (performance.now() < deadline) {
+      const all = await attackers(surface.port(target), connections);
+      all.forEach((a, i) =>
+        a.socket.write(Buffer.concat([surface.opening(sent + i), surface.request])),
+      );
+      const until = performance.now() + 2000;
+      while (all.some((a) => serverHellos(a.received) === 0) && performance.now() < until)
+        await sleep(5);
+      answered += all.filter((a) => serverHellos(a.received) > 0).length;
+      sent += all.length;
+      for (const a of all) {
+        const finAt = performance.now();
+        a.socket.once('close', () => {
+          closedAfterMs = Math.max(closedAfterMs, Math.round(performance.now() - finAt));
+        });
+        a.socket.end();
+      }
+      hungUp.push(...all);
+    }
+    // Past the bound by enough to show a miss as it is (the header timeout's close, say).
+    const cap = (bound.closedWithinMs ?? 0) + 2000;
+    const allClosed = Number.isFinite(await closedWithin(hungUp, cap));
+    hangUp(hungUp);
+    return {
+      connections: sent,
+      detail: `${sent} ClientHellos in rounds of ${connections} for ${seconds} s, ${answered} answered, then a FIN`,
+      closedAfterMs: allClosed ? closedAfterMs : cap,
+      problems: answered === sent ? [] : [`${sent - answered} ClientHellos got no ServerHello`],
+    };
+  },
+};
+
+/**
+ * TLS clients that complete the handshake, then send lines without reading their echo: the
+ * server must stop reading them (backpressure through TLS), not hold what they send.
+ */
+export const tlsNotReading: Attack = {
+  name: 'TLS clients that never read',
+  async run(target, surface, { connections, seconds = 1 }) {
+    const all = await attackers(surface.port(target), connections);
+    const held = await Promise.all(
+      all.map(async (a, i) => {
+        a.socket.write(surface.opening(i));
+        const secure = tls.connect({ socket: a.socket, rejectUnauthorized: false });
+        await new Promise((resolve, reject) =>
+          secure.once('secureConnect', resolve).once('error', reject),
+        );
+        secure.pause();
+        const line = Buffer.from(`${'x'.repeat(1000)}\r\n`);
+        const unit = Buffer.concat(Array.from({ length: 16 }, () => line));
+        const deadline = performance.now() + seconds * 1000;
+        while (performance.now() < deadline && !secure.destroyed)
+          if (!secure.write(unit))
+            await Promise.race([
+              new Promise((resolve) => secure.once('drain', resolve)),
+              sleep(Math.max(0, deadline - performance.now())),
+            ]);
+        return a.socket.bytesWritten - a.socket.writableLength;
+      }),
+    );
+    hangUp(all);
+    return {
+      connections,
+      detail: `${connections} TLS connections sending lines for ${seconds} s without reading`,
+      queuedBytes: Math.max(...held),
+      problems: [],
+    };
+  },
+};
 
 /**
  * Complete switch requests on connection after connection, fail and ok by turns, as fast as the

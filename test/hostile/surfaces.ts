@@ -2,7 +2,9 @@
 // connection there, one complete exchange, and bytes that leave it waiting. The attacks are
 // written against this shape, so a new surface is one more entry here and its rows in cases.ts.
 import { buildProxyHeader, TLV_TYPE, textTlv } from '../../src/index.ts';
+import { CLIENT_HELLO } from '../helpers/client-hello.ts';
 import type { Target } from './target.ts';
+import { serverHellos, TLS_ARGS } from './tls-bytes.ts';
 
 export interface Surface {
   readonly name: string;
@@ -133,6 +135,27 @@ const metrics: Surface = {
   ],
 };
 
+/**
+ * TLS after the header (--tls-cert): a ClientHello is the request, the ServerHello its answer;
+ * a second ClientHello on the connection ends it. Inside: a handshake record begun, whose
+ * 16 KiB body never comes (or comes as bytes no handshake is made of).
+ */
+const tlsSurface: Surface = {
+  name: 'tls',
+  args: TLS_ARGS,
+  port: (t) => t.port,
+  opening: v1,
+  request: CLIENT_HELLO,
+  answers: serverHellos,
+  requestsPerConnection: 1,
+  inside: Buffer.from([0x16, 0x03, 0x01, 0x40, 0x00]),
+  dribble: () => b('A'.repeat(100_000)),
+  loud: (i) => [
+    Buffer.concat([v1(i), Buffer.from([0x16, 0x03, 0x01, 0x00, 0x40]), CONTROL.subarray(0, 64)]),
+    Buffer.concat([v1(i), CLIENT_HELLO, CONTROL.subarray(0, 4000)]),
+  ],
+};
+
 /** The health switch on the metrics port: a POST with a body, one answered per connection. */
 const health: Surface = {
   ...metrics,
@@ -145,4 +168,4 @@ const health: Surface = {
   ],
 };
 
-export const SURFACES = { header, echo, http, greeting, metrics, health } as const;
+export const SURFACES = { header, echo, http, greeting, metrics, health, tls: tlsSurface } as const;

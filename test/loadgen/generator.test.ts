@@ -1,11 +1,13 @@
 // The load generator on its own, against a recording server on loopback.
 import { execFileSync } from 'node:child_process';
+import { readFileSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { Generator, type GeneratorConfig } from '../../src/loadgen/generator.ts';
 import { V2_SIGNATURE } from '../../src/protocol/index.ts';
 import { createEchoServer } from '../../src/server/server.ts';
+import { certificateDir, selfSignedFiles } from '../helpers/certificate.ts';
 
 test('a client that connects after the stop still sends its PROXY header before q', async () => {
   const firstBytes: Buffer[] = [];
@@ -33,6 +35,7 @@ test('a client that connects after the stop still sends its PROXY header before 
       thinkMs: 0,
       timeoutMs: 5000,
       maxConnecting: 5,
+      tls: null,
       expectClient: null,
       keepaliveMs: 0,
     });
@@ -52,7 +55,7 @@ test('a client that connects after the stop still sends its PROXY header before 
 });
 
 /** A short pingpong run against `port`; resolves with its report. */
-async function pingpong(port: number, clients = 4) {
+async function pingpong(port: number, clients = 4, tls: GeneratorConfig['tls'] = null) {
   const config: GeneratorConfig = {
     scenario: 'pingpong',
     host: '127.0.0.1',
@@ -65,6 +68,7 @@ async function pingpong(port: number, clients = 4) {
     thinkMs: 0,
     timeoutMs: 5000,
     maxConnecting: clients,
+    tls,
     expectClient: null,
     keepaliveMs: 0,
   };
@@ -98,6 +102,33 @@ test('a first line that only begins like a greeting is a wrong echo', async () =
     assert.equal(report.totals.errors, { 'wrong-echo': 2 });
   } finally {
     server.close();
+  }
+});
+
+test('--tls: the header in clear, then lines over TLS; handshakes counted and timed', async () => {
+  const dir = certificateDir();
+  const files = selfSignedFiles(dir);
+  const echo = createEchoServer({
+    tls: { files: { ...files, clientCa: null }, require: true },
+  });
+  const { port } = await echo.listen({ port: 0, host: '127.0.0.1' });
+  try {
+    for (const ca of [null, readFileSync(files.cert, 'utf8')]) {
+      const report = await pingpong(port, 4, { ca });
+      assert.equal(report.totals.errors, {});
+      assert.ok(report.totals.echoesVerified > 4, `${report.totals.echoesVerified} echoes`);
+      assert.is(report.totals.handshakes, 4);
+      assert.ok(report.totals.handshakeMicros > 0);
+      assert.ok(report.totals.firstEchoMicros > report.totals.handshakeMicros);
+    }
+    // Verification on: a certificate from no known CA is an error, not an echo.
+    const other = selfSignedFiles(dir, 'other');
+    const refused = await pingpong(port, 2, { ca: readFileSync(other.cert, 'utf8') });
+    assert.is(refused.totals.handshakes, 0);
+    assert.ok(Object.keys(refused.totals.errors).length > 0);
+  } finally {
+    await echo.close(0);
+    rmSync(dir, { recursive: true, force: true });
   }
 });
 
@@ -145,6 +176,7 @@ test('a greeting cut at every byte: each connection counted for its backend, the
       maxConnecting: clients,
       expectClient: null,
       keepaliveMs: 0,
+      tls: null,
     });
     generator.start();
     for (let i = 0; i < 100 && generator.counters.answered < clients; i++)
@@ -191,6 +223,7 @@ async function timersWithKeepalive(keepaliveMs: number): Promise<string[]> {
     maxConnecting: 3,
     expectClient: null,
     keepaliveMs,
+    tls: null,
   });
   try {
     generator.start();

@@ -11,6 +11,7 @@ import {
   FIRST_LINE,
   HTTP,
   HTTP_HEAD,
+  TLS_HANDSHAKE,
 } from '../../src/server/phase.ts';
 import {
   type FakeOptions,
@@ -24,6 +25,8 @@ const b = (text: string) => Buffer.from(text, 'latin1');
 const V1 = v1('203.0.113.7', 51000); // PROXY TCP4 203.0.113.7 10.0.11.239 51000 5000
 const OPEN_V1 =
   'info open client=203.0.113.7:51000 via=10.0.0.5:40000 to=10.0.11.239:5000 header=v1';
+/** The start of a TLS record carrying a ClientHello: what a TLS client sends first. */
+const CLIENT_HELLO_START = Buffer.from([0x16, 0x03, 0x01, 0x00, 0x40, 0x01]);
 const told = (why: string) => `elb-proxy-echo: ${why}; closing.\r\n`;
 const GREETING =
   'elb-proxy-echo on test-host: you are 203.0.113.7:51000 (PROXY v1 from 10.0.0.5:40000); lines come back, q quits\r\n';
@@ -242,6 +245,31 @@ const TRIGGERS: Record<
     detail: 'no complete HTTP request head within 5s',
     http: 'HTTP/1.1 408 Request Timeout',
   },
+  'tls-handshake': {
+    options: { tls: 'auto' },
+    act: (s, send) => {
+      send(Buffer.concat([V1, CLIENT_HELLO_START]));
+      s.tlsTakes[0]!.owner.onTlsFailure('wrong version number', 'wrong-version-number');
+    },
+    tell: 'wrong version number',
+    detail: 'wrong version number',
+    code: 'wrong-version-number',
+  },
+  'tls-handshake-timeout': {
+    options: { tls: 'auto', headerTimeoutMs: 5000 },
+    act: (s, send) => {
+      send(Buffer.concat([V1, CLIENT_HELLO_START]));
+      s.advance(5000);
+    },
+    tell: 'no complete TLS handshake within 5 s',
+    detail: 'no complete TLS handshake within 5s',
+  },
+  'tls-required': {
+    options: { tls: 'require' },
+    act: (_, send) => send(Buffer.concat([V1, b('hi\n')])),
+    tell: 'this port expects TLS after the PROXY header',
+    detail: 'the connection did not begin TLS after its header (--tls require)',
+  },
 };
 
 refusals('every refusal in the table has a row here', () => {
@@ -255,10 +283,12 @@ for (const [key, row] of Object.entries(TRIGGERS) as Array<
     const server = fakeServer(row.options);
     const { transport, conn } = server.connect(row.peer);
     row.act(server, (bytes) => transport.send(bytes));
+    // (The connection's transport now: the TLS one for a refusal in or after the handshake.)
+    const last = conn.transport as FakeTransport;
     const line = told(row.tell);
-    if (row.http === undefined) assert.is(transport.output().slice(-line.length), line);
+    if (row.http === undefined) assert.is(last.output().slice(-line.length), line);
     else {
-      const answer = transport.writes.at(-1)!;
+      const answer = last.writes.at(-1)!;
       assert.ok(answer.startsWith(`${row.http}\r\n`), answer);
       assert.ok(answer.endsWith(`\r\n\r\n${line}`), answer);
       assert.match(answer, `Content-Length: ${line.length}\r\n`);
@@ -273,9 +303,10 @@ for (const [key, row] of Object.entries(TRIGGERS) as Array<
       `warn reject peer=${peer}${client} reason=${reason}${code} detail=${row.detail}`,
     );
     assert.equal(server.metrics.rejects, { [reason]: 1 });
-    if (row.code !== undefined) assert.equal(server.metrics.badHeaders, { [row.code]: 1 });
+    if (row.code !== undefined)
+      assert.equal(server.metrics.codes, { [`${reason} ${row.code}`]: 1 });
     assert.is(conn.state, CLOSING);
-    assert.ok(transport.ended, 'FIN after the words');
+    assert.ok(last.ended, 'FIN after the words');
     assert.is(conn.reason, reason);
   });
 }
@@ -532,6 +563,147 @@ first('greeting: before the refusal of an over-long first line, not before q', (
 });
 
 first.run();
+
+// ---------------------------------------------------------------------------------------------
+
+const tlsFirst = suite('TLS after the header: the first byte decides');
+
+const TLS_VIEW = { version: 'TLSv1.3', cipher: 'TLS_AES_256_GCM_SHA384', sni: 'localhost' };
+const CLEAR = b('hi\n');
+
+// [what comes after the header, --tls, handed to TLS, the phase after, what the client got]
+const DECISIONS: ReadonlyArray<readonly [string, 'auto' | 'require', boolean, number, string]> = [
+  ['a ClientHello, --tls auto', 'auto', true, TLS_HANDSHAKE, ''],
+  ['a ClientHello, --tls require', 'require', true, TLS_HANDSHAKE, ''],
+  ['a clear line, --tls auto', 'auto', false, ECHO, 'hi\n'],
+  [
+    'a clear line, --tls require',
+    'require',
+    false,
+    CLOSING,
+    told('this port expects TLS after the PROXY header'),
+  ],
+];
+
+for (const [what, mode, taken, phase, written] of DECISIONS) {
+  const first = what.startsWith('a ClientHello') ? CLIENT_HELLO_START : CLEAR;
+  for (const together of [true, false]) {
+    tlsFirst(`${what}, ${together ? "in the header's read" : 'in a read of its own'}`, () => {
+      const server = fakeServer({ tls: mode });
+      const { transport, conn } = server.connect();
+      if (together) transport.send(Buffer.concat([V1, first]));
+      else {
+        transport.send(V1);
+        transport.send(first);
+      }
+      assert.is(conn.state, phase);
+      assert.is(transport.output(), written);
+      assert.is(server.tlsTakes.length, taken ? 1 : 0);
+      if (!taken) return;
+      // The bytes go to node:tls as they came (a copy: the read's memory is reused), the
+      // connection leaves the clear transport for the TLS one.
+      assert.is(server.tlsTakes[0]!.unread, first.toString('latin1'));
+      assert.is(transport.events, null);
+      assert.is(conn.transport, server.tlsTakes[0]!.transport);
+      assert.equal(server.metrics.rejects, {});
+    });
+  }
+}
+
+tlsFirst('after the handshake: the first line again, over TLS; a 0x16 now is data', () => {
+  const server = fakeServer({ tls: 'require', http: false });
+  const { transport, conn } = server.connect();
+  transport.send(Buffer.concat([V1, CLIENT_HELLO_START]));
+  const take = server.tlsTakes[0]!;
+  take.owner.onSecure(TLS_VIEW);
+  assert.is(conn.state, FIRST_LINE);
+  assert.ok(
+    server
+      .logs()
+      .includes(
+        'info tls client=203.0.113.7:51000 version=TLSv1.3 cipher=TLS_AES_256_GCM_SHA384 sni=localhost',
+      ),
+    server.logs().join('\n'),
+  );
+  take.transport.send(Buffer.from([0x16, 0x0a]));
+  assert.is(conn.state, ECHO);
+  assert.is(take.transport.output(), '\x16\n');
+  assert.is(server.tlsTakes.length, 1);
+});
+
+tlsFirst(
+  'after the handshake: the greeting and the HTTP answer show the TLS, the header kept',
+  () => {
+    const greeted = fakeServer({ tls: 'auto', greeting: true });
+    const one = greeted.connect();
+    one.transport.send(V1);
+    one.transport.send(CLIENT_HELLO_START);
+    greeted.tlsTakes[0]!.owner.onSecure(TLS_VIEW);
+    greeted.advance(250);
+    assert.is(
+      greeted.tlsTakes[0]!.transport.output(),
+      GREETING.replace(
+        '; lines come back',
+        ' over TLSv1.3 TLS_AES_256_GCM_SHA384, SNI localhost; lines come back',
+      ),
+    );
+    assert.is(one.transport.output(), '', 'nothing in clear');
+
+    const asked = fakeServer({ tls: 'auto' });
+    const two = asked.connect();
+    two.transport.send(Buffer.concat([V1, CLIENT_HELLO_START]));
+    asked.tlsTakes[0]!.owner.onSecure(TLS_VIEW);
+    asked.tlsTakes[0]!.transport.send(b('GET / HTTP/1.1\r\nHost: a\r\n\r\n'));
+    assert.is(two.conn.state, HTTP);
+    const { view } = asked.handOffs[0]!;
+    assert.equal(view.tls, TLS_VIEW);
+    assert.is(view.client, '203.0.113.7:51000');
+    assert.is(view.proxy?.version, 1);
+  },
+);
+
+tlsFirst('a greeting sent on silence does not decide: the first byte after it still does', () => {
+  for (const [first, taken] of [
+    [CLIENT_HELLO_START, 1],
+    [CLEAR, 0],
+  ] as const) {
+    const server = fakeServer({ tls: 'auto', greeting: true });
+    const { transport, conn } = server.connect();
+    transport.send(V1);
+    server.advance(250);
+    assert.is(transport.output(), GREETING);
+    transport.send(first);
+    (conn.transport as FakeTransport).send(CLIENT_HELLO_START); // never a second decision
+    assert.is(server.tlsTakes.length, taken);
+    assert.is(conn.state, taken === 1 ? TLS_HANDSHAKE : ECHO);
+  }
+});
+
+tlsFirst('a handshake is held to the header timeout, then destroyed, not lingering', () => {
+  const server = fakeServer({ tls: 'auto', headerTimeoutMs: 5000, idleTimeoutMs: 60_000 });
+  const { transport, conn } = server.connect();
+  transport.send(Buffer.concat([V1, CLIENT_HELLO_START]));
+  server.advance(4999);
+  assert.is(conn.state, TLS_HANDSHAKE);
+  server.advance(1);
+  assert.ok(server.tlsTakes[0]!.transport.destroyed);
+  assert.is(server.ctx.connections.size, 0);
+  assert.equal(server.metrics.rejects, { 'tls-handshake-timeout': 1 });
+});
+
+tlsFirst('a handshake that fails after it was done, or twice, is not refused again', () => {
+  const server = fakeServer({ tls: 'auto' });
+  const { transport, conn } = server.connect();
+  transport.send(Buffer.concat([V1, CLIENT_HELLO_START]));
+  const { owner } = server.tlsTakes[0]!;
+  owner.onTlsFailure('bad', 'bad');
+  owner.onTlsFailure('bad', 'bad');
+  owner.onSecure(TLS_VIEW);
+  assert.is(conn.state, CLOSING);
+  assert.equal(server.metrics.rejects, { 'tls-handshake': 1 });
+});
+
+tlsFirst.run();
 
 // ---------------------------------------------------------------------------------------------
 

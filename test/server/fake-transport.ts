@@ -1,12 +1,15 @@
 // A connection without a socket: a Transport that records what the connection does to it, a
 // ServerContext around it with a clock the test moves, and an HTTP answerer that records the
 // hand-offs. For test/server/connection.test.ts: bytes in, then what was written, logged,
-// counted, and the phase the connection is in.
+// counted, and the phase the connection is in. A fake TlsHandoff records each connection handed
+// to TLS (the bytes it came with, and who hears the handshake's end) and gives it a new fake
+// transport: the test plays node:tls by calling onSecure / onTlsFailure itself.
 import { EventEmitter } from 'node:events';
 import type net from 'node:net';
 import { createLogger, MemorySink } from '../../src/log.ts';
 import type { BackendView } from '../../src/server/answer/backend-view.ts';
 import type { HttpAnswerer, HttpSession } from '../../src/server/answer/http-handoff.ts';
+import type { TlsHandoff, TlsOwner } from '../../src/server/answer/tls-handoff.ts';
 import { accept, type Connection, type ServerContext } from '../../src/server/connection.ts';
 import type { Transport, TransportEvents } from '../../src/server/engine/transport.ts';
 import { Metrics } from '../../src/server/metrics/metrics.ts';
@@ -83,9 +86,14 @@ export class FakeTransport implements Transport {
   detach(unread?: Buffer): net.Socket {
     this.unread = unread?.toString('latin1') ?? '';
     this.events = null;
-    const socket = new EventEmitter() as EventEmitter & { localAddress: string; localPort: number };
+    const socket = new EventEmitter() as EventEmitter & {
+      localAddress: string;
+      localPort: number;
+      unread: string;
+    };
     socket.localAddress = '10.0.0.9';
     socket.localPort = 5000;
+    socket.unread = this.unread;
     return socket as unknown as net.Socket;
   }
 
@@ -113,6 +121,13 @@ export interface HandOff {
   readonly session: HttpSession;
 }
 
+/** One connection handed to the fake TLS: the bytes it came with, its owner, its new transport. */
+export interface TlsTake {
+  readonly unread: string;
+  readonly owner: TlsOwner;
+  readonly transport: FakeTransport;
+}
+
 export interface FakeOptions {
   readonly policy?: Policy;
   readonly trust?: readonly string[];
@@ -123,12 +138,15 @@ export interface FakeOptions {
   readonly headerTimeoutMs?: number;
   readonly idleTimeoutMs?: number;
   readonly lingerMs?: number;
+  /** --tls-cert with --tls auto or require; absent: no TLS. */
+  readonly tls?: 'auto' | 'require';
 }
 
 export interface FakeServer {
   readonly ctx: ServerContext;
   readonly metrics: Metrics;
   readonly handOffs: HandOff[];
+  readonly tlsTakes: TlsTake[];
   /** A new connection from `address:port`, accepted and reading. */
   connect(address?: string, port?: number): { transport: FakeTransport; conn: Connection };
   /** Moves the clock on by `ms` and runs the sweep, as the server's timer does. */
@@ -146,6 +164,17 @@ export function fakeServer(options: FakeOptions = {}): FakeServer {
       void handOffs.push({ socket, view, healthCheck, session }),
     close() {},
   };
+  const tlsTakes: TlsTake[] = [];
+  const tls: TlsHandoff = {
+    required: options.tls === 'require',
+    take(socket, owner) {
+      const transport = new FakeTransport('10.0.0.5', 40000);
+      const { unread } = socket as unknown as { unread: string };
+      tlsTakes.push({ unread, owner, transport });
+      return transport;
+    },
+    reload: () => null,
+  };
   const ctx: ServerContext = {
     policy: options.policy ?? 'require',
     trust: options.trust === undefined ? null : trustListOf(options.trust),
@@ -158,6 +187,7 @@ export function fakeServer(options: FakeOptions = {}): FakeServer {
     logger: createLogger({ level: 'debug', format: 'json', sink }),
     metrics,
     http: options.http === false ? null : http,
+    tls: options.tls === undefined ? null : tls,
     greeting: options.greeting === true,
     identity: { host: 'test-host' },
     connections: new Set<Connection>(),
@@ -168,6 +198,7 @@ export function fakeServer(options: FakeOptions = {}): FakeServer {
     ctx,
     metrics,
     handOffs,
+    tlsTakes,
     connect(address = '10.0.0.5', port = 40000) {
       const transport = new FakeTransport(address, port);
       accept(ctx, transport);

@@ -2,14 +2,16 @@
 // activation, workers, one server per port. Each case spawns the CLI on an ephemeral loopback
 // port.
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { copyFileSync, readFileSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { METRICS_LIMITS } from '../../src/server/metrics/limits.ts';
 import { holdersOf, listenersOn } from '../../src/server/process/port-holder.ts';
 import { CLI, runCli, startCli } from '../helpers/cli.ts';
+import { certificateDir, selfSignedFiles } from '../helpers/certificate.ts';
 import { TestClient } from '../helpers/socket.ts';
+import { tlsWithHeader } from '../wrap/helpers.ts';
 import { eventually, v1 } from './harness.ts';
 
 const LOOPBACK = ['--port', '0', '--host', '127.0.0.1'];
@@ -100,6 +102,50 @@ signals(
       assert.match(output(), /close client=54\.222\.152\.163:45418 .*reason=shutdown/);
     } finally {
       child.kill('SIGKILL');
+    }
+  },
+);
+
+signals(
+  'SIGHUP with --tls-cert and --workers 2: each worker reloads; a TLS session open across it goes on',
+  async () => {
+    const dir = certificateDir();
+    const first = selfSignedFiles(dir, 'first');
+    const second = selfSignedFiles(dir, 'second');
+    const cert = `${dir}/cert.pem`;
+    const key = `${dir}/key.pem`;
+    copyFileSync(first.cert, cert);
+    copyFileSync(first.key, key);
+    const { child, match, output } = await startCli(
+      [...LOOPBACK, '--workers', '2', '--tls-cert', cert, '--tls-key', key],
+      /listening on port (\d+)/,
+      {},
+      20_000,
+    );
+    try {
+      const port = Number(match[1]);
+      const before = await tlsWithHeader(port, v1());
+      assert.is(before.getPeerCertificate().subject.CN, 'first');
+      copyFileSync(second.cert, cert);
+      copyFileSync(second.key, key);
+      child.kill('SIGHUP');
+      await eventually(
+        () => output().split('TLS certificate reloaded').length - 1 === 2,
+        'one reload line per worker',
+        10_000,
+      );
+      const after = await tlsWithHeader(port, v1());
+      assert.is(after.getPeerCertificate().subject.CN, 'second');
+      before.write('across the reload\n');
+      const echoed = await new Promise<string>((resolve) =>
+        before.once('data', (chunk: Buffer) => resolve(chunk.toString('latin1'))),
+      );
+      assert.is(echoed, 'across the reload\n');
+      before.destroy();
+      after.destroy();
+    } finally {
+      child.kill('SIGKILL');
+      rmSync(dir, { recursive: true, force: true });
     }
   },
 );

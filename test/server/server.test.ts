@@ -93,7 +93,7 @@ policies('require: a client without a header gets one line of explanation, then 
     assert.is(reject.peer, `127.0.0.1:${localPort}`);
     assert.match(String(reject.detail), /first byte 'h'/);
     assert.is(echo.metrics.rejects['bad-header'], 1);
-    assert.is(echo.metrics.badHeaders['not-proxy'], 1);
+    assert.is(echo.metrics.codes['bad-header not-proxy'], 1);
     assert.is(logged('open').length, 0);
   }),
 );

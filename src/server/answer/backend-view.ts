@@ -71,6 +71,32 @@ export interface ProxyView {
   readonly tlvs: TlvView;
 }
 
+/** A client certificate presented on our own TLS hop (asked for with --tls-client-ca). */
+export interface ClientCertificateView {
+  readonly subject: string;
+  readonly issuer: string;
+  /** SHA-256 fingerprint, colon-separated hex. */
+  readonly sha256: string;
+  /** True when it chains to --tls-client-ca (and is in date). */
+  readonly verified: boolean;
+  /** Why it did not verify (OpenSSL's code), when it did not. */
+  readonly problem?: string;
+}
+
+/**
+ * TLS between the sender of the connection (the balancer, or the client itself) and this
+ * server. Not the client's TLS at a balancer that terminated it: that is the header's `ssl` TLV.
+ */
+export interface TlsView {
+  readonly version: string;
+  readonly cipher: string;
+  /** The server name the client asked for (SNI), when it sent one. */
+  readonly sni?: string;
+  /** The protocol agreed with ALPN, when the client offered it. */
+  readonly alpn?: string;
+  readonly clientCertificate?: ClientCertificateView;
+}
+
 export interface BackendView {
   /** Which backend answered. */
   readonly server: ServerIdentity;
@@ -82,6 +108,8 @@ export interface BackendView {
   readonly destination: string | null;
   /** null: the connection had no PROXY header. */
   readonly proxy: ProxyView | null;
+  /** The TLS of this connection's own hop, when it is served over TLS. */
+  readonly tls?: TlsView;
 }
 
 /** Longest value shown as received; a longer one is cut and its length said. */
@@ -123,9 +151,11 @@ export interface ViewInput {
   readonly peer: string;
   /** This socket's local address as text, when known. */
   readonly local: string | null;
+  /** Our own hop's TLS; null: in clear. */
+  readonly tls?: TlsView | null;
 }
 
-export function backendView({ server, header, peer, local }: ViewInput): BackendView {
+export function backendView({ server, header, peer, local, tls }: ViewInput): BackendView {
   const source = header?.source ?? null;
   const destination = header?.destination ?? null;
   const unix = header?.protocol.startsWith('UNIX') === true;
@@ -144,6 +174,7 @@ export function backendView({ server, header, peer, local }: ViewInput): Backend
             protocol: header.protocol,
             tlvs: tlvView(header),
           },
+    ...(tls == null ? {} : { tls }),
   };
 }
 
@@ -229,6 +260,22 @@ function sslView(header: ProxyHeader): SslView | null {
     if (value !== null) view[key] = shown(value);
   }
   return view as unknown as SslView;
+}
+
+/** Our own hop's TLS in a few words: `TLSv1.3 TLS_AES_256_GCM_SHA384, SNI localhost, …`. */
+export function tlsPhrase(tls: TlsView): string {
+  const parts = [`${tls.version} ${tls.cipher}`];
+  if (tls.sni !== undefined) parts.push(`SNI ${tls.sni}`);
+  if (tls.alpn !== undefined) parts.push(`ALPN ${tls.alpn}`);
+  const cert = tls.clientCertificate;
+  if (cert !== undefined) parts.push(certificatePhrase(cert));
+  return parts.join(', ');
+}
+
+/** A client certificate, saying plainly whether it verified. */
+export function certificatePhrase(cert: ClientCertificateView): string {
+  const verdict = cert.verified ? 'verified' : `NOT verified (${cert.problem ?? 'unknown'})`;
+  return `client certificate ${cert.subject} from ${cert.issuer}, sha256 ${cert.sha256}, ${verdict}`;
 }
 
 export interface TlvLogFields {

@@ -2,13 +2,14 @@
 // the proof a person on telnet can see without the server's journal.
 //
 //   elb-proxy-echo on ip-10-0-11-239 (i-0f1e2d3c4b5a69788, us-east-1a, us-east-1): you are 54.222.152.163:45418 (PROXY v1 from 10.0.11.239:36921); lines come back, q quits
-import { type BackendView, tlvPhrases } from './backend-view.ts';
+import { type BackendView, tlsPhrase, tlvPhrases } from './backend-view.ts';
 import { identityPhrase } from './identity.ts';
 import { escapeText } from '../../log-escape.ts';
 
 export function greetingLine(view: BackendView, upper = false): string {
   const echo = upper ? 'lines come back in upper case' : 'lines come back';
-  const line = `elb-proxy-echo on ${identityPhrase(view.server)}: you are ${view.client} (${proxyPhrase(view)}); ${echo}, q quits`;
+  const tls = view.tls === undefined ? '' : ` over ${tlsPhrase(view.tls)}`;
+  const line = `elb-proxy-echo on ${identityPhrase(view.server)}: you are ${view.client} (${proxyPhrase(view)})${tls}; ${echo}, q quits`;
   return `${asciiOnly(escapeText(line))}\r\n`;
 }
 

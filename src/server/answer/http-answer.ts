@@ -2,7 +2,15 @@
 // JSON for scripts (`Accept: application/json` or `?format=json`). Both escape the same code
 // points (log-escape.ts) and show the request's parts as the view shows TLVs: each value cut to
 // MAX_SHOWN characters, at most MAX_LISTED headers, so an answer's size is bounded.
-import { type BackendView, MAX_LISTED, type SslView, shown, type TlvView } from './backend-view.ts';
+import {
+  type BackendView,
+  certificatePhrase,
+  MAX_LISTED,
+  type SslView,
+  shown,
+  type TlsView,
+  type TlvView,
+} from './backend-view.ts';
 import { identityPhrase } from './identity.ts';
 import { escapeText, jsonText } from '../../log-escape.ts';
 
@@ -70,6 +78,7 @@ export function textTop(view: BackendView): TextTop {
     rows.push(['proxy', `v${proxy.version} ${proxy.command.toUpperCase()} ${proxy.protocol}`]);
     rows.push(...tlvRows(proxy.tlvs));
   }
+  if (view.tls !== undefined) rows.push(...tlsRows(view.tls));
   // (Wide enough for the request row too: `destination` is longer than `request`.)
   const width = Math.max(...rows.map(([key]) => key.length)) + 2;
   const lines = [`elb-proxy-echo on ${identityPhrase(view.server)} saw:`];
@@ -122,6 +131,16 @@ function tlvRows(tlvs: TlvView): Array<[string, string]> {
     rows.push([`tlv ${tlv.type}`, `${tlv.hex} (${tlv.length} bytes)`]);
   if (tlvs.otherNotShown !== undefined)
     rows.push(['tlvs', `... ${tlvs.otherNotShown} more not shown`]);
+  return rows;
+}
+
+/** Our own hop's TLS (the header's `ssl` row is the client's TLS at the sender). */
+function tlsRows(tls: TlsView): Array<[string, string]> {
+  const rows: Array<[string, string]> = [['tls', `${tls.version} ${tls.cipher}`]];
+  if (tls.sni !== undefined) rows.push(['tls-sni', tls.sni]);
+  if (tls.alpn !== undefined) rows.push(['tls-alpn', tls.alpn]);
+  if (tls.clientCertificate !== undefined)
+    rows.push(['tls-client', certificatePhrase(tls.clientCertificate)]);
   return rows;
 }
 

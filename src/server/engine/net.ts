@@ -4,6 +4,7 @@
 // Each socket's handlers are shared functions that find their transport through a symbol, so a
 // connection costs no closures.
 import type net from 'node:net';
+import { putBack } from '../../wrap/hand-over.ts';
 import type {
   AcceptHooks,
   AcceptSettings,
@@ -96,17 +97,17 @@ class NetTransport implements Transport {
     this.events = null;
     // The new owner decides what the peer's FIN means (node:http answers what came before it).
     socket.allowHalfOpen = true;
-    if (unread !== undefined && unread.length > 0) socket.unshift(unread);
-    // As a fresh socket would, it flows again once someone listens for its data.
-    socket.on('newListener', resumeOnData);
+    putBack(socket, unread);
     return socket;
   }
 }
 
-function resumeOnData(this: net.Socket, event: string | symbol): void {
-  if (event !== 'data') return;
-  this.off('newListener', resumeOnData);
-  this.resume();
+/**
+ * A transport over any connected net.Socket, such as the TLSSocket of a connection that
+ * switched to TLS after its header (answer/tls-handoff.ts): its reads are the decrypted bytes.
+ */
+export function socketTransport(socket: net.Socket): Transport {
+  return new NetTransport(socket);
 }
 
 function onData(this: net.Socket, chunk: Buffer): void {

@@ -11,6 +11,7 @@
 // what it needs per read (the bindings, the shared buffer) is in module variables of its own.
 import net from 'node:net';
 import { getSystemErrorName } from 'node:util';
+import { putBack } from '../../wrap/hand-over.ts';
 import type { Transport, TransportEvents } from './transport.ts';
 import type { Bindings, Request, TcpHandle } from './uv-bindings.ts';
 
@@ -205,7 +206,7 @@ export class UvTransport implements Transport {
           socket.push(Buffer.from(buffer.subarray(0, n))),
       },
     } as unknown as net.SocketConstructorOpts);
-    if (unread !== undefined && unread.length > 0) socket.unshift(unread);
+    putBack(socket, unread);
     return socket;
   }
 }

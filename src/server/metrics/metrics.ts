@@ -13,8 +13,11 @@ export interface MetricsSnapshot {
   readonly headers: Readonly<Record<string, number>>;
   /** Closed connections by rejection reason. */
   readonly rejects: Readonly<Record<string, number>>;
-  /** The bad-header rejects among them, by the parser's error code. */
-  readonly badHeaders: Readonly<Record<string, number>>;
+  /**
+   * The rejects that carry a code (a bad header's parser code, a failed TLS handshake's), keyed
+   * `reason code`.
+   */
+  readonly codes: Readonly<Record<string, number>>;
   readonly lines: number;
   readonly bytes: number;
   /** HTTP requests answered on the echo port, by status code. */
@@ -29,13 +32,15 @@ export class Metrics {
   bytes = 0;
   readonly headers: Record<string, number> = { v1: 0, v2: 0, 'v2-local': 0, none: 0 };
   readonly rejects: Record<string, number> = {};
-  readonly badHeaders: Record<string, number> = {};
+  readonly codes: Record<string, number> = {};
   readonly http: Record<string, number> = {};
 
-  /** Counts a reject; `code` is the parser's error code of a bad header. */
+  /** Counts a reject; `code` says more (a bad header's parser code, a TLS handshake's). */
   reject(reason: string, code?: string): void {
     this.rejects[reason] = (this.rejects[reason] ?? 0) + 1;
-    if (code !== undefined) this.badHeaders[code] = (this.badHeaders[code] ?? 0) + 1;
+    if (code === undefined) return;
+    const key = `${reason} ${code}`;
+    this.codes[key] = (this.codes[key] ?? 0) + 1;
   }
 
   httpRequest(status: number): void {
@@ -50,7 +55,7 @@ export class Metrics {
 export function sumSnapshots(list: readonly MetricsSnapshot[]): MetricsSnapshot {
   const headers: Record<string, number> = {};
   const rejects: Record<string, number> = {};
-  const badHeaders: Record<string, number> = {};
+  const codes: Record<string, number> = {};
   const http: Record<string, number> = {};
   let connectionsOpen = 0;
   let connectionsTotal = 0;
@@ -65,7 +70,7 @@ export function sumSnapshots(list: readonly MetricsSnapshot[]): MetricsSnapshot 
     bytes += s.bytes;
     addInto(headers, s.headers);
     addInto(rejects, s.rejects);
-    addInto(badHeaders, s.badHeaders);
+    addInto(codes, s.codes);
     addInto(http, s.http);
   }
   return {
@@ -74,7 +79,7 @@ export function sumSnapshots(list: readonly MetricsSnapshot[]): MetricsSnapshot 
     silentCloses,
     headers,
     rejects,
-    badHeaders,
+    codes,
     lines,
     bytes,
     http,
@@ -85,14 +90,15 @@ function addInto(into: Record<string, number>, from: Readonly<Record<string, num
   for (const key in from) into[key] = (into[key] ?? 0) + from[key];
 }
 
-/** One row per reject reason; bad-header rows split by the parser's error code. */
+/** One row per reject reason, split by code for the reasons that carry one. */
 function rejectRows(s: MetricsSnapshot): Array<[string, number]> {
   const rows: Array<[string, number]> = [];
+  const keys = Object.keys(s.codes).sort();
   for (const reason of Object.keys(s.rejects).sort()) {
-    const codes = reason === 'bad-header' ? Object.keys(s.badHeaders).sort() : [];
-    if (codes.length === 0) rows.push([`{reason="${reason}"}`, s.rejects[reason]]);
-    for (const code of codes)
-      rows.push([`{reason="${reason}",code="${code}"}`, s.badHeaders[code]]);
+    const coded = keys.filter((key) => key.startsWith(`${reason} `));
+    if (coded.length === 0) rows.push([`{reason="${reason}"}`, s.rejects[reason]]);
+    for (const key of coded)
+      rows.push([`{reason="${reason}",code="${key.slice(reason.length + 1)}"}`, s.codes[key]]);
   }
   return rows;
 }

@@ -91,6 +91,11 @@ export async function runPrimary(
     const toWorkers = healthSwitch(health, logger, tellWorkers);
     metrics = await serveMetrics(config, logger, collect, toWorkers);
   }
+  // A reload (new TLS files) is each worker's to do.
+  if (config.echo.tls != null)
+    process.on('SIGHUP', () => {
+      for (const worker of liveWorkers()) worker.process.kill('SIGHUP');
+    });
 }
 
 /** How a start cut short by a stop ends (the stop, not the start, decides the exit). */

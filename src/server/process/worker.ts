@@ -59,6 +59,8 @@ export async function runWorker(
         healthSwitch(health, logger),
       );
   }
+  // The primary passes SIGHUP on to its workers; each reads the files itself.
+  if (config.echo.tls != null) process.on('SIGHUP', () => echo.reloadTls());
   onStopSignal(async (signal) => {
     // A worker says nothing at notice: its primary logs each step once for all of them.
     const sayDelay = () =>
