@@ -13,6 +13,7 @@ import { fileURLToPath } from 'node:url';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { awsVpcEndpointTlv, buildProxyHeader } from '../../src/index.ts';
+import type { Tlv } from '../../src/protocol/types.ts';
 import {
   CLI,
   type Ran,
@@ -86,13 +87,28 @@ async function closedPort(): Promise<number> {
 }
 
 const v1Balancer = 'PROXY TCP4 54.222.152.163 10.0.11.239 45418 5000\r\n';
-const v2Balancer = buildProxyHeader({
-  version: 2,
-  command: 'proxy',
-  protocol: 'TCP4',
-  source: { address: '198.51.100.23', port: 52814 },
-  destination: { address: '10.0.1.87', port: 5000 },
-});
+/** A v2 PROXY header for a client at `from` to `to` (each `address:port`, an IPv6 one in brackets). */
+function v2Header(from: string, to: string, tlvs: readonly Tlv[] = []): Uint8Array {
+  const endpoint = (text: string) => {
+    const colon = text.lastIndexOf(':');
+    return {
+      address: text.slice(0, colon).replace(/^\[|\]$/g, ''),
+      port: Number(text.slice(colon + 1)),
+    };
+  };
+  const source = endpoint(from);
+  const protocol = source.address.includes(':') ? 'TCP6' : 'TCP4';
+  return buildProxyHeader({
+    version: 2,
+    command: 'proxy',
+    protocol,
+    source,
+    destination: endpoint(to),
+    tlvs,
+  });
+}
+
+const v2Balancer = v2Header('198.51.100.23:52814', '10.0.1.87:5000');
 const curlRequest = (host: string): string =>
   `GET / HTTP/1.1\r\nHost: ${host}\r\nUser-Agent: curl/7.88.1\r\nAccept: */*\r\n\r\n`;
 
@@ -184,27 +200,15 @@ async function logExampleSessions(
   return asDocs(output(), port);
 }
 
-const nlbIpv6 = buildProxyHeader({
-  version: 2,
-  command: 'proxy',
-  protocol: 'TCP6',
-  source: { address: '2001:db8:85a3::8a2e:370:7334', port: 51724 },
-  destination: { address: '2001:db8:1::10', port: 5000 },
-  tlvs: [awsVpcEndpointTlv('vpce-0a1b2c3d4e5f67890')],
-});
+const nlbIpv6 = v2Header('[2001:db8:85a3::8a2e:370:7334]:51724', '[2001:db8:1::10]:5000', [
+  awsVpcEndpointTlv('vpce-0a1b2c3d4e5f67890'),
+]);
 
 /** server.md's HTTP answer: a v2 header over IPv6, a VPC endpoint TLV and one of type 0xF3. */
-const nlbIpv6WithTlvs = buildProxyHeader({
-  version: 2,
-  command: 'proxy',
-  protocol: 'TCP6',
-  source: { address: '2001:db8:8::17', port: 51000 },
-  destination: { address: '2001:db8:1::5', port: 5000 },
-  tlvs: [
-    awsVpcEndpointTlv('vpce-0a1b2c3d4e5f67890'),
-    { type: 0xf3, value: Buffer.of(0xc0, 0xff, 0xee) },
-  ],
-});
+const nlbIpv6WithTlvs = v2Header('[2001:db8:8::17]:51000', '[2001:db8:1::5]:5000', [
+  awsVpcEndpointTlv('vpce-0a1b2c3d4e5f67890'),
+  { type: 0xf3, value: Buffer.of(0xc0, 0xff, 0xee) },
+]);
 
 /**
  * server.md's cut example: a client line of 8184 control bytes and 34 more characters at
