@@ -2,7 +2,9 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import net from 'node:net';
+import { asDocs, assertExample, assertTranscript } from './docs/examples.ts';
 import { runCli, startCli } from './helpers/cli.ts';
+import { TestClient } from './helpers/socket.ts';
 
 const command = suite('health');
 
@@ -35,6 +37,38 @@ command(
     }
   },
 );
+
+/** What curl --haproxy-protocol sends for `path`: a v1 header naming itself, then the request. */
+const curlWithHeader = (path: string, port: number) =>
+  `PROXY TCP4 127.0.0.1 127.0.0.1 40000 ${port}\r\nGET ${path} HTTP/1.1\r\nHost: localhost:${port}\r\nConnection: close\r\n\r\n`;
+
+command("docs/server.md's health-switch session and its log lines", async () => {
+  const { child, match, output } = await startCli(
+    ['--port', '0', '--host', '127.0.0.1', '--metrics-port', '0'],
+    /metrics at \S+:(\d+)\//,
+  );
+  try {
+    const metricsPort = match[1];
+    const echoPort = Number(/listening on port (\d+)/.exec(output())?.[1]);
+    await assertTranscript('docs/server.md', 'health-switch', async (line) => {
+      const health = /^elb-proxy-echo health (\w+) --metrics-port 9100(; echo "exit \$\?")?$/.exec(
+        line,
+      );
+      if (health !== null) {
+        const ran = await runCli(['health', health[1], '--metrics-port', metricsPort]);
+        return [...asDocs(ran.stdout), ...(health[2] ? [`exit ${ran.code}`] : [])];
+      }
+      assert.is(line, 'curl -s --haproxy-protocol http://localhost:5000/health');
+      const client = await TestClient.connect(echoPort);
+      client.write(curlWithHeader('/health', echoPort));
+      const answer = (await client.waitClose()).toString('utf8');
+      return asDocs(answer.slice(answer.indexOf('\r\n\r\n') + 4), echoPort);
+    });
+    assertExample('docs/server.md', 'health-switch-log', asDocs(output(), echoPort));
+  } finally {
+    child.kill('SIGKILL');
+  }
+});
 
 command('a draining server: status 1, and ok is refused with 1', async () => {
   const { child, match, output } = await startCli(

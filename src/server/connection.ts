@@ -18,6 +18,7 @@ import { errorText } from '../error-text.ts';
 import type { Logger } from '../log.ts';
 import { formatEndpoint, plainAddress } from './address-text.ts';
 import { type TlsView, tlvLogFields } from './answer/backend-view.ts';
+import { requestStart } from './answer/http-detect.ts';
 import type { HttpAnswerer, HttpSession } from './answer/http-handoff.ts';
 import type { ServerIdentity } from './answer/identity.ts';
 import type { TlsHandoff, TlsOwner } from './answer/tls-handoff.ts';
@@ -25,7 +26,7 @@ import { echo } from './echo.ts';
 import type { Transport, TransportEvents } from './engine/transport.ts';
 import { refuse, stopped } from './ending.ts';
 import { firstLine, greet, phaseAfterHeader } from './first-line.ts';
-import { moreHead, startsWithRequestLine } from './http-head.ts';
+import { moreHead } from './http-head.ts';
 import { keepHeader } from './kept-header.ts';
 import { STOP_NONE } from './lines.ts';
 import type { Metrics } from './metrics/metrics.ts';
@@ -42,9 +43,10 @@ import {
   TLS_HANDSHAKE,
   UNTRUSTED,
 } from './phase.ts';
-import { HEADER_MAYBE, HEADER_NO, type Policy, startsLikeHeader } from './policy.ts';
+import { type Policy, startsLikeHeader } from './policy.ts';
 import { secured, tlsFailed, tookFirstByte } from './tls-start.ts';
 import type { TrustList } from './trust.ts';
+import { MAYBE, NO, YES } from './verdict.ts';
 
 /** Settings and shared state of one server, as its connections see them. */
 export interface ServerContext {
@@ -255,21 +257,34 @@ function awaitingHeader(conn: Connection, chunk: Buffer): void {
   if (ctx.policy === 'optional' && !optionalHeader(conn, chunk, bytes)) return;
   const result = parseProxyHeader(bytes, ctx.parseOptions);
   if (result.status === 'incomplete') {
-    // Copy a lone chunk: the read buffer behind it may be far larger than the few bytes kept.
-    conn.pending = bytes === chunk ? Buffer.from(chunk) : bytes;
+    hold(conn, chunk, bytes);
     return;
   }
-  conn.pending = null;
   if (result.status === 'invalid') {
-    if (startsWithRequestLine(bytes)) conn.flags |= SPEAKS_HTTP;
+    // Not a PROXY signature: curl without a header gets its refusal as an HTTP 400, whatever
+    // its first reads held. Telling needs at most a method and a space, under the header timeout.
+    const http = result.code === 'not-proxy' ? requestStart(bytes) : NO;
+    if (http === MAYBE) {
+      hold(conn, chunk, bytes);
+      return;
+    }
+    conn.pending = null;
+    if (http === YES) conn.flags |= SPEAKS_HTTP;
     refuse(conn, 'bad-header', result);
     return;
   }
+  conn.pending = null;
   // Bytes after the header in the same read are data: judged from a view.
   opened(conn, result.header, result.length < bytes.length ? bytes.subarray(result.length) : null);
   const { state } = conn;
   if (state === FIRST_LINE || state === HTTP_HEAD || state === TLS_HANDSHAKE)
     keepHeader(conn, bytes, result.length);
+}
+
+/** Keeps the bytes so far for the next read (`bytes`: `pending` then `chunk`). */
+function hold(conn: Connection, chunk: Buffer, bytes: Buffer): void {
+  // Copy a lone chunk: the read buffer behind it may be far larger than the few bytes kept.
+  conn.pending = bytes === chunk ? Buffer.from(chunk) : bytes;
 }
 
 /**
@@ -278,11 +293,11 @@ function awaitingHeader(conn: Connection, chunk: Buffer): void {
  */
 function optionalHeader(conn: Connection, chunk: Buffer, bytes: Buffer): boolean {
   const looks = startsLikeHeader(bytes);
-  if (looks === HEADER_MAYBE) {
-    conn.pending = bytes === chunk ? Buffer.from(chunk) : bytes;
+  if (looks === MAYBE) {
+    hold(conn, chunk, bytes);
     return false;
   }
-  if (looks === HEADER_NO) {
+  if (looks === NO) {
     conn.pending = null;
     opened(conn, null, bytes);
     return false;

@@ -6,7 +6,6 @@ import type { ProxyHeader } from '../protocol/types.ts';
 import { formatEndpoint, plainAddress } from './address-text.ts';
 import { backendView } from './answer/backend-view.ts';
 import type { HttpSession } from './answer/http-handoff.ts';
-import { isHttpRequestLine } from './answer/http-detect.ts';
 import type { Connection } from './connection.ts';
 import { headerAt } from './kept-header.ts';
 import { appendToPartial } from './partial.ts';
@@ -16,12 +15,6 @@ const LF = 0x0a;
 const CR = 0x0d;
 /** node:http's limit on a request head: a longer one is handed over as it is, for its 431. */
 const MAX_HTTP_HEAD = 16 * 1024;
-
-/** True when `bytes` begin with a whole HTTP/1.x request line (curl without a PROXY header). */
-export function startsWithRequestLine(bytes: Buffer): boolean {
-  const lf = bytes.indexOf(LF);
-  return lf !== -1 && isHttpRequestLine(null, bytes, lf);
-}
 
 /**
  * The first line (`pending` + the start of `chunk`) is an HTTP request line: the head is

@@ -13,7 +13,8 @@ import type net from 'node:net';
 import { parseProxyHeader } from '../protocol/index.ts';
 import type { ParseOptions, ProxyHeader } from '../protocol/types.ts';
 import { V2_MAX_HEADER_SIZE } from '../protocol/constants.ts';
-import { HEADER_MAYBE, HEADER_NO, startsLikeHeader } from '../server/policy.ts';
+import { startsLikeHeader } from '../server/policy.ts';
+import { MAYBE, NO } from '../server/verdict.ts';
 import { handOver } from './hand-over.ts';
 import type { TrustList } from '../server/trust.ts';
 import type { RejectCode, Settings } from './options.ts';
@@ -96,11 +97,11 @@ function received(awaiting: Awaiting, chunk: Buffer): void {
   const bytes = awaiting.pending === null ? chunk : Buffer.concat([awaiting.pending, chunk]);
   if (settings.policy === 'optional') {
     const looks = startsLikeHeader(bytes);
-    if (looks === HEADER_MAYBE) {
+    if (looks === MAYBE) {
       keep(awaiting, chunk, bytes);
       return;
     }
-    if (looks === HEADER_NO) {
+    if (looks === NO) {
       pass(awaiting, bytes, null);
       return;
     }

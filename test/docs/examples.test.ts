@@ -1,88 +1,42 @@
-// Every output example in the docs is real output. A code block marked `<!-- example: NAME -->`
-// is produced again here by the program itself (`node src/cli.ts` on loopback, on a port the
-// kernel picks) and compared with the block, after masking only what differs from run to run:
-// times, durations, pids, ports the kernel picks, the host name and the address of whatever
-// connected (a balancer node in the docs, loopback here). Port 5000 in the docs stands for the
-// port the server really got.
+// Every output example in the docs is real output: the blocks marked `<!-- example: NAME -->`
+// (examples.ts says how they are compared) are produced again here by the program itself
+// (`node src/cli.ts` on loopback, on a port the kernel picks), or by the test named in
+// ELSEWHERE, which holds its own set-up against the block.
 //
 // A transcript block (lines starting `$ `) is replayed command by command: the lines after a
 // command are its output. Any other block is either a server's log (each of its lines must
 // appear in the server's output, in order) or what one connection received.
 import net from 'node:net';
 import type { ChildProcess } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { awsVpcEndpointTlv, buildProxyHeader } from '../../src/index.ts';
-import { runCli, type Started, startCli } from '../helpers/cli.ts';
+import type { Tlv } from '../../src/protocol/types.ts';
+import {
+  CLI,
+  type Ran,
+  runCli,
+  runProgram,
+  type Started,
+  startCli,
+  startProgram,
+} from '../helpers/cli.ts';
 import { TestClient } from '../helpers/socket.ts';
+import {
+  asDocs,
+  assertInOrder,
+  assertTranscript,
+  exampleBlocks,
+  markdownFiles,
+  missingLine,
+} from './examples.ts';
 import { type CodeBlock, splitFences } from './markdown.ts';
 
-const DOC_PORT = '5000';
 /** The engine the docs show is the one `auto` picks, whatever the test run's variable says. */
 const AS_DOCUMENTED = { ELB_PROXY_ECHO_ENGINE: 'auto' };
 const ROOT = new URL('../../', import.meta.url);
-
-/** What may differ between the docs and this run, masked the same way on both sides. */
-const MASKS: ReadonlyArray<readonly [RegExp, string]> = [
-  [/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z /, ''], // journal excerpts show no time
-  [/\b(via=|via: +|from )[\w.:[\]]+/g, '$1<peer>'], // who connected: a balancer node, or loopback
-  [/\b(127\.\d+\.\d+\.\d+):\d+/g, '$1:<port>'], // a loopback client's port, picked by the kernel
-  [/\bduration_s=[\d.]+/g, 'duration_s=<s>'],
-  [/\bpid \d+/g, 'pid <pid>'],
-  [/\bauto: \d+ per process open_file_limit=\d+/g, 'auto: <n> per process open_file_limit=<n>'],
-  [/\breserved=\d+/g, 'reserved=<n>'], // descriptors open at start: npm, npx and node differ
-  [/^(elb-proxy-echo on )[\w.-]+( \([^)]*\))?(:| saw:)/, '$1<host>$2$3'], // the backend's name
-  [/ host=[\w.-]+/, ' host=<host>'],
-];
-
-function mask(line: string): string {
-  return MASKS.reduce((text, [pattern, by]) => text.replace(pattern, by), line.trimEnd());
-}
-
-/** A run's output as the docs would show it: its port written as 5000, CR LF as LF. */
-function asDocs(text: string, port: number | string): string[] {
-  const lines = text.replace(new RegExp(`\\b${port}\\b`, 'g'), DOC_PORT).split(/\r?\n/);
-  if (lines.at(-1) === '') lines.pop();
-  return lines;
-}
-
-function markdownFiles(): string[] {
-  const docs = readdirSync(new URL('docs/', ROOT)).filter((name) => name.endsWith('.md'));
-  return ['README.md', ...docs.map((name) => `docs/${name}`)];
-}
-
-function exampleBlocks(file: string): Map<string, CodeBlock> {
-  const markdown = readFileSync(new URL(file, ROOT), 'utf8');
-  const marked = splitFences(markdown).blocks.filter((block) => block.example !== undefined);
-  return new Map(marked.map((block) => [block.example ?? '', block]));
-}
-
-/** A log line as an excerpt in the docs may show it: without its time (masked) and level. */
-const withoutLevel = (line: string): string => line.replace(/^(debug|info|warn|error) +/, '');
-
-/** The first line of `want` missing from `got` (masked; in order, other lines may come between), or null. */
-function missingLine(got: readonly string[], want: readonly string[]): string | null {
-  const masked = got.map(mask);
-  let from = 0;
-  for (const line of want.map(mask)) {
-    const at = masked.findIndex(
-      (had, i) => i >= from && (had === line || withoutLevel(had) === line),
-    );
-    if (at < 0) return line;
-    from = at + 1;
-  }
-  return null;
-}
-
-function assertInOrder(got: readonly string[], want: readonly string[], what: string): void {
-  const missing = missingLine(got, want);
-  assert.is(
-    missing,
-    null,
-    `${what}: no line\n  ${missing}\nin what the program printed:\n  ${got.map(mask).join('\n  ')}`,
-  );
-}
 
 // ---- the servers the examples run against (one per set of options, stopped at the end) ----
 
@@ -133,13 +87,28 @@ async function closedPort(): Promise<number> {
 }
 
 const v1Balancer = 'PROXY TCP4 54.222.152.163 10.0.11.239 45418 5000\r\n';
-const v2Balancer = buildProxyHeader({
-  version: 2,
-  command: 'proxy',
-  protocol: 'TCP4',
-  source: { address: '198.51.100.23', port: 52814 },
-  destination: { address: '10.0.1.87', port: 5000 },
-});
+/** A v2 PROXY header for a client at `from` to `to` (each `address:port`, an IPv6 one in brackets). */
+function v2Header(from: string, to: string, tlvs: readonly Tlv[] = []): Uint8Array {
+  const endpoint = (text: string) => {
+    const colon = text.lastIndexOf(':');
+    return {
+      address: text.slice(0, colon).replace(/^\[|\]$/g, ''),
+      port: Number(text.slice(colon + 1)),
+    };
+  };
+  const source = endpoint(from);
+  const protocol = source.address.includes(':') ? 'TCP6' : 'TCP4';
+  return buildProxyHeader({
+    version: 2,
+    command: 'proxy',
+    protocol,
+    source,
+    destination: endpoint(to),
+    tlvs,
+  });
+}
+
+const v2Balancer = v2Header('198.51.100.23:52814', '10.0.1.87:5000');
 const curlRequest = (host: string): string =>
   `GET / HTTP/1.1\r\nHost: ${host}\r\nUser-Agent: curl/7.88.1\r\nAccept: */*\r\n\r\n`;
 
@@ -174,24 +143,6 @@ async function runOnce(args: string[]): Promise<string[]> {
   const ran = await runCli(args, AS_DOCUMENTED);
   const text = ran.stdout + ran.stderr;
   return (closed === null ? text : text.replaceAll(`localhost:${closed}`, shown)).split('\n');
-}
-
-/** Replays a transcript block: each command's output lines against what it really printed. */
-async function checkTranscript(block: CodeBlock, port: number, what: string): Promise<void> {
-  let command = '';
-  let wanted: string[] = [];
-  const flush = async () => {
-    if (command !== '')
-      assertInOrder(await replay(command, port), wanted, `${what} \`${command}\``);
-  };
-  for (const line of block.lines) {
-    if (line.startsWith('$ ')) {
-      await flush();
-      command = line.slice(2);
-      wanted = [];
-    } else if (line.trim() !== '') wanted.push(line);
-  }
-  await flush();
 }
 
 // ---- the examples: where each is, the server it needs, and what produces it ----
@@ -249,14 +200,15 @@ async function logExampleSessions(
   return asDocs(output(), port);
 }
 
-const nlbIpv6 = buildProxyHeader({
-  version: 2,
-  command: 'proxy',
-  protocol: 'TCP6',
-  source: { address: '2001:db8:85a3::8a2e:370:7334', port: 51724 },
-  destination: { address: '2001:db8:1::10', port: 5000 },
-  tlvs: [awsVpcEndpointTlv('vpce-0a1b2c3d4e5f67890')],
-});
+const nlbIpv6 = v2Header('[2001:db8:85a3::8a2e:370:7334]:51724', '[2001:db8:1::10]:5000', [
+  awsVpcEndpointTlv('vpce-0a1b2c3d4e5f67890'),
+]);
+
+/** server.md's HTTP answer: a v2 header over IPv6, a VPC endpoint TLV and one of type 0xF3. */
+const nlbIpv6WithTlvs = v2Header('[2001:db8:8::17]:51000', '[2001:db8:1::5]:5000', [
+  awsVpcEndpointTlv('vpce-0a1b2c3d4e5f67890'),
+  { type: 0xf3, value: Buffer.of(0xc0, 0xff, 0xee) },
+]);
 
 /**
  * server.md's cut example: a client line of 8184 control bytes and 34 more characters at
@@ -268,6 +220,45 @@ async function longDataLine(port: number, output: () => string): Promise<string[
   const lines = await log(port, output);
   const data = lines.filter((line) => line.includes(' data '));
   return data.map((line) => line.slice(0, 85) + line.slice(1057));
+}
+
+/**
+ * server.md's lines for a port that cannot be bound: one a server started with no options
+ * holds, port 80 as a user without CAP_NET_BIND_SERVICE (`nobody`, when this runs as root), an
+ * address the machine does not have.
+ */
+async function listenErrors(): Promise<string[]> {
+  // Started as the docs show it, `node src/cli.ts` from the clone: the line names the holder.
+  const holder = await startProgram(
+    'bash',
+    ['-c', 'cd "$0" && exec -a node "$1" src/cli.ts', fileURLToPath(ROOT), process.execPath],
+    /listening on port (\d+)/,
+    { ...AS_DOCUMENTED, ELB_PROXY_ECHO_PORT: '0' },
+  );
+  try {
+    const port = holder.match[1] ?? '';
+    const inUse = await runCli(['--port', port], AS_DOCUMENTED);
+    const low = await runUnprivileged(['--port', '80']);
+    const absent = await runCli(['--host', '10.9.9.9', '--port', '5999'], AS_DOCUMENTED);
+    return [inUse, low, absent].flatMap((ran) => asDocs(ran.stderr, port));
+  } finally {
+    holder.child.kill('SIGKILL');
+  }
+}
+
+/** The CLI as a user who may not bind ports below 1024: `nobody` when this runs as root. */
+async function runUnprivileged(args: readonly string[]): Promise<Ran> {
+  if (process.getuid?.() !== 0) {
+    const start = Number(readFileSync('/proc/sys/net/ipv4/ip_unprivileged_port_start', 'utf8'));
+    // Here any user may bind port 80: the line cannot arise, and the port must not be taken.
+    assert.ok(start > 80, `ip_unprivileged_port_start is ${start}: run this as root or raise it`);
+    return runCli(args, AS_DOCUMENTED);
+  }
+  return runProgram(
+    'runuser',
+    ['-u', 'nobody', '--', process.execPath, CLI, ...args],
+    AS_DOCUMENTED,
+  );
 }
 
 /** One HTTP answer on a keep-alive connection: the head and as many body bytes as it announces. */
@@ -315,6 +306,19 @@ const CHECKS: readonly Check[] = [
     args: ['--log-level', 'debug'],
     produce: longDataLine,
   },
+  {
+    file: 'docs/server.md',
+    example: 'http-answer-ipv6',
+    args: ['--identity', 'blue-a'],
+    produce: async (port) => {
+      const answer = await firstAnswer(
+        port,
+        Buffer.concat([nlbIpv6WithTlvs, Buffer.from('GET / HTTP/1.0\r\n\r\n')]),
+      );
+      return asDocs(answer.slice(answer.indexOf('\r\n\r\n') + 4), port);
+    },
+  },
+  { file: 'docs/server.md', example: 'listen-errors', produce: listenErrors },
   { file: 'docs/benchmark.md', example: 'target-refused' },
   { file: 'docs/benchmark.md', example: 'help' },
   { file: 'docs/deploy-aws.md', example: 'start-up', produce: log },
@@ -346,20 +350,44 @@ for (const check of CHECKS)
     assert.ok(block, `${check.file} has no block marked <!-- example: ${check.example} -->`);
     const { port, output, child } = await server(check.args ?? []);
     const what = `${check.file} example ${check.example}`;
-    if (check.produce === undefined) await checkTranscript(block, port, what);
+    if (check.produce === undefined)
+      await assertTranscript(check.file, check.example, (command) => replay(command, port));
     else {
       const shown = block.lines.filter((line) => line.trim() !== '' && !line.startsWith('$ '));
       assertInOrder(await check.produce(port, output, child), shown, what);
     }
   });
 
-test('every block marked as an example in README.md and docs/ is checked here', () => {
+/**
+ * Examples whose output needs a set-up of their own (a stop with its delay, the health switch,
+ * a metadata stand-in): the test that holds the block against real output, with assertExample
+ * or assertTranscript from examples.ts.
+ */
+const ELSEWHERE: ReadonlyArray<{ file: string; example: string; by: string }> = [
+  { file: 'docs/server.md', example: 'drain-delay-log', by: 'test/server/process/drain.test.ts' },
+  { file: 'docs/server.md', example: 'health-switch', by: 'test/health-command.test.ts' },
+  { file: 'docs/server.md', example: 'health-switch-log', by: 'test/health-command.test.ts' },
+  { file: 'docs/server.md', example: 'imds-silent', by: 'test/server/process/identify.test.ts' },
+];
+
+test('every block marked as an example in README.md and docs/ is checked here or elsewhere', () => {
   for (const file of markdownFiles())
     for (const name of exampleBlocks(file).keys())
       assert.ok(
-        CHECKS.some((check) => check.file === file && check.example === name),
-        `${file}: <!-- example: ${name} --> has no check in examples.test.ts`,
+        CHECKS.some((check) => check.file === file && check.example === name) ||
+          ELSEWHERE.some((check) => check.file === file && check.example === name),
+        `${file}: <!-- example: ${name} --> has no check in examples.test.ts, nor in ELSEWHERE`,
       );
+});
+
+test('each example checked elsewhere is held against its block by the test named', () => {
+  for (const { file, example, by } of ELSEWHERE) {
+    const source = readFileSync(new URL(by, ROOT), 'utf8').replace(/\s+/g, ' ');
+    assert.ok(
+      new RegExp(`assert(Example|Transcript)\\('${file}', '${example}'`).test(source),
+      `${by} does not check ${file}'s example ${example} with assertExample or assertTranscript`,
+    );
+  }
 });
 
 /**
@@ -390,18 +418,6 @@ const UNCHECKED: Readonly<Record<string, Readonly<Record<string, string>>>> = {
       "a TLS connection's tls line; test/server/answer/tls.test.ts checks its fields",
     'elb-proxy-echo on vm saw:':
       'the text answer over TLS (curl -k https://); test/server/answer/tls.test.ts checks its tls rows',
-    '$ elb-proxy-echo --host 127.0.0.1 --port 0 --identity ec2 --imds-endpoint http://127.0.0.1:8999 --trust 10.0.0.0/16':
-      'needs a metadata stand-in; test/server/process/identify.test.ts runs the same against one',
-    'elb-proxy-echo on vm (blue-a) saw:':
-      'the text answer to a v2 header over IPv6; test/server/answer/http.test.ts checks its rows',
-    '2026-12-06T08:50:26.556Z info  health: failing was=ok by=127.0.0.1:60368':
-      "the switch's log lines; test/server/process/drain.test.ts checks them",
-    '$ elb-proxy-echo health fail --metrics-port 9100':
-      'the health switch; test/health-command.test.ts runs the same commands against a server',
-    '2026-12-06T08:50:29.429Z info  SIGTERM: failing health checks before draining delay=3s connections=0':
-      'a stop with --drain-delay; test/server/process/drain.test.ts checks each of these lines',
-    'elb-proxy-echo: cannot listen on [::]:5000: port 5000 is already in use by pid 29418 (node src/cli.ts); stop it or pick another --port':
-      'the port-80 line needs a user without CAP_NET_BIND_SERVICE',
   },
 };
 

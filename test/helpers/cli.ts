@@ -16,8 +16,18 @@ export function runCli(
   env: Record<string, string> = {},
   timeoutMs = 10_000,
 ): Promise<Ran> {
+  return runProgram(process.execPath, [CLI, ...args], env, timeoutMs);
+}
+
+/** Runs `program ARGS` to completion, as runCli does. */
+export function runProgram(
+  program: string,
+  args: readonly string[],
+  env: Record<string, string> = {},
+  timeoutMs = 10_000,
+): Promise<Ran> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, ...args], {
+    const child = spawn(program, args, {
       env: { ...process.env, ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });

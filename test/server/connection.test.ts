@@ -329,9 +329,28 @@ refusals('a request line where the header should be: the refusal as an HTTP 400'
   );
 });
 
-refusals('half a request line where the header should be: the plain line', () => {
-  const out = run({}, [b('GET / HTTP/1.1')]);
-  assert.ok(out.written.startsWith('elb-proxy-echo: this port expects'), out.written);
+refusals('a method and a space where the header should be are enough for the HTTP 400', () => {
+  const out = run({}, [b('GE'), b('T /')]);
+  assert.ok(out.written.startsWith('HTTP/1.1 400 Bad Request\r\n'), out.written);
+  assert.is(out.state, CLOSING);
+});
+
+refusals('capitals that could still be a method: no answer until the header timeout', () => {
+  const server = fakeServer({});
+  const { transport } = server.connect();
+  transport.send(b('GE'));
+  assert.is(transport.output(), '');
+  server.advance(5000);
+  assert.is(transport.output(), told('no PROXY protocol header within 5 s'));
+});
+
+refusals('no method and space where the header should be: the plain line', () => {
+  for (const text of ['HELLO\r\n', 'GET\t/', 'ABCDEFGHIJKLMNOPQRSTU / HTTP/1.1\r\n', ' GET /']) {
+    const out = run({}, [b(text)]);
+    assert.ok(out.written.startsWith('elb-proxy-echo: this port expects'), JSON.stringify(text));
+  }
+  const bad = run({}, [b('PROXY GET / HTTP/1.1\r\n')]);
+  assert.ok(bad.written.startsWith('elb-proxy-echo: this port expects'), bad.written);
 });
 
 refusals.run();
@@ -792,6 +811,9 @@ const SCRIPTS: ReadonlyArray<readonly [string, FakeOptions, Buffer]> = [
   ['optional, PROXIMITY is data', { policy: 'optional' }, b('PROXIMITY\r\nPRO\nq\n')],
   ['off', { policy: 'off' }, Buffer.concat([V1, b('y\n')])],
   ['a bad header', {}, b('PROXY TCP4 1.2.3.4 nonsense\r\n')],
+  ['no header, an HTTP request', {}, b('GET / HTTP/1.1\r\nHost: a\r\n\r\n')],
+  ['no header, a POST', {}, b('POST /a HTTP/1.1\r\nContent-Length: 1\r\n\r\nx')],
+  ['no header, capitals and no space', {}, b('ABCDEFGHIJKLMNOPQRSTUVWXYZ\r\n')],
   ['random bytes as the header', {}, randomBytes(random(1), 64)],
   [
     'random bytes after the header',

@@ -3,6 +3,10 @@
 //
 // Accepted: METHOD SP target SP HTTP/1.d [CR] LF, where METHOD is 1 to 20 capital letters (or
 // `-`, `_`) and the target is visible ASCII without spaces. Anything else is an echo line.
+//
+// Where a PROXY header was due, only the start matters (requestStart): METHOD SP is enough to
+// answer a refusal in HTTP, and needs at most 21 bytes, so telling costs no unbounded wait.
+import { MAYBE, NO, type Verdict, YES } from '../verdict.ts';
 
 const SP = 0x20;
 const CR = 0x0d;
@@ -40,6 +44,15 @@ export function isHttpRequestLine(
     if (b <= SP || b >= 0x7f) return false;
   }
   return true;
+}
+
+/** Do `bytes` begin like an HTTP request line, METHOD SP? MAYBE while every byte is a method's. */
+export function requestStart(bytes: Uint8Array): Verdict {
+  const n = Math.min(bytes.length, MAX_METHOD + 1);
+  let i = 0;
+  while (i < n && isMethodByte(bytes[i])) i++;
+  if (i === n) return n <= MAX_METHOD ? MAYBE : NO;
+  return i > 0 && bytes[i] === SP ? YES : NO;
 }
 
 function isMethodByte(b: number): boolean {

@@ -287,6 +287,25 @@ bad('a request trickled in byte by byte gets its answer', () =>
   }),
 );
 
+bad('no PROXY header, the request line in pieces: a 400 carrying the refusal', () =>
+  withEcho({}, async ({ port }) => {
+    const sentence =
+      "elb-proxy-echo: this port expects a PROXY protocol header from a load balancer first (not a PROXY protocol header: first byte 'G' (0x47)); closing.\r\n";
+    for (const pieces of [
+      ['G', 'ET / HTTP/1.1\r\n\r\n'],
+      ['GET', ' /', ' HTTP/1.1\r\n\r\n'],
+    ]) {
+      const client = await TestClient.connect(port);
+      for (const piece of pieces) {
+        client.write(piece);
+        await new Promise((r) => setTimeout(r, 20)); // each piece its own read
+      }
+      const { status, body } = response((await client.waitClose()).toString('latin1'));
+      assert.equal([status, body], [400, sentence], JSON.stringify(pieces));
+    }
+  }),
+);
+
 bad('raw bytes after the request line: 400, a warning, and the next client is served', () =>
   withEcho({}, async ({ echo, port, logged }) => {
     const text = await exchange(

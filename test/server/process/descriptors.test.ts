@@ -1,4 +1,5 @@
 // `--max-connections auto`: the open-file limit read from /proc, less what the server keeps.
+import { closeSync, openSync } from 'node:fs';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { ServerConfigError } from '../../../src/server/errors.ts';
@@ -8,6 +9,7 @@ import {
   connectionBudget,
   HEADROOM,
   openFilesLimit,
+  readConnectionBudget,
 } from '../../../src/server/process/descriptors.ts';
 import { METRICS_LIMITS } from '../../../src/server/metrics/limits.ts';
 
@@ -31,6 +33,16 @@ test('connectionBudget: the limit less the descriptors open at start and the hea
   assert.is(connectionBudget(1_048_576, 20, 10_000).maxConnections, 10_000);
   assert.is(connectionBudget(null, 20, 10_000).maxConnections, 10_000);
   assert.is(connectionBudget(20 + HEADROOM + 1, 20, 10_000).maxConnections, 1);
+});
+
+test('every descriptor open at start is reserved, such as those a launcher leaves open', () => {
+  const before = readConnectionBudget(10_000).reserved;
+  const held = [openSync('/dev/null', 'r'), openSync('/dev/null', 'r')];
+  try {
+    assert.is(readConnectionBudget(10_000).reserved, before + held.length);
+  } finally {
+    for (const fd of held) closeSync(fd);
+  }
 });
 
 test('a limit that leaves no descriptor for connections is a usage error (exit 2 at start)', () => {

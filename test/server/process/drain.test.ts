@@ -5,6 +5,7 @@ import type { ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
+import { asDocs, assertExample } from '../../docs/examples.ts';
 import { startCli } from '../../helpers/cli.ts';
 import { TestClient } from '../../helpers/socket.ts';
 import { ENGINE, eventually, v1 } from '../harness.ts';
@@ -156,6 +157,22 @@ drain('--workers 2: SIGTERM while the workers start ends them all, exit 0, no er
     );
   } finally {
     child.kill('SIGKILL');
+  }
+});
+
+drain("docs/server.md's drain-delay-log: each step's line, as the docs show them", async () => {
+  const server = await serve(['--drain-delay', '3s', '--drain-timeout', '2s']);
+  try {
+    server.child.kill('SIGTERM');
+    await eventually(() => /failing health checks/.test(server.output()), 'the delay line');
+    const client = await TestClient.connect(server.echoPort);
+    client.write('PROXY TCP4 203.0.113.7 10.0.0.5 51000 5000\r\nhi\r\nq\r\n');
+    await client.waitClose();
+    assert.is((await echoHttp(server.echoPort))[0], 503);
+    assert.is(await exitOf(server.child, 6000), 0);
+    assertExample('docs/server.md', 'drain-delay-log', asDocs(server.output(), server.echoPort));
+  } finally {
+    server.child.kill('SIGKILL');
   }
 });
 

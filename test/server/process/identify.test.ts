@@ -10,6 +10,7 @@ import {
   parseIdentity,
 } from '../../../src/server/process/identify.ts';
 import { readInstanceMetadata } from '../../../src/server/process/imds.ts';
+import { asDocs, assertExample, exampleBlock } from '../../docs/examples.ts';
 import { startCli } from '../../helpers/cli.ts';
 import { type Behaviour, fakeSys, startImds } from '../../helpers/imds.ts';
 import { TestClient } from '../../helpers/socket.ts';
@@ -234,6 +235,29 @@ serving('with workers, every worker answers with the identity the primary read',
       assert.is(json.via, `127.0.0.1:${local}`);
     }
   }),
+);
+
+serving(
+  "docs/server.md's imds-silent: its command against a silent stand-in starts anyway",
+  async () => {
+    const imds = await startImds('silent');
+    const [command = ''] = exampleBlock('docs/server.md', 'imds-silent').lines;
+    const args = command
+      .replace(/^\$ elb-proxy-echo /, '')
+      .replace('http://127.0.0.1:8999', imds.endpoint)
+      .split(' ');
+    const { child, match, output } = await startCli(
+      [...args, '--port', '0'],
+      /listening on port (\d+)/,
+      { ELB_PROXY_ECHO_ENGINE: 'auto' }, // the engine the docs show
+    );
+    try {
+      assertExample('docs/server.md', 'imds-silent', asDocs(output(), match[1]));
+    } finally {
+      child.kill('SIGKILL');
+      await imds.close();
+    }
+  },
 );
 
 machine.run();
