@@ -368,6 +368,7 @@ const ELSEWHERE: ReadonlyArray<{ file: string; example: string; by: string }> = 
   { file: 'docs/server.md', example: 'health-switch', by: 'test/health-command.test.ts' },
   { file: 'docs/server.md', example: 'health-switch-log', by: 'test/health-command.test.ts' },
   { file: 'docs/server.md', example: 'imds-silent', by: 'test/server/process/identify.test.ts' },
+  { file: 'docs/library.md', example: 'wrap-curl', by: 'test/wrap/curl.test.ts' },
 ];
 
 test('every block marked as an example in README.md and docs/ is checked here or elsewhere', () => {
@@ -403,9 +404,6 @@ const UNCHECKED: Readonly<Record<string, Readonly<Record<string, string>>>> = {
       'three backends behind HAProxy; test/loadgen/balance.test.ts checks the same mismatch',
   },
   'docs/deploy-aws.md': { '$ telnet $LB_DNS 5000': 'typed lines and output interleave' },
-  'docs/library.md': {
-    '$ curl -s --haproxy-protocol http://localhost:8080/': "the reader's own server",
-  },
   'docs/load-test-fleet.md': {
     '$ elb-proxy-echo bench merge gen-a.json gen-b.json gen-c.json': 'the figures of one run',
     '$ elb-proxy-echo bench merge gen-a.json gen-b.json':
