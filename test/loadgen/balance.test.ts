@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { createEchoServer, type EchoServer } from '../../src/server/server.ts';
+import { assertTranscript } from '../docs/examples.ts';
 import { runCli } from '../helpers/cli.ts';
 
 const NAMES = ['backend-a', 'backend-b', 'backend-c'];
@@ -59,12 +60,13 @@ async function relay(
   };
 }
 
-/** Three greeting servers and a relay in front; `run` gets the relay's port. */
+/** Three greeting servers (named `names`) and a relay in front; `run` gets the relay's port. */
 async function balanced(
   run: (port: number) => Promise<void>,
   header?: (client: net.Socket) => string,
+  names: readonly string[] = NAMES,
 ): Promise<void> {
-  const servers: EchoServer[] = NAMES.map((host) =>
+  const servers: EchoServer[] = names.map((host) =>
     createEchoServer({ greeting: true, identity: { host } }),
   );
   const ports = [];
@@ -156,9 +158,11 @@ test('--json: each backend with its connections, latency and clients; the check 
   });
 });
 
+/** What a balancer in front sends a backend: a header naming the client that connected to it. */
+const realPeer = (client: net.Socket) =>
+  `PROXY TCP4 ${client.remoteAddress} 127.0.0.1 ${client.remotePort} 5000\r\n`;
+
 test('a relay that adds a header naming the real peer, as a balancer does: the generator itself is the client', async () => {
-  const realPeer = (client: net.Socket) =>
-    `PROXY TCP4 ${client.remoteAddress} 127.0.0.1 ${client.remotePort} 5000\r\n`;
   await balanced(async (port) => {
     const ran = await bench(port, ['--json', '--proxy-header', 'none']);
     assert.is(ran.code, 0, ran.stderr);
@@ -249,5 +253,30 @@ test('bench merge: backends added up over generators, and a mismatch in any inpu
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+for (const example of ['balance-report', 'balance-mismatch'])
+  test(`docs/benchmark.md's ${example}: the report's words and layout, as a run prints them`, async () => {
+    await balanced(
+      async (port) => {
+        await assertTranscript(
+          'docs/benchmark.md',
+          example,
+          async (command) => {
+            // The docs' 5 s run takes 1 s here: only the figures change.
+            const args = command
+              .replace(/^elb-proxy-echo /, '')
+              .replace('127.0.0.1:47100', `127.0.0.1:${port}`)
+              .replace('--duration 5s', '--duration 1s')
+              .split(' ');
+            const ran = await runCli(args, {}, 40_000);
+            return (ran.stdout + ran.stderr).split('\n');
+          },
+          { figures: false },
+        );
+      },
+      realPeer,
+      ['web-1', 'web-2', 'web-3'],
+    );
+  });
 
 test.run();
