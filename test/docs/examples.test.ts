@@ -372,6 +372,12 @@ const ELSEWHERE: ReadonlyArray<{ file: string; example: string; by: string }> = 
   { file: 'docs/library.md', example: 'wrap-curl', by: 'test/wrap/curl.test.ts' },
   { file: 'docs/benchmark.md', example: 'balance-report', by: 'test/loadgen/balance.test.ts' },
   { file: 'docs/benchmark.md', example: 'balance-mismatch', by: 'test/loadgen/balance.test.ts' },
+  { file: 'docs/load-test-fleet.md', example: 'fleet-merge', by: 'test/loadgen/fleet.test.ts' },
+  {
+    file: 'docs/load-test-fleet.md',
+    example: 'fleet-merge-backends',
+    by: 'test/loadgen/balance.test.ts',
+  },
 ];
 
 test('every block marked as an example in README.md and docs/ is checked here or elsewhere', () => {
@@ -403,11 +409,6 @@ test('each example checked elsewhere is held against its block by the test named
  */
 const UNCHECKED: Readonly<Record<string, Readonly<Record<string, string>>>> = {
   'docs/deploy-aws.md': { '$ telnet $LB_DNS 5000': 'typed lines and output interleave' },
-  'docs/load-test-fleet.md': {
-    '$ elb-proxy-echo bench merge gen-a.json gen-b.json gen-c.json': 'the figures of one run',
-    '$ elb-proxy-echo bench merge gen-a.json gen-b.json':
-      'generators through HAProxy; test/loadgen/balance.test.ts checks the merged backends',
-  },
 };
 
 /** A transcript, or (outside a shell block of commands) a log line or a line the program prints. */

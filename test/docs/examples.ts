@@ -7,6 +7,7 @@
 // assertExample or assertTranscript.
 import { readdirSync, readFileSync } from 'node:fs';
 import * as assert from 'uvu/assert';
+import { runCli } from '../helpers/cli.ts';
 import { type CodeBlock, splitFences } from './markdown.ts';
 
 export const DOC_PORT = '5000';
@@ -133,4 +134,18 @@ export async function assertTranscript(
     } else if (shownLine(line)) wanted.push(line);
   }
   await flush();
+}
+
+/** Replays `elb-proxy-echo ARGS` commands, each argument through `arg` first (a port, a file). */
+export function cliReplay(
+  arg: (text: string) => string = (text) => text,
+): (command: string) => Promise<string[]> {
+  return async (command) => {
+    const args = command
+      .replace(/^elb-proxy-echo /, '')
+      .split(' ')
+      .map(arg);
+    const ran = await runCli(args, {}, 40_000);
+    return `${ran.stdout}${ran.stderr}`.split('\n');
+  };
 }

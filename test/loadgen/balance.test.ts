@@ -9,10 +9,12 @@ import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { createEchoServer, type EchoServer } from '../../src/server/server.ts';
-import { assertTranscript } from '../docs/examples.ts';
+import { assertTranscript, cliReplay } from '../docs/examples.ts';
 import { runCli } from '../helpers/cli.ts';
 
 const NAMES = ['backend-a', 'backend-b', 'backend-c'];
+/** The backends' names in the docs' examples. */
+const WEB = ['web-1', 'web-2', 'web-3'];
 
 interface Backend {
   backend: string;
@@ -261,22 +263,58 @@ for (const example of ['balance-report', 'balance-mismatch'])
         await assertTranscript(
           'docs/benchmark.md',
           example,
-          async (command) => {
-            // The docs' 5 s run takes 1 s here: only the figures change.
-            const args = command
-              .replace(/^elb-proxy-echo /, '')
-              .replace('127.0.0.1:47100', `127.0.0.1:${port}`)
-              .replace('--duration 5s', '--duration 1s')
-              .split(' ');
-            const ran = await runCli(args, {}, 40_000);
-            return (ran.stdout + ran.stderr).split('\n');
-          },
+          // The docs' 5 s run takes 1 s here: only the figures change.
+          cliReplay((arg) =>
+            arg === '127.0.0.1:47100' ? `127.0.0.1:${port}` : arg === '5s' ? '1s' : arg,
+          ),
           { figures: false },
         );
       },
       realPeer,
-      ['web-1', 'web-2', 'web-3'],
+      WEB,
     );
   });
+
+test("docs/load-test-fleet.md's fleet-merge-backends: two generators' backends merged", async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'balance-'));
+  const file = (label: string) => join(dir, `${label}.json`);
+  try {
+    await balanced(
+      async (port) => {
+        // Far enough ahead for both generators to start and connect on a busy machine.
+        const startAt = new Date(Date.now() + 6000).toISOString();
+        const runs = await Promise.all(
+          ['gen-a', 'gen-b'].map((label) =>
+            bench(port, [
+              '--json',
+              '--label',
+              label,
+              '--proxy-header',
+              'none',
+              '--procs',
+              '0',
+              '--start-at',
+              startAt,
+            ]),
+          ),
+        );
+        for (const [i, ran] of runs.entries()) {
+          assert.is(ran.code, 0, ran.stderr);
+          writeFileSync(file(i === 0 ? 'gen-a' : 'gen-b'), ran.stdout);
+        }
+        await assertTranscript(
+          'docs/load-test-fleet.md',
+          'fleet-merge-backends',
+          cliReplay((arg) => (arg.endsWith('.json') ? join(dir, arg) : arg)),
+          { figures: false },
+        );
+      },
+      realPeer,
+      WEB,
+    );
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
 
 test.run();
