@@ -7,6 +7,7 @@
 // assertExample or assertTranscript.
 import { readdirSync, readFileSync } from 'node:fs';
 import * as assert from 'uvu/assert';
+import { runCli } from '../helpers/cli.ts';
 import { type CodeBlock, splitFences } from './markdown.ts';
 
 export const DOC_PORT = '5000';
@@ -82,35 +83,69 @@ export function assertInOrder(got: readonly string[], want: readonly string[], w
   );
 }
 
+/** A line a block shows: not blank, not `…` (lines left out). */
+const shownLine = (line: string): boolean => line.trim() !== '' && line.trim() !== '…';
+
+/**
+ * A line of a report that shows one run's figures (a bench report): the masked line with every
+ * figure (counts, rates, latencies, times, addresses) as `N` and its columns one space apart,
+ * since their widths follow the figures. What is left is the report's words and layout.
+ */
+export function withoutFigures(line: string): string {
+  return mask(line)
+    .replace(/\d[\d,.:–]*/g, 'N')
+    .replace(/\s+/g, ' ')
+    .trim();
+}
+
 /** The example `name` of `file` (a block of output, not a transcript) shows lines of `got`, in order. */
 export function assertExample(file: string, name: string, got: readonly string[]): void {
   const shown = exampleBlock(file, name).lines.filter(
-    (line) => line.trim() !== '' && !line.startsWith('$ '),
+    (line) => shownLine(line) && !line.startsWith('$ '),
   );
   assertInOrder(got, shown, `${file} example ${name}`);
 }
 
 /**
  * Replays the transcript example `name` of `file`: each `$ ` command through `replay`, whose
- * lines must show the block's lines after that command.
+ * lines must show the block's lines after that command. `figures: false` compares a report
+ * of one run's figures by its words and layout alone (withoutFigures).
  */
 export async function assertTranscript(
   file: string,
   name: string,
   replay: (command: string) => Promise<string[]>,
+  { figures = true }: { figures?: boolean } = {},
 ): Promise<void> {
   const what = `${file} example ${name}`;
+  const seen = figures ? (line: string) => line : withoutFigures;
   let command = '';
   let wanted: string[] = [];
   const flush = async () => {
-    if (command !== '') assertInOrder(await replay(command), wanted, `${what} \`${command}\``);
+    if (command === '') return;
+    const got = (await replay(command)).map(seen);
+    assertInOrder(got, wanted.map(seen), `${what} \`${command}\``);
   };
   for (const line of exampleBlock(file, name).lines) {
     if (line.startsWith('$ ')) {
       await flush();
       command = line.slice(2);
       wanted = [];
-    } else if (line.trim() !== '') wanted.push(line);
+    } else if (shownLine(line)) wanted.push(line);
   }
   await flush();
+}
+
+/** Replays `elb-proxy-echo ARGS` commands, each argument through `arg` first (a port, a file). */
+export function cliReplay(
+  arg: (text: string) => string = (text) => text,
+): (command: string) => Promise<string[]> {
+  return async (command) => {
+    const args = command
+      .replace(/^elb-proxy-echo /, '')
+      .split(' ')
+      .map(arg);
+    const ran = await runCli(args, {}, 40_000);
+    return `${ran.stdout}${ran.stderr}`.split('\n');
+  };
 }

@@ -9,9 +9,12 @@ import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { createEchoServer, type EchoServer } from '../../src/server/server.ts';
+import { assertTranscript, cliReplay } from '../docs/examples.ts';
 import { runCli } from '../helpers/cli.ts';
 
 const NAMES = ['backend-a', 'backend-b', 'backend-c'];
+/** The backends' names in the docs' examples. */
+const WEB = ['web-1', 'web-2', 'web-3'];
 
 interface Backend {
   backend: string;
@@ -59,12 +62,13 @@ async function relay(
   };
 }
 
-/** Three greeting servers and a relay in front; `run` gets the relay's port. */
+/** Three greeting servers (named `names`) and a relay in front; `run` gets the relay's port. */
 async function balanced(
   run: (port: number) => Promise<void>,
   header?: (client: net.Socket) => string,
+  names: readonly string[] = NAMES,
 ): Promise<void> {
-  const servers: EchoServer[] = NAMES.map((host) =>
+  const servers: EchoServer[] = names.map((host) =>
     createEchoServer({ greeting: true, identity: { host } }),
   );
   const ports = [];
@@ -156,9 +160,11 @@ test('--json: each backend with its connections, latency and clients; the check 
   });
 });
 
+/** What a balancer in front sends a backend: a header naming the client that connected to it. */
+const realPeer = (client: net.Socket) =>
+  `PROXY TCP4 ${client.remoteAddress} 127.0.0.1 ${client.remotePort} 5000\r\n`;
+
 test('a relay that adds a header naming the real peer, as a balancer does: the generator itself is the client', async () => {
-  const realPeer = (client: net.Socket) =>
-    `PROXY TCP4 ${client.remoteAddress} 127.0.0.1 ${client.remotePort} 5000\r\n`;
   await balanced(async (port) => {
     const ran = await bench(port, ['--json', '--proxy-header', 'none']);
     assert.is(ran.code, 0, ran.stderr);
@@ -245,6 +251,67 @@ test('bench merge: backends added up over generators, and a mismatch in any inpu
     ]);
     assert.is(merged.code, 1, merged.stdout);
     assert.match(merged.stdout, /^client check +MISMATCH: 30 connections on 3 of 3 backends/m);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+for (const example of ['balance-report', 'balance-mismatch'])
+  test(`docs/benchmark.md's ${example}: the report's words and layout, as a run prints them`, async () => {
+    await balanced(
+      async (port) => {
+        await assertTranscript(
+          'docs/benchmark.md',
+          example,
+          // The docs' 5 s run takes 1 s here: only the figures change.
+          cliReplay((arg) =>
+            arg === '127.0.0.1:47100' ? `127.0.0.1:${port}` : arg === '5s' ? '1s' : arg,
+          ),
+          { figures: false },
+        );
+      },
+      realPeer,
+      WEB,
+    );
+  });
+
+test("docs/load-test-fleet.md's fleet-merge-backends: two generators' backends merged", async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'balance-'));
+  const file = (label: string) => join(dir, `${label}.json`);
+  try {
+    await balanced(
+      async (port) => {
+        // Far enough ahead for both generators to start and connect on a busy machine.
+        const startAt = new Date(Date.now() + 6000).toISOString();
+        const runs = await Promise.all(
+          ['gen-a', 'gen-b'].map((label) =>
+            bench(port, [
+              '--json',
+              '--label',
+              label,
+              '--proxy-header',
+              'none',
+              '--procs',
+              '0',
+              '--start-at',
+              startAt,
+            ]),
+          ),
+        );
+        for (const [i, ran] of runs.entries()) {
+          assert.is(ran.code, 0, ran.stderr);
+          writeFileSync(file(i === 0 ? 'gen-a' : 'gen-b'), ran.stdout);
+        }
+        await assertTranscript(
+          'docs/load-test-fleet.md',
+          'fleet-merge-backends',
+          cliReplay((arg) => (arg.endsWith('.json') ? join(dir, arg) : arg)),
+          { figures: false },
+        );
+      },
+      realPeer,
+      WEB,
+    );
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -9,10 +9,13 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { Histogram } from '../../src/loadgen/histogram.ts';
 import type { BenchRecord } from '../../src/loadgen/record.ts';
+import { assertTranscript, cliReplay } from '../docs/examples.ts';
 import { CLI, runCli, startCli } from '../helpers/cli.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'fleet-'));
-const files = ['g1', 'g2', 'g3'].map((label) => join(dir, `${label}.json`));
+/** The generators' labels, as docs/load-test-fleet.md names them. */
+const LABELS = ['gen-a', 'gen-b', 'gen-c'];
+const files = LABELS.map((label) => join(dir, `${label}.json`));
 let runs: BenchRecord[] = [];
 
 test.before(async () => {
@@ -24,7 +27,7 @@ test.before(async () => {
     // Far enough ahead for three processes to start and connect on a busy machine.
     const startAt = new Date(Date.now() + 6000).toISOString();
     const ran = await Promise.all(
-      ['g1', 'g2', 'g3'].map((label) =>
+      LABELS.map((label) =>
         runCli(
           [
             'bench',
@@ -100,7 +103,7 @@ test('merged: line counts are the sums, percentiles from the summed histograms, 
   assert.ok(merged.overlapSeconds > 1, `overlap ${merged.overlapSeconds} s`);
   assert.equal(
     (merged as unknown as { generators: { label: string }[] }).generators.map((g) => g.label),
-    ['g1', 'g2', 'g3'],
+    LABELS,
   );
 });
 
@@ -109,8 +112,7 @@ test('merged table: totals, the overlap, one row per generator; the same from a 
   assert.is(ran.code, 0);
   assert.match(ran.stdout, /^scenario +pingpong: 12 clients/m);
   assert.match(ran.stdout, /^note +windows overlap: all 3 measured together for \d+\.\d s/m);
-  for (const label of ['g1', 'g2', 'g3'])
-    assert.match(ran.stdout, new RegExp(`^${label} +4 `, 'm'));
+  for (const label of LABELS) assert.match(ran.stdout, new RegExp(`^${label} +4 `, 'm'));
   const stream = join(dir, 'all.jsonl');
   writeFileSync(stream, files.map((f) => readFileSync(f, 'utf8')).join(''));
   const piped = spawnSync(process.execPath, [CLI, 'bench', 'merge', '--json', '-'], {
@@ -120,6 +122,15 @@ test('merged table: totals, the overlap, one row per generator; the same from a 
   });
   assert.is(piped.status, 0, piped.stderr);
   assert.is((JSON.parse(piped.stdout) as BenchRecord).clients, 12);
+});
+
+test("docs/load-test-fleet.md's fleet-merge: the merged report's words and layout", async () => {
+  await assertTranscript(
+    'docs/load-test-fleet.md',
+    'fleet-merge',
+    cliReplay((arg) => files[LABELS.indexOf(arg.replace('.json', ''))] ?? arg),
+    { figures: false },
+  );
 });
 
 test('a merge that includes a run with a wrong echo exits 1', async () => {

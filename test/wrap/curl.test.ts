@@ -10,6 +10,7 @@ import { promisify } from 'node:util';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { acceptProxyProtocol, proxyHeader } from '../../src/wrap/index.ts';
+import { asDocs, assertTranscript } from '../docs/examples.ts';
 import { close, listen, selfSigned } from './helpers.ts';
 
 const run = promisify(execFile);
@@ -76,5 +77,27 @@ curl('https: curl without the header is refused, and onReject says why', async (
   assert.is.not(result.code, 0);
   assert.equal(reasons, ['not-proxy from 127.0.0.1']);
   await close(server);
+});
+curl("docs/library.md's wrap-curl: the example server, with and without the header", async () => {
+  // The server of the example above the block, on a port the kernel picks.
+  const server = acceptProxyProtocol(
+    http.createServer((req, res) => {
+      const { remoteAddress, remotePort } = req.socket;
+      res.end(
+        `you are ${remoteAddress}:${remotePort} (PROXY v${proxyHeader(req.socket)?.version})\n`,
+      );
+    }),
+    { trust: ['127.0.0.0/8'] },
+  );
+  const port = await listen(server);
+  try {
+    await assertTranscript('docs/library.md', 'wrap-curl', async (command) => {
+      const [, ...args] = command.replace('localhost:8080', `127.0.0.1:${port}`).split(' ');
+      const ran = await run('curl', args).catch((error) => error);
+      return asDocs(`${ran.stdout}${ran.stderr}`);
+    });
+  } finally {
+    await close(server);
+  }
 });
 curl.run();

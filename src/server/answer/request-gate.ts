@@ -62,6 +62,27 @@ export class RequestGate extends Duplex {
     this.#feed();
   }
 
+  /**
+   * The last words of a refused connection, then a lingering close. Closing with the peer's
+   * bytes unread makes the kernel reset the connection, and a reset can drop `text` before the
+   * peer reads it; so `text` goes out with a FIN after it, and what the peer still sends is read
+   * and dropped until it closes too, for at most `ms` and `bytes`. Only then the socket closes.
+   */
+  refuseLingering(text: string, ms: number, bytes: number): void {
+    this.stop();
+    const socket = this.#socket;
+    let left = bytes;
+    const close = () => socket.destroy();
+    const timer = setTimeout(close, ms);
+    socket.on('close', () => clearTimeout(timer));
+    socket.on('data', (chunk: Buffer) => {
+      left -= chunk.length;
+      if (left < 0) close();
+    });
+    socket.on('end', close);
+    socket.end(text);
+  }
+
   /** node:http gets nothing more from this connection (its first request is in, or an error). */
   stop(): void {
     this.#stopped = true;

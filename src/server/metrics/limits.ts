@@ -8,10 +8,15 @@ export interface MetricsLimits {
   readonly lifetimeMs: number;
   /** Longest request head (request line and headers), bytes. */
   readonly headBytes: number;
+  /** After a refusal, how long (ms) and how many bytes the peer's rest is read and dropped. */
+  readonly lingerMs: number;
+  readonly lingerBytes: number;
 }
 
 export const METRICS_LIMITS: MetricsLimits = Object.freeze({
   connections: 8,
   lifetimeMs: 5000,
   headBytes: 8192,
+  lingerMs: 1000,
+  lingerBytes: 16 * 1024 * 1024,
 });

@@ -6,7 +6,9 @@
 // - at most `connections` sockets (`maxConnections`: more are closed at accept);
 // - each lives at most `lifetimeMs` from accept, whatever the peer does (silent, dribbling its
 //   head, not reading the answer): an own timer per socket;
-// - a head longer than `headBytes` gets 431 (`maxHeaderSize`), any other parse error 400;
+// - a head longer than `headBytes` gets 431 (`maxHeaderSize`), any other parse error 400, and a
+//   lingering close: the peer's rest is read and dropped for up to `lingerMs` or `lingerBytes`,
+//   so the kernel's reset to unread bytes cannot eat the answer;
 // - one request per connection: the answer says `connection: close` and node:http ends the
 //   socket after it. node:http is given the connection through a `RequestGate`, stopped once the
 //   first request is in, so requests pipelined behind it are never parsed: a pipelining client
@@ -92,7 +94,9 @@ function httpOn(limits: MetricsLimits, collect: Collect, health: HealthSwitch): 
         send(response, { status: 500, body: `metrics unavailable: ${error.message}\n` }),
     );
   });
-  server.on('clientError', refuse);
+  server.on('clientError', (error: NodeJS.ErrnoException, gate: RequestGate) =>
+    refuse(error, gate, limits),
+  );
   return server;
 }
 
@@ -155,14 +159,18 @@ const REFUSALS: Readonly<Record<string, string>> = {
   HPE_HEADER_OVERFLOW: '431 Request Header Fields Too Large',
 };
 
-/** A request node:http cannot parse (or a socket error): say why if nothing was sent, close. */
-function refuse(error: NodeJS.ErrnoException, socket: RequestGate): void {
-  if (!socket.writable || socket.bytesWritten > 0) return void socket.destroy();
+/**
+ * A request node:http cannot parse (or a socket error): say why if nothing was sent, and close
+ * lingering, since the peer may still be sending (an endless head).
+ */
+function refuse(error: NodeJS.ErrnoException, gate: RequestGate, limits: MetricsLimits): void {
+  if (!gate.writable || gate.bytesWritten > 0) return void gate.destroy();
   const status = REFUSALS[error.code ?? ''] ?? '400 Bad Request';
   const body = `${status.slice(4).toLowerCase()}\n`;
-  socket.end(
+  gate.refuseLingering(
     `HTTP/1.1 ${status}\r\ncontent-type: text/plain; charset=utf-8\r\n` +
       `content-length: ${body.length}\r\nconnection: close\r\n\r\n${body}`,
-    () => socket.destroy(),
+    limits.lingerMs,
+    limits.lingerBytes,
   );
 }

@@ -1,7 +1,7 @@
 // The metrics port under clients that misbehave: silent, dribbling, pipelining, too many. Each
 // case has a bound on time and count, checked from the client's side.
 import diagnostics from 'node:diagnostics_channel';
-import type net from 'node:net';
+import { connect as netConnect, type default as net } from 'node:net';
 import v8 from 'node:v8';
 import vm from 'node:vm';
 import { test } from 'uvu';
@@ -16,7 +16,13 @@ import {
 import { METRICS_LIMITS, type MetricsLimits } from '../../../src/server/metrics/limits.ts';
 import { TestClient } from '../../helpers/socket.ts';
 
-const LIMITS: MetricsLimits = { connections: 4, lifetimeMs: 300, headBytes: 1024 };
+const LIMITS: MetricsLimits = {
+  connections: 4,
+  lifetimeMs: 300,
+  headBytes: 1024,
+  lingerMs: 200,
+  lingerBytes: 1024 * 1024,
+};
 const REPORT: ProcessReport = {
   snapshot: new Metrics().snapshot(),
   loopDelay: { p50: 0, p99: 0, max: 0, sum: 0, count: 0 },
@@ -208,6 +214,57 @@ test('a head longer than the limit gets 431 and a close, without a scrape', asyn
     assert.match(client.received.toString(), /^HTTP\/1\.1 431 /);
     assert.is(scrapes(), 0);
   });
+});
+
+test('a client still writing when refused gets its 431, then a FIN, not a reset', async () => {
+  await withServer(async (port) => {
+    for (let round = 0; round < 10; round++) {
+      const socket = netConnect(port, '127.0.0.1');
+      let received = '';
+      let error: string | null = null;
+      socket.setEncoding('latin1').on('data', (s: string) => (received += s));
+      socket.on('error', (e: NodeJS.ErrnoException) => (error = e.code ?? e.message));
+      const closed = new Promise((r) => socket.once('close', r));
+      socket.write('GET /metrics HTTP/1.1\r\nx: ');
+      const filler = Buffer.alloc(16 * 1024, 'a');
+      // An endless header (bounded here: 512 KiB), written until the server's answer ends it.
+      for (
+        let sent = 0;
+        sent < 512 * 1024 && socket.writable && received === '';
+        sent += filler.length
+      )
+        if (!socket.write(filler)) await new Promise((r) => setTimeout(r, 1));
+      await closed;
+      assert.match(received, /^HTTP\/1\.1 431 /, `round ${round}`);
+      assert.is(error, null, `round ${round}`);
+    }
+  });
+});
+
+test('a refused client that neither closes nor stops writing is closed after the linger', async () => {
+  await withServer(
+    async (port) => {
+      // Half-open: it keeps writing after the server's FIN.
+      const socket = netConnect({ port, host: '127.0.0.1', allowHalfOpen: true });
+      let received = '';
+      socket.setEncoding('latin1').on('data', (s: string) => (received += s));
+      socket.on('error', () => {});
+      const start = Date.now();
+      const closed = new Promise((r) => socket.once('close', r));
+      socket.write(`GET /metrics HTTP/1.1\r\nx: ${'a'.repeat(2000)}`);
+      const dribble = setInterval(() => socket.writable && socket.write('a'), 20);
+      try {
+        await closed;
+        const took = Date.now() - start;
+        assert.match(received, /^HTTP\/1\.1 431 /);
+        assert.ok(took >= LIMITS.lingerMs - 20 && took < 1000, `closed after ${took} ms`);
+      } finally {
+        clearInterval(dribble);
+        socket.destroy();
+      }
+    },
+    { ...LIMITS, lifetimeMs: 5000 },
+  );
 });
 
 test('1000 pipelined scrapes from a client that does not read run the handler once, then it is closed', async () => {
