@@ -24,7 +24,7 @@ import { parseArgs } from 'node:util';
 import { acceptProxyProtocol } from '../src/wrap/index.ts';
 import { selfSigned } from '../test/helpers/certificate.ts';
 import { benchLibraries } from './libraries.ts';
-import { cpuSeconds } from './proc-stat.ts';
+import { cpuSecondsFine } from './proc-stat.ts';
 
 const SCENARIOS = ['keepalive', 'setup', 'tls'] as const;
 type Scenario = (typeof SCENARIOS)[number];
@@ -244,11 +244,11 @@ async function measure(scenario: Scenario, variant: Variant, seconds: number, ge
       );
     };
     await run(300); // warm-up: JIT and TLS contexts, not measured
-    const cpuBefore = cpuSeconds(server.pid!);
+    const cpuBefore = cpuSecondsFine(server.pid!);
     const started = performance.now();
     const results = await run(seconds * 1000);
     const elapsed = (performance.now() - started) / 1000;
-    const serverCpu = cpuSeconds(server.pid!) - cpuBefore;
+    const serverCpu = cpuSecondsFine(server.pid!) - cpuBefore;
     const count = results.reduce((a, r) => a + r.count, 0);
     const measured: Measured = {
       rate: count / elapsed,

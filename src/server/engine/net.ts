@@ -4,6 +4,7 @@
 // Each socket's handlers are shared functions that find their transport through a symbol, so a
 // connection costs no closures.
 import type net from 'node:net';
+import { putBack } from './put-back.ts';
 import type {
   AcceptHooks,
   AcceptSettings,
@@ -96,17 +97,9 @@ class NetTransport implements Transport {
     this.events = null;
     // The new owner decides what the peer's FIN means (node:http answers what came before it).
     socket.allowHalfOpen = true;
-    if (unread !== undefined && unread.length > 0) socket.unshift(unread);
-    // As a fresh socket would, it flows again once someone listens for its data.
-    socket.on('newListener', resumeOnData);
+    putBack(socket, unread);
     return socket;
   }
-}
-
-function resumeOnData(this: net.Socket, event: string | symbol): void {
-  if (event !== 'data') return;
-  this.off('newListener', resumeOnData);
-  this.resume();
 }
 
 function onData(this: net.Socket, chunk: Buffer): void {
