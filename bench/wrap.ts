@@ -7,23 +7,30 @@
 //
 // - keepalive: 32 keep-alive connections, one GET after another (the header once per
 //   connection): requests/s;
-// - setup: 16 clients each connect, send the header with a GET (Connection: close), read the
-//   answer, close, and again: connections/s and the server's CPU per connection (/proc/PID/stat);
+// - setup: 32 clients each connect, send the header with a GET (Connection: close), read the
+//   answer, close, and again: connections/s and the server's CPU per connection. The clients are
+//   bench/baselines/http-setup-load.c (built with gcc into a temporary folder), so that the
+//   server is the busy side; without gcc, 16 clients of this script's own;
 // - tls: 8 clients each connect, send the header, do a full TLS handshake (ECDSA P-256) and
 //   close: handshakes/s and the server's CPU per handshake.
+// The server's CPU is its threads' (/proc/PID/task/TID/schedstat).
 // The server (node:http, or node:tls) runs on --server-cpu and the load generators on --load-cpu
 // (taskset -c); a generator's own CPU is reported: over 90 % busy, a figure is the generator's.
 // The order of the variants rotates by round. Each server is checked before it is timed: one
 // request must come back naming the client the header gave (or the peer, unwrapped).
 // Bounded: at most 20 rounds of 10 s each.
 import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import tls from 'node:tls';
 import { parseArgs } from 'node:util';
 import { acceptProxyProtocol } from '../src/wrap/index.ts';
 import { selfSigned } from '../test/helpers/certificate.ts';
 import { benchLibraries } from './libraries.ts';
+import { compileC } from './load.ts';
 import { cpuSecondsFine } from './proc-stat.ts';
 
 const SCENARIOS = ['keepalive', 'setup', 'tls'] as const;
@@ -178,10 +185,27 @@ async function tlsClient(port: number, header: string, deadline: number): Promis
 // ---- driver: rounds of every variant, side by side.
 const self = new URL(import.meta.url).pathname;
 
-function pinned(cpu: string, args: string[]): ChildProcess {
-  return spawn('taskset', ['-c', cpu, process.execPath, self, ...args], {
+function pinned(cpu: string, args: string[], command = [process.execPath, self]): ChildProcess {
+  return spawn('taskset', ['-c', cpu, ...command, ...args], {
     stdio: ['ignore', 'pipe', 'inherit'],
   });
+}
+
+/** The C client for the setup scenario, built by drive(); null: none (no gcc). */
+let setupLoad: string | null = null;
+const SETUP_CLIENTS_C = 32;
+
+/** One generator for `ms`; its first line is a LoadResult. */
+function generator(scenario: Scenario, variant: Variant, port: string, ms: number): ChildProcess {
+  const cpu = values['load-cpu'];
+  if (scenario === 'setup' && setupLoad !== null) {
+    const args = ['--port', port, '--clients', String(SETUP_CLIENTS_C), '--ms', String(ms)];
+    return pinned(cpu, variant === 'plain' ? [...args, '--no-header'] : args, [setupLoad]);
+  }
+  return pinned(cpu, [
+    ...['--role', 'load', '--scenario', scenario, '--port', port],
+    ...['--variant', variant, '--ms', String(ms)],
+  ]);
 }
 
 function firstLine(child: ChildProcess, what: string): Promise<string> {
@@ -234,10 +258,7 @@ async function measure(scenario: Scenario, variant: Variant, seconds: number, ge
     if (scenario !== 'tls') await check(Number(port), variant);
     const run = async (ms: number) => {
       const loads = Array.from({ length: generators }, () =>
-        pinned(values['load-cpu'], [
-          ...['--role', 'load', '--scenario', scenario, '--port', port],
-          ...['--variant', variant, '--ms', String(ms)],
-        ]),
+        generator(scenario, variant, port, ms),
       );
       return Promise.all(
         loads.map(async (l) => JSON.parse(await firstLine(l, 'load')) as LoadResult),
@@ -295,8 +316,14 @@ async function drive(): Promise<void> {
   const generators = Math.min(4, Math.max(1, Number(values.generators)));
   const scenarios = scenariosAsked();
   if (scenarios.includes('setup') && values.proxywrap) benchLibraries('bench:wrap', [PROXYWRAP]);
+  if (scenarios.includes('setup')) {
+    const work = mkdtempSync(join(tmpdir(), 'bench-wrap-'));
+    process.once('exit', () => rmSync(work, { recursive: true, force: true }));
+    setupLoad = compileC(work, 'http-setup-load');
+  }
   process.stdout.write(
     `bench:wrap: ${rounds} rounds of ${seconds} s per variant, server on cpu ${values['server-cpu']}, ${generators} generator(s) on cpu ${values['load-cpu']}, Node ${process.version}\n` +
+      `setup load: ${setupLoad === null ? 'this script (no gcc for bench/baselines/http-setup-load.c)' : `bench/baselines/http-setup-load.c, ${SETUP_CLIENTS_C} clients`}\n` +
       'medians over the rounds, their range in brackets; ratios are taken within each round\n\n',
   );
   process.stdout.write(
