@@ -310,6 +310,14 @@ function scenariosAsked(): Scenario[] {
   return SCENARIOS.filter((name) => asked.includes(name));
 }
 
+/** Which clients drive the setup scenario, when it runs. */
+function setupLine(scenarios: readonly Scenario[]): string {
+  if (!scenarios.includes('setup')) return '';
+  return setupLoad === null
+    ? 'setup load: this script (no gcc for bench/baselines/http-setup-load.c)\n'
+    : `setup load: bench/baselines/http-setup-load.c, ${SETUP_CLIENTS_C} clients\n`;
+}
+
 async function drive(): Promise<void> {
   const rounds = Math.min(20, Math.max(1, Number(values.rounds)));
   const seconds = Math.min(10, Math.max(0.5, Number(values.seconds)));
@@ -323,7 +331,7 @@ async function drive(): Promise<void> {
   }
   process.stdout.write(
     `bench:wrap: ${rounds} rounds of ${seconds} s per variant, server on cpu ${values['server-cpu']}, ${generators} generator(s) on cpu ${values['load-cpu']}, Node ${process.version}\n` +
-      `setup load: ${setupLoad === null ? 'this script (no gcc for bench/baselines/http-setup-load.c)' : `bench/baselines/http-setup-load.c, ${SETUP_CLIENTS_C} clients`}\n` +
+      setupLine(scenarios) +
       'medians over the rounds, their range in brackets; ratios are taken within each round\n\n',
   );
   process.stdout.write(
