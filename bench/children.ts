@@ -4,9 +4,12 @@ import { type ChildProcess, spawn } from 'node:child_process';
 
 /** `script` again as a child on `cpu` (taskset -c), with `args`; its stdout is piped. */
 export function pinned(script: string, cpu: string, args: readonly string[]): ChildProcess {
-  return spawn('taskset', ['-c', cpu, process.execPath, script, ...args], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
+  return pinnedCommand(cpu, [process.execPath, script, ...args]);
+}
+
+/** Any command (a C load generator, say) as a child on `cpu`; its stdout is piped. */
+export function pinnedCommand(cpu: string, command: readonly string[]): ChildProcess {
+  return spawn('taskset', ['-c', cpu, ...command], { stdio: ['ignore', 'pipe', 'inherit'] });
 }
 
 /** The child's first line of output; rejects after 30 s or when it exits before. */

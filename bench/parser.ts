@@ -2,28 +2,15 @@
 // would pick instead and a naive toString/split parser, each handed the header as a Buffer (the
 // form bytes arrive in from a socket). Every contender's answer is checked before it is timed;
 // a wrong or missing answer is shown, not timed. One process, a few seconds per case.
-import { execFileSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { join } from 'node:path';
 import { buildProxyHeader, parseProxyHeader, TLV_TYPE } from '../src/protocol/index.ts';
 import type { ProxyHeader, ProxyHeaderInit } from '../src/protocol/index.ts';
+import { benchLibraries } from './libraries.ts';
 
-const benchDir = import.meta.dirname;
 const LIBRARIES = ['proxy-protocol-js', '@balena/proxy-protocol-parser', 'findhit-proxywrap'];
 const ROUND_MS = Number(process.env.BENCH_ROUND_MS ?? 100);
 const ROUNDS = 6;
 
-// The comparison libraries live in bench/node_modules only (bench/package.json).
-if (LIBRARIES.some((name) => !existsSync(join(benchDir, 'node_modules', name, 'package.json')))) {
-  process.stdout.write(
-    'bench:parser: installing the comparison libraries into bench/node_modules\n',
-  );
-  execFileSync('npm', ['install', '--prefix', benchDir, '--no-audit', '--no-fund', '--silent'], {
-    stdio: 'inherit',
-  });
-}
-const require = createRequire(join(benchDir, 'package.json'));
+const require = benchLibraries('bench:parser', LIBRARIES);
 const proxyProtocolJs = require('proxy-protocol-js');
 const balena = require('@balena/proxy-protocol-parser');
 // findhit-proxywrap parses inside its socket wrapper; this is the same work on one header:

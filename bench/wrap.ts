@@ -1,34 +1,51 @@
 // What acceptProxyProtocol costs a Node server: the same server wrapped and unwrapped, side by
-// side in each round, in three scenarios.
+// side in each round, in three scenarios; in the setup scenario also wrapped by proxywrap
+// (findhit-proxywrap, pinned in bench/package.json and installed on first use; v1 only).
 //
 //   node bench/wrap.ts [--rounds N] [--seconds S] [--generators N] [--server-cpu C] [--load-cpu C]
+//                      [--scenarios keepalive,setup,tls] [--no-proxywrap]
 //
 // - keepalive: 32 keep-alive connections, one GET after another (the header once per
 //   connection): requests/s;
-// - setup: 16 clients each connect, send the header with a GET (Connection: close), read the
-//   answer, close, and again: connections/s and the server's CPU per connection (/proc/PID/stat);
+// - setup: 32 clients each connect, send the header with a GET (Connection: close), read the
+//   answer, close, and again: connections/s and the server's CPU per connection. The clients are
+//   bench/baselines/http-setup-load.c (built with gcc into a temporary folder), so that the
+//   server is the busy side; without gcc, 16 clients of this script's own;
 // - tls: 8 clients each connect, send the header, do a full TLS handshake (ECDSA P-256) and
 //   close: handshakes/s and the server's CPU per handshake.
+// The server's CPU is its threads' (/proc/PID/task/TID/schedstat).
 // The server (node:http, or node:tls) runs on --server-cpu and the load generators on --load-cpu
 // (taskset -c); a generator's own CPU is reported: over 90 % busy, a figure is the generator's.
-// The order of the two variants alternates by round. Bounded: at most 20 rounds of 10 s each.
+// The order of the variants rotates by round. Each server is checked before it is timed: one
+// request must come back naming the client the header gave (or the peer, unwrapped).
+// Bounded: at most 20 rounds of 10 s each.
+import type { ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import tls from 'node:tls';
 import { parseArgs } from 'node:util';
 import { acceptProxyProtocol } from '../src/wrap/index.ts';
 import { selfSigned } from '../test/helpers/certificate.ts';
-import { firstLine, median, pinned } from './children.ts';
-import { cpuSeconds } from './proc-stat.ts';
+import { firstLine, median, pinned, pinnedCommand } from './children.ts';
+import { benchLibraries } from './libraries.ts';
+import { compileC } from './load.ts';
+import { cpuSecondsFine } from './proc-stat.ts';
 
 const SCENARIOS = ['keepalive', 'setup', 'tls'] as const;
 type Scenario = (typeof SCENARIOS)[number];
+/** Unwrapped, acceptProxyProtocol, proxywrap. */
+const VARIANTS = ['plain', 'ours', 'proxywrap'] as const;
+type Variant = (typeof VARIANTS)[number];
+const PROXYWRAP = 'findhit-proxywrap';
 
 const { values } = parseArgs({
   options: {
     role: { type: 'string', default: 'driver' },
     scenario: { type: 'string', default: '' },
-    wrapped: { type: 'string', default: '0' },
+    variant: { type: 'string', default: 'plain' },
     port: { type: 'string', default: '0' },
     ms: { type: 'string', default: '0' },
     rounds: { type: 'string', default: '5' },
@@ -36,7 +53,10 @@ const { values } = parseArgs({
     generators: { type: 'string', default: '1' },
     'server-cpu': { type: 'string', default: '0' },
     'load-cpu': { type: 'string', default: '1' },
+    scenarios: { type: 'string', default: SCENARIOS.join(',') },
+    proxywrap: { type: 'boolean', default: true },
   },
+  allowNegative: true,
 });
 
 const HEADER = 'PROXY TCP4 203.0.113.7 10.0.0.5 51000 80\r\n';
@@ -44,17 +64,22 @@ const GET = 'GET / HTTP/1.1\r\nHost: bench\r\n\r\n';
 const GET_CLOSE = 'GET / HTTP/1.1\r\nHost: bench\r\nConnection: close\r\n\r\n';
 const CONCURRENCY: Record<Scenario, number> = { keepalive: 32, setup: 16, tls: 8 };
 
-// ---- server role: one server, wrapped or not; prints its port.
-function serve(scenario: Scenario, wrapped: boolean): void {
+// ---- server role: one server, as `variant` has it; prints its port. Its HTTP answer is the
+// client it saw.
+function serve(scenario: Scenario, variant: Variant): void {
+  const answer = (req: http.IncomingMessage, res: http.ServerResponse) =>
+    res.end(req.socket.remoteAddress);
   const server: net.Server =
     scenario === 'tls'
       ? tls.createServer(selfSigned(), (socket) => {
           socket.on('error', () => {});
           socket.end();
         })
-      : http.createServer((_req, res) => res.end('ok'));
+      : variant === 'proxywrap'
+        ? benchLibraries('bench:wrap', [PROXYWRAP])(PROXYWRAP).proxy(http).createServer(answer)
+        : http.createServer(answer);
   server.on('error', () => {});
-  if (wrapped) acceptProxyProtocol(server);
+  if (variant === 'ours') acceptProxyProtocol(server);
   server.listen(0, '127.0.0.1', () => {
     process.stdout.write(`${(server.address() as net.AddressInfo).port}\n`);
   });
@@ -66,10 +91,10 @@ interface LoadResult {
   readonly cpu: number;
 }
 
-async function load(scenario: Scenario, port: number, wrapped: boolean, ms: number) {
+async function load(scenario: Scenario, port: number, variant: Variant, ms: number) {
   const started = process.cpuUsage();
   const deadline = Date.now() + ms;
-  const header = wrapped ? HEADER : '';
+  const header = variant === 'plain' ? '' : HEADER;
   const client = { keepalive: keepAliveClient, setup: setupClient, tls: tlsClient }[scenario];
   const counts = await Promise.all(
     Array.from({ length: CONCURRENCY[scenario] }, () => client(port, header, deadline)),
@@ -94,8 +119,9 @@ function keepAliveClient(port: number, header: string, deadline: number): Promis
     socket.on('data', (chunk: Buffer) => {
       if (length === 0) {
         text += chunk.toString('latin1');
-        if (!text.includes('\r\n\r\nok')) return;
-        length = text.length;
+        length = responseLength(text);
+        if (length === 0 || text.length < length) return;
+        pending = text.length - length;
       } else {
         pending += chunk.length;
         if (pending < length) return;
@@ -108,6 +134,13 @@ function keepAliveClient(port: number, header: string, deadline: number): Promis
     socket.on('error', () => socket.destroy());
     socket.on('close', () => resolve(count));
   });
+}
+
+/** The length of the response at the start of `text` once its head is in, else 0. */
+function responseLength(text: string): number {
+  const end = text.indexOf('\r\n\r\n');
+  const declared = /content-length: *(\d+)/i.exec(text);
+  return end === -1 || declared === null ? 0 : end + 4 + Number(declared[1]);
 }
 
 /** Connect, header and GET in one write, the answer, close; again until the deadline. */
@@ -150,9 +183,28 @@ async function tlsClient(port: number, header: string, deadline: number): Promis
   return count;
 }
 
-// ---- driver: rounds of both variants, side by side.
+// ---- driver: rounds of every variant, side by side.
 const self = new URL(import.meta.url).pathname;
-const pinnedHere = (cpu: string, args: string[]) => pinned(self, cpu, args);
+
+/** The C client for the setup scenario, built by drive(); null: none (no gcc). */
+let setupLoad: string | null = null;
+const SETUP_CLIENTS_C = 32;
+
+/** One generator for `ms`; its first line is a LoadResult. */
+function generator(scenario: Scenario, variant: Variant, port: string, ms: number): ChildProcess {
+  const cpu = values['load-cpu'];
+  if (scenario === 'setup' && setupLoad !== null) {
+    const args = ['--port', port, '--clients', String(SETUP_CLIENTS_C), '--ms', String(ms)];
+    return pinnedCommand(cpu, [
+      setupLoad,
+      ...(variant === 'plain' ? [...args, '--no-header'] : args),
+    ]);
+  }
+  return pinned(self, cpu, [
+    ...['--role', 'load', '--scenario', scenario, '--port', port],
+    ...['--variant', variant, '--ms', String(ms)],
+  ]);
+}
 
 interface Measured {
   /** Operations per second. */
@@ -163,42 +215,44 @@ interface Measured {
   readonly loadBusy: number;
 }
 
-async function measure(scenario: Scenario, wrapped: boolean, seconds: number, generators: number) {
-  const server = pinnedHere(values['server-cpu'], [
-    '--role',
-    'server',
-    '--scenario',
-    scenario,
-    '--wrapped',
-    wrapped ? '1' : '0',
+/** One request, before timing: its answer must name the client the variant should report. */
+function check(port: number, variant: Variant): Promise<void> {
+  const expected = variant === 'plain' ? '127.0.0.1' : '203.0.113.7';
+  return new Promise((resolve, reject) => {
+    const socket = net.connect({ port, host: '127.0.0.1' });
+    let text = '';
+    socket.on('connect', () => socket.write((variant === 'plain' ? '' : HEADER) + GET_CLOSE));
+    socket.on('data', (chunk: Buffer) => (text += chunk.toString('latin1')));
+    socket.on('error', reject);
+    socket.on('close', () => {
+      const body = text.slice(text.indexOf('\r\n\r\n') + 4);
+      if (body === expected) resolve();
+      else reject(new Error(`${variant}: the server saw ${JSON.stringify(body)}, not ${expected}`));
+    });
+  });
+}
+
+async function measure(scenario: Scenario, variant: Variant, seconds: number, generators: number) {
+  const server = pinned(self, values['server-cpu'], [
+    ...['--role', 'server', '--scenario', scenario, '--variant', variant],
   ]);
   try {
     const port = await firstLine(server, 'server');
+    if (scenario !== 'tls') await check(Number(port), variant);
     const run = async (ms: number) => {
       const loads = Array.from({ length: generators }, () =>
-        pinnedHere(values['load-cpu'], [
-          '--role',
-          'load',
-          '--scenario',
-          scenario,
-          '--port',
-          port,
-          '--wrapped',
-          wrapped ? '1' : '0',
-          '--ms',
-          String(ms),
-        ]),
+        generator(scenario, variant, port, ms),
       );
       return Promise.all(
         loads.map(async (l) => JSON.parse(await firstLine(l, 'load')) as LoadResult),
       );
     };
     await run(300); // warm-up: JIT and TLS contexts, not measured
-    const cpuBefore = cpuSeconds(server.pid!);
+    const cpuBefore = cpuSecondsFine(server.pid!);
     const started = performance.now();
     const results = await run(seconds * 1000);
     const elapsed = (performance.now() - started) / 1000;
-    const serverCpu = cpuSeconds(server.pid!) - cpuBefore;
+    const serverCpu = cpuSecondsFine(server.pid!) - cpuBefore;
     const count = results.reduce((a, r) => a + r.count, 0);
     const measured: Measured = {
       rate: count / elapsed,
@@ -212,46 +266,91 @@ async function measure(scenario: Scenario, wrapped: boolean, seconds: number, ge
 }
 
 const fixed = (x: number, digits: number) => x.toFixed(digits);
+/** The median of `xs` and, in brackets, their range. */
+const spread = (xs: number[], digits: number) =>
+  `${fixed(median(xs), digits)} (${fixed(Math.min(...xs), digits)}–${fixed(Math.max(...xs), digits)})`;
+/** a[i] / b[i]: each round's variants against each other. */
+const ratios = (a: number[], b: number[]) => a.map((x, i) => x / b[i]);
+
+const LABEL: Record<Variant, string> = {
+  plain: 'unwrapped',
+  ours: 'acceptProxyProtocol',
+  proxywrap: 'proxywrap',
+};
+
+function variantsOf(scenario: Scenario): Variant[] {
+  return scenario === 'setup' && values.proxywrap ? [...VARIANTS] : ['plain', 'ours'];
+}
+
+function scenariosAsked(): Scenario[] {
+  const asked = values.scenarios.split(',');
+  const unknown = asked.filter((name) => !(SCENARIOS as readonly string[]).includes(name));
+  if (unknown.length > 0) throw new Error(`--scenarios: no scenario ${unknown.join(', ')}`);
+  return SCENARIOS.filter((name) => asked.includes(name));
+}
+
+/** Which clients drive the setup scenario, when it runs. */
+function setupLine(scenarios: readonly Scenario[]): string {
+  if (!scenarios.includes('setup')) return '';
+  return setupLoad === null
+    ? 'setup load: this script (no gcc for bench/baselines/http-setup-load.c)\n'
+    : `setup load: bench/baselines/http-setup-load.c, ${SETUP_CLIENTS_C} clients\n`;
+}
 
 async function drive(): Promise<void> {
   const rounds = Math.min(20, Math.max(1, Number(values.rounds)));
   const seconds = Math.min(10, Math.max(0.5, Number(values.seconds)));
   const generators = Math.min(4, Math.max(1, Number(values.generators)));
+  const scenarios = scenariosAsked();
+  if (scenarios.includes('setup') && values.proxywrap) benchLibraries('bench:wrap', [PROXYWRAP]);
+  if (scenarios.includes('setup')) {
+    const work = mkdtempSync(join(tmpdir(), 'bench-wrap-'));
+    process.once('exit', () => rmSync(work, { recursive: true, force: true }));
+    setupLoad = compileC(work, 'http-setup-load');
+  }
   process.stdout.write(
-    `bench:wrap: ${rounds} rounds of ${seconds} s per variant, server on cpu ${values['server-cpu']}, ${generators} generator(s) on cpu ${values['load-cpu']}, Node ${process.version}\n\n`,
+    `bench:wrap: ${rounds} rounds of ${seconds} s per variant, server on cpu ${values['server-cpu']}, ${generators} generator(s) on cpu ${values['load-cpu']}, Node ${process.version}\n` +
+      setupLine(scenarios) +
+      'medians over the rounds, their range in brackets; ratios are taken within each round\n\n',
   );
   process.stdout.write(
-    '| scenario | unwrapped /s | wrapped /s | ratio (median, min–max) | server µs/op unwrapped | wrapped | ratio (median, min–max) | generator busy (max) |\n',
+    '| scenario | server | /s | /s ratio to unwrapped | server µs/op | µs/op ratio to unwrapped | generator busy (max) |\n',
   );
-  process.stdout.write('| --- | --- | --- | --- | --- | --- | --- | --- |\n');
-  for (const scenario of SCENARIOS) {
-    const plain: Measured[] = [];
-    const wrapped: Measured[] = [];
+  process.stdout.write('| --- | --- | --- | --- | --- | --- | --- |\n');
+  for (const scenario of scenarios) {
+    const variants = variantsOf(scenario);
+    const runs = new Map<Variant, Measured[]>(variants.map((v) => [v, []]));
     for (let round = 0; round < rounds; round++) {
-      // Alternate which goes first, so a drift in the machine's load favours neither.
-      for (const isWrapped of round % 2 === 0 ? [false, true] : [true, false])
-        (isWrapped ? wrapped : plain).push(await measure(scenario, isWrapped, seconds, generators));
+      // Rotate which goes first, so a drift in the machine's load favours none.
+      for (let i = 0; i < variants.length; i++) {
+        const variant = variants[(round + i) % variants.length];
+        runs.get(variant)!.push(await measure(scenario, variant, seconds, generators));
+      }
     }
-    const rateRatios = wrapped.map((w, i) => w.rate / plain[i].rate);
-    const cpuRatios = wrapped.map((w, i) => w.serverUs / plain[i].serverUs);
-    const busy = Math.max(...plain.map((m) => m.loadBusy), ...wrapped.map((m) => m.loadBusy));
-    process.stdout.write(
-      `| ${scenario} | ${fixed(median(plain.map((m) => m.rate)), 0)} | ${fixed(median(wrapped.map((m) => m.rate)), 0)} | ` +
-        `${fixed(median(rateRatios), 3)} (${fixed(Math.min(...rateRatios), 3)}–${fixed(Math.max(...rateRatios), 3)}) | ` +
-        `${fixed(median(plain.map((m) => m.serverUs)), 1)} | ${fixed(median(wrapped.map((m) => m.serverUs)), 1)} | ` +
-        `${fixed(median(cpuRatios), 3)} (${fixed(Math.min(...cpuRatios), 3)}–${fixed(Math.max(...cpuRatios), 3)}) | ` +
-        `${fixed(busy * 100, 0)} %${busy > 0.9 ? ' (generator-bound)' : ''} |\n`,
-    );
+    const rates = (v: Variant) => runs.get(v)!.map((m) => m.rate);
+    const cpus = (v: Variant) => runs.get(v)!.map((m) => m.serverUs);
+    for (const variant of variants) {
+      const busy = Math.max(...runs.get(variant)!.map((m) => m.loadBusy));
+      const rateRatio =
+        variant === 'plain' ? '–' : spread(ratios(rates(variant), rates('plain')), 3);
+      const cpuRatio = variant === 'plain' ? '–' : spread(ratios(cpus(variant), cpus('plain')), 3);
+      process.stdout.write(
+        `| ${scenario} | ${LABEL[variant]} | ${spread(rates(variant), 0)} | ${rateRatio} | ` +
+          `${spread(cpus(variant), 1)} | ${cpuRatio} | ` +
+          `${fixed(busy * 100, 0)} %${busy > 0.9 ? ' (generator-bound)' : ''} |\n`,
+      );
+    }
+    if (variants.includes('proxywrap'))
+      process.stdout.write(
+        `\n${scenario}: acceptProxyProtocol against proxywrap, per round: connections/s ${spread(ratios(rates('ours'), rates('proxywrap')), 2)}×, ` +
+          `connections per server CPU second ${spread(ratios(cpus('proxywrap'), cpus('ours')), 2)}×\n\n`,
+      );
   }
 }
 
 const scenario = values.scenario as Scenario;
-if (values.role === 'server') serve(scenario, values.wrapped === '1');
+const variant = values.variant as Variant;
+if (values.role === 'server') serve(scenario, variant);
 else if (values.role === 'load')
-  await load(
-    scenario,
-    Number(values.port),
-    values.wrapped === '1',
-    Math.min(10_000, Number(values.ms)),
-  );
+  await load(scenario, Number(values.port), variant, Math.min(10_000, Number(values.ms)));
 else await drive();

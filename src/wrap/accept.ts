@@ -9,7 +9,7 @@
 // Moving the listeners instead would miss those added later, and a listener prepended in front
 // of them cannot stop them from running (TLS takes over the socket's handle at once).
 import type net from 'node:net';
-import { awaitHeader, type Deliver } from './await-header.ts';
+import { awaitHeader, type Gate, headerDeadlines } from './await-header.ts';
 import { type ProxyProtocolOptions, settingsOf } from './options.ts';
 
 const kWrapped = Symbol('elb-proxy-echo.acceptProxyProtocol');
@@ -32,12 +32,16 @@ export function acceptProxyProtocol<S extends net.Server>(
     throw new Error('acceptProxyProtocol: this server already reads PROXY headers');
   wrapped[kWrapped] = true;
   const emit: (event: string | symbol, ...args: unknown[]) => boolean = server.emit;
-  const deliver: Deliver = (socket) => {
-    emit.call(server, 'connection', socket);
+  const gate: Gate = {
+    settings,
+    deliver: (socket) => {
+      emit.call(server, 'connection', socket);
+    },
+    deadlines: headerDeadlines(settings.headerTimeout),
   };
-  server.emit = function gate(this: S, event: string | symbol, socket?: unknown): boolean {
+  server.emit = function gated(this: S, event: string | symbol, socket?: unknown): boolean {
     if (event === 'connection') {
-      awaitHeader(socket as net.Socket, settings, deliver);
+      awaitHeader(socket as net.Socket, gate);
       return true;
     }
     // Every other event (node:http's 'request' among them) passes with its arguments unchanged.

@@ -8,20 +8,39 @@
 // - optional: first bytes that cannot start a header (`GET`, a TLS ClientHello) pass as data;
 //   a header is parsed, and refused from a peer outside `trust`.
 // Bytes are kept only while they are a valid prefix of a header, so memory is bounded by the
-// largest header allowed, and `headerTimeout` (from accept) bounds the time.
+// largest header allowed, and the server's Deadlines bound the time.
+//
+// Per connection this costs one small object and three listeners, all shared functions: the
+// header is read from the socket's own 'data' events and parsed once, in the usual case from
+// the read itself.
 import type net from 'node:net';
 import { parseProxyHeader } from '../protocol/index.ts';
-import type { ParseOptions, ProxyHeader } from '../protocol/types.ts';
 import { V2_MAX_HEADER_SIZE } from '../protocol/constants.ts';
+import type { ParseOptions, ProxyHeader } from '../protocol/types.ts';
+import { putBack } from '../server/engine/put-back.ts';
 import { startsLikeHeader } from '../server/policy.ts';
 import { MAYBE, NO } from '../server/verdict.ts';
-import { handOver } from './hand-over.ts';
 import type { TrustList } from '../server/trust.ts';
+import { Deadlines, type Waiting } from './deadlines.ts';
 import type { RejectCode, Settings } from './options.ts';
 import { adoptHeader } from './real-client.ts';
 
 /** The server's own 'connection' handling, which gets the socket once its header is read. */
 export type Deliver = (socket: net.Socket) => void;
+
+/** What every connection of one wrapped server shares. */
+export interface Gate {
+  readonly settings: Settings;
+  readonly deliver: Deliver;
+  readonly deadlines: Deadlines<Awaiting>;
+}
+
+/**
+ * A read at most this large is kept alive by the header parsed from it (it reads its fields
+ * from those bytes, lazily); a larger one would keep all the data after the header alive with
+ * the connection, so the header is parsed again from a copy of its own bytes.
+ */
+const KEEP_READ_MAX = 1024;
 
 const kAwaiting = Symbol('elb-proxy-echo.awaitingHeader');
 const NO_LIMITS: ParseOptions = Object.freeze({
@@ -30,30 +49,37 @@ const NO_LIMITS: ParseOptions = Object.freeze({
 });
 
 /** One connection waiting for its header. */
-class Awaiting {
+class Awaiting implements Waiting {
   readonly socket: net.Socket;
-  readonly settings: Settings;
-  readonly deliver: Deliver;
+  readonly gate: Gate;
   readonly trusted: boolean;
   /** The header's bytes so far, when it straddles reads. */
   pending: Buffer | null = null;
-  readonly timer: NodeJS.Timeout;
+  since = 0;
 
-  constructor(socket: net.Socket, settings: Settings, deliver: Deliver, trusted: boolean) {
+  constructor(socket: net.Socket, gate: Gate, trusted: boolean) {
     this.socket = socket;
-    this.settings = settings;
-    this.deliver = deliver;
+    this.gate = gate;
     this.trusted = trusted;
-    this.timer = setTimeout(timedOut, settings.headerTimeout, this);
+  }
+
+  get gone(): boolean {
+    return this.socket.destroyed;
   }
 }
 
 type Tagged = net.Socket & { [kAwaiting]?: Awaiting };
 
-/** A new connection of a wrapped server: reads its header, then `deliver`s it or refuses it. */
-export function awaitHeader(socket: net.Socket, settings: Settings, deliver: Deliver): void {
+/** The deadlines of a wrapped server's connections, refusing those out of time. */
+export function headerDeadlines(headerTimeout: number): Deadlines<Awaiting> {
+  return new Deadlines(headerTimeout, timedOut);
+}
+
+/** A new connection of a wrapped server: reads its header, then delivers it or refuses it. */
+export function awaitHeader(socket: net.Socket, gate: Gate): void {
+  const { settings } = gate;
   if (settings.policy === 'off') {
-    deliver(socket);
+    gate.deliver(socket);
     return;
   }
   const { trust } = settings;
@@ -62,11 +88,12 @@ export function awaitHeader(socket: net.Socket, settings: Settings, deliver: Del
     refuse(socket, settings, 'untrusted', `${describePeer(socket)} is not in trust`);
     return;
   }
-  (socket as Tagged)[kAwaiting] = new Awaiting(socket, settings, deliver, trusted);
+  const awaiting = new Awaiting(socket, gate, trusted);
+  (socket as Tagged)[kAwaiting] = awaiting;
+  gate.deadlines.add(awaiting);
   socket.on('data', onData);
   socket.on('end', onEnd);
   socket.on('error', onError);
-  socket.on('close', onClose);
 }
 
 function isTrusted(socket: net.Socket, trust: TrustList): boolean {
@@ -83,16 +110,11 @@ function onEnd(this: net.Socket): void {
   this.destroy();
 }
 
-/** A socket error (a reset) before the header: 'close' follows and cleans up. */
+/** A socket error (a reset) before the header: the socket is destroyed, the sweep forgets it. */
 function onError(): void {}
 
-function onClose(this: net.Socket): void {
-  const awaiting = (this as Tagged)[kAwaiting];
-  if (awaiting !== undefined) clearTimeout(awaiting.timer);
-}
-
 function received(awaiting: Awaiting, chunk: Buffer): void {
-  const { settings } = awaiting;
+  const { settings } = awaiting.gate;
   // Concatenate only when the header straddles reads; the usual case parses the chunk itself.
   const bytes = awaiting.pending === null ? chunk : Buffer.concat([awaiting.pending, chunk]);
   if (settings.policy === 'optional') {
@@ -133,47 +155,50 @@ function keep(awaiting: Awaiting, chunk: Buffer, bytes: Buffer): void {
   awaiting.pending = bytes === chunk ? Buffer.from(chunk) : bytes;
 }
 
-/**
- * The header, parsed again from a copy of its bytes: a parsed header reads its fields from the
- * bytes it was given, and those of the read (with the data after the header) should not stay
- * alive as long as the connection.
- */
+/** The header to keep with the connection: `header` itself unless its bytes hold much more. */
 function keptHeader(bytes: Buffer, length: number, header: ProxyHeader): ProxyHeader {
+  if (bytes.buffer.byteLength <= KEEP_READ_MAX) return header;
   // The same bytes parse the same way; the options cannot matter, they were met once.
   const again = parseProxyHeader(Buffer.from(bytes.subarray(0, length)), NO_LIMITS);
   return again.status === 'ok' ? again.header : header;
 }
 
-/** Hands the connection over: `unread` goes back in front, the header (if any) is adopted. */
+/**
+ * Hands the connection over to the server's own handling (node:http, TLS, HTTP/2, or a
+ * net.Server's listeners) as if just accepted: `unread` goes back in front, the header (if any)
+ * is adopted.
+ */
 function pass(awaiting: Awaiting, unread: Buffer, header: ProxyHeader | null): void {
+  const { socket } = awaiting;
   stop(awaiting);
-  if (header !== null) adoptHeader(awaiting.socket, header);
-  handOver(awaiting.socket, unread, awaiting.deliver);
+  if (header !== null) adoptHeader(socket, header);
+  putBack(socket, unread);
+  awaiting.gate.deliver(socket);
 }
 
-/** This module is done with the socket: its listeners and timer go; the socket stays paused. */
+/** This module is done with the socket: its listeners go; the socket stays paused. */
 function stop(awaiting: Awaiting): void {
   const { socket } = awaiting;
-  clearTimeout(awaiting.timer);
+  awaiting.gate.deadlines.delete(awaiting);
   awaiting.pending = null;
   // Paused first: with its 'data' listener gone a flowing socket would drop what comes next.
   socket.pause();
   socket.off('data', onData);
   socket.off('end', onEnd);
   socket.off('error', onError);
-  socket.off('close', onClose);
   (socket as Tagged)[kAwaiting] = undefined;
 }
 
+/** Still no header at the deadline (called by the sweep, which has forgotten it already). */
 function timedOut(awaiting: Awaiting): void {
-  const { socket, settings, pending } = awaiting;
-  const secs = settings.headerTimeout / 1000;
+  const { socket, gate, pending } = awaiting;
+  const secs = gate.settings.headerTimeout / 1000;
   const reason =
     pending === null
       ? `nothing received within ${secs} s`
       : `no complete PROXY header within ${secs} s (${pending.length} bytes of one)`;
   stop(awaiting);
-  refuse(socket, settings, 'header-timeout', reason);
+  refuse(socket, gate.settings, 'header-timeout', reason);
 }
 
 /** Closes the connection and tells onReject why. */

@@ -2,10 +2,12 @@
 // look for it: socket.remoteAddress, remotePort and remoteFamily, also on the TLSSocket that TLS
 // (https, HTTP/2) builds over it; and the header itself, through proxyHeader().
 //
-// The socket gets its own remote* properties (shadowing net.Socket's getters). A TLSSocket does
-// not ask the socket it wraps: it asks that socket's handle (the libuv TCP handle it takes over)
-// through getpeername(). So the handle's getpeername is replaced too, by one that reports the
-// header's client: every layer over the handle then agrees, from the TLS handshake on.
+// net.Socket's remote* getters read `_peername`, which it fills from its handle on first use and
+// then keeps: filling it first makes them report the header's client, at the cost of one field.
+// A TLSSocket does not ask the socket it wraps: it asks that socket's handle (the libuv TCP
+// handle it takes over) through getpeername(). So the handle's getpeername is replaced too, by
+// one that reports the header's client: every layer over the handle then agrees, from the TLS
+// handshake on.
 import type net from 'node:net';
 import type { ProxyHeader } from '../protocol/types.ts';
 
@@ -26,6 +28,8 @@ interface PeerHandle {
 
 type Tagged = net.Socket & {
   [kHeader]?: ProxyHeader;
+  /** What net.Socket's remote* getters report (its own cache of the handle's getpeername). */
+  _peername?: Peer;
   _handle?: PeerHandle | null;
   /** A TLSSocket's underlying socket. */
   _parent?: Tagged | null;
@@ -46,11 +50,7 @@ export function adoptHeader(socket: net.Socket, header: ProxyHeader): void {
     port: source.port,
     family: header.protocol.endsWith('4') ? 'IPv4' : 'IPv6',
   };
-  Object.defineProperties(socket, {
-    remoteAddress: { value: peer.address, configurable: true },
-    remotePort: { value: peer.port, configurable: true },
-    remoteFamily: { value: peer.family, configurable: true },
-  });
+  tagged._peername = peer;
   const handle = tagged._handle;
   if (typeof handle?.getpeername === 'function') {
     handle[kPeer] = peer;

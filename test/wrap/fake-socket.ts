@@ -1,25 +1,32 @@
 // A stand-in socket for the wrapper's byte-level tests: each push() is one read, exactly as
 // given, so every split of a header can be tried without the network's own coalescing.
 import net from 'node:net';
-import { Duplex } from 'node:stream';
 import { setImmediate as tick } from 'node:timers/promises';
 import type { ProxyHeader } from '../../src/protocol/types.ts';
 import { acceptProxyProtocol, proxyHeader } from '../../src/wrap/index.ts';
 import type { ProxyProtocolOptions, Rejection } from '../../src/wrap/index.ts';
 
-export class FakeSocket extends Duplex {
-  remoteAddress: string | undefined;
-  remotePort = 40000;
-  remoteFamily = 'IPv4';
-
+/**
+ * A net.Socket with no connection under it: its peer is what net.Socket reports without a
+ * handle (`_peername`), and what the wrapper sets when it adopts a header.
+ */
+export class FakeSocket extends net.Socket {
   constructor(remoteAddress = '10.0.0.9') {
     super();
-    this.remoteAddress = remoteAddress;
+    (this as unknown as { _peername: object })._peername = {
+      address: remoteAddress,
+      port: 40000,
+      family: 'IPv4',
+    };
   }
 
   override _read(): void {}
 
-  override _write(_chunk: Buffer, _encoding: string, done: () => void): void {
+  override _write(_chunk: Buffer, _encoding: BufferEncoding, done: () => void): void {
+    done();
+  }
+
+  override _final(done: () => void): void {
     done();
   }
 }

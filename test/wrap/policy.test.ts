@@ -1,5 +1,6 @@
 // The wrapper's rules on real loopback connections: every policy × trust combination (the echo
 // server's rules), the header timeout, peers that reset or go, bounded memory, and its options.
+import { createHook } from 'node:async_hooks';
 import net from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { suite } from 'uvu';
@@ -117,6 +118,17 @@ time('a silent peer and a header that stops halfway are refused after headerTime
     ['header-timeout', 'nothing received within 0.15 s'],
   ]);
   await close(server);
+});
+time('connections waiting for their header share one timer', async () => {
+  const { server, port } = await start({ headerTimeout: 5000 });
+  let made = 0;
+  const hook = createHook({ init: (_id, type) => void (type === 'Timeout' && made++) }).enable();
+  const waiting = await Promise.all(Array.from({ length: 20 }, () => connect(port)));
+  await sleep(50); // every one accepted
+  hook.disable();
+  for (const socket of waiting) socket.destroy();
+  await close(server);
+  assert.ok(made <= 2, `${made} timers made for 20 connections`); // the sweep's, and sleep's
 });
 time('once the header is in, the timer is gone: the connection outlives it', async () => {
   const { server, port, rejections } = await start({ headerTimeout: 100 });

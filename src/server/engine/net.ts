@@ -4,7 +4,7 @@
 // Each socket's handlers are shared functions that find their transport through a symbol, so a
 // connection costs no closures.
 import type net from 'node:net';
-import { putBack } from '../../wrap/hand-over.ts';
+import { putBack } from './put-back.ts';
 import type {
   AcceptHooks,
   AcceptSettings,

@@ -11,7 +11,7 @@
 // what it needs per read (the bindings, the shared buffer) is in module variables of its own.
 import net from 'node:net';
 import { getSystemErrorName } from 'node:util';
-import { putBack } from '../../wrap/hand-over.ts';
+import { putBack } from './put-back.ts';
 import type { Transport, TransportEvents } from './transport.ts';
 import type { Bindings, Request, TcpHandle } from './uv-bindings.ts';
 
