@@ -3,7 +3,7 @@
 // Reading a result never needs the code that runs one (run.ts).
 import { errorCount, type Counters } from './counters.ts';
 import type { Histogram, HistogramData } from './histogram.ts';
-import type { Scenario } from './generator.ts';
+import type { Scenario } from './generator-config.ts';
 import type { HeaderKind } from './addresses.ts';
 import type { BackendResult } from './backends.ts';
 
