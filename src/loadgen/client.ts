@@ -1,9 +1,7 @@
 // One telnet-like client of a generator: it connects, sends the balancer's PROXY header (and,
 // with --tls, a handshake) and then its lines, checks each echo byte for byte, and ends with `q`.
-//
-// A server started with --greeting sends one line `elb-proxy-echo …` before the first echo: a
-// client reads it (an echo of ours starts with a digit, never with that text) for the backend
-// that served it and the client that backend saw (backends.ts), then checks echoes as usual.
+// A greeting line before the first echo (greeting-reader.ts) names the backend that served the
+// connection and the client that backend saw (backends.ts).
 import net from 'node:net';
 import tls from 'node:tls';
 import { headerFor, sourceAddress } from './addresses.ts';
@@ -16,6 +14,7 @@ import {
 } from './backends.ts';
 import type { Counters } from './counters.ts';
 import { errorKind } from './error-kind.ts';
+import { GreetingReader, NOT_A_GREETING } from './greeting-reader.ts';
 import type { GeneratorConfig } from './generator-config.ts';
 import type { Histogram } from './histogram.ts';
 
@@ -36,11 +35,6 @@ export interface ClientOwner {
 const CR = 0x0d;
 const LF = 0x0a;
 const QUIT = Buffer.from('q\r\n');
-/** How a greeting line starts; the whole line (to its LF) is at most GREETING_MAX bytes. */
-const GREETING = Buffer.from('elb-proxy-echo ');
-const GREETING_MAX = 4096;
-/** Client.greeting once no greeting can come any more. */
-const NO_GREETING = -1;
 /**
  * One read buffer for every client socket of this process (`onread`): each read is checked
  * against the line sent before the next read can land, so no bytes need to outlive the callback,
@@ -59,10 +53,8 @@ export class Client {
   readonly digits: number;
   /** Bytes of the current line's echo verified so far; -1 while no echo is expected. */
   matched = -1;
-  /** Bytes of a greeting seen so far; NO_GREETING once the first echo byte or the greeting's LF came. */
-  greeting = 0;
-  /** The greeting's bytes while it arrives (copied: reads land in the shared buffer). */
-  greetingBytes: Buffer[] = [];
+  /** Reads past a greeting at the start of the connection; null once it is past. */
+  greeting: GreetingReader | null = new GreetingReader();
   /** The backend that served this connection, once its greeting (or first echo) came. */
   backend: BackendTally | null = null;
   /** When the current wait began (connect, line sent, or q sent), for latency and timeouts. */
@@ -192,8 +184,15 @@ export class Client {
   // exactly one line is outstanding.
   #onData(n: number): void {
     let from = 0;
-    if (this.greeting !== NO_GREETING) {
-      from = this.#skipGreeting(READ_BUFFER, n);
+    if (this.greeting !== null) {
+      from = this.greeting.read(READ_BUFFER, n);
+      if (from === NOT_A_GREETING) {
+        this.fail('wrong-echo');
+        return;
+      }
+      if (!this.greeting.done) return;
+      this.#served(this.greeting.line);
+      this.greeting = null;
       if (from === n) return;
     }
     if (this.matched < 0) {
@@ -220,33 +219,6 @@ export class Client {
       }
     }
     this.matched = m;
-  }
-
-  /** Reads past a greeting in chunk[0, n) at the start of the connection; returns where the echo begins. */
-  #skipGreeting(chunk: Buffer, n: number): number {
-    let seen = this.greeting;
-    for (let i = 0; i < n; i++, seen++) {
-      const byte = chunk[i];
-      if (seen < GREETING.length ? byte === GREETING[seen] : byte !== LF && seen < GREETING_MAX)
-        continue;
-      if (seen === 0) {
-        this.greeting = NO_GREETING; // no greeting: the echo starts here
-        this.#served(null);
-        return i;
-      }
-      if (seen >= GREETING.length && byte === LF) {
-        this.greeting = NO_GREETING; // the greeting's end: the echo starts after it
-        this.greetingBytes.push(Buffer.from(chunk.subarray(0, i)));
-        this.#served(Buffer.concat(this.greetingBytes).toString('latin1').trimEnd());
-        this.greetingBytes = [];
-        return i + 1;
-      }
-      this.fail('wrong-echo'); // began like a greeting and is none, or never ends
-      return n;
-    }
-    this.greeting = seen;
-    this.greetingBytes.push(Buffer.from(chunk.subarray(0, n)));
-    return n;
   }
 
   /** Counts this connection for the backend its greeting line names (null: no greeting). */
