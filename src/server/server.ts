@@ -18,7 +18,8 @@
 // `createLogger`); the default is `silentLogger`, which writes nothing.
 import net from 'node:net';
 import { silentLogger, type Logger } from '../log.ts';
-import { accept, type Connection, type ServerContext } from './connection.ts';
+import { accept, type Connection } from './connection.ts';
+import type { ServerContext } from './server-context.ts';
 import { checkPeriod } from './check-period.ts';
 import { type EngineChoice, pickEngine, warnFallback } from './engine/pick.ts';
 import { createHttpAnswerer } from './answer/http-handoff.ts';
