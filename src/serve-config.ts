@@ -6,7 +6,7 @@ import { type EngineChoice, type PickedEngine, pickEngine } from './server/engin
 import { METRICS_LIMITS } from './server/metrics/limits.ts';
 import type { ServeConfig } from './server/process/config.ts';
 import { type ConnectionBudget, readConnectionBudget } from './server/process/descriptors.ts';
-import { ECHO_DEFAULTS } from './server/server.ts';
+import { ECHO_DEFAULTS } from './server/server-options.ts';
 
 /** `budget` is asked only for `--max-connections auto` (it reads this process's descriptor limit). */
 export function toConfig(

@@ -18,7 +18,7 @@ import {
 import { ENGINE_CHOICES, type EngineChoice } from './server/engine/pick.ts';
 import { type IdentityChoice, IMDS_ENDPOINT, parseIdentity } from './server/process/identify.ts';
 import { POLICIES } from './server/policy.ts';
-import { ECHO_DEFAULTS } from './server/server.ts';
+import { ECHO_DEFAULTS } from './server/server-options.ts';
 import { parseTrustList, type TrustList } from './server/trust.ts';
 
 export const serveOptions = withEnv({

@@ -1,13 +1,14 @@
-// A server's settings and shared state, as its connections see them.
+// A server's settings and shared state, as its connections see them, made from its options.
 import type { ParseOptions } from '../protocol/types.ts';
-import type { Logger } from '../log.ts';
-import type { HttpAnswerer } from './answer/http-handoff.ts';
-import type { ServerIdentity } from './answer/identity.ts';
-import type { TlsHandoff } from './answer/tls-handoff.ts';
+import { type Logger, silentLogger } from '../log.ts';
+import { createHttpAnswerer, type HttpAnswerer } from './answer/http-handoff.ts';
+import { hostIdentity, type ServerIdentity } from './answer/identity.ts';
+import { createTlsHandoff, type TlsHandoff } from './answer/tls-handoff.ts';
 import type { Connection } from './connection.ts';
-import type { Metrics } from './metrics/metrics.ts';
+import { Metrics } from './metrics/metrics.ts';
 import type { Policy } from './policy.ts';
-import type { TrustList } from './trust.ts';
+import { ECHO_DEFAULTS, type EchoServerOptions } from './server-options.ts';
+import { type TrustList, trustListOf } from './trust.ts';
 
 /** Settings and shared state of one server, as its connections see them. */
 export interface ServerContext {
@@ -36,4 +37,42 @@ export interface ServerContext {
   now: number;
   /** Called when a connection closes (the server resolves its drain with it). */
   onClosed: () => void;
+}
+
+/** The settings as connections see them, with defaults filled in. */
+export function contextOf(options: EchoServerOptions): ServerContext {
+  const trust = options.trust ?? null;
+  const logger = options.logger ?? silentLogger;
+  const metrics = new Metrics();
+  const headerTimeoutMs = options.headerTimeoutMs ?? ECHO_DEFAULTS.headerTimeoutMs;
+  const idleTimeoutMs = options.idleTimeoutMs ?? ECHO_DEFAULTS.idleTimeoutMs;
+  return {
+    policy: options.proxyProtocol ?? ECHO_DEFAULTS.proxyProtocol,
+    trust: trust === null || 'allows' in trust ? trust : trustListOf(trust),
+    maxLine: options.maxLine ?? ECHO_DEFAULTS.maxLine,
+    headerTimeoutMs,
+    idleTimeoutMs,
+    lingerMs: options.lingerMs ?? ECHO_DEFAULTS.lingerMs,
+    upper: options.transform === 'upper',
+    parseOptions:
+      options.maxHeaderSize === undefined ? {} : { maxV2HeaderSize: options.maxHeaderSize },
+    logger,
+    metrics,
+    http:
+      options.http === 'off'
+        ? null
+        : createHttpAnswerer({
+            logger,
+            metrics,
+            headersTimeoutMs: headerTimeoutMs,
+            idleTimeoutMs,
+            health: options.health,
+          }),
+    tls: options.tls == null ? null : createTlsHandoff(options.tls, logger),
+    greeting: options.greeting === true,
+    identity: options.identity ?? hostIdentity(),
+    connections: new Set<Connection>(),
+    now: Date.now(),
+    onClosed: () => {},
+  };
 }
