@@ -15,7 +15,7 @@
 import type net from 'node:net';
 import { errorText } from '../error-text.ts';
 import { formatEndpoint, plainAddress } from './address-text.ts';
-import type { TlsView } from './answer/backend-view.ts';
+import type { TlsView } from './answer/tls-view.ts';
 import type { HttpSession } from './answer/http-handoff.ts';
 import type { TlsOwner } from './answer/tls-handoff.ts';
 import { closed } from './closed.ts';

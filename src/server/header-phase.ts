@@ -4,7 +4,7 @@
 import { parseProxyHeader } from '../protocol/index.ts';
 import type { ProxyHeader } from '../protocol/types.ts';
 import { formatEndpoint } from './address-text.ts';
-import { tlvLogFields } from './answer/backend-view.ts';
+import { tlvLogFields } from './answer/tlv-view.ts';
 import { requestStart } from './answer/http-detect.ts';
 import type { Connection } from './connection.ts';
 import { echo } from './echo.ts';
