@@ -3,8 +3,7 @@ import type { HeaderKind } from './addresses.ts';
 import type { BackendCounts } from './backends.ts';
 import type { Counters } from './counters.ts';
 import type { HistogramData } from './histogram.ts';
-
-export type Scenario = 'pingpong' | 'connect' | 'hold';
+import type { Scenario } from './scenario.ts';
 
 export interface GeneratorConfig {
   readonly scenario: Scenario;

@@ -5,7 +5,8 @@ import { sumCounters, type Counters } from './counters.ts';
 import type { GeneratorReport } from './generator-config.ts';
 import { Histogram } from './histogram.ts';
 import type { HalfWay, Measured } from './phases.ts';
-import { latencyOf, type RunResult } from './result.ts';
+import { latencyOf } from './latency.ts';
+import type { RunResult } from './result.ts';
 import type { RunPlan } from './run-plan.ts';
 import type { ServerHandle } from './servers.ts';
 
