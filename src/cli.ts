@@ -34,7 +34,7 @@ async function helpFor(argv: readonly string[]): Promise<string | null> {
   if (first === 'health') return (await import('./health-command.ts')).HEALTH_HELP;
   if (first === 'install' || first === 'uninstall')
     return (await import('./install/command.ts')).installHelp(first);
-  const { serveHelp } = await import('./serve.ts');
+  const { serveHelp } = await import('./serve-help.ts');
   if (first === 'serve') return serveHelp('Usage: elb-proxy-echo [serve] [options]');
   return `${serveHelp('Usage: elb-proxy-echo [COMMAND] [options]', COMMANDS)}\n\n${OTHER}`;
 }

@@ -12,7 +12,7 @@ import {
   UsageError,
   withEnv,
 } from './options.ts';
-import { serveOptions } from './serve.ts';
+import { serveOptions } from './serve-options.ts';
 import { errorText } from './error-text.ts';
 
 // The server's own variables: with its options file loaded, the command finds it unaided.

@@ -4,8 +4,10 @@ import { readFileSync } from 'node:fs';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { defaultText, type OptionTable, parseOptions, UsageError } from '../src/options.ts';
-import { activatedFd, serveOptions, toConfig } from '../src/serve.ts';
-import { ECHO_DEFAULTS } from '../src/server/server.ts';
+import { activatedFd } from '../src/serve.ts';
+import { toConfig } from '../src/serve-config.ts';
+import { serveOptions } from '../src/serve-options.ts';
+import { ECHO_DEFAULTS } from '../src/server/server-options.ts';
 
 test('activatedFd: fd 3 when LISTEN_PID is this process and LISTEN_FDS=1', () => {
   assert.is(activatedFd({ LISTEN_PID: '42', LISTEN_FDS: '1' }, 42), 3);

@@ -14,9 +14,10 @@ import {
   text,
   UsageError,
 } from '../options.ts';
-import { serveOptions, toConfig } from '../serve.ts';
+import { toConfig } from '../serve-config.ts';
+import { serveOptions } from '../serve-options.ts';
 import { connectionBudget } from '../server/process/descriptors.ts';
-import { ECHO_DEFAULTS } from '../server/server.ts';
+import { ECHO_DEFAULTS } from '../server/server-options.ts';
 import { type Host, install, type SocketListen, SYSTEM_PATHS, uninstall } from './install.ts';
 import { errorText } from '../error-text.ts';
 

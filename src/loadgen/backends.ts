@@ -12,7 +12,7 @@
 import { formatIPv6, parseIPv6 } from '../protocol/ipv6.ts';
 import { formatEndpoint, plainAddress } from '../server/address-text.ts';
 import { Histogram, type HistogramData } from './histogram.ts';
-import { type Latency, latencyOf } from './result.ts';
+import { type Latency, latencyOf } from './latency.ts';
 
 /** Backends told apart per generator; connections to any more are counted under OTHER_BACKENDS. */
 const MAX_BACKENDS = 64;

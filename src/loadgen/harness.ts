@@ -3,7 +3,7 @@
 // progress on stderr, and leaving nothing behind when interrupted.
 import { spawnSync } from 'node:child_process';
 import { availableParallelism } from 'node:os';
-import { ECHO_DEFAULTS } from '../server/server.ts';
+import { ECHO_DEFAULTS } from '../server/server-options.ts';
 import type { HeaderKind } from './addresses.ts';
 import type { SelfCommand } from './spread.ts';
 

@@ -1,38 +1,23 @@
 // `elb-proxy-echo bench`: options → server (ours in this process, ours as a child, or a target)
 // → one run → table or JSON (and a chart) → exit status (1 on any wrong echo or too many errors).
-import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { availableParallelism, hostname } from 'node:os';
-import { dirname, resolve } from 'node:path';
-import {
-  formatOptions,
-  type OptionValues,
-  parseOptions,
-  TIME_SYNTAX,
-  UsageError,
-} from '../options.ts';
-import { panelsFor, writeChart } from './chart.ts';
-import {
-  autoHeader,
-  exitOnSignals,
-  pinning,
-  progressWriter,
-  selfCommand,
-  serverArgs,
-  serverLimits,
-} from './harness.ts';
+import { hostname } from 'node:os';
+import { resolve } from 'node:path';
+import { formatOptions, parseOptions, TIME_SYNTAX, UsageError } from '../options.ts';
+import { bracketed } from '../server/address-text.ts';
 import type { HeaderKind } from './addresses.ts';
+import { panelsFor, writeChart } from './chart.ts';
 import { clockStatus } from './clock.ts';
-import { benchOptions, ms } from './options.ts';
+import { autoHeader, exitOnSignals, progressWriter, selfCommand } from './harness.ts';
+import { type BenchValues, benchOptions, ms } from './options.ts';
 import { type BenchRecord, toRecord } from './record.ts';
 import { formatRun } from './report.ts';
 import { exitStatus, type RunResult } from './result.ts';
 import { runBench } from './run.ts';
 import type { RunPlan } from './run-plan.ts';
-import { remoteTarget, startCommand, startInProcess, type ServerHandle } from './servers.ts';
-import { runAsGenerator, type SelfCommand, socketsPerProcess } from './spread.ts';
+import { startServer } from './run-setup.ts';
+import { runAsGenerator } from './spread.ts';
 import { unreachableTarget } from './target-check.ts';
-import { bracketed } from '../server/address-text.ts';
 
 export { benchOptions } from './options.ts';
 
@@ -106,7 +91,7 @@ export async function bench(
 }
 
 /** --tls: TLS after the header to a --target; --tls-ca verifies it (off: a self-signed target). */
-function tlsOf(values: OptionValues<typeof benchOptions>): RunPlan['tls'] {
+function tlsOf(values: BenchValues): RunPlan['tls'] {
   if (!values.tls) {
     if (values.tlsCa !== '') throw new UsageError('--tls-ca needs --tls');
     return null;
@@ -165,136 +150,4 @@ function report(values: BenchValues, record: BenchRecord): void {
     panelsFor([record]),
   );
   if (!values.json) process.stdout.write(`chart written to ${resolve(values.chart)}\n`);
-}
-
-type BenchValues = OptionValues<typeof benchOptions>;
-type ServerKind = BenchValues['server'];
-type Pins = ReturnType<typeof pinning>;
-
-/**
- * The server under test and the generator processes sized to the run; every adjustment made to
- * the options goes into `setup` so the report says it.
- */
-async function startServer(
-  values: BenchValues,
-  self: SelfCommand,
-  setup: string[],
-): Promise<{ server: ServerHandle; generatorCpus: string | undefined; procs: number }> {
-  const perProcess = socketsPerProcess();
-  const { kind, workers } = serverPlan(values, perProcess, setup);
-  const procs = generatorProcs(values, kind, workers, perProcess, setup);
-  if (values.target !== null) {
-    return {
-      server: remoteTarget(values.target.host, values.target.port),
-      generatorCpus: undefined,
-      procs,
-    };
-  }
-  const pins = values.pin === 'on' && workers === 1 && procs > 0 ? pinning() : null;
-  setup.push(pinText(values, workers, pins));
-  const server = await startLocal(values, self, kind, workers, pins);
-  return { server, generatorCpus: pins?.generators, procs };
-}
-
-/**
- * Where our server runs and with how many workers: a child with enough workers when one process
- * cannot hold the clients' sockets (a remote target keeps the options as given).
- */
-export function serverPlan(
-  values: BenchValues,
-  perProcess: number,
-  setup: string[],
-): { kind: ServerKind; workers: number } {
-  const clients = values.clients;
-  let kind = values.server;
-  let workers = values.workers === 'auto' ? availableParallelism() : values.workers;
-  if (values.target !== null) return { kind, workers };
-  // Connections spread over workers by hash (SO_REUSEPORT), not evenly: leave each worker 10% room.
-  const needed = Math.ceil((clients * 1.1) / perProcess);
-  if (kind === 'in-process' && needed > 1) {
-    kind = 'src';
-    setup.push(
-      `server started as a child process with workers: one process cannot hold ${clients} connections (descriptor limit ${perProcess + 1000})`,
-    );
-  }
-  if (kind !== 'in-process' && workers < needed) {
-    workers = needed;
-    setup.push(
-      `server workers raised to ${workers}: a process may hold ${perProcess} connections here`,
-    );
-  }
-  if (kind === 'in-process') workers = 1;
-  return { kind, workers };
-}
-
-/**
- * Generators: enough for the descriptors, and the CPUs the server leaves (all of them for a
- * remote target), but not more than one per 100 clients.
- */
-function generatorProcs(
-  values: BenchValues,
-  kind: ServerKind,
-  workers: number,
-  perProcess: number,
-  setup: string[],
-): number {
-  const clients = values.clients;
-  const cpus = availableParallelism();
-  const freeCpus = values.target === null ? Math.max(1, cpus - workers) : cpus;
-  const procs =
-    values.procs === 'auto'
-      ? Math.max(Math.ceil(clients / perProcess), Math.min(freeCpus, Math.ceil(clients / 100)))
-      : values.procs;
-  // With the clients inside this process, an in-process server's sockets are here too.
-  const socketsHere = values.target === null && kind === 'in-process' ? 2 * clients : clients;
-  if (procs === 0 && socketsHere > perProcess)
-    throw new UsageError(
-      `--procs 0 cannot hold ${clients} clients: one process may open only ${perProcess} sockets here`,
-    );
-  if (procs > 1)
-    setup.push(
-      `clients spread over ${procs} generator processes (each uses one CPU at most, and may open ${perProcess} sockets here)`,
-    );
-  return procs;
-}
-
-function pinText(values: BenchValues, workers: number, pins: Pins): string {
-  if (pins !== null)
-    return `server pinned to CPU ${pins.server}, generator processes to CPU ${pins.generators} (taskset)`;
-  if (values.pin === 'off') return 'not pinned to CPUs (--pin off)';
-  return workers > 1
-    ? `not pinned: ${workers} server workers share the CPUs with the generator`
-    : 'not pinned to CPUs (no taskset, one CPU, or generator in this process)';
-}
-
-/** Our server on this machine: in this process (pinned with taskset when asked), or a child. */
-async function startLocal(
-  values: BenchValues,
-  self: SelfCommand,
-  kind: ServerKind,
-  workers: number,
-  pins: Pins,
-): Promise<ServerHandle> {
-  const { clients, lineBytes } = values;
-  if (kind === 'in-process') {
-    const server = await startInProcess(serverLimits(1, clients, lineBytes));
-    if (pins !== null)
-      execFileSync('taskset', ['-a', '-p', '-c', pins.server, String(process.pid)], {
-        stdio: 'ignore',
-      });
-    return server;
-  }
-  // dist: the built executable next to the sources (from an executable, itself).
-  const script = self.args.at(-1);
-  const file =
-    kind === 'dist' && script !== undefined
-      ? resolve(dirname(script), `../dist/elb-proxy-echo-linux-${process.arch}`)
-      : self.file;
-  const args = kind === 'dist' ? [] : self.args;
-  const name = `ours (${kind}, ${workers} worker${workers === 1 ? '' : 's'})`;
-  return startCommand(
-    name,
-    [file, ...args, ...serverArgs(workers, clients, lineBytes)],
-    pins?.server,
-  );
 }

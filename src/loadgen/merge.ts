@@ -7,7 +7,8 @@ import { sumCounters } from './counters.ts';
 import { Histogram } from './histogram.ts';
 import type { BenchRecord } from './record.ts';
 import { utc as clock } from './report.ts';
-import { latencyOf, type RunResult } from './result.ts';
+import { latencyOf } from './latency.ts';
+import type { RunResult } from './result.ts';
 
 export interface Merged {
   readonly result: RunResult;

@@ -8,6 +8,7 @@ import {
   oneOf,
   option,
   type OptionTable,
+  type OptionValues,
   text,
   UsageError,
 } from '../options.ts';
@@ -231,3 +232,6 @@ export const benchOptions = {
     parse: () => true,
   },
 } satisfies OptionTable;
+
+/** The values of `bench`'s options, as parsed. */
+export type BenchValues = OptionValues<typeof benchOptions>;

@@ -1,19 +1,12 @@
 // What one bench run found, as plain data: the result type a report, a record, a merge and a
-// chart read, and the few pure functions on it (percentiles from a histogram, the exit status).
+// chart read, and the exit status it gives (its percentiles come from latency.ts).
 // Reading a result never needs the code that runs one (run.ts).
 import { errorCount, type Counters } from './counters.ts';
-import type { Histogram, HistogramData } from './histogram.ts';
-import type { Scenario } from './generator.ts';
+import type { HistogramData } from './histogram.ts';
+import type { Latency } from './latency.ts';
+import type { Scenario } from './scenario.ts';
 import type { HeaderKind } from './addresses.ts';
 import type { BackendResult } from './backends.ts';
-
-export interface Latency {
-  readonly p50: number;
-  readonly p90: number;
-  readonly p99: number;
-  readonly max: number;
-  readonly samples: number;
-}
 
 export interface RunResult {
   readonly scenario: Scenario;
@@ -68,17 +61,6 @@ export interface RunResult {
    * check that each backend named the generator as the client; empty when no greeting came.
    */
   readonly backends: readonly BackendResult[];
-}
-
-/** The report's percentiles, in milliseconds, from a histogram in microseconds. */
-export function latencyOf(latency: Histogram): Latency {
-  return {
-    p50: latency.percentile(0.5) / 1000,
-    p90: latency.percentile(0.9) / 1000,
-    p99: latency.percentile(0.99) / 1000,
-    max: latency.max / 1000,
-    samples: latency.count,
-  };
 }
 
 /**

@@ -1,7 +1,8 @@
 // What one benchmark run is asked to do: the scenario, its clients and their generators, the
 // window and how progress is shown. `bench` and our own benchmarks each build one.
 import type { HeaderKind } from './addresses.ts';
-import type { GeneratorConfig, Scenario } from './generator.ts';
+import type { GeneratorConfig } from './generator-config.ts';
+import type { Scenario } from './scenario.ts';
 import type { SelfCommand } from './spread.ts';
 
 export interface RunPlan {

@@ -6,7 +6,7 @@ import {
   type GeneratorHandle,
   socketsPerProcess,
 } from './spread.ts';
-import type { GeneratorConfig } from './generator.ts';
+import type { GeneratorConfig } from './generator-config.ts';
 import { measureWindow, ramp, untilStartAt } from './phases.ts';
 import { showProgress } from './progress.ts';
 import type { RunResult } from './result.ts';

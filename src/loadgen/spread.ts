@@ -7,7 +7,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { emptyCounters, type Counters } from './counters.ts';
-import { Generator, type GeneratorConfig, type GeneratorReport } from './generator.ts';
+import { Generator } from './generator.ts';
+import type { GeneratorConfig, GeneratorReport } from './generator-config.ts';
 
 /** Descriptors kept free in each process for everything but the client sockets. */
 const RESERVED_DESCRIPTORS = 1000;

@@ -2,10 +2,11 @@
 // the server's CPU per line or connection, memory per connection, and notes on what to doubt.
 import { sumBackends } from './backends.ts';
 import { sumCounters, type Counters } from './counters.ts';
-import type { GeneratorReport } from './generator.ts';
+import type { GeneratorReport } from './generator-config.ts';
 import { Histogram } from './histogram.ts';
 import type { HalfWay, Measured } from './phases.ts';
-import { latencyOf, type RunResult } from './result.ts';
+import { latencyOf } from './latency.ts';
+import type { RunResult } from './result.ts';
 import type { RunPlan } from './run-plan.ts';
 import type { ServerHandle } from './servers.ts';
 

@@ -1,6 +1,7 @@
-// One connection's life, one handler per phase (phase.ts): awaiting its PROXY header → the first
-// line (first-line.ts: HTTP or echo; with --tls-cert, first TLS or clear: tls-start.ts) → echoing
-// lines (echo.ts) or an HTTP head (http-head.ts) → closing.
+// One connection's life, one handler per phase (phase.ts): awaiting its PROXY header
+// (header-phase.ts) → the first line (first-line.ts: HTTP or echo; with --tls-cert, first TLS or
+// clear: tls-start.ts) → echoing lines (echo.ts) or an HTTP head (http-head.ts) → closing
+// (ending.ts) → closed (closed.ts).
 //
 // Per-connection state is one small `Connection` object, written against the transport seam
 // (engine/transport.ts): it is the transport's event target itself, so a connection costs no closures.
@@ -12,70 +13,31 @@
 // header timeout from its first byte to finish (slowloris); after the header, the idle timeout;
 // an HTTP request's head, the header timeout from its request line.
 import type net from 'node:net';
-import { parseProxyHeader } from '../protocol/index.ts';
-import type { ParseOptions, ProxyHeader } from '../protocol/types.ts';
 import { errorText } from '../error-text.ts';
-import type { Logger } from '../log.ts';
 import { formatEndpoint, plainAddress } from './address-text.ts';
-import { type TlsView, tlvLogFields } from './answer/backend-view.ts';
-import { requestStart } from './answer/http-detect.ts';
-import type { HttpAnswerer, HttpSession } from './answer/http-handoff.ts';
-import type { ServerIdentity } from './answer/identity.ts';
-import type { TlsHandoff, TlsOwner } from './answer/tls-handoff.ts';
+import type { TlsView } from './answer/tls-view.ts';
+import type { HttpSession } from './answer/http-handoff.ts';
+import type { TlsOwner } from './answer/tls-handoff.ts';
+import { closed } from './closed.ts';
 import { echo } from './echo.ts';
 import type { Transport, TransportEvents } from './engine/transport.ts';
 import { refuse, stopped } from './ending.ts';
-import { firstLine, greet, phaseAfterHeader } from './first-line.ts';
+import { firstLine } from './first-line.ts';
+import { awaitingHeader } from './header-phase.ts';
 import { moreHead } from './http-head.ts';
-import { keepHeader } from './kept-header.ts';
 import { STOP_NONE } from './lines.ts';
-import type { Metrics } from './metrics/metrics.ts';
 import {
   AWAIT_HEADER,
   CLOSING,
   ECHO,
   FIRST_LINE,
-  HEALTH_CHECK,
   HTTP_HEAD,
-  OPENED,
   RECEIVED,
-  SPEAKS_HTTP,
   TLS_HANDSHAKE,
   UNTRUSTED,
 } from './phase.ts';
-import { type Policy, startsLikeHeader } from './policy.ts';
+import type { ServerContext } from './server-context.ts';
 import { secured, tlsFailed, tookFirstByte } from './tls-start.ts';
-import type { TrustList } from './trust.ts';
-import { MAYBE, NO, YES } from './verdict.ts';
-
-/** Settings and shared state of one server, as its connections see them. */
-export interface ServerContext {
-  readonly policy: Policy;
-  /** null: every peer may send a header. */
-  readonly trust: TrustList | null;
-  readonly maxLine: number;
-  readonly headerTimeoutMs: number;
-  readonly idleTimeoutMs: number;
-  /** How long a connection the server ended may linger (the peer not closing) before destroy. */
-  readonly lingerMs: number;
-  readonly upper: boolean;
-  readonly parseOptions: ParseOptions;
-  readonly logger: Logger;
-  readonly metrics: Metrics;
-  /** Answers connections whose first line is an HTTP request; null: --http off. */
-  readonly http: HttpAnswerer | null;
-  /** Serves connections that begin TLS after the header; null: no --tls-cert. */
-  readonly tls: TlsHandoff | null;
-  /** --greeting: a line telling the client what the server saw, before any echo. */
-  readonly greeting: boolean;
-  /** Which backend this is, for the greeting and the HTTP answers. */
-  readonly identity: ServerIdentity;
-  readonly connections: Set<Connection>;
-  /** Coarse clock (ms), advanced by the sweep; cheap to read on every chunk. */
-  now: number;
-  /** Called when a connection closes (the server resolves its drain with it). */
-  onClosed: () => void;
-}
 
 /**
  * What few connections need: the header kept over bytes of its own while the first line is
@@ -207,142 +169,4 @@ function received(conn: Connection, chunk: Buffer): void {
     conn.state = CLOSING;
     conn.transport.destroy();
   }
-}
-
-function closed(conn: Connection): void {
-  const { ctx } = conn;
-  ctx.connections.delete(conn);
-  ctx.metrics.connectionsOpen--;
-  if (conn.flags & OPENED) {
-    // (client is null when info lines are off.) A v2 LOCAL health check had its line at open.
-    if (conn.client !== null) {
-      const http = conn.extra?.http ?? null;
-      (conn.flags & HEALTH_CHECK ? ctx.logger.debug : ctx.logger.info)('close', {
-        client: conn.client,
-        duration_s: (Date.now() - conn.openedAt) / 1000,
-        lines: http === null ? conn.lines : undefined,
-        bytes: http === null ? conn.bytes : undefined,
-        requests: http?.requests,
-        reason:
-          conn.reason ??
-          http?.reason ??
-          (conn.error !== null ? `client-error:${conn.error}` : 'client-closed'),
-      });
-    }
-  } else if (conn.reason === null && !(conn.flags & RECEIVED)) {
-    // Opened and closed without a byte: a TCP health check. Counted, quiet at info.
-    ctx.metrics.silentCloses++;
-    if (ctx.logger.debugEnabled)
-      ctx.logger.debug('health check (closed without data)', { peer: conn.peerText() });
-  } else if (conn.reason === null && ctx.logger.infoEnabled) {
-    // Some bytes, but the peer went before its header was complete.
-    ctx.logger.info('closed before a complete header', {
-      peer: conn.peerText(),
-      bytes: conn.pending?.length,
-      error: conn.error ?? undefined,
-    });
-  }
-  ctx.onClosed();
-}
-
-/** Data while awaiting the header: the header, or under policy off/optional the first data. */
-function awaitingHeader(conn: Connection, chunk: Buffer): void {
-  const { ctx } = conn;
-  if (ctx.policy === 'off') {
-    opened(conn, null, chunk);
-    return;
-  }
-  // Concatenate only when the header straddles reads; the usual case parses the chunk itself.
-  const bytes = conn.pending === null ? chunk : Buffer.concat([conn.pending, chunk]);
-  if (ctx.policy === 'optional' && !optionalHeader(conn, chunk, bytes)) return;
-  const result = parseProxyHeader(bytes, ctx.parseOptions);
-  if (result.status === 'incomplete') {
-    hold(conn, chunk, bytes);
-    return;
-  }
-  if (result.status === 'invalid') {
-    // Not a PROXY signature: curl without a header gets its refusal as an HTTP 400, whatever
-    // its first reads held. Telling needs at most a method and a space, under the header timeout.
-    const http = result.code === 'not-proxy' ? requestStart(bytes) : NO;
-    if (http === MAYBE) {
-      hold(conn, chunk, bytes);
-      return;
-    }
-    conn.pending = null;
-    if (http === YES) conn.flags |= SPEAKS_HTTP;
-    refuse(conn, 'bad-header', result);
-    return;
-  }
-  conn.pending = null;
-  // Bytes after the header in the same read are data: judged from a view.
-  opened(conn, result.header, result.length < bytes.length ? bytes.subarray(result.length) : null);
-  const { state } = conn;
-  if (state === FIRST_LINE || state === HTTP_HEAD || state === TLS_HANDSHAKE)
-    keepHeader(conn, bytes, result.length);
-}
-
-/** Keeps the bytes so far for the next read (`bytes`: `pending` then `chunk`). */
-function hold(conn: Connection, chunk: Buffer, bytes: Buffer): void {
-  // Copy a lone chunk: the read buffer behind it may be far larger than the few bytes kept.
-  conn.pending = bytes === chunk ? Buffer.from(chunk) : bytes;
-}
-
-/**
- * Under `--proxy-protocol optional`: true when `bytes` should be parsed as a header; otherwise
- * the connection has been dealt with (kept waiting for more bytes, echoed as data, or refused).
- */
-function optionalHeader(conn: Connection, chunk: Buffer, bytes: Buffer): boolean {
-  const looks = startsLikeHeader(bytes);
-  if (looks === MAYBE) {
-    hold(conn, chunk, bytes);
-    return false;
-  }
-  if (looks === NO) {
-    conn.pending = null;
-    opened(conn, null, bytes);
-    return false;
-  }
-  if (conn.flags & UNTRUSTED) {
-    refuse(conn, 'untrusted-header');
-    return false;
-  }
-  return true;
-}
-
-/** The connection opens with `header` (null: none), then `data`, the rest of this read (if any). */
-function opened(conn: Connection, header: ProxyHeader | null, data: Buffer | null): void {
-  open(conn, header);
-  if (data === null) return;
-  if (conn.state === FIRST_LINE) stopped(conn, firstLine(conn, data, header));
-  else stopped(conn, echo(conn, data));
-}
-
-/** The connection is ready for its first line: one log line with who it really is. */
-function open(conn: Connection, header: ProxyHeader | null): void {
-  const { ctx } = conn;
-  conn.state = phaseAfterHeader(ctx);
-  conn.active = ctx.now; // idle from here, not from the header's first byte
-  const kind =
-    header === null ? 'none' : header.command === 'local' ? 'v2-local' : `v${header.version}`;
-  ctx.metrics.headers[kind]++;
-  if (kind === 'v2-local') conn.flags |= HEALTH_CHECK;
-  conn.flags |= OPENED;
-  if (ctx.greeting && conn.state === ECHO) greet(conn, header);
-  if (!ctx.logger.infoEnabled) return; // who it is matters only to the log lines
-  const source = header?.source ?? null;
-  const unix = header?.protocol.startsWith('UNIX') === true;
-  conn.client =
-    source === null ? conn.peerText() : formatEndpoint(source.address, source.port, unix);
-  const destination = header?.destination ?? null;
-  ctx.logger.info(conn.flags & HEALTH_CHECK ? 'health check (v2 LOCAL)' : 'open', {
-    client: conn.client,
-    // The balancer's own address, when the client is someone else.
-    via: source === null ? undefined : conn.peerText(),
-    to:
-      destination === null
-        ? undefined
-        : formatEndpoint(destination.address, destination.port, unix),
-    header: kind,
-    ...tlvLogFields(header),
-  });
 }

@@ -1,6 +1,6 @@
 // The deadlines of every connection, checked by the server's one timer (server.ts), and the
 // end of those still open when the server's drain time is up.
-import type { ServerContext } from './connection.ts';
+import type { ServerContext } from './server-context.ts';
 import { refuse } from './ending.ts';
 import { GREETING_WAIT_MS, greet } from './first-line.ts';
 import { headerAt } from './kept-header.ts';

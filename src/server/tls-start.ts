@@ -3,7 +3,7 @@
 // handshake is done the connection is back in FIRST_LINE over the decrypted stream, its TLS view
 // kept for the greeting and the HTTP answers. Any other byte is served in clear, unless
 // --tls require.
-import type { TlsView } from './answer/backend-view.ts';
+import type { TlsView } from './answer/tls-view.ts';
 import { TLS_HANDSHAKE_RECORD } from './answer/tls-handoff.ts';
 import type { Connection } from './connection.ts';
 import { refuse } from './ending.ts';

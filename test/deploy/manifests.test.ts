@@ -14,7 +14,8 @@ import pkg from '../../package.json' with { type: 'json' };
 import { stopBudgetSec } from '../../src/install/stop-timeout.ts';
 import { benchOptions } from '../../src/loadgen/options.ts';
 import { envName, parseOptions } from '../../src/options.ts';
-import { serveOptions, toConfig } from '../../src/serve.ts';
+import { toConfig } from '../../src/serve-config.ts';
+import { serveOptions } from '../../src/serve-options.ts';
 import { ECS, kubernetesType, schemaErrors, type Typed, typeErrors } from './api-check.ts';
 
 const DEPLOY = fileURLToPath(new URL('../../deploy/', import.meta.url));

@@ -6,7 +6,7 @@ import * as assert from 'uvu/assert';
 import { givenAsVariables, requireBindablePort, socketListen } from '../../src/install/command.ts';
 import { socketDropInText } from '../../src/install/install.ts';
 import { UsageError } from '../../src/options.ts';
-import { serveOptions } from '../../src/serve.ts';
+import { serveOptions } from '../../src/serve-options.ts';
 import { runCli } from '../helpers/cli.ts';
 
 test('only the serve options given become variables, with the text as typed', () => {

@@ -9,7 +9,8 @@ import { startAtSetup } from '../../src/loadgen/index.ts';
 import { merge } from '../../src/loadgen/merge.ts';
 import { startTime } from '../../src/loadgen/options.ts';
 import { asRecord, type BenchRecord, jsonValues, toRecord } from '../../src/loadgen/record.ts';
-import { latencyOf, type RunResult } from '../../src/loadgen/result.ts';
+import { latencyOf } from '../../src/loadgen/latency.ts';
+import type { RunResult } from '../../src/loadgen/result.ts';
 import { UsageError } from '../../src/options.ts';
 
 /** A generator's record with these latency samples (µs) and this window (epoch ms). */

@@ -2,7 +2,8 @@
 // workers when one process cannot hold every client's socket, and each change said in a setup line.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { benchOptions, serverPlan } from '../../src/loadgen/index.ts';
+import { benchOptions } from '../../src/loadgen/index.ts';
+import { serverPlan } from '../../src/loadgen/run-setup.ts';
 import { parseOptions } from '../../src/options.ts';
 
 const values = (...argv: string[]) => parseOptions(benchOptions, argv, {}).values;

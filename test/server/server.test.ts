@@ -4,7 +4,8 @@ import { execFileSync } from 'node:child_process';
 import net from 'node:net';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { ACCEPT_SOCKETS, createEchoServer } from '../../src/server/server.ts';
+import { ACCEPT_SOCKETS } from '../../src/server/accepting.ts';
+import { createEchoServer } from '../../src/server/server.ts';
 import { TestClient } from '../helpers/socket.ts';
 import {
   ENGINE,

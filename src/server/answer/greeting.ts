@@ -2,7 +2,9 @@
 // the proof a person on telnet can see without the server's journal.
 //
 //   elb-proxy-echo on ip-10-0-11-239 (i-0f1e2d3c4b5a69788, us-east-1a, us-east-1): you are 54.222.152.163:45418 (PROXY v1 from 10.0.11.239:36921); lines come back, q quits
-import { type BackendView, tlsPhrase, tlvPhrases } from './backend-view.ts';
+import type { BackendView } from './backend-view.ts';
+import { tlsPhrase } from './tls-view.ts';
+import { tlvPhrases } from './tlv-view.ts';
 import { identityPhrase } from './identity.ts';
 import { escapeText } from '../../log-escape.ts';
 

@@ -2,15 +2,10 @@
 // JSON for scripts (`Accept: application/json` or `?format=json`). Both escape the same code
 // points (log-escape.ts) and show the request's parts as the view shows TLVs: each value cut to
 // MAX_SHOWN characters, at most MAX_LISTED headers, so an answer's size is bounded.
-import {
-  type BackendView,
-  certificatePhrase,
-  MAX_LISTED,
-  type SslView,
-  shown,
-  type TlsView,
-  type TlvView,
-} from './backend-view.ts';
+import type { BackendView } from './backend-view.ts';
+import { MAX_LISTED, shown } from './shown.ts';
+import { certificatePhrase, type TlsView } from './tls-view.ts';
+import type { SslView, TlvView } from './tlv-view.ts';
 import { identityPhrase } from './identity.ts';
 import { escapeText, jsonText } from '../../log-escape.ts';
 

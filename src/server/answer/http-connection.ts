@@ -6,7 +6,8 @@ import type http from 'node:http';
 import type { Logger } from '../../log.ts';
 import type { HealthView } from '../health.ts';
 import type { Metrics } from '../metrics/metrics.ts';
-import { type BackendView, shown } from './backend-view.ts';
+import type { BackendView } from './backend-view.ts';
+import { shown } from './shown.ts';
 import type { TextTop } from './http-answer.ts';
 import type { RequestGate } from './request-gate.ts';
 

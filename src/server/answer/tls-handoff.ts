@@ -13,7 +13,8 @@ import tls from 'node:tls';
 import type { Logger } from '../../log.ts';
 import { socketTransport } from '../engine/net.ts';
 import type { Transport } from '../engine/transport.ts';
-import { type ClientCertificateView, shown, type TlsView } from './backend-view.ts';
+import { shown } from './shown.ts';
+import type { ClientCertificateView, TlsView } from './tls-view.ts';
 import { loadSecureContext, type TlsFiles } from './tls-credentials.ts';
 
 export interface TlsOptions {

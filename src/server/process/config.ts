@@ -2,7 +2,7 @@
 // (serve.ts makes it; the primary and every worker read it).
 import type { LogFormat, Level } from '../../log.ts';
 import type { EngineName } from '../engine/transport.ts';
-import type { EchoServerOptions } from '../server.ts';
+import type { EchoServerOptions } from '../server-options.ts';
 import type { ConnectionBudget } from './descriptors.ts';
 
 export interface ServeConfig {

@@ -6,7 +6,7 @@
 // sees ('drop'), counts and logs.
 import { readdirSync, readFileSync } from 'node:fs';
 import { ServerConfigError } from '../errors.ts';
-import { ACCEPT_SOCKETS } from '../server.ts';
+import { ACCEPT_SOCKETS } from '../accepting.ts';
 
 /**
  * Descriptors the server opens after start-up besides connections: the listening sockets

@@ -4,7 +4,7 @@ import type { Logger } from '../../log.ts';
 import { bracketed } from '../address-text.ts';
 import { hostIdentity, identityFields } from '../answer/identity.ts';
 import { warnFallback } from '../engine/pick.ts';
-import { ECHO_DEFAULTS } from '../server.ts';
+import { ECHO_DEFAULTS } from '../server-options.ts';
 import type { ServeConfig } from './config.ts';
 import type { Binding } from './messages.ts';
 

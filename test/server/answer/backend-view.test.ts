@@ -14,14 +14,9 @@ import {
   textTlv,
 } from '../../../src/protocol/index.ts';
 import { escapeText } from '../../../src/log-escape.ts';
-import {
-  backendView,
-  MAX_HEX_BYTES,
-  MAX_LISTED,
-  MAX_SHOWN,
-  shown,
-  tlvLogFields,
-} from '../../../src/server/answer/backend-view.ts';
+import { backendView } from '../../../src/server/answer/backend-view.ts';
+import { MAX_LISTED, MAX_SHOWN, shown } from '../../../src/server/answer/shown.ts';
+import { MAX_HEX_BYTES, tlvLogFields } from '../../../src/server/answer/tlv-view.ts';
 import type { ServerIdentity } from '../../../src/server/answer/identity.ts';
 import { greetingLine } from '../../../src/server/answer/greeting.ts';
 import { renderJson, renderText, wantsJson } from '../../../src/server/answer/http-answer.ts';

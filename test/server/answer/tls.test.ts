@@ -7,7 +7,7 @@ import { Duplex } from 'node:stream';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { buildProxyHeader, sslTlv, TLV_TYPE, textTlv } from '../../../src/index.ts';
-import type { EchoServerOptions } from '../../../src/server/server.ts';
+import type { EchoServerOptions } from '../../../src/server/server-options.ts';
 import { renderMetrics } from '../../../src/server/metrics/metrics.ts';
 import {
   certificateDir,

@@ -6,7 +6,10 @@ import * as assert from 'uvu/assert';
 import { startLoopDelayMonitor } from '../../../src/server/metrics/loop-delay.ts';
 import type { ProcessReport } from '../../../src/server/metrics/port.ts';
 import { Metrics, renderMetrics, worstLoopDelay } from '../../../src/server/metrics/metrics.ts';
-import { reportCollector, type ReportingWorker } from '../../../src/server/process/primary.ts';
+import {
+  reportCollector,
+  type ReportingWorker,
+} from '../../../src/server/process/report-collector.ts';
 import { METRICS_REPLY, METRICS_REQUEST } from '../../../src/server/process/messages.ts';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

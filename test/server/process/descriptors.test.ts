@@ -4,7 +4,8 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { ServerConfigError } from '../../../src/server/errors.ts';
 import { parseOptions } from '../../../src/options.ts';
-import { serveOptions, toConfig } from '../../../src/serve.ts';
+import { toConfig } from '../../../src/serve-config.ts';
+import { serveOptions } from '../../../src/serve-options.ts';
 import {
   connectionBudget,
   HEADROOM,
