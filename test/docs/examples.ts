@@ -26,6 +26,7 @@ const MASKS: ReadonlyArray<readonly [RegExp, string]> = [
   [/\breserved=\d+/g, 'reserved=<n>'],
   [/^(elb-proxy-echo on )[\w.-]+( \([^)]*\))?(:| saw:)/, '$1<host>$2$3'], // the backend's name
   [/ host=[\w.-]+/, ' host=<host>'],
+  [/\bcurl\/\d+(\.\d+)+/g, 'curl/<version>'], // the curl that ran, in a User-Agent it sent
 ];
 
 export function mask(line: string): string {
