@@ -473,6 +473,10 @@ test('without figures a report keeps its words and layout', () => {
     docs.replace(' 127.0.0.1:36458', ''),
   ])
     assert.is.not(withoutFigures(run), withoutFigures(other), other);
+  const header = 'scenario          connect: 8 clients, PROXY v1 headers, 16-byte lines';
+  assert.is(withoutFigures(header), withoutFigures(header.replace('8 clients', '30 clients')));
+  for (const other of [header.replace('v1', 'v2'), header.replace('PROXY v1', 'PROXY')])
+    assert.is.not(withoutFigures(header), withoutFigures(other), other);
 });
 
 test.after(async () => {
