@@ -458,6 +458,9 @@ test('the masks hide times, durations and loopback ports, not what a line says',
     assert.is.not(missingLine(real, stale), null, `${from} changed to ${to} is seen`);
   }
   assert.is.not(missingLine(real, [...docs].reverse()), null, 'lines out of order are seen');
+  const agent = ['  User-Agent: curl/8.11.1'];
+  assert.is(missingLine(agent, ['  User-Agent: curl/7.88.1']), null, "curl's version is masked");
+  assert.is.not(missingLine(agent, ['  User-Agent: wget/7.88.1']), null, 'the program is seen');
 });
 
 test('without figures a report keeps its words and layout', () => {
