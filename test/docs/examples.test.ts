@@ -369,9 +369,12 @@ const ELSEWHERE: ReadonlyArray<{ file: string; example: string; by: string }> = 
   { file: 'docs/server.md', example: 'health-switch', by: 'test/health-command.test.ts' },
   { file: 'docs/server.md', example: 'health-switch-log', by: 'test/health-command.test.ts' },
   { file: 'docs/server.md', example: 'imds-silent', by: 'test/server/process/identify.test.ts' },
+  { file: 'docs/server.md', example: 'tls-answer', by: 'test/server/answer/tls-curl.test.ts' },
+  { file: 'docs/server.md', example: 'tls-log', by: 'test/server/answer/tls-curl.test.ts' },
   { file: 'docs/library.md', example: 'wrap-curl', by: 'test/wrap/curl.test.ts' },
   { file: 'docs/benchmark.md', example: 'balance-report', by: 'test/loadgen/balance.test.ts' },
   { file: 'docs/benchmark.md', example: 'balance-mismatch', by: 'test/loadgen/balance.test.ts' },
+  { file: 'docs/benchmark.md', example: 'bench-tls', by: 'test/loadgen/bench.test.ts' },
   { file: 'docs/load-test-fleet.md', example: 'fleet-merge', by: 'test/loadgen/fleet.test.ts' },
   {
     file: 'docs/load-test-fleet.md',
@@ -408,17 +411,7 @@ test('each example checked elsewhere is held against its block by the test named
  * marked and checked.
  */
 const UNCHECKED: Readonly<Record<string, Readonly<Record<string, string>>>> = {
-  'docs/benchmark.md': {
-    '$ elb-proxy-echo bench --tls --target 127.0.0.1:5655 --proxy-header v1 --scenario connect --clients 8 --duration 2s --procs 1 -q':
-      'the figures of one run; test/loadgen/generator.test.ts checks the handshakes counted',
-  },
   'docs/deploy-aws.md': { '$ telnet $LB_DNS 5000': 'typed lines and output interleave' },
-  'docs/server.md': {
-    '2026-12-06T08:56:55.577Z info  tls client=127.0.0.1:39928 version=TLSv1.3 cipher=TLS_AES_256_GCM_SHA384 sni=localhost alpn=http/1.1':
-      "a TLS connection's tls line; test/server/answer/tls.test.ts checks its fields",
-    'elb-proxy-echo on vm saw:':
-      'the text answer over TLS (curl -k https://); test/server/answer/tls.test.ts checks its tls rows',
-  },
 };
 
 /** A transcript, or (outside a shell block of commands) a log line or a line the program prints. */
@@ -465,6 +458,9 @@ test('the masks hide times, durations and loopback ports, not what a line says',
     assert.is.not(missingLine(real, stale), null, `${from} changed to ${to} is seen`);
   }
   assert.is.not(missingLine(real, [...docs].reverse()), null, 'lines out of order are seen');
+  const agent = ['  User-Agent: curl/8.11.1'];
+  assert.is(missingLine(agent, ['  User-Agent: curl/7.88.1']), null, "curl's version is masked");
+  assert.is.not(missingLine(agent, ['  User-Agent: wget/7.88.1']), null, 'the program is seen');
 });
 
 test('without figures a report keeps its words and layout', () => {
@@ -480,6 +476,10 @@ test('without figures a report keeps its words and layout', () => {
     docs.replace(' 127.0.0.1:36458', ''),
   ])
     assert.is.not(withoutFigures(run), withoutFigures(other), other);
+  const header = 'scenario          connect: 8 clients, PROXY v1 headers, 16-byte lines';
+  assert.is(withoutFigures(header), withoutFigures(header.replace('8 clients', '30 clients')));
+  for (const other of [header.replace('v1', 'v2'), header.replace('PROXY v1', 'PROXY')])
+    assert.is.not(withoutFigures(header), withoutFigures(other), other);
 });
 
 test.after(async () => {

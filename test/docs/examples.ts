@@ -26,6 +26,7 @@ const MASKS: ReadonlyArray<readonly [RegExp, string]> = [
   [/\breserved=\d+/g, 'reserved=<n>'],
   [/^(elb-proxy-echo on )[\w.-]+( \([^)]*\))?(:| saw:)/, '$1<host>$2$3'], // the backend's name
   [/ host=[\w.-]+/, ' host=<host>'],
+  [/\bcurl\/\d+(\.\d+)+/g, 'curl/<version>'], // the curl that ran, in a User-Agent it sent
 ];
 
 export function mask(line: string): string {
@@ -89,11 +90,12 @@ const shownLine = (line: string): boolean => line.trim() !== '' && line.trim() !
 /**
  * A line of a report that shows one run's figures (a bench report): the masked line with every
  * figure (counts, rates, latencies, times, addresses) as `N` and its columns one space apart,
- * since their widths follow the figures. What is left is the report's words and layout.
+ * since their widths follow the figures. What is left is the report's words and layout; digits
+ * right after a letter belong to a word (`v1`, `p99`) and stay.
  */
 export function withoutFigures(line: string): string {
   return mask(line)
-    .replace(/\d[\d,.:–]*/g, 'N')
+    .replace(/(?<![A-Za-z])\d[\d,.:–]*/g, 'N')
     .replace(/\s+/g, ' ')
     .trim();
 }

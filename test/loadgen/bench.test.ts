@@ -7,6 +7,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { assertTranscript, cliReplay } from '../docs/examples.ts';
+import { certificateDir, selfSignedFiles } from '../helpers/certificate.ts';
 import { runCli, startCli } from '../helpers/cli.ts';
 
 interface Result {
@@ -136,6 +138,39 @@ test('--target drives a separately started server', async () => {
     assertConsistent(result, 10);
   } finally {
     child.kill('SIGKILL');
+  }
+});
+
+test("docs/benchmark.md's bench-tls: the --tls report's words and layout, against serve --tls-cert", async () => {
+  const dir = certificateDir();
+  const files = selfSignedFiles(dir);
+  const { child, match } = await startCli(
+    [
+      'serve',
+      '--port',
+      '0',
+      '--host',
+      '127.0.0.1',
+      '--tls-cert',
+      files.cert,
+      '--tls-key',
+      files.key,
+    ],
+    /listening on port (\d+)/,
+  );
+  try {
+    await assertTranscript(
+      'docs/benchmark.md',
+      'bench-tls',
+      // The docs' 2 s run takes 1 s here: only the figures change.
+      cliReplay((arg) =>
+        arg === '127.0.0.1:5655' ? `127.0.0.1:${match[1]}` : arg === '2s' ? '1s' : arg,
+      ),
+      { figures: false },
+    );
+  } finally {
+    child.kill('SIGKILL');
+    rmSync(dir, { recursive: true, force: true });
   }
 });
 
