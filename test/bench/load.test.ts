@@ -3,21 +3,18 @@
 // gcc these cases are not run (and say so); nothing is counted as passed for them.
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { compileC, runLoad } from '../../bench/load.ts';
 import type { ServerHandle } from '../../src/loadgen/for-benchmarks.ts';
+import { loopbackServer } from '../helpers/socket.ts';
 
 /** An echo that skips the v1 header line, then echoes what `mangle` makes of each chunk. */
 async function echo(mangle: (chunk: Buffer, count: number) => Buffer = (c) => c) {
-  const sockets = new Set<net.Socket>();
   let chunks = 0;
-  const server = net.createServer((socket) => {
-    sockets.add(socket);
-    socket.on('close', () => sockets.delete(socket));
+  const server = await loopbackServer((socket) => {
     socket.on('error', () => socket.destroy());
     let header = true;
     socket.on('data', (chunk: Buffer) => {
@@ -33,18 +30,14 @@ async function echo(mangle: (chunk: Buffer, count: number) => Buffer = (c) => c)
     });
     socket.on('end', () => socket.end());
   });
-  await new Promise<void>((resolve) => server.listen({ port: 0, host: '127.0.0.1' }, resolve));
   const handle: ServerHandle = {
     name: 'test echo',
     host: '127.0.0.1',
-    port: (server.address() as net.AddressInfo).port,
+    port: server.port,
     pid: null,
     rss: () => null,
     cpuMicros: () => null,
-    stop: async () => {
-      server.close();
-      for (const socket of sockets) socket.destroy();
-    },
+    stop: async () => server.close(),
   };
   return handle;
 }

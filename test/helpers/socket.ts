@@ -107,3 +107,29 @@ export async function classicElbSession(port: number, host = '127.0.0.1'): Promi
   if (all !== 'hello\r\n')
     throw new Error(`expected nothing after the echo and q, got ${JSON.stringify(all)}`);
 }
+
+export interface LoopbackServer {
+  readonly port: number;
+  /** Stops listening and destroys every connection still open. */
+  close(): void;
+}
+
+/** A net server on a loopback port the kernel picks, each connection given to `onConnection`. */
+export async function loopbackServer(
+  onConnection: (socket: net.Socket) => void,
+): Promise<LoopbackServer> {
+  const sockets = new Set<net.Socket>();
+  const server = net.createServer((socket) => {
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
+    onConnection(socket);
+  });
+  await new Promise<void>((resolve) => server.listen({ port: 0, host: '127.0.0.1' }, resolve));
+  return {
+    port: (server.address() as net.AddressInfo).port,
+    close: () => {
+      server.close();
+      for (const socket of sockets) socket.destroy();
+    },
+  };
+}

@@ -11,6 +11,7 @@ import * as assert from 'uvu/assert';
 import { createEchoServer, type EchoServer } from '../../src/server/server.ts';
 import { assertTranscript, cliReplay } from '../docs/examples.ts';
 import { runCli } from '../helpers/cli.ts';
+import { type LoopbackServer, loopbackServer } from '../helpers/socket.ts';
 
 const NAMES = ['backend-a', 'backend-b', 'backend-c'];
 /** The backends' names in the docs' examples. */
@@ -33,17 +34,11 @@ interface Backend {
 async function relay(
   ports: readonly number[],
   header?: (client: net.Socket) => string,
-): Promise<{ port: number; close: () => void }> {
+): Promise<LoopbackServer> {
   let next = 0;
-  const sockets = new Set<net.Socket>();
-  const track = (socket: net.Socket) => {
-    sockets.add(socket);
-    socket.on('close', () => sockets.delete(socket));
-  };
-  const server = net.createServer((client) => {
+  // Each side ends the other, so closing the relay's clients ends their backends too.
+  return loopbackServer((client) => {
     const backend = net.connect({ port: ports[next++ % ports.length], host: '127.0.0.1' });
-    track(client);
-    track(backend);
     if (header !== undefined) backend.write(header(client));
     client.pipe(backend);
     backend.pipe(client);
@@ -52,14 +47,6 @@ async function relay(
     client.on('close', () => backend.destroy());
     backend.on('close', () => client.destroy());
   });
-  await new Promise<void>((resolve) => server.listen({ port: 0, host: '127.0.0.1' }, resolve));
-  return {
-    port: (server.address() as net.AddressInfo).port,
-    close: () => {
-      server.close();
-      for (const socket of sockets) socket.destroy();
-    },
-  };
 }
 
 /** Three greeting servers (named `names`) and a relay in front; `run` gets the relay's port. */

@@ -10,6 +10,7 @@ import * as assert from 'uvu/assert';
 import { assertTranscript, cliReplay } from '../docs/examples.ts';
 import { certificateDir, selfSignedFiles } from '../helpers/certificate.ts';
 import { runCli, startCli } from '../helpers/cli.ts';
+import { type LoopbackServer, loopbackServer } from '../helpers/socket.ts';
 
 interface Result {
   scenario: string;
@@ -177,26 +178,15 @@ test("docs/benchmark.md's bench-tls: the --tls report's words and layout, agains
 /** An echo server with a fault (bench it with --proxy-header none): `mangle` rewrites each chunk before it is echoed. */
 async function brokenServer(
   mangle: (chunk: Buffer, count: number) => Buffer,
-): Promise<{ port: number; close: () => void }> {
+): Promise<LoopbackServer> {
   let chunks = 0;
-  const sockets = new Set<net.Socket>();
-  const server = net.createServer((socket) => {
-    sockets.add(socket);
-    socket.on('close', () => sockets.delete(socket));
+  return loopbackServer((socket) => {
     socket.on('data', (chunk: Buffer) => {
       if (chunk.toString('latin1').startsWith('q\r\n')) return void socket.end();
       socket.write(mangle(chunk, ++chunks));
     });
     socket.on('error', () => socket.destroy());
   });
-  await new Promise<void>((resolve) => server.listen({ port: 0, host: '127.0.0.1' }, resolve));
-  return {
-    port: (server.address() as net.AddressInfo).port,
-    close: () => {
-      server.close();
-      for (const socket of sockets) socket.destroy();
-    },
-  };
 }
 
 test('a server that alters one byte is caught: wrong-echo counted, exit status 1', async () => {
